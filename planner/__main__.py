@@ -1,0 +1,5 @@
+"""`python -m planner` entry point."""
+
+from planner.cli import main
+
+main()

@@ -1,0 +1,93 @@
+"""Load any schema source into the normalised model: `load_source(spec, dialect=...)`.
+
+| spec | loader |
+|---|---|
+| `*.prisma`, or a folder of `*.prisma` files | `planner.load.prisma` |
+| `*.sql` | `planner.load.ddl` (replayed through sqlglot) |
+| a folder of migrations (`*/migration.sql`, `*.sql`, `*.up.sql`) | `planner.load.migrations` |
+| `postgresql://`, `mysql+pymysql://`, `sqlite:///` URL | `planner.load.database` (read-only reflection) |
+| `package.module:attr` | `planner.load.sqla` (SQLAlchemy MetaData or declarative base) |
+| `empty` | an empty schema |
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from planner.errors import SourceError
+from planner.load.common import Loaded, LoadWarning
+from planner.model import DIALECTS, Schema
+
+_URL = re.compile(r"^[a-z][a-z0-9+]*://", re.IGNORECASE)
+_IMPORT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+
+
+def check_dialect(dialect: str | None) -> str | None:
+    if dialect is None:
+        return None
+    aliases = {"postgres": "postgresql", "pg": "postgresql", "mariadb": "mysql", "sqlite3": "sqlite"}
+    d = aliases.get(dialect.lower(), dialect.lower())
+    if d not in DIALECTS:
+        raise SourceError(f"unknown dialect {dialect!r}", hint=f"use one of {', '.join(DIALECTS)}")
+    return d
+
+
+def source_kind(spec: str) -> str:
+    """What kind of source `spec` names: prisma, sql, migrations, database, sqlalchemy, empty."""
+    if spec == "empty":
+        return "empty"
+    if _URL.match(spec):
+        return "database"
+    path = Path(spec)
+    if path.is_dir():
+        if any(path.glob("*.prisma")):
+            return "prisma"
+        return "migrations"
+    if path.suffix == ".prisma":
+        return "prisma"
+    if path.suffix == ".sql":
+        return "sql"
+    if not path.exists() and _IMPORT.match(spec):
+        return "sqlalchemy"
+    if not path.exists():
+        raise SourceError(
+            f"{spec}: no such file or directory",
+            hint="give a .prisma or .sql file, a migrations folder, a database URL, "
+            "package.module:attr or 'empty'",
+        )
+    raise SourceError(
+        f"{spec}: cannot tell what kind of schema this is",
+        hint="planner reads .prisma and .sql files, migration folders, database URLs and "
+        "package.module:attr",
+    )
+
+
+def load_source(spec: str, *, dialect: str | None = None) -> Loaded:
+    """Load one OLD or NEW source. `dialect` is needed for SQL text; otherwise inferred."""
+    dialect = check_dialect(dialect)
+    kind = source_kind(spec)
+    if kind == "empty":
+        return Loaded(Schema(dialect=dialect or "postgresql"), spec, kind)
+    if kind == "prisma":
+        from planner.load.prisma import load_prisma
+
+        return load_prisma(spec, dialect=dialect)
+    if kind == "sql":
+        from planner.load.ddl import load_sql_file
+
+        return load_sql_file(spec, dialect=dialect or "postgresql")
+    if kind == "migrations":
+        from planner.load.migrations import load_migrations
+
+        return load_migrations(spec, dialect=dialect or "postgresql")
+    if kind == "database":
+        from planner.load.database import load_database
+
+        return load_database(spec)
+    from planner.load.sqla import load_sqlalchemy
+
+    return load_sqlalchemy(spec, dialect=dialect)
+
+
+__all__ = ["Loaded", "LoadWarning", "check_dialect", "load_source", "source_kind"]

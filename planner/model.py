@@ -1,0 +1,217 @@
+"""The normalised schema model every loader produces and the differ compares.
+
+Frozen dataclasses, tuples, no back-references. Values are normalised by the loaders
+(see `planner.normalize`) so that equal meaning compares equal: `int4`, `integer` and
+Prisma `Int` all become `integer`; `now()` and `CURRENT_TIMESTAMP` become the same default.
+Fields marked `compare=False` carry provenance (Prisma names, doc comments) that is shown
+to users but is not part of the database schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: dialect name -> schema a table lives in when none is given
+DEFAULT_SCHEMA: dict[str, str | None] = {"postgresql": "public", "mysql": None, "sqlite": None}
+
+DIALECTS = ("postgresql", "mysql", "sqlite")
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A table column. `type` is canonical text (`integer`, `varchar(255)`, `timestamp(3)`,
+    `text[]`); for a column of a named enum it is the enum's key and `enum` is set."""
+
+    name: str
+    type: str
+    nullable: bool = True
+    default: str | None = None
+    #: the default calls a volatile function (random(), gen_random_uuid(), clock_timestamp() ...)
+    default_volatile: bool = False
+    #: how values are generated: "sequence" (serial / nextval), "identity" (BY DEFAULT),
+    #: "identity_always", "auto_increment" (MySQL), "autoincrement" (SQLite)
+    autoincrement: str | None = None
+    #: key of the named enum type this column uses (also for arrays of it)
+    enum: str | None = None
+    #: expression of a generated (computed) column
+    generated: str | None = None
+    comment: str | None = None
+    collation: str | None = None
+    #: Prisma field name when it differs from the column name
+    origin: str | None = field(default=None, compare=False)
+    #: documentation (`///` in Prisma); not stored in the database
+    doc: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPart:
+    """One key of an index: a column or an expression, with its ordering and operator class."""
+
+    column: str | None = None
+    expression: str | None = None
+    descending: bool = False
+    #: True/False only when it differs from the default for the direction
+    nulls_first: bool | None = None
+    opclass: str | None = None
+    #: MySQL prefix length
+    length: int | None = None
+    collation: str | None = None
+
+    @property
+    def label(self) -> str:
+        text = self.column if self.column is not None else f"({self.expression})"
+        if self.length:
+            text += f"({self.length})"
+        if self.opclass:
+            text += f" {self.opclass}"
+        if self.descending:
+            text += " DESC"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Index:
+    """An index; also a UNIQUE constraint (`constraint=True`), which is backed by one."""
+
+    name: str | None
+    parts: tuple[IndexPart, ...]
+    unique: bool = False
+    #: access method, lower case: btree, hash, gin, gist, spgist, brin, fulltext, spatial
+    method: str = "btree"
+    where: str | None = None
+    nulls_not_distinct: bool = False
+    include: tuple[str, ...] = ()
+    #: the index backs a UNIQUE table constraint rather than standing alone
+    constraint: bool = field(default=False, compare=False)
+    deferrable: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Plain column names of the key (expression parts are left out)."""
+        return tuple(p.column for p in self.parts if p.column is not None)
+
+    @property
+    def signature(self) -> tuple:
+        """Everything but the name: equal signatures mean the same index."""
+        return (self.parts, self.unique, self.method, self.where, self.nulls_not_distinct,
+                self.include, self.deferrable)
+
+
+@dataclass(frozen=True, slots=True)
+class PrimaryKey:
+    name: str | None
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ForeignKey:
+    name: str | None
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    #: schema of the referenced table (None: the dialect's default schema)
+    ref_schema: str | None = None
+    on_delete: str = "NO ACTION"
+    on_update: str = "NO ACTION"
+    deferrable: bool = False
+    initially_deferred: bool = False
+    match_full: bool = False
+
+    @property
+    def signature(self) -> tuple:
+        return (self.columns, self.ref_schema, self.ref_table, self.ref_columns, self.on_delete,
+                self.on_update, self.deferrable, self.initially_deferred, self.match_full)
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str | None
+    expression: str
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    name: str
+    schema: str | None = None
+    columns: tuple[Column, ...] = ()
+    primary_key: PrimaryKey | None = None
+    indexes: tuple[Index, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    checks: tuple[Check, ...] = ()
+    comment: str | None = None
+    #: Prisma model name when it differs from the table name
+    origin: str | None = field(default=None, compare=False)
+    doc: str | None = field(default=None, compare=False)
+
+    def column(self, name: str) -> Column | None:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    def index(self, name: str) -> Index | None:
+        for i in self.indexes:
+            if i.name == name:
+                return i
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Enum:
+    """A named enum type (PostgreSQL `CREATE TYPE ... AS ENUM`); values in their order."""
+
+    name: str
+    values: tuple[str, ...]
+    schema: str | None = None
+    origin: str | None = field(default=None, compare=False)
+    #: Prisma value name -> database value, where `@map` changes it
+    value_origins: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    name: str
+    definition: str | None
+    schema: str | None = None
+    materialized: bool = False
+    origin: str | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Schema:
+    """A whole database schema in one dialect."""
+
+    dialect: str
+    tables: tuple[Table, ...] = ()
+    enums: tuple[Enum, ...] = ()
+    views: tuple[View, ...] = ()
+    #: the source can express database comments (Prisma cannot; SQL and databases can)
+    has_comments: bool = field(default=True, compare=False)
+    #: the source knows views (Prisma Migrate never creates or drops views)
+    has_views: bool = field(default=True, compare=False)
+
+    @property
+    def default_schema(self) -> str | None:
+        return DEFAULT_SCHEMA.get(self.dialect)
+
+    def key(self, schema: str | None, name: str) -> str:
+        """The display key of an object: `name` in the default schema, else `schema.name`."""
+        return qualify(schema, name, self.default_schema)
+
+    def table(self, key: str) -> Table | None:
+        for t in self.tables:
+            if self.key(t.schema, t.name) == key:
+                return t
+        return None
+
+    def enum(self, key: str) -> Enum | None:
+        for e in self.enums:
+            if self.key(e.schema, e.name) == key:
+                return e
+        return None
+
+
+def qualify(schema: str | None, name: str, default_schema: str | None) -> str:
+    if schema is None or schema == default_schema:
+        return name
+    return f"{schema}.{name}"

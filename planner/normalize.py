@@ -1,0 +1,379 @@
+"""Normalisation shared by every loader: types, defaults and expressions.
+
+Every source (Prisma, SQL DDL, a live database, SQLAlchemy models) produces type and
+expression *text*; the functions here turn that text into one canonical form per dialect,
+so the differ compares meaning and not spelling. One function serves all loaders: a
+loader never canonicalises on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+
+from planner.model import DEFAULT_SCHEMA, qualify
+
+#: planner dialect -> sqlglot dialect
+SQLGLOT_DIALECT = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
+
+_T = exp.DataType.Type
+
+_PG_NAMES: dict[object, str] = {
+    _T.INT: "integer", _T.SMALLINT: "smallint", _T.BIGINT: "bigint", _T.TINYINT: "smallint",
+    _T.SERIAL: "integer", _T.BIGSERIAL: "bigint", _T.SMALLSERIAL: "smallint",
+    _T.TEXT: "text", _T.VARCHAR: "varchar", _T.NVARCHAR: "varchar", _T.CHAR: "char",
+    _T.NCHAR: "char", _T.BPCHAR: "char", _T.BOOLEAN: "boolean", _T.FLOAT: "real",
+    _T.DOUBLE: "double precision", _T.DECIMAL: "numeric", _T.TIMESTAMP: "timestamp",
+    _T.DATETIME: "timestamp", _T.TIMESTAMPTZ: "timestamptz", _T.TIME: "time", _T.TIMETZ: "timetz",
+    _T.DATE: "date", _T.INTERVAL: "interval", _T.JSON: "json", _T.JSONB: "jsonb", _T.UUID: "uuid",
+    _T.VARBINARY: "bytea", _T.BINARY: "bytea", _T.BLOB: "bytea", _T.XML: "xml", _T.INET: "inet",
+    _T.MONEY: "money", _T.BIT: "bit", _T.INT4RANGE: "int4range", _T.INT8RANGE: "int8range",
+    _T.TSRANGE: "tsrange", _T.TSTZRANGE: "tstzrange", _T.DATERANGE: "daterange",
+    _T.NUMRANGE: "numrange", _T.HSTORE: "hstore", _T.VECTOR: "vector",
+}
+
+_MY_NAMES: dict[object, str] = {
+    _T.INT: "int", _T.UINT: "int unsigned", _T.TINYINT: "tinyint", _T.UTINYINT: "tinyint unsigned",
+    _T.SMALLINT: "smallint", _T.USMALLINT: "smallint unsigned", _T.MEDIUMINT: "mediumint",
+    _T.UMEDIUMINT: "mediumint unsigned", _T.BIGINT: "bigint", _T.UBIGINT: "bigint unsigned",
+    _T.BOOLEAN: "tinyint", _T.DOUBLE: "double", _T.FLOAT: "float", _T.DECIMAL: "decimal",
+    _T.VARCHAR: "varchar", _T.NVARCHAR: "varchar", _T.CHAR: "char", _T.NCHAR: "char", _T.TEXT: "text",
+    _T.MEDIUMTEXT: "mediumtext", _T.LONGTEXT: "longtext", _T.TINYTEXT: "tinytext", _T.BLOB: "blob",
+    _T.MEDIUMBLOB: "mediumblob", _T.LONGBLOB: "longblob", _T.TINYBLOB: "tinyblob",
+    _T.VARBINARY: "varbinary", _T.BINARY: "binary", _T.DATETIME: "datetime",
+    _T.TIMESTAMP: "timestamp", _T.TIMESTAMPTZ: "timestamp", _T.DATE: "date", _T.TIME: "time",
+    _T.YEAR: "year", _T.JSON: "json", _T.BIT: "bit", _T.UUID: "uuid",
+}
+
+_INTEGER_FAMILY = {"int", "tinyint", "smallint", "mediumint", "bigint"}
+
+#: functions whose result changes per row (a default using one rewrites the table on ADD COLUMN)
+VOLATILE_FUNCTIONS = frozenset({
+    "random", "rand", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
+    "uuid_generate_v4", "uuidv4", "uuidv7", "uuid", "uuid_short", "clock_timestamp", "timeofday",
+    "nextval", "setseed", "sys_guid", "newid", "random_bytes", "gen_random_bytes", "randomblob",
+})
+#: functions known not to be volatile (stable or immutable) when used in a default
+STABLE_FUNCTIONS = frozenset({
+    "now", "current_timestamp", "current_date", "current_time", "localtimestamp", "localtime",
+    "transaction_timestamp", "statement_timestamp", "current_user", "session_user", "user",
+    "lower", "upper", "coalesce", "concat", "to_jsonb", "jsonb_build_object", "json_build_object",
+    "json_object", "json_array", "array", "length", "char_length", "abs", "round", "timezone",
+    "utc_timestamp", "curdate", "curtime", "date", "datetime", "strftime", "julianday",
+    "make_interval", "to_timestamp", "extract", "date_trunc", "cast", "nullif", "greatest", "least",
+})
+
+
+def sqlglot_dialect(dialect: str) -> str:
+    return SQLGLOT_DIALECT[dialect]
+
+
+# --------------------------------------------------------------------------- identifiers
+
+def unquote(name: str) -> str:
+    """`"Foo"` -> `Foo`, `` `x` `` -> `x`, `[x]` -> `x`; anything else unchanged."""
+    name = name.strip()
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "\"`":
+        return name[1:-1].replace(name[0] * 2, name[0])
+    if len(name) >= 2 and name[0] == "[" and name[-1] == "]":
+        return name[1:-1]
+    return name
+
+
+def split_qualified(text: str) -> list[str]:
+    """Split `a."b.c".d` on dots outside quotes and unquote each part."""
+    parts, cur, quote = [], [], None
+    for ch in text:
+        if quote:
+            cur.append(ch)
+            if ch == quote:
+                quote = None
+        elif ch in "\"`":
+            quote = ch
+            cur.append(ch)
+        elif ch == ".":
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [unquote(p) for p in parts]
+
+
+def quote_ident(name: str, dialect: str) -> str:
+    """Always-quoted identifier for generated SQL (reserved words, case and unicode safe)."""
+    return exp.to_identifier(name, quoted=True).sql(dialect=sqlglot_dialect(dialect))
+
+
+def quote_table(schema: str | None, name: str, dialect: str) -> str:
+    if schema:
+        return f"{quote_ident(schema, dialect)}.{quote_ident(name, dialect)}"
+    return quote_ident(name, dialect)
+
+
+# --------------------------------------------------------------------------- types
+
+_ARRAY_SUFFIX = re.compile(r"\s*(\[\s*\d*\s*\])+\s*$")
+_WS = re.compile(r"\s+")
+
+
+def _params(dt: exp.DataType) -> list[str]:
+    out = []
+    for e in dt.expressions:
+        inner = e.this if isinstance(e, exp.DataTypeParam) else e
+        out.append(inner.sql() if isinstance(inner, exp.Expression) else str(inner))
+    return out
+
+
+def canonical_type(text: str, dialect: str) -> str:
+    """Canonical type text: `int4` -> `integer`, `character varying(20)` -> `varchar(20)`,
+    `timestamp(6) without time zone` -> `timestamp`, `"public"."Role"[]` -> `Role[]`."""
+    return _canonical_type(_WS.sub(" ", text.strip()), dialect)
+
+
+@lru_cache(maxsize=4096)
+def _canonical_type(text: str, dialect: str) -> str:
+    array = ""
+    m = _ARRAY_SUFFIX.search(text)
+    if m and dialect == "postgresql":
+        text, array = text[: m.start()], "[]"
+    elif dialect == "postgresql" and text.upper().endswith(" ARRAY"):
+        text, array = text[:-6], "[]"
+    if dialect == "sqlite":
+        return text.lower() + array
+    if '"' in text or "`" in text:
+        parts = split_qualified(text)
+        schema = parts[-2] if len(parts) > 1 else None
+        return qualify(schema, parts[-1], DEFAULT_SCHEMA[dialect]) + array
+    low = text.lower()
+    low = re.sub(r"\bbit varying\b", "varbit", low)
+    low = re.sub(r"\s+(character set|charset|collate)\s+\S+", "", low)
+    try:
+        dt = exp.DataType.build(low, dialect=sqlglot_dialect(dialect), udt=True)
+    except Exception:  # sqlglot cannot read it: keep the text, lower-cased
+        return low + array
+    if dt.this == _T.ARRAY and dt.expressions:
+        inner = dt.expressions[0]
+        return canonical_type(inner.sql(dialect=sqlglot_dialect(dialect)), dialect) + "[]"
+    if dt.this == _T.USERDEFINED:
+        parts = split_qualified(str(dt.args.get("kind") or low))
+        schema = parts[-2] if len(parts) > 1 else None
+        return qualify(schema, parts[-1], DEFAULT_SCHEMA[dialect]) + array
+    if dialect == "postgresql":
+        return _pg_type(dt, low) + array
+    return _mysql_type(dt, low)
+
+
+def _pg_type(dt: exp.DataType, low: str) -> str:
+    name = _PG_NAMES.get(dt.this)
+    params = _params(dt)
+    if name is None:
+        return dt.sql(dialect="postgres").lower()
+    if low.startswith("varbit"):
+        name = "varbit"
+    if dt.this in (_T.FLOAT, _T.DOUBLE) and params:
+        return "real" if int(params[0]) <= 24 else "double precision"
+    if name in ("timestamp", "timestamptz", "time", "timetz"):
+        return name if not params or params[0] == "6" else f"{name}({params[0]})"
+    if name == "numeric":
+        if not params:
+            return "numeric"
+        return f"numeric({params[0]},{params[1] if len(params) > 1 else '0'})"
+    if name == "char" and not params:
+        return "char(1)"
+    if name == "bit" and not params:
+        return "bit(1)"
+    if name in ("integer", "smallint", "bigint", "boolean", "text", "double precision", "real",
+                "date", "json", "jsonb", "uuid", "bytea", "xml", "inet", "money"):
+        return name
+    return f"{name}({','.join(params)})" if params else name
+
+
+def _mysql_type(dt: exp.DataType, low: str) -> str:
+    if dt.this == _T.ENUM or dt.this == _T.SET:
+        values = ",".join(e.sql(dialect="mysql") for e in dt.expressions)
+        return f"{'enum' if dt.this == _T.ENUM else 'set'}({values})"
+    name = _MY_NAMES.get(dt.this)
+    params = _params(dt)
+    if name is None:
+        return dt.sql(dialect="mysql").lower()
+    if dt.this == _T.BOOLEAN:
+        return "tinyint(1)"
+    base = name.split()[0]
+    if base in _INTEGER_FAMILY:
+        if base == "tinyint" and params == ["1"] and "unsigned" not in name:
+            return "tinyint(1)"
+        return name
+    if name in ("datetime", "timestamp", "time"):
+        return name if not params or params[0] == "0" else f"{name}({params[0]})"
+    if name == "decimal":
+        p = params[0] if params else "10"
+        s = params[1] if len(params) > 1 else "0"
+        return f"decimal({p},{s})"
+    if name in ("char", "binary") and not params:
+        return f"{name}(1)"
+    if name == "float" and params and len(params) == 1:
+        return "float" if int(params[0]) <= 24 else "double"
+    return f"{name}({','.join(params)})" if params else name
+
+
+def enum_values_of_type(type_text: str) -> tuple[str, ...] | None:
+    """Values of an inline MySQL `enum('a','b')` type, or None."""
+    if not type_text.startswith("enum("):
+        return None
+    dt = exp.DataType.build(type_text, dialect="mysql")
+    return tuple(e.name for e in dt.expressions)
+
+
+# --------------------------------------------------------------------------- expressions
+
+class ExpressionError(ValueError):
+    """An expression sqlglot cannot read."""
+
+
+@lru_cache(maxsize=8192)
+def parse_expression(text: str, dialect: str) -> exp.Expression:
+    try:
+        node = sqlglot.parse_one(text, read=sqlglot_dialect(dialect))
+    except Exception as e:  # sqlglot raises several error types
+        raise ExpressionError(str(e)) from None
+    if node is None:
+        raise ExpressionError(f"empty expression {text!r}")
+    return node
+
+
+def _strip(node: exp.Expression) -> exp.Expression:
+    """Remove what spelling adds but meaning does not: parentheses and casts of literals."""
+
+    def fix(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Paren) and not isinstance(n.this, exp.Subquery):
+            return n.this
+        if isinstance(n, (exp.Cast, exp.TryCast)):
+            inner = n.this
+            while isinstance(inner, exp.Paren):
+                inner = inner.this
+            if isinstance(inner, (exp.Literal, exp.Null, exp.Boolean, exp.Array, exp.Neg)):
+                return inner
+            # column::text and the like: PostgreSQL adds them when it stores an expression
+            to = n.to.this if isinstance(n.to, exp.DataType) else None
+            if isinstance(inner, exp.Column) and to in (_T.TEXT, _T.VARCHAR):
+                return inner
+        if isinstance(n, exp.CurrentTimestamp) or (
+            isinstance(n, exp.Anonymous) and n.name.lower() in ("now", "transaction_timestamp")
+        ):
+            return exp.CurrentTimestamp()
+        return n
+
+    node = node.copy().transform(fix)
+    # transform() does not revisit replaced roots: run until stable
+    for _ in range(5):
+        again = node.transform(fix)
+        if again == node:
+            break
+        node = again
+    return node
+
+
+def _any_array_to_in(node: exp.Expression) -> exp.Expression:
+    """`x = ANY (ARRAY['a','b'])` (how PostgreSQL stores `x IN ('a','b')`) -> `x IN ('a','b')`."""
+
+    def fix(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.EQ) and isinstance(n.expression, exp.Any):
+            arr = n.expression.this
+            while isinstance(arr, (exp.Paren, exp.Cast)):
+                arr = arr.this
+            if isinstance(arr, exp.Array):
+                return exp.In(this=n.this, expressions=list(arr.expressions))
+        return n
+
+    return node.transform(fix)
+
+
+def normalize_expression(text: str, dialect: str) -> str:
+    """Canonical SQL for a CHECK, partial-index WHERE, index expression or generated column."""
+    text = text.strip()
+    try:
+        node = parse_expression(text, dialect)
+    except ExpressionError:
+        return _WS.sub(" ", text)
+    node = _any_array_to_in(_strip(node))
+    node = _strip(node)
+    return node.sql(dialect=sqlglot_dialect(dialect))
+
+
+def is_volatile(node: exp.Expression) -> bool:
+    for f in node.find_all(exp.Func):
+        name = (f.name if isinstance(f, exp.Anonymous) else f.sql_name()).lower()
+        if name in VOLATILE_FUNCTIONS or isinstance(f, (exp.Rand, exp.Uuid)):
+            return True
+        if isinstance(f, exp.Anonymous) and name not in STABLE_FUNCTIONS:
+            return True  # user-defined functions are VOLATILE unless declared otherwise
+    return False
+
+
+_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+_NEXTVAL = re.compile(r"^\s*nextval\(", re.IGNORECASE)
+
+
+def normalize_default(text: str | None, dialect: str, column_type: str) -> tuple[str | None, bool, bool]:
+    """Canonical default expression for a column of `column_type`.
+
+    Returns `(expression or None, volatile, is_sequence)`; `is_sequence` is True for a
+    `nextval(...)` default, which is how a serial column shows itself.
+    """
+    if text is None:
+        return None, False, False
+    text = text.strip()
+    if not text or text.upper() == "NULL":
+        return None, False, False
+    if _NEXTVAL.match(text):
+        return None, True, True
+    try:
+        node = parse_expression(text, dialect)
+    except ExpressionError:
+        return _WS.sub(" ", text), False, False
+    node = _strip(node)
+    base = column_type.removesuffix("[]")
+    if isinstance(node, exp.Null):
+        return None, False, False
+    # a string literal for a numeric or boolean column ('0', '-1', 'true') is that value
+    if isinstance(node, exp.Literal) and node.is_string:
+        val = node.this
+        if _is_numeric_type(base, dialect) and _NUMBER.match(val):
+            node = exp.Literal.number(_clean_number(val))
+        elif base == "boolean" and val.lower() in ("true", "false", "t", "f", "1", "0", "yes", "no"):
+            node = exp.Boolean(this=val.lower() in ("true", "t", "1", "yes"))
+    elif isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
+        node = exp.Literal.number(_clean_number("-" + node.this.this))
+    elif isinstance(node, exp.Literal):
+        node = exp.Literal.number(_clean_number(node.this))
+    if dialect == "mysql" and base == "tinyint(1)" and isinstance(node, exp.Boolean):
+        node = exp.Literal.number("1" if node.this else "0")
+    volatile = is_volatile(node)
+    if isinstance(node, exp.CurrentTimestamp):
+        return "CURRENT_TIMESTAMP", False, False
+    return node.sql(dialect=sqlglot_dialect(dialect)), volatile, False
+
+
+def _is_numeric_type(base: str, dialect: str) -> bool:
+    word = base.split("(")[0].split()[0] if base else ""
+    return word in {
+        "integer", "smallint", "bigint", "numeric", "real", "double", "decimal", "int", "tinyint",
+        "mediumint", "float", "serial", "bigserial",
+    } or base == "double precision"
+
+
+def _clean_number(val: str) -> str:
+    """`1.50` -> `1.5`, `007` -> `7`, `1.0` -> `1`: numbers compare by value."""
+    try:
+        if re.fullmatch(r"[-+]?\d+", val):
+            return str(int(val))
+        f = float(val)
+        if f == int(f) and "e" not in val.lower() and abs(f) < 1e15:
+            return str(int(f))
+        return repr(f) if "e" not in val.lower() else val
+    except ValueError:
+        return val

@@ -90,4 +90,28 @@ def load_source(spec: str, *, dialect: str | None = None) -> Loaded:
     return load_sqlalchemy(spec, dialect=dialect)
 
 
-__all__ = ["Loaded", "LoadWarning", "check_dialect", "load_source", "source_kind"]
+
+
+def load_pair(old_spec: str, new_spec: str, *, dialect: str | None = None) -> tuple[Loaded, Loaded]:
+    """Load OLD and NEW in one dialect. Sources that know their dialect (Prisma datasource,
+    database URL) are loaded first and tell the others (SQL text, migrations, models)."""
+    dialect = check_dialect(dialect)
+    kinds = {spec: source_kind(spec) for spec in (old_spec, new_spec)}
+    rank = {"prisma": 0, "database": 0, "empty": 2}
+    loaded: dict[str, Loaded] = {}
+    for spec in sorted((old_spec, new_spec), key=lambda s: rank.get(kinds[s], 1)):
+        if spec in loaded:
+            continue
+        inferred = dialect
+        if inferred is None and rank.get(kinds[spec], 1) > 0:
+            inferred = next((x.schema.dialect for x in loaded.values()), None)
+        loaded[spec] = load_source(spec, dialect=inferred)
+    old, new = loaded[old_spec], loaded[new_spec]
+    if old.schema.dialect != new.schema.dialect:
+        raise SourceError(
+            f"OLD ({old_spec}) is {old.schema.dialect} but NEW ({new_spec}) is {new.schema.dialect}",
+            hint="both sides must describe the same kind of database; pass --dialect for SQL files")
+    return old, new
+
+
+__all__ = ["Loaded", "LoadWarning", "check_dialect", "load_pair", "load_source", "source_kind"]

@@ -1,0 +1,75 @@
+"""Configuration: `--config FILE`, else `[tool.planner]` in ./pyproject.toml, else ./planner.toml.
+
+```toml
+[tool.planner]
+dialect = "postgresql"
+
+[tool.planner.renames]
+"User.name" = "full_name"        # column rename
+"Role.COACH" = "INSTRUCTOR"      # enum value rename
+"Team" = "Organization"          # table (or enum) rename
+```
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planner.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: str | None = None
+    dialect: str | None = None
+    renames: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def load_config(path: str | None = None, *, cwd: Path | None = None) -> Config:
+    """The active configuration; an explicit `path` must exist and parse."""
+    cwd = cwd or Path.cwd()
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        data = _read(p)
+        section = data.get("tool", {}).get("planner")
+        if section is None and p.name == "pyproject.toml":
+            raise ConfigError(f"{path}: no [tool.planner] section")
+        return _config(section if section is not None else data, str(p))
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        section = _read(pyproject).get("tool", {}).get("planner")
+        if section is not None:
+            return _config(section, str(pyproject))
+    standalone = cwd / "planner.toml"
+    if standalone.is_file():
+        data = _read(standalone)
+        return _config(data.get("tool", {}).get("planner", data), str(standalone))
+    return Config()
+
+
+def _read(p: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p}: invalid TOML ({e})") from None
+    except OSError as e:
+        raise ConfigError(f"{p}: cannot read ({e.strerror})") from None
+
+
+def _config(section: dict[str, Any], path: str) -> Config:
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [tool.planner] must be a table")
+    renames = section.get("renames", {})
+    if not isinstance(renames, dict) or not all(isinstance(v, str) for v in renames.values()):
+        raise ConfigError(f"{path}: [tool.planner.renames] must map \"old\" = \"new\" strings")
+    dialect = section.get("dialect")
+    if dialect is not None and not isinstance(dialect, str):
+        raise ConfigError(f"{path}: dialect must be a string")
+    return Config(path=path, dialect=dialect, renames=tuple(f"{k}={v}" for k, v in renames.items()),
+                  raw=section)

@@ -1,0 +1,84 @@
+"""Confirmed renames: `--rename` hints and `[tool.planner.renames]`, resolved against OLD."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planner.errors import ConfigError
+from planner.model import Schema
+
+
+@dataclass(frozen=True, slots=True)
+class Renames:
+    #: (old table key, new table name)
+    tables: tuple[tuple[str, str], ...] = ()
+    #: (old table key, old column, new column)
+    columns: tuple[tuple[str, str, str], ...] = ()
+    #: (old enum key, new enum name)
+    enums: tuple[tuple[str, str], ...] = ()
+    #: (old enum key, old value, new value)
+    enum_values: tuple[tuple[str, str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.tables or self.columns or self.enums or self.enum_values)
+
+
+def _table_key(schema: Schema, name: str) -> str | None:
+    if schema.table(name) is not None:
+        return name
+    for t in schema.tables:  # a Prisma model name is accepted too
+        if t.origin == name:
+            return schema.key(t.schema, t.name)
+    return None
+
+
+def _enum_key(schema: Schema, name: str) -> str | None:
+    if schema.enum(name) is not None:
+        return name
+    for e in schema.enums:
+        if e.origin == name:
+            return schema.key(e.schema, e.name)
+    return None
+
+
+def parse_renames(hints: list[str] | tuple[str, ...], old: Schema) -> Renames:
+    """Resolve hints: `old_table=new_table`, `table.old_col=new_col`, `Enum=NewEnum`,
+    `Enum.OLD=NEW`. Names are database names; Prisma model/field names are accepted."""
+    tables, columns, enums, values = [], [], [], []
+    for hint in hints:
+        left, sep, right = hint.partition("=")
+        left, right = left.strip(), right.strip()
+        if not sep or not left or not right:
+            raise ConfigError(f"--rename {hint!r}: expected OLD=NEW",
+                              hint="e.g. --rename users.name=full_name, --rename Role.COACH=INSTRUCTOR")
+        if (key := _table_key(old, left)) is not None:
+            tables.append((key, right))
+            continue
+        if (key := _enum_key(old, left)) is not None:
+            enums.append((key, right))
+            continue
+        prefix, dot, item = left.rpartition(".")
+        if dot:
+            if (key := _table_key(old, prefix)) is not None:
+                table = old.table(key)
+                col = table.column(item) if table else None
+                if col is None and table is not None:
+                    col = next((c for c in table.columns if c.origin == item), None)
+                if col is None:
+                    raise ConfigError(f"--rename {hint!r}: table {key!r} has no column {item!r} in OLD")
+                new = right.rpartition(".")[2] if right.startswith(prefix + ".") else right
+                columns.append((key, col.name, new))
+                continue
+            if (key := _enum_key(old, prefix)) is not None:
+                enum = old.enum(key)
+                value = item
+                if enum is not None and item not in enum.values:
+                    value = dict(enum.value_origins).get(item, item)
+                if enum is None or value not in enum.values:
+                    raise ConfigError(f"--rename {hint!r}: enum {key!r} has no value {item!r} in OLD")
+                new = right.rpartition(".")[2] if right.startswith(prefix + ".") else right
+                values.append((key, value, new))
+                continue
+        raise ConfigError(f"--rename {hint!r}: OLD has no table, column, enum or enum value {left!r}",
+                          hint="use database names as `planner inspect OLD` shows them")
+    return Renames(tuple(tables), tuple(columns), tuple(enums), tuple(values))

@@ -1,0 +1,74 @@
+"""Stable, versioned JSON (`--format json`): sorted keys, the shape product.md gives."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from planner import __version__
+from planner.changes import Diff
+from planner.model import Schema
+from planner.render import LEVELS
+
+
+def envelope(dialect: str, old_source: str | None, new_source: str | None) -> dict[str, Any]:
+    """The fields every planner JSON document starts with."""
+    doc: dict[str, Any] = {"schema_version": 1, "tool": {"name": "planner", "version": __version__},
+                           "dialect": dialect}
+    if old_source is not None:
+        doc["old"] = {"source": old_source}
+    if new_source is not None:
+        doc["new"] = {"source": new_source}
+    return doc
+
+
+def dumps(doc: Any) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def diff_document(diff: Diff, *, dialect: str, old_source: str, new_source: str,
+                  levels: dict[str, str] | None = None,
+                  findings: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """The `planner diff --format json` document. `levels`/`findings` are keyed by change id."""
+    levels, findings = levels or {}, findings or {}
+    changes = []
+    by_level: dict[str, int] = {}
+    for c in diff.changes:
+        level = levels.get(c.id, "safe")
+        by_level[level] = by_level.get(level, 0) + 1
+        changes.append({
+            "id": c.id, "kind": c.kind.value, "table": c.table, "column": c.column, "name": c.name,
+            "detail": c.detail, "level": level, "findings": findings.get(c.id, []),
+        })
+    suggestions = [{"kind": s.kind.value, "table": s.table, "from": s.old, "to": s.new, "hint": s.hint}
+                   for s in diff.suggestions]
+    max_level = max(by_level, key=LEVELS.index) if by_level else "safe"
+    doc = envelope(dialect, old_source, new_source)
+    doc.update(changes=changes, suggestions=suggestions,
+               summary={"changes": len(changes), "max_level": max_level, "by_level": by_level})
+    return doc
+
+
+def schema_document(schema: Schema, *, source: str, warnings: list[str]) -> dict[str, Any]:
+    """`planner inspect --format json`: the normalised schema as planner sees it."""
+
+    def clean(obj: Any) -> Any:
+        if dataclasses.is_dataclass(obj):
+            out = {}
+            for f in dataclasses.fields(obj):
+                if f.name in ("doc", "value_origins"):
+                    continue
+                out[f.name] = clean(getattr(obj, f.name))
+            return out
+        if isinstance(obj, (list, tuple)):
+            return [clean(x) for x in obj]
+        return obj
+
+    doc = envelope(schema.dialect, None, None)
+    doc["source"] = source
+    body = clean(schema)
+    body.pop("dialect", None)
+    doc["schema"] = body
+    doc["warnings"] = warnings
+    return doc

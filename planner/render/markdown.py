@@ -1,0 +1,36 @@
+"""Markdown output (`--format markdown`) for pull requests and release tickets."""
+
+from __future__ import annotations
+
+from planner.changes import Diff
+from planner.render import LEVELS, describe, grouped
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def diff_markdown(diff: Diff, *, old_source: str, new_source: str, dialect: str,
+                  levels: dict[str, str] | None = None) -> str:
+    levels = levels or {}
+    counts: dict[str, int] = {}
+    for c in diff.changes:
+        lv = levels.get(c.id, "safe")
+        counts[lv] = counts.get(lv, 0) + 1
+    out = [f"# Schema changes: `{old_source}` -> `{new_source}`", "", f"Dialect: {dialect}. "
+           f"{len(diff.changes)} change(s)"
+           + ("; " + ", ".join(f"{counts[lv]} {lv}" for lv in sorted(counts, key=LEVELS.index, reverse=True))
+              if counts else "") + ".", ""]
+    if not diff.changes:
+        out += ["No changes: the schemas are equivalent.", ""]
+    for group, changes in grouped(diff.changes):
+        out += ["", f"## {group}", "", "| level | change | object | details |", "|---|---|---|---|"]
+        for c in changes:
+            obj = c.column or c.name or ""
+            out.append(f"| {levels.get(c.id, 'safe')} | `{c.kind.value}` | {_cell(obj)} | {_cell(describe(c))} |")
+    if diff.suggestions:
+        out += ["", "## Possible renames", "",
+                "Not applied: a rename is never guessed. Confirm one to keep the data:", ""]
+        for s in diff.suggestions:
+            out.append(f"- `{s.kind.value}` {s.old} -> {s.new}: `{s.hint}` ({s.reason})")
+    return "\n".join(out).rstrip() + "\n"

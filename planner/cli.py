@@ -98,7 +98,7 @@ def main_callback(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what planner detects.")] = False,
 ) -> None:
     """planner: diff, classify and stage database schema changes."""
-    _State.debug = _State.debug or debug
+    _State.debug = debug
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 

@@ -101,10 +101,16 @@ class _Differ:
                     self.suggest(Kind.RENAME_ENUM, None, d, a, f"--rename {d}={a}",
                                  "an enum was dropped and one with the same values added")
         for k in sorted(set(ok) & set(nk)):
-            self.enum_values(k, ok[k].values, nk[k].values, old=ok[k], new=nk[k])
+            self.enum_values(k, ok[k].values, nk[k].values, old=ok[k], new=nk[k], used_by=self.used_by(k))
+
+    def used_by(self, enum_key: str) -> list[str]:
+        """`table.column` of every OLD column of this enum type (the rows a value change touches)."""
+        return sorted(f"{self.old.key(t.schema, t.name)}.{c.name}" for t in self.old.tables
+                      for c in t.columns if c.enum == enum_key)
 
     def enum_values(self, key: str, old_values: Sequence[str], new_values: Sequence[str], *,
-                    table: str | None = None, column: str | None = None, **objs: Any) -> None:
+                    table: str | None = None, column: str | None = None,
+                    used_by: list[str] | None = None, **objs: Any) -> None:
         old, new = old_values, new_values
         removed = [v for v in old if v not in new]
         added = [v for v in new if v not in old]
@@ -113,10 +119,10 @@ class _Differ:
             self.add(Kind.ADD_ENUM_VALUE, table=table, column=column, name=key, enum=key, value=v,
                      position=i, before=new[i + 1] if i + 1 < len(new) else None,
                      after=new[i - 1] if i > 0 else None, appended=i == len(new) - 1,
-                     old=objs.get("old"), new=objs.get("new"))
+                     used_by=used_by, old=objs.get("old"), new=objs.get("new"))
         for v in removed:
             self.add(Kind.REMOVE_ENUM_VALUE, table=table, column=column, name=key, enum=key, value=v,
-                     old=objs.get("old"), new=objs.get("new"))
+                     used_by=used_by, old=objs.get("old"), new=objs.get("new"))
             i = old.index(v)
             if i < len(new) and new[i] in added:
                 self.suggest(Kind.RENAME_ENUM_VALUE, table, f"{key}.{v}", f"{key}.{new[i]}",
@@ -126,7 +132,8 @@ class _Differ:
         common_new = [v for v in new if v in old]
         if common_old != common_new:
             self.add(Kind.REORDER_ENUM_VALUES, table=table, column=column, name=key, enum=key,
-                     **{"from": list(old), "to": list(new)}, old=objs.get("old"), new=objs.get("new"))
+                     **{"from": list(old), "to": list(new)}, used_by=used_by, old=objs.get("old"),
+                     new=objs.get("new"))
 
     # ----------------------------------------------------------------- tables
     def tables(self) -> None:
@@ -178,7 +185,7 @@ class _Differ:
                      model=model, field=c.origin)
         self.suggest_column_renames(key, dropped, added)
         for name in [c.name for c in n.columns if c.name in ocols]:
-            self.column(key, ocols[name], ncols[name], model)
+            self.column(key, ocols[name], ncols[name], model, o)
         if self.comments and (o.comment or None) != (n.comment or None):
             self.add(Kind.ALTER_COMMENT, table=key, old=o, new=n, **{"from": o.comment, "to": n.comment})
         self.primary_key(key, o.primary_key, n.primary_key)
@@ -203,7 +210,7 @@ class _Differ:
             self.suggest(Kind.RENAME_COLUMN, key, d, a, f"--rename {key}.{d}={a}",
                          "a column was dropped and one with a compatible type added in the same table")
 
-    def column(self, key: str, o: Column, n: Column, model: str | None) -> None:
+    def column(self, key: str, o: Column, n: Column, model: str | None, table: Table) -> None:
         info = {"model": model, "field": n.origin or o.origin}
         oe, ne = enum_values_of_type(o.type), enum_values_of_type(n.type)
         if oe is not None and ne is not None:
@@ -212,7 +219,8 @@ class _Differ:
         elif o.type != n.type or (o.collation or None) != (n.collation or None):
             self.add(Kind.ALTER_COLUMN_TYPE, table=key, column=n.name, old=o, new=n,
                      **{"from": o.type, "to": n.type}, enum=n.enum,
-                     collation=[o.collation, n.collation] if o.collation != n.collation else None, **info)
+                     collation=[o.collation, n.collation] if o.collation != n.collation else None,
+                     rebuilds=_dependents(table, o.name) or None, **info)
         od, nd = _effective_default(o), _effective_default(n)
         if od != nd or (o.generated or None) != (n.generated or None):
             self.add(Kind.ALTER_DEFAULT, table=key, column=n.name, old=o, new=n, **{"from": od, "to": nd},
@@ -313,6 +321,15 @@ class _Differ:
 
 
 # --------------------------------------------------------------------------- helpers
+
+def _dependents(t: Table, column: str) -> list[str]:
+    """Keys and indexes that contain `column` (a type change rebuilds them)."""
+    out = []
+    if t.primary_key and column in t.primary_key.columns and t.primary_key.name:
+        out.append(t.primary_key.name)
+    out += [i.name for i in t.indexes if i.name and column in i.columns]
+    return sorted(set(out))
+
 
 def _effective_default(c: Column) -> str | None:
     """The default as users think of it: serial/identity columns show their generator."""

@@ -148,6 +148,9 @@ def _canonical_type(text: str, dialect: str) -> str:
         parts = split_qualified(text)
         schema = parts[-2] if len(parts) > 1 else None
         return qualify(schema, parts[-1], DEFAULT_SCHEMA[dialect]) + array
+    if dialect == "mysql" and re.match(r"(?i)(enum|set)\s*\(", text):
+        dt = exp.DataType.build(text, dialect="mysql")  # values keep their case
+        return _mysql_type(dt, text)
     low = text.lower()
     low = re.sub(r"\bbit varying\b", "varbit", low)
     low = re.sub(r"\s+(character set|charset|collate)\s+\S+", "", low)

@@ -44,7 +44,7 @@ class InspectFormat(StrEnum):
 def _stdout() -> Console:
     console = Console(highlight=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(highlight=False, width=140)  # piped: do not wrap at 80 columns
+        console = Console(highlight=False, width=140, soft_wrap=True)  # piped: long lines, no padding
     return console
 
 
@@ -76,6 +76,17 @@ def _run(fn, *args, **kwargs):  # noqa: ANN001, ANN202 - small private wrapper
             raise
         fail(_escape(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback "
                      "and please report it)"))
+
+
+def guard(fn):  # noqa: ANN001, ANN201
+    """Wrap a command: any error becomes one line and exit code 2 unless --debug."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        return _run(fn, *args, **kwargs)
+
+    return wrapper
 
 
 def _escape(text: str) -> str:
@@ -121,7 +132,36 @@ def _warn(loaded, quiet: bool) -> None:  # noqa: ANN001
         err.print(f"[yellow]warning[/yellow]: {_escape(str(w))}", markup=True)
 
 
+FailOnOpt = Annotated[str | None, typer.Option(
+    "--fail-on", help="Exit 1 when a change reaches this level: safe, low, medium, high, critical.")]
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", help="Database URL (read-only): row estimates scale lock risk.")]
+
+
+def _fail_level(fail_on: str | None, cfg) -> object | None:  # noqa: ANN001
+    from planner.rules import Level
+
+    text = fail_on or cfg.fail_on
+    if text is None:
+        return None
+    try:
+        return Level.parse(text)
+    except ValueError as e:
+        fail(_escape(f"--fail-on: {e}"))
+
+
+def _report_waivers(analysis, quiet: bool) -> None:  # noqa: ANN001
+    if quiet:
+        return
+    err = _stderr()
+    for w in analysis.assessment.waivers.expired:
+        err.print(f"[yellow]warning[/yellow]: expired waiver (no longer applied): {_escape(str(w))}", markup=True)
+    for w in analysis.assessment.waivers.unused:
+        err.print(f"[yellow]warning[/yellow]: unused waiver (matches no finding): {_escape(str(w))}", markup=True)
+
+
 @app.command()
+@guard
 def diff(
     old: Annotated[str, typer.Argument(help="Current schema: .prisma, .sql, migrations folder, URL, "
                                             "module:attr or 'empty'.")],
@@ -130,39 +170,45 @@ def diff(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     rename: RenameOpt = None,
     config: ConfigOpt = None,
+    fail_on: FailOnOpt = None,
+    db: DbOpt = None,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Show every change between OLD and NEW, grouped by table, with possible renames."""
+    """Show every change between OLD and NEW with its risk: level, rule code, why, and the safe way."""
     _State.debug = _State.debug or debug
     from planner.config import load_config
-    from planner.diff import diff as run_diff
-    from planner.load import load_pair
-    from planner.renames import parse_renames
+    from planner.pipeline import analyze
 
     cfg = _run(load_config, config)
-    old_l, new_l = _run(load_pair, old, new, dialect=dialect or cfg.dialect)
-    _warn(old_l, quiet)
-    _warn(new_l, quiet)
-    renames = _run(parse_renames, [*cfg.renames, *(rename or [])], old_l.schema)
-    result = _run(run_diff, old_l.schema, new_l.schema, renames)
-    d = new_l.schema.dialect
+    threshold = _fail_level(fail_on, cfg)
+    analysis = _run(analyze, old, new, config=cfg, dialect=dialect, renames=rename or [], db=db)
+    _warn(analysis.old, quiet)
+    _warn(analysis.new, quiet)
+    _report_waivers(analysis, quiet)
+    result, a = analysis.diff, analysis.assessment
+    levels, findings = a.level_names(), a.findings_json()
+    d = analysis.dialect
     if format == Format.json:
         from planner.render.json_report import diff_document, dumps
 
-        sys.stdout.write(dumps(diff_document(result, dialect=d, old_source=old_l.source,
-                                             new_source=new_l.source)))
+        sys.stdout.write(dumps(diff_document(result, dialect=d, old_source=analysis.old.source,
+                                             new_source=analysis.new.source, levels=levels, findings=findings)))
     elif format == Format.markdown:
         from planner.render.markdown import diff_markdown
 
-        sys.stdout.write(diff_markdown(result, old_source=old_l.source, new_source=new_l.source, dialect=d))
+        sys.stdout.write(diff_markdown(result, old_source=analysis.old.source, new_source=analysis.new.source,
+                                       dialect=d, levels=levels, findings=findings))
     else:
         from planner.render.terminal import diff_view
 
-        _stdout().print(diff_view(result))
+        _stdout().print(diff_view(result, levels=levels, findings=findings))
+    if threshold is not None and a.max_level >= threshold:
+        raise typer.Exit(code=1)
 
 
 @app.command()
+@guard
 def inspect(
     source: Annotated[str, typer.Argument(help="A schema source: .prisma, .sql, migrations folder, URL, "
                                                "module:attr.")],
@@ -186,6 +232,41 @@ def inspect(
         from planner.render.terminal import schema_view
 
         _stdout().print(schema_view(loaded.schema, source=loaded.source))
+
+
+@app.command()
+@guard
+def rules(
+    code: Annotated[str | None, typer.Argument(help="A rule code (DS102) or slug (drop-column).")] = None,
+    format: Annotated[InspectFormat, typer.Option("--format", "-f", help="Output format.")] = InspectFormat.text,
+    debug: DebugOpt = False,
+) -> None:
+    """List the risk rules, or print one rule's documentation with its playbook."""
+    _State.debug = _State.debug or debug
+    from planner.render.rules_doc import rule_markdown, rules_document, rules_table
+    from planner.rules import RULES
+
+    if code is None:
+        if format == InspectFormat.json:
+            from planner.render.json_report import dumps
+
+            sys.stdout.write(dumps(rules_document()))
+        else:
+            _stdout().print(rules_table())
+        return
+    spec = RULES.get(code.upper()) or next((r for r in RULES.values() if r.slug == code.lower()), None)
+    if spec is None:
+        fail(_escape(f"no rule {code!r}; `planner rules` lists them"))
+    text = _run(rule_markdown, spec)
+    if format == InspectFormat.json:
+        from planner.render.json_report import dumps
+
+        sys.stdout.write(dumps({**rules_document(only=spec.code), "markdown": text}))
+    else:
+        from rich.markdown import Markdown
+
+        console = _stdout()
+        console.print(Markdown(text) if console.is_terminal else text)
 
 
 def main() -> None:

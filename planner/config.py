@@ -8,6 +8,16 @@ dialect = "postgresql"
 "User.name" = "full_name"        # column rename
 "Role.COACH" = "INSTRUCTOR"      # enum value rename
 "Team" = "Organization"          # table (or enum) rename
+
+[tool.planner.thresholds]        # row counts that scale lock risk with --db
+small_rows = 10000
+large_rows = 1000000
+
+[[tool.planner.waivers]]
+code = "DS102"
+object = "missed_check_ins.*"
+reason = "values copied to the warehouse (JIRA-123)"
+expires = 2026-12-31
 ```
 """
 
@@ -19,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from planner.errors import ConfigError
+from planner.rules.registry import Thresholds
+from planner.rules.waivers import Waiver, parse_waivers
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +38,9 @@ class Config:
     path: str | None = None
     dialect: str | None = None
     renames: tuple[str, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    fail_on: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -71,5 +86,17 @@ def _config(section: dict[str, Any], path: str) -> Config:
     dialect = section.get("dialect")
     if dialect is not None and not isinstance(dialect, str):
         raise ConfigError(f"{path}: dialect must be a string")
+    raw_thresholds = section.get("thresholds", {})
+    if not isinstance(raw_thresholds, dict):
+        raise ConfigError(f"{path}: [tool.planner.thresholds] must be a table")
+    known = {"small_rows", "large_rows"}
+    if unknown := set(raw_thresholds) - known:
+        raise ConfigError(f"{path}: unknown thresholds {sorted(unknown)}", hint="use small_rows, large_rows")
+    if not all(isinstance(v, int) and v >= 0 for v in raw_thresholds.values()):
+        raise ConfigError(f"{path}: thresholds must be non-negative integers")
+    fail_on = section.get("fail_on")
+    if fail_on is not None and not isinstance(fail_on, str):
+        raise ConfigError(f"{path}: fail_on must be a level name")
     return Config(path=path, dialect=dialect, renames=tuple(f"{k}={v}" for k, v in renames.items()),
-                  raw=section)
+                  waivers=parse_waivers(section.get("waivers"), path),
+                  thresholds=Thresholds(**raw_thresholds), fail_on=fail_on, raw=section)

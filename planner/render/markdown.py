@@ -11,8 +11,9 @@ def _cell(text: str) -> str:
 
 
 def diff_markdown(diff: Diff, *, old_source: str, new_source: str, dialect: str,
-                  levels: dict[str, str] | None = None) -> str:
+                  levels: dict[str, str] | None = None, findings: dict[str, list[dict]] | None = None) -> str:
     levels = levels or {}
+    findings = findings or {}
     counts: dict[str, int] = {}
     for c in diff.changes:
         lv = levels.get(c.id, "safe")
@@ -27,7 +28,10 @@ def diff_markdown(diff: Diff, *, old_source: str, new_source: str, dialect: str,
         out += ["", f"## {group}", "", "| level | change | object | details |", "|---|---|---|---|"]
         for c in changes:
             obj = c.column or c.name or ""
-            out.append(f"| {levels.get(c.id, 'safe')} | `{c.kind.value}` | {_cell(obj)} | {_cell(describe(c))} |")
+            notes = "".join(f"<br>**{f['code']}** {_cell(f['message'])}" + (" *(waived)*" if f.get("waived") else "")
+                            for f in findings.get(c.id, []))
+            out.append(f"| {levels.get(c.id, 'safe')} | `{c.kind.value}` | {_cell(obj)} | "
+                       f"{_cell(describe(c))}{notes} |")
     if diff.suggestions:
         out += ["", "## Possible renames", "",
                 "Not applied: a rename is never guessed. Confirm one to keep the data:", ""]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table as RichTable
 from rich.text import Text
 from rich.tree import Tree
 
@@ -37,31 +36,59 @@ def summary_line(diff: Diff, levels: dict[str, str]) -> Text:
     return text
 
 
-def _row(table: RichTable, c: Change, levels: dict[str, str]) -> None:
+def _change_lines(c: Change, levels: dict[str, str], findings: dict[str, list[dict]],
+                  widths: tuple[int, int, int]) -> list[RenderableType]:
     lv = levels.get(c.id, "safe")
     obj = c.column or c.name or ""
     if c.detail.get("value") and c.kind.value.endswith("enum_value"):
         obj = f"{c.name}.{c.detail['value']}"
-    table.add_row(Text(lv, style=LEVEL_STYLE[lv]), c.kind.value, obj, describe(c))
+    line = Text("  ")
+    line.append(lv.ljust(widths[0]), style=LEVEL_STYLE[lv])
+    line.append(" " + c.kind.value.ljust(widths[1]) + " ")
+    line.append(obj.ljust(widths[2]), style="bold")
+    line.append("  " + describe(c))
+    out: list[RenderableType] = [line]
+    indent = 3 + widths[0]
+    pad = " " * indent
+    for f in findings.get(c.id, []):
+        text = Text(pad)
+        text.append(f"{f['code']} ", style=LEVEL_STYLE[f["level"]])
+        text.append(f"{f['rule']}: ", style="bold")
+        text.append(f["message"])
+        if f.get("waived"):
+            text.append(f" (waived: {f['waiver']['reason']})", style="dim")
+        elif f["level"] != "safe":
+            text.append(f"\n{pad}-> {f['help']}", style="dim")
+        out.append(text)
+    return out
 
 
-def diff_view(diff: Diff, *, levels: dict[str, str] | None = None) -> RenderableType:
-    """One line per change, grouped under its table; then the suggestions and a summary."""
+def _by_level(diff: Diff, levels: dict[str, str]) -> list[tuple[str, list[Change]]]:
+    """Groups with their riskiest first; inside a group, riskiest change first (stable)."""
+    def rank(c: Change) -> int:
+        return LEVELS.index(levels.get(c.id, "safe"))
+
+    groups = [(g, sorted(cs, key=rank, reverse=True)) for g, cs in grouped(diff.changes)]
+    return sorted(groups, key=lambda gc: max(rank(c) for c in gc[1]), reverse=True)
+
+
+def diff_view(diff: Diff, *, levels: dict[str, str] | None = None,
+              findings: dict[str, list[dict]] | None = None) -> RenderableType:
+    """One line per change (level, kind, object, details), grouped by table and sorted by level,
+    each followed by its findings; then the possible renames and a summary."""
     levels = levels or {}
+    findings = findings or {}
     parts: list[RenderableType] = []
     if diff.changes:
-        table = RichTable(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
-        table.add_column("level")
-        table.add_column("change")
-        table.add_column("object", overflow="fold")
-        table.add_column("details", overflow="fold")
-        for n, (group, changes) in enumerate(grouped(diff.changes)):
+        widths = (max(len(levels.get(c.id, "safe")) for c in diff.changes),
+                  max(len(c.kind.value) for c in diff.changes),
+                  min(40, max(len(c.column or c.name or "") for c in diff.changes)))
+        for n, (group, changes) in enumerate(_by_level(diff, levels)):
             if n:
-                table.add_row()
-            table.add_row("", Text(group, style="bold underline"), "", "")
+                parts.append(Text(""))
+            parts.append(Text(group, style="bold underline"))
             for c in changes:
-                _row(table, c, levels)
-        parts.append(table)
+                parts.extend(_change_lines(c, levels, findings, widths))
     else:
         parts.append(Text("No changes: the schemas are equivalent.", style="green"))
     if diff.suggestions:

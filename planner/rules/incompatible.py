@@ -1,0 +1,115 @@
+"""BC: changes that break the application version still running during the deploy."""
+
+from __future__ import annotations
+
+from planner.changes import Change, Kind
+from planner.rules.registry import Context, Level, Verdict, rule
+
+
+@rule("BC101", "rename-table", on=Kind.RENAME_TABLE, playbook="rename-table",
+      summary="Renaming a table breaks code that still uses the old name.",
+      help="Expand/contract: rename and leave an updatable view with the old name until all code is deployed.",
+      squawk=("renaming-table",))
+def rename_table(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    The rename is instant (ACCESS EXCLUSIVE, brief), but every running instance of the old
+    code queries the old name and fails from that moment until it is replaced.
+
+    ## Instead
+    R11: rename, then `CREATE VIEW old_name AS SELECT * FROM new_name` in the same short
+    transaction; drop the view once no code uses the old name.
+    """
+    return Verdict(Level.MEDIUM, f"Table {c.detail.get('from')} is renamed to {c.detail.get('to')}: "
+                                 "code still using the old name fails during the deploy.")
+
+
+@rule("BC102", "rename-column", on=Kind.RENAME_COLUMN, playbook="rename-column",
+      summary="Renaming a column breaks code that still uses the old name.",
+      help="Expand/contract: add the new column, dual-write and backfill, switch reads, then drop the old one.",
+      squawk=("renaming-column",))
+def rename_column(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    The rename keeps the data and is instant, but code that still selects or writes the old
+    column name fails until every instance runs the new code.
+
+    ## Instead
+    R11: expand (new column + trigger or dual writes), backfill, switch reads, contract.
+    Or keep the database name and rename only in the ORM (`@map`).
+    """
+    return Verdict(Level.MEDIUM, f"Column {c.table}.{c.detail.get('from')} is renamed to {c.detail.get('to')}: "
+                                 "code still using the old name fails during the deploy.")
+
+
+@rule("BC103", "rename-enum-value", on=Kind.RENAME_ENUM_VALUE, playbook="enum-rename-value",
+      summary="Renaming an enum value breaks code that still writes the old value.",
+      help="Add the new value, write both, remap rows in batches, then remove the old value.")
+def rename_enum_value(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    `ALTER TYPE ... RENAME VALUE` is instant and keeps the rows, but running code that
+    writes or compares the old label breaks immediately.
+
+    ## Instead
+    Add the new value (expand), deploy code that understands both, remap rows in batches
+    (backfill), then remove the old value (contract).
+    """
+    return Verdict(Level.MEDIUM, f"{c.name}.{c.detail.get('from')} becomes {c.detail.get('to')}: code writing "
+                                 "the old value fails during the deploy.")
+
+
+@rule("BC104", "drop-not-null", on=Kind.DROP_NOT_NULL, playbook=None,
+      summary="Dropping NOT NULL lets NULLs reach code that assumes there are none.",
+      help="Make sure every reader handles NULL before deploying the change.",
+      squawk=("ban-drop-not-null",))
+def drop_not_null(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    The change is metadata-only, but consumers (application code, reports, downstream
+    pipelines) that assumed the column is never NULL may break on the first NULL.
+
+    ## Instead
+    Deploy readers that handle NULL first; the ALTER itself is cheap.
+    """
+    return Verdict(Level.LOW, f"{c.table}.{c.column} may now be NULL; readers that assume it is not may break.")
+
+
+@rule("BC105", "add-enum-value", on=Kind.ADD_ENUM_VALUE, playbook="enum-add-value",
+      summary="A new enum value cannot be used before it is committed, or by old code.",
+      help="Add the value in its own transaction before deploying code that writes it; never use it in "
+           "the same migration.",
+      squawk=("require-enum-value-ordering",))
+def add_enum_value(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    PostgreSQL: `ALTER TYPE ... ADD VALUE` cannot run in a transaction block before PG 12,
+    and from PG 12 the value cannot be used until that transaction commits (`unsafe use of
+    new value`). The value cannot be removed again on downgrade without recreating the type.
+    MySQL: appending is instant, inserting in the middle copies the table.
+
+    ## Instead
+    R9: add it in its own transaction (Alembic `autocommit_block`), deploy the migration before
+    code that writes the value.
+    """
+    if ctx.dialect == "mysql" and not c.detail.get("appended"):
+        return Verdict(ctx.scale(Level.MEDIUM, c.table), f"{c.detail.get('value')!r} is inserted in the middle "
+                       f"of {c.name}: MySQL copies the table (ALGORITHM=COPY){ctx.size_note(c.table)}.")
+    where = "" if c.detail.get("appended") else " (not at the end: PostgreSQL needs ADD VALUE ... BEFORE)"
+    return Verdict(Level.LOW, f"Enum value {c.name}.{c.detail.get('value')} is added{where}; deploy it before "
+                              "code that writes it, and it cannot be removed on downgrade.")
+
+
+@rule("BC106", "drop-default-required", on=Kind.ALTER_DEFAULT, playbook=None,
+      summary="Removing the default of a NOT NULL column makes inserts that omit it fail.",
+      help="Deploy code that always sets the column before removing the default.")
+def drop_default_required(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    Old code that inserts rows without the column relied on the default; once it is gone,
+    its inserts fail with a NOT NULL violation.
+
+    ## Instead
+    Deploy code that writes the column explicitly first, then drop the default.
+    """
+    if c.detail.get("to") is not None or c.new is None or c.new.nullable or c.old is None:
+        return None
+    if c.old.autoincrement and c.new.autoincrement is None:
+        return Verdict(Level.MEDIUM, f"{c.table}.{c.column} is no longer generated by the database; inserts "
+                                     "that omit it fail.")
+    return Verdict(Level.MEDIUM, f"{c.table}.{c.column} is NOT NULL and loses its default; inserts that omit it "
+                                 "fail.")

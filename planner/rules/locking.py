@@ -1,0 +1,311 @@
+"""LK: changes that take long or strong locks, or rewrite the table."""
+
+from __future__ import annotations
+
+from planner.changes import Change, Kind
+from planner.model import Column
+from planner.rules.facts import binary_coercible
+from planner.rules.registry import Context, Level, Verdict, rule
+
+
+@rule("LK101", "create-index-blocking", on=(Kind.ADD_INDEX, Kind.ADD_UNIQUE), playbook="create-index-concurrently",
+      summary="CREATE INDEX without CONCURRENTLY blocks writes for the whole build.",
+      help="PostgreSQL: CREATE INDEX CONCURRENTLY outside a transaction, then check it is valid. "
+           "MySQL: ALGORITHM=INPLACE, LOCK=NONE.",
+      squawk=("require-concurrent-index-creation",))
+def create_index_blocking(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    PostgreSQL's plain `CREATE INDEX` holds a SHARE lock for the whole build: reads go on,
+    every INSERT/UPDATE/DELETE waits. MySQL/MariaDB build secondary indexes in place with
+    concurrent DML; SQLite write-locks the whole database while it builds.
+
+    ## Instead
+    `CREATE INDEX CONCURRENTLY` (SHARE UPDATE EXCLUSIVE; writes continue) outside any
+    transaction block, then verify `pg_index.indisvalid` (a failed build leaves an INVALID
+    index that `IF NOT EXISTS` silently skips).
+    """
+    if ctx.dialect == "mysql":
+        return Verdict(ctx.scale(Level.LOW, c.table), f"Index {c.name} on {c.table} is built in place; ask for "
+                       f"ALGORITHM=INPLACE, LOCK=NONE so it never falls back to a copy{ctx.size_note(c.table)}.")
+    if ctx.dialect == "sqlite":
+        return Verdict(ctx.scale(Level.LOW, c.table), f"Building index {c.name} write-locks the database "
+                                                      f"for the build{ctx.size_note(c.table)}.")
+    return Verdict(ctx.scale(Level.MEDIUM, c.table),
+                   f"CREATE INDEX {c.name} on {c.table} takes a SHARE lock: writes are blocked until the "
+                   f"build ends{ctx.size_note(c.table)}.")
+
+
+@rule("LK102", "drop-index-blocking", on=(Kind.DROP_INDEX, Kind.DROP_UNIQUE), playbook="drop-index-concurrently",
+      summary="DROP INDEX takes ACCESS EXCLUSIVE on the table.", dialects=("postgresql",),
+      help="DROP INDEX CONCURRENTLY outside a transaction (not for indexes that back a constraint).",
+      squawk=("require-concurrent-index-deletion",))
+def drop_index_blocking(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    `DROP INDEX` takes ACCESS EXCLUSIVE on the table: brief, but it queues behind any long
+    transaction and everything queues behind it.
+
+    ## Instead
+    `DROP INDEX CONCURRENTLY IF EXISTS` outside a transaction block, with a lock_timeout.
+    """
+    if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in ctx.diff.changes):
+        return None
+    return Verdict(Level.LOW, f"DROP INDEX {c.name} takes ACCESS EXCLUSIVE on {c.table} (brief, but it "
+                              "waits behind long transactions and blocks everything queued after it).")
+
+
+@rule("LK103", "type-change-rewrite", on=Kind.ALTER_COLUMN_TYPE, playbook="change-column-type",
+      summary="Changing a column type rewrites the table and its indexes under an exclusive lock.",
+      help="Expand/contract: add a new column, backfill in batches, swap in a short transaction.",
+      squawk=("changing-column-type",))
+def type_change_rewrite(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    Unless the change is binary-coercible (varchar widening, varchar -> text, numeric
+    precision increase), PostgreSQL rewrites the whole table and rebuilds every index under
+    ACCESS EXCLUSIVE, blocking reads and writes, and needs twice the disk. MySQL copies the
+    table (ALGORITHM=COPY, no concurrent writes); SQLite rebuilds it.
+
+    ## Instead
+    R8: add the new column, keep it in sync with a trigger, backfill in batches, switch the
+    code, swap names in one short transaction, drop the old column later.
+    """
+    old, new = c.detail.get("from", ""), c.detail.get("to", "")
+    rebuilds = c.detail.get("rebuilds", [])
+    if binary_coercible(old, new, ctx.dialect):
+        if ctx.dialect == "postgresql" and rebuilds and old.split("(")[0] != new.split("(")[0]:
+            return Verdict(Level.LOW, f"{c.table}.{c.column} {old} -> {new} needs no table rewrite, but "
+                                      f"rebuilds {', '.join(rebuilds)} under ACCESS EXCLUSIVE.")
+        return Verdict(Level.LOW, f"{c.table}.{c.column} {old} -> {new} is metadata-only (no rewrite); "
+                                  "ACCESS EXCLUSIVE is held briefly.")
+    if {old.split("(")[0], new.split("(")[0]} == {"timestamp", "timestamptz"} and ctx.dialect == "postgresql":
+        return Verdict(ctx.scale(Level.MEDIUM, c.table),
+                       f"{c.table}.{c.column} {old} -> {new} avoids the rewrite only when the session TimeZone "
+                       f"is UTC; indexes on it are rebuilt under ACCESS EXCLUSIVE{ctx.size_note(c.table)}.")
+    how = {"postgresql": "rewrites the table and rebuilds its indexes under ACCESS EXCLUSIVE (reads and writes "
+                         "blocked)",
+           "mysql": "copies the table (ALGORITHM=COPY): concurrent writes are blocked",
+           "sqlite": "needs a full table rebuild"}[ctx.dialect]
+    extra = f"; rebuilds {', '.join(rebuilds)}" if rebuilds else ""
+    return Verdict(ctx.scale(Level.HIGH, c.table),
+                   f"{c.table}.{c.column} {old} -> {new} {how}{ctx.size_note(c.table)}{extra}.")
+
+
+def _rewrites_on_add(col: Column) -> str | None:
+    if col.autoincrement in ("sequence", "identity", "identity_always"):
+        return "a serial/identity column fills every existing row"
+    if col.default_volatile:
+        return f"the volatile default {col.default} is evaluated for every existing row"
+    if col.generated:
+        return "a stored generated column is computed for every existing row"
+    return None
+
+
+@rule("LK104", "add-column-rewrite", on=Kind.ADD_COLUMN, playbook="add-column-volatile-default",
+      summary="Adding a column with a volatile default, serial/identity or generated value rewrites the table.",
+      help="Add the column without the default, SET DEFAULT for new rows, backfill existing rows in batches.",
+      squawk=("adding-field-with-default",))
+def add_column_rewrite(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    Since PostgreSQL 11 a constant (or stable, like now()) default is stored in the catalog
+    and the ADD COLUMN is instant. A volatile default (gen_random_uuid(), random(),
+    clock_timestamp(), nextval()), a serial/identity or a stored generated column must be
+    computed per row: the table is rewritten under ACCESS EXCLUSIVE. SQLite refuses
+    non-constant defaults outright.
+
+    ## Instead
+    Add the column nullable with no default, `SET DEFAULT` (applies to new rows only),
+    backfill old rows in batches, then add NOT NULL if needed.
+    """
+    why = _rewrites_on_add(c.new)
+    if why is None:
+        return None
+    if ctx.dialect == "sqlite":
+        return Verdict(Level.HIGH, f"SQLite cannot add {c.table}.{c.column} in place: {why}; the table must be "
+                                   "rebuilt.")
+    if ctx.dialect == "mysql":
+        if c.new.autoincrement == "auto_increment":
+            return Verdict(ctx.scale(Level.MEDIUM, c.table), f"Adding AUTO_INCREMENT column {c.table}.{c.column} "
+                           f"rebuilds the table in place without LOCK=NONE{ctx.size_note(c.table)}.")
+        return None
+    return Verdict(ctx.scale(Level.HIGH, c.table), f"Adding {c.table}.{c.column} rewrites the table under "
+                   f"ACCESS EXCLUSIVE: {why}{ctx.size_note(c.table)}.")
+
+
+@rule("LK105", "validating-constraint", on=(Kind.ADD_FOREIGN_KEY, Kind.ADD_CHECK), dialects=("postgresql",),
+      playbook="add-foreign-key",
+      summary="Adding a foreign key or CHECK validates every row while holding a blocking lock.",
+      help="ADD CONSTRAINT ... NOT VALID (instant), then VALIDATE CONSTRAINT in a later transaction.",
+      squawk=("adding-foreign-key-constraint", "constraint-missing-not-valid"))
+def validating_constraint(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    `ADD FOREIGN KEY` holds SHARE ROW EXCLUSIVE on both the table and the referenced table
+    for the whole validating scan (writes to both blocked); `ADD CHECK` holds ACCESS
+    EXCLUSIVE (reads too) for its scan.
+
+    ## Instead
+    `ADD CONSTRAINT ... NOT VALID` takes the lock only for an instant; `VALIDATE CONSTRAINT`
+    then scans under SHARE UPDATE EXCLUSIVE, which lets reads and writes continue.
+    """
+    if c.kind == Kind.ADD_FOREIGN_KEY:
+        ref = c.detail.get("references")
+        return Verdict(ctx.scale(Level.MEDIUM, c.table),
+                       f"FOREIGN KEY {c.name} validates every row of {c.table} under SHARE ROW EXCLUSIVE on "
+                       f"{c.table} and {ref} (writes to both blocked){ctx.size_note(c.table)}.")
+    return Verdict(ctx.scale(Level.MEDIUM, c.table),
+                   f"CHECK {c.name} is validated under ACCESS EXCLUSIVE on {c.table} (reads and writes blocked "
+                   f"for the scan){ctx.size_note(c.table)}.")
+
+
+@rule("LK106", "set-not-null-scan", on=Kind.SET_NOT_NULL, dialects=("postgresql",), playbook="set-not-null",
+      summary="SET NOT NULL scans the whole table under ACCESS EXCLUSIVE.",
+      help="Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL (no scan on PG 12+).")
+def set_not_null_scan(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    `ALTER COLUMN ... SET NOT NULL` checks every row while holding ACCESS EXCLUSIVE: reads and
+    writes wait for the full scan.
+
+    ## Instead
+    R3: a `NOT VALID` CHECK, `VALIDATE CONSTRAINT` (weak lock), then `SET NOT NULL`, which
+    PostgreSQL 12+ proves from the valid CHECK without scanning.
+    """
+    return Verdict(ctx.scale(Level.MEDIUM, c.table), f"SET NOT NULL on {c.table}.{c.column} scans the table "
+                                                     f"under ACCESS EXCLUSIVE{ctx.size_note(c.table)}.")
+
+
+@rule("LK107", "unique-constraint-lock", on=Kind.ADD_UNIQUE, dialects=("postgresql",), playbook="add-unique",
+      summary="ADD CONSTRAINT ... UNIQUE builds its index under ACCESS EXCLUSIVE.",
+      help="CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX.",
+      squawk=("disallowed-unique-constraint",))
+def unique_constraint_lock(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    A UNIQUE *constraint* builds its index while holding ACCESS EXCLUSIVE: even reads wait for
+    the whole build.
+
+    ## Instead
+    R5: `CREATE UNIQUE INDEX CONCURRENTLY`, then `ALTER TABLE ... ADD CONSTRAINT ... UNIQUE
+    USING INDEX` (instant).
+    """
+    if not c.new.constraint:
+        return None
+    return Verdict(ctx.scale(Level.HIGH, c.table), f"UNIQUE constraint {c.name} builds its index under ACCESS "
+                                                   f"EXCLUSIVE on {c.table}{ctx.size_note(c.table)}.")
+
+
+@rule("LK108", "primary-key-change", on=(Kind.ADD_PRIMARY_KEY, Kind.DROP_PRIMARY_KEY), playbook="add-primary-key",
+      summary="Adding or replacing a primary key builds a unique index under ACCESS EXCLUSIVE.",
+      help="Build the unique index concurrently, then ADD PRIMARY KEY USING INDEX; drop referencing FKs "
+           "first and re-add them NOT VALID.",
+      squawk=("adding-serial-primary-key-field",))
+def primary_key_change(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    `ADD PRIMARY KEY` builds the index (and checks NOT NULL) under ACCESS EXCLUSIVE. Dropping a
+    primary key fails while other tables' foreign keys depend on it, and leaves the table
+    without row identity until the new one exists.
+
+    ## Instead
+    R13: `CREATE UNIQUE INDEX CONCURRENTLY`, then in one short transaction
+    `DROP CONSTRAINT old_pkey, ADD CONSTRAINT new_pkey PRIMARY KEY USING INDEX ...`.
+    """
+    if c.kind == Kind.DROP_PRIMARY_KEY:
+        refs = [f"{ctx.old.key(t.schema, t.name)}.{f.name}" for t in ctx.old.tables for f in t.foreign_keys
+                if ctx.old.key(f.ref_schema, f.ref_table) == c.table]
+        replaced = any(x.kind == Kind.ADD_PRIMARY_KEY and x.table == c.table for x in ctx.diff.changes)
+        msg = f"Primary key {c.name} of {c.table} is dropped" + (" and replaced" if replaced else "")
+        if refs:
+            msg += f"; foreign keys depend on it ({', '.join(sorted(refs))}) and must be dropped first"
+        return Verdict(Level.MEDIUM if not refs else Level.HIGH, msg + ".")
+    how = {"postgresql": "builds a unique index under ACCESS EXCLUSIVE",
+           "mysql": "rebuilds the table in place", "sqlite": "needs a table rebuild"}[ctx.dialect]
+    return Verdict(ctx.scale(Level.MEDIUM, c.table), f"PRIMARY KEY on {c.table} {how}{ctx.size_note(c.table)}.")
+
+
+@rule("LK109", "drop-fk-index", on=(Kind.DROP_INDEX, Kind.DROP_UNIQUE), playbook=None,
+      summary="Dropping the index a foreign key or uniqueness relies on.",
+      help="Keep an index whose leading columns are the foreign key columns (or create the replacement first).")
+def drop_fk_index(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    A foreign key needs an index on its columns to check deletes from the parent quickly;
+    without it each parent DELETE/UPDATE scans the child table (PostgreSQL), and MySQL refuses
+    to drop an index a foreign key needs.
+
+    ## Instead
+    Create the replacement index first (concurrently), then drop the old one.
+    """
+    new_table = ctx.new.table(c.table) if c.table else None
+    if new_table is None or c.old is None:
+        return None
+    cols = c.old.columns
+    for fk in new_table.foreign_keys:
+        n = len(fk.columns)
+        if cols[:n] != fk.columns:
+            continue
+        if any(i.columns[:n] == fk.columns for i in new_table.indexes):
+            continue
+        if new_table.primary_key and new_table.primary_key.columns[:n] == fk.columns:
+            continue
+        level = Level.HIGH if ctx.dialect == "mysql" else ctx.scale(Level.MEDIUM, c.table)
+        why = ("MySQL refuses to drop it" if ctx.dialect == "mysql"
+               else "deletes and key updates on the parent will scan the child table")
+        return Verdict(level, f"Index {c.name} is the only index for foreign key {fk.name} "
+                              f"({', '.join(fk.columns)}): {why}.")
+    return None
+
+
+@rule("LK110", "enum-recreate", on=(Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES), dialects=("postgresql",),
+      playbook="enum-remove-value",
+      summary="Removing or reordering enum values recreates the type and rewrites every column of it.",
+      help="Remap rows first, then recreate the type in a short maintenance step or via a new column.")
+def enum_recreate(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    PostgreSQL cannot remove or reorder enum values: a new type is created and every column
+    using the old one is converted with `ALTER COLUMN ... TYPE ... USING`, rewriting those
+    tables under ACCESS EXCLUSIVE.
+
+    ## Instead
+    R10 after remapping the rows; on large tables convert through a new column (R8).
+    """
+    used = c.detail.get("used_by", [])
+    if c.kind == Kind.REMOVE_ENUM_VALUE and any(
+            x.kind == Kind.REMOVE_ENUM_VALUE and x.name == c.name and x.id < c.id for x in ctx.diff.changes):
+        return None  # one finding per type
+    tables = sorted({u.rpartition(".")[0] for u in used})
+    level = max((ctx.scale(Level.MEDIUM, t) for t in tables), default=Level.LOW)
+    what = ", ".join(used) if used else "no column"
+    return Verdict(level, f"Enum {c.name} must be recreated: {what} rewritten under ACCESS EXCLUSIVE.")
+
+
+@rule("LK111", "fk-action-change", on=Kind.ALTER_FOREIGN_KEY, playbook="change-foreign-key-action",
+      summary="Changing ON DELETE/ON UPDATE drops and re-adds the foreign key, revalidating every row.",
+      help="Drop and re-add NOT VALID in one short transaction, then VALIDATE separately.")
+def fk_action_change(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    There is no in-place change of a foreign key's actions: it is dropped and re-added, and
+    the re-add validates every row under SHARE ROW EXCLUSIVE on both tables (PostgreSQL) or
+    copies the table (MySQL with foreign_key_checks=1). The new action also changes what a
+    parent delete does to child rows (CASCADE deletes them).
+
+    ## Instead
+    R7: `DROP CONSTRAINT x, ADD CONSTRAINT x ... NOT VALID` in one short transaction, then
+    `VALIDATE CONSTRAINT x`.
+    """
+    changed = c.detail.get("changed", {})
+    text = ", ".join(f"{k.replace('_', ' ').upper()} {v[0]} -> {v[1]}" for k, v in changed.items())
+    cascade = any(v[1] == "CASCADE" for k, v in changed.items() if k == "on_delete")
+    msg = f"Foreign key {c.name} changes {text}; it is dropped and re-added, revalidating {c.table}."
+    if cascade:
+        msg += " Deleting a parent row will now delete child rows."
+    return Verdict(ctx.scale(Level.MEDIUM, c.table), msg)
+
+
+@rule("LK112", "drop-fk-parent-lock", on=Kind.DROP_FOREIGN_KEY, dialects=("postgresql",), playbook=None,
+      summary="Dropping a foreign key locks the referenced parent table too.",
+      help="Run it with a short lock_timeout and retries; the parent is often a hot table.")
+def drop_fk_parent_lock(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    `DROP CONSTRAINT <fk>` takes ACCESS EXCLUSIVE on the child **and** on the referenced
+    parent table (its FK triggers live there): a busy parent such as `users` is blocked.
+
+    ## Instead
+    R1: `SET lock_timeout`, retry on timeout, keep the transaction short.
+    """
+    return Verdict(Level.LOW, f"Dropping {c.name} takes ACCESS EXCLUSIVE on {c.table} and on "
+                              f"{c.detail.get('references')} (the parent), briefly.")

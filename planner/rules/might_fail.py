@@ -1,0 +1,176 @@
+"""MF: changes that may fail on the data already in the table."""
+
+from __future__ import annotations
+
+from planner.changes import Change, Kind
+from planner.rules.facts import may_fail_cast
+from planner.rules.registry import Context, Level, Verdict, rule
+
+
+def _new_columns(ctx: Context, table: str | None) -> set[str]:
+    return {c.column for c in ctx.diff.changes if c.kind == Kind.ADD_COLUMN and c.table == table and c.column}
+
+
+def _evidence(c: Change, ctx: Context, kind: str, fail: str, clean: str) -> Verdict | None:
+    """Pre-flight results turn "may fail" into "will fail" (critical) or "verified clean" (low)."""
+    results = ctx.results(c, kind)
+    if not results:
+        return None
+    n = sum(r.count for r in results)
+    if n:
+        detail = "; ".join(r.summary for r in results if r.summary)
+        return Verdict(Level.CRITICAL, fail.format(n=f"{n:,}") + (f" ({detail})" if detail else ""))
+    return Verdict(Level.LOW, clean)
+
+
+@rule("MF101", "add-unique", on=Kind.ADD_UNIQUE, playbook="add-unique",
+      summary="A new UNIQUE index or constraint fails if the table already has duplicates.",
+      help="Find and resolve duplicates first (planner check), then build the unique index concurrently.")
+def add_unique(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    Building a unique index over existing rows fails on the first duplicate key (NULLs are
+    distinct unless NULLS NOT DISTINCT), after scanning the whole table under its lock.
+
+    ## Instead
+    Run the duplicates pre-flight, merge or delete the duplicates (backed up), then
+    `CREATE UNIQUE INDEX CONCURRENTLY` and, for a constraint, `ADD CONSTRAINT ... USING INDEX`.
+    """
+    cols = ", ".join(c.detail.get("columns", []))
+    if set(c.new.columns) and set(c.new.columns) <= _new_columns(ctx, c.table) and c.new.columns:
+        return None  # only brand-new (all NULL) columns: no duplicates possible
+    ev = _evidence(c, ctx, "duplicates", f"UNIQUE ({cols}) on {c.table} will fail: {{n}} duplicate groups.",
+                   f"UNIQUE ({cols}) on {c.table}: no duplicates (verified).")
+    return ev or Verdict(Level.MEDIUM, f"UNIQUE ({cols}) on {c.table} fails if existing rows have duplicate "
+                                       "values.")
+
+
+@rule("MF102", "add-primary-key", on=Kind.ADD_PRIMARY_KEY, playbook="add-primary-key",
+      summary="A new primary key fails on duplicate or NULL key values.",
+      help="Check for NULLs and duplicates, make the columns NOT NULL via a validated CHECK, build a "
+           "unique index concurrently, then ADD PRIMARY KEY USING INDEX.")
+def add_primary_key(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    The key columns must be unique and NOT NULL; existing duplicates or NULLs make it fail,
+    and PostgreSQL builds the index and scans for NULLs under ACCESS EXCLUSIVE.
+
+    ## Instead
+    R13: NOT NULL via `CHECK ... NOT VALID` + `VALIDATE`, `CREATE UNIQUE INDEX CONCURRENTLY`,
+    then `ADD CONSTRAINT ... PRIMARY KEY USING INDEX`.
+    """
+    cols = ", ".join(c.new.columns)
+    ev = _evidence(c, ctx, "duplicates", f"PRIMARY KEY ({cols}) on {c.table} will fail: {{n}} duplicate groups.",
+                   f"PRIMARY KEY ({cols}) on {c.table}: no duplicates (verified).")
+    return ev or Verdict(Level.MEDIUM, f"PRIMARY KEY ({cols}) on {c.table} fails if rows have duplicate or "
+                                       "NULL key values.")
+
+
+@rule("MF103", "add-foreign-key", on=Kind.ADD_FOREIGN_KEY, playbook="add-foreign-key",
+      summary="A new foreign key fails if existing rows reference missing parents (orphans).",
+      help="Find orphans first (planner check), add the constraint NOT VALID, then VALIDATE it.")
+def add_foreign_key(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    Adding a foreign key checks every existing row; one orphan (a child key with no parent)
+    makes the statement fail after the scan.
+
+    ## Instead
+    Pre-flight the orphans and fix or delete them (backed up); `ADD CONSTRAINT ... NOT VALID`
+    then `VALIDATE CONSTRAINT` in a later transaction (R6).
+    """
+    if set(c.new.columns) <= _new_columns(ctx, c.table):
+        return None  # the referencing columns are new: every value is NULL, nothing to check
+    ref = c.detail.get("references")
+    ev = _evidence(c, ctx, "orphans", f"FOREIGN KEY {c.name} will fail: {{n}} rows of {c.table} reference "
+                                      f"missing {ref} rows.",
+                   f"FOREIGN KEY {c.name}: no orphans (verified).")
+    return ev or Verdict(Level.MEDIUM, f"FOREIGN KEY {c.name} ({', '.join(c.new.columns)}) -> {ref} fails if "
+                                       f"rows of {c.table} reference missing {ref} rows.")
+
+
+@rule("MF104", "set-not-null", on=Kind.SET_NOT_NULL, playbook="set-not-null",
+      summary="SET NOT NULL fails if the column holds NULLs.",
+      help="Backfill NULLs in batches, then add a NOT VALID CHECK, VALIDATE it, and SET NOT NULL.",
+      squawk=("adding-not-nullable-field",))
+def set_not_null(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    Existing NULLs make `SET NOT NULL` fail after a full scan; old application code that
+    inserts without the column starts failing.
+
+    ## Instead
+    Backfill, then R3: `CHECK (col IS NOT NULL) NOT VALID`, `VALIDATE`, `SET NOT NULL`
+    (no scan on PostgreSQL 12+), drop the check.
+    """
+    ev = _evidence(c, ctx, "nulls", f"{c.table}.{c.column} SET NOT NULL will fail: {{n}} rows are NULL.",
+                   f"{c.table}.{c.column}: no NULLs (verified).")
+    return ev or Verdict(Level.MEDIUM, f"{c.table}.{c.column} SET NOT NULL fails if any row is NULL.")
+
+
+@rule("MF105", "add-required-column", on=Kind.ADD_COLUMN, playbook="add-not-null-column",
+      summary="A NOT NULL column without a default fails on a non-empty table (MySQL fills in 0/'').",
+      help="Add it nullable (or with a constant default), backfill in batches, then set NOT NULL.",
+      squawk=("adding-required-field",))
+def add_required_column(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    Existing rows have no value for the new column. PostgreSQL and SQLite refuse the ALTER on
+    a non-empty table; MySQL/MariaDB succeed by silently storing the type's implicit default
+    (0, '', '0000-00-00'), a semantic trap. Old application code that inserts without the
+    column fails everywhere.
+
+    ## Instead
+    R2: add the column nullable (or with a constant default, metadata-only on PostgreSQL 11+),
+    backfill in batches, then SET NOT NULL via a validated CHECK.
+    """
+    col = c.new
+    if col.nullable or col.default is not None or col.autoincrement or col.generated:
+        return None
+    n = ctx.row_count(c.table)
+    if n == 0:
+        return Verdict(Level.LOW, f"{c.table} is empty: NOT NULL column {c.column} without a default is fine now, "
+                                  "but old code inserting rows will fail.")
+    if ctx.dialect == "mysql":
+        return Verdict(Level.HIGH, f"NOT NULL column {c.table}.{c.column} has no default: MySQL fills existing "
+                                   f"rows with the implicit default of {col.type}{ctx.size_note(c.table)}, and "
+                                   "inserts from old code fail.")
+    return Verdict(Level.HIGH, f"NOT NULL column {c.table}.{c.column} has no default: the ALTER fails if "
+                               f"{c.table} has rows{ctx.size_note(c.table)}, and inserts from old code fail.")
+
+
+@rule("MF106", "add-check", on=Kind.ADD_CHECK, playbook="add-check",
+      summary="A new CHECK constraint fails if existing rows violate it.",
+      help="Find violating rows first (planner check), add the constraint NOT VALID, then VALIDATE it.")
+def add_check(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    Adding a CHECK evaluates it on every row; one violation fails the statement after the
+    scan (rows where the expression is NULL pass).
+
+    ## Instead
+    Pre-flight the violators and fix them; `ADD CONSTRAINT ... CHECK (...) NOT VALID`, then
+    `VALIDATE CONSTRAINT` in a later transaction.
+    """
+    ev = _evidence(c, ctx, "check_violation", f"CHECK {c.name} on {c.table} will fail: {{n}} rows violate it.",
+                   f"CHECK {c.name}: no violating rows (verified).")
+    return ev or Verdict(Level.MEDIUM, f"CHECK {c.name} ({c.new.expression}) on {c.table} fails if existing "
+                                       "rows violate it.")
+
+
+@rule("MF107", "unsafe-cast", on=Kind.ALTER_COLUMN_TYPE, playbook="change-column-type",
+      summary="A type change whose cast fails on values that do not convert.",
+      help="Find unconvertible values first (planner check); convert in a new column with an explicit "
+           "USING rule.")
+def unsafe_cast(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    Converting text to a number, UUID, JSON, date or enum fails on the first value that does
+    not parse, after rewriting part of the table under ACCESS EXCLUSIVE.
+
+    ## Instead
+    Pre-flight the unconvertible values, clean them, then convert through a new column
+    (R8) so the old values stay available for the downgrade.
+    """
+    old, new = c.detail.get("from", ""), c.detail.get("to", "")
+    why = may_fail_cast(old, new)
+    if why is None and c.new is not None and c.new.enum and c.old is not None and c.old.enum != c.new.enum:
+        why = f"values not in enum {c.new.enum} cannot be cast"
+    if why is None:
+        return None
+    ev = _evidence(c, ctx, "cast", f"{c.table}.{c.column} {old} -> {new} will fail: {{n}} values do not convert.",
+                   f"{c.table}.{c.column} {old} -> {new}: every value converts (verified).")
+    return ev or Verdict(Level.MEDIUM, f"{c.table}.{c.column} {old} -> {new} may fail: {why}.")

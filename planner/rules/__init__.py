@@ -7,12 +7,13 @@ Changes to tables created in the same diff are never flagged: the table is empty
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from planner.changes import Change, Diff, Kind
 from planner.rules import destructive, dialect, incompatible, locking, might_fail  # noqa: F401 (registers)
 from planner.rules.registry import RULES, CheckResult, Context, Finding, Level, RuleSpec, Thresholds
-from planner.rules.waivers import Waiver, WaiverReport, match_waiver
+from planner.rules.waivers import Waiver, WaiverReport, is_expired, match_waiver
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,12 +38,13 @@ def rules_for(change: Change, dialect_name: str) -> list[RuleSpec]:
             if change.kind in r.kinds and (r.dialects is None or dialect_name in r.dialects)]
 
 
-def assess(diff: Diff, ctx: Context, *, waivers: tuple[Waiver, ...] = (), today=None) -> Assessment:  # noqa: ANN001
+def assess(diff: Diff, ctx: Context, *, waivers: tuple[Waiver, ...] = (),
+           today: dt.date | None = None) -> Assessment:
     """Findings for every change of `diff`, sorted by level (highest first), then code."""
     findings: dict[str, tuple[Finding, ...]] = {}
     levels: dict[str, Level] = {}
+    today = today or dt.date.today()
     used: set[int] = set()
-    expired: set[int] = set()
     for c in diff.changes:
         out: list[Finding] = []
         if not (c.kind != Kind.ADD_TABLE and ctx.table_is_new(c.table)):
@@ -54,19 +56,15 @@ def assess(diff: Diff, ctx: Context, *, waivers: tuple[Waiver, ...] = (), today=
                             spec.playbook, c.id)
                 hit = match_waiver(waivers, f, c, today=today)
                 if hit is not None:
-                    index, waiver, is_expired = hit
-                    if is_expired:
-                        expired.add(index)
-                    else:
-                        used.add(index)
-                        f = replace(f, waived=True, waiver_reason=waiver.reason)
+                    used.add(hit[0])
+                    f = replace(f, waived=True, waiver_reason=hit[1].reason)
                 out.append(f)
         out.sort(key=lambda f: (-f.level, f.code))
         findings[c.id] = tuple(out)
         levels[c.id] = max((f.level for f in out if not f.waived), default=Level.SAFE)
     report = WaiverReport(
-        expired=tuple(w for i, w in enumerate(waivers) if i in expired),
-        unused=tuple(w for i, w in enumerate(waivers) if i not in used and i not in expired),
+        expired=tuple(w for w in waivers if is_expired(w, today)),
+        unused=tuple(w for i, w in enumerate(waivers) if i not in used and not is_expired(w, today)),
     )
     return Assessment(findings, levels, report)
 

@@ -113,3 +113,20 @@ def drop_default_required(c: Change, ctx: Context) -> Verdict | None:
                                      "that omit it fail.")
     return Verdict(Level.MEDIUM, f"{c.table}.{c.column} is NOT NULL and loses its default; inserts that omit it "
                                  "fail.")
+
+
+@rule("BC107", "drop-check", on=Kind.DROP_CHECK, playbook=None,
+      summary="Dropping a CHECK lets rows the old rules rejected in, and a downgrade may not re-add it.",
+      help="Make sure no code relies on the check; a downgrade must first clean rows that violate it.",
+      squawk=("ban-drop-constraint",))
+def drop_check(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    The drop is cheap (ACCESS EXCLUSIVE, brief), but from then on rows that violate the old
+    rule can be written; re-adding the constraint on downgrade fails once such rows exist.
+
+    ## Instead
+    Drop it in the contract phase; keep the expression for the downgrade, which adds it back
+    `NOT VALID` and validates after cleaning.
+    """
+    return Verdict(Level.LOW, f"CHECK {c.name} ({c.old.expression}) on {c.table} is dropped; rows it rejected "
+                              "can now be written.")

@@ -38,7 +38,7 @@ def create_index_blocking(c: Change, ctx: Context) -> Verdict | None:
 @rule("LK102", "drop-index-blocking", on=(Kind.DROP_INDEX, Kind.DROP_UNIQUE), playbook="drop-index-concurrently",
       summary="DROP INDEX takes ACCESS EXCLUSIVE on the table.", dialects=("postgresql",),
       help="DROP INDEX CONCURRENTLY outside a transaction (not for indexes that back a constraint).",
-      squawk=("require-concurrent-index-deletion",))
+      squawk=("require-concurrent-index-deletion", "ban-drop-constraint"))
 def drop_index_blocking(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     `DROP INDEX` takes ACCESS EXCLUSIVE on the table: brief, but it queues behind any long
@@ -174,7 +174,7 @@ def set_not_null_scan(c: Change, ctx: Context) -> Verdict | None:
 @rule("LK107", "unique-constraint-lock", on=Kind.ADD_UNIQUE, dialects=("postgresql",), playbook="add-unique",
       summary="ADD CONSTRAINT ... UNIQUE builds its index under ACCESS EXCLUSIVE.",
       help="CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX.",
-      squawk=("disallowed-unique-constraint",))
+      squawk=("disallowed-unique-constraint", "constraint-missing-not-valid"))
 def unique_constraint_lock(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     A UNIQUE *constraint* builds its index while holding ACCESS EXCLUSIVE: even reads wait for
@@ -194,7 +194,7 @@ def unique_constraint_lock(c: Change, ctx: Context) -> Verdict | None:
       summary="Adding or replacing a primary key builds a unique index under ACCESS EXCLUSIVE.",
       help="Build the unique index concurrently, then ADD PRIMARY KEY USING INDEX; drop referencing FKs "
            "first and re-add them NOT VALID.",
-      squawk=("adding-serial-primary-key-field",))
+      squawk=("adding-serial-primary-key-field", "constraint-missing-not-valid", "ban-drop-constraint"))
 def primary_key_change(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     `ADD PRIMARY KEY` builds the index (and checks NOT NULL) under ACCESS EXCLUSIVE. Dropping a
@@ -298,7 +298,8 @@ def fk_action_change(c: Change, ctx: Context) -> Verdict | None:
 
 @rule("LK112", "drop-fk-parent-lock", on=Kind.DROP_FOREIGN_KEY, dialects=("postgresql",), playbook=None,
       summary="Dropping a foreign key locks the referenced parent table too.",
-      help="Run it with a short lock_timeout and retries; the parent is often a hot table.")
+      help="Run it with a short lock_timeout and retries; the parent is often a hot table.",
+      squawk=("ban-drop-constraint",))
 def drop_fk_parent_lock(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     `DROP CONSTRAINT <fk>` takes ACCESS EXCLUSIVE on the child **and** on the referenced

@@ -68,14 +68,16 @@ def parse_waivers(raw: Any, source: str) -> tuple[Waiver, ...]:
     return tuple(out)
 
 
+def is_expired(w: Waiver, today: dt.date) -> bool:
+    return w.expires is not None and w.expires < today
+
+
 def match_waiver(waivers: tuple[Waiver, ...], finding: Finding, change: Change, *,
-                 today: dt.date | None = None) -> tuple[int, Waiver, bool] | None:
-    """The first waiver covering this finding: (index, waiver, expired?)."""
-    today = today or dt.date.today()
+                 today: dt.date) -> tuple[int, Waiver] | None:
+    """The first unexpired waiver covering this finding: (index, waiver)."""
     for i, w in enumerate(waivers):
-        if w.code not in (finding.code, finding.rule):
+        if is_expired(w, today) or w.code not in (finding.code, finding.rule):
             continue
-        if not (fnmatchcase(change.object, w.object) or fnmatchcase(change.id, w.object)):
-            continue
-        return i, w, bool(w.expires and w.expires < today)
+        if fnmatchcase(change.object, w.object) or fnmatchcase(change.id, w.object):
+            return i, w
     return None

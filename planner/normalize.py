@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 import sqlglot
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlglot import exp
 
 from planner.model import DEFAULT_SCHEMA, qualify
@@ -295,6 +296,29 @@ def _any_array_to_in(node: exp.Expression) -> exp.Expression:
     return node.transform(fix)
 
 
+#: SQLAlchemy's quoting rules (reserved words, case, illegal characters) per dialect
+_PREPARERS = {"postgresql": postgresql.dialect().identifier_preparer,
+              "mysql": mysql.dialect().identifier_preparer,
+              "sqlite": sqlite.dialect().identifier_preparer}
+
+
+def _canonical_identifiers(node: exp.Expression, dialect: str) -> exp.Expression:
+    """Quote an identifier only where it must be: MariaDB stores `` `n` > 0 ``, PostgreSQL
+    `"n" > 0` only for some names, SQLAlchemy writes `n > 0`; all become `n > 0`. PostgreSQL
+    folds unquoted names to lower case first."""
+    preparer = _PREPARERS[dialect]
+
+    def fix(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Identifier):
+            text = n.this if n.quoted or dialect != "postgresql" else n.this.lower()
+            quoted = preparer.quote(text) != text
+            if (text, quoted) != (n.this, bool(n.quoted)):
+                return exp.Identifier(this=text, quoted=quoted)
+        return n
+
+    return node.transform(fix)
+
+
 def normalize_expression(text: str, dialect: str) -> str:
     """Canonical SQL for a CHECK, partial-index WHERE, index expression or generated column."""
     text = text.strip()
@@ -303,7 +327,7 @@ def normalize_expression(text: str, dialect: str) -> str:
     except ExpressionError:
         return _WS.sub(" ", text)
     node = _any_array_to_in(_strip(node))
-    node = _strip(node)
+    node = _canonical_identifiers(_strip(node), dialect)
     return node.sql(dialect=sqlglot_dialect(dialect))
 
 

@@ -24,9 +24,26 @@ from planner.renames import parse_renames
 from planner.rules import RULES, Context, assess
 
 from .test_rules import (
-    ADD_FK, ADD_INDEX, ADD_NOW, ADD_REQUIRED, ADD_UUID, ADD_VALUE, BASE, COMPOSITE_PK_NEW, COMPOSITE_PK_OLD,
-    DROP_INDEX, DROP_NOTE, DROP_TABLE, MONEY, NEW_TABLE, NOTE_OPTIONAL, NOTE_REQUIRED, RENAME_COL, RENAME_TABLE,
-    _schema, edit,
+    ADD_FK,
+    ADD_INDEX,
+    ADD_NOW,
+    ADD_REQUIRED,
+    ADD_UUID,
+    ADD_VALUE,
+    BASE,
+    COMPOSITE_PK_NEW,
+    COMPOSITE_PK_OLD,
+    DROP_INDEX,
+    DROP_NOTE,
+    DROP_TABLE,
+    MONEY,
+    NEW_TABLE,
+    NOTE_OPTIONAL,
+    NOTE_REQUIRED,
+    RENAME_COL,
+    RENAME_TABLE,
+    _schema,
+    edit,
 )
 
 SCRIPT_LEVEL = {"require-lock-timeout", "require-statement-timeout", "prefer-robust-stmts", "transaction-nesting",

@@ -1,0 +1,1 @@
+"""Importable SQLAlchemy model modules for the loader tests (`tests.fixtures_sqla.<module>:attr`)."""

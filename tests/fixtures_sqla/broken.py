@@ -1,0 +1,3 @@
+"""A models module whose import fails, as user code sometimes does."""
+
+raise RuntimeError("models are broken")

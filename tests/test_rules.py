@@ -229,7 +229,7 @@ def test_model_only_rules_checks_views_unique_constraints_defaults():
     d = diff(old, new)
     a = assess(d, Context(old, new, d))
     codes = {f.code for fs in a.findings.values() for f in fs}
-    assert {"MF106", "LK105", "DS106", "BC106"} <= codes
+    assert {"MF106", "LK113", "DS106", "BC106"} <= codes
     dropped = Schema("postgresql", tables=(t,), enums=())
     from planner.model import Enum, Index, IndexPart
     with_enum = dataclasses.replace(dropped, enums=(Enum("e", ("x",)),))

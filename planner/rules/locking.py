@@ -130,26 +130,39 @@ def add_column_rewrite(c: Change, ctx: Context) -> Verdict | None:
                    f"ACCESS EXCLUSIVE: {why}{ctx.size_note(c.table)}.")
 
 
-@rule("LK105", "validating-constraint", on=(Kind.ADD_FOREIGN_KEY, Kind.ADD_CHECK), dialects=("postgresql",),
+@rule("LK105", "validating-foreign-key", on=Kind.ADD_FOREIGN_KEY, dialects=("postgresql",),
       playbook="add-foreign-key",
-      summary="Adding a foreign key or CHECK validates every row while holding a blocking lock.",
+      summary="Adding a foreign key validates every row while blocking writes to both tables.",
       help="ADD CONSTRAINT ... NOT VALID (instant), then VALIDATE CONSTRAINT in a later transaction.",
       squawk=("adding-foreign-key-constraint", "constraint-missing-not-valid"))
-def validating_constraint(c: Change, ctx: Context) -> Verdict | None:
+def validating_foreign_key(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     `ADD FOREIGN KEY` holds SHARE ROW EXCLUSIVE on both the table and the referenced table
-    for the whole validating scan (writes to both blocked); `ADD CHECK` holds ACCESS
-    EXCLUSIVE (reads too) for its scan.
+    for the whole validating scan: writes to both are blocked.
 
     ## Instead
     `ADD CONSTRAINT ... NOT VALID` takes the lock only for an instant; `VALIDATE CONSTRAINT`
-    then scans under SHARE UPDATE EXCLUSIVE, which lets reads and writes continue.
+    then scans under SHARE UPDATE EXCLUSIVE (plus ROW SHARE on the parent), which lets reads
+    and writes continue.
     """
-    if c.kind == Kind.ADD_FOREIGN_KEY:
-        ref = c.detail.get("references")
-        return Verdict(ctx.scale(Level.MEDIUM, c.table),
-                       f"FOREIGN KEY {c.name} validates every row of {c.table} under SHARE ROW EXCLUSIVE on "
-                       f"{c.table} and {ref} (writes to both blocked){ctx.size_note(c.table)}.")
+    ref = c.detail.get("references")
+    return Verdict(ctx.scale(Level.MEDIUM, c.table),
+                   f"FOREIGN KEY {c.name} validates every row of {c.table} under SHARE ROW EXCLUSIVE on "
+                   f"{c.table} and {ref} (writes to both blocked){ctx.size_note(c.table)}.")
+
+
+@rule("LK113", "validating-check", on=Kind.ADD_CHECK, dialects=("postgresql",), playbook="add-check",
+      summary="Adding a CHECK validates every row under ACCESS EXCLUSIVE.",
+      help="ADD CONSTRAINT ... CHECK (...) NOT VALID (instant), then VALIDATE CONSTRAINT later.",
+      squawk=("constraint-missing-not-valid",))
+def validating_check(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    `ADD CHECK` holds ACCESS EXCLUSIVE, blocking reads and writes, while it checks every row.
+
+    ## Instead
+    `ADD CONSTRAINT ... NOT VALID` (instant), then `VALIDATE CONSTRAINT` under SHARE UPDATE
+    EXCLUSIVE in its own transaction.
+    """
     return Verdict(ctx.scale(Level.MEDIUM, c.table),
                    f"CHECK {c.name} is validated under ACCESS EXCLUSIVE on {c.table} (reads and writes blocked "
                    f"for the scan){ctx.size_note(c.table)}.")

@@ -8,6 +8,7 @@ or None (not concerned).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
@@ -75,7 +76,7 @@ class RuleSpec:
 
     @property
     def doc(self) -> str:
-        return (self.func.__doc__ or "").strip()
+        return inspect.cleandoc(self.func.__doc__ or "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -513,7 +513,7 @@ def _column(ctx: _Ctx, block: Block, f: Field) -> Column:
     autoinc = None
     if default_attr is not None:
         default, autoinc = _default(ctx, f, default_attr, enum_block)
-    nullable = f.optional
+    nullable = f.optional or f.list  # Prisma scalar lists are nullable columns (NULL reads as [])
     if f.list and ctx.dialect != "postgresql":
         raise ParseError(f"list field {block.name}.{f.name}: scalar lists are only supported on PostgreSQL",
                          f.loc)
@@ -650,7 +650,7 @@ def _join_tables(ctx: _Ctx) -> list[Table]:
                     continue
                 other = ctx.models[f.type]
                 back = [g for g in other.fields if g.type == m.name and g.list and
-                        _relation_name(g) == _relation_name(f) and (g is not f or m is other)]
+                        _relation_name(g) == _relation_name(f) and g is not f]
                 if not back:
                     continue
                 key = _relation_name(f) or "To".join(sorted([m.name, other.name]))

@@ -8,7 +8,9 @@ loader never canonicalises on its own.
 
 from __future__ import annotations
 
+import json
 import re
+from decimal import Decimal
 from functools import lru_cache
 
 import sqlglot
@@ -154,6 +156,7 @@ def _canonical_type(text: str, dialect: str) -> str:
         return _mysql_type(dt, text)
     low = text.lower()
     low = re.sub(r"\bbit varying\b", "varbit", low)
+    low = re.sub(r"^national (character varying|char varying|character|char)\b", r"\1", low)
     low = re.sub(r"\s+(character set|charset|collate)\s+\S+", "", low)
     try:
         dt = exp.DataType.build(low, dialect=sqlglot_dialect(dialect), udt=True)
@@ -308,12 +311,20 @@ def _canonical_identifiers(node: exp.Expression, dialect: str) -> exp.Expression
     folds unquoted names to lower case first."""
     preparer = _PREPARERS[dialect]
 
+    pg = dialect == "postgresql"
+
     def fix(n: exp.Expression) -> exp.Expression:
+        if pg and isinstance(n, exp.Dot) and isinstance(n.expression, exp.Func) and \
+                isinstance(n.this, exp.Identifier) and n.this.this.lower() in ("public", "pg_catalog"):
+            return n.expression  # public.f(x) / pg_catalog.f(x) -> f(x)
         if isinstance(n, exp.Identifier):
-            text = n.this if n.quoted or dialect != "postgresql" else n.this.lower()
+            text = n.this if n.quoted or not pg else n.this.lower()
             quoted = preparer.quote(text) != text
             if (text, quoted) != (n.this, bool(n.quoted)):
                 return exp.Identifier(this=text, quoted=quoted)
+        if isinstance(n, exp.Anonymous) and isinstance(n.this, str) and n.this != n.this.lower():
+            n = n.copy()
+            n.set("this", n.this.lower())
         return n
 
     return node.transform(fix)
@@ -379,10 +390,55 @@ def normalize_default(text: str | None, dialect: str, column_type: str) -> tuple
         node = exp.Literal.number(_clean_number(node.this))
     if dialect == "mysql" and base == "tinyint(1)" and isinstance(node, exp.Boolean):
         node = exp.Literal.number("1" if node.this else "0")
+    if isinstance(node, exp.Literal) and node.is_string and dialect == "postgresql":
+        if base == "jsonb":
+            return _jsonb_literal(node.this), False, False
+        if base.split("(")[0] in ("timestamp", "date") and (m := _DATETIME_LITERAL.match(node.this)):
+            return _datetime_literal(m, base.split("(")[0]), False, False
+    node = _canonical_identifiers(node, dialect)
     volatile = is_volatile(node)
     if isinstance(node, exp.CurrentTimestamp):
         return "CURRENT_TIMESTAMP", False, False
     return node.sql(dialect=sqlglot_dialect(dialect)), volatile, False
+
+
+_DATETIME_LITERAL = re.compile(
+    r"^\s*(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(:\d{2})?(\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?\s*$")
+
+
+def _datetime_literal(m: re.Match[str], base: str) -> str:
+    """A date or zone-less timestamp constant as PostgreSQL prints it back: the zone offset is
+    dropped, seconds are always shown, trailing zeros of a fraction are not."""
+    day, hm, sec, frac = m.groups()
+    if base == "date":
+        return f"'{day}'"
+    if hm is None:
+        return f"'{day} 00:00:00'"
+    fraction = (frac or "").rstrip("0").rstrip(".")
+    return f"'{day} {hm}{sec or ':00'}{fraction}'"
+
+
+def _jsonb_literal(text: str) -> str:
+    """A jsonb constant as PostgreSQL stores it (a default is kept parsed, and printed back in
+    jsonb's output form): keys ordered by length then bytes, `", "`/`": "` separators, numbers
+    as written in numeric notation. Text that is not JSON is kept as written."""
+    try:
+        value = json.loads(text, parse_float=Decimal, parse_int=Decimal)
+    except ValueError:
+        return "'" + text.replace("'", "''") + "'"
+    return "'" + _jsonb_text(value).replace("'", "''") + "'"
+
+
+def _jsonb_text(value: object) -> str:
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {_jsonb_text(value[k])}"
+                               for k in keys) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_jsonb_text(v) for v in value) + "]"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _is_numeric_type(base: str, dialect: str) -> bool:

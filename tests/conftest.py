@@ -87,9 +87,12 @@ def run_sql(url: str, sql: str) -> None:
     engine = sa.create_engine(url)
     try:
         if engine.dialect.name == "postgresql":
-            with engine.connect() as c:
-                c.exec_driver_sql(sql)
-                c.commit()
+            raw = engine.raw_connection()  # the driver directly: '%' in SQL is not a placeholder
+            try:
+                raw.cursor().execute(sql)
+                raw.commit()
+            finally:
+                raw.close()
         elif engine.dialect.name == "sqlite":
             raw = engine.raw_connection()
             try:

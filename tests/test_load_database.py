@@ -481,7 +481,7 @@ def test_sqlite_reflection(sqlite_url: str) -> None:
     assert user.column("n").type == "numeric(10,2)" and user.column("n").default == "-1.5"
     assert user.index('uq "n" x') == Index(name='uq "n" x', parts=(IndexPart("n"), IndexPart("ts")),
                                         unique=True, constraint=True)
-    assert [c.name for c in user.checks] == ["named_chk", None]
+    assert [c.name for c in user.checks] == [None, "named_chk"]  # finalize_schema: sorted by name
     assert child.primary_key == PrimaryKey("pk child", ("id",))
     assert child.index("idx sp").parts == (IndexPart("uid", descending=True), IndexPart("a"))
     uix = child.index("uix")

@@ -76,11 +76,11 @@ def load_source(spec: str, *, dialect: str | None = None) -> Loaded:
     if kind == "sql":
         from planner.load.ddl import load_sql_file
 
-        return load_sql_file(spec, dialect=dialect or "postgresql")
+        return load_sql_file(spec, dialect=dialect)
     if kind == "migrations":
         from planner.load.migrations import load_migrations
 
-        return load_migrations(spec, dialect=dialect or "postgresql")
+        return load_migrations(spec, dialect=dialect)
     if kind == "database":
         from planner.load.database import load_database
 

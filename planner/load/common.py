@@ -103,24 +103,40 @@ def build_where(where: str | None, dialect: str) -> str | None:
     return normalize_expression(where, dialect) if where else None
 
 
-def resolve_enums(schema: Schema) -> Schema:
-    """Mark columns whose type is one of the schema's named enums (arrays of it too)."""
+def finalize_schema(schema: Schema) -> Schema:
+    """The last step of every loader, so that equal schemas are equal objects:
+
+    - columns of a named enum (or an array of it) get `Column.enum`;
+    - primary-key columns are NOT NULL (as PostgreSQL and MySQL enforce; planner treats
+      SQLite's legacy nullable non-integer keys the same way);
+    - tables, enums and views are ordered by key; indexes, foreign keys and checks by name
+      (columns keep their order).
+    """
     keys = {schema.key(e.schema, e.name) for e in schema.enums}
-    if not keys:
-        return schema
     tables = []
     for t in schema.tables:
+        pk = set(t.primary_key.columns) if t.primary_key else set()
         cols = []
         for c in t.columns:
             base = c.type.removesuffix("[]")
             if base in keys and c.enum != base:
                 c = dataclasses.replace(c, enum=base)
+            if c.name in pk and c.nullable:
+                c = dataclasses.replace(c, nullable=False)
             cols.append(c)
-        tables.append(dataclasses.replace(t, columns=tuple(cols)))
-    return dataclasses.replace(schema, tables=tuple(tables))
+        tables.append(dataclasses.replace(
+            t, columns=tuple(cols),
+            indexes=tuple(sorted(t.indexes, key=lambda i: (i.name or "", [p.label for p in i.parts]))),
+            foreign_keys=tuple(sorted(t.foreign_keys, key=lambda f: (f.name or "", f.columns))),
+            checks=tuple(sorted(t.checks, key=lambda c: (c.name or "", c.expression)))))
+    return dataclasses.replace(
+        schema,
+        tables=tuple(sorted(tables, key=lambda t: (t.schema or "", t.name))),
+        enums=tuple(sorted(schema.enums, key=lambda e: (e.schema or "", e.name))),
+        views=tuple(sorted(schema.views, key=lambda v: (v.schema or "", v.name))))
 
 
 __all__ = [
     "Check", "Column", "ForeignKey", "Index", "IndexPart", "LoadWarning", "Loaded", "Schema", "Table",
-    "build_check", "build_column", "build_part", "build_where", "normalize_action", "resolve_enums",
+    "build_check", "build_column", "build_part", "build_where", "finalize_schema", "normalize_action",
 ]

@@ -74,8 +74,8 @@ from planner.load.common import (
     build_column,
     build_part,
     build_where,
+    finalize_schema,
     normalize_action,
-    resolve_enums,
 )
 from planner.model import (
     DEFAULT_SCHEMA,
@@ -373,7 +373,7 @@ class _Reader:
         schema = Schema(dialect=self.dialect, tables=tuple(tables), enums=tuple(self.enums()),
                         views=tuple(sorted(self.views(), key=lambda v: (v.schema or "", v.name))),
                         has_comments=self.dialect != "sqlite")
-        return resolve_enums(schema)
+        return finalize_schema(schema)
 
     def warn(self, message: str) -> None:
         self.warnings.append(LoadWarning(message))

@@ -20,8 +20,8 @@ from planner.load.common import (
     LoadWarning,
     build_column,
     build_part,
+    finalize_schema,
     normalize_action,
-    resolve_enums,
 )
 from planner.load.prisma_parser import Attribute, Block, Call, Field, Ident, parse_prisma
 from planner.model import Column, Enum, ForeignKey, Index, PrimaryKey, Schema, Table, View
@@ -159,7 +159,7 @@ def schema_from_prisma(files: dict[str, str], *, dialect: str | None = None) -> 
     )
     schema = Schema(dialect=dialect, tables=tuple(tables), enums=enums, views=views,
                     has_comments=False, has_views=False)
-    return resolve_enums(schema), warnings
+    return finalize_schema(schema), warnings
 
 
 # --------------------------------------------------------------------------- blocks

@@ -51,8 +51,8 @@ from planner.load.common import (
     build_column,
     build_part,
     build_where,
+    finalize_schema,
     normalize_action,
-    resolve_enums,
 )
 from planner.model import (
     DEFAULT_SCHEMA,
@@ -158,7 +158,7 @@ class _Converter:
         tables = [self.table(t) for t in ordered]
         tables.sort(key=lambda t: (t.schema or "", t.name))
         enums = sorted(self.enums.values(), key=lambda e: (e.schema or "", e.name))
-        return resolve_enums(Schema(
+        return finalize_schema(Schema(
             dialect=self.dialect, tables=tuple(tables), enums=tuple(enums),
             has_comments=self.dialect != "sqlite", has_views=False,
         ))

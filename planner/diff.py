@@ -298,7 +298,7 @@ class _Differ:
                 self.add(Kind.ADD_CHECK, table=key, name=n.name, new=n, expression=n.expression)
             elif n is None:
                 self.add(Kind.DROP_CHECK, table=key, name=o.name, old=o, expression=o.expression)
-            elif o.name != n.name:
+            elif o.name != n.name and not (o.inferred_name or n.inferred_name):
                 self.add(Kind.RENAME_CONSTRAINT, table=key, name=n.name, old=o, new=n,
                          **{"from": o.name, "to": n.name}, constraint="check")
 

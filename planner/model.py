@@ -127,6 +127,9 @@ class ForeignKey:
 class Check:
     name: str | None
     expression: str
+    #: the source left it unnamed and the name is planner's guess of what the server picks
+    #: (servers differ: MySQL 8 `t_chk_1`, MariaDB the column name); a rename is then no change
+    inferred_name: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -264,9 +264,11 @@ def _strip(node: exp.Expression) -> exp.Expression:
                 inner = inner.this
             if isinstance(inner, (exp.Literal, exp.Null, exp.Boolean, exp.Array, exp.Neg)):
                 return inner
-            # column::text and the like: PostgreSQL adds them when it stores an expression
-            to = n.to.this if isinstance(n.to, exp.DataType) else None
-            if isinstance(inner, exp.Column) and to in (_T.TEXT, _T.VARCHAR):
+            # column::text, (json ->> 'k')::varchar: PostgreSQL adds such casts of text values when
+            # it stores an expression (argument coercion); they change nothing
+            to = n.to if isinstance(n.to, exp.DataType) else None
+            if to is not None and to.this in (_T.TEXT, _T.VARCHAR) and not to.expressions and \
+                    isinstance(inner, (exp.Column, exp.JSONExtractScalar, exp.JSONBExtractScalar)):
                 return inner
         if isinstance(n, exp.CurrentTimestamp) or (
             isinstance(n, exp.Anonymous) and n.name.lower() in ("now", "transaction_timestamp")

@@ -95,8 +95,8 @@ def normalize_action(action: str | None, dialect: str) -> str:
     return text
 
 
-def build_check(name: str | None, expression: str, dialect: str) -> Check:
-    return Check(name=name, expression=normalize_expression(expression, dialect))
+def build_check(name: str | None, expression: str, dialect: str, *, inferred_name: bool = False) -> Check:
+    return Check(name=name, expression=normalize_expression(expression, dialect), inferred_name=inferred_name)
 
 
 def build_where(where: str | None, dialect: str) -> str | None:

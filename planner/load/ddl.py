@@ -1677,8 +1677,11 @@ class Replayer:
         expression = c.expression
         name = c.name
         if name is None and self.dialect == "mysql":
+            # MySQL 8 names it t_chk_N; MariaDB uses the column name or CONSTRAINT_N: a guess
             name = f"{table.name}_chk_{_next_number(table.name + '_chk_', [k.name for k in table.checks])}"
-        elif name is None and self.dialect == "postgresql":
+            table.checks.append(build_check(name, expression, self.dialect, inferred_name=True))
+            return
+        if name is None and self.dialect == "postgresql":
             cols = sorted(_expression_columns(expression, self.dialect))
             name = pg_default_name(table.name, cols if len(cols) == 1 else [], "check",
                                    self._pg_constraint_names(table.schema))

@@ -104,3 +104,24 @@ def test_sql_project_schema_vs_database_mysql(corpus: Path, mysql_url: str, rel:
     ddl = load_source(str(path), dialect="mysql").schema
     db = load_source(mysql_url).schema
     assert _ids(ddl, db) == []
+
+
+def _all_schema_files() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*") if p.suffix in (".prisma", ".sql"))
+
+
+@pytest.mark.parametrize("rel", _all_schema_files())
+def test_planner_inspect_loads_every_corpus_file(corpus: Path, rel: str):
+    """`planner inspect FILE` exits 0 for every .prisma and .sql file; the dialect of a SQL file
+    comes from its folder or name (mysql/postgres)."""
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    args = ["inspect", str(CORPUS / rel), "--format", "json"]
+    if rel.endswith(".sql"):
+        args += ["--dialect", "mysql" if "mysql" in rel else "postgresql"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output

@@ -50,3 +50,9 @@ def test_bad_playbooks_are_rejected_with_file_and_key(tmp_path: Path):
 
 def test_playbooks_dir_is_the_repository_folder_in_a_checkout():
     assert (playbooks_dir() / "drop-column.toml").is_file()
+
+
+def test_readme_lists_every_rule():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [code for code in RULES if f"| {code} |" not in readme]
+    assert not missing, f"README's rule table misses {missing}"

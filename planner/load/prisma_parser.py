@@ -19,7 +19,8 @@ from planner.errors import Location, ParseError
 
 @dataclass(frozen=True, slots=True)
 class Call:
-    """A function call value: `now()`, `env("URL")`, `raw("text_pattern_ops")`."""
+    """A function call value: `now()`, `env("URL")`, `raw("text_pattern_ops")`; also a field
+    with arguments inside an index list: `createdAt(sort: Desc)`."""
 
     name: str
     args: tuple[Arg, ...] = ()
@@ -30,17 +31,6 @@ class Ident:
     """A bare identifier value (`Cascade`, `Desc`, an enum value or a field name)."""
 
     name: str
-
-
-@dataclass(frozen=True, slots=True)
-class FieldRef:
-    """A field inside a list that carries arguments: `createdAt(sort: Desc)`."""
-
-    name: str
-    args: tuple[Arg, ...] = ()
-
-
-Value = "str | int | float | bool | Ident | Call | FieldRef | list[Value]"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,741 @@
+"""Changes -> staged steps (PostgreSQL): the recipes of ddl-safety.md §4 as code.
+
+Each change becomes one or more `Step`s in the expand, backfill or contract phase, with its
+upgrade and its downgrade. Alembic op objects are built and rendered by Alembic's own
+renderer; `op.execute` is used only where Alembic has no op (VALIDATE CONSTRAINT, ADD
+CONSTRAINT ... USING INDEX, ALTER TYPE, backups). Destructive steps back up what they
+destroy into the `planner_backup` schema, and their downgrades restore it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from alembic.autogenerate import render_python_code
+from alembic.runtime.migration import MigrationContext
+from alembic.operations import ops
+
+from planner.changes import Change, Diff, Kind
+from planner.errors import PlannerError
+from planner.model import Column, Enum, ForeignKey, Index, Schema, Table
+from planner.naming import clip_bytes
+from planner.normalize import quote_ident
+from planner.plan.ir import Block, Guard, Phase, Plan, Step
+
+BACKUP_SCHEMA = "planner_backup"
+
+
+class PlanError(PlannerError):
+    """A change planner cannot stage safely (the message says which and why)."""
+
+
+def q(name: str) -> str:
+    return quote_ident(name, "postgresql")
+
+
+def _split(key: str) -> tuple[str | None, str]:
+    schema, _, name = key.rpartition(".")
+    return (schema or None), name
+
+
+def qt(key: str) -> str:
+    schema, name = _split(key)
+    return f"{q(schema)}.{q(name)}" if schema else q(name)
+
+
+def lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def py(text: str) -> str:
+    """A Python string literal for generated code."""
+    return repr(text)
+
+
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Types SQLAlchemy has no class for render as the revision's own `_RawType('...')`, so a
+    revision never imports planner."""
+    if type_ == "type" and not type(obj).__module__.startswith("sqlalchemy"):
+        return f"_RawType({obj.compile(dialect=_PG)!r})"  # type: ignore[attr-defined]
+    return False
+
+
+def render(op_list: Iterable[ops.MigrateOperation]) -> str:
+    """Alembic's renderer, without its banner comments and indentation."""
+    text = render_python_code(ops.UpgradeOps(ops=list(op_list)), sqlalchemy_module_prefix="sa.",
+                              alembic_module_prefix="op.", render_item=_render_item,
+                              migration_context=_PG_CONTEXT)
+    lines = [ln for ln in text.splitlines() if "### " not in ln]
+    return textwrap.dedent("\n".join(lines)).strip()
+
+
+def with_kw(rendered: str, **kw: str) -> str:
+    """Add keyword arguments Alembic's renderer leaves out (e.g. `postgresql_using`) to a
+    rendered single `op.*(...)` call."""
+    assert rendered.endswith(")"), rendered
+    extra = "".join(f",\n               {k}={py(v)}" for k, v in kw.items())
+    return rendered[:-1] + extra + ")"
+
+
+def execute(sql: str) -> str:
+    return f"op.execute({py(sql)})"
+
+
+def backup_name(*parts: str) -> str:
+    """A deterministic backup table name within PostgreSQL's 63 bytes."""
+    base = "__".join(p.replace(".", "_") for p in parts)
+    if len(base.encode()) <= 63:
+        return base
+    digest = hashlib.sha1(base.encode()).hexdigest()[:8]
+    return clip_bytes(base, 54) + "_" + digest
+
+
+class _Builder:
+    def __init__(self, diff: Diff, old: Schema, new: Schema) -> None:
+        self.diff, self.old, self.new = diff, old, new
+        self.steps: list[Step] = []
+        self.n = 0
+        from planner.checks import build_checks
+        from planner.verify.metadata import to_metadata
+
+        self.old_md = _enums_not_created(to_metadata(old))
+        self.new_md = _enums_not_created(to_metadata(new))
+        self.checks: dict[str, list] = {}
+        for check in build_checks(diff, old, new, "postgresql"):
+            self.checks.setdefault(check.change_id, []).append(check)
+
+    # ----------------------------------------------------------------- helpers
+    def table(self, md: sa.MetaData, key: str) -> sa.Table:
+        schema, name = _split(key)
+        return md.tables[f"{schema}.{name}" if schema else name]
+
+    def sa_column(self, md: sa.MetaData, key: str, col: str) -> sa.Column:
+        return self.table(md, key).c[col].copy()
+
+    def ddl(self, code: str, *, retry: bool = True) -> Block:
+        """Strong-lock DDL: bounded lock wait, retried on lock timeout."""
+        if not retry:
+            return Block(code)
+        self.n += 1
+        body = textwrap.indent(code, "    ")
+        return Block(f"def _step_{self.n}() -> None:\n{body}\n\n_with_lock_retry(_step_{self.n})")
+
+    def add(self, phase: Phase, title: str, upgrade: Iterable[Block], downgrade: Iterable[Block] = (),
+            *, guards: Iterable[Guard] = (), change: Change | None = None, backup: str | None = None) -> None:
+        self.steps.append(Step(phase, title, tuple(upgrade), tuple(downgrade), tuple(guards),
+                               change.id if change else None, backup))
+
+    def guards(self, c: Change) -> list[Guard]:
+        """The change's blocking pre-flight checks (planner.checks), as guards: the revision
+        stops before any DDL if they find offending rows."""
+        return [Guard(k.sql, f"{k.description} (expected {k.expect})") for k in self.checks.get(c.id, [])
+                if k.blocking and k.sql and k.accept is None]
+
+    def pk_columns(self, t: Table) -> tuple[str, ...]:
+        if t.primary_key:
+            return t.primary_key.columns
+        return ()
+
+    # ----------------------------------------------------------------- dispatch
+    def run(self) -> Plan:
+        handlers = {
+            Kind.ADD_ENUM: self.add_enum, Kind.DROP_ENUM: self.drop_enum, Kind.RENAME_ENUM: self.rename_enum,
+            Kind.ADD_ENUM_VALUE: self.add_enum_value, Kind.RENAME_ENUM_VALUE: self.rename_enum_value,
+            Kind.REMOVE_ENUM_VALUE: self.recreate_enum, Kind.REORDER_ENUM_VALUES: self.recreate_enum,
+            Kind.ADD_TABLE: self.add_table, Kind.DROP_TABLE: self.drop_table, Kind.RENAME_TABLE: self.rename_table,
+            Kind.ADD_COLUMN: self.add_column, Kind.DROP_COLUMN: self.drop_column,
+            Kind.RENAME_COLUMN: self.rename_column, Kind.ALTER_COLUMN_TYPE: self.alter_type,
+            Kind.SET_NOT_NULL: self.set_not_null, Kind.DROP_NOT_NULL: self.drop_not_null,
+            Kind.ALTER_DEFAULT: self.alter_default, Kind.ADD_INDEX: self.add_index,
+            Kind.ADD_UNIQUE: self.add_index, Kind.DROP_INDEX: self.drop_index, Kind.DROP_UNIQUE: self.drop_index,
+            Kind.RENAME_INDEX: self.rename_index, Kind.RENAME_CONSTRAINT: self.rename_constraint,
+            Kind.ADD_FOREIGN_KEY: self.add_fk, Kind.DROP_FOREIGN_KEY: self.drop_fk,
+            Kind.ALTER_FOREIGN_KEY: self.alter_fk, Kind.ADD_CHECK: self.add_check, Kind.DROP_CHECK: self.drop_check,
+            Kind.ADD_PRIMARY_KEY: self.add_pk, Kind.DROP_PRIMARY_KEY: self.drop_pk,
+            Kind.ADD_VIEW: self.add_view, Kind.DROP_VIEW: self.drop_view, Kind.ALTER_VIEW: self.alter_view,
+            Kind.ALTER_COMMENT: self.alter_comment,
+        }
+        seen_enum_recreate: set[str] = set()
+        for c in self.diff.changes:
+            if c.kind in (Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES) and c.table is None:
+                if c.name in seen_enum_recreate:
+                    continue
+                seen_enum_recreate.add(c.name or "")
+            handlers[c.kind](c)
+        return Plan("postgresql", tuple(self.steps))
+
+    # ----------------------------------------------------------------- enums
+    def _create_enum_sql(self, e: Enum, name: str | None = None) -> str:
+        values = ", ".join(lit(v) for v in e.values)
+        key = name or self.new.key(e.schema, e.name)
+        return f"CREATE TYPE {qt(key)} AS ENUM ({values})"
+
+    def add_enum(self, c: Change) -> None:
+        self.add(Phase.EXPAND, f"create enum {c.name}", [Block(execute(self._create_enum_sql(c.new)))],
+                 [Block(execute(f"DROP TYPE {qt(c.name)}"))], change=c)
+
+    def drop_enum(self, c: Change) -> None:
+        self.add(Phase.CONTRACT, f"drop enum {c.name}", [Block(execute(f"DROP TYPE {qt(c.name)}"))],
+                 [Block(execute(self._create_enum_sql(c.old, c.name)))], change=c)
+
+    def rename_enum(self, c: Change) -> None:
+        old, new = c.detail["from"], c.detail["to"]
+        self.add(Phase.CONTRACT, f"rename enum {old} to {new}",
+                 [self.ddl(execute(f"ALTER TYPE {qt(old)} RENAME TO {q(_split(new)[1])}"))],
+                 [self.ddl(execute(f"ALTER TYPE {qt(new)} RENAME TO {q(_split(old)[1])}"))], change=c)
+
+    def add_enum_value(self, c: Change) -> None:
+        if c.table is not None:
+            raise PlanError(f"{c.id}: MySQL inline ENUM changes are planned by the MySQL planner")
+        v = c.detail["value"]
+        where = f" BEFORE {lit(c.detail['before'])}" if c.detail.get("before") else ""
+        up = Block(execute(f"ALTER TYPE {qt(c.name)} ADD VALUE IF NOT EXISTS {lit(v)}{where}"), autocommit=True)
+        # removing a value needs the type recreated (R10); rows holding it block the downgrade
+        down = self._recreate_blocks(c.name, c.old, guard_values=[v])
+        self.add(Phase.EXPAND, f"add value {v!r} to enum {c.name}", [up], down, change=c)
+
+    def rename_enum_value(self, c: Change) -> None:
+        a, b = c.detail["from"], c.detail["to"]
+        self.add(Phase.CONTRACT, f"rename enum value {c.name}.{a} to {b}",
+                 [self.ddl(execute(f"ALTER TYPE {qt(c.name)} RENAME VALUE {lit(a)} TO {lit(b)}"))],
+                 [self.ddl(execute(f"ALTER TYPE {qt(c.name)} RENAME VALUE {lit(b)} TO {lit(a)}"))], change=c)
+
+    def _enum_columns(self, schema: Schema, key: str) -> list[tuple[str, Column]]:
+        return [(schema.key(t.schema, t.name), col) for t in schema.tables for col in t.columns if col.enum == key]
+
+    def _recreate_blocks(self, key: str, target: Enum, *, guard_values: Iterable[str] = ()) -> list[Block]:
+        """R10: recreate enum `key` with `target`'s values, converting every column of it."""
+        tmp = f"{_split(key)[1]}__planner_new"
+        schema = _split(key)[0]
+        tmp_key = f"{schema}.{tmp}" if schema else tmp
+        lines = [execute(self._create_enum_sql(target, tmp_key))]
+        for table, col in self._enum_columns(self.old, key):
+            arr = "[]" if col.type.endswith("[]") else ""
+            if col.default is not None:
+                lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} DROP DEFAULT"))
+            lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} TYPE {qt(tmp_key)}{arr} "
+                                 f"USING {q(col.name)}::text{arr}::{qt(tmp_key)}{arr}"))
+        lines.append(execute(f"DROP TYPE {qt(key)}"))
+        lines.append(execute(f"ALTER TYPE {qt(tmp_key)} RENAME TO {q(_split(key)[1])}"))
+        for table, col in self._enum_columns(self.old, key):
+            if col.default is not None:
+                lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} SET DEFAULT {col.default}"))
+        guards = []
+        for v in guard_values:
+            for table, col in self._enum_columns(self.old, key):
+                cond = f"{lit(v)} = ANY({q(col.name)}::text[])" if col.type.endswith("[]") else \
+                    f"{q(col.name)}::text = {lit(v)}"
+                sql = f"SELECT count(*) FROM {qt(table)} WHERE {cond}"
+                guards.append(f"_guard({py(sql)}, {py(f'rows of {table}.{col.name} hold {v!r}: remap them first')})")
+        blocks = [Block("\n".join(guards))] if guards else []
+        return [*blocks, self.ddl("\n".join(lines))]
+
+    def recreate_enum(self, c: Change) -> None:
+        if c.table is not None:
+            raise PlanError(f"{c.id}: MySQL inline ENUM changes are planned by the MySQL planner")
+        key = c.name
+        new_enum = self.new.enum(key)
+        old_enum = self.old.enum(key)
+        removed = [v for v in old_enum.values if v not in new_enum.values]
+        steps_up: list[Block] = []
+        backups = []
+        for v in removed:
+            for table, col in self._enum_columns(self.old, key):
+                t = self.old.table(table)
+                pk = self.pk_columns(t)
+                if not pk or col.type.endswith("[]"):
+                    continue
+                bk = backup_name(_split(table)[1], col.name, v)
+                backups.append(bk)
+                cols = ", ".join(q(p) for p in pk)
+                steps_up.append(Block(
+                    execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}") + "\n" +
+                    execute(f"CREATE TABLE {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {cols}, {q(col.name)} FROM "
+                            f"{qt(table)} WHERE {q(col.name)}::text = {lit(v)}")))
+        up = steps_up + self._recreate_blocks(key, new_enum, guard_values=removed)
+        down = self._recreate_blocks(key, old_enum)
+        for v in removed:
+            for table, col in self._enum_columns(self.old, key):
+                t = self.old.table(table)
+                pk = self.pk_columns(t)
+                if not pk or col.type.endswith("[]"):
+                    continue
+                bk = backup_name(_split(table)[1], col.name, v)
+                on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
+                down.append(Block(
+                    execute(f"UPDATE {qt(table)} AS t SET {q(col.name)} = b.{q(col.name)} FROM "
+                            f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}") + "\n" +
+                    execute(f"DROP TABLE {q(BACKUP_SCHEMA)}.{q(bk)}")))
+        what = ", ".join(removed) if removed else "reordered values"
+        self.add(Phase.CONTRACT, f"recreate enum {key} ({what})", up, down, change=c,
+                 backup=", ".join(f"{BACKUP_SCHEMA}.{b}" for b in backups) or None)
+
+    # ----------------------------------------------------------------- tables
+    def add_table(self, c: Change) -> None:
+        t: Table = c.new
+        sat = self.table(self.new_md, c.table)
+        create = ops.CreateTableOp.from_table(sat)
+        index_ops = [ops.CreateIndexOp.from_index(i) for i in sorted(sat.indexes, key=lambda i: i.name or "")]
+        self.add(Phase.EXPAND, f"create table {c.table}", [Block(render([create, *index_ops]))],
+                 [Block(render([ops.DropTableOp.from_table(sat)]))], change=c)
+        del t
+
+    def drop_table(self, c: Change) -> None:
+        name = _split(c.table)[1]
+        bk = backup_name(name, "dropped")
+        up = [Block(execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}")),
+              self.ddl(execute(f"ALTER TABLE {qt(c.table)} RENAME TO {q(bk)}") + "\n" +
+                       execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} SET SCHEMA {q(BACKUP_SCHEMA)}"))]
+        down = [self.ddl(execute(f"ALTER TABLE {q(BACKUP_SCHEMA)}.{q(bk)} SET SCHEMA "
+                                 f"{q(_split(c.table)[0] or 'public')}") + "\n" +
+                         execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} RENAME TO {q(name)}"))]
+        self.add(Phase.CONTRACT, f"move table {c.table} aside (to {BACKUP_SCHEMA}.{bk})", up, down, change=c,
+                 backup=f"{BACKUP_SCHEMA}.{bk} (the whole table, dropped by the cleanup revision)")
+
+    def rename_table(self, c: Change) -> None:
+        old, new = c.detail["from"], c.detail["to"]
+        self.add(Phase.CONTRACT, f"rename table {old} to {new}",
+                 [self.ddl(render([ops.RenameTableOp(_split(old)[1], _split(new)[1], schema=_split(old)[0])]))],
+                 [self.ddl(render([ops.RenameTableOp(_split(new)[1], _split(old)[1], schema=_split(new)[0])]))],
+                 change=c)
+
+    # ----------------------------------------------------------------- columns
+    def add_column(self, c: Change) -> None:
+        col: Column = c.new
+        schema, table = _split(c.table)
+        sacol = self.sa_column(self.new_md, c.table, col.name)
+        drop = [self.ddl(render([ops.DropColumnOp(table, col.name, schema=schema)]))]
+        rewrites = col.default_volatile or col.autoincrement in ("sequence", "identity", "identity_always")
+        if (col.nullable or col.default is not None) and not rewrites:
+            self.add(Phase.EXPAND, f"add column {c.object}",
+                     [self.ddl(render([ops.AddColumnOp(table, sacol, schema=schema)]))], drop, change=c)
+            return
+        # R2: add it nullable without the (volatile) default, set the default for new rows,
+        # backfill the old rows in batches, then NOT NULL through a validated CHECK
+        loose = sacol.copy()
+        loose.nullable = True
+        loose.server_default = None
+        loose.autoincrement = False
+        loose.identity = None
+        expand = [self.ddl(render([ops.AddColumnOp(table, loose, schema=schema)]))]
+        if col.default is not None:
+            expand.append(self.ddl(render([ops.AlterColumnOp(
+                table, col.name, schema=schema, modify_server_default=sa.text(col.default),
+                existing_type=loose.type, existing_nullable=True)])))
+        self.add(Phase.EXPAND, f"add column {c.object} (nullable first)", expand, drop, change=c)
+        if col.default is not None:
+            self._backfill_step(c, c.table, col.name, col.default)
+        elif col.autoincrement:
+            raise PlanError(f"{c.id}: adding a serial/identity column to an existing table rewrites it; "
+                            "add it as a plain column with a sequence default instead")
+        if not col.nullable:
+            guard = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(col.name)} IS NULL",
+                          f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill "
+                          "(add a default, or fill it before this revision)")
+            self._not_null_steps(c, c.table, col.name, guards=[guard] if col.default is None else [])
+
+    def _backfill_step(self, c: Change, table: str, column: str, expression: str) -> None:
+        t = self.new.table(table) or self.old.table(table)
+        pk = self.pk_columns(t)
+        if pk:
+            key = ", ".join(q(p) for p in pk)
+            sql = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ({key}) IN (SELECT {key} FROM "
+                   f"{qt(table)} WHERE {q(column)} IS NULL ORDER BY {key} LIMIT ' || BATCH_SIZE || ')")
+            code = f"_backfill({py(sql)}.replace(\"' || BATCH_SIZE || '\", str(BATCH_SIZE)))"
+        else:
+            sql = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ctid IN (SELECT ctid FROM "
+                   f"{qt(table)} WHERE {q(column)} IS NULL LIMIT ' || BATCH_SIZE || ')")
+            code = f"_backfill({py(sql)}.replace(\"' || BATCH_SIZE || '\", str(BATCH_SIZE)))"
+        self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches", [Block(code)], [], change=c)
+
+    def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard]) -> None:
+        """R3: CHECK (col IS NOT NULL) NOT VALID -> VALIDATE -> SET NOT NULL -> drop the CHECK."""
+        schema, name = _split(table)
+        check = clip_bytes(f"{name}_{column}", 63 - 11) + "_not_null"
+        add = ops.CreateCheckConstraintOp(check, name, sa.text(f"{q(column)} IS NOT NULL"), schema=schema,
+                                          postgresql_not_valid=True)
+        self.add(Phase.EXPAND, f"NOT VALID check {check}", [self.ddl(render([add]))],
+                 [self.ddl(render([ops.DropConstraintOp(check, name, type_="check", schema=schema)]))], change=c)
+        sacol_type = self.sa_column(self.new_md, table, column).type
+        contract = [
+            self.ddl(execute(f"ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {q(check)}"), retry=False),
+            self.ddl(render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=False,
+                                               existing_type=sacol_type, existing_nullable=True)]) + "\n" +
+                     render([ops.DropConstraintOp(check, name, type_="check", schema=schema)])),
+        ]
+        down = [self.ddl(render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=True,
+                                                   existing_type=sacol_type, existing_nullable=False)]) + "\n"
+                         + render([ops.CreateCheckConstraintOp(check, name, sa.text(f"{q(column)} IS NOT NULL"),
+                                                               schema=schema, postgresql_not_valid=True)]))]
+        self.add(Phase.CONTRACT, f"SET NOT NULL {table}.{column} via the validated check", contract, down,
+                 guards=guards, change=c)
+
+    def drop_column(self, c: Change) -> None:
+        col: Column = c.old
+        schema, name = _split(c.table)
+        t = self.old.table(c.table)
+        pk = self.pk_columns(t)
+        bk = backup_name(name, col.name)
+        sacol = self.sa_column(self.old_md, c.table, col.name)
+        if pk:
+            keys = ", ".join(q(p) for p in pk)
+            backup = (execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}") + "\n" +
+                      execute(f"DROP TABLE IF EXISTS {q(BACKUP_SCHEMA)}.{q(bk)}") + "\n" +
+                      execute(f"CREATE TABLE {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {q(col.name)} "
+                              f"FROM {qt(c.table)}"))
+            on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
+            restore = execute(f"UPDATE {qt(c.table)} AS t SET {q(col.name)} = b.{q(col.name)} FROM "
+                              f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}")
+        else:
+            raise PlanError(f"{c.id}: table {c.table} has no primary key, so dropped values cannot be "
+                            "restored row by row; add a primary key first")
+        loose = sacol.copy()
+        loose.nullable = True
+        loose.server_default = None
+        loose.autoincrement = False
+        loose.identity = None
+        up = [Block(backup), self.ddl(render([ops.DropColumnOp(name, col.name, schema=schema)]))]
+        down = [self.ddl(render([ops.AddColumnOp(name, loose, schema=schema)])), Block(restore)]
+        if col.default is not None:
+            down.append(self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema,
+                                                           modify_server_default=sa.text(col.default),
+                                                           existing_type=sacol.type, existing_nullable=True)])))
+        if not col.nullable:
+            down.append(self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=False,
+                                                           existing_type=sacol.type, existing_nullable=True)])))
+        down.append(Block(execute(f"DROP TABLE {q(BACKUP_SCHEMA)}.{q(bk)}")))
+        self.add(Phase.CONTRACT, f"drop column {c.object} (backed up)", up, down, change=c,
+                 backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col.name})")
+
+    def rename_column(self, c: Change) -> None:
+        schema, name = _split(c.table)
+        a, b = c.detail["from"], c.detail["to"]
+        self.add(Phase.CONTRACT, f"rename column {c.table}.{a} to {b}",
+                 [self.ddl(render([ops.AlterColumnOp(name, a, schema=schema, modify_name=b)]))],
+                 [self.ddl(render([ops.AlterColumnOp(name, b, schema=schema, modify_name=a)]))], change=c)
+
+    def alter_type(self, c: Change) -> None:
+        o, n = c.old, c.new
+        schema, name = _split(c.table)
+        old_t = self.sa_column(self.old_md, c.table, o.name).type
+        new_t = self.sa_column(self.new_md, c.table, n.name).type
+        new_sql = new_t.compile(dialect=_PG)
+        old_sql = old_t.compile(dialect=_PG)
+        from planner.rules.facts import binary_coercible, lossy
+
+        t = self.old.table(c.table)
+        pk = self.pk_columns(t)
+        guards = self.guards(c)
+        via_text = "::text" if (o.enum or n.enum) else ""
+        up_ops = with_kw(render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=new_t,
+                                                   existing_type=old_t, existing_nullable=o.nullable)]),
+                         postgresql_using=f"{q(o.name)}{via_text}::{new_sql}")
+        down_ops = with_kw(render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=old_t,
+                                                     existing_type=new_t, existing_nullable=n.nullable)]),
+                           postgresql_using=f"{q(o.name)}{via_text}::{old_sql}")
+        backup = None
+        up: list[Block] = []
+        down: list[Block] = []
+        if (lossy(o.type, n.type)) and pk:
+            bk = backup_name(name, o.name, "type")
+            keys = ", ".join(q(p) for p in pk)
+            up.append(Block(execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}") + "\n" +
+                            execute(f"DROP TABLE IF EXISTS {q(BACKUP_SCHEMA)}.{q(bk)}") + "\n" +
+                            execute(f"CREATE TABLE {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {q(o.name)} "
+                                    f"FROM {qt(c.table)}")))
+            on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
+            down_restore = Block(execute(f"UPDATE {qt(c.table)} AS t SET {q(o.name)} = b.{q(o.name)} FROM "
+                                         f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}") + "\n" +
+                                 execute(f"DROP TABLE {q(BACKUP_SCHEMA)}.{q(bk)}"))
+            backup = f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {o.name} before the conversion)"
+            down_tail = [down_restore]
+        else:
+            down_tail = []
+        coercible = binary_coercible(o.type, n.type, "postgresql")
+        phase = Phase.EXPAND if coercible else Phase.CONTRACT
+        drop_default = []
+        if o.default is not None and not coercible:  # the old default may not cast: drop, convert, set
+            drop_default.append(render([ops.AlterColumnOp(name, o.name, schema=schema, modify_server_default=False,
+                                                          existing_type=old_t)]))
+        up.append(self.ddl("\n".join([*drop_default, up_ops])))
+        if o.default is not None and n.default is not None and not coercible:
+            up.append(self.ddl(render([ops.AlterColumnOp(name, o.name, schema=schema,
+                                                         modify_server_default=sa.text(n.default),
+                                                         existing_type=new_t)])))
+        down.append(self.ddl(down_ops))
+        if o.default is not None and not coercible:
+            down.append(self.ddl(render([ops.AlterColumnOp(name, o.name, schema=schema,
+                                                           modify_server_default=sa.text(o.default),
+                                                           existing_type=old_t)])))
+        down.extend(down_tail)
+        self.add(phase, f"change type of {c.object} to {new_sql}", up, down, guards=guards, change=c,
+                 backup=backup)
+
+    def set_not_null(self, c: Change) -> None:
+        self._not_null_steps(c, c.table, c.column, guards=self.guards(c))
+
+    def drop_not_null(self, c: Change) -> None:
+        schema, name = _split(c.table)
+        t = self.sa_column(self.old_md, c.table, c.column).type
+        guard_down = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(c.column)} IS NULL",
+                           f"{c.object} has NULLs: the downgrade cannot restore NOT NULL")
+        self.add(Phase.EXPAND, f"DROP NOT NULL {c.object}",
+                 [self.ddl(render([ops.AlterColumnOp(name, c.column, schema=schema, modify_nullable=True,
+                                                     existing_type=t, existing_nullable=False)]))],
+                 [Block(f"_guard({py(guard_down.sql)}, {py(guard_down.message)})"),
+                  self.ddl(render([ops.AlterColumnOp(name, c.column, schema=schema, modify_nullable=False,
+                                                     existing_type=t, existing_nullable=True)]))], change=c)
+
+    def alter_default(self, c: Change) -> None:
+        schema, name = _split(c.table)
+        o, n = c.old, c.new
+        if o.autoincrement != n.autoincrement:
+            raise PlanError(f"{c.id}: changing how {c.object} is generated ({o.autoincrement} -> "
+                            f"{n.autoincrement}) needs a hand-written migration")
+        t = self.sa_column(self.new_md, c.table, n.name).type
+
+        def set_default(value: str | None) -> Block:
+            return self.ddl(render([ops.AlterColumnOp(
+                name, n.name, schema=schema, existing_type=t,
+                modify_server_default=sa.text(value) if value is not None else False)]))
+
+        self.add(Phase.EXPAND, f"default of {c.object}", [set_default(n.default)], [set_default(o.default)],
+                 change=c)
+
+    # ----------------------------------------------------------------- indexes
+    def _index_op(self, md: sa.MetaData, table: str, index: Index) -> ops.CreateIndexOp:
+        sat = self.table(md, table)
+        ix = next(i for i in sat.indexes if i.name == index.name)
+        op_ = ops.CreateIndexOp.from_index(ix)
+        op_.kw["postgresql_concurrently"] = True
+        op_.if_not_exists = True
+        return op_
+
+    def _drop_index_op(self, table: str, index: Index) -> ops.DropIndexOp:
+        schema, name = _split(table)
+        return ops.DropIndexOp(index.name, table_name=name, schema=schema, postgresql_concurrently=True,
+                               if_exists=True)
+
+    def _create_index_blocks(self, md: sa.MetaData, table: str, index: Index) -> list[Block]:
+        code = (f"_drop_invalid_index({py(index.name)})\n" + render([self._index_op(md, table, index)]) +
+                f"\n_check_index_valid({py(index.name)})")
+        blocks = [Block(code, autocommit=True)]
+        if index.constraint:
+            blocks.append(self.ddl(execute(f"ALTER TABLE {qt(table)} ADD CONSTRAINT {q(index.name)} UNIQUE "
+                                           f"USING INDEX {q(index.name)}")))
+        return blocks
+
+    def _drop_index_blocks(self, table: str, index: Index) -> list[Block]:
+        if index.constraint:
+            schema, name = _split(table)
+            return [self.ddl(render([ops.DropConstraintOp(index.name, name, type_="unique", schema=schema)]))]
+        return [Block(render([self._drop_index_op(table, index)]), autocommit=True)]
+
+    def add_index(self, c: Change) -> None:
+        i: Index = c.new
+        guards = self.guards(c)
+        self.add(Phase.EXPAND, f"create {'unique ' if i.unique else ''}index {i.name} concurrently",
+                 self._create_index_blocks(self.new_md, c.table, i), self._drop_index_blocks(c.table, i),
+                 guards=guards, change=c)
+
+    def drop_index(self, c: Change) -> None:
+        i: Index = c.old
+        if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
+            return
+        if any(x.kind == Kind.DROP_COLUMN and x.table == c.table and x.column in i.columns
+               for x in self.diff.changes):
+            # the column drop takes the index with it; its downgrade recreates the index
+            self.add(Phase.CONTRACT, f"index {i.name} goes with its column", [],
+                     self._create_index_blocks(self.old_md, c.table, i), change=c)
+            return
+        self.add(Phase.CONTRACT, f"drop index {i.name} concurrently", self._drop_index_blocks(c.table, i),
+                 self._create_index_blocks(self.old_md, c.table, i), change=c)
+
+    def rename_index(self, c: Change) -> None:
+        a, b = c.detail["from"], c.detail["to"]
+        schema = _split(c.table)[0]
+        qa = f"{q(schema)}.{q(a)}" if schema else q(a)
+        qb = f"{q(schema)}.{q(b)}" if schema else q(b)
+        self.add(Phase.EXPAND, f"rename index {a} to {b}",
+                 [self.ddl(execute(f"ALTER INDEX {qa} RENAME TO {q(b)}"))],
+                 [self.ddl(execute(f"ALTER INDEX {qb} RENAME TO {q(a)}"))], change=c)
+
+    def rename_constraint(self, c: Change) -> None:
+        a, b = c.detail["from"], c.detail["to"]
+        self.add(Phase.EXPAND, f"rename constraint {a} to {b}",
+                 [self.ddl(execute(f"ALTER TABLE {qt(c.table)} RENAME CONSTRAINT {q(a)} TO {q(b)}"))],
+                 [self.ddl(execute(f"ALTER TABLE {qt(c.table)} RENAME CONSTRAINT {q(b)} TO {q(a)}"))], change=c)
+
+    # ----------------------------------------------------------------- constraints
+    def _fk_op(self, table: str, fk: ForeignKey, schema_obj: Schema) -> ops.CreateForeignKeyOp:
+        schema, name = _split(table)
+        return ops.CreateForeignKeyOp(
+            fk.name, name, fk.ref_table, list(fk.columns), list(fk.ref_columns), source_schema=schema,
+            referent_schema=fk.ref_schema, ondelete=None if fk.on_delete == "NO ACTION" else fk.on_delete,
+            onupdate=None if fk.on_update == "NO ACTION" else fk.on_update,
+            deferrable=fk.deferrable or None, initially="DEFERRED" if fk.initially_deferred else None,
+            match="FULL" if fk.match_full else None, postgresql_not_valid=True)
+
+    def _add_fk_steps(self, c: Change, fk: ForeignKey, *, phase_validate: Phase = Phase.BACKFILL) -> None:
+        schema, name = _split(c.table)
+        drop = self.ddl(render([ops.DropConstraintOp(fk.name, name, type_="foreignkey", schema=schema)]))
+        self.add(Phase.EXPAND, f"foreign key {fk.name} NOT VALID", [self.ddl(render([self._fk_op(c.table, fk, self.new)]))],
+                 [drop], guards=self.guards(c), change=c)
+        self.add(phase_validate, f"validate foreign key {fk.name}",
+                 [Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(fk.name)}"))], [], change=c)
+
+    def add_fk(self, c: Change) -> None:
+        self._add_fk_steps(c, c.new)
+
+    def drop_fk(self, c: Change) -> None:
+        fk: ForeignKey = c.old
+        schema, name = _split(c.table)
+        if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
+            # the table moves aside with its constraints
+            return
+        down = [self.ddl(render([self._fk_op(c.table, fk, self.old)])),
+                Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(fk.name)}"))]
+        self.add(Phase.CONTRACT, f"drop foreign key {fk.name}",
+                 [self.ddl(render([ops.DropConstraintOp(fk.name, name, type_="foreignkey", schema=schema)]))],
+                 down, change=c)
+
+    def alter_fk(self, c: Change) -> None:
+        o, n = c.old, c.new
+        schema, name = _split(c.table)
+
+        def swap(a: ForeignKey, b: ForeignKey) -> Block:
+            return self.ddl(render([ops.DropConstraintOp(a.name, name, type_="foreignkey", schema=schema),
+                                    self._fk_op(c.table, b, self.new)]))
+
+        validate_new = Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(n.name)}"))
+        validate_old = Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(o.name)}"))
+        self.add(Phase.EXPAND, f"re-create foreign key {n.name} NOT VALID with the new actions",
+                 [swap(o, n)], [swap(n, o), validate_old], change=c)
+        self.add(Phase.BACKFILL, f"validate foreign key {n.name}", [validate_new], [], change=c)
+
+    def add_check(self, c: Change) -> None:
+        schema, name = _split(c.table)
+        ch = c.new
+        add = ops.CreateCheckConstraintOp(ch.name, name, sa.text(ch.expression), schema=schema,
+                                          postgresql_not_valid=True)
+        self.add(Phase.EXPAND, f"check {ch.name} NOT VALID", [self.ddl(render([add]))],
+                 [self.ddl(render([ops.DropConstraintOp(ch.name, name, type_="check", schema=schema)]))],
+                 guards=self.guards(c), change=c)
+        self.add(Phase.BACKFILL, f"validate check {ch.name}",
+                 [Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(ch.name)}"))], [], change=c)
+
+    def drop_check(self, c: Change) -> None:
+        schema, name = _split(c.table)
+        ch = c.old
+        readd = ops.CreateCheckConstraintOp(ch.name, name, sa.text(ch.expression), schema=schema,
+                                            postgresql_not_valid=True)
+        self.add(Phase.CONTRACT, f"drop check {ch.name}",
+                 [self.ddl(render([ops.DropConstraintOp(ch.name, name, type_="check", schema=schema)]))],
+                 [self.ddl(render([readd])),
+                  Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(ch.name)}"))], change=c)
+
+    def add_pk(self, c: Change) -> None:
+        pk = c.new
+        schema, name = _split(c.table)
+        idx = clip_bytes(pk.name or f"{name}_pkey", 55) + "_planner"
+        cols = ", ".join(q(x) for x in pk.columns)
+        replaced = next((x for x in self.diff.changes if x.kind == Kind.DROP_PRIMARY_KEY and x.table == c.table),
+                        None)
+        build = Block(f"_drop_invalid_index({py(idx)})\n" + execute(
+            f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {q(idx)} ON {qt(c.table)} ({cols})") +
+            f"\n_check_index_valid({py(idx)})", autocommit=True)
+        swap = []
+        if replaced is not None:
+            swap.append(f"ALTER TABLE {qt(c.table)} DROP CONSTRAINT {q(replaced.old.name)}")
+        swap.append(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(pk.name or name + '_pkey')} PRIMARY KEY "
+                    f"USING INDEX {q(idx)}")
+        down = [self.ddl(execute(f"ALTER TABLE {qt(c.table)} DROP CONSTRAINT {q(pk.name or name + '_pkey')}"))]
+        if replaced is not None:
+            old_cols = ", ".join(q(x) for x in replaced.old.columns)
+            down.append(self.ddl(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(replaced.old.name)} "
+                                         f"PRIMARY KEY ({old_cols})")))
+        self.add(Phase.EXPAND, f"unique index for the primary key of {c.table}", [build], [],
+                 guards=self.guards(c), change=c)
+        self.add(Phase.CONTRACT, f"primary key of {c.table} from the index",
+                 [self.ddl("\n".join(execute(s) for s in swap))], down, change=c)
+
+    def drop_pk(self, c: Change) -> None:
+        if any(x.kind == Kind.ADD_PRIMARY_KEY and x.table == c.table for x in self.diff.changes):
+            return  # replaced in add_pk
+        schema, name = _split(c.table)
+        pk = c.old
+        cols = ", ".join(q(x) for x in pk.columns)
+        self.add(Phase.CONTRACT, f"drop primary key of {c.table}",
+                 [self.ddl(render([ops.DropConstraintOp(pk.name, name, type_="primary", schema=schema)]))],
+                 [self.ddl(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(pk.name)} PRIMARY KEY ({cols})"))],
+                 change=c)
+
+    # ----------------------------------------------------------------- views, comments
+    def add_view(self, c: Change) -> None:
+        v = c.new
+        kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
+        self.add(Phase.EXPAND, f"create view {c.name}", [Block(execute(f"CREATE {kind} {qt(c.name)} AS {v.definition}"))],
+                 [Block(execute(f"DROP {kind} {qt(c.name)}"))], change=c)
+
+    def drop_view(self, c: Change) -> None:
+        v = c.old
+        kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
+        self.add(Phase.CONTRACT, f"drop view {c.name}", [Block(execute(f"DROP {kind} {qt(c.name)}"))],
+                 [Block(execute(f"CREATE {kind} {qt(c.name)} AS {v.definition}"))], change=c)
+
+    def alter_view(self, c: Change) -> None:
+        o, n = c.old, c.new
+        def replace(v) -> Block:  # noqa: ANN001
+            kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
+            return Block(execute(f"DROP {kind} IF EXISTS {qt(c.name)}") + "\n" +
+                         execute(f"CREATE {kind} {qt(c.name)} AS {v.definition}"))
+        self.add(Phase.EXPAND, f"replace view {c.name}", [replace(n)], [replace(o)], change=c)
+
+    def alter_comment(self, c: Change) -> None:
+        target = f"COLUMN {qt(c.table)}.{q(c.column)}" if c.column else f"TABLE {qt(c.table)}"
+
+        def comment(text: str | None) -> Block:
+            return Block(execute(f"COMMENT ON {target} IS {lit(text) if text is not None else 'NULL'}"))
+
+        self.add(Phase.EXPAND, f"comment on {c.object}", [comment(c.detail.get('to'))],
+                 [comment(c.detail.get('from'))], change=c)
+
+
+def _enums_not_created(md: sa.MetaData) -> sa.MetaData:
+    """Enum types are created by their own step (`add_enum`): columns only reference them
+    (`postgresql.ENUM(..., create_type=False)`), or op.create_table would CREATE TYPE again."""
+    from sqlalchemy.dialects import postgresql
+
+    def fix(t: sa.types.TypeEngine) -> sa.types.TypeEngine:
+        if isinstance(t, postgresql.ARRAY):
+            return postgresql.ARRAY(fix(t.item_type), dimensions=t.dimensions)
+        if isinstance(t, sa.Enum):
+            return postgresql.ENUM(*t.enums, name=t.name, schema=t.schema, create_type=False)
+        return t
+
+    for table in md.tables.values():
+        for col in table.columns:
+            col.type = fix(col.type)
+    return md
+
+
+def _join(schema: str | None, name: str) -> str:
+    return f"{schema}.{name}" if schema else name
+
+
+from sqlalchemy.dialects import postgresql as _pg_dialect  # noqa: E402
+
+_PG = _pg_dialect.dialect()
+#: the renderer's dialect: PostgreSQL types (ARRAY item types, ENUM) render with their prefixes
+_PG_CONTEXT = MigrationContext.configure(dialect_name="postgresql")
+
+
+def build_plan(diff: Diff, old: Schema, new: Schema) -> Plan:
+    """The staged plan for `diff` (PostgreSQL)."""
+    if new.dialect != "postgresql":
+        raise PlanError(f"planner plan stages PostgreSQL migrations; {new.dialect} staging is not built yet",
+                        hint="use planner diff/check for MySQL and SQLite meanwhile")
+    return _Builder(diff, old, new).run()

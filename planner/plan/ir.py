@@ -1,0 +1,78 @@
+"""The plan: steps per phase, each with its upgrade and downgrade code, guards and backups.
+
+A `Step` holds already-rendered Python statements (`Block`s) for a revision body: Alembic
+op calls rendered by Alembic's own renderer, `op.execute` only where Alembic has no op, and
+calls to the small runtime helpers every generated revision carries (`runtime.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Phase(StrEnum):
+    """Deploy phases, in order."""
+
+    EXPAND = "expand"  #: backward compatible: new tables, columns, values, indexes, NOT VALID constraints
+    BACKFILL = "backfill"  #: data: batched copies and conversions, validations
+    CONTRACT = "contract"  #: breaking: drops, renames, NOT NULL, each destructive step after a backup
+
+
+PHASES = (Phase.EXPAND, Phase.BACKFILL, Phase.CONTRACT)
+
+DEPLOY_NOTES = {
+    Phase.EXPAND: ("Deploy before: nothing; this revision is backward compatible with the running code.",
+                   "Deploy after: the application version that writes the new columns/values "
+                   "(it must not depend on the backfill yet)."),
+    Phase.BACKFILL: ("Deploy before: the application version that writes the new columns/values, so "
+                     "no new row misses the backfill.",
+                     "Deploy after: the application version that reads the new columns/values and no "
+                     "longer uses what the contract phase removes."),
+    Phase.CONTRACT: ("Deploy before: the application version that no longer reads or writes what this "
+                     "revision drops or renames.",
+                     "Deploy after: nothing; remove compatibility code at leisure."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Python statements for a revision body (no indentation); `autocommit` runs them outside
+    the migration transaction (`op.get_context().autocommit_block()`)."""
+
+    code: str
+    autocommit: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A pre-flight query whose result must be 0 before any DDL of the revision runs."""
+
+    sql: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    phase: Phase
+    title: str
+    upgrade: tuple[Block, ...]
+    downgrade: tuple[Block, ...] = ()
+    guards: tuple[Guard, ...] = ()
+    change_id: str | None = None
+    #: what this step backs up before destroying it (for the docstring and the checklist)
+    backup: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    dialect: str
+    steps: tuple[Step, ...]
+    #: changes planner cannot stage, with the reason (also written into the revision docstring)
+    notes: tuple[str, ...] = field(default=())
+
+    def phases(self) -> list[Phase]:
+        return [p for p in PHASES if any(s.phase == p for s in self.steps)]
+
+    def steps_of(self, phase: Phase) -> list[Step]:
+        return [s for s in self.steps if s.phase == phase]

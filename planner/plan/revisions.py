@@ -1,0 +1,197 @@
+"""Plan -> Alembic revision files, written with the project's own ScriptDirectory and
+script.py.mako (`--alembic alembic.ini`) or into a new runnable project (`--init DIR`)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+
+from planner.errors import PlannerError
+from planner.plan.ir import DEPLOY_NOTES, Block, Phase, Plan, Step
+from planner.plan.runtime import RUNTIME
+
+ENV_PY = '''"""Alembic environment written by planner: the database URL comes from `-x db=URL`
+or the DATABASE_URL environment variable; each revision runs in its own transaction
+(staged revisions must commit one by one)."""
+
+import os
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+config = context.config
+target_metadata = None
+
+
+def _url() -> str:
+    url = context.get_x_argument(as_dictionary=True).get("db") or os.environ.get("DATABASE_URL")
+    if not url:
+        raise SystemExit("no database URL: pass -x db=URL or set DATABASE_URL")
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    elif url.startswith("mysql://"):
+        url = "mysql+pymysql://" + url.split("://", 1)[1]
+    return url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
+                      dialect_opts={"paramstyle": "named"}, transaction_per_migration=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    section = config.get_section(config.config_ini_section, {})
+    section["sqlalchemy.url"] = _url()
+    connectable = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    with connectable.connect() as connection:
+        context.configure(connection=connection, target_metadata=target_metadata,
+                          transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    message: str
+    upgrade: str
+    downgrade: str
+
+
+def _indent(code: str, n: int = 4) -> str:
+    return textwrap.indent(code, " " * n)
+
+
+def _blocks(blocks: list[Block]) -> list[str]:
+    out = []
+    for b in blocks:
+        if not b.code.strip():
+            continue
+        if b.autocommit:
+            out.append("with op.get_context().autocommit_block():\n" + _indent(b.code))
+        else:
+            out.append(b.code)
+    return out
+
+
+def _body(steps: list[Step], *, downgrade: bool) -> str:
+    parts = ["_set_timeouts()"]
+    if downgrade:
+        for s in reversed(steps):
+            if s.downgrade:
+                parts.append(f"# undo: {s.title}")
+                parts.extend(_blocks(list(s.downgrade)))
+    else:
+        guards = [g for s in steps for g in s.guards]
+        if guards:
+            parts.append("# pre-flight guards: stop before any DDL if existing rows would break a change")
+            parts.extend(f"_guard({g.sql!r}, {g.message!r})" for g in guards)
+        for s in steps:
+            if s.upgrade:
+                parts.append(f"# {s.title}")
+                parts.extend(_blocks(list(s.upgrade)))
+    return "\n".join(parts) if len(parts) > 1 else "pass"
+
+
+def _message(phase: str, steps: list[Step], source: str, notes: tuple[str, str] | None) -> str:
+    lines = [f"{phase}: {source}", ""]
+    if notes:
+        lines += list(notes) + [""]
+    lines.append("Steps:")
+    lines += [f"- {s.title}" for s in steps]
+    backups = [s.backup for s in steps if s.backup]
+    if backups:
+        lines += ["", "Backups (restored by downgrade):"] + [f"- {b}" for b in backups]
+    return "\n".join(lines)
+
+
+def revisions(plan: Plan, *, source: str, single: bool = False) -> list[Revision]:
+    if single:
+        steps = list(plan.steps)
+        msg = _message("single revision", steps, source,
+                       ("Deploy before: code compatible with both schemas (this revision drops and renames).",
+                        "Deploy after: the code for the new schema."))
+        return [Revision(msg, _body(steps, downgrade=False), _body(steps, downgrade=True))]
+    out = []
+    for phase in plan.phases():
+        steps = plan.steps_of(phase)
+        out.append(Revision(_message(phase.value, steps, source, DEPLOY_NOTES[Phase(phase)]),
+                            _body(steps, downgrade=False), _body(steps, downgrade=True)))
+    return out
+
+
+def rev_id(seed: str | None, index: int, message: str) -> str | None:
+    """Deterministic revision ids with --rev-id-seed (Alembic's own uuid-based ids otherwise)."""
+    if seed is None:
+        return None
+    return hashlib.sha1(f"{seed}:{index}:{message}".encode()).hexdigest()[:12]
+
+
+def init_project(directory: str) -> Config:
+    """A runnable Alembic project in DIRECTORY (env.py takes -x db=URL or DATABASE_URL)."""
+    path = Path(directory)
+    if path.exists() and any(path.iterdir()):
+        raise PlannerError(f"{directory}: folder exists and is not empty",
+                           hint="give a new folder to --init, or use --alembic with an existing project")
+    path.mkdir(parents=True, exist_ok=True)
+    ini = path / "alembic.ini"
+    cfg = Config(str(ini), stdout=io.StringIO())  # planner reports the files itself
+    try:
+        command.init(cfg, str(path / "migrations"), template="generic")
+    except CommandError as e:
+        raise PlannerError(f"cannot create the Alembic project in {directory}: {e}") from None
+    (path / "migrations" / "env.py").write_text(ENV_PY)
+    text = ini.read_text()
+    text = text.replace("sqlalchemy.url = driver://user:pass@localhost/dbname",
+                        "# the URL comes from -x db=URL or DATABASE_URL (see migrations/env.py)\nsqlalchemy.url =")
+    ini.write_text(text)
+    return Config(str(ini))
+
+
+def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = None) -> list[Path]:
+    """Chain `revs` onto the project's single head, rendered with its script.py.mako."""
+    try:
+        script = ScriptDirectory.from_config(cfg)
+        heads = script.get_heads()
+    except CommandError as e:
+        raise PlannerError(f"{cfg.config_file_name}: not a usable Alembic project ({e})") from None
+    if len(heads) > 1:
+        raise PlannerError(f"{cfg.config_file_name}: the project has {len(heads)} heads ({', '.join(heads)})",
+                           hint="merge them first (alembic merge heads)")
+    if seed is not None:  # reproducible files: fixed revision ids and Create Date
+        fixed = dt.datetime(2000, 1, 1)
+        script._generate_create_date = lambda: fixed  # type: ignore[method-assign]
+    head = heads[0] if heads else None
+    written = []
+    for i, r in enumerate(revs):
+        rid = rev_id(seed, i, r.message) or None
+        from alembic.util import rev_id as alembic_rev_id
+
+        with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Generating ..." lines
+            sc = script.generate_revision(rid or alembic_rev_id(), r.message, head=head,
+                                          upgrades=r.upgrade.replace("\n", "\n    "),
+                                          downgrades=r.downgrade.replace("\n", "\n    "),
+                                          imports=RUNTIME)
+        if sc is None:
+            raise PlannerError("Alembic did not write the revision")
+        head = sc.revision
+        written.append(Path(sc.path))
+    return written

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from alembic.autogenerate import render_python_code
-from alembic.runtime.migration import MigrationContext
 from alembic.operations import ops
+from alembic.runtime.migration import MigrationContext
 
 from planner.changes import Change, Diff, Kind
 from planner.errors import PlannerError

@@ -269,6 +269,94 @@ def rules(
         console.print(Markdown(text) if console.is_terminal else text)
 
 
+class _CheckProgress:
+    """A rich progress bar on stderr while checks run: only on a terminal, for two or more."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.task = None
+        self.total = 0
+
+    def __enter__(self) -> _CheckProgress:
+        return self
+
+    def __call__(self, check, index: int, total: int) -> None:  # noqa: ANN001
+        if not self.enabled or total < 2:
+            return
+        if self.bar is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), console=_stderr(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("pre-flight", total=total)
+        self.total = total
+        self.bar.update(self.task, completed=index, description=f"{check.kind.value} {check.table}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.total)
+            self.bar.stop()
+
+
+@app.command()
+@guard
+def check(
+    old: Annotated[str, typer.Argument(help="Current schema (what the database holds): .prisma, .sql, "
+                                            "migrations folder, URL, module:attr.")],
+    new: Annotated[str, typer.Argument(help="Target schema (same kinds of source).")],
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Database holding OLD: run the checks there, read-only.")] = None,
+    sql: Annotated[bool, typer.Option(
+        "--sql", help="Print the checks as one commented SQL file (for a DBA, on a replica); no --db.")] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=0.1, help="Statement timeout per check, in seconds.")] = 30.0,
+    sample: Annotated[int, typer.Option("--sample", min=0, help="Offending rows shown per check.")] = 5,
+    format: Annotated[InspectFormat, typer.Option("--format", "-f", help="Output format.")] = InspectFormat.text,
+    dialect: DialectOpt = None,
+    rename: RenameOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Find the rows each change would break: count and sample them read-only (--db), or print the SQL (--sql).
+
+    Exit code 1 when a blocking check finds rows (or cannot run); data_loss checks only inform.
+    """
+    _State.debug = _State.debug or debug
+    if sql == bool(db):
+        fail("give --db URL to run the checks, or --sql to print them (one of the two)")
+    if sql and format != InspectFormat.text:
+        fail("--sql prints SQL; --format applies when the checks run with --db")
+    from planner.checks import build_checks, preflight
+    from planner.config import load_config
+    from planner.pipeline import analyze
+    from planner.render.checks import check_document, checks_sql, checks_view
+
+    cfg = _run(load_config, config)
+    analysis = _run(analyze, old, new, config=cfg, dialect=dialect, renames=rename or [])
+    _warn(analysis.old, quiet)
+    _warn(analysis.new, quiet)
+    schemas = (analysis.diff, analysis.old.schema, analysis.new.schema)
+    if sql:
+        checks = _run(build_checks, *schemas, analysis.dialect, sample=sample)
+        sys.stdout.write(checks_sql(checks, dialect=analysis.dialect, old_source=analysis.old.source,
+                                    new_source=analysis.new.source, timeout_s=timeout, sample=sample))
+        return
+    with _CheckProgress(enabled=not quiet and _stderr().is_terminal) as progress:
+        pre = _run(preflight, *schemas, db, timeout_s=timeout, sample=sample, progress=progress)
+    if format == InspectFormat.json:
+        from planner.render.json_report import dumps
+
+        sys.stdout.write(dumps(check_document(pre.outcomes, dialect=pre.dialect, old_source=analysis.old.source,
+                                              new_source=analysis.new.source)))
+    else:
+        _stdout().print(checks_view(pre.outcomes, source=pre.source))
+    if pre.blocking_failed:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     _State.debug = "--debug" in sys.argv
     app()

@@ -1,9 +1,16 @@
-"""The pipeline every command shares: load OLD and NEW, diff, assess (with --db when given)."""
+"""The pipeline every command shares: load OLD and NEW, diff, assess (with --db when given).
+
+With `db=URL`, the database (which holds OLD) enriches the assessment twice: table row
+estimates scale lock risk, and the pre-flight checks (`planner.checks`) run read-only so the
+rules can say "will fail" (critical, with the evidence) or "verified clean" (lower).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from planner.changes import Diff
 from planner.config import Config
@@ -11,6 +18,11 @@ from planner.diff import diff as run_diff
 from planner.load import Loaded, load_pair
 from planner.renames import parse_renames
 from planner.rules import Assessment, CheckResult, Context, assess
+
+if TYPE_CHECKING:
+    from planner.checks import Preflight
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +33,8 @@ class Analysis:
     context: Context
     assessment: Assessment
     config: Config
+    #: the pre-flight checks run against --db (None without a database)
+    preflight: Preflight | None = None
 
     @property
     def dialect(self) -> str:
@@ -29,14 +43,34 @@ class Analysis:
 
 def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None = None,
             renames: list[str] | tuple[str, ...] = (), db: str | None = None,
-            checks: dict[str, list[CheckResult]] | None = None, today: dt.date | None = None) -> Analysis:
+            checks: dict[str, list[CheckResult]] | None = None, today: dt.date | None = None,
+            run_checks: bool = True, check_timeout_s: float = 30.0) -> Analysis:
+    """Load, diff and assess. With `db`, also run the pre-flight checks there (unless
+    `checks` are given or `run_checks` is False) and let the rules read their results."""
     old, new = load_pair(old_spec, new_spec, dialect=dialect or config.dialect)
     hints = [*config.renames, *renames]
     d = run_diff(old.schema, new.schema, parse_renames(hints, old.schema))
     rows = None
+    pre = None
     if db:
         from planner.stats import row_estimates
 
         rows = row_estimates(db)
-    ctx = Context(old.schema, new.schema, d, thresholds=config.thresholds, rows=rows, checks=checks)
-    return Analysis(old, new, d, ctx, assess(d, ctx, waivers=config.waivers, today=today), config)
+        if checks is None and run_checks:
+            pre = _preflight(d, old, new, db, check_timeout_s)
+            checks = pre.results()
+    version = pre.major_version if pre is not None and pre.dialect == "postgresql" else None
+    ctx = Context(old.schema, new.schema, d, thresholds=config.thresholds, rows=rows, checks=checks,
+                  server_version=version)
+    return Analysis(old, new, d, ctx, assess(d, ctx, waivers=config.waivers, today=today), config, pre)
+
+
+def _preflight(d: Diff, old: Loaded, new: Loaded, db: str, timeout_s: float) -> Preflight:
+    from planner.checks import preflight
+
+    pre = preflight(d, old.schema, new.schema, db, timeout_s=timeout_s, sample=3)
+    for o in pre.outcomes:
+        if o.error is not None:
+            log.warning("pre-flight %s for %s did not run: %s", o.check.kind.value, o.check.change_id,
+                        o.error)
+    return pre

@@ -143,7 +143,7 @@ def parse_database_url(url: str) -> Target:
     try:
         parsed = sa.make_url(url)
     except Exception as e:  # noqa: BLE001 - ArgumentError, ValueError ...
-        raise SourceError(f"cannot parse database URL {masked}: {_one_line(e)}",
+        raise SourceError(f"cannot parse database URL {masked}: {one_line(e)}",
                           hint="use e.g. postgresql://user:password@host:5432/dbname") from None
     backend = parsed.drivername.split("+")[0].lower()
     dialect = _BACKENDS.get(backend)
@@ -179,13 +179,13 @@ def read_only_engine(target: Target | str, *, timeout_s: int = STATEMENT_TIMEOUT
             return _mysql_engine(target, timeout_s)
         return _sqlite_engine(target)
     except ImportError as e:
-        raise SourceError(f"cannot open {target.masked}: database driver missing ({_one_line(e)})",
+        raise SourceError(f"cannot open {target.masked}: database driver missing ({one_line(e)})",
                           hint="install it, e.g. pip install 'psycopg[binary]' pymysql") from None
     except sa_exc.NoSuchModuleError as e:
-        raise SourceError(f"cannot open {target.masked}: {_one_line(e)}",
+        raise SourceError(f"cannot open {target.masked}: {one_line(e)}",
                           hint="use postgresql://, mysql+pymysql:// or sqlite:/// URLs") from None
     except sa_exc.ArgumentError as e:
-        raise SourceError(f"bad database URL {target.masked}: {_one_line(e)}") from None
+        raise SourceError(f"bad database URL {target.masked}: {one_line(e)}") from None
 
 
 def _pg_engine(target: Target, timeout_s: int, startup_options: bool) -> Engine:
@@ -264,14 +264,14 @@ def _connect(target: Target) -> tuple[Engine, Connection]:
                 return engine, engine.connect()
             except sa_exc.SQLAlchemyError as e2:
                 engine.dispose()
-                raise _connect_error(target, e2) from None
-        raise _connect_error(target, e) from None
+                raise connect_error(target, e2) from None
+        raise connect_error(target, e) from None
     except (sa_exc.SQLAlchemyError, OSError) as e:
         engine.dispose()
-        raise _connect_error(target, e) from None
+        raise connect_error(target, e) from None
 
 
-def _one_line(err: BaseException) -> str:
+def one_line(err: BaseException) -> str:
     orig = getattr(err, "orig", None) or err
     args = getattr(orig, "args", ())
     if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
@@ -281,8 +281,8 @@ def _one_line(err: BaseException) -> str:
     return " ".join(text.split())
 
 
-def _connect_error(target: Target, err: BaseException) -> SourceError:
-    detail = _one_line(err)
+def connect_error(target: Target, err: BaseException) -> SourceError:
+    detail = one_line(err)
     low = detail.lower()
     if any(k in low for k in ("password", "access denied", "authentication", 'role "')):
         hint = "check the user name and password in the URL"
@@ -312,7 +312,7 @@ def load_database(url: str) -> Loaded:
     except SourceError:
         raise
     except sa_exc.SQLAlchemyError as e:
-        raise SourceError(f"reading the schema of {target.masked} failed: {_one_line(e)}",
+        raise SourceError(f"reading the schema of {target.masked} failed: {one_line(e)}",
                           hint="check that the user may read the catalog") from None
     finally:
         engine.dispose()

@@ -58,6 +58,10 @@ def add_primary_key(c: Change, ctx: Context) -> Verdict | None:
     then `ADD CONSTRAINT ... PRIMARY KEY USING INDEX`.
     """
     cols = ", ".join(c.new.columns)
+    nulls = _evidence(c, ctx, "nulls", f"PRIMARY KEY ({cols}) on {c.table} will fail: {{n}} rows have a NULL key.",
+                      "")
+    if nulls is not None and nulls.level == Level.CRITICAL:
+        return nulls
     ev = _evidence(c, ctx, "duplicates", f"PRIMARY KEY ({cols}) on {c.table} will fail: {{n}} duplicate groups.",
                    f"PRIMARY KEY ({cols}) on {c.table}: no duplicates (verified).")
     return ev or Verdict(Level.MEDIUM, f"PRIMARY KEY ({cols}) on {c.table} fails if rows have duplicate or "
@@ -122,6 +126,12 @@ def add_required_column(c: Change, ctx: Context) -> Verdict | None:
     col = c.new
     if col.nullable or col.default is not None or col.autoincrement or col.generated:
         return None
+    ev = _evidence(c, ctx, "nulls", f"NOT NULL column {c.table}.{c.column} without a default will fail: "
+                                    f"{{n}} existing rows would be NULL.",
+                   f"{c.table} is empty (verified): NOT NULL column {c.column} without a default is fine now, "
+                   "but old code inserting rows will fail.")
+    if ev is not None and ctx.dialect != "mysql":
+        return ev
     n = ctx.row_count(c.table)
     if n == 0:
         return Verdict(Level.LOW, f"{c.table} is empty: NOT NULL column {c.column} without a default is fine now, "

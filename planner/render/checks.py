@@ -1,0 +1,195 @@
+"""Pre-flight check output: the terminal view, the JSON document (product.md) and the
+commented SQL file a DBA runs on a replica (`planner check --sql`)."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from planner.render.json_report import envelope
+
+if TYPE_CHECKING:
+    from planner.checks import Check, CheckOutcome
+
+STATUS_STYLE = {"PASS": "green", "FAIL": "bold red", "WARN": "yellow", "ERROR": "bold magenta"}
+
+
+def status(o: CheckOutcome) -> str:
+    """PASS (verified clean), FAIL (a blocking check found rows), WARN (a non-blocking one
+    did), ERROR (the check could not run)."""
+    if o.error is not None:
+        return "ERROR"
+    if o.passed:
+        return "PASS"
+    return "FAIL" if o.check.blocking else "WARN"
+
+
+def summary(outcomes: Sequence[CheckOutcome]) -> dict[str, int]:
+    return {"checks": len(outcomes), "failed": sum(not o.passed for o in outcomes),
+            "blocking_failed": sum(o.blocking_failed for o in outcomes)}
+
+
+# --------------------------------------------------------------------------- JSON
+
+def check_document(outcomes: Sequence[CheckOutcome], *, dialect: str, old_source: str | None,
+                   new_source: str | None) -> dict[str, Any]:
+    """The `planner check --format json` document (keys sorted by `dumps`)."""
+    doc = envelope(dialect, old_source, new_source)
+    doc["checks"] = [_check_json(o) for o in outcomes]
+    doc["summary"] = summary(outcomes)
+    return doc
+
+
+def _check_json(o: CheckOutcome) -> dict[str, Any]:
+    c = o.check
+    out: dict[str, Any] = {
+        "change_id": c.change_id, "kind": c.kind.value, "table": c.table, "columns": list(c.columns),
+        "sql": c.sql or None, "count": o.count, "passed": o.passed, "blocking": c.blocking,
+        "samples": o.samples,
+    }
+    if o.error is not None:
+        out["error"] = o.error
+    return out
+
+
+# --------------------------------------------------------------------------- terminal
+
+def checks_view(outcomes: Sequence[CheckOutcome], *, source: str | None = None) -> RenderableType:
+    """Per check: status, kind, change, what it looks for, the count and the sample rows."""
+    parts: list[RenderableType] = []
+    if source:
+        parts.append(Text(f"Pre-flight checks on {source}\n", style="bold"))
+    if not outcomes:
+        parts.append(Text("No change depends on the data: nothing to check."))
+    width = max((len(o.check.kind.value) for o in outcomes), default=0)
+    for o in outcomes:
+        parts.extend(_outcome_lines(o, width))
+    parts.append(summary_line(outcomes))
+    return Group(*parts)
+
+
+def _outcome_lines(o: CheckOutcome, width: int) -> list[RenderableType]:
+    c = o.check
+    st = status(o)
+    head = Text()
+    head.append(st.ljust(6), style=STATUS_STYLE[st])
+    head.append(c.kind.value.ljust(width) + "  ")
+    head.append(c.change_id, style="bold")
+    if not c.blocking:
+        head.append("  (informs, does not block)", style="dim")
+    out: list[RenderableType] = [head, Text("      " + c.description, style="dim")]
+    if o.error is not None:
+        out.append(Text("      " + o.error, style=STATUS_STYLE["ERROR"]))
+    else:
+        found = Text(f"      {o.count:,} {plural(o.count or 0, c.unit)}")
+        found.append(f" (expected {c.expect})", style="dim")
+        out.append(found)
+        if o.samples:
+            out.append(Padding(_sample_table(o.samples), (0, 0, 0, 8), expand=False))
+    if c.note and o.error is None:
+        out.append(Text(f"      note: {c.note}", style="dim"))
+    return out
+
+
+def plural(n: int, unit: str) -> str:
+    """`1 row`, `2 rows`, `1 duplicate group`."""
+    return unit[:-1] if n == 1 and unit.endswith("s") else unit
+
+
+def _sample_table(samples: list[dict[str, Any]]) -> Table:
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0))
+    columns = list(samples[0])
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    for row in samples:
+        table.add_row(*[Text(_cell(row.get(name))) for name in columns])
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    return str(value)
+
+
+def summary_line(outcomes: Sequence[CheckOutcome]) -> Text:
+    s = summary(outcomes)
+    passed = s["checks"] - s["failed"]
+    text = Text(f"\n{s['checks']} check{'s' if s['checks'] != 1 else ''}: {passed} passed, ")
+    text.append(f"{s['failed']} failed", style="bold red" if s["blocking_failed"] else "")
+    text.append(f" ({s['blocking_failed']} blocking)")
+    return text
+
+
+# --------------------------------------------------------------------------- SQL file
+
+_BEGIN = {
+    "postgresql": ["BEGIN TRANSACTION READ ONLY;", "SET LOCAL statement_timeout = '{timeout}s';"],
+    "mysql": ["-- Timeout: SET SESSION max_statement_time = {timeout}; (MariaDB) or",
+              "--          SET SESSION max_execution_time = {timeout_ms}; (MySQL)",
+              "START TRANSACTION READ ONLY;"],
+    "sqlite": ["PRAGMA query_only = ON;", "BEGIN;"],
+}
+_RUN = {"postgresql": "psql -d DBNAME -f FILE", "mysql": "mysql DBNAME < FILE",
+        "sqlite": "sqlite3 DATABASE_FILE < FILE"}
+
+
+def checks_sql(checks: Sequence[Check], *, dialect: str, old_source: str, new_source: str,
+               timeout_s: float = 30, sample: int = 5) -> str:
+    """One commented SQL file: a header, then per check the change, what it finds, the
+    expected result, the count query and the sample query, each ending with `;`."""
+    lines = [
+        "-- planner pre-flight checks (read-only)",
+        f"-- OLD: {_comment(old_source)}",
+        f"-- NEW: {_comment(new_source)}",
+        f"-- Dialect: {dialect}; {len(checks)} check{'s' if len(checks) != 1 else ''}",
+        "--",
+        "-- Run it on a replica (or the primary: nothing here writes), e.g.",
+        f"--   {_RUN[dialect]}",
+        "-- Each count query returns 0 when its change is safe; the sample query after it",
+        f"-- lists up to {sample} offending rows. data_loss checks count what a drop destroys:",
+        "-- they inform and never block.",
+        "",
+    ]
+    timeout = f"{timeout_s:g}"
+    lines += [line.format(timeout=timeout, timeout_ms=int(timeout_s * 1000)) for line in _BEGIN[dialect]]
+    for i, c in enumerate(checks, 1):
+        lines += ["", *_check_block(c, i, len(checks), sample)]
+    lines += ["", "ROLLBACK;"]
+    return "\n".join(lines) + "\n"
+
+
+def _check_block(c: Check, i: int, n: int, sample: int) -> list[str]:
+    role = "blocking" if c.blocking else "informs"
+    out = [f"-- [{i}/{n}] {c.kind.value} · {_comment(c.change_id)} · {role}",
+           f"-- {_comment(c.description)}"]
+    if c.note:
+        out.append(f"-- Note: {_comment(c.note)}")
+    if not c.sql:
+        out.append("-- Not checked: planner could not write a query for this change.")
+        return out
+    if c.accept is not None:
+        out += ["-- Lists the values; planner tests each one (see the note).",
+                f"-- Expect: {_comment(c.expect)}", _statement(c.sql)]
+        return out
+    out += [f"-- Expect: {_comment(c.expect)}", _statement(c.sql)]
+    if c.sample_sql:
+        out += [f"-- Sample (up to {sample} {'groups' if c.unit == 'duplicate groups' else 'rows'}):",
+                _statement(c.sample_sql)]
+    return out
+
+
+def _statement(sql: str) -> str:
+    return sql.rstrip().rstrip(";") + ";"
+
+
+def _comment(text: str) -> str:
+    """Text safe inside a `--` comment: no line breaks or other control characters (a
+    table name holding a newline must not end the comment and smuggle in SQL)."""
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in str(text))

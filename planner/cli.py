@@ -357,6 +357,98 @@ def check(
         raise typer.Exit(code=1)
 
 
+@app.command()
+@guard
+def plan(
+    old: Annotated[str, typer.Argument(help="Current schema (what the database holds).")],
+    new: Annotated[str, typer.Argument(help="Target schema.")],
+    alembic: Annotated[str | None, typer.Option(
+        "--alembic", help="alembic.ini of an existing project: revisions are chained to its head.")] = None,
+    init: Annotated[str | None, typer.Option(
+        "--init", help="Create a runnable Alembic project in this (new) folder and write the revisions there.")] = None,
+    single: Annotated[bool, typer.Option(
+        "--single", help="One revision with every phase (still guarded and backed up).")] = False,
+    rev_id_seed: Annotated[str | None, typer.Option(
+        "--rev-id-seed", help="Deterministic revision ids (and Create Date), for reproducible files.")] = None,
+    dialect: DialectOpt = None,
+    rename: RenameOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write staged Alembic revisions (expand, backfill, contract) for OLD -> NEW (PostgreSQL)."""
+    _State.debug = _State.debug or debug
+    if (alembic is None) == (init is None):
+        fail("give --alembic path/to/alembic.ini (existing project) or --init DIR (new project)")
+    from alembic.config import Config as AlembicConfig
+
+    from planner.config import load_config
+    from planner.pipeline import analyze
+    from planner.plan.build import build_plan
+    from planner.plan.revisions import init_project, revisions, write_revisions
+
+    cfg = _run(load_config, config)
+    analysis = _run(analyze, old, new, config=cfg, dialect=dialect, renames=rename or [])
+    _warn(analysis.old, quiet)
+    _warn(analysis.new, quiet)
+    the_plan = _run(build_plan, analysis.diff, analysis.old.schema, analysis.new.schema)
+    revs = revisions(the_plan, source=f"{analysis.old.source} -> {analysis.new.source}", single=single)
+    if not revs:
+        _stderr().print("No changes: nothing to write.")
+        return
+    if init is not None:
+        acfg = _run(init_project, init)
+    else:
+        if not os.path.isfile(alembic):
+            fail(_escape(f"{alembic}: no such file; give the project's alembic.ini"))
+        acfg = AlembicConfig(alembic)
+    paths = _run(write_revisions, revs, acfg, seed=rev_id_seed)
+    out = _stdout()
+    for p in paths:
+        out.print(str(p), highlight=False, markup=False)
+    if not quiet:
+        hint = (f"alembic -c {acfg.config_file_name} -x db=URL upgrade +1" if init
+                else f"alembic -c {alembic} upgrade +1")
+        _stderr().print(f"{len(paths)} revision(s) written; apply one phase at a time: {_escape(hint)}")
+
+
+@app.command()
+@guard
+def verify(
+    old: Annotated[str, typer.Argument(help="Current schema.")],
+    new: Annotated[str, typer.Argument(help="Target schema.")],
+    db: Annotated[str, typer.Option("--db", help="An EMPTY scratch database (PostgreSQL) to prove the plan on.")],
+    rows: Annotated[int, typer.Option("--rows", min=0, help="Generated rows per table.")] = 20,
+    dialect: DialectOpt = None,
+    rename: RenameOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Prove the plan on a scratch database: build and seed OLD, upgrade, compare with NEW,
+    downgrade, compare schema and every row with OLD; exit 1 if anything differs."""
+    _State.debug = _State.debug or debug
+    from planner.config import load_config
+    from planner.pipeline import analyze
+    from planner.verify.harness import verify as run_verify
+
+    cfg = _run(load_config, config)
+    analysis = _run(analyze, old, new, config=cfg, dialect=dialect, renames=rename or [])
+    report = _run(run_verify, analysis, db, rows=rows)
+    out = _stdout()
+    out.print(f"revisions: {report.revisions}; seeded {sum(report.seeded.values())} rows in "
+              f"{len(report.seeded)} tables; offline SQL: {report.offline_sql_lines} lines")
+    for label, items in (("after upgrade, differs from NEW", report.after_upgrade),
+                         ("after downgrade, differs from OLD", report.after_downgrade),
+                         ("data not restored", report.data)):
+        for item in items:
+            out.print(f"FAIL {label}: {_escape(item)}")
+    out.print("OK: upgrade matches NEW; downgrade restores OLD's schema and every row" if report.ok
+              else "FAILED")
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     _State.debug = "--debug" in sys.argv
     app()

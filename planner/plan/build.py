@@ -104,7 +104,8 @@ class _Builder:
         self.old_md = _enums_not_created(to_metadata(old))
         self.new_md = _enums_not_created(to_metadata(new))
         self.checks: dict[str, list] = {}
-        for check in build_checks(diff, old, new, "postgresql"):
+        # guards must run on any supported server: the PostgreSQL 12-15 forms of the checks
+        for check in build_checks(diff, old, new, "postgresql", server_version=12):
             self.checks.setdefault(check.change_id, []).append(check)
 
     # ----------------------------------------------------------------- helpers
@@ -131,8 +132,26 @@ class _Builder:
     def guards(self, c: Change) -> list[Guard]:
         """The change's blocking pre-flight checks (planner.checks), as guards: the revision
         stops before any DDL if they find offending rows."""
-        return [Guard(k.sql, f"{k.description} (expected {k.expect})") for k in self.checks.get(c.id, [])
-                if k.blocking and k.sql and k.accept is None]
+        out = []
+        for k in self.checks.get(c.id, []):
+            if not k.blocking or not k.sql:
+                continue
+            if k.accept is None:
+                out.append(Guard(k.sql, f"{k.description} (expected {k.expect})"))
+            elif c.kind == Kind.ALTER_COLUMN_TYPE:
+                out.append(self._cast_guard(c))
+        return out
+
+    def _cast_guard(self, c: Change) -> Guard:
+        """Values the server can only test by converting them (JSON before PostgreSQL 16):
+        a PL/pgSQL block tries each one, and raises before any DDL if some do not convert."""
+        new_sql = self.sa_column(self.new_md, c.table, c.column).type.compile(dialect=_PG)
+        msg = f"planner guard failed: % values of {c.table}.{c.column} do not convert to {new_sql}"
+        sql = (f"DO $planner$ DECLARE v text; bad bigint := 0; BEGIN "
+               f"FOR v IN SELECT {q(c.column)}::text FROM {qt(c.table)} WHERE {q(c.column)} IS NOT NULL LOOP "
+               f"BEGIN PERFORM v::{new_sql}; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; "
+               f"IF bad > 0 THEN RAISE EXCEPTION {lit(msg)}, bad; END IF; END $planner$")
+        return Guard(sql, msg, raises=True)
 
     def pk_columns(self, t: Table) -> tuple[str, ...]:
         if t.primary_key:
@@ -159,7 +178,7 @@ class _Builder:
             Kind.ALTER_COMMENT: self.alter_comment,
         }
         seen_enum_recreate: set[str] = set()
-        for c in self.diff.changes:
+        for c in _tables_in_dependency_order(self.diff.changes, self.new):
             if c.kind in (Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES) and c.table is None:
                 if c.name in seen_enum_recreate:
                     continue
@@ -286,12 +305,27 @@ class _Builder:
     def drop_table(self, c: Change) -> None:
         name = _split(c.table)[1]
         bk = backup_name(name, "dropped")
+        moved = f"{q(BACKUP_SCHEMA)}.{q(bk)}"
+        # enum columns are kept as text aside, so the enum types can be dropped meanwhile
+        enum_cols = [col for col in c.old.columns if col.enum]
+        to_text = [execute(f"ALTER TABLE {moved} ALTER COLUMN {q(col.name)} DROP DEFAULT") for col in enum_cols
+                   if col.default is not None]
+        to_text += [execute(f"ALTER TABLE {moved} ALTER COLUMN {q(col.name)} TYPE text"
+                            f"{'[]' if col.type.endswith('[]') else ''}") for col in enum_cols]
+        back = []
+        for col in enum_cols:
+            arr = "[]" if col.type.endswith("[]") else ""
+            back.append(execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col.name)} TYPE {qt(col.enum)}{arr} "
+                                f"USING {q(col.name)}::{qt(col.enum)}{arr}"))
+            if col.default is not None:
+                back.append(execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col.name)} SET DEFAULT {col.default}"))
         up = [Block(execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}")),
-              self.ddl(execute(f"ALTER TABLE {qt(c.table)} RENAME TO {q(bk)}") + "\n" +
-                       execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} SET SCHEMA {q(BACKUP_SCHEMA)}"))]
-        down = [self.ddl(execute(f"ALTER TABLE {q(BACKUP_SCHEMA)}.{q(bk)} SET SCHEMA "
-                                 f"{q(_split(c.table)[0] or 'public')}") + "\n" +
-                         execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} RENAME TO {q(name)}"))]
+              self.ddl("\n".join([execute(f"ALTER TABLE {qt(c.table)} RENAME TO {q(bk)}"),
+                                   execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} SET SCHEMA "
+                                           f"{q(BACKUP_SCHEMA)}"), *to_text]))]
+        down = [self.ddl("\n".join([execute(f"ALTER TABLE {moved} SET SCHEMA {q(_split(c.table)[0] or 'public')}"),
+                                     execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} RENAME TO {q(name)}"),
+                                     *back]))]
         self.add(Phase.CONTRACT, f"move table {c.table} aside (to {BACKUP_SCHEMA}.{bk})", up, down, change=c,
                  backup=f"{BACKUP_SCHEMA}.{bk} (the whole table, dropped by the cleanup revision)")
 
@@ -456,20 +490,24 @@ class _Builder:
             down_tail = []
         coercible = binary_coercible(o.type, n.type, "postgresql")
         phase = Phase.EXPAND if coercible else Phase.CONTRACT
-        drop_default = []
-        if o.default is not None and not coercible:  # the old default may not cast: drop, convert, set
-            drop_default.append(render([ops.AlterColumnOp(name, o.name, schema=schema, modify_server_default=False,
-                                                          existing_type=old_t)]))
-        up.append(self.ddl("\n".join([*drop_default, up_ops])))
-        if o.default is not None and n.default is not None and not coercible:
-            up.append(self.ddl(render([ops.AlterColumnOp(name, o.name, schema=schema,
-                                                         modify_server_default=sa.text(n.default),
-                                                         existing_type=new_t)])))
-        down.append(self.ddl(down_ops))
-        if o.default is not None and not coercible:
-            down.append(self.ddl(render([ops.AlterColumnOp(name, o.name, schema=schema,
-                                                           modify_server_default=sa.text(o.default),
-                                                           existing_type=old_t)])))
+        # a default may not cast to the other type: drop it, convert, set the target's default
+        def drop_default(col: Column, type_: sa.types.TypeEngine) -> list[str]:
+            if col.default is None or coercible:
+                return []
+            return [render([ops.AlterColumnOp(name, o.name, schema=schema, modify_server_default=None,
+                                              existing_type=type_)])]
+
+        def set_default(col: Column, type_: sa.types.TypeEngine) -> list[Block]:
+            if col.default is None or coercible:
+                return []
+            return [self.ddl(render([ops.AlterColumnOp(name, o.name, schema=schema,
+                                                       modify_server_default=sa.text(col.default),
+                                                       existing_type=type_)]))]
+
+        up.append(self.ddl("\n".join([*drop_default(o, old_t), up_ops])))
+        up.extend(set_default(n, new_t))
+        down.append(self.ddl("\n".join([*drop_default(n, new_t), down_ops])))
+        down.extend(set_default(o, old_t))
         down.extend(down_tail)
         self.add(phase, f"change type of {c.object} to {new_sql}", up, down, guards=guards, change=c,
                  backup=backup)
@@ -500,7 +538,7 @@ class _Builder:
         def set_default(value: str | None) -> Block:
             return self.ddl(render([ops.AlterColumnOp(
                 name, n.name, schema=schema, existing_type=t,
-                modify_server_default=sa.text(value) if value is not None else False)]))
+                modify_server_default=sa.text(value) if value is not None else None)]))
 
         self.add(Phase.EXPAND, f"default of {c.object}", [set_default(n.default)], [set_default(o.default)],
                  change=c)
@@ -702,6 +740,30 @@ class _Builder:
 
         self.add(Phase.EXPAND, f"comment on {c.object}", [comment(c.detail.get('to'))],
                  [comment(c.detail.get('from'))], change=c)
+
+
+def _tables_in_dependency_order(changes: tuple[Change, ...], new: Schema) -> list[Change]:
+    """The changes, with new tables ordered so that a table comes after the tables its
+    foreign keys reference (the differ sorts them by name)."""
+    added = {c.table: c for c in changes if c.kind == Kind.ADD_TABLE}
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(key: str) -> None:
+        if key in order or key in visiting:
+            return
+        visiting.add(key)
+        for fk in added[key].new.foreign_keys:
+            ref = new.key(fk.ref_schema, fk.ref_table)
+            if ref in added and ref != key:
+                visit(ref)
+        visiting.discard(key)
+        order.append(key)
+
+    for key in added:
+        visit(key)
+    queue = iter(order)
+    return [added[next(queue)] if c.kind == Kind.ADD_TABLE else c for c in changes]
 
 
 def _enums_not_created(md: sa.MetaData) -> sa.MetaData:

@@ -46,10 +46,17 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class Guard:
-    """A pre-flight query whose result must be 0 before any DDL of the revision runs."""
+    """A pre-flight query whose result must be 0 before any DDL of the revision runs; with
+    `raises`, a statement that raises by itself (a PL/pgSQL block that tries each value)."""
 
     sql: str
     message: str
+    raises: bool = False
+
+    def code(self) -> str:
+        if self.raises:
+            return f"op.execute({self.sql!r})"
+        return f"_guard({self.sql!r}, {self.message!r})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,7 +103,7 @@ def _body(steps: list[Step], *, downgrade: bool) -> str:
         guards = [g for s in steps for g in s.guards]
         if guards:
             parts.append("# pre-flight guards: stop before any DDL if existing rows would break a change")
-            parts.extend(f"_guard({g.sql!r}, {g.message!r})" for g in guards)
+            parts.extend(g.code() for g in guards)
         for s in steps:
             if s.upgrade:
                 parts.append(f"# {s.title}")
@@ -155,7 +155,8 @@ def init_project(directory: str) -> Config:
     ini = path / "alembic.ini"
     cfg = Config(str(ini), stdout=io.StringIO())  # planner reports the files itself
     try:
-        command.init(cfg, str(path / "migrations"), template="generic")
+        with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Creating directory ..." lines
+            command.init(cfg, str(path / "migrations"), template="generic")
     except CommandError as e:
         raise PlannerError(f"cannot create the Alembic project in {directory}: {e}") from None
     (path / "migrations" / "env.py").write_text(ENV_PY)

@@ -114,7 +114,7 @@ class _Builder:
         return md.tables[f"{schema}.{name}" if schema else name]
 
     def sa_column(self, md: sa.MetaData, key: str, col: str) -> sa.Column:
-        return self.table(md, key).c[col].copy()
+        return self.table(md, key).c[col]._copy()  # Column.copy() is deprecated; _copy is its body
 
     def ddl(self, code: str, *, retry: bool = True) -> Block:
         """Strong-lock DDL: bounded lock wait, retried on lock timeout."""
@@ -128,6 +128,14 @@ class _Builder:
             *, guards: Iterable[Guard] = (), change: Change | None = None, backup: str | None = None) -> None:
         self.steps.append(Step(phase, title, tuple(upgrade), tuple(downgrade), tuple(guards),
                                change.id if change else None, backup))
+
+    def set_default(self, table: str, column: str, type_: sa.types.TypeEngine, default: str | None) -> str:
+        """`op.alter_column(..., server_default=sa.text(...))`: rendered here because Alembic's
+        renderer turns a numeric text default into a Python int, which alter_column rejects."""
+        schema, name = _split(table)
+        base = render([ops.AlterColumnOp(name, column, schema=schema, existing_type=type_)])
+        value = f"sa.text({default!r})" if default is not None else "None"
+        return base[:-1] + f",\n               server_default={value})"
 
     def guards(self, c: Change) -> list[Guard]:
         """The change's blocking pre-flight checks (planner.checks), as guards: the revision
@@ -349,16 +357,14 @@ class _Builder:
             return
         # R2: add it nullable without the (volatile) default, set the default for new rows,
         # backfill the old rows in batches, then NOT NULL through a validated CHECK
-        loose = sacol.copy()
+        loose = sacol._copy()
         loose.nullable = True
         loose.server_default = None
         loose.autoincrement = False
         loose.identity = None
         expand = [self.ddl(render([ops.AddColumnOp(table, loose, schema=schema)]))]
         if col.default is not None:
-            expand.append(self.ddl(render([ops.AlterColumnOp(
-                table, col.name, schema=schema, modify_server_default=sa.text(col.default),
-                existing_type=loose.type, existing_nullable=True)])))
+            expand.append(self.ddl(self.set_default(c.table, col.name, loose.type, col.default)))
         self.add(Phase.EXPAND, f"add column {c.object} (nullable first)", expand, drop, change=c)
         if col.default is not None:
             self._backfill_step(c, c.table, col.name, col.default)
@@ -426,7 +432,7 @@ class _Builder:
         else:
             raise PlanError(f"{c.id}: table {c.table} has no primary key, so dropped values cannot be "
                             "restored row by row; add a primary key first")
-        loose = sacol.copy()
+        loose = sacol._copy()
         loose.nullable = True
         loose.server_default = None
         loose.autoincrement = False
@@ -434,9 +440,7 @@ class _Builder:
         up = [Block(backup), self.ddl(render([ops.DropColumnOp(name, col.name, schema=schema)]))]
         down = [self.ddl(render([ops.AddColumnOp(name, loose, schema=schema)])), Block(restore)]
         if col.default is not None:
-            down.append(self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema,
-                                                           modify_server_default=sa.text(col.default),
-                                                           existing_type=sacol.type, existing_nullable=True)])))
+            down.append(self.ddl(self.set_default(c.table, col.name, sacol.type, col.default)))
         if not col.nullable:
             down.append(self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=False,
                                                            existing_type=sacol.type, existing_nullable=True)])))
@@ -494,15 +498,12 @@ class _Builder:
         def drop_default(col: Column, type_: sa.types.TypeEngine) -> list[str]:
             if col.default is None or coercible:
                 return []
-            return [render([ops.AlterColumnOp(name, o.name, schema=schema, modify_server_default=None,
-                                              existing_type=type_)])]
+            return [self.set_default(c.table, o.name, type_, None)]
 
         def set_default(col: Column, type_: sa.types.TypeEngine) -> list[Block]:
             if col.default is None or coercible:
                 return []
-            return [self.ddl(render([ops.AlterColumnOp(name, o.name, schema=schema,
-                                                       modify_server_default=sa.text(col.default),
-                                                       existing_type=type_)]))]
+            return [self.ddl(self.set_default(c.table, o.name, type_, col.default))]
 
         up.append(self.ddl("\n".join([*drop_default(o, old_t), up_ops])))
         up.extend(set_default(n, new_t))
@@ -535,13 +536,9 @@ class _Builder:
                             f"{n.autoincrement}) needs a hand-written migration")
         t = self.sa_column(self.new_md, c.table, n.name).type
 
-        def set_default(value: str | None) -> Block:
-            return self.ddl(render([ops.AlterColumnOp(
-                name, n.name, schema=schema, existing_type=t,
-                modify_server_default=sa.text(value) if value is not None else None)]))
-
-        self.add(Phase.EXPAND, f"default of {c.object}", [set_default(n.default)], [set_default(o.default)],
-                 change=c)
+        self.add(Phase.EXPAND, f"default of {c.object}",
+                 [self.ddl(self.set_default(c.table, n.name, t, n.default))],
+                 [self.ddl(self.set_default(c.table, n.name, t, o.default))], change=c)
 
     # ----------------------------------------------------------------- indexes
     def _index_op(self, md: sa.MetaData, table: str, index: Index) -> ops.CreateIndexOp:

@@ -1,0 +1,402 @@
+"""contract: sample_schemas/aegira-missed-checkin-snapshot/old.prisma -> sample_schemas/aegira-missed-checkin-snapshot/new.prisma
+
+Deploy before: the application version that no longer reads or writes what this revision drops or renames.
+Deploy after: nothing; remove compatibility code at leisure.
+
+Steps:
+- drop column missed_check_ins.baseline_completion_rate (backed up)
+- drop column missed_check_ins.check_in_streak_before (backed up)
+- drop column missed_check_ins.day_of_week (backed up)
+- drop column missed_check_ins.days_since_last_check_in (backed up)
+- drop column missed_check_ins.days_since_last_miss (backed up)
+- drop column missed_check_ins.is_first_miss_in_30d (backed up)
+- drop column missed_check_ins.is_increasing_frequency (backed up)
+- drop column missed_check_ins.misses_in_last_30d (backed up)
+- drop column missed_check_ins.misses_in_last_60d (backed up)
+- drop column missed_check_ins.misses_in_last_90d (backed up)
+- drop column missed_check_ins.recent_readiness_avg (backed up)
+- drop column missed_check_ins.team_leader_name_at_miss (backed up)
+- drop column missed_check_ins.team_name_at_miss (backed up)
+- drop column missed_check_ins.week_of_month (backed up)
+- drop column missed_check_ins.worker_role_at_miss (backed up)
+
+Backups (restored by downgrade):
+- planner_backup.missed_check_ins__baseline_completion_rate (id, baseline_completion_rate)
+- planner_backup.missed_check_ins__check_in_streak_before (id, check_in_streak_before)
+- planner_backup.missed_check_ins__day_of_week (id, day_of_week)
+- planner_backup.missed_check_ins__days_since_last_check_in (id, days_since_last_check_in)
+- planner_backup.missed_check_ins__days_since_last_miss (id, days_since_last_miss)
+- planner_backup.missed_check_ins__is_first_miss_in_30d (id, is_first_miss_in_30d)
+- planner_backup.missed_check_ins__is_increasing_frequency (id, is_increasing_frequency)
+- planner_backup.missed_check_ins__misses_in_last_30d (id, misses_in_last_30d)
+- planner_backup.missed_check_ins__misses_in_last_60d (id, misses_in_last_60d)
+- planner_backup.missed_check_ins__misses_in_last_90d (id, misses_in_last_90d)
+- planner_backup.missed_check_ins__recent_readiness_avg (id, recent_readiness_avg)
+- planner_backup.missed_check_ins__team_leader_name_at_miss (id, team_leader_name_at_miss)
+- planner_backup.missed_check_ins__team_name_at_miss (id, team_name_at_miss)
+- planner_backup.missed_check_ins__week_of_month (id, week_of_month)
+- planner_backup.missed_check_ins__worker_role_at_miss (id, worker_role_at_miss)
+
+Revision ID: 252376fbcf12
+Revises: 
+Create Date: 2000-01-01 00:00:00
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+# --- planner runtime helpers (generated; only alembic and sqlalchemy are imported) ---
+LOCK_TIMEOUT = "3s"  # bound every wait for a strong lock (SQLSTATE 55P03 on expiry)
+LOCK_RETRIES = 5  # attempts for a step that times out waiting for its lock
+BATCH_SIZE = 5000  # rows per backfill transaction
+
+
+class _RawType(sa.types.UserDefinedType):
+    """A column type SQLAlchemy has no class for (citext, vector(512), ...), spelled as given."""
+
+    cache_ok = True
+
+    def __init__(self, spelling: str) -> None:
+        self.spelling = spelling
+
+    def get_col_spec(self, **kw) -> str:
+        return self.spelling
+
+
+def _offline() -> bool:
+    return op.get_context().as_sql
+
+
+def _dialect() -> str:
+    return op.get_context().dialect.name
+
+
+def _guard(sql: str, message: str) -> None:
+    """Stop before any DDL when existing rows would break the change (query must return 0)."""
+    if _offline():
+        if _dialect() == "postgresql":
+            op.execute(
+                "DO $planner$ BEGIN IF (" + sql + ") > 0 THEN RAISE EXCEPTION '%', "
+                + sa.literal(message).compile(dialect=op.get_context().dialect,
+                                              compile_kwargs={"literal_binds": True}).string
+                + "; END IF; END $planner$"
+            )
+        else:
+            op.execute("-- planner guard (run it first, it must return 0): " + sql)
+        return
+    count = op.get_bind().execute(sa.text(sql)).scalar()
+    if count:
+        raise RuntimeError(f"planner guard failed: {message} ({count} rows); no DDL was run")
+
+
+def _set_timeouts() -> None:
+    if _dialect() == "postgresql":
+        op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    elif _dialect() == "mysql":
+        op.execute("SET SESSION lock_wait_timeout = " + LOCK_TIMEOUT.rstrip("s"))
+
+
+def _is_lock_timeout(err: Exception) -> bool:
+    orig = getattr(err, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+    args = getattr(orig, "args", ())
+    return code == "55P03" or (bool(args) and args[0] in (1205, 1213))
+
+
+def _with_lock_retry(step) -> None:
+    """Run `step` (DDL taking a strong lock); on a lock timeout roll it back to a savepoint,
+    wait, and try again, so a long-running transaction cannot make the migration queue
+    everything behind it."""
+    if _offline() or _dialect() != "postgresql":
+        step()
+        return
+    bind = op.get_bind()
+    for attempt in range(LOCK_RETRIES):
+        try:
+            with bind.begin_nested():
+                step()
+            return
+        except sa.exc.DBAPIError as err:
+            if not _is_lock_timeout(err) or attempt == LOCK_RETRIES - 1:
+                raise
+            bind.execute(sa.text("SELECT pg_sleep(:s)"), {"s": 2 ** attempt})
+
+
+def _backfill(sql: str) -> None:
+    """Run a batched UPDATE (`sql` updates at most BATCH_SIZE rows) until it touches none;
+    each batch commits on its own so no transaction holds row locks for long."""
+    if _offline():
+        op.execute("-- planner backfill: repeat until it updates 0 rows")
+        op.execute(sql)
+        return
+    with op.get_context().autocommit_block():
+        while op.get_bind().execute(sa.text(sql)).rowcount:
+            pass
+
+
+def _drop_invalid_index(name: str) -> None:
+    """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that IF NOT EXISTS would skip."""
+    sql = ("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+           "WHERE NOT i.indisvalid AND c.relname = :n")
+    if _offline():
+        op.execute("-- planner: if an earlier run failed, drop the INVALID leftover first: "
+                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid;")
+        return
+    if op.get_bind().execute(sa.text(sql), {"n": name}).scalar():
+        op.execute(sa.text("DROP INDEX CONCURRENTLY IF EXISTS " + op.get_context().dialect
+                           .identifier_preparer.quote(name)))
+
+
+def _check_index_valid(name: str) -> None:
+    if _offline():
+        return
+    sql = ("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+           "WHERE NOT i.indisvalid AND c.relname = :n")
+    if op.get_bind().execute(sa.text(sql), {"n": name}).scalar():
+        raise RuntimeError(f"index {name} was built INVALID; drop it and run the migration again")
+# --- end of planner runtime helpers ---
+
+
+# revision identifiers, used by Alembic.
+revision: str = '252376fbcf12'
+down_revision: Union[str, Sequence[str], None] = None
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    _set_timeouts()
+    # drop column missed_check_ins.baseline_completion_rate (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__baseline_completion_rate"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__baseline_completion_rate" AS SELECT "id", "baseline_completion_rate" FROM "missed_check_ins"')
+    def _step_1() -> None:
+        op.drop_column('missed_check_ins', 'baseline_completion_rate')
+    
+    _with_lock_retry(_step_1)
+    # drop column missed_check_ins.check_in_streak_before (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__check_in_streak_before"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__check_in_streak_before" AS SELECT "id", "check_in_streak_before" FROM "missed_check_ins"')
+    def _step_3() -> None:
+        op.drop_column('missed_check_ins', 'check_in_streak_before')
+    
+    _with_lock_retry(_step_3)
+    # drop column missed_check_ins.day_of_week (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__day_of_week"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__day_of_week" AS SELECT "id", "day_of_week" FROM "missed_check_ins"')
+    def _step_5() -> None:
+        op.drop_column('missed_check_ins', 'day_of_week')
+    
+    _with_lock_retry(_step_5)
+    # drop column missed_check_ins.days_since_last_check_in (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__days_since_last_check_in"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__days_since_last_check_in" AS SELECT "id", "days_since_last_check_in" FROM "missed_check_ins"')
+    def _step_7() -> None:
+        op.drop_column('missed_check_ins', 'days_since_last_check_in')
+    
+    _with_lock_retry(_step_7)
+    # drop column missed_check_ins.days_since_last_miss (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__days_since_last_miss"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__days_since_last_miss" AS SELECT "id", "days_since_last_miss" FROM "missed_check_ins"')
+    def _step_9() -> None:
+        op.drop_column('missed_check_ins', 'days_since_last_miss')
+    
+    _with_lock_retry(_step_9)
+    # drop column missed_check_ins.is_first_miss_in_30d (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__is_first_miss_in_30d"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__is_first_miss_in_30d" AS SELECT "id", "is_first_miss_in_30d" FROM "missed_check_ins"')
+    def _step_11() -> None:
+        op.drop_column('missed_check_ins', 'is_first_miss_in_30d')
+    
+    _with_lock_retry(_step_11)
+    # drop column missed_check_ins.is_increasing_frequency (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__is_increasing_frequency"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__is_increasing_frequency" AS SELECT "id", "is_increasing_frequency" FROM "missed_check_ins"')
+    def _step_13() -> None:
+        op.drop_column('missed_check_ins', 'is_increasing_frequency')
+    
+    _with_lock_retry(_step_13)
+    # drop column missed_check_ins.misses_in_last_30d (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__misses_in_last_30d"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__misses_in_last_30d" AS SELECT "id", "misses_in_last_30d" FROM "missed_check_ins"')
+    def _step_15() -> None:
+        op.drop_column('missed_check_ins', 'misses_in_last_30d')
+    
+    _with_lock_retry(_step_15)
+    # drop column missed_check_ins.misses_in_last_60d (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__misses_in_last_60d"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__misses_in_last_60d" AS SELECT "id", "misses_in_last_60d" FROM "missed_check_ins"')
+    def _step_17() -> None:
+        op.drop_column('missed_check_ins', 'misses_in_last_60d')
+    
+    _with_lock_retry(_step_17)
+    # drop column missed_check_ins.misses_in_last_90d (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__misses_in_last_90d"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__misses_in_last_90d" AS SELECT "id", "misses_in_last_90d" FROM "missed_check_ins"')
+    def _step_19() -> None:
+        op.drop_column('missed_check_ins', 'misses_in_last_90d')
+    
+    _with_lock_retry(_step_19)
+    # drop column missed_check_ins.recent_readiness_avg (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__recent_readiness_avg"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__recent_readiness_avg" AS SELECT "id", "recent_readiness_avg" FROM "missed_check_ins"')
+    def _step_21() -> None:
+        op.drop_column('missed_check_ins', 'recent_readiness_avg')
+    
+    _with_lock_retry(_step_21)
+    # drop column missed_check_ins.team_leader_name_at_miss (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__team_leader_name_at_miss"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__team_leader_name_at_miss" AS SELECT "id", "team_leader_name_at_miss" FROM "missed_check_ins"')
+    def _step_23() -> None:
+        op.drop_column('missed_check_ins', 'team_leader_name_at_miss')
+    
+    _with_lock_retry(_step_23)
+    # drop column missed_check_ins.team_name_at_miss (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__team_name_at_miss"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__team_name_at_miss" AS SELECT "id", "team_name_at_miss" FROM "missed_check_ins"')
+    def _step_25() -> None:
+        op.drop_column('missed_check_ins', 'team_name_at_miss')
+    
+    _with_lock_retry(_step_25)
+    # drop column missed_check_ins.week_of_month (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__week_of_month"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__week_of_month" AS SELECT "id", "week_of_month" FROM "missed_check_ins"')
+    def _step_27() -> None:
+        op.drop_column('missed_check_ins', 'week_of_month')
+    
+    _with_lock_retry(_step_27)
+    # drop column missed_check_ins.worker_role_at_miss (backed up)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__worker_role_at_miss"')
+    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__worker_role_at_miss" AS SELECT "id", "worker_role_at_miss" FROM "missed_check_ins"')
+    def _step_29() -> None:
+        op.drop_column('missed_check_ins', 'worker_role_at_miss')
+    
+    _with_lock_retry(_step_29)
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    _set_timeouts()
+    # undo: drop column missed_check_ins.worker_role_at_miss (backed up)
+    def _step_30() -> None:
+        op.add_column('missed_check_ins', sa.Column('worker_role_at_miss', postgresql.ENUM('ADMIN', 'WHS', 'SUPERVISOR', 'TEAM_LEAD', 'WORKER', name='Role', create_type=False), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_30)
+    op.execute('UPDATE "missed_check_ins" AS t SET "worker_role_at_miss" = b."worker_role_at_miss" FROM "planner_backup"."missed_check_ins__worker_role_at_miss" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__worker_role_at_miss"')
+    # undo: drop column missed_check_ins.week_of_month (backed up)
+    def _step_28() -> None:
+        op.add_column('missed_check_ins', sa.Column('week_of_month', sa.SMALLINT(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_28)
+    op.execute('UPDATE "missed_check_ins" AS t SET "week_of_month" = b."week_of_month" FROM "planner_backup"."missed_check_ins__week_of_month" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__week_of_month"')
+    # undo: drop column missed_check_ins.team_name_at_miss (backed up)
+    def _step_26() -> None:
+        op.add_column('missed_check_ins', sa.Column('team_name_at_miss', sa.TEXT(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_26)
+    op.execute('UPDATE "missed_check_ins" AS t SET "team_name_at_miss" = b."team_name_at_miss" FROM "planner_backup"."missed_check_ins__team_name_at_miss" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__team_name_at_miss"')
+    # undo: drop column missed_check_ins.team_leader_name_at_miss (backed up)
+    def _step_24() -> None:
+        op.add_column('missed_check_ins', sa.Column('team_leader_name_at_miss', sa.TEXT(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_24)
+    op.execute('UPDATE "missed_check_ins" AS t SET "team_leader_name_at_miss" = b."team_leader_name_at_miss" FROM "planner_backup"."missed_check_ins__team_leader_name_at_miss" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__team_leader_name_at_miss"')
+    # undo: drop column missed_check_ins.recent_readiness_avg (backed up)
+    def _step_22() -> None:
+        op.add_column('missed_check_ins', sa.Column('recent_readiness_avg', sa.DOUBLE_PRECISION(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_22)
+    op.execute('UPDATE "missed_check_ins" AS t SET "recent_readiness_avg" = b."recent_readiness_avg" FROM "planner_backup"."missed_check_ins__recent_readiness_avg" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__recent_readiness_avg"')
+    # undo: drop column missed_check_ins.misses_in_last_90d (backed up)
+    def _step_20() -> None:
+        op.add_column('missed_check_ins', sa.Column('misses_in_last_90d', sa.INTEGER(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_20)
+    op.execute('UPDATE "missed_check_ins" AS t SET "misses_in_last_90d" = b."misses_in_last_90d" FROM "planner_backup"."missed_check_ins__misses_in_last_90d" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__misses_in_last_90d"')
+    # undo: drop column missed_check_ins.misses_in_last_60d (backed up)
+    def _step_18() -> None:
+        op.add_column('missed_check_ins', sa.Column('misses_in_last_60d', sa.INTEGER(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_18)
+    op.execute('UPDATE "missed_check_ins" AS t SET "misses_in_last_60d" = b."misses_in_last_60d" FROM "planner_backup"."missed_check_ins__misses_in_last_60d" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__misses_in_last_60d"')
+    # undo: drop column missed_check_ins.misses_in_last_30d (backed up)
+    def _step_16() -> None:
+        op.add_column('missed_check_ins', sa.Column('misses_in_last_30d', sa.INTEGER(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_16)
+    op.execute('UPDATE "missed_check_ins" AS t SET "misses_in_last_30d" = b."misses_in_last_30d" FROM "planner_backup"."missed_check_ins__misses_in_last_30d" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__misses_in_last_30d"')
+    # undo: drop column missed_check_ins.is_increasing_frequency (backed up)
+    def _step_14() -> None:
+        op.add_column('missed_check_ins', sa.Column('is_increasing_frequency', sa.BOOLEAN(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_14)
+    op.execute('UPDATE "missed_check_ins" AS t SET "is_increasing_frequency" = b."is_increasing_frequency" FROM "planner_backup"."missed_check_ins__is_increasing_frequency" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__is_increasing_frequency"')
+    # undo: drop column missed_check_ins.is_first_miss_in_30d (backed up)
+    def _step_12() -> None:
+        op.add_column('missed_check_ins', sa.Column('is_first_miss_in_30d', sa.BOOLEAN(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_12)
+    op.execute('UPDATE "missed_check_ins" AS t SET "is_first_miss_in_30d" = b."is_first_miss_in_30d" FROM "planner_backup"."missed_check_ins__is_first_miss_in_30d" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__is_first_miss_in_30d"')
+    # undo: drop column missed_check_ins.days_since_last_miss (backed up)
+    def _step_10() -> None:
+        op.add_column('missed_check_ins', sa.Column('days_since_last_miss', sa.INTEGER(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_10)
+    op.execute('UPDATE "missed_check_ins" AS t SET "days_since_last_miss" = b."days_since_last_miss" FROM "planner_backup"."missed_check_ins__days_since_last_miss" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__days_since_last_miss"')
+    # undo: drop column missed_check_ins.days_since_last_check_in (backed up)
+    def _step_8() -> None:
+        op.add_column('missed_check_ins', sa.Column('days_since_last_check_in', sa.INTEGER(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_8)
+    op.execute('UPDATE "missed_check_ins" AS t SET "days_since_last_check_in" = b."days_since_last_check_in" FROM "planner_backup"."missed_check_ins__days_since_last_check_in" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__days_since_last_check_in"')
+    # undo: drop column missed_check_ins.day_of_week (backed up)
+    def _step_6() -> None:
+        op.add_column('missed_check_ins', sa.Column('day_of_week', sa.SMALLINT(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_6)
+    op.execute('UPDATE "missed_check_ins" AS t SET "day_of_week" = b."day_of_week" FROM "planner_backup"."missed_check_ins__day_of_week" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__day_of_week"')
+    # undo: drop column missed_check_ins.check_in_streak_before (backed up)
+    def _step_4() -> None:
+        op.add_column('missed_check_ins', sa.Column('check_in_streak_before', sa.INTEGER(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_4)
+    op.execute('UPDATE "missed_check_ins" AS t SET "check_in_streak_before" = b."check_in_streak_before" FROM "planner_backup"."missed_check_ins__check_in_streak_before" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__check_in_streak_before"')
+    # undo: drop column missed_check_ins.baseline_completion_rate (backed up)
+    def _step_2() -> None:
+        op.add_column('missed_check_ins', sa.Column('baseline_completion_rate', sa.DOUBLE_PRECISION(), autoincrement=False, nullable=True))
+    
+    _with_lock_retry(_step_2)
+    op.execute('UPDATE "missed_check_ins" AS t SET "baseline_completion_rate" = b."baseline_completion_rate" FROM "planner_backup"."missed_check_ins__baseline_completion_rate" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."missed_check_ins__baseline_completion_rate"')

@@ -1,0 +1,220 @@
+"""contract: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
+
+Deploy before: the application version that no longer reads or writes what this revision drops or renames.
+Deploy after: nothing; remove compatibility code at leisure.
+
+Steps:
+- rename enum value Role.COACH to INSTRUCTOR
+- change type of appointments.fee to NUMERIC(10, 2)
+- drop index entries_userId_date_idx concurrently
+- change type of invoices.totalAmount to NUMERIC(10, 2)
+
+Backups (restored by downgrade):
+- planner_backup.appointments__fee__type (id, fee before the conversion)
+- planner_backup.invoices__totalAmount__type (id, totalAmount before the conversion)
+
+Revision ID: c5403808b2e0
+Revises: 637408e6aa4c
+Create Date: 2000-01-01 00:00:00
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+# --- planner runtime helpers (generated; only alembic and sqlalchemy are imported) ---
+LOCK_TIMEOUT = "3s"  # bound every wait for a strong lock (SQLSTATE 55P03 on expiry)
+LOCK_RETRIES = 5  # attempts for a step that times out waiting for its lock
+BATCH_SIZE = 5000  # rows per backfill transaction
+
+
+class _RawType(sa.types.UserDefinedType):
+    """A column type SQLAlchemy has no class for (citext, vector(512), ...), spelled as given."""
+
+    cache_ok = True
+
+    def __init__(self, spelling: str) -> None:
+        self.spelling = spelling
+
+    def get_col_spec(self, **kw) -> str:
+        return self.spelling
+
+
+def _offline() -> bool:
+    return op.get_context().as_sql
+
+
+def _dialect() -> str:
+    return op.get_context().dialect.name
+
+
+def _guard(sql: str, message: str) -> None:
+    """Stop before any DDL when existing rows would break the change (query must return 0)."""
+    if _offline():
+        if _dialect() == "postgresql":
+            op.execute(
+                "DO $planner$ BEGIN IF (" + sql + ") > 0 THEN RAISE EXCEPTION '%', "
+                + sa.literal(message).compile(dialect=op.get_context().dialect,
+                                              compile_kwargs={"literal_binds": True}).string
+                + "; END IF; END $planner$"
+            )
+        else:
+            op.execute("-- planner guard (run it first, it must return 0): " + sql)
+        return
+    count = op.get_bind().execute(sa.text(sql)).scalar()
+    if count:
+        raise RuntimeError(f"planner guard failed: {message} ({count} rows); no DDL was run")
+
+
+def _set_timeouts() -> None:
+    if _dialect() == "postgresql":
+        op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+    elif _dialect() == "mysql":
+        op.execute("SET SESSION lock_wait_timeout = " + LOCK_TIMEOUT.rstrip("s"))
+
+
+def _is_lock_timeout(err: Exception) -> bool:
+    orig = getattr(err, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "diag", None), "sqlstate", None)
+    args = getattr(orig, "args", ())
+    return code == "55P03" or (bool(args) and args[0] in (1205, 1213))
+
+
+def _with_lock_retry(step) -> None:
+    """Run `step` (DDL taking a strong lock); on a lock timeout roll it back to a savepoint,
+    wait, and try again, so a long-running transaction cannot make the migration queue
+    everything behind it."""
+    if _offline() or _dialect() != "postgresql":
+        step()
+        return
+    bind = op.get_bind()
+    for attempt in range(LOCK_RETRIES):
+        try:
+            with bind.begin_nested():
+                step()
+            return
+        except sa.exc.DBAPIError as err:
+            if not _is_lock_timeout(err) or attempt == LOCK_RETRIES - 1:
+                raise
+            bind.execute(sa.text("SELECT pg_sleep(:s)"), {"s": 2 ** attempt})
+
+
+def _backfill(sql: str) -> None:
+    """Run a batched UPDATE (`sql` updates at most BATCH_SIZE rows) until it touches none;
+    each batch commits on its own so no transaction holds row locks for long."""
+    if _offline():
+        op.execute("-- planner backfill: repeat until it updates 0 rows")
+        op.execute(sql)
+        return
+    with op.get_context().autocommit_block():
+        while op.get_bind().execute(sa.text(sql)).rowcount:
+            pass
+
+
+def _drop_invalid_index(name: str) -> None:
+    """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that IF NOT EXISTS would skip."""
+    sql = ("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+           "WHERE NOT i.indisvalid AND c.relname = :n")
+    if _offline():
+        op.execute("-- planner: if an earlier run failed, drop the INVALID leftover first: "
+                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid;")
+        return
+    if op.get_bind().execute(sa.text(sql), {"n": name}).scalar():
+        op.execute(sa.text("DROP INDEX CONCURRENTLY IF EXISTS " + op.get_context().dialect
+                           .identifier_preparer.quote(name)))
+
+
+def _check_index_valid(name: str) -> None:
+    if _offline():
+        return
+    sql = ("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+           "WHERE NOT i.indisvalid AND c.relname = :n")
+    if op.get_bind().execute(sa.text(sql), {"n": name}).scalar():
+        raise RuntimeError(f"index {name} was built INVALID; drop it and run the migration again")
+# --- end of planner runtime helpers ---
+
+
+# revision identifiers, used by Alembic.
+revision: str = 'c5403808b2e0'
+down_revision: Union[str, Sequence[str], None] = '637408e6aa4c'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    _set_timeouts()
+    # pre-flight guards: stop before any DDL if existing rows would break a change
+    _guard('SELECT count(*) AS "count"\nFROM "appointments"\nWHERE "appointments"."fee" IS NOT NULL AND ("appointments"."fee" >= 99999999.995 OR "appointments"."fee" <= -99999999.995)', 'Values of appointments.fee that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
+    _guard('SELECT count(*) AS "count"\nFROM "invoices"\nWHERE "invoices"."totalAmount" IS NOT NULL AND ("invoices"."totalAmount" >= 99999999.995 OR "invoices"."totalAmount" <= -99999999.995)', 'Values of invoices.totalAmount that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
+    # rename enum value Role.COACH to INSTRUCTOR
+    def _step_1() -> None:
+        op.execute('ALTER TYPE "Role" RENAME VALUE \'COACH\' TO \'INSTRUCTOR\'')
+    
+    _with_lock_retry(_step_1)
+    # change type of appointments.fee to NUMERIC(10, 2)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."appointments__fee__type"')
+    op.execute('CREATE TABLE "planner_backup"."appointments__fee__type" AS SELECT "id", "fee" FROM "appointments"')
+    def _step_3() -> None:
+        op.alter_column('appointments', 'fee',
+                   existing_type=sa.DOUBLE_PRECISION(),
+                   type_=sa.NUMERIC(precision=10, scale=2),
+                   existing_nullable=False,
+                       postgresql_using='"fee"::NUMERIC(10, 2)')
+    
+    _with_lock_retry(_step_3)
+    # drop index entries_userId_date_idx concurrently
+    with op.get_context().autocommit_block():
+        op.drop_index('entries_userId_date_idx', table_name='entries', postgresql_concurrently=True, if_exists=True)
+    # change type of invoices.totalAmount to NUMERIC(10, 2)
+    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    op.execute('DROP TABLE IF EXISTS "planner_backup"."invoices__totalAmount__type"')
+    op.execute('CREATE TABLE "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount" FROM "invoices"')
+    def _step_5() -> None:
+        op.alter_column('invoices', 'totalAmount',
+                   existing_type=sa.DOUBLE_PRECISION(),
+                   type_=sa.NUMERIC(precision=10, scale=2),
+                   existing_nullable=False,
+                       postgresql_using='"totalAmount"::NUMERIC(10, 2)')
+    
+    _with_lock_retry(_step_5)
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    _set_timeouts()
+    # undo: change type of invoices.totalAmount to NUMERIC(10, 2)
+    def _step_6() -> None:
+        op.alter_column('invoices', 'totalAmount',
+                   existing_type=sa.NUMERIC(precision=10, scale=2),
+                   type_=sa.DOUBLE_PRECISION(),
+                   existing_nullable=False,
+                       postgresql_using='"totalAmount"::DOUBLE PRECISION')
+    
+    _with_lock_retry(_step_6)
+    op.execute('UPDATE "invoices" AS t SET "totalAmount" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."invoices__totalAmount__type"')
+    # undo: drop index entries_userId_date_idx concurrently
+    with op.get_context().autocommit_block():
+        _drop_invalid_index('entries_userId_date_idx')
+        op.create_index('entries_userId_date_idx', 'entries', ['userId', 'date'], unique=False, postgresql_concurrently=True, if_not_exists=True)
+        _check_index_valid('entries_userId_date_idx')
+    # undo: change type of appointments.fee to NUMERIC(10, 2)
+    def _step_4() -> None:
+        op.alter_column('appointments', 'fee',
+                   existing_type=sa.NUMERIC(precision=10, scale=2),
+                   type_=sa.DOUBLE_PRECISION(),
+                   existing_nullable=False,
+                       postgresql_using='"fee"::DOUBLE PRECISION')
+    
+    _with_lock_retry(_step_4)
+    op.execute('UPDATE "appointments" AS t SET "fee" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b WHERE t."id" = b."id"')
+    op.execute('DROP TABLE "planner_backup"."appointments__fee__type"')
+    # undo: rename enum value Role.COACH to INSTRUCTOR
+    def _step_2() -> None:
+        op.execute('ALTER TYPE "Role" RENAME VALUE \'INSTRUCTOR\' TO \'COACH\'')
+    
+    _with_lock_retry(_step_2)

@@ -129,6 +129,23 @@ class _Builder:
         self.steps.append(Step(phase, title, tuple(upgrade), tuple(downgrade), tuple(guards),
                                change.id if change else None, backup))
 
+    def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None) -> Block:
+        """Copy `(pk, column)` of `table` (rows matching `where`) to planner_backup.`bk`."""
+        keys = ", ".join(q(p) for p in pk)
+        cond = f" WHERE {where}" if where else ""
+        return Block("\n".join([
+            execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}"),
+            execute(f"DROP TABLE IF EXISTS {q(BACKUP_SCHEMA)}.{q(bk)}"),
+            execute(f"CREATE TABLE {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}"),
+        ]))
+
+    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str) -> Block:
+        """Put the backed-up values back, row by primary key, then remove the backup."""
+        on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
+        return Block(execute(f"UPDATE {qt(table)} AS t SET {q(column)} = b.{q(column)} FROM "
+                             f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}") + "\n" +
+                     execute(f"DROP TABLE {q(BACKUP_SCHEMA)}.{q(bk)}"))
+
     def set_default(self, table: str, column: str, type_: sa.types.TypeEngine, default: str | None) -> str:
         """`op.alter_column(..., server_default=sa.text(...))`: rendered here because Alembic's
         renderer turns a numeric text default into a Python int, which alter_column rejects."""
@@ -267,35 +284,16 @@ class _Builder:
         new_enum = self.new.enum(key)
         old_enum = self.old.enum(key)
         removed = [v for v in old_enum.values if v not in new_enum.values]
-        steps_up: list[Block] = []
-        backups = []
-        for v in removed:
-            for table, col in self._enum_columns(self.old, key):
-                t = self.old.table(table)
-                pk = self.pk_columns(t)
-                if not pk or col.type.endswith("[]"):
-                    continue
-                bk = backup_name(_split(table)[1], col.name, v)
-                backups.append(bk)
-                cols = ", ".join(q(p) for p in pk)
-                steps_up.append(Block(
-                    execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}") + "\n" +
-                    execute(f"CREATE TABLE {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {cols}, {q(col.name)} FROM "
-                            f"{qt(table)} WHERE {q(col.name)}::text = {lit(v)}")))
-        up = steps_up + self._recreate_blocks(key, new_enum, guard_values=removed)
+        held = [(v, table, col, self.pk_columns(self.old.table(table)))
+                for v in removed for table, col in self._enum_columns(self.old, key)]
+        held = [(v, table, col, pk) for v, table, col, pk in held if pk and not col.type.endswith("[]")]
+        names = {(v, table, col.name): backup_name(_split(table)[1], col.name, v) for v, table, col, _ in held}
+        up = [self.backup(table, pk, col.name, names[v, table, col.name], f"{q(col.name)}::text = {lit(v)}")
+              for v, table, col, pk in held]
+        up += self._recreate_blocks(key, new_enum, guard_values=removed)
         down = self._recreate_blocks(key, old_enum)
-        for v in removed:
-            for table, col in self._enum_columns(self.old, key):
-                t = self.old.table(table)
-                pk = self.pk_columns(t)
-                if not pk or col.type.endswith("[]"):
-                    continue
-                bk = backup_name(_split(table)[1], col.name, v)
-                on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
-                down.append(Block(
-                    execute(f"UPDATE {qt(table)} AS t SET {q(col.name)} = b.{q(col.name)} FROM "
-                            f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}") + "\n" +
-                    execute(f"DROP TABLE {q(BACKUP_SCHEMA)}.{q(bk)}")))
+        down += [self.restore(table, pk, col.name, names[v, table, col.name]) for v, table, col, pk in held]
+        backups = list(names.values())
         what = ", ".join(removed) if removed else "reordered values"
         self.add(Phase.CONTRACT, f"recreate enum {key} ({what})", up, down, change=c,
                  backup=", ".join(f"{BACKUP_SCHEMA}.{b}" for b in backups) or None)
@@ -420,16 +418,7 @@ class _Builder:
         pk = self.pk_columns(t)
         bk = backup_name(name, col.name)
         sacol = self.sa_column(self.old_md, c.table, col.name)
-        if pk:
-            keys = ", ".join(q(p) for p in pk)
-            backup = (execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}") + "\n" +
-                      execute(f"DROP TABLE IF EXISTS {q(BACKUP_SCHEMA)}.{q(bk)}") + "\n" +
-                      execute(f"CREATE TABLE {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {q(col.name)} "
-                              f"FROM {qt(c.table)}"))
-            on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
-            restore = execute(f"UPDATE {qt(c.table)} AS t SET {q(col.name)} = b.{q(col.name)} FROM "
-                              f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}")
-        else:
+        if not pk:
             raise PlanError(f"{c.id}: table {c.table} has no primary key, so dropped values cannot be "
                             "restored row by row; add a primary key first")
         loose = sacol._copy()
@@ -437,14 +426,16 @@ class _Builder:
         loose.server_default = None
         loose.autoincrement = False
         loose.identity = None
-        up = [Block(backup), self.ddl(render([ops.DropColumnOp(name, col.name, schema=schema)]))]
-        down = [self.ddl(render([ops.AddColumnOp(name, loose, schema=schema)])), Block(restore)]
+        up = [self.backup(c.table, pk, col.name, bk),
+              self.ddl(render([ops.DropColumnOp(name, col.name, schema=schema)]))]
+        # downgrade: the column comes back nullable, gets its values, then its default and NOT NULL
+        down = [self.ddl(render([ops.AddColumnOp(name, loose, schema=schema)])),
+                self.restore(c.table, pk, col.name, bk)]
         if col.default is not None:
             down.append(self.ddl(self.set_default(c.table, col.name, sacol.type, col.default)))
         if not col.nullable:
             down.append(self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=False,
                                                            existing_type=sacol.type, existing_nullable=True)])))
-        down.append(Block(execute(f"DROP TABLE {q(BACKUP_SCHEMA)}.{q(bk)}")))
         self.add(Phase.CONTRACT, f"drop column {c.object} (backed up)", up, down, change=c,
                  backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col.name})")
 
@@ -477,21 +468,12 @@ class _Builder:
         backup = None
         up: list[Block] = []
         down: list[Block] = []
-        if (lossy(o.type, n.type)) and pk:
+        down_tail = []
+        if lossy(o.type, n.type) and pk:
             bk = backup_name(name, o.name, "type")
-            keys = ", ".join(q(p) for p in pk)
-            up.append(Block(execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}") + "\n" +
-                            execute(f"DROP TABLE IF EXISTS {q(BACKUP_SCHEMA)}.{q(bk)}") + "\n" +
-                            execute(f"CREATE TABLE {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {q(o.name)} "
-                                    f"FROM {qt(c.table)}")))
-            on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
-            down_restore = Block(execute(f"UPDATE {qt(c.table)} AS t SET {q(o.name)} = b.{q(o.name)} FROM "
-                                         f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}") + "\n" +
-                                 execute(f"DROP TABLE {q(BACKUP_SCHEMA)}.{q(bk)}"))
+            up.append(self.backup(c.table, pk, o.name, bk))
+            down_tail.append(self.restore(c.table, pk, o.name, bk))
             backup = f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {o.name} before the conversion)"
-            down_tail = [down_restore]
-        else:
-            down_tail = []
         coercible = binary_coercible(o.type, n.type, "postgresql")
         phase = Phase.EXPAND if coercible else Phase.CONTRACT
         # a default may not cast to the other type: drop it, convert, set the target's default

@@ -332,6 +332,17 @@ def _canonical_identifiers(node: exp.Expression, dialect: str) -> exp.Expression
     return node.transform(fix)
 
 
+def _mysql_byte_length(node: exp.Expression) -> exp.Expression:
+    """MySQL's LENGTH() counts bytes; MariaDB stores it as octet_length(): one spelling."""
+
+    def fix(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Anonymous) and n.name.lower() == "octet_length" and len(n.expressions) == 1:
+            return exp.Length(this=n.expressions[0], binary=True)
+        return n
+
+    return node.transform(fix)
+
+
 def normalize_expression(text: str, dialect: str) -> str:
     """Canonical SQL for a CHECK, partial-index WHERE, index expression or generated column."""
     text = text.strip()
@@ -339,6 +350,8 @@ def normalize_expression(text: str, dialect: str) -> str:
         node = parse_expression(text, dialect)
     except ExpressionError:
         return _WS.sub(" ", text)
+    if dialect == "mysql":
+        node = _mysql_byte_length(node)
     node = _any_array_to_in(_strip(node))
     node = _canonical_identifiers(_strip(node), dialect)
     return node.sql(dialect=sqlglot_dialect(dialect))

@@ -54,12 +54,6 @@ ALL_CORPUS_PRISMA = sorted(str(p.relative_to(CORPUS / "prisma")) for p in (CORPU
 NEEDS_VECTOR = [r for r in ALL_CORPUS_PRISMA if 'Unsupported("vector' in (CORPUS / "prisma" / r).read_text()]
 CORPUS_PRISMA = [r for r in ALL_CORPUS_PRISMA if r not in NEEDS_VECTOR]
 
-#: a differ/normaliser gap, not a to_metadata one: MariaDB stores `LENGTH(x)` as
-#: `octet_length(x)`, which planner.normalize does not read as the same function (the fix is
-#: proposed in the report); building the story's own new.sql on MariaDB shows the same change
-KNOWN_GAPS = {"orchestration-execution-log/new.sql": [
-    "drop_check:execution_logs.chk_execution_logs_metadata_size",
-    "add_check:execution_logs.chk_execution_logs_metadata_size"]}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -399,18 +393,17 @@ def test_story_round_trip_postgres(pg_url: str, rel: str):
 def test_sql_story_round_trip_mariadb(mysql_url: str, rel: str):
     schema = story(rel)
     build(mysql_url, schema)
-    assert changes(schema, mysql_url) == KNOWN_GAPS.get(rel, [])
+    assert changes(schema, mysql_url) == []
 
 
 @pytest.mark.mysql
-def test_known_gap_is_the_servers_own_spelling(mysql_url: str):
-    """The gap is MariaDB's: the story's own SQL, run as written, reads back the same way."""
+def test_mariadb_octet_length_reads_as_length(mysql_url: str):
+    """MariaDB stores MySQL's LENGTH() (bytes) as octet_length(): both normalise alike."""
     rel = "orchestration-execution-log/new.sql"
     run_sql(mysql_url, (SAMPLES / rel).read_text())
     db = load_database(mysql_url).schema
-    check = db.table("execution_logs").checks[0]
-    assert check.expression == "metadata IS NULL OR OCTET_LENGTH(metadata) <= 1048576"
-    assert story(rel).table("execution_logs").checks[0].expression == \
+    assert db.table("execution_logs").checks[0].expression == \
+        story(rel).table("execution_logs").checks[0].expression == \
         "metadata IS NULL OR LENGTH(metadata) <= 1048576"
 
 
@@ -568,6 +561,25 @@ def test_seed_reports_what_cannot_be_seeded(pg_url: str):
     assert "which the database assigns" in short["tree"]
     assert report.rows["pattern"] == 0 and "pattern_s_check" in short["pattern"]
     assert any(line.startswith("tiny: 36/50 rows") for line in report.summary())
+
+
+@pytest.mark.postgres
+def test_prisma_style_schema_parameter(pg_url: str):
+    """`?schema=app` (Prisma's URL parameter): the model's unqualified tables live in `app`."""
+    schema = story("centurion-money-enum-unique/new.prisma")
+    engine = sa.create_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE SCHEMA app")
+            to_metadata(schema).create_all(conn.execution_options(schema_translate_map={None: "app"}))
+    finally:
+        engine.dispose()
+    url = f"{pg_url}?schema=app"
+    assert changes(schema, url) == []
+    report = seed_database(url, schema, rows=10)
+    assert_full(report, schema, 10)
+    assert row_counts(url, schema) == report.rows
+    assert len(table_checksums(url, schema)) == len(schema.tables)
 
 
 def test_seed_returns_rows_per_table(sqlite_url: str):

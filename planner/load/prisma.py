@@ -133,6 +133,8 @@ def schema_from_prisma(files: dict[str, str], *, dialect: str | None = None) -> 
             f"--dialect {dialect} overrides the datasource provider ({provider_dialect})",
             sources[0].loc))
     dialect = dialect or provider_dialect
+    if dialect != "postgresql":
+        default_schema = None  # only PostgreSQL has schemas (a --dialect override may change it)
     if dialect is None:
         raise SourceError(f"{next(iter(files))}: no datasource block, so the database is unknown",
                           hint="add a datasource block or pass --dialect")

@@ -42,13 +42,13 @@ _STREAM = {"stream_results": True, "yield_per": 1000}
 
 def table_checksums(url: str, schema: Schema, *, timeout_s: int = STATEMENT_TIMEOUT_S) -> dict[str, str]:
     """Table key -> `<rows>:<sha256 of the rows>` for every table of `schema` at `url`."""
-    with _reading(url, timeout_s) as conn:
+    with _ReadOnly(url, timeout_s) as conn:
         return {table_key(schema, t): _checksum(conn, t) for t in schema.tables}
 
 
 def row_counts(url: str, schema: Schema, *, timeout_s: int = STATEMENT_TIMEOUT_S) -> dict[str, int]:
     """Table key -> number of rows, for every table of `schema` at `url`."""
-    with _reading(url, timeout_s) as conn:
+    with _ReadOnly(url, timeout_s) as conn:
         return {table_key(schema, t): _count(conn, t) for t in schema.tables}
 
 
@@ -76,7 +76,7 @@ def _rows(checksum: str | None) -> str:
 
 # --------------------------------------------------------------------------- reading
 
-class _reading:
+class _ReadOnly:
     """A read-only connection (and its engine), closed on exit; errors become VerifyError."""
 
     def __init__(self, url: str, timeout_s: int) -> None:

@@ -158,7 +158,7 @@ def sa_type(schema: Schema, column: Column, enums: dict[str, sa.Enum] | None = N
     else:
         chosen = _pg_type(column.type, enums) if dialect == "postgresql" else _mysql_type(column.type)
     if chosen is None or not _renders_as(chosen, column.type, dialect):
-        chosen = SpelledType(_spelling(column.type, dialect), _generic_base(column.type))
+        chosen = SpelledType(column.type, _generic_base(column.type))
     if column.collation:
         chosen = _with_collation(chosen, column, dialect)
     return chosen
@@ -171,13 +171,6 @@ def _renders_as(type_: TypeEngine, canonical: str, dialect: str) -> bool:
     except sa.exc.CompileError:
         return False
     return canonical_type(text, dialect) == canonical
-
-
-def _spelling(canonical: str, dialect: str) -> str:
-    if dialect == "postgresql":
-        return canonical.replace("timestamptz", "timestamp with time zone", 1) \
-            if canonical.startswith("timestamptz(") else canonical
-    return canonical
 
 
 _PARAMS = re.compile(r"^([a-z ]+?)(?:\((.*)\))?( unsigned)?$")

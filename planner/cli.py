@@ -391,7 +391,8 @@ def plan(
     analysis = _run(analyze, old, new, config=cfg, dialect=dialect, renames=rename or [])
     _warn(analysis.old, quiet)
     _warn(analysis.new, quiet)
-    the_plan = _run(build_plan, analysis.diff, analysis.old.schema, analysis.new.schema)
+    the_plan = _run(build_plan, analysis.diff, analysis.old.schema, analysis.new.schema,
+                    backfill=cfg.backfill, enum_remap=cfg.enum_remap)
     revs = revisions(the_plan, source=f"{analysis.old.source} -> {analysis.new.source}", single=single)
     if not revs:
         _stderr().print("No changes: nothing to write.")

@@ -9,6 +9,12 @@ dialect = "postgresql"
 "Role.COACH" = "INSTRUCTOR"      # enum value rename
 "Team" = "Organization"          # table (or enum) rename
 
+[tool.planner.backfill]          # fills existing rows for NOT NULL without a default (planner plan)
+"Document.status" = "'draft'"
+
+[tool.planner.enum_remap]        # where rows holding a removed enum value go (planner plan)
+"SurveyStatus.archived" = "completed"
+
 [tool.planner.thresholds]        # row counts that scale lock risk with --db
 small_rows = 10000
 large_rows = 1000000
@@ -41,6 +47,10 @@ class Config:
     waivers: tuple[Waiver, ...] = ()
     thresholds: Thresholds = field(default_factory=Thresholds)
     fail_on: str | None = None
+    #: "table.column" -> SQL expression that fills existing rows (NOT NULL without a default)
+    backfill: dict[str, str] = field(default_factory=dict)
+    #: "Enum.OLD" -> "NEW": where rows holding a removed enum value go
+    enum_remap: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
 
 
@@ -97,6 +107,13 @@ def _config(section: dict[str, Any], path: str) -> Config:
     fail_on = section.get("fail_on")
     if fail_on is not None and not isinstance(fail_on, str):
         raise ConfigError(f"{path}: fail_on must be a level name")
+    maps = {}
+    for key in ("backfill", "enum_remap"):
+        value = section.get(key, {})
+        if not isinstance(value, dict) or not all(isinstance(v, str) and "." in k for k, v in value.items()):
+            raise ConfigError(f"{path}: [tool.planner.{key}] must map \"table.column\" (or \"Enum.VALUE\") "
+                              "to a string")
+        maps[key] = dict(value)
     return Config(path=path, dialect=dialect, renames=tuple(f"{k}={v}" for k, v in renames.items()),
                   waivers=parse_waivers(section.get("waivers"), path),
-                  thresholds=Thresholds(**raw_thresholds), fail_on=fail_on, raw=section)
+                  thresholds=Thresholds(**raw_thresholds), fail_on=fail_on, raw=section, **maps)

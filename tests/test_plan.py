@@ -123,21 +123,26 @@ CORPUS_EXCEPTIONS = {
     "documenso/07-rework-sessions": "NOT NULL column without a default needs a backfill",
     "langfuse/02-api-keys-publishable-to-public": "NOT NULL column without a default needs a backfill",
     "langfuse/05-add-organizations-main-migration": "NOT NULL column without a default needs a backfill",
-    "trigger.dev/01-response-changed-output-context": "NOT NULL column without a default needs a backfill",
     "formbricks/05-rename-teams-to-organizations": "primary key cannot hold NULLs",
     # SET NOT NULL over seeded NULLs: the guard stops
     "documenso/06-remove-impossible-field-optional-states": "SET NOT NULL fails on them",
-    "formbricks/06-made-name-property-on-user-model-optional": "SET NOT NULL fails on them",
     "trigger.dev/05-pk-api-key-unique-and-non-null": "SET NOT NULL fails on them",
     "langfuse/10-revert-slack-pending-install-columns": "SET NOT NULL fails on them",
     # an enum value is removed while seeded rows hold it: the guard stops (remap first)
-    "formbricks/01-remove-survey-status-archived": "remap them first",
     "trigger.dev/02-simplify-org-template-status": "remap them first",
     "formbricks/10-remove-deprecated-fields-and-tables": "remap them first",
     # seeded text is not JSON: the PL/pgSQL cast guard stops before the conversion
     "langfuse/04-prompt-to-json": "do not convert to JSONB",
     # a serial id becomes a client-generated text id: not staged automatically
     "documenso/04-migrate-to-cuids-for-webhooks": "needs a hand-written migration",
+}
+#: pairs that pass once the team states the data planner must not invent ([tool.planner.backfill],
+#: [tool.planner.enum_remap])
+CORPUS_CONFIG = {
+    "formbricks/01-remove-survey-status-archived": Config(enum_remap={"SurveyStatus.archived": "completed"}),
+    "formbricks/06-made-name-property-on-user-model-optional": Config(backfill={"User.name": "''"}),
+    "trigger.dev/01-response-changed-output-context": Config(backfill={"IntegrationResponse.output": "'{}'",
+                                                                       "IntegrationResponse.context": "'{}'"}),
 }
 #: need the pgvector extension, which a plain PostgreSQL lacks
 NEEDS_VECTOR = {"formbricks/08-removes-result-share-key", "formbricks/09-remove-response-note-feature",
@@ -156,7 +161,8 @@ def _corpus_pairs() -> list[str]:
 @pytest.mark.parametrize("pair", [p for p in _corpus_pairs() if p not in NEEDS_VECTOR])
 def test_verify_corpus_pairs(corpus: Path, pg_url: str, pair: str):
     folder = corpus / "prisma" / pair
-    analysis = analyze(str(folder / "old.prisma"), str(folder / "new.prisma"), config=Config())
+    analysis = analyze(str(folder / "old.prisma"), str(folder / "new.prisma"),
+                       config=CORPUS_CONFIG.get(pair, Config()))
     if pair in CORPUS_EXCEPTIONS:
         with pytest.raises(Exception, match=CORPUS_EXCEPTIONS[pair]):
             verify(analysis, pg_url)
@@ -212,3 +218,26 @@ def test_killed_concurrent_index_build_reruns_cleanly(tmp_path: Path, pg_url: st
     from planner.diff import diff
 
     assert [c.id for c in diff(load_source(pg_url).schema, analysis.new.schema).changes] == []
+
+
+def test_backfill_and_remap_config_is_validated(tmp_path: Path):
+    from planner.config import load_config
+    from planner.errors import ConfigError
+
+    good = tmp_path / "planner.toml"
+    good.write_text('[backfill]\n"User.name" = "\'\'"\n[enum_remap]\n"Role.COACH" = "CLIENT"\n')
+    cfg = load_config(str(good))
+    assert cfg.backfill == {"User.name": "''"} and cfg.enum_remap == {"Role.COACH": "CLIENT"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[backfill]\n"nodot" = "1"\n')
+    with pytest.raises(ConfigError, match="backfill"):
+        load_config(str(bad))
+
+
+def test_enum_remap_must_target_a_new_value():
+    from planner.plan.build import PlanError
+
+    old, new = _story("centurion-money-enum-unique")
+    a = analyze(old, new, config=Config())
+    with pytest.raises(PlanError, match="not a value"):
+        build_plan(a.diff, a.old.schema, a.new.schema, enum_remap={"Role.COACH": "NOPE"})

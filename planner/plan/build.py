@@ -94,8 +94,11 @@ def backup_name(*parts: str) -> str:
 
 
 class _Builder:
-    def __init__(self, diff: Diff, old: Schema, new: Schema) -> None:
+    def __init__(self, diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str] | None = None,
+                 enum_remap: dict[str, str] | None = None) -> None:
         self.diff, self.old, self.new = diff, old, new
+        self.backfill_exprs = backfill or {}
+        self.enum_remap = enum_remap or {}
         self.steps: list[Step] = []
         self.n = 0
         from planner.checks import build_checks
@@ -125,24 +128,30 @@ class _Builder:
         return Block(f"def _step_{self.n}() -> None:\n{body}\n\n_with_lock_retry(_step_{self.n})")
 
     def add(self, phase: Phase, title: str, upgrade: Iterable[Block], downgrade: Iterable[Block] = (),
-            *, guards: Iterable[Guard] = (), change: Change | None = None, backup: str | None = None) -> None:
+            *, guards: Iterable[Guard] = (), change: Change | None = None, backup: str | None = None,
+            late: bool = False) -> None:
         self.steps.append(Step(phase, title, tuple(upgrade), tuple(downgrade), tuple(guards),
-                               change.id if change else None, backup))
+                               change.id if change else None, backup, late))
 
-    def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None) -> Block:
-        """Copy `(pk, column)` of `table` (rows matching `where`) to planner_backup.`bk`."""
+    def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
+               as_text: bool = False) -> Block:
+        """Copy `(pk, column)` of `table` (rows matching `where`) to planner_backup.`bk`; enum
+        values are kept `as_text`, so the backup never holds on to a type being recreated."""
         keys = ", ".join(q(p) for p in pk)
         cond = f" WHERE {where}" if where else ""
+        value = f"{q(column)}::text AS {q(column)}" if as_text else q(column)
         return Block("\n".join([
             execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}"),
             execute(f"DROP TABLE IF EXISTS {q(BACKUP_SCHEMA)}.{q(bk)}"),
-            execute(f"CREATE TABLE {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}"),
+            execute(f"CREATE TABLE {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {value} FROM {qt(table)}{cond}"),
         ]))
 
-    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str) -> Block:
-        """Put the backed-up values back, row by primary key, then remove the backup."""
+    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None) -> Block:
+        """Put the backed-up values back (cast back from text where `cast` is given), row by
+        primary key, then remove the backup."""
         on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
-        return Block(execute(f"UPDATE {qt(table)} AS t SET {q(column)} = b.{q(column)} FROM "
+        value = f"b.{q(column)}::{cast}" if cast else f"b.{q(column)}"
+        return Block(execute(f"UPDATE {qt(table)} AS t SET {q(column)} = {value} FROM "
                              f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}") + "\n" +
                      execute(f"DROP TABLE {q(BACKUP_SCHEMA)}.{q(bk)}"))
 
@@ -284,15 +293,30 @@ class _Builder:
         new_enum = self.new.enum(key)
         old_enum = self.old.enum(key)
         removed = [v for v in old_enum.values if v not in new_enum.values]
+        remapped = {v: self.enum_remap[f"{key}.{v}"] for v in removed if f"{key}.{v}" in self.enum_remap}
+        for v, target in remapped.items():
+            if target not in new_enum.values:
+                raise PlanError(f"[tool.planner.enum_remap] {key}.{v} = {target!r}: {target!r} is not a value of "
+                                f"{key} in NEW")
         held = [(v, table, col, self.pk_columns(self.old.table(table)))
                 for v in removed for table, col in self._enum_columns(self.old, key)]
         held = [(v, table, col, pk) for v, table, col, pk in held if pk and not col.type.endswith("[]")]
         names = {(v, table, col.name): backup_name(_split(table)[1], col.name, v) for v, table, col, _ in held}
-        up = [self.backup(table, pk, col.name, names[v, table, col.name], f"{q(col.name)}::text = {lit(v)}")
-              for v, table, col, pk in held]
+        for v, table, col, pk in held:
+            if v in remapped:  # backfill: rows holding v move to the mapped value (backed up first)
+                bk = names[v, table, col.name]
+                self._backfill_step(c, table, col.name, f"{lit(remapped[v])}",
+                                    where=f"{q(col.name)}::text = {lit(v)}",
+                                    upgrade_first=[self.backup(table, pk, col.name, bk,
+                                                               f"{q(col.name)}::text = {lit(v)}", as_text=True)],
+                                    downgrade=[self.restore(table, pk, col.name, bk, cast=qt(key))])
+        held = [h for h in held if h[0] not in remapped]
+        up = [self.backup(table, pk, col.name, names[v, table, col.name], f"{q(col.name)}::text = {lit(v)}",
+                          as_text=True) for v, table, col, pk in held]
         up += self._recreate_blocks(key, new_enum, guard_values=removed)
         down = self._recreate_blocks(key, old_enum)
-        down += [self.restore(table, pk, col.name, names[v, table, col.name]) for v, table, col, pk in held]
+        down += [self.restore(table, pk, col.name, names[v, table, col.name], cast=qt(key))
+                 for v, table, col, pk in held]
         backups = list(names.values())
         what = ", ".join(removed) if removed else "reordered values"
         self.add(Phase.CONTRACT, f"recreate enum {key} ({what})", up, down, change=c,
@@ -366,37 +390,43 @@ class _Builder:
         self.add(Phase.EXPAND, f"add column {c.object} (nullable first)", expand, drop, change=c)
         if col.default is not None:
             self._backfill_step(c, c.table, col.name, col.default)
+        elif c.object in self.backfill_exprs:
+            self._backfill_step(c, c.table, col.name, self.backfill_exprs[c.object])
         elif col.autoincrement:
             raise PlanError(f"{c.id}: adding a serial/identity column to an existing table rewrites it; "
                             "add it as a plain column with a sequence default instead")
         if not col.nullable:
             guard = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(col.name)} IS NULL",
                           f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill "
-                          "(add a default, or fill it before this revision)")
+                          f"(add a default, or set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")")
             self._not_null_steps(c, c.table, col.name, guards=[guard] if col.default is None else [])
 
-    def _backfill_step(self, c: Change, table: str, column: str, expression: str) -> None:
+    def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
+                       where: str | None = None, downgrade: list[Block] | None = None,
+                       upgrade_first: list[Block] | None = None) -> None:
+        """R12: keyset batches of :batch_size rows, each committed on its own."""
         t = self.new.table(table) or self.old.table(table)
         pk = self.pk_columns(t)
-        if pk:
-            key = ", ".join(q(p) for p in pk)
-            sql = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ({key}) IN (SELECT {key} FROM "
-                   f"{qt(table)} WHERE {q(column)} IS NULL ORDER BY {key} LIMIT ' || BATCH_SIZE || ')")
-            code = f"_backfill({py(sql)}.replace(\"' || BATCH_SIZE || '\", str(BATCH_SIZE)))"
-        else:
-            sql = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ctid IN (SELECT ctid FROM "
-                   f"{qt(table)} WHERE {q(column)} IS NULL LIMIT ' || BATCH_SIZE || ')")
-            code = f"_backfill({py(sql)}.replace(\"' || BATCH_SIZE || '\", str(BATCH_SIZE)))"
-        self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches", [Block(code)], [], change=c)
+        cond = where or f"{q(column)} IS NULL"
+        key = ", ".join(q(p) for p in pk) if pk else "ctid"
+        sql = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ({key}) IN (SELECT {key} FROM "
+               f"{qt(table)} WHERE {cond} {'ORDER BY ' + key + ' ' if pk else ''}LIMIT :batch_size)")
+        self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
+                 [*(upgrade_first or []), Block(f"_backfill({py(sql)})")], downgrade or [], change=c)
 
     def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard]) -> None:
-        """R3: CHECK (col IS NOT NULL) NOT VALID -> VALIDATE -> SET NOT NULL -> drop the CHECK."""
+        """R3: CHECK (col IS NOT NULL) NOT VALID -> VALIDATE -> SET NOT NULL -> drop the CHECK.
+
+        The NOT VALID check is committed at the end of the backfill revision (after every
+        backfill: a NOT VALID check already applies to updated rows), VALIDATE and SET NOT NULL
+        run in the contract revision, so the validating scan never holds ACCESS EXCLUSIVE."""
         schema, name = _split(table)
         check = clip_bytes(f"{name}_{column}", 63 - 11) + "_not_null"
         add = ops.CreateCheckConstraintOp(check, name, sa.text(f"{q(column)} IS NOT NULL"), schema=schema,
                                           postgresql_not_valid=True)
-        self.add(Phase.EXPAND, f"NOT VALID check {check}", [self.ddl(render([add]))],
-                 [self.ddl(render([ops.DropConstraintOp(check, name, type_="check", schema=schema)]))], change=c)
+        drop_check = ops.DropConstraintOp(check, name, type_="check", schema=schema, if_exists=True)
+        self.add(Phase.BACKFILL, f"NOT VALID check {check}", [self.ddl(render([add]))],
+                 [self.ddl(render([drop_check]))], change=c, late=True)
         sacol_type = self.sa_column(self.new_md, table, column).type
         contract = [
             self.ddl(execute(f"ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {q(check)}"), retry=False),
@@ -405,9 +435,7 @@ class _Builder:
                      render([ops.DropConstraintOp(check, name, type_="check", schema=schema)])),
         ]
         down = [self.ddl(render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=True,
-                                                   existing_type=sacol_type, existing_nullable=False)]) + "\n"
-                         + render([ops.CreateCheckConstraintOp(check, name, sa.text(f"{q(column)} IS NOT NULL"),
-                                                               schema=schema, postgresql_not_valid=True)]))]
+                                                   existing_type=sacol_type, existing_nullable=False)]))]
         self.add(Phase.CONTRACT, f"SET NOT NULL {table}.{column} via the validated check", contract, down,
                  guards=guards, change=c)
 
@@ -496,6 +524,16 @@ class _Builder:
                  backup=backup)
 
     def set_not_null(self, c: Change) -> None:
+        expression = self.backfill_exprs.get(c.object)
+        if expression is not None:
+            # overwrite the NULLs (backed up, so the downgrade puts them back)
+            pk = self.pk_columns(self.old.table(c.table))
+            if not pk:
+                raise PlanError(f"{c.id}: {c.table} has no primary key: a backfill could not be undone")
+            bk = backup_name(_split(c.table)[1], c.column, "nulls")
+            self._backfill_step(c, c.table, c.column, expression,
+                                upgrade_first=[self.backup(c.table, pk, c.column, bk, f"{q(c.column)} IS NULL")],
+                                downgrade=[self.restore(c.table, pk, c.column, bk)])
         self._not_null_steps(c, c.table, c.column, guards=self.guards(c))
 
     def drop_not_null(self, c: Change) -> None:
@@ -774,9 +812,12 @@ _PG = _pg_dialect.dialect()
 _PG_CONTEXT = MigrationContext.configure(dialect_name="postgresql")
 
 
-def build_plan(diff: Diff, old: Schema, new: Schema) -> Plan:
-    """The staged plan for `diff` (PostgreSQL)."""
+def build_plan(diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str] | None = None,
+               enum_remap: dict[str, str] | None = None) -> Plan:
+    """The staged plan for `diff` (PostgreSQL). `backfill` ("table.column" -> SQL expression)
+    fills existing rows of columns that become NOT NULL; `enum_remap` ("Enum.OLD" -> "NEW")
+    moves rows off enum values that are removed. planner never invents either."""
     if new.dialect != "postgresql":
         raise PlanError(f"planner plan stages PostgreSQL migrations; {new.dialect} staging is not built yet",
                         hint="use planner diff/check for MySQL and SQLite meanwhile")
-    return _Builder(diff, old, new).run()
+    return _Builder(diff, old, new, backfill=backfill, enum_remap=enum_remap).run()

@@ -69,6 +69,8 @@ class Step:
     change_id: str | None = None
     #: what this step backs up before destroying it (for the docstring and the checklist)
     backup: str | None = None
+    #: runs after the phase's other steps (a NOT VALID check must not see rows still being backfilled)
+    late: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,4 +84,4 @@ class Plan:
         return [p for p in PHASES if any(s.phase == p for s in self.steps)]
 
     def steps_of(self, phase: Phase) -> list[Step]:
-        return [s for s in self.steps if s.phase == phase]
+        return sorted((s for s in self.steps if s.phase == phase), key=lambda s: s.late)

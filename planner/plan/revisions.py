@@ -125,7 +125,7 @@ def _message(phase: str, steps: list[Step], source: str, notes: tuple[str, str] 
 
 def revisions(plan: Plan, *, source: str, single: bool = False) -> list[Revision]:
     if single:
-        steps = list(plan.steps)
+        steps = [s for phase in plan.phases() for s in plan.steps_of(phase)]
         msg = _message("single revision", steps, source,
                        ("Deploy before: code compatible with both schemas (this revision drops and renames).",
                         "Deploy after: the code for the new schema."))

@@ -83,14 +83,15 @@ def _with_lock_retry(step) -> None:
 
 
 def _backfill(sql: str) -> None:
-    """Run a batched UPDATE (`sql` updates at most BATCH_SIZE rows) until it touches none;
+    """Run a batched UPDATE (`sql` updates at most :batch_size rows) until it touches none;
     each batch commits on its own so no transaction holds row locks for long."""
+    statement = sa.text(sql).bindparams(batch_size=BATCH_SIZE)
     if _offline():
-        op.execute("-- planner backfill: repeat until it updates 0 rows")
-        op.execute(sql)
+        op.execute("-- planner backfill: repeat the next statement until it updates 0 rows")
+        op.execute(statement)
         return
     with op.get_context().autocommit_block():
-        while op.get_bind().execute(sa.text(sql)).rowcount:
+        while op.get_bind().execute(statement).rowcount:
             pass
 
 

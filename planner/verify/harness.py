@@ -86,7 +86,8 @@ def verify(analysis: Analysis, url: str, *, rows: int = 20, seed: int = 0) -> Ve
     old, new = analysis.old.schema, analysis.new.schema
     report = VerifyReport()
     _assert_empty(url)
-    plan = build_plan(analysis.diff, old, new)
+    plan = build_plan(analysis.diff, old, new, backfill=analysis.config.backfill,
+                      enum_remap=analysis.config.enum_remap)
     build_schema(url, old)
     seeded = seed_database(url, old, rows=rows, seed=seed)
     report.seeded = dict(seeded.rows)

@@ -235,7 +235,7 @@ def test_backfill_and_remap_config_is_validated(tmp_path: Path):
 
 
 def test_enum_remap_must_target_a_new_value():
-    from planner.plan.build import PlanError
+    from planner.plan.build import PlanError, build_plan
 
     old, new = _story("centurion-money-enum-unique")
     a = analyze(old, new, config=Config())

@@ -42,14 +42,14 @@ class InspectFormat(StrEnum):
 
 
 def _stdout() -> Console:
-    console = Console(highlight=False)
+    console = Console(highlight=False, emoji=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(highlight=False, width=140, soft_wrap=True)  # piped: long lines, no padding
+        console = Console(highlight=False, width=140, soft_wrap=True, emoji=False)  # piped: no wrapping
     return console
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class _State:
@@ -203,7 +203,10 @@ def diff(
         from planner.render.terminal import diff_view
 
         _stdout().print(diff_view(result, levels=levels, findings=findings))
-    if threshold is not None and a.max_level >= threshold:
+    if threshold is not None and result.changes and a.max_level >= threshold:
+        if not quiet:
+            _stderr().print(f"[bold]fail-on[/bold]: a change reaches {a.max_level} (threshold {threshold})",
+                            markup=True)
         raise typer.Exit(code=1)
 
 
@@ -431,11 +434,18 @@ def verify(
     _State.debug = _State.debug or debug
     from planner.config import load_config
     from planner.pipeline import analyze
+    from planner.verify.harness import VerifyFailed
     from planner.verify.harness import verify as run_verify
 
     cfg = _run(load_config, config)
     analysis = _run(analyze, old, new, config=cfg, dialect=dialect, renames=rename or [])
-    report = _run(run_verify, analysis, db, rows=rows)
+    try:
+        report = run_verify(analysis, db, rows=rows)
+    except VerifyFailed as e:  # the plan does not apply to the seeded data: a finding, not bad input
+        _stdout().print(f"FAILED: {_escape(str(e))}")
+        raise typer.Exit(code=1) from None
+    except PlannerError as e:
+        fail(_escape(str(e)))
     out = _stdout()
     out.print(f"revisions: {report.revisions}; seeded {sum(report.seeded.values())} rows in "
               f"{len(report.seeded)} tables; offline SQL: {report.offline_sql_lines} lines")

@@ -49,7 +49,7 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
     `checks` are given or `run_checks` is False) and let the rules read their results."""
     old, new = load_pair(old_spec, new_spec, dialect=dialect or config.dialect)
     hints = [*config.renames, *renames]
-    d = run_diff(old.schema, new.schema, parse_renames(hints, old.schema))
+    d = run_diff(old.schema, new.schema, parse_renames(hints, old.schema, new.schema))
     rows = None
     pre = None
     if db:

@@ -41,10 +41,13 @@ def _enum_key(schema: Schema, name: str) -> str | None:
     return None
 
 
-def parse_renames(hints: list[str] | tuple[str, ...], old: Schema) -> Renames:
+def parse_renames(hints: list[str] | tuple[str, ...], old: Schema, new_schema: Schema | None = None) -> Renames:
     """Resolve hints: `old_table=new_table`, `table.old_col=new_col`, `Enum=NewEnum`,
-    `Enum.OLD=NEW`. Names are database names; Prisma model/field names are accepted."""
+    `Enum.OLD=NEW`. Names are database names; Prisma model/field names are accepted. With
+    `new_schema`, each hint's target must exist in NEW (and not in OLD's same place), and a name may
+    be renamed only once."""
     tables, columns, enums, values = [], [], [], []
+    hints = list(dict.fromkeys(hints))  # the same hint twice (flag and config) counts once
     for hint in hints:
         left, sep, right = hint.partition("=")
         left, right = left.strip(), right.strip()
@@ -81,4 +84,47 @@ def parse_renames(hints: list[str] | tuple[str, ...], old: Schema) -> Renames:
                 continue
         raise ConfigError(f"--rename {hint!r}: OLD has no table, column, enum or enum value {left!r}",
                           hint="use database names as `planner inspect OLD` shows them")
-    return Renames(tuple(tables), tuple(columns), tuple(enums), tuple(values))
+    renames = Renames(tuple(tables), tuple(columns), tuple(enums), tuple(values))
+    _check_unique(renames)
+    if new_schema is not None:
+        _check_targets(renames, old, new_schema)
+    return renames
+
+
+def _check_unique(r: Renames) -> None:
+    sources = [("table", t) for t, _ in r.tables] + [("column", (t, c)) for t, c, _ in r.columns] + \
+        [("enum", e) for e, _ in r.enums] + [("value", (e, v)) for e, v, _ in r.enum_values]
+    seen = set()
+    for s in sources:
+        if s in seen:
+            raise ConfigError(f"conflicting --rename hints for {s[1] if isinstance(s[1], str) else '.'.join(s[1])}",
+                              hint="rename each table, column, enum or value once")
+        seen.add(s)
+
+
+def _check_targets(r: Renames, old: Schema, new: Schema) -> None:
+    """A confirmed rename must name something NEW has and OLD does not."""
+    renamed_tables = dict(r.tables)
+    for key, target in r.tables:
+        if new.table(target) is None:
+            raise ConfigError(f"--rename {key}={target}: NEW has no table {target!r}")
+        if old.table(target) is not None:
+            raise ConfigError(f"--rename {key}={target}: OLD already has a table {target!r}")
+    for key, col, target in r.columns:
+        new_key = renamed_tables.get(key, key)
+        t = new.table(new_key)
+        if t is None or t.column(target) is None:
+            raise ConfigError(f"--rename {key}.{col}={target}: NEW has no column {new_key}.{target}")
+        if old.table(key) is not None and old.table(key).column(target) is not None:
+            raise ConfigError(f"--rename {key}.{col}={target}: OLD already has a column {key}.{target}")
+    renamed_enums = dict(r.enums)
+    for key, target in r.enums:
+        if new.enum(target) is None:
+            raise ConfigError(f"--rename {key}={target}: NEW has no enum {target!r}")
+    for key, value, target in r.enum_values:
+        e = new.enum(renamed_enums.get(key, key))
+        if e is None or target not in e.values:
+            raise ConfigError(f"--rename {key}.{value}={target}: NEW's enum {key} has no value {target!r}")
+        old_e = old.enum(key)
+        if old_e is not None and target in old_e.values:
+            raise ConfigError(f"--rename {key}.{value}={target}: OLD's enum {key} already has {target!r}")

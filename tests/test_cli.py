@@ -139,3 +139,36 @@ def test_every_sample_story_diffs(story: str):
     r = run("diff", str(old), str(new), "-f", "json")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["changes"], f"{story}: no changes found"
+
+
+def test_fail_on_exits_1_only_when_a_change_reaches_the_level():
+    same = run("diff", str(CENTURION / "old.prisma"), str(CENTURION / "old.prisma"), "--fail-on", "safe")
+    assert same.exit_code == 0
+    high = run("diff", str(CENTURION / "old.prisma"), str(CENTURION / "new.prisma"), "--fail-on", "high")
+    assert high.exit_code == 1 and "fail-on" in high.stderr
+
+
+@pytest.mark.parametrize("hint, words", [
+    ("Role.COACH=NOPE", "has no value 'NOPE'"),
+    ("users.name=full_name", "NEW has no column users.full_name"),
+    ("users=people", "NEW has no table 'people'"),
+    ("Role.COACH=ADMIN", "already has 'ADMIN'"),
+])
+def test_rename_hints_must_name_something_new_has(hint: str, words: str):
+    r = run("diff", str(CENTURION / "old.prisma"), str(CENTURION / "new.prisma"), "--rename", hint)
+    assert r.exit_code == 2 and words in r.stderr
+
+
+def test_conflicting_rename_hints_are_rejected():
+    r = run("diff", str(CENTURION / "old.prisma"), str(CENTURION / "new.prisma"),
+            "--rename", "Role.COACH=INSTRUCTOR", "--rename", "Role.COACH=CLIENT")
+    assert r.exit_code == 2 and "conflicting" in r.stderr
+
+
+def test_sqlite_unique_constraint_is_classified(tmp_path: Path):
+    (tmp_path / "a.sql").write_text("CREATE TABLE t (id integer primary key, e text);")
+    (tmp_path / "b.sql").write_text("CREATE TABLE t (id integer primary key, e text UNIQUE);")
+    r = run("diff", str(tmp_path / "a.sql"), str(tmp_path / "b.sql"), "--dialect", "sqlite", "-f", "json")
+    assert r.exit_code == 0, r.output
+    codes = {f["code"] for c in json.loads(r.stdout)["changes"] for f in c["findings"]}
+    assert "LT101" in codes and "MF101" in codes

@@ -258,6 +258,13 @@ def test_block_comments_and_bare_index_field():
     ('model T {\n  id Int @id @default("x\n}\n', 6, 23, "unexpected character"),
     ("model T {\n  id Int @id\n  @@index([nope])\n}\n", 7, 3, "unknown field 'nope'"),
     ("model T {\n  id Int @id\n  x String @db.Bogus\n}\n", 7, 12, "not supported"),
+    ("model T {\n  id Int @id\n  x Float\n  x Int\n}\n", 8, 3, "defined twice"),
+    ("model T {\n  id Int @id\n  x Decimal @db.Decimal(10, x)\n}\n", 7, 13, "whole numbers"),
+    ("model T {\n  id Int @id\n  x Decimal @db.Decimal(10, 2, 3)\n}\n", 7, 13, "at most 2"),
+    ("model T {\n  id Int @id\n  x Int @db.Text\n}\n", 7, 9, "cannot be used on a Int"),
+    ("model T {\n  id Int @id\n  x String @db.Text @db.Uuid\n}\n", 7, 21, "more than one native"),
+    ("model T {\n  id Int @id\n  @@map(\"t\")\n}\nmodel U {\n  id Int @id\n  @@map(\"t\")\n}\n", 9, 1,
+     "both map to table"),
 ])
 def test_parse_errors_have_file_line_col(body, line, col, words):
     with pytest.raises(ParseError) as e:

@@ -241,3 +241,37 @@ def test_enum_remap_must_target_a_new_value():
     a = analyze(old, new, config=Config())
     with pytest.raises(PlanError, match="not a value"):
         build_plan(a.diff, a.old.schema, a.new.schema, enum_remap={"Role.COACH": "NOPE"})
+
+
+def test_confirmed_table_rename_is_planned(tmp_path: Path):
+    (tmp_path / "a.sql").write_text("CREATE TABLE a (id int PRIMARY KEY, n text);")
+    (tmp_path / "b.sql").write_text("CREATE TABLE b (id int PRIMARY KEY, n text);")
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "a.sql"), str(tmp_path / "b.sql"), "--rename", "a=b",
+                                 "--init", str(tmp_path / "p"), "-q"])
+    assert r.exit_code == 0, r.output
+    (only,) = (tmp_path / "p" / "migrations" / "versions").glob("*.py")  # the key follows the table
+    text = only.read_text()
+    assert "op.rename_table('a', 'b')" in text and "op.rename_table('b', 'a')" in text
+    assert text.index("op.rename_table('a', 'b')") < text.index('RENAME CONSTRAINT "a_pkey" TO "b_pkey"')
+
+
+def test_same_seed_into_the_same_project_chains_new_ids(tmp_path: Path):
+    first = _plan_files(tmp_path, "mais-webhook-idempotency", ())
+    old, new = _story("mais-webhook-idempotency")
+    r = CliRunner().invoke(app, ["plan", old, new, "--alembic", str(tmp_path / "proj" / "alembic.ini"),
+                                 "--rev-id-seed", "golden", "-q"])
+    assert r.exit_code == 0, r.output
+    files = sorted((tmp_path / "proj" / "migrations" / "versions").glob("*.py"))
+    assert len(files) == 2 * len(first)
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    assert len(ScriptDirectory.from_config(AlembicConfig(str(tmp_path / "proj" / "alembic.ini"))).get_heads()) == 1
+
+
+@pytest.mark.postgres
+def test_verify_guard_stop_is_a_finding_exit_1(pg_url: str):
+    old, new = _story("centurion-money-enum-unique")  # without the rename, rows hold the removed COACH
+    r = CliRunner().invoke(app, ["verify", old, new, "--db", pg_url])
+    assert r.exit_code == 1, r.output
+    assert "FAILED" in r.stdout and "remap them first" in r.stdout and "internal error" not in r.output

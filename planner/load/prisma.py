@@ -67,6 +67,20 @@ NATIVE_MYSQL = {
     "Json": "json", "Bit": "bit({0})", "Binary": "binary({0})", "VarBinary": "varbinary({0})",
     "TinyBlob": "tinyblob", "Blob": "blob", "MediumBlob": "mediumblob", "LongBlob": "longblob",
 }
+#: which Prisma scalar each native type belongs to (prisma-engines' native type constructors)
+NATIVE_SCALAR = {
+    "String": {"Text", "VarChar", "Char", "Uuid", "Xml", "Inet", "Citext", "Bit", "VarBit", "TinyText",
+               "MediumText", "LongText"},
+    "Boolean": {"Boolean", "Bit", "TinyInt"},
+    "Int": {"Integer", "Int", "SmallInt", "Oid", "UnsignedInt", "TinyInt", "UnsignedTinyInt",
+            "UnsignedSmallInt", "MediumInt", "UnsignedMediumInt", "Year"},
+    "BigInt": {"BigInt", "UnsignedBigInt"},
+    "Float": {"DoublePrecision", "Real", "Double", "Float"},
+    "Decimal": {"Decimal", "Money"},
+    "DateTime": {"Timestamp", "Timestamptz", "Date", "Time", "Timetz", "DateTime"},
+    "Json": {"Json", "JsonB"},
+    "Bytes": {"ByteA", "Binary", "VarBinary", "TinyBlob", "Blob", "MediumBlob", "LongBlob", "Bit"},
+}
 #: native types whose arguments may be left out
 _OPTIONAL_ARGS = {"Timestamp", "Timestamptz", "Time", "Timetz", "VarChar", "Char", "Bit", "VarBit",
                   "Decimal", "DateTime", "TinyInt"}
@@ -153,7 +167,15 @@ def schema_from_prisma(files: dict[str, str], *, dialect: str | None = None) -> 
         raise ParseError(f"composite type {first.name!r}: `type` blocks are only supported on MongoDB",
                          first.loc)
     enums = tuple(_enum(ctx, b) for b in ctx.enums.values()) if dialect == "postgresql" else ()
-    tables: list[Table] = [_model(ctx, b) for b in ctx.models.values()]
+    tables: list[Table] = []
+    seen_tables: dict[tuple[str | None, str], Block] = {}
+    for b in ctx.models.values():
+        t = _model(ctx, b)
+        if (t.schema, t.name) in seen_tables:
+            raise ParseError(f"models {seen_tables[t.schema, t.name].name!r} and {b.name!r} both map to table "
+                             f"{t.name!r}", b.loc, hint="give each model its own @@map name")
+        seen_tables[t.schema, t.name] = b
+        tables.append(t)
     tables.extend(_join_tables(ctx))
     views = tuple(
         View(name=_db_name(v), definition=None, schema=_schema_of(ctx, v), origin=_origin(v))
@@ -271,7 +293,15 @@ def _model(ctx: _Ctx, block: Block) -> Table:
     for a in block.attributes:
         if a.name not in BLOCK_ATTRIBUTES:
             raise ParseError(f"unknown attribute @@{a.name} on model {block.name!r}", a.loc)
-    by_name = {f.name: f for f in block.fields}
+    by_name: dict[str, Field] = {}
+    for f in block.fields:
+        if f.name in by_name:
+            raise ParseError(f"field {f.name!r} is defined twice in model {block.name!r} (first at "
+                             f"{by_name[f.name].loc})", f.loc)
+        by_name[f.name] = f
+        natives = [a for a in f.attributes if a.name.startswith("db.")]
+        if len(natives) > 1:
+            raise ParseError(f"field {block.name}.{f.name} has more than one native type", natives[1].loc)
     columns = [_column(ctx, block, f) for f in _scalar_fields(ctx, block)]
     colname = {f.name: _field_db_name(f) for f in block.fields}
 
@@ -567,8 +597,15 @@ def _native(ctx: _Ctx, f: Field, a: Attribute) -> str:
     template = table.get(kind)
     if template is None:
         raise ParseError(f"native type @db.{kind} is not supported on {ctx.dialect}", a.loc)
+    if kind not in NATIVE_SCALAR.get(f.type, set()):
+        raise ParseError(f"@db.{kind} cannot be used on a {f.type} field", a.loc,
+                         hint="pick a native type of the field's scalar type")
+    if not all(isinstance(x.value, int) and x.name is None for x in a.args):
+        raise ParseError(f"@db.{kind} takes whole numbers, e.g. @db.{kind}(10)", a.loc)
     args = [str(x.value) for x in a.args]
     n_needed = template.count("{")
+    if len(args) > n_needed:
+        raise ParseError(f"@db.{kind} takes at most {n_needed} argument(s)", a.loc)
     if len(args) < n_needed:
         if kind in _OPTIONAL_ARGS:
             if kind == "Decimal":

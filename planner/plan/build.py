@@ -361,10 +361,14 @@ class _Builder:
 
     def rename_table(self, c: Change) -> None:
         old, new = c.detail["from"], c.detail["to"]
-        self.add(Phase.CONTRACT, f"rename table {old} to {new}",
-                 [self.ddl(render([ops.RenameTableOp(_split(old)[1], _split(new)[1], schema=_split(old)[0])]))],
-                 [self.ddl(render([ops.RenameTableOp(_split(new)[1], _split(old)[1], schema=_split(new)[0])]))],
-                 change=c)
+
+        def rename(a: str, b: str) -> str:  # Alembic's renderer has no RenameTableOp
+            schema = _split(a)[0]
+            extra = f", schema={schema!r}" if schema else ""
+            return f"op.rename_table({_split(a)[1]!r}, {_split(b)[1]!r}{extra})"
+
+        self.add(Phase.CONTRACT, f"rename table {old} to {new}", [self.ddl(rename(old, new))],
+                 [self.ddl(rename(new, old))], change=c)
 
     # ----------------------------------------------------------------- columns
     def add_column(self, c: Change) -> None:
@@ -609,18 +613,24 @@ class _Builder:
         self.add(Phase.CONTRACT, f"drop index {i.name} concurrently", self._drop_index_blocks(c.table, i),
                  self._create_index_blocks(self.old_md, c.table, i), change=c)
 
+    def _rename_phase(self, c: Change) -> Phase:
+        """Renaming a key or index of a table renamed in the same plan follows the table rename
+        (contract); on its own it is a harmless metadata change (expand)."""
+        renamed = any(x.kind == Kind.RENAME_TABLE and x.table == c.table for x in self.diff.changes)
+        return Phase.CONTRACT if renamed else Phase.EXPAND
+
     def rename_index(self, c: Change) -> None:
         a, b = c.detail["from"], c.detail["to"]
         schema = _split(c.table)[0]
         qa = f"{q(schema)}.{q(a)}" if schema else q(a)
         qb = f"{q(schema)}.{q(b)}" if schema else q(b)
-        self.add(Phase.EXPAND, f"rename index {a} to {b}",
+        self.add(self._rename_phase(c), f"rename index {a} to {b}",
                  [self.ddl(execute(f"ALTER INDEX {qa} RENAME TO {q(b)}"))],
                  [self.ddl(execute(f"ALTER INDEX {qb} RENAME TO {q(a)}"))], change=c)
 
     def rename_constraint(self, c: Change) -> None:
         a, b = c.detail["from"], c.detail["to"]
-        self.add(Phase.EXPAND, f"rename constraint {a} to {b}",
+        self.add(self._rename_phase(c), f"rename constraint {a} to {b}",
                  [self.ddl(execute(f"ALTER TABLE {qt(c.table)} RENAME CONSTRAINT {q(a)} TO {q(b)}"))],
                  [self.ddl(execute(f"ALTER TABLE {qt(c.table)} RENAME CONSTRAINT {q(b)} TO {q(a)}"))], change=c)
 

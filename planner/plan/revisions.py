@@ -138,11 +138,12 @@ def revisions(plan: Plan, *, source: str, single: bool = False) -> list[Revision
     return out
 
 
-def rev_id(seed: str | None, index: int, message: str) -> str | None:
-    """Deterministic revision ids with --rev-id-seed (Alembic's own uuid-based ids otherwise)."""
+def rev_id(seed: str | None, index: int, message: str, down: str | None) -> str | None:
+    """Deterministic revision ids with --rev-id-seed (Alembic's own uuid-based ids otherwise);
+    the parent revision is part of the seed, so the same plan chained twice gets new ids."""
     if seed is None:
         return None
-    return hashlib.sha1(f"{seed}:{index}:{message}".encode()).hexdigest()[:12]
+    return hashlib.sha1(f"{seed}:{index}:{down}:{message}".encode()).hexdigest()[:12]
 
 
 def init_project(directory: str) -> Config:
@@ -183,11 +184,14 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
     head = heads[0] if heads else None
     written = []
     for i, r in enumerate(revs):
-        rid = rev_id(seed, i, r.message) or None
         from alembic.util import rev_id as alembic_rev_id
 
+        rid = rev_id(seed, i, r.message, head) or alembic_rev_id()
+        if rid in {existing.revision for existing in script.walk_revisions()}:
+            raise PlannerError(f"revision {rid} already exists in {cfg.config_file_name}",
+                               hint="use another --rev-id-seed")
         with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Generating ..." lines
-            sc = script.generate_revision(rid or alembic_rev_id(), r.message, head=head,
+            sc = script.generate_revision(rid, r.message, head=head,
                                           upgrades=r.upgrade.replace("\n", "\n    "),
                                           downgrades=r.downgrade.replace("\n", "\n    "),
                                           imports=RUNTIME)

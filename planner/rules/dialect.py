@@ -127,10 +127,11 @@ _SQLITE_REBUILD = {
     Kind.DROP_PRIMARY_KEY: "dropping the primary key", Kind.ADD_FOREIGN_KEY: "a new foreign key",
     Kind.DROP_FOREIGN_KEY: "dropping a foreign key", Kind.ALTER_FOREIGN_KEY: "a foreign key change",
     Kind.ADD_CHECK: "a new CHECK", Kind.DROP_CHECK: "dropping a CHECK",
+    Kind.ADD_UNIQUE: "a table-level UNIQUE constraint",
 }
 
 
-@rule("LT101", "sqlite-table-rebuild", on=tuple(_SQLITE_REBUILD) + (Kind.DROP_COLUMN, Kind.ADD_UNIQUE),
+@rule("LT101", "sqlite-table-rebuild", on=tuple(_SQLITE_REBUILD) + (Kind.DROP_COLUMN,),
       dialects=("sqlite",), playbook="sqlite-table-rebuild",
       summary="SQLite cannot ALTER this in place: the table is rebuilt (create, copy, drop, rename).",
       help="Let Alembic's batch mode do the 12-step rebuild with foreign keys off; check PRAGMA "

@@ -82,9 +82,22 @@ def _changes(a: Schema, b: Schema) -> list[str]:
     return [c.id for c in diff(a, b).changes]
 
 
+def _migrate(fn, cfg: Config, target: str) -> None:  # noqa: ANN001
+    """Run an Alembic command; a guard stop or a failing statement becomes VerifyFailed (one line)."""
+    try:
+        fn(cfg, target)
+    except Exception as e:  # noqa: BLE001 - whatever the migration raised is the verdict
+        first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        raise VerifyFailed(f"{fn.__name__} {target} stopped: {first}") from e
+
+
 def verify(analysis: Analysis, url: str, *, rows: int = 20, seed: int = 0) -> VerifyReport:
     old, new = analysis.old.schema, analysis.new.schema
     report = VerifyReport()
+    target = parse_database_url(url)
+    if target.dialect != new.dialect:
+        raise PlannerError(f"{target.masked} is {target.dialect} but the schemas are {new.dialect}",
+                           hint="give a scratch database of the schemas' kind")
     _assert_empty(url)
     plan = build_plan(analysis.diff, old, new, backfill=analysis.config.backfill,
                       enum_remap=analysis.config.enum_remap)
@@ -100,10 +113,10 @@ def verify(analysis: Analysis, url: str, *, rows: int = 20, seed: int = 0) -> Ve
         write_revisions(revs, cfg, seed="verify")
         quiet = io.StringIO()
         with contextlib.redirect_stdout(quiet):
-            command.upgrade(cfg, "head")
+            _migrate(command.upgrade, cfg, "head")
         report.after_upgrade = _changes(load_database(url).schema, new)
         with contextlib.redirect_stdout(quiet):
-            command.downgrade(cfg, "base")
+            _migrate(command.downgrade, cfg, "base")
         report.after_downgrade = _changes(load_database(url).schema, old)
         report.data = compare_checksums(before, table_checksums(url, old))
         offline = io.StringIO()

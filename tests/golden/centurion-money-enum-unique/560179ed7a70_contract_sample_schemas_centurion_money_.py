@@ -13,8 +13,8 @@ Backups (restored by downgrade):
 - planner_backup.appointments__fee__type (id, fee before the conversion)
 - planner_backup.invoices__totalAmount__type (id, totalAmount before the conversion)
 
-Revision ID: c5403808b2e0
-Revises: 637408e6aa4c
+Revision ID: 560179ed7a70
+Revises: 5a5730292d67
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -138,8 +138,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'c5403808b2e0'
-down_revision: Union[str, Sequence[str], None] = '637408e6aa4c'
+revision: str = '560179ed7a70'
+down_revision: Union[str, Sequence[str], None] = '5a5730292d67'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1,13 +1,12 @@
-"""expand: sample_schemas/mais-webhook-idempotency/old.prisma -> sample_schemas/mais-webhook-idempotency/new.prisma
+"""expand: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
 
 Deploy before: nothing; this revision is backward compatible with the running code.
 Deploy after: the application version that writes the new columns/values (it must not depend on the backfill yet).
 
 Steps:
-- add value 'DUPLICATE' to enum WebhookStatus
-- create unique index WebhookEvent_tenantId_eventId_key concurrently
+- create unique index entries_userId_date_key concurrently
 
-Revision ID: ea38bc8ab6e5
+Revision ID: 5a5730292d67
 Revises: 
 Create Date: 2000-01-01 00:00:00
 
@@ -132,7 +131,7 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'ea38bc8ab6e5'
+revision: str = '5a5730292d67'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -142,31 +141,17 @@ def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
     # pre-flight guards: stop before any DDL if existing rows would break a change
-    _guard('SELECT count(*) AS "count"\nFROM (SELECT 1\nFROM "WebhookEvent"\nWHERE "WebhookEvent"."tenantId" IS NOT NULL AND "WebhookEvent"."eventId" IS NOT NULL GROUP BY "WebhookEvent"."tenantId", "WebhookEvent"."eventId"\nHAVING count(*) > 1) AS "dup"', 'Groups of WebhookEvent rows sharing (tenantId, eventId): UNIQUE WebhookEvent_tenantId_eventId_key (tenantId, eventId) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)')
-    # add value 'DUPLICATE' to enum WebhookStatus
+    _guard('SELECT count(*) AS "count"\nFROM (SELECT 1\nFROM "entries"\nWHERE "entries"."userId" IS NOT NULL AND "entries"."date" IS NOT NULL GROUP BY "entries"."userId", "entries"."date"\nHAVING count(*) > 1) AS "dup"', 'Groups of entries rows sharing (userId, date): UNIQUE entries_userId_date_key (userId, date) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)')
+    # create unique index entries_userId_date_key concurrently
     with op.get_context().autocommit_block():
-        op.execute('ALTER TYPE "WebhookStatus" ADD VALUE IF NOT EXISTS \'DUPLICATE\'')
-    # create unique index WebhookEvent_tenantId_eventId_key concurrently
-    with op.get_context().autocommit_block():
-        _drop_invalid_index('WebhookEvent_tenantId_eventId_key')
-        op.create_index('WebhookEvent_tenantId_eventId_key', 'WebhookEvent', ['tenantId', 'eventId'], unique=True, postgresql_concurrently=True, if_not_exists=True)
-        _check_index_valid('WebhookEvent_tenantId_eventId_key')
+        _drop_invalid_index('entries_userId_date_key')
+        op.create_index('entries_userId_date_key', 'entries', ['userId', 'date'], unique=True, postgresql_concurrently=True, if_not_exists=True)
+        _check_index_valid('entries_userId_date_key')
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
-    # undo: create unique index WebhookEvent_tenantId_eventId_key concurrently
+    # undo: create unique index entries_userId_date_key concurrently
     with op.get_context().autocommit_block():
-        op.drop_index('WebhookEvent_tenantId_eventId_key', table_name='WebhookEvent', postgresql_concurrently=True, if_exists=True)
-    # undo: add value 'DUPLICATE' to enum WebhookStatus
-    _guard('SELECT count(*) FROM "WebhookEvent" WHERE "status"::text = \'DUPLICATE\'', "rows of WebhookEvent.status hold 'DUPLICATE': remap them first")
-    def _step_1() -> None:
-        op.execute('CREATE TYPE "WebhookStatus__planner_new" AS ENUM (\'PENDING\', \'PROCESSED\', \'FAILED\')')
-        op.execute('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" DROP DEFAULT')
-        op.execute('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" TYPE "WebhookStatus__planner_new" USING "status"::text::"WebhookStatus__planner_new"')
-        op.execute('DROP TYPE "WebhookStatus"')
-        op.execute('ALTER TYPE "WebhookStatus__planner_new" RENAME TO "WebhookStatus"')
-        op.execute('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" SET DEFAULT \'PENDING\'')
-    
-    _with_lock_retry(_step_1)
+        op.drop_index('entries_userId_date_key', table_name='entries', postgresql_concurrently=True, if_exists=True)

@@ -37,7 +37,7 @@ Backups (restored by downgrade):
 - planner_backup.missed_check_ins__week_of_month (id, week_of_month)
 - planner_backup.missed_check_ins__worker_role_at_miss (id, worker_role_at_miss)
 
-Revision ID: 252376fbcf12
+Revision ID: 6576e0fbc2c4
 Revises: 
 Create Date: 2000-01-01 00:00:00
 
@@ -162,7 +162,7 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '252376fbcf12'
+revision: str = '6576e0fbc2c4'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

@@ -6,8 +6,8 @@ Deploy after: nothing; remove compatibility code at leisure.
 Steps:
 - drop index WebhookEvent_tenantId_eventId_idx concurrently
 
-Revision ID: 8354d3e2f8fc
-Revises: ea38bc8ab6e5
+Revision ID: a79d8805f8bc
+Revises: 22ccb4e67156
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -131,8 +131,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '8354d3e2f8fc'
-down_revision: Union[str, Sequence[str], None] = 'ea38bc8ab6e5'
+revision: str = 'a79d8805f8bc'
+down_revision: Union[str, Sequence[str], None] = '22ccb4e67156'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -52,7 +52,7 @@ from sqlglot import exp
 
 from planner.changes import Change, Diff, Kind
 from planner.errors import SourceError
-from planner.load.database import Target, connect_error, one_line, parse_database_url, read_only_engine
+from planner.load.database import Target, connect_read_only, one_line, parse_database_url
 from planner.model import Column, Index, Schema, Table
 from planner.normalize import enum_values_of_type, parse_expression, sqlglot_dialect
 from planner.rules.facts import is_float, is_integer, is_numeric, is_text, split_type
@@ -1053,29 +1053,10 @@ def _engine_timeout(dialect: str, timeout_s: float) -> float | int:
     return timeout_s if dialect == "postgresql" else max(1, math.ceil(timeout_s))
 
 
-def _connect(target: Target, timeout_s: float) -> tuple[sa.Engine, sa.Connection]:
-    engine = read_only_engine(target, timeout_s=_engine_timeout(target.dialect, timeout_s))
-    try:
-        return engine, engine.connect()
-    except sa_exc.DBAPIError as e:
-        engine.dispose()
-        if target.dialect == "postgresql" and "options" in str(e.orig) and "startup" in str(e.orig):
-            engine = read_only_engine(target, timeout_s=timeout_s, startup_options=False)  # behind a pooler
-            try:
-                return engine, engine.connect()
-            except sa_exc.SQLAlchemyError as e2:
-                engine.dispose()
-                raise connect_error(target, e2) from None
-        raise connect_error(target, e) from None
-    except (sa_exc.SQLAlchemyError, OSError) as e:
-        engine.dispose()
-        raise connect_error(target, e) from None
-
-
 @contextmanager
 def _session(target: Target, timeout_s: float) -> Iterator[_Session]:
     """ONE read-only transaction (snapshot) for all checks; always rolled back."""
-    engine, conn = _connect(target, timeout_s)
+    engine, conn = connect_read_only(target, timeout_s=_engine_timeout(target.dialect, timeout_s))
     try:
         with conn:
             if target.dialect == "postgresql":

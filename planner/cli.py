@@ -61,30 +61,26 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(code=2)
 
 
-def _run(fn, *args, **kwargs):  # noqa: ANN001, ANN202 - small private wrapper
-    """Call into the library; PlannerError -> one line + exit 2 (traceback only with --debug)."""
-    try:
-        return fn(*args, **kwargs)
-    except PlannerError as e:
-        if _State.debug:
-            raise
-        fail(_escape(str(e)))
-    except (KeyboardInterrupt, typer.Exit):
-        raise
-    except Exception as e:  # a bug: still one line unless --debug
-        if _State.debug:
-            raise
-        fail(_escape(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback "
-                     "and please report it)"))
-
-
 def guard(fn):  # noqa: ANN001, ANN201
-    """Wrap a command: any error becomes one line and exit code 2 unless --debug."""
+    """Wrap a command: PlannerError -> one line and exit 2; any other error too (an internal
+    error, reported as such); the traceback only with --debug."""
     import functools
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        return _run(fn, *args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except PlannerError as e:
+            if _State.debug:
+                raise
+            fail(_escape(str(e)))
+        except (KeyboardInterrupt, typer.Exit):
+            raise
+        except Exception as e:  # a bug: still one line unless --debug
+            if _State.debug:
+                raise
+            fail(_escape(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback "
+                         "and please report it)"))
 
     return wrapper
 
@@ -180,9 +176,9 @@ def diff(
     from planner.config import load_config
     from planner.pipeline import analyze
 
-    cfg = _run(load_config, config)
+    cfg = load_config(config)
     threshold = _fail_level(fail_on, cfg)
-    analysis = _run(analyze, old, new, config=cfg, dialect=dialect, renames=rename or [], db=db)
+    analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [], db=db)
     _warn(analysis.old, quiet)
     _warn(analysis.new, quiet)
     _report_waivers(analysis, quiet)
@@ -224,7 +220,7 @@ def inspect(
     _State.debug = _State.debug or debug
     from planner.load import load_source
 
-    loaded = _run(load_source, source, dialect=dialect)
+    loaded = load_source(source, dialect=dialect)
     _warn(loaded, quiet)
     if format == InspectFormat.json:
         from planner.render.json_report import dumps, schema_document
@@ -260,7 +256,7 @@ def rules(
     spec = RULES.get(code.upper()) or next((r for r in RULES.values() if r.slug == code.lower()), None)
     if spec is None:
         fail(_escape(f"no rule {code!r}; `planner rules` lists them"))
-    text = _run(rule_markdown, spec)
+    text = rule_markdown(spec)
     if format == InspectFormat.json:
         from planner.render.json_report import dumps
 
@@ -337,18 +333,18 @@ def check(
     from planner.pipeline import analyze
     from planner.render.checks import check_document, checks_sql, checks_view
 
-    cfg = _run(load_config, config)
-    analysis = _run(analyze, old, new, config=cfg, dialect=dialect, renames=rename or [])
+    cfg = load_config(config)
+    analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
     _warn(analysis.old, quiet)
     _warn(analysis.new, quiet)
     schemas = (analysis.diff, analysis.old.schema, analysis.new.schema)
     if sql:
-        checks = _run(build_checks, *schemas, analysis.dialect, sample=sample)
+        checks = build_checks(*schemas, analysis.dialect, sample=sample)
         sys.stdout.write(checks_sql(checks, dialect=analysis.dialect, old_source=analysis.old.source,
                                     new_source=analysis.new.source, timeout_s=timeout, sample=sample))
         return
     with _CheckProgress(enabled=not quiet and _stderr().is_terminal) as progress:
-        pre = _run(preflight, *schemas, db, timeout_s=timeout, sample=sample, progress=progress)
+        pre = preflight(*schemas, db, timeout_s=timeout, sample=sample, progress=progress)
     if format == InspectFormat.json:
         from planner.render.json_report import dumps
 
@@ -390,23 +386,23 @@ def plan(
     from planner.plan.build import build_plan
     from planner.plan.revisions import init_project, revisions, write_revisions
 
-    cfg = _run(load_config, config)
-    analysis = _run(analyze, old, new, config=cfg, dialect=dialect, renames=rename or [])
+    cfg = load_config(config)
+    analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
     _warn(analysis.old, quiet)
     _warn(analysis.new, quiet)
-    the_plan = _run(build_plan, analysis.diff, analysis.old.schema, analysis.new.schema,
+    the_plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema,
                     backfill=cfg.backfill, enum_remap=cfg.enum_remap)
     revs = revisions(the_plan, source=f"{analysis.old.source} -> {analysis.new.source}", single=single)
     if not revs:
         _stderr().print("No changes: nothing to write.")
         return
     if init is not None:
-        acfg = _run(init_project, init)
+        acfg = init_project(init)
     else:
         if not os.path.isfile(alembic):
             fail(_escape(f"{alembic}: no such file; give the project's alembic.ini"))
         acfg = AlembicConfig(alembic)
-    paths = _run(write_revisions, revs, acfg, seed=rev_id_seed)
+    paths = write_revisions(revs, acfg, seed=rev_id_seed)
     out = _stdout()
     for p in paths:
         out.print(str(p), highlight=False, markup=False)
@@ -437,15 +433,13 @@ def verify(
     from planner.verify.harness import VerifyFailed
     from planner.verify.harness import verify as run_verify
 
-    cfg = _run(load_config, config)
-    analysis = _run(analyze, old, new, config=cfg, dialect=dialect, renames=rename or [])
+    cfg = load_config(config)
+    analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
     try:
         report = run_verify(analysis, db, rows=rows)
     except VerifyFailed as e:  # the plan does not apply to the seeded data: a finding, not bad input
         _stdout().print(f"FAILED: {_escape(str(e))}")
         raise typer.Exit(code=1) from None
-    except PlannerError as e:
-        fail(_escape(str(e)))
     out = _stdout()
     out.print(f"revisions: {report.revisions}; seeded {sum(report.seeded.values())} rows in "
               f"{len(report.seeded)} tables; offline SQL: {report.offline_sql_lines} lines")

@@ -16,7 +16,7 @@ from typing import Any
 from sqlglot import exp
 
 from planner.changes import Change, Diff, Kind, Suggestion
-from planner.model import Check, Column, Enum, ForeignKey, Index, PrimaryKey, Schema, Table, View
+from planner.model import Check, Column, ForeignKey, Index, PrimaryKey, Schema, Table
 from planner.normalize import enum_values_of_type, parse_expression, sqlglot_dialect
 from planner.renames import Renames
 
@@ -513,4 +513,4 @@ def _rename_ref_table(x: Table, before: Table, after: Table) -> Table:
     return dataclasses.replace(x, foreign_keys=fks)
 
 
-__all__ = ["diff", "Enum", "View"]
+__all__ = ["diff"]

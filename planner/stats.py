@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from planner.errors import SourceError
-from planner.load.database import parse_database_url, read_only_engine
+from planner.load.database import connect_read_only, parse_database_url
 from planner.model import DEFAULT_SCHEMA, qualify
 from planner.normalize import quote_table
 
@@ -18,11 +18,11 @@ from planner.normalize import quote_table
 def row_estimates(url: str) -> dict[str, int]:
     """Table key (as the model names it) -> estimated number of rows."""
     target = parse_database_url(url)
-    engine = read_only_engine(target)
+    engine, connection = connect_read_only(target)
     default = target.schema or DEFAULT_SCHEMA[target.dialect]
     out: dict[str, int] = {}
     try:
-        with engine.connect() as conn:
+        with connection as conn:
             if target.dialect == "postgresql":
                 rows = conn.execute(sa.text(
                     "SELECT n.nspname, c.relname, c.reltuples::bigint FROM pg_class c "

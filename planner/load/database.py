@@ -167,7 +167,7 @@ def parse_database_url(url: str) -> Target:
 
 # --------------------------------------------------------------------------- connecting
 
-def read_only_engine(target: Target | str, *, timeout_s: int = STATEMENT_TIMEOUT_S,
+def read_only_engine(target: Target | str, *, timeout_s: float = STATEMENT_TIMEOUT_S,
                      startup_options: bool = True) -> Engine:
     """An engine whose every connection is read-only and time-limited (see module doc)."""
     if isinstance(target, str):
@@ -252,14 +252,17 @@ def _sqlite_engine(target: Target) -> Engine:
     return engine
 
 
-def _connect(target: Target) -> tuple[Engine, Connection]:
-    engine = read_only_engine(target)
+def connect_read_only(target: Target, *, timeout_s: float = STATEMENT_TIMEOUT_S) -> tuple[Engine, Connection]:
+    """A read-only, time-limited connection (and its engine); errors become one-line
+    SourceErrors. Behind a pooler that rejects startup options, retries without them (the
+    per-transaction READ ONLY still holds)."""
+    engine = read_only_engine(target, timeout_s=timeout_s)
     try:
         return engine, engine.connect()
     except sa_exc.DBAPIError as e:
         engine.dispose()
         if target.dialect == "postgresql" and "options" in str(e.orig) and "startup" in str(e.orig):
-            engine = read_only_engine(target, startup_options=False)  # behind a pooler
+            engine = read_only_engine(target, timeout_s=timeout_s, startup_options=False)  # behind a pooler
             try:
                 return engine, engine.connect()
             except sa_exc.SQLAlchemyError as e2:
@@ -301,7 +304,7 @@ def connect_error(target: Target, err: BaseException) -> SourceError:
 def load_database(url: str) -> Loaded:
     """Reflect the database at `url` (read-only) into the normalised model."""
     target = parse_database_url(url)
-    engine, conn = _connect(target)
+    engine, conn = connect_read_only(target)
     try:
         with conn, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", sa_exc.SAWarning)

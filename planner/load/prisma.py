@@ -26,7 +26,6 @@ from planner.load.common import (
 from planner.load.prisma_parser import Attribute, Block, Call, Field, Ident, parse_prisma
 from planner.model import Column, Enum, ForeignKey, Index, PrimaryKey, Schema, Table, View
 from planner.naming import IDENT_LIMIT, prisma_name
-from planner.normalize import canonical_type
 
 PROVIDERS = {"postgresql": "postgresql", "postgres": "postgresql", "cockroachdb": "postgresql",
              "mysql": "mysql", "sqlite": "sqlite"}
@@ -741,4 +740,4 @@ def _single_id(ctx: _Ctx, model: Block) -> Field:
     return ids[0]
 
 
-__all__ = ["load_prisma", "schema_from_prisma", "canonical_type"]
+__all__ = ["load_prisma", "schema_from_prisma"]

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import render_python_code
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.dialects import postgresql
 
 from planner.changes import Change, Diff, Kind
 from planner.errors import PlannerError
@@ -26,6 +27,9 @@ from planner.normalize import quote_ident
 from planner.plan.ir import Block, Guard, Phase, Plan, Step
 
 BACKUP_SCHEMA = "planner_backup"
+_PG = postgresql.dialect()
+#: the renderer's dialect: PostgreSQL types (ARRAY item types, ENUM) render with their prefixes
+_PG_CONTEXT = MigrationContext.configure(dialect_name="postgresql")
 
 
 class PlanError(PlannerError):
@@ -324,13 +328,11 @@ class _Builder:
 
     # ----------------------------------------------------------------- tables
     def add_table(self, c: Change) -> None:
-        t: Table = c.new
         sat = self.table(self.new_md, c.table)
         create = ops.CreateTableOp.from_table(sat)
         index_ops = [ops.CreateIndexOp.from_index(i) for i in sorted(sat.indexes, key=lambda i: i.name or "")]
         self.add(Phase.EXPAND, f"create table {c.table}", [Block(render([create, *index_ops]))],
                  [Block(render([ops.DropTableOp.from_table(sat)]))], change=c)
-        del t
 
     def drop_table(self, c: Change) -> None:
         name = _split(c.table)[1]
@@ -796,7 +798,6 @@ def _tables_in_dependency_order(changes: tuple[Change, ...], new: Schema) -> lis
 def _enums_not_created(md: sa.MetaData) -> sa.MetaData:
     """Enum types are created by their own step (`add_enum`): columns only reference them
     (`postgresql.ENUM(..., create_type=False)`), or op.create_table would CREATE TYPE again."""
-    from sqlalchemy.dialects import postgresql
 
     def fix(t: sa.types.TypeEngine) -> sa.types.TypeEngine:
         if isinstance(t, postgresql.ARRAY):
@@ -815,11 +816,6 @@ def _join(schema: str | None, name: str) -> str:
     return f"{schema}.{name}" if schema else name
 
 
-from sqlalchemy.dialects import postgresql as _pg_dialect  # noqa: E402
-
-_PG = _pg_dialect.dialect()
-#: the renderer's dialect: PostgreSQL types (ARRAY item types, ENUM) render with their prefixes
-_PG_CONTEXT = MigrationContext.configure(dialect_name="postgresql")
 
 
 def build_plan(diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str] | None = None,

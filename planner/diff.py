@@ -58,7 +58,7 @@ def diff(old: Schema, new: Schema, renames: Renames | None = None) -> Diff:
     renames = renames or Renames()
     changes: list[Change] = []
     suggestions: list[Suggestion] = []
-    old = _apply_renames(old, renames, changes)
+    old = apply_renames(old, renames, changes)
     d = _Differ(old, new, changes, suggestions)
     d.run()
     ordered = sorted(changes, key=_sort_key)
@@ -391,7 +391,7 @@ def _match(old: Iterable, new: Iterable, name: Callable[[Any], str | None], sig:
 
 # --------------------------------------------------------------------------- renames
 
-def _apply_renames(old: Schema, r: Renames, out: list[Change]) -> Schema:
+def apply_renames(old: Schema, r: Renames, out: list[Change]) -> Schema:
     """OLD with the confirmed renames applied (as the database's RENAME would), recording a
     `rename_*` change for each."""
     if not r:

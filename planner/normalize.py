@@ -252,6 +252,15 @@ def parse_expression(text: str, dialect: str) -> exp.Expression:
     return node
 
 
+def quoted_expression(text: str, dialect: str) -> str:
+    """`text` with every identifier quoted (for generated DDL); as written if sqlglot cannot
+    read it."""
+    try:
+        return parse_expression(text, dialect).sql(dialect=sqlglot_dialect(dialect), identify=True)
+    except ExpressionError:
+        return text
+
+
 def _strip(node: exp.Expression) -> exp.Expression:
     """Remove what spelling adds but meaning does not: parentheses and casts of literals."""
 

@@ -12,7 +12,8 @@ What is read:
   `?schema=name` limits reflection to that schema, which then plays the part of the default
   schema: its objects get `schema=None` in the model, exactly as `public` does otherwise
   (Prisma points `search_path` at it, so unqualified names mean that schema).
-* MySQL / MariaDB: the database named in the URL. SQLite: the `main` database.
+* MySQL / MariaDB: the database named in the URL. SQLite: the `main` database. Tables named
+  `planner_backup__*` (planner's backups there) are skipped.
 * The bookkeeping tables `_prisma_migrations` and `alembic_version` are skipped: they belong
   to the migration tools, not to the application schema.
 * PostgreSQL objects owned by an extension (PostGIS' `spatial_ref_sys`, ...) are skipped,
@@ -96,6 +97,8 @@ from planner.normalize import normalize_expression, quote_ident
 SKIP_TABLES = frozenset({"_prisma_migrations", "alembic_version"})
 #: schemas planner writes its backups to
 BACKUP_SCHEMA_PREFIX = "planner_"
+#: tables planner writes its backups to on MySQL and SQLite (no schemas there)
+BACKUP_TABLE_PREFIX = "planner_backup__"
 STATEMENT_TIMEOUT_S = 30
 CONNECT_TIMEOUT_S = 10
 
@@ -866,7 +869,8 @@ class _MySQLReader(_Reader):
         return [{k.upper(): v for k, v in row._mapping.items()} for row in result]
 
     def table_names(self) -> dict[str | None, list[str]]:
-        return {None: [n for n in self.insp.get_table_names() if n not in SKIP_TABLES]}
+        return {None: [n for n in self.insp.get_table_names()
+                       if n not in SKIP_TABLES and not n.startswith(BACKUP_TABLE_PREFIX)]}
 
     def clean_expression(self, text: str | None) -> str | None:
         if text is None or self.mariadb:
@@ -975,7 +979,8 @@ class _SQLiteReader(_Reader):
 
     def table_names(self) -> dict[str | None, list[str]]:
         names = self.insp.get_table_names()
-        return {None: [n for n in names if n not in SKIP_TABLES and n not in self.virtual]}
+        return {None: [n for n in names if n not in SKIP_TABLES and n not in self.virtual
+                       and not n.startswith(BACKUP_TABLE_PREFIX)]}
 
     def comments(self, db_schema: str | None, names: list[str]) -> dict[str, Any]:
         return {}

@@ -20,16 +20,20 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.dialects import postgresql
 
 from planner.changes import Change, Diff, Kind
+from planner.diff import apply_renames
 from planner.errors import PlannerError
 from planner.model import Column, Enum, ForeignKey, Index, Schema, Table
 from planner.naming import clip_bytes
-from planner.normalize import quote_ident
+from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Step
+from planner.renames import Renames
 
 BACKUP_SCHEMA = "planner_backup"
+#: MySQL and SQLite have no schema for backups: planner's tables carry this prefix instead
+BACKUP_TABLE_PREFIX = "planner_backup__"
 _PG = postgresql.dialect()
 #: the renderer's dialect: PostgreSQL types (ARRAY item types, ENUM) render with their prefixes
-_PG_CONTEXT = MigrationContext.configure(dialect_name="postgresql")
+_CONTEXTS = {d: MigrationContext.configure(dialect_name=d) for d in ("postgresql", "mysql", "sqlite")}
 
 
 class PlanError(PlannerError):
@@ -59,19 +63,29 @@ def py(text: str) -> str:
     return repr(text)
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
-    """Types SQLAlchemy has no class for render as the revision's own `_RawType('...')`, so a
-    revision never imports planner."""
-    if type_ == "type" and not type(obj).__module__.startswith("sqlalchemy"):
-        return f"_RawType({obj.compile(dialect=_PG)!r})"  # type: ignore[attr-defined]
-    return False
+def quoting_dialect(name: str) -> sa.engine.Dialect:
+    """A dialect that quotes every identifier it compiles (SQLAlchemy quotes only where needed;
+    generated SQL quotes every identifier)."""
+    dialect = _CONTEXTS[name].dialect.__class__()
+    dialect.identifier_preparer._requires_quotes = lambda value: True  # type: ignore[method-assign]
+    return dialect
 
 
-def render(op_list: Iterable[ops.MigrateOperation]) -> str:
+def _render_item(dialect: str):  # noqa: ANN202
+    def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+        """Types SQLAlchemy has no class for render as the revision's own `_RawType('...')`, so
+        a revision never imports planner."""
+        if type_ == "type" and not type(obj).__module__.startswith("sqlalchemy"):
+            return f"_RawType({obj.compile(dialect=_CONTEXTS[dialect].dialect)!r})"  # type: ignore[attr-defined]
+        return False
+    return render_item
+
+
+def render(op_list: Iterable[ops.MigrateOperation], dialect: str = "postgresql") -> str:
     """Alembic's renderer, without its banner comments and indentation."""
     text = render_python_code(ops.UpgradeOps(ops=list(op_list)), sqlalchemy_module_prefix="sa.",
-                              alembic_module_prefix="op.", render_item=_render_item,
-                              migration_context=_PG_CONTEXT)
+                              alembic_module_prefix="op.", render_item=_render_item(dialect),
+                              migration_context=_CONTEXTS[dialect])
     lines = [ln for ln in text.splitlines() if "### " not in ln]
     return textwrap.dedent("\n".join(lines)).strip()
 
@@ -98,9 +112,16 @@ def backup_name(*parts: str) -> str:
 
 
 class _Builder:
+    DIALECT = "postgresql"
+
     def __init__(self, diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str] | None = None,
                  enum_remap: dict[str, str] | None = None) -> None:
-        self.diff, self.old, self.new = diff, old, new
+        self.diff, self.new = diff, new
+        # table renames run first (expand, behind a compatibility view), so every other step
+        # names the table as NEW does: OLD is looked up under the new names too
+        table_renames = tuple((c.detail["from"], c.detail["to"]) for c in diff.changes if c.kind == Kind.RENAME_TABLE)
+        self.raw_old = old
+        self.old = apply_renames(old, Renames(tables=table_renames), []) if table_renames else old
         self.backfill_exprs = backfill or {}
         self.enum_remap = enum_remap or {}
         self.steps: list[Step] = []
@@ -108,11 +129,15 @@ class _Builder:
         from planner.checks import build_checks
         from planner.verify.metadata import to_metadata
 
-        self.old_md = _enums_not_created(to_metadata(old))
-        self.new_md = _enums_not_created(to_metadata(new))
+        self.old_md = to_metadata(self.old)
+        self.new_md = to_metadata(new)
+        if self.DIALECT == "postgresql":
+            _enums_not_created(self.old_md)
+            _enums_not_created(self.new_md)
         self.checks: dict[str, list] = {}
         # guards must run on any supported server: the PostgreSQL 12-15 forms of the checks
-        for check in build_checks(diff, old, new, "postgresql", server_version=12):
+        version = 12 if self.DIALECT == "postgresql" else None
+        for check in build_checks(diff, old, new, self.DIALECT, server_version=version):
             self.checks.setdefault(check.change_id, []).append(check)
 
     # ----------------------------------------------------------------- helpers
@@ -133,9 +158,9 @@ class _Builder:
 
     def add(self, phase: Phase, title: str, upgrade: Iterable[Block], downgrade: Iterable[Block] = (),
             *, guards: Iterable[Guard] = (), change: Change | None = None, backup: str | None = None,
-            late: bool = False) -> None:
+            late: bool = False, rank: int = 0) -> None:
         self.steps.append(Step(phase, title, tuple(upgrade), tuple(downgrade), tuple(guards),
-                               change.id if change else None, backup, late))
+                               change.id if change else None, backup, late, rank))
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False) -> Block:
@@ -222,7 +247,7 @@ class _Builder:
                     continue
                 seen_enum_recreate.add(c.name or "")
             handlers[c.kind](c)
-        return Plan("postgresql", tuple(self.steps))
+        return Plan(self.DIALECT, tuple(self.steps))
 
     # ----------------------------------------------------------------- enums
     def _create_enum_sql(self, e: Enum, name: str | None = None) -> str:
@@ -362,6 +387,8 @@ class _Builder:
                  backup=f"{BACKUP_SCHEMA}.{bk} (the whole table, dropped by the cleanup revision)")
 
     def rename_table(self, c: Change) -> None:
+        """R11, the cheap form: rename, and leave a view under the old name (simple views are
+        updatable) so the running code keeps working until the contract phase drops it."""
         old, new = c.detail["from"], c.detail["to"]
 
         def rename(a: str, b: str) -> str:  # Alembic's renderer has no RenameTableOp
@@ -369,8 +396,12 @@ class _Builder:
             extra = f", schema={schema!r}" if schema else ""
             return f"op.rename_table({_split(a)[1]!r}, {_split(b)[1]!r}{extra})"
 
-        self.add(Phase.CONTRACT, f"rename table {old} to {new}", [self.ddl(rename(old, new))],
-                 [self.ddl(rename(new, old))], change=c)
+        view = execute(f"CREATE VIEW {qt(old)} AS SELECT * FROM {qt(new)}")
+        drop_view = execute(f"DROP VIEW {qt(old)}")
+        self.add(Phase.EXPAND, f"rename table {old} to {new} (a view keeps the old name until contract)",
+                 [self.ddl(rename(old, new) + "\n" + view)], [self.ddl(drop_view + "\n" + rename(new, old))],
+                 change=c, rank=-10)
+        self.add(Phase.CONTRACT, f"drop the compatibility view {old}", [Block(drop_view)], [Block(view)], change=c)
 
     # ----------------------------------------------------------------- columns
     def add_column(self, c: Change) -> None:
@@ -686,7 +717,7 @@ class _Builder:
     def add_check(self, c: Change) -> None:
         schema, name = _split(c.table)
         ch = c.new
-        add = ops.CreateCheckConstraintOp(ch.name, name, sa.text(ch.expression), schema=schema,
+        add = ops.CreateCheckConstraintOp(ch.name, name, sa.text(quoted_expression(ch.expression, self.DIALECT)), schema=schema,
                                           postgresql_not_valid=True)
         self.add(Phase.EXPAND, f"check {ch.name} NOT VALID", [self.ddl(render([add]))],
                  [self.ddl(render([ops.DropConstraintOp(ch.name, name, type_="check", schema=schema)]))],
@@ -697,7 +728,7 @@ class _Builder:
     def drop_check(self, c: Change) -> None:
         schema, name = _split(c.table)
         ch = c.old
-        readd = ops.CreateCheckConstraintOp(ch.name, name, sa.text(ch.expression), schema=schema,
+        readd = ops.CreateCheckConstraintOp(ch.name, name, sa.text(quoted_expression(ch.expression, self.DIALECT)), schema=schema,
                                             postgresql_not_valid=True)
         self.add(Phase.CONTRACT, f"drop check {ch.name}",
                  [self.ddl(render([ops.DropConstraintOp(ch.name, name, type_="check", schema=schema)]))],
@@ -823,7 +854,9 @@ def build_plan(diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str]
     """The staged plan for `diff` (PostgreSQL). `backfill` ("table.column" -> SQL expression)
     fills existing rows of columns that become NOT NULL; `enum_remap` ("Enum.OLD" -> "NEW")
     moves rows off enum values that are removed. planner never invents either."""
-    if new.dialect != "postgresql":
-        raise PlanError(f"planner plan stages PostgreSQL migrations; {new.dialect} staging is not built yet",
-                        hint="use planner diff/check for MySQL and SQLite meanwhile")
-    return _Builder(diff, old, new, backfill=backfill, enum_remap=enum_remap).run()
+    builder: type[_Builder] = _Builder
+    if new.dialect == "mysql":
+        from planner.plan.mysql import MySQLBuilder as builder
+    elif new.dialect == "sqlite":
+        from planner.plan.sqlite import SQLiteBuilder as builder
+    return builder(diff, old, new, backfill=backfill, enum_remap=enum_remap).run()

@@ -71,6 +71,8 @@ class Step:
     backup: str | None = None
     #: runs after the phase's other steps (a NOT VALID check must not see rows still being backfilled)
     late: bool = False
+    #: order within the phase (lower first): e.g. MySQL drops a key before the column it covers
+    rank: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,4 +86,4 @@ class Plan:
         return [p for p in PHASES if any(s.phase == p for s in self.steps)]
 
     def steps_of(self, phase: Phase) -> list[Step]:
-        return sorted((s for s in self.steps if s.phase == phase), key=lambda s: s.late)
+        return sorted((s for s in self.steps if s.phase == phase), key=lambda s: (s.late, s.rank))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,8 @@ def verify(analysis: Analysis, url: str, *, rows: int = 20, seed: int = 0) -> Ve
     if target.dialect != new.dialect:
         raise PlannerError(f"{target.masked} is {target.dialect} but the schemas are {new.dialect}",
                            hint="give a scratch database of the schemas' kind")
+    if target.dialect == "sqlite" and target.path and not Path(target.path).exists():
+        sqlite3.connect(target.path).close()  # a new scratch file; the read-only reader needs one
     _assert_empty(url)
     plan = build_plan(analysis.diff, old, new, backfill=analysis.config.backfill,
                       enum_remap=analysis.config.enum_remap)

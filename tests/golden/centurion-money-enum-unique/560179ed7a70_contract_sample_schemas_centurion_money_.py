@@ -22,7 +22,7 @@ from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql, sqlite  # noqa: F401 (types in rendered ops)
 
 # --- planner runtime helpers (generated; only alembic and sqlalchemy are imported) ---
 LOCK_TIMEOUT = "3s"  # bound every wait for a strong lock (SQLSTATE 55P03 on expiry)
@@ -69,6 +69,10 @@ def _guard(sql: str, message: str) -> None:
 
 
 def _set_timeouts() -> None:
+    # quote every identifier, online and in --sql output (SQLAlchemy quotes only where needed)
+    preparer = op.get_context().dialect.identifier_preparer
+    preparer._requires_quotes = lambda value: True
+    preparer._strings.clear()
     if _dialect() == "postgresql":
         op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
     elif _dialect() == "mysql":
@@ -83,22 +87,42 @@ def _is_lock_timeout(err: Exception) -> bool:
 
 
 def _with_lock_retry(step) -> None:
-    """Run `step` (DDL taking a strong lock); on a lock timeout roll it back to a savepoint,
+    """Run `step` (DDL taking a strong lock); on a lock timeout roll it back to a savepoint
+    (PostgreSQL; a MySQL statement that timed out waiting for its metadata lock did nothing),
     wait, and try again, so a long-running transaction cannot make the migration queue
     everything behind it."""
-    if _offline() or _dialect() != "postgresql":
+    if _offline() or _dialect() not in ("postgresql", "mysql"):
         step()
         return
     bind = op.get_bind()
     for attempt in range(LOCK_RETRIES):
         try:
-            with bind.begin_nested():
+            if _dialect() == "postgresql":
+                with bind.begin_nested():
+                    step()
+            else:
                 step()
             return
         except sa.exc.DBAPIError as err:
             if not _is_lock_timeout(err) or attempt == LOCK_RETRIES - 1:
                 raise
-            bind.execute(sa.text("SELECT pg_sleep(:s)"), {"s": 2 ** attempt})
+            sleep = "SELECT pg_sleep(:s)" if _dialect() == "postgresql" else "SELECT SLEEP(:s)"
+            bind.execute(sa.text(sleep), {"s": 2 ** attempt})
+
+
+def _alter(sql: str, *clauses: str) -> None:
+    """MySQL/MariaDB: run `sql` with the first ALGORITHM/LOCK clause the server accepts, in the
+    order given. The server refuses a clause it cannot honour (errors 1845/1846) instead of
+    silently copying the table, so a step never takes a stronger lock than its list allows.
+    Offline, the first clause is written."""
+    for i, clause in enumerate(clauses):
+        try:
+            op.execute(sa.text(sql + clause))
+            return
+        except sa.exc.DBAPIError as err:
+            code = (getattr(getattr(err, "orig", None), "args", None) or (None,))[0]
+            if code not in (1845, 1846) or i == len(clauses) - 1:
+                raise
 
 
 def _backfill(sql: str) -> None:

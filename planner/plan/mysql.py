@@ -1,0 +1,476 @@
+"""Changes -> staged steps for MySQL 8 / MariaDB 10.6+ (ddl-safety.md §4 R1/R2/R12, §6).
+
+MySQL has no transactional DDL, no NOT VALID and no concurrent index builds; what it has is
+online DDL: `ALGORITHM=INSTANT|INPLACE, LOCK=NONE`, which the server refuses (error 1846)
+instead of silently copying the table. So every ALTER here names its algorithm and lock, in
+order of preference (`_alter(sql, *clauses)` in the revision runtime tries them in turn); a
+change that can only copy (a data type change, ADD CHECK) says `ALGORITHM=COPY, LOCK=SHARED`
+so reads go on and the reviewer sees it. Alembic's ops cannot append these clauses, so ALTER
+TABLE is `op.execute`; tables, renames and checks drops use Alembic's own ops.
+
+MODIFY restates the whole column (§6.4), so all changes to one column (type, NULL, default,
+comment, inline ENUM values) become one MODIFY from OLD's full definition to NEW's, compiled
+by SQLAlchemy's MySQL dialect, in the latest phase any of them needs.
+
+Backups go to tables named `planner_backup__...` in the same database (the loader skips
+them); dropped tables are renamed to such a table. A foreign key is added with
+`foreign_key_checks = 0` after a guard proved there are no orphans (the MySQL form of
+NOT VALID + VALIDATE: INPLACE instead of a table copy).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import sqlalchemy as sa
+from alembic.operations import ops
+from sqlalchemy.dialects import mysql
+from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
+
+from planner.changes import Change, Kind
+from planner.model import Column, ForeignKey, Index
+from planner.naming import clip_bytes
+from planner.normalize import quote_ident, quoted_expression
+from planner.plan.build import BACKUP_TABLE_PREFIX, PlanError, _Builder, _split, py, quoting_dialect, render
+from planner.plan.ir import Block, Guard, Phase
+from planner.rules.facts import lossy
+
+_MY = quoting_dialect("mysql")
+
+INSTANT = ", ALGORITHM=INSTANT"
+INPLACE = ", ALGORITHM=INPLACE, LOCK=NONE"
+COPY = ", ALGORITHM=COPY, LOCK=SHARED"
+INDEX_INPLACE = " ALGORITHM=INPLACE LOCK=NONE"
+INDEX_SHARED = " ALGORITHM=INPLACE LOCK=SHARED"
+
+#: column-level kinds that become one MODIFY per column
+_COLUMN_KINDS = {Kind.ALTER_COLUMN_TYPE, Kind.SET_NOT_NULL, Kind.DROP_NOT_NULL, Kind.ALTER_DEFAULT,
+                 Kind.ADD_ENUM_VALUE, Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
+                 Kind.RENAME_ENUM_VALUE, Kind.ALTER_COMMENT}
+
+
+def q(name: str) -> str:
+    return quote_ident(name, "mysql")
+
+
+def qt(key: str) -> str:
+    return q(_split(key)[1])
+
+
+def lit(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def backup_table(*parts: str) -> str:
+    """A deterministic backup table name within MySQL's 64 characters."""
+    name = BACKUP_TABLE_PREFIX + "__".join(p.replace(".", "_") for p in parts)
+    if len(name) <= 64:
+        return name
+    return clip_bytes(name, 55) + "_" + hashlib.sha1(name.encode()).hexdigest()[:8]
+
+
+def alter(sql: str, *clauses: str) -> str:
+    return f"_alter({py(sql)}, {', '.join(py(c) for c in clauses)})"
+
+
+class MySQLBuilder(_Builder):
+    DIALECT = "mysql"
+
+    def __init__(self, *args, **kw) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kw)
+        self.columns_done: set[tuple[str, str]] = set()
+
+    # ----------------------------------------------------------------- helpers
+    def spec(self, md: sa.MetaData, table: str, column: str, *, name: str | None = None,
+             nullable: bool | None = None, default: bool = True) -> str:
+        """The full column definition (`name TYPE [NOT NULL] [DEFAULT ..] [COMMENT ..]`) as
+        SQLAlchemy's MySQL dialect compiles it."""
+        sat = self.table(md, table)
+        col = sat.c[column]
+        if name is not None or nullable is not None or not default:
+            col = col._copy()
+            if name is not None:
+                col.name = col.key = name
+            if nullable is not None:
+                col.nullable = nullable
+            if not default:
+                col.server_default = None
+            if nullable:
+                col.autoincrement = False
+            sa.Table(sat.name, sa.MetaData(), col)
+        return str(CreateColumn(col).compile(dialect=_MY))
+
+    def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
+               as_text: bool = False) -> Block:
+        keys = ", ".join(q(p) for p in pk)
+        cond = f" WHERE {where}" if where else ""
+        return Block("\n".join([
+            f"op.execute({py(f'DROP TABLE IF EXISTS {q(bk)}')})",
+            f"op.execute({py(f'CREATE TABLE {q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}')})",
+        ]))
+
+    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None) -> Block:
+        on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
+        sql = f"UPDATE {qt(table)} AS t JOIN {q(bk)} AS b ON {on} SET t.{q(column)} = b.{q(column)}"
+        return Block(f"op.execute({py(sql)})\nop.execute({py(f'DROP TABLE {q(bk)}')})")
+
+    def _cast_guard(self, c: Change) -> Guard:
+        raise PlanError(f"{c.id}: no server-side test for this conversion on MySQL",
+                        hint="convert the values by hand first, then plan again")
+
+    def _pk_or_fail(self, c: Change, table: str, why: str) -> tuple[str, ...]:
+        pk = self.pk_columns(self.old.table(table))
+        if not pk:
+            raise PlanError(f"{c.id}: table {table} has no primary key, so {why} could not be undone row by "
+                            "row; add a primary key first")
+        return pk
+
+    def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
+                       where: str | None = None, downgrade: list[Block] | None = None,
+                       upgrade_first: list[Block] | None = None) -> None:
+        """R12 for MySQL: `UPDATE ... ORDER BY pk LIMIT n` (MySQL cannot select from the table
+        it updates), each batch committed on its own."""
+        t = self.new.table(table) or self.old.table(table)
+        pk = self.pk_columns(t)
+        cond = where or f"{q(column)} IS NULL"
+        order = f" ORDER BY {', '.join(q(p) for p in pk)}" if pk else ""
+        sql = f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE {cond}{order} LIMIT :batch_size"
+        self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
+                 [*(upgrade_first or []), Block(f"_backfill({py(sql)})")], downgrade or [], change=c)
+
+    def _index_sql(self, md: sa.MetaData, table: str, index: Index) -> str:
+        sat = self.table(md, table)
+        ix = next((i for i in sat.indexes if i.name == index.name), None)
+        if ix is None:  # a UNIQUE constraint: the same index under MySQL
+            ix = sa.Index(index.name, *[sat.c[x] for x in index.columns], unique=True)
+        return str(CreateIndex(ix).compile(dialect=_MY))
+
+    def _create_index(self, md: sa.MetaData, table: str, index: Index) -> Block:
+        shared = index.method in ("fulltext", "spatial")  # no concurrent DML for these builds
+        return self.ddl(alter(self._index_sql(md, table, index), INDEX_SHARED if shared else INDEX_INPLACE))
+
+    def _drop_index(self, table: str, index: Index) -> Block:
+        return self.ddl(alter(f"ALTER TABLE {qt(table)} DROP INDEX {q(index.name)}", INPLACE))
+
+    def _fk_sql(self, md: sa.MetaData, table: str, fk: ForeignKey) -> str:
+        sat = self.table(md, table)
+        fkc = next(f for f in sat.foreign_key_constraints if f.name == fk.name)
+        return str(AddConstraint(fkc).compile(dialect=_MY))
+
+    def _add_fk(self, md: sa.MetaData, table: str, fk: ForeignKey) -> Block:
+        """INPLACE needs foreign_key_checks off; a guard has checked for orphans first."""
+        return self.ddl("\n".join([
+            "op.execute(\"SET SESSION foreign_key_checks = 0\")",
+            "try:",
+            "    " + alter(self._fk_sql(md, table, fk), INPLACE),
+            "finally:",
+            "    op.execute(\"SET SESSION foreign_key_checks = 1\")",
+        ]))
+
+    def _drop_fk(self, table: str, fk: ForeignKey) -> Block:
+        return self.ddl(alter(f"ALTER TABLE {qt(table)} DROP FOREIGN KEY {q(fk.name)}", INSTANT, INPLACE))
+
+    def _not_supported(self, c: Change) -> None:
+        raise PlanError(f"{c.id}: {c.kind.value} does not exist on MySQL")
+
+    # ----------------------------------------------------------------- enums (named: PostgreSQL only)
+    add_enum = drop_enum = rename_enum = _not_supported
+
+    def add_enum_value(self, c: Change) -> None:
+        self._column_change(c)
+
+    rename_enum_value = recreate_enum = add_enum_value
+
+    # ----------------------------------------------------------------- tables
+    def add_table(self, c: Change) -> None:
+        sat = self.table(self.new_md, c.table)
+        create = ops.CreateTableOp.from_table(sat)
+        index_ops = [ops.CreateIndexOp.from_index(i) for i in sorted(sat.indexes, key=lambda i: i.name or "")]
+        self.add(Phase.EXPAND, f"create table {c.table}", [Block(render([create, *index_ops], "mysql"))],
+                 [Block(render([ops.DropTableOp.from_table(sat)], "mysql"))], change=c)
+
+    def drop_table(self, c: Change) -> None:
+        name = _split(c.table)[1]
+        bk = backup_table(name, "dropped")
+        self.add(Phase.CONTRACT, f"move table {c.table} aside (renamed to {bk})",
+                 [self.ddl(f"op.rename_table({name!r}, {bk!r})")], [self.ddl(f"op.rename_table({bk!r}, {name!r})")],
+                 change=c, backup=f"{bk} (the whole table, dropped by the cleanup revision)")
+
+    def rename_table(self, c: Change) -> None:
+        """R11: rename, with an updatable view under the old name until the contract phase."""
+        a, b = _split(c.detail["from"])[1], _split(c.detail["to"])[1]
+        view = f"op.execute({py(f'CREATE VIEW {q(a)} AS SELECT * FROM {q(b)}')})"
+        drop_view = f"op.execute({py(f'DROP VIEW {q(a)}')})"
+        self.add(Phase.EXPAND, f"rename table {a} to {b} (a view keeps the old name until contract)",
+                 [self.ddl(f"op.rename_table({a!r}, {b!r})\n{view}")],
+                 [self.ddl(f"{drop_view}\nop.rename_table({b!r}, {a!r})")], change=c, rank=-10)
+        self.add(Phase.CONTRACT, f"drop the compatibility view {a}", [Block(drop_view)], [Block(view)], change=c)
+
+    # ----------------------------------------------------------------- columns
+    def add_column(self, c: Change) -> None:
+        col: Column = c.new
+        t = qt(c.table)
+        drop = [self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col.name)}", INSTANT, INPLACE))]
+        if col.autoincrement and self.old.table(c.table) is not None:
+            raise PlanError(f"{c.id}: adding an AUTO_INCREMENT column to an existing table copies it "
+                            "(ALGORITHM=INPLACE is refused); add it in a maintenance window by hand")
+        if col.nullable or col.default is not None:
+            add = f"ALTER TABLE {t} ADD COLUMN {self.spec(self.new_md, c.table, col.name)}"
+            self.add(Phase.EXPAND, f"add column {c.object}", [self.ddl(alter(add, INSTANT, INPLACE))], drop, change=c)
+            return
+        # R2: nullable first, backfill in batches, NOT NULL once the code writes it (contract)
+        add = f"ALTER TABLE {t} ADD COLUMN {self.spec(self.new_md, c.table, col.name, nullable=True)}"
+        self.add(Phase.EXPAND, f"add column {c.object} (nullable first)", [self.ddl(alter(add, INSTANT, INPLACE))],
+                 drop, change=c)
+        if c.object in self.backfill_exprs:
+            self._backfill_step(c, c.table, col.name, self.backfill_exprs[c.object])
+        guard = Guard(f"SELECT count(*) FROM {t} WHERE {q(col.name)} IS NULL",
+                      f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill "
+                      f"(set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")")
+        modify = f"ALTER TABLE {t} MODIFY {self.spec(self.new_md, c.table, col.name)}"
+        loose = f"ALTER TABLE {t} MODIFY {self.spec(self.new_md, c.table, col.name, nullable=True)}"
+        self.add(Phase.CONTRACT, f"SET NOT NULL {c.object}", [self.ddl(alter(modify, INPLACE))],
+                 [self.ddl(alter(loose, INPLACE))], guards=[guard], change=c)
+
+    def drop_column(self, c: Change) -> None:
+        col: Column = c.old
+        pk = self._pk_or_fail(c, c.table, "dropped values")
+        t = qt(c.table)
+        bk = backup_table(_split(c.table)[1], col.name)
+        table = self.old.table(c.table)
+        names = [x.name for x in table.columns]
+        i = names.index(col.name)
+        where = f" AFTER {q(names[i - 1])}" if i else " FIRST"
+        loose = self.spec(self.old_md, c.table, col.name, nullable=True, default=False)
+        full = self.spec(self.old_md, c.table, col.name)
+        down = [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", INSTANT, INPLACE)),
+                self.restore(c.table, pk, col.name, bk)]
+        if full != loose:
+            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INSTANT, INPLACE)))
+        self.add(Phase.CONTRACT, f"drop column {c.object} (backed up)",
+                 [self.backup(c.table, pk, col.name, bk),
+                  self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col.name)}", INSTANT, INPLACE))],
+                 down, change=c, backup=f"{bk} ({', '.join(pk)}, {col.name})")
+
+    def rename_column(self, c: Change) -> None:
+        a, b = c.detail["from"], c.detail["to"]
+        t = qt(c.table)
+        self.add(Phase.CONTRACT, f"rename column {c.table}.{a} to {b}",
+                 [self.ddl(alter(f"ALTER TABLE {t} RENAME COLUMN {q(a)} TO {q(b)}", INSTANT, INPLACE))],
+                 [self.ddl(alter(f"ALTER TABLE {t} RENAME COLUMN {q(b)} TO {q(a)}", INSTANT, INPLACE))], change=c,
+                 rank=1)  # after the drops, so their downgrades see OLD's names
+
+    def alter_type(self, c: Change) -> None:
+        self._column_change(c)
+
+    set_not_null = drop_not_null = alter_default = alter_type
+
+    def alter_comment(self, c: Change) -> None:
+        if c.column:
+            self._column_change(c)
+            return
+        name = _split(c.table)[1]
+
+        def comment(text: str | None) -> Block:
+            if text is None:
+                return Block(f"op.drop_table_comment({name!r})")
+            return Block(f"op.create_table_comment({name!r}, {text!r})")
+
+        self.add(Phase.EXPAND, f"comment on {c.object}", [comment(c.detail.get("to"))],
+                 [comment(c.detail.get("from"))], change=c)
+
+    def _column_change(self, c: Change) -> None:
+        """Every change to one column as one MODIFY from OLD's definition to NEW's (§6.4)."""
+        table, column = c.table, c.column
+        if (table, column) in self.columns_done:
+            return
+        self.columns_done.add((table, column))
+        group = [x for x in self.diff.changes if x.table == table and x.column == column and x.kind in _COLUMN_KINDS]
+        kinds = {x.kind for x in group}
+        o = self.old.table(table).column(column)
+        n = self.new.table(table).column(column)
+        t = qt(table)
+        renamed = next((x for x in self.diff.changes if x.kind == Kind.RENAME_COLUMN and x.table == table
+                        and x.detail.get("to") == column), None)
+        old_name = renamed.detail["from"] if renamed else column
+        # breaking for running code, or a table copy: after the code no longer needs OLD's form
+        from planner.rules.facts import binary_coercible
+
+        contract = bool(kinds & {Kind.SET_NOT_NULL, Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
+                                 Kind.RENAME_ENUM_VALUE}) or (
+            Kind.ALTER_COLUMN_TYPE in kinds and not binary_coercible(o.type, n.type, "mysql"))
+        phase = Phase.CONTRACT if contract else Phase.EXPAND
+        name = column if (renamed and phase == Phase.CONTRACT) else old_name
+        new_spec = self.spec(self.new_md, table, column, name=name)
+        old_spec = self.spec(self.old_md, table, old_name, name=name)
+        copies = Kind.ALTER_COLUMN_TYPE in kinds or bool(kinds & {Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
+                                                                   Kind.RENAME_ENUM_VALUE})
+        clauses = (INSTANT, INPLACE, COPY) if copies else (INSTANT, INPLACE)
+        guards: list[Guard] = []
+        for x in group:
+            guards += self.guards(x)
+        up: list[Block] = []
+        down_tail: list[Block] = []
+        backups: list[str] = []
+        not_null = next((x for x in group if x.kind == Kind.SET_NOT_NULL), None)
+        if not_null is not None and not_null.object in self.backfill_exprs:
+            # overwrite the NULLs (backed up, so the downgrade puts them back); the guard runs after
+            pk = self._pk_or_fail(c, table, "a backfill")
+            bk = backup_table(_split(table)[1], column, "nulls")
+            self._backfill_step(c, table, old_name, self.backfill_exprs[not_null.object],
+                                upgrade_first=[self.backup(table, pk, old_name, bk, f"{q(old_name)} IS NULL")],
+                                downgrade=[self.restore(table, pk, old_name, bk)])
+        if Kind.ALTER_COLUMN_TYPE in kinds and lossy(o.type, n.type):
+            pk = self._pk_or_fail(c, table, "the conversion")
+            bk = backup_table(_split(table)[1], column, "type")
+            up.append(self.backup(table, pk, old_name, bk))
+            down_tail.append(self.restore(table, pk, name, bk))
+            backups.append(f"{bk} ({', '.join(pk)}, {column} before the conversion)")
+        removed = [x.detail["value"] for x in group if x.kind == Kind.REMOVE_ENUM_VALUE]
+        renames = {x.detail["from"]: x.detail["to"] for x in group if x.kind == Kind.RENAME_ENUM_VALUE}
+        key = f"{table}.{column}"
+        if removed or renames:
+            pk = self._pk_or_fail(c, table, "moving rows off a removed value")
+        for v in removed:
+            target = self.enum_remap.get(f"{key}.{v}")
+            if target is None:
+                guards.append(Guard(f"SELECT count(*) FROM {t} WHERE {q(old_name)} = {lit(v)}",
+                                    f"rows of {key} hold {v!r}: remap them first "
+                                    f"([tool.planner.enum_remap] \"{key}.{v}\" = \"<value>\")"))
+                continue
+            bk = backup_table(_split(table)[1], column, v)
+            self._backfill_step(c, table, old_name, lit(target), where=f"{q(old_name)} = {lit(v)}",
+                                upgrade_first=[self.backup(table, pk, old_name, bk, f"{q(old_name)} = {lit(v)}")],
+                                downgrade=[self.restore(table, pk, name, bk)])
+            backups.append(f"{bk} (rows that held {v!r})")
+        if renames:
+            # R11 for values: allow both spellings, move the rows, then keep only the new ones
+            union = self._enum_union(table, old_name, renames)
+            self.add(Phase.EXPAND, f"allow the new spellings of {key} ({', '.join(renames.values())})",
+                     [self.ddl(alter(f"ALTER TABLE {t} MODIFY {union}", INSTANT, INPLACE, COPY))],
+                     [self.ddl(alter(f"ALTER TABLE {t} MODIFY {self.spec(self.old_md, table, old_name)}",
+                                     INSTANT, INPLACE, COPY))], change=c)
+            for a, b in renames.items():
+                self._backfill_step(c, table, old_name, lit(b), where=f"{q(old_name)} = {lit(a)}",
+                                    downgrade=[Block(f"_backfill({py(f'UPDATE {t} SET {q(old_name)} = {lit(a)} WHERE {q(old_name)} = {lit(b)} LIMIT :batch_size')})")])
+            old_spec = union if name == old_name else union.replace(q(old_name), q(name), 1)
+        up.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {new_spec}", *clauses)))
+        down = [self.ddl(alter(f"ALTER TABLE {t} MODIFY {old_spec}", *clauses)), *down_tail]
+        what = ", ".join(sorted(k.value for k in kinds))
+        self.add(phase, f"modify column {table}.{column} ({what})", up, down, guards=guards, change=c,
+                 backup="; ".join(backups) or None, rank=2)
+
+    def _enum_union(self, table: str, column: str, renames: dict[str, str]) -> str:
+        """OLD's column definition with the renamed values appended (an INSTANT change)."""
+        sat = self.table(self.old_md, table)
+        col = sat.c[column]._copy()
+        values = list(col.type.enums) + [b for b in renames.values() if b not in col.type.enums]
+        col.type = mysql.ENUM(*values)
+        sa.Table(sat.name, sa.MetaData(), col)
+        return str(CreateColumn(col).compile(dialect=_MY))
+
+    # ----------------------------------------------------------------- indexes
+    def add_index(self, c: Change) -> None:
+        i: Index = c.new
+        self.add(Phase.EXPAND, f"create {'unique ' if i.unique else ''}index {i.name} online",
+                 [self._create_index(self.new_md, c.table, i)], [self._drop_index(c.table, i)],
+                 guards=self.guards(c), change=c)
+
+    def drop_index(self, c: Change) -> None:
+        i: Index = c.old
+        if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
+            return
+        # before a column it covers is dropped (MySQL would shrink the index instead)
+        self.add(Phase.CONTRACT, f"drop index {i.name}", [self._drop_index(c.table, i)],
+                 [self._create_index(self.old_md, c.table, i)], change=c, rank=-2)
+
+    def rename_index(self, c: Change) -> None:
+        a, b = c.detail["from"], c.detail["to"]
+        t = qt(c.table)
+        self.add(self._rename_phase(c), f"rename index {a} to {b}",
+                 [self.ddl(alter(f"ALTER TABLE {t} RENAME INDEX {q(a)} TO {q(b)}", INSTANT, INPLACE))],
+                 [self.ddl(alter(f"ALTER TABLE {t} RENAME INDEX {q(b)} TO {q(a)}", INSTANT, INPLACE))], change=c)
+
+    def rename_constraint(self, c: Change) -> None:
+        raise PlanError(f"{c.id}: MySQL cannot rename a constraint in place; drop and re-create it "
+                        "(planner plans that when the names differ without a rename hint)")
+
+    # ----------------------------------------------------------------- constraints
+    def add_fk(self, c: Change) -> None:
+        fk: ForeignKey = c.new
+        self.add(Phase.EXPAND, f"foreign key {fk.name} (checked by the guard, added in place)",
+                 [self._add_fk(self.new_md, c.table, fk)], [self._drop_fk(c.table, fk)],
+                 guards=self.guards(c), change=c)
+
+    def drop_fk(self, c: Change) -> None:
+        fk: ForeignKey = c.old
+        if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
+            return
+        self.add(Phase.CONTRACT, f"drop foreign key {fk.name}", [self._drop_fk(c.table, fk)],
+                 [self._add_fk(self.old_md, c.table, fk)], change=c, rank=-3)
+
+    def alter_fk(self, c: Change) -> None:
+        o, n = c.old, c.new
+        self.add(Phase.EXPAND, f"re-create foreign key {n.name} with the new actions",
+                 [self._drop_fk(c.table, o), self._add_fk(self.new_md, c.table, n)],
+                 [self._drop_fk(c.table, n), self._add_fk(self.old_md, c.table, o)], change=c)
+
+    def add_check(self, c: Change) -> None:
+        ch = c.new
+        t = qt(c.table)
+        name = _split(c.table)[1]
+        sql = f"ALTER TABLE {t} ADD CONSTRAINT {q(ch.name)} CHECK ({quoted_expression(ch.expression, self.DIALECT)})"
+        self.add(Phase.EXPAND, f"check {ch.name} (a table copy: reads go on, writes wait)",
+                 [self.ddl(alter(sql, COPY))],
+                 [self.ddl(render([ops.DropConstraintOp(ch.name, name, type_="check")], "mysql"))],
+                 guards=self.guards(c), change=c)
+
+    def drop_check(self, c: Change) -> None:
+        ch = c.old
+        t = qt(c.table)
+        name = _split(c.table)[1]
+        sql = f"ALTER TABLE {t} ADD CONSTRAINT {q(ch.name)} CHECK ({quoted_expression(ch.expression, self.DIALECT)})"
+        self.add(Phase.CONTRACT, f"drop check {ch.name}",
+                 [self.ddl(render([ops.DropConstraintOp(ch.name, name, type_="check")], "mysql"))],
+                 [self.ddl(alter(sql, COPY))], change=c)
+
+    def add_pk(self, c: Change) -> None:
+        pk = c.new
+        t = qt(c.table)
+        replaced = next((x for x in self.diff.changes if x.kind == Kind.DROP_PRIMARY_KEY and x.table == c.table),
+                        None)
+        cols = ", ".join(q(x) for x in pk.columns)
+        drop = "DROP PRIMARY KEY, " if replaced is not None else ""
+        up = f"ALTER TABLE {t} {drop}ADD PRIMARY KEY ({cols})"
+        if replaced is not None:
+            down = f"ALTER TABLE {t} DROP PRIMARY KEY, ADD PRIMARY KEY ({', '.join(q(x) for x in replaced.old.columns)})"
+        else:
+            down = f"ALTER TABLE {t} DROP PRIMARY KEY"
+        self.add(Phase.CONTRACT, f"primary key of {c.table} (rebuilt in place)",
+                 [self.ddl(alter(up, INPLACE))], [self.ddl(alter(down, INPLACE, COPY))],
+                 guards=self.guards(c), change=c)
+
+    def drop_pk(self, c: Change) -> None:
+        if any(x.kind == Kind.ADD_PRIMARY_KEY and x.table == c.table for x in self.diff.changes):
+            return
+        t = qt(c.table)
+        cols = ", ".join(q(x) for x in c.old.columns)
+        self.add(Phase.CONTRACT, f"drop primary key of {c.table} (a table copy)",
+                 [self.ddl(alter(f"ALTER TABLE {t} DROP PRIMARY KEY", COPY))],
+                 [self.ddl(alter(f"ALTER TABLE {t} ADD PRIMARY KEY ({cols})", INPLACE))], change=c)
+
+    # ----------------------------------------------------------------- views
+    def add_view(self, c: Change) -> None:
+        self.add(Phase.EXPAND, f"create view {c.name}",
+                 [Block(f"op.execute({py(f'CREATE VIEW {qt(c.name)} AS {c.new.definition}')})")],
+                 [Block(f"op.execute({py(f'DROP VIEW {qt(c.name)}')})")], change=c)
+
+    def drop_view(self, c: Change) -> None:
+        self.add(Phase.CONTRACT, f"drop view {c.name}", [Block(f"op.execute({py(f'DROP VIEW {qt(c.name)}')})")],
+                 [Block(f"op.execute({py(f'CREATE VIEW {qt(c.name)} AS {c.old.definition}')})")], change=c)
+
+    def alter_view(self, c: Change) -> None:
+        def replace(v) -> Block:  # noqa: ANN001
+            return Block(f"op.execute({py(f'CREATE OR REPLACE VIEW {qt(c.name)} AS {v.definition}')})")
+
+        self.add(Phase.EXPAND, f"replace view {c.name}", [replace(c.new)], [replace(c.old)], change=c)

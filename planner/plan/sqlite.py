@@ -1,0 +1,476 @@
+"""Changes -> staged steps for SQLite, through Alembic's batch mode (ddl-safety.md R14, §7.6).
+
+SQLite alters little in place: ADD COLUMN (nullable, or with a constant default), RENAME,
+CREATE/DROP INDEX. Everything else (drop column, type, NOT NULL, default, foreign keys,
+checks, UNIQUE constraints) is a table rebuild, which Alembic's batch mode does: create the
+new table, copy the rows, drop the old one, rename. planner collects every rebuild-needing
+change of a table into ONE batch in the contract phase (one copy of the table, not one per
+change), with `copy_from=` the table as it stands at that point (OLD plus what expand added),
+so the batch needs no reflection and `alembic upgrade --sql` works. Foreign key enforcement
+is switched off around the rebuild, outside the transaction (R14 step 1: the pragma is a
+no-op inside one), and `PRAGMA foreign_key_check` must come back empty before it is on again.
+
+Backups go to `planner_backup__*` tables (SQLite has no schemas; the loader skips them).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from alembic.autogenerate import render_python_code
+from alembic.operations import ops
+from alembic.runtime.migration import MigrationContext
+
+from planner.changes import Change, Kind
+from planner.model import Column, Index
+from planner.plan.build import (
+    BACKUP_TABLE_PREFIX,
+    PlanError,
+    _Builder,
+    _render_item,
+    _split,
+    execute,
+    py,
+    q,
+    qt,
+    render,
+)
+from planner.plan.ir import Block, Guard, Phase, Plan
+from planner.rules.facts import lossy
+
+_BATCH_CONTEXT = MigrationContext.configure(dialect_name="sqlite", opts={"render_as_batch": True})
+
+#: column-level kinds that become one alter_column in the table's batch
+_COLUMN_KINDS = {Kind.ALTER_COLUMN_TYPE, Kind.SET_NOT_NULL, Kind.DROP_NOT_NULL, Kind.ALTER_DEFAULT}
+
+FK_OFF = ("with op.get_context().autocommit_block():\n"
+          "    op.execute(\"PRAGMA foreign_keys = OFF\")  # R14: outside the transaction, or it is a no-op")
+FK_ON = ("_sqlite_foreign_key_check()\n"
+         "with op.get_context().autocommit_block():\n"
+         "    op.execute(\"PRAGMA foreign_keys = ON\")")
+
+
+def _constant(default: str) -> bool:
+    """SQLite's ADD COLUMN takes only constant defaults: not CURRENT_TIMESTAMP & co., not an
+    expression in parentheses."""
+    return bool(re.fullmatch(r"[-+]?\d+(\.\d+)?([eE][-+]?\d+)?|'([^']|'')*'|NULL|TRUE|FALSE|X'[0-9A-Fa-f]*'",
+                             default.strip(), re.IGNORECASE))
+
+
+def backup_table(*parts: str) -> str:
+    return BACKUP_TABLE_PREFIX + "__".join(p.replace(".", "_") for p in parts)
+
+
+@dataclass
+class _Batch:
+    """What one table's contract rebuild does, and how its downgrade undoes it."""
+
+    up: list[ops.MigrateOperation] = field(default_factory=list)
+    down: list[ops.MigrateOperation] = field(default_factory=list)
+    #: a second downgrade rebuild, after the restores (NOT NULL of restored columns)
+    down2: list[ops.MigrateOperation] = field(default_factory=list)
+    before: list[Block] = field(default_factory=list)  # backups
+    after_down: list[Block] = field(default_factory=list)  # restores
+    guards: list[Guard] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    backups: list[str] = field(default_factory=list)
+    loose: set[str] = field(default_factory=set)  # columns the first downgrade rebuild adds loose
+    change: Change | None = None
+
+
+class SQLiteBuilder(_Builder):
+    DIALECT = "sqlite"
+
+    def __init__(self, *args, **kw) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kw)
+        self.batches: dict[str, _Batch] = {}
+        self.expand_columns: dict[str, list[sa.Column]] = {}
+        self.expand_indexes: dict[str, list[str]] = {}
+        self.native_drops: dict[str, list[str]] = {}
+        self.columns_done: set[tuple[str, str]] = set()
+        self.renames: list[Change] = []
+
+    def run(self) -> Plan:
+        super().run()
+        self._rename_columns()
+        for key in sorted(self.batches):
+            self._finish(key, self.batches[key])
+        return Plan(self.DIALECT, tuple(self.steps))
+
+    def batch(self, c: Change, title: str) -> _Batch:
+        b = self.batches.setdefault(c.table, _Batch(change=c))
+        b.titles.append(title)
+        return b
+
+    # ----------------------------------------------------------------- helpers
+    def _pk_or_fail(self, c: Change, why: str) -> tuple[str, ...]:
+        pk = self.pk_columns(self.old.table(c.table))
+        if not pk:
+            raise PlanError(f"{c.id}: table {c.table} has no primary key, so {why} could not be undone row by "
+                            "row; add a primary key first")
+        return pk
+
+    def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
+               as_text: bool = False) -> Block:
+        keys = ", ".join(q(p) for p in pk)
+        cond = f" WHERE {where}" if where else ""
+        return Block("\n".join([execute(f"DROP TABLE IF EXISTS {q(bk)}"),
+                                execute(f"CREATE TABLE {q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}")]))
+
+    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None) -> Block:
+        on = " AND ".join(f"b.{q(p)} = {qt(table)}.{q(p)}" for p in pk)
+        sql = (f"UPDATE {qt(table)} SET {q(column)} = (SELECT b.{q(column)} FROM {q(bk)} AS b WHERE {on}) "
+               f"WHERE EXISTS (SELECT 1 FROM {q(bk)} AS b WHERE {on})")
+        return Block(execute(sql) + "\n" + execute(f"DROP TABLE {q(bk)}"))
+
+    def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
+                       where: str | None = None, downgrade: list[Block] | None = None,
+                       upgrade_first: list[Block] | None = None) -> None:
+        t = self.new.table(table) or self.old.table(table)
+        key = ", ".join(q(p) for p in self.pk_columns(t)) or "rowid"
+        cond = where or f"{q(column)} IS NULL"
+        sql = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ({key}) IN (SELECT {key} FROM "
+               f"{qt(table)} WHERE {cond} ORDER BY {key} LIMIT :batch_size)")
+        self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
+                 [*(upgrade_first or []), Block(f"_backfill({py(sql)})")], downgrade or [], change=c)
+
+    def _index(self, md: sa.MetaData, table: str, index: Index) -> sa.Index:
+        sat = self.table(md, table)
+        return next(i for i in sat.indexes if i.name == index.name)
+
+    def _not_supported(self, c: Change) -> None:
+        raise PlanError(f"{c.id}: {c.kind.value} is not planned for SQLite (no such object there)",
+                        hint="write this step by hand")
+
+    add_enum = drop_enum = rename_enum = add_enum_value = rename_enum_value = recreate_enum = _not_supported
+    alter_comment = _not_supported
+
+    # ----------------------------------------------------------------- tables
+    def add_table(self, c: Change) -> None:
+        sat = self.table(self.new_md, c.table)
+        create = ops.CreateTableOp.from_table(sat)
+        index_ops = [ops.CreateIndexOp.from_index(i) for i in sorted(sat.indexes, key=lambda i: i.name or "")]
+        self.add(Phase.EXPAND, f"create table {c.table}", [Block(render([create, *index_ops], "sqlite"))],
+                 [Block(render([ops.DropTableOp.from_table(sat)], "sqlite"))], change=c)
+
+    def drop_table(self, c: Change) -> None:
+        name = _split(c.table)[1]
+        bk = backup_table(name, "dropped")
+        self.add(Phase.CONTRACT, f"move table {c.table} aside (renamed to {bk})",
+                 [Block(f"op.rename_table({name!r}, {bk!r})")], [Block(f"op.rename_table({bk!r}, {name!r})")],
+                 change=c, backup=f"{bk} (the whole table, dropped by the cleanup revision)", rank=5)
+
+    def rename_table(self, c: Change) -> None:
+        a, b = _split(c.detail["from"])[1], _split(c.detail["to"])[1]
+        view = execute(f"CREATE VIEW {q(a)} AS SELECT * FROM {q(b)}")
+        drop_view = execute(f"DROP VIEW {q(a)}")
+        self.add(Phase.EXPAND, f"rename table {a} to {b} (a read-only view keeps the old name until contract)",
+                 [Block(f"op.rename_table({a!r}, {b!r})\n{view}")], [Block(f"{drop_view}\nop.rename_table({b!r}, {a!r})")],
+                 change=c, rank=-10)
+        self.add(Phase.CONTRACT, f"drop the compatibility view {a}", [Block(drop_view)], [Block(view)], change=c,
+                 rank=-5)
+
+    # ----------------------------------------------------------------- columns
+    def add_column(self, c: Change) -> None:
+        col: Column = c.new
+        schema, table = _split(c.table)
+        sacol = self.sa_column(self.new_md, c.table, col.name)
+        drop = [Block(render([ops.DropColumnOp(table, col.name)], "sqlite"))]
+        if col.autoincrement:
+            raise PlanError(f"{c.id}: SQLite cannot add an autoincrement column to an existing table")
+        if col.default is None and col.nullable or col.default is not None and _constant(col.default):
+            self.expand_columns.setdefault(c.table, []).append(sacol._copy())
+            self.add(Phase.EXPAND, f"add column {c.object}",
+                     [Block(render([ops.AddColumnOp(table, sacol)], "sqlite"))], drop, change=c)
+            return
+        # SQLite adds only nullable or constant-default columns: nullable first, backfill, rebuild
+        loose = sacol._copy()
+        loose.nullable = True
+        loose.server_default = None
+        self.expand_columns.setdefault(c.table, []).append(loose._copy())
+        self.add(Phase.EXPAND, f"add column {c.object} (nullable first)",
+                 [Block(render([ops.AddColumnOp(table, loose)], "sqlite"))], drop, change=c)
+        expression = col.default if col.default is not None else self.backfill_exprs.get(c.object)
+        if expression is not None:
+            self._backfill_step(c, c.table, col.name, expression)
+        b = self.batch(c, f"{c.object}: {'NOT NULL' if not col.nullable else ''} default".strip())
+        b.up.append(ops.AlterColumnOp(table, col.name, modify_nullable=col.nullable,
+                                      modify_server_default=sacol.server_default, existing_type=sacol.type,
+                                      existing_nullable=True))
+        b.down.append(ops.AlterColumnOp(table, col.name, modify_nullable=True, modify_server_default=None,
+                                        existing_type=sacol.type, existing_nullable=col.nullable,
+                                        existing_server_default=sacol.server_default))
+        if not col.nullable:
+            b.guards.append(Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(col.name)} IS NULL",
+                                  f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill "
+                                  f"(set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")"))
+
+    def drop_column(self, c: Change) -> None:
+        col: Column = c.old
+        table = _split(c.table)[1]
+        pk = self._pk_or_fail(c, "dropped values")
+        bk = backup_table(table, col.name)
+        full = self.sa_column(self.old_md, c.table, col.name)
+        b = self.batch(c, f"drop column {col.name} (backed up to {bk})")
+        b.before.append(self.backup(c.table, pk, col.name, bk))
+        b.up.append(ops.DropColumnOp(table, col.name))
+        if col.nullable or col.default is not None:
+            b.down.append(ops.AddColumnOp(table, full))
+        else:  # NOT NULL without a default: back loose, restored, then NOT NULL
+            loose = full._copy()
+            loose.nullable = True
+            b.down.append(ops.AddColumnOp(table, loose))
+            b.loose.add(col.name)
+            b.down2.append(ops.AlterColumnOp(table, col.name, modify_nullable=False, existing_type=full.type,
+                                             existing_nullable=True))
+        b.after_down.append(self.restore(c.table, pk, col.name, bk))
+        b.backups.append(f"{bk} ({', '.join(pk)}, {col.name})")
+
+    def rename_column(self, c: Change) -> None:
+        self.renames.append(c)  # into the table's rebuild if it has one (see run)
+
+    def _rename_columns(self) -> None:
+        """A renamed column of a rebuilt table is renamed by the rebuild (first, so its other
+        ops use the new name); otherwise by SQLite's own RENAME COLUMN."""
+        for c in self.renames:
+            a, b_ = c.detail["from"], c.detail["to"]
+            table = _split(c.table)[1]
+            up, down = ops.AlterColumnOp(table, a, modify_name=b_), ops.AlterColumnOp(table, b_, modify_name=a)
+            if c.table in self.batches:
+                batch = self.batches[c.table]
+                batch.up.insert(0, up)
+                batch.down.insert(0, down)  # reversed when rendered: the rename is undone last
+                batch.titles.insert(0, f"rename column {a} to {b_}")
+                continue
+            self.add(Phase.CONTRACT, f"rename column {c.table}.{a} to {b_}", [Block(render([up], "sqlite"))],
+                     [Block(render([down], "sqlite"))], change=c)
+
+    def alter_type(self, c: Change) -> None:
+        """Type, NULL and default of one column as one alter_column of the table's rebuild."""
+        key = (c.table, c.column)
+        if key in self.columns_done:
+            return
+        self.columns_done.add(key)
+        table = _split(c.table)[1]
+        group = [x for x in self.diff.changes if x.table == c.table and x.column == c.column
+                 and x.kind in _COLUMN_KINDS]
+        kinds = {x.kind for x in group}
+        o = self.old.table(c.table).column(c.column)
+        n = self.new.table(c.table).column(c.column)
+        old_col = self.sa_column(self.old_md, c.table, c.column)
+        new_col = self.sa_column(self.new_md, c.table, c.column)
+        b = self.batch(c, f"alter column {c.column} ({', '.join(sorted(k.value for k in kinds))})")
+        up = dict(existing_type=old_col.type, existing_nullable=o.nullable,
+                  existing_server_default=old_col.server_default)
+        down = dict(existing_type=new_col.type, existing_nullable=n.nullable,
+                    existing_server_default=new_col.server_default)
+        if Kind.ALTER_COLUMN_TYPE in kinds:
+            up["modify_type"], down["modify_type"] = new_col.type, old_col.type
+            if lossy(o.type, n.type):
+                pk = self._pk_or_fail(c, "the conversion")
+                bk = backup_table(table, c.column, "type")
+                b.before.append(self.backup(c.table, pk, c.column, bk))
+                b.after_down.append(self.restore(c.table, pk, c.column, bk))
+                b.backups.append(f"{bk} ({', '.join(pk)}, {c.column} before the conversion)")
+        if kinds & {Kind.SET_NOT_NULL, Kind.DROP_NOT_NULL}:
+            up["modify_nullable"], down["modify_nullable"] = n.nullable, o.nullable
+        if Kind.ALTER_DEFAULT in kinds:
+            if o.autoincrement != n.autoincrement:
+                raise PlanError(f"{c.id}: changing how {c.object} is generated needs a hand-written migration")
+            up["modify_server_default"] = new_col.server_default if n.default is not None else None
+            down["modify_server_default"] = old_col.server_default if o.default is not None else None
+        not_null = next((x for x in group if x.kind == Kind.SET_NOT_NULL), None)
+        if not_null is not None and not_null.object in self.backfill_exprs:
+            pk = self._pk_or_fail(c, "a backfill")
+            bk = backup_table(table, c.column, "nulls")
+            self._backfill_step(c, c.table, c.column, self.backfill_exprs[not_null.object],
+                                upgrade_first=[self.backup(c.table, pk, c.column, bk, f"{q(c.column)} IS NULL")],
+                                downgrade=[self.restore(c.table, pk, c.column, bk)])
+        for x in group:
+            b.guards.extend(self.guards(x))
+        b.up.append(ops.AlterColumnOp(table, c.column, **up))
+        b.down.append(ops.AlterColumnOp(table, c.column, **down))
+
+    set_not_null = drop_not_null = alter_default = alter_type
+
+    # ----------------------------------------------------------------- indexes
+    def add_index(self, c: Change) -> None:
+        i: Index = c.new
+        table = _split(c.table)[1]
+        if i.constraint:
+            b = self.batch(c, f"add UNIQUE {i.name}")
+            b.guards.extend(self.guards(c))
+            b.up.append(ops.CreateUniqueConstraintOp(i.name, table, list(i.columns)))
+            b.down.append(ops.DropConstraintOp(i.name, table, type_="unique"))
+            return
+        op_ = ops.CreateIndexOp.from_index(self._index(self.new_md, c.table, i))
+        op_.if_not_exists = True
+        self.expand_indexes.setdefault(c.table, []).append(i.name)
+        self.add(Phase.EXPAND, f"create {'unique ' if i.unique else ''}index {i.name}", [Block(render([op_], "sqlite"))],
+                 [Block(render([ops.DropIndexOp(i.name, table_name=table, if_exists=True)], "sqlite"))],
+                 guards=self.guards(c), change=c)
+
+    def drop_index(self, c: Change) -> None:
+        i: Index = c.old
+        table = _split(c.table)[1]
+        if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
+            return
+        if i.constraint:
+            b = self.batch(c, f"drop UNIQUE {i.name}")
+            b.up.append(ops.DropConstraintOp(i.name, table, type_="unique"))
+            b.down.append(ops.CreateUniqueConstraintOp(i.name, table, list(i.columns)))
+            return
+        recreate = ops.CreateIndexOp.from_index(self._index(self.old_md, c.table, i))
+        recreate.if_not_exists = True
+        self.native_drops.setdefault(c.table, []).append(i.name)
+        self.add(Phase.CONTRACT, f"drop index {i.name}",
+                 [Block(render([ops.DropIndexOp(i.name, table_name=table, if_exists=True)], "sqlite"))],
+                 [Block(render([recreate], "sqlite"))], change=c, rank=-2)
+
+    def rename_index(self, c: Change) -> None:
+        raise PlanError(f"{c.id}: SQLite cannot rename an index; drop and re-create it under the new name")
+
+    rename_constraint = rename_index
+
+    # ----------------------------------------------------------------- constraints
+    def _fk_op(self, table: str, fk, schema_obj) -> ops.CreateForeignKeyOp:  # noqa: ANN001
+        if not fk.name:
+            raise PlanError(f"{table}: an unnamed foreign key cannot be changed by a batch rebuild",
+                            hint="name it (CONSTRAINT name FOREIGN KEY ...) in both schemas")
+        return ops.CreateForeignKeyOp(
+            fk.name, _split(table)[1], fk.ref_table, list(fk.columns), list(fk.ref_columns),
+            ondelete=None if fk.on_delete == "NO ACTION" else fk.on_delete,
+            onupdate=None if fk.on_update == "NO ACTION" else fk.on_update,
+            deferrable=fk.deferrable or None, initially="DEFERRED" if fk.initially_deferred else None)
+
+    def add_fk(self, c: Change) -> None:
+        b = self.batch(c, f"add foreign key {c.new.name}")
+        b.guards.extend(self.guards(c))
+        b.up.append(self._fk_op(c.table, c.new, self.new))
+        b.down.append(ops.DropConstraintOp(c.new.name, _split(c.table)[1], type_="foreignkey"))
+
+    def drop_fk(self, c: Change) -> None:
+        if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
+            return
+        b = self.batch(c, f"drop foreign key {c.old.name}")
+        down = self._fk_op(c.table, c.old, self.old)
+        b.up.append(ops.DropConstraintOp(c.old.name, _split(c.table)[1], type_="foreignkey"))
+        b.down.append(down)
+
+    def alter_fk(self, c: Change) -> None:
+        b = self.batch(c, f"re-create foreign key {c.new.name}")
+        table = _split(c.table)[1]
+        b.up += [ops.DropConstraintOp(c.old.name, table, type_="foreignkey"), self._fk_op(c.table, c.new, self.new)]
+        b.down += [ops.DropConstraintOp(c.new.name, table, type_="foreignkey"), self._fk_op(c.table, c.old, self.old)]
+
+    def add_check(self, c: Change) -> None:
+        from planner.normalize import quoted_expression
+
+        ch = c.new
+        table = _split(c.table)[1]
+        b = self.batch(c, f"add check {ch.name}")
+        b.guards.extend(self.guards(c))
+        b.up.append(ops.CreateCheckConstraintOp(ch.name, table, sa.text(quoted_expression(ch.expression, "sqlite"))))
+        b.down.append(ops.DropConstraintOp(ch.name, table, type_="check"))
+
+    def drop_check(self, c: Change) -> None:
+        from planner.normalize import quoted_expression
+
+        ch = c.old
+        table = _split(c.table)[1]
+        b = self.batch(c, f"drop check {ch.name}")
+        b.up.append(ops.DropConstraintOp(ch.name, table, type_="check"))
+        b.down.append(ops.CreateCheckConstraintOp(ch.name, table, sa.text(quoted_expression(ch.expression, "sqlite"))))
+
+    def add_pk(self, c: Change) -> None:
+        raise PlanError(f"{c.id}: changing the primary key of a SQLite table is not planned",
+                        hint="rebuild the table by hand (CREATE new, INSERT SELECT, DROP, RENAME)")
+
+    drop_pk = add_pk
+
+    # ----------------------------------------------------------------- views
+    def add_view(self, c: Change) -> None:
+        self.add(Phase.EXPAND, f"create view {c.name}", [Block(execute(f"CREATE VIEW {qt(c.name)} AS {c.new.definition}"))],
+                 [Block(execute(f"DROP VIEW {qt(c.name)}"))], change=c)
+
+    def drop_view(self, c: Change) -> None:
+        self.add(Phase.CONTRACT, f"drop view {c.name}", [Block(execute(f"DROP VIEW {qt(c.name)}"))],
+                 [Block(execute(f"CREATE VIEW {qt(c.name)} AS {c.old.definition}"))], change=c, rank=-6)
+
+    def alter_view(self, c: Change) -> None:
+        def replace(v) -> Block:  # noqa: ANN001
+            return Block(execute(f"DROP VIEW IF EXISTS {qt(c.name)}") + "\n" +
+                         execute(f"CREATE VIEW {qt(c.name)} AS {v.definition}"))
+
+        self.add(Phase.EXPAND, f"replace view {c.name}", [replace(c.new)], [replace(c.old)], change=c)
+
+    # ----------------------------------------------------------------- the rebuilds
+    def _state_before(self, key: str) -> sa.Table:
+        """The table as the contract rebuild finds it: OLD, plus the columns and indexes expand
+        added, minus the indexes contract dropped just before."""
+        md = sa.MetaData()
+        t = self.table(self.old_md, key).to_metadata(md)
+        for col in self.expand_columns.get(key, []):
+            t.append_column(col._copy())
+        for name in self.expand_indexes.get(key, []):
+            ix = next(i for i in self.table(self.new_md, key).indexes if i.name == name)
+            sa.Index(ix.name, *[t.c[x.name] if isinstance(x, sa.Column) else x for x in ix.expressions],
+                     unique=ix.unique, **ix.dialect_kwargs)
+        for name in self.native_drops.get(key, []):
+            t.indexes.discard(next(i for i in t.indexes if i.name == name))
+        return t
+
+    def _state_after_down(self, key: str, loose: set[str]) -> sa.Table:
+        """The table after the first downgrade rebuild: as contract found it, with the restored
+        NOT NULL columns still nullable (the second rebuild makes them NOT NULL)."""
+        t = self._state_before(key)
+        for name in loose:
+            t.c[name].nullable = True
+        return t
+
+    def _rebuild(self, key: str, table: sa.Table, op_list: list[ops.MigrateOperation]) -> Block:
+        name = _split(key)[1]
+        text = render_python_code(ops.UpgradeOps([ops.ModifyTableOps(name, op_list)]), render_as_batch=True,
+                                  sqlalchemy_module_prefix="sa.", alembic_module_prefix="op.",
+                                  render_item=_render_item("sqlite"), migration_context=_BATCH_CONTEXT)
+        lines = [ln for ln in text.splitlines() if "### " not in ln]
+        code = textwrap.dedent("\n".join(lines)).strip()
+        head = f"with op.batch_alter_table({name!r}, schema=None) as batch_op:"
+        assert code.startswith(head), code
+        source = _table_source(table)
+        return Block(f"_copy_from = {source}\n"
+                     f"with op.batch_alter_table({name!r}, copy_from=_copy_from, recreate='always') as batch_op:"
+                     + code[len(head):])
+
+    def _finish(self, key: str, b: _Batch) -> None:
+        up = [*b.before, Block(FK_OFF), self._rebuild(key, self._state_before(key), b.up), Block(FK_ON)]
+        down = [Block(FK_OFF), self._rebuild(key, self.table(self.new_md, key), list(reversed(b.down))), Block(FK_ON),
+                *b.after_down]
+        if b.down2:
+            down += [Block(FK_OFF), self._rebuild(key, self._state_after_down(key, b.loose), b.down2), Block(FK_ON)]
+        self.add(Phase.CONTRACT, f"rebuild table {key} (batch mode): " + "; ".join(b.titles), up, down,
+                 guards=b.guards, change=b.change, backup="; ".join(b.backups) or None)
+
+
+def _table_source(t: sa.Table) -> str:
+    """`sa.Table(...)` source for a batch's `copy_from` (Alembic's renderer writes the columns
+    and constraints; indexes are added as `sa.Index`)."""
+    text = render([ops.CreateTableOp.from_table(t)], "sqlite")
+    prefix = f"op.create_table({t.name!r}"
+    assert text.startswith(prefix), text
+    body = text[len(prefix):]
+    assert body.endswith(")")
+    indexes = []
+    for ix in sorted(t.indexes, key=lambda i: i.name or ""):
+        parts = [repr(x.name) if isinstance(x, sa.Column) else
+                 f"sa.text({str(x.compile(dialect=_BATCH_CONTEXT.dialect)).strip()!r})" for x in ix.expressions]
+        kw = [f"unique={ix.unique!r}"]
+        where = ix.dialect_options["sqlite"].get("where")
+        if where is not None:
+            kw.append(f"sqlite_where=sa.text({str(where).strip()!r})")
+        indexes.append(f"sa.Index({ix.name!r}, {', '.join(parts + kw)})")
+    extra = "".join(f",\n{i}" for i in indexes)
+    return f"sa.Table({t.name!r}, sa.MetaData(){body[:-1]}{extra})"

@@ -169,10 +169,11 @@ class _Builder:
         keys = ", ".join(q(p) for p in pk)
         cond = f" WHERE {where}" if where else ""
         value = f"{q(column)}::text AS {q(column)}" if as_text else q(column)
+        # IF NOT EXISTS: a backup left by a run that failed after committing it (a backfill
+        # commits batch by batch) holds the values from before that run, and is kept
         return Block("\n".join([
             execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}"),
-            execute(f"DROP TABLE IF EXISTS {q(BACKUP_SCHEMA)}.{q(bk)}"),
-            execute(f"CREATE TABLE {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {value} FROM {qt(table)}{cond}"),
+            execute(f"CREATE TABLE IF NOT EXISTS {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {value} FROM {qt(table)}{cond}"),
         ]))
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None) -> Block:
@@ -273,7 +274,12 @@ class _Builder:
         if c.table is not None:
             raise PlanError(f"{c.id}: MySQL inline ENUM changes are planned by the MySQL planner")
         v = c.detail["value"]
-        where = f" BEFORE {lit(c.detail['before'])}" if c.detail.get("before") else ""
+        # AFTER the previous value (an old one, or one added just before): explicit ordering,
+        # and never a reference to a value this plan has not added yet
+        if c.detail.get("after"):
+            where = f" AFTER {lit(c.detail['after'])}"
+        else:
+            where = f" BEFORE {lit(c.detail['before'])}" if c.detail.get("before") else ""
         up = Block(execute(f"ALTER TYPE {qt(c.name)} ADD VALUE IF NOT EXISTS {lit(v)}{where}"), autocommit=True)
         # removing a value needs the type recreated (R10); rows holding it block the downgrade
         down = self._recreate_blocks(c.name, c.old, guard_values=[v])
@@ -384,7 +390,7 @@ class _Builder:
                                      execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} RENAME TO {q(name)}"),
                                      *back]))]
         self.add(Phase.CONTRACT, f"move table {c.table} aside (to {BACKUP_SCHEMA}.{bk})", up, down, change=c,
-                 backup=f"{BACKUP_SCHEMA}.{bk} (the whole table, dropped by the cleanup revision)")
+                 backup=f"{BACKUP_SCHEMA}.{bk} (the whole table; drop it once the release is accepted)")
 
     def rename_table(self, c: Change) -> None:
         """R11, the cheap form: rename, and leave a view under the old name (simple views are

@@ -105,8 +105,7 @@ class MySQLBuilder(_Builder):
         keys = ", ".join(q(p) for p in pk)
         cond = f" WHERE {where}" if where else ""
         return Block("\n".join([
-            f"op.execute({py(f'DROP TABLE IF EXISTS {q(bk)}')})",
-            f"op.execute({py(f'CREATE TABLE {q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}')})",
+            f"op.execute({py(f'CREATE TABLE IF NOT EXISTS {q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}')})",
         ]))
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None) -> Block:
@@ -194,7 +193,7 @@ class MySQLBuilder(_Builder):
         bk = backup_table(name, "dropped")
         self.add(Phase.CONTRACT, f"move table {c.table} aside (renamed to {bk})",
                  [self.ddl(f"op.rename_table({name!r}, {bk!r})")], [self.ddl(f"op.rename_table({bk!r}, {name!r})")],
-                 change=c, backup=f"{bk} (the whole table, dropped by the cleanup revision)")
+                 change=c, backup=f"{bk} (the whole table; drop it once the release is accepted)")
 
     def rename_table(self, c: Change) -> None:
         """R11: rename, with an updatable view under the old name until the contract phase."""

@@ -200,3 +200,23 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
         head = sc.revision
         written.append(Path(sc.path))
     return written
+
+
+_OFFLINE_URLS = {"postgresql": "postgresql+psycopg://offline@localhost/offline",
+                 "mysql": "mysql+pymysql://offline@localhost/offline", "sqlite": "sqlite://"}
+
+
+def offline_sql(revs: list[Revision], dialect: str, *, url: str | None = None) -> str:
+    """`alembic upgrade head --sql` for `revs` in a throwaway project: the script a DBA would
+    run by hand (no database is contacted; `url` only picks the dialect)."""
+    import argparse
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="planner-offline-") as tmp:
+        cfg = init_project(str(Path(tmp) / "project"))
+        cfg.cmd_opts = argparse.Namespace(x=[f"db={url or _OFFLINE_URLS[dialect]}"])
+        write_revisions(revs, cfg, seed="offline")
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            command.upgrade(cfg, "head", sql=True)
+    return out.getvalue()

@@ -117,8 +117,7 @@ class SQLiteBuilder(_Builder):
                as_text: bool = False) -> Block:
         keys = ", ".join(q(p) for p in pk)
         cond = f" WHERE {where}" if where else ""
-        return Block("\n".join([execute(f"DROP TABLE IF EXISTS {q(bk)}"),
-                                execute(f"CREATE TABLE {q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}")]))
+        return Block("\n".join([execute(f"CREATE TABLE IF NOT EXISTS {q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}")]))
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None) -> Block:
         on = " AND ".join(f"b.{q(p)} = {qt(table)}.{q(p)}" for p in pk)
@@ -161,7 +160,7 @@ class SQLiteBuilder(_Builder):
         bk = backup_table(name, "dropped")
         self.add(Phase.CONTRACT, f"move table {c.table} aside (renamed to {bk})",
                  [Block(f"op.rename_table({name!r}, {bk!r})")], [Block(f"op.rename_table({bk!r}, {name!r})")],
-                 change=c, backup=f"{bk} (the whole table, dropped by the cleanup revision)", rank=5)
+                 change=c, backup=f"{bk} (the whole table; drop it once the release is accepted)", rank=5)
 
     def rename_table(self, c: Change) -> None:
         a, b = _split(c.detail["from"])[1], _split(c.detail["to"])[1]

@@ -162,6 +162,16 @@ def _backfill(sql: str) -> None:
             pass
 
 
+def _sqlite_foreign_key_check() -> None:
+    """After a SQLite rebuild with foreign keys off: no row may point nowhere (R14 step 10)."""
+    if _offline():
+        op.execute("-- planner: PRAGMA foreign_key_check must return no rows here")
+        return
+    rows = op.get_bind().execute(sa.text("PRAGMA foreign_key_check")).fetchall()
+    if rows:
+        raise RuntimeError(f"planner: {len(rows)} rows violate foreign keys after the rebuild: {rows[:5]}")
+
+
 def _drop_invalid_index(name: str) -> None:
     """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that IF NOT EXISTS would skip."""
     sql = ("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
@@ -197,120 +207,105 @@ def upgrade() -> None:
     _set_timeouts()
     # drop column missed_check_ins.baseline_completion_rate (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__baseline_completion_rate"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__baseline_completion_rate" AS SELECT "id", "baseline_completion_rate" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__baseline_completion_rate" AS SELECT "id", "baseline_completion_rate" FROM "missed_check_ins"')
     def _step_1() -> None:
         op.drop_column('missed_check_ins', 'baseline_completion_rate')
     
     _with_lock_retry(_step_1)
     # drop column missed_check_ins.check_in_streak_before (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__check_in_streak_before"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__check_in_streak_before" AS SELECT "id", "check_in_streak_before" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__check_in_streak_before" AS SELECT "id", "check_in_streak_before" FROM "missed_check_ins"')
     def _step_3() -> None:
         op.drop_column('missed_check_ins', 'check_in_streak_before')
     
     _with_lock_retry(_step_3)
     # drop column missed_check_ins.day_of_week (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__day_of_week"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__day_of_week" AS SELECT "id", "day_of_week" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__day_of_week" AS SELECT "id", "day_of_week" FROM "missed_check_ins"')
     def _step_5() -> None:
         op.drop_column('missed_check_ins', 'day_of_week')
     
     _with_lock_retry(_step_5)
     # drop column missed_check_ins.days_since_last_check_in (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__days_since_last_check_in"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__days_since_last_check_in" AS SELECT "id", "days_since_last_check_in" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__days_since_last_check_in" AS SELECT "id", "days_since_last_check_in" FROM "missed_check_ins"')
     def _step_7() -> None:
         op.drop_column('missed_check_ins', 'days_since_last_check_in')
     
     _with_lock_retry(_step_7)
     # drop column missed_check_ins.days_since_last_miss (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__days_since_last_miss"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__days_since_last_miss" AS SELECT "id", "days_since_last_miss" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__days_since_last_miss" AS SELECT "id", "days_since_last_miss" FROM "missed_check_ins"')
     def _step_9() -> None:
         op.drop_column('missed_check_ins', 'days_since_last_miss')
     
     _with_lock_retry(_step_9)
     # drop column missed_check_ins.is_first_miss_in_30d (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__is_first_miss_in_30d"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__is_first_miss_in_30d" AS SELECT "id", "is_first_miss_in_30d" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__is_first_miss_in_30d" AS SELECT "id", "is_first_miss_in_30d" FROM "missed_check_ins"')
     def _step_11() -> None:
         op.drop_column('missed_check_ins', 'is_first_miss_in_30d')
     
     _with_lock_retry(_step_11)
     # drop column missed_check_ins.is_increasing_frequency (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__is_increasing_frequency"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__is_increasing_frequency" AS SELECT "id", "is_increasing_frequency" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__is_increasing_frequency" AS SELECT "id", "is_increasing_frequency" FROM "missed_check_ins"')
     def _step_13() -> None:
         op.drop_column('missed_check_ins', 'is_increasing_frequency')
     
     _with_lock_retry(_step_13)
     # drop column missed_check_ins.misses_in_last_30d (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__misses_in_last_30d"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__misses_in_last_30d" AS SELECT "id", "misses_in_last_30d" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_30d" AS SELECT "id", "misses_in_last_30d" FROM "missed_check_ins"')
     def _step_15() -> None:
         op.drop_column('missed_check_ins', 'misses_in_last_30d')
     
     _with_lock_retry(_step_15)
     # drop column missed_check_ins.misses_in_last_60d (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__misses_in_last_60d"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__misses_in_last_60d" AS SELECT "id", "misses_in_last_60d" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_60d" AS SELECT "id", "misses_in_last_60d" FROM "missed_check_ins"')
     def _step_17() -> None:
         op.drop_column('missed_check_ins', 'misses_in_last_60d')
     
     _with_lock_retry(_step_17)
     # drop column missed_check_ins.misses_in_last_90d (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__misses_in_last_90d"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__misses_in_last_90d" AS SELECT "id", "misses_in_last_90d" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_90d" AS SELECT "id", "misses_in_last_90d" FROM "missed_check_ins"')
     def _step_19() -> None:
         op.drop_column('missed_check_ins', 'misses_in_last_90d')
     
     _with_lock_retry(_step_19)
     # drop column missed_check_ins.recent_readiness_avg (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__recent_readiness_avg"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__recent_readiness_avg" AS SELECT "id", "recent_readiness_avg" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__recent_readiness_avg" AS SELECT "id", "recent_readiness_avg" FROM "missed_check_ins"')
     def _step_21() -> None:
         op.drop_column('missed_check_ins', 'recent_readiness_avg')
     
     _with_lock_retry(_step_21)
     # drop column missed_check_ins.team_leader_name_at_miss (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__team_leader_name_at_miss"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__team_leader_name_at_miss" AS SELECT "id", "team_leader_name_at_miss" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__team_leader_name_at_miss" AS SELECT "id", "team_leader_name_at_miss" FROM "missed_check_ins"')
     def _step_23() -> None:
         op.drop_column('missed_check_ins', 'team_leader_name_at_miss')
     
     _with_lock_retry(_step_23)
     # drop column missed_check_ins.team_name_at_miss (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__team_name_at_miss"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__team_name_at_miss" AS SELECT "id", "team_name_at_miss" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__team_name_at_miss" AS SELECT "id", "team_name_at_miss" FROM "missed_check_ins"')
     def _step_25() -> None:
         op.drop_column('missed_check_ins', 'team_name_at_miss')
     
     _with_lock_retry(_step_25)
     # drop column missed_check_ins.week_of_month (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__week_of_month"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__week_of_month" AS SELECT "id", "week_of_month" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__week_of_month" AS SELECT "id", "week_of_month" FROM "missed_check_ins"')
     def _step_27() -> None:
         op.drop_column('missed_check_ins', 'week_of_month')
     
     _with_lock_retry(_step_27)
     # drop column missed_check_ins.worker_role_at_miss (backed up)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."missed_check_ins__worker_role_at_miss"')
-    op.execute('CREATE TABLE "planner_backup"."missed_check_ins__worker_role_at_miss" AS SELECT "id", "worker_role_at_miss" FROM "missed_check_ins"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__worker_role_at_miss" AS SELECT "id", "worker_role_at_miss" FROM "missed_check_ins"')
     def _step_29() -> None:
         op.drop_column('missed_check_ins', 'worker_role_at_miss')
     

@@ -138,6 +138,16 @@ def _backfill(sql: str) -> None:
             pass
 
 
+def _sqlite_foreign_key_check() -> None:
+    """After a SQLite rebuild with foreign keys off: no row may point nowhere (R14 step 10)."""
+    if _offline():
+        op.execute("-- planner: PRAGMA foreign_key_check must return no rows here")
+        return
+    rows = op.get_bind().execute(sa.text("PRAGMA foreign_key_check")).fetchall()
+    if rows:
+        raise RuntimeError(f"planner: {len(rows)} rows violate foreign keys after the rebuild: {rows[:5]}")
+
+
 def _drop_invalid_index(name: str) -> None:
     """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that IF NOT EXISTS would skip."""
     sql = ("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
@@ -181,8 +191,7 @@ def upgrade() -> None:
     _with_lock_retry(_step_1)
     # change type of appointments.fee to NUMERIC(10, 2)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."appointments__fee__type"')
-    op.execute('CREATE TABLE "planner_backup"."appointments__fee__type" AS SELECT "id", "fee" FROM "appointments"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee" FROM "appointments"')
     def _step_3() -> None:
         op.alter_column('appointments', 'fee',
                    existing_type=sa.DOUBLE_PRECISION(),
@@ -196,8 +205,7 @@ def upgrade() -> None:
         op.drop_index('entries_userId_date_idx', table_name='entries', postgresql_concurrently=True, if_exists=True)
     # change type of invoices.totalAmount to NUMERIC(10, 2)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('DROP TABLE IF EXISTS "planner_backup"."invoices__totalAmount__type"')
-    op.execute('CREATE TABLE "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount" FROM "invoices"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount" FROM "invoices"')
     def _step_5() -> None:
         op.alter_column('invoices', 'totalAmount',
                    existing_type=sa.DOUBLE_PRECISION(),

@@ -132,6 +132,16 @@ def _backfill(sql: str) -> None:
             pass
 
 
+def _sqlite_foreign_key_check() -> None:
+    """After a SQLite rebuild with foreign keys off: no row may point nowhere (R14 step 10)."""
+    if _offline():
+        op.execute("-- planner: PRAGMA foreign_key_check must return no rows here")
+        return
+    rows = op.get_bind().execute(sa.text("PRAGMA foreign_key_check")).fetchall()
+    if rows:
+        raise RuntimeError(f"planner: {len(rows)} rows violate foreign keys after the rebuild: {rows[:5]}")
+
+
 def _drop_invalid_index(name: str) -> None:
     """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that IF NOT EXISTS would skip."""
     sql = ("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
@@ -169,7 +179,7 @@ def upgrade() -> None:
     _guard('SELECT count(*) AS "count"\nFROM (SELECT 1\nFROM "WebhookEvent"\nWHERE "WebhookEvent"."tenantId" IS NOT NULL AND "WebhookEvent"."eventId" IS NOT NULL GROUP BY "WebhookEvent"."tenantId", "WebhookEvent"."eventId"\nHAVING count(*) > 1) AS "dup"', 'Groups of WebhookEvent rows sharing (tenantId, eventId): UNIQUE WebhookEvent_tenantId_eventId_key (tenantId, eventId) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)')
     # add value 'DUPLICATE' to enum WebhookStatus
     with op.get_context().autocommit_block():
-        op.execute('ALTER TYPE "WebhookStatus" ADD VALUE IF NOT EXISTS \'DUPLICATE\'')
+        op.execute('ALTER TYPE "WebhookStatus" ADD VALUE IF NOT EXISTS \'DUPLICATE\' AFTER \'FAILED\'')
     # create unique index WebhookEvent_tenantId_eventId_key concurrently
     with op.get_context().autocommit_block():
         _drop_invalid_index('WebhookEvent_tenantId_eventId_key')

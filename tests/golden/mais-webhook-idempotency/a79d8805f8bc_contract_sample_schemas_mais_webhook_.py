@@ -131,6 +131,16 @@ def _backfill(sql: str) -> None:
             pass
 
 
+def _sqlite_foreign_key_check() -> None:
+    """After a SQLite rebuild with foreign keys off: no row may point nowhere (R14 step 10)."""
+    if _offline():
+        op.execute("-- planner: PRAGMA foreign_key_check must return no rows here")
+        return
+    rows = op.get_bind().execute(sa.text("PRAGMA foreign_key_check")).fetchall()
+    if rows:
+        raise RuntimeError(f"planner: {len(rows)} rows violate foreign keys after the rebuild: {rows[:5]}")
+
+
 def _drop_invalid_index(name: str) -> None:
     """A failed CREATE INDEX CONCURRENTLY leaves an INVALID index that IF NOT EXISTS would skip."""
     sql = ("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "

@@ -102,17 +102,23 @@ def execute(sql: str) -> str:
     return f"op.execute({py(sql)})"
 
 
-def backup_name(*parts: str) -> str:
-    """A deterministic backup table name within PostgreSQL's 63 bytes."""
-    base = "__".join(p.replace(".", "_") for p in parts)
-    if len(base.encode()) <= 63:
-        return base
-    digest = hashlib.sha1(base.encode()).hexdigest()[:8]
-    return clip_bytes(base, 54) + "_" + digest
+def backup_name(*parts: str, prefix: str = "", limit: int | None = 63) -> str:
+    """A deterministic backup table name within `limit` bytes (PostgreSQL 63, MySQL 64,
+    SQLite none); `prefix` marks planner's tables where there is no backup schema."""
+    name = prefix + "__".join(p.replace(".", "_") for p in parts)
+    if limit is None or len(name.encode()) <= limit:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return clip_bytes(name, limit - 9) + "_" + digest
 
 
 class _Builder:
     DIALECT = "postgresql"
+    #: the row address a batched backfill keys on when the table has no primary key
+    ROW_ID = "ctid"
+    #: identifier quoting of the steps the dialect builders share (rename_table, views)
+    quote = staticmethod(q)
+    quote_table = staticmethod(qt)
 
     def __init__(self, diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str] | None = None,
                  enum_remap: dict[str, str] | None = None) -> None:
@@ -120,7 +126,6 @@ class _Builder:
         # table renames run first (expand, behind a compatibility view), so every other step
         # names the table as NEW does: OLD is looked up under the new names too
         table_renames = tuple((c.detail["from"], c.detail["to"]) for c in diff.changes if c.kind == Kind.RENAME_TABLE)
-        self.raw_old = old
         self.old = apply_renames(old, Renames(tables=table_renames), []) if table_renames else old
         self.backfill_exprs = backfill or {}
         self.enum_remap = enum_remap or {}
@@ -216,6 +221,13 @@ class _Builder:
                f"BEGIN PERFORM v::{new_sql}; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; "
                f"IF bad > 0 THEN RAISE EXCEPTION {lit(msg)}, bad; END IF; END $planner$")
         return Guard(sql, msg, raises=True)
+
+    def _pk_or_fail(self, c: Change, why: str) -> tuple[str, ...]:
+        pk = self.pk_columns(self.old.table(c.table))
+        if not pk:
+            raise PlanError(f"{c.id}: table {c.table} has no primary key, so {why} could not be undone row by "
+                            "row; add a primary key first")
+        return pk
 
     def pk_columns(self, t: Table) -> tuple[str, ...]:
         if t.primary_key:
@@ -402,8 +414,8 @@ class _Builder:
             extra = f", schema={schema!r}" if schema else ""
             return f"op.rename_table({_split(a)[1]!r}, {_split(b)[1]!r}{extra})"
 
-        view = execute(f"CREATE VIEW {qt(old)} AS SELECT * FROM {qt(new)}")
-        drop_view = execute(f"DROP VIEW {qt(old)}")
+        view = execute(f"CREATE VIEW {self.quote_table(old)} AS SELECT * FROM {self.quote_table(new)}")
+        drop_view = execute(f"DROP VIEW {self.quote_table(old)}")
         self.add(Phase.EXPAND, f"rename table {old} to {new} (a view keeps the old name until contract)",
                  [self.ddl(rename(old, new) + "\n" + view)], [self.ddl(drop_view + "\n" + rename(new, old))],
                  change=c, rank=-10)
@@ -451,7 +463,7 @@ class _Builder:
         t = self.new.table(table) or self.old.table(table)
         pk = self.pk_columns(t)
         cond = where or f"{q(column)} IS NULL"
-        key = ", ".join(q(p) for p in pk) if pk else "ctid"
+        key = ", ".join(q(p) for p in pk) if pk else self.ROW_ID
         sql = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ({key}) IN (SELECT {key} FROM "
                f"{qt(table)} WHERE {cond} {'ORDER BY ' + key + ' ' if pk else ''}LIMIT :batch_size)")
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
@@ -674,7 +686,7 @@ class _Builder:
                  [self.ddl(execute(f"ALTER TABLE {qt(c.table)} RENAME CONSTRAINT {q(b)} TO {q(a)}"))], change=c)
 
     # ----------------------------------------------------------------- constraints
-    def _fk_op(self, table: str, fk: ForeignKey, schema_obj: Schema) -> ops.CreateForeignKeyOp:
+    def _fk_op(self, table: str, fk: ForeignKey) -> ops.CreateForeignKeyOp:
         schema, name = _split(table)
         return ops.CreateForeignKeyOp(
             fk.name, name, fk.ref_table, list(fk.columns), list(fk.ref_columns), source_schema=schema,
@@ -686,7 +698,7 @@ class _Builder:
     def _add_fk_steps(self, c: Change, fk: ForeignKey, *, phase_validate: Phase = Phase.BACKFILL) -> None:
         schema, name = _split(c.table)
         drop = self.ddl(render([ops.DropConstraintOp(fk.name, name, type_="foreignkey", schema=schema)]))
-        self.add(Phase.EXPAND, f"foreign key {fk.name} NOT VALID", [self.ddl(render([self._fk_op(c.table, fk, self.new)]))],
+        self.add(Phase.EXPAND, f"foreign key {fk.name} NOT VALID", [self.ddl(render([self._fk_op(c.table, fk)]))],
                  [drop], guards=self.guards(c), change=c)
         self.add(phase_validate, f"validate foreign key {fk.name}",
                  [Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(fk.name)}"))], [], change=c)
@@ -700,7 +712,7 @@ class _Builder:
         if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
             # the table moves aside with its constraints
             return
-        down = [self.ddl(render([self._fk_op(c.table, fk, self.old)])),
+        down = [self.ddl(render([self._fk_op(c.table, fk)])),
                 Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(fk.name)}"))]
         self.add(Phase.CONTRACT, f"drop foreign key {fk.name}",
                  [self.ddl(render([ops.DropConstraintOp(fk.name, name, type_="foreignkey", schema=schema)]))],
@@ -712,7 +724,7 @@ class _Builder:
 
         def swap(a: ForeignKey, b: ForeignKey) -> Block:
             return self.ddl(render([ops.DropConstraintOp(a.name, name, type_="foreignkey", schema=schema),
-                                    self._fk_op(c.table, b, self.new)]))
+                                    self._fk_op(c.table, b)]))
 
         validate_new = Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(n.name)}"))
         validate_old = Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(o.name)}"))
@@ -779,16 +791,16 @@ class _Builder:
 
     # ----------------------------------------------------------------- views, comments
     def add_view(self, c: Change) -> None:
-        v = c.new
+        v, name = c.new, self.quote_table(c.name)
         kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
-        self.add(Phase.EXPAND, f"create view {c.name}", [Block(execute(f"CREATE {kind} {qt(c.name)} AS {v.definition}"))],
-                 [Block(execute(f"DROP {kind} {qt(c.name)}"))], change=c)
+        self.add(Phase.EXPAND, f"create view {c.name}", [Block(execute(f"CREATE {kind} {name} AS {v.definition}"))],
+                 [Block(execute(f"DROP {kind} {name}"))], change=c)
 
     def drop_view(self, c: Change) -> None:
-        v = c.old
+        v, name = c.old, self.quote_table(c.name)
         kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
-        self.add(Phase.CONTRACT, f"drop view {c.name}", [Block(execute(f"DROP {kind} {qt(c.name)}"))],
-                 [Block(execute(f"CREATE {kind} {qt(c.name)} AS {v.definition}"))], change=c)
+        self.add(Phase.CONTRACT, f"drop view {c.name}", [Block(execute(f"DROP {kind} {name}"))],
+                 [Block(execute(f"CREATE {kind} {name} AS {v.definition}"))], change=c)
 
     def alter_view(self, c: Change) -> None:
         o, n = c.old, c.new

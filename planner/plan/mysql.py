@@ -20,8 +20,6 @@ NOT VALID + VALIDATE: INPLACE instead of a table copy).
 
 from __future__ import annotations
 
-import hashlib
-
 import sqlalchemy as sa
 from alembic.operations import ops
 from sqlalchemy.dialects import mysql
@@ -29,11 +27,19 @@ from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
 
 from planner.changes import Change, Kind
 from planner.model import Column, ForeignKey, Index
-from planner.naming import clip_bytes
 from planner.normalize import quote_ident, quoted_expression
-from planner.plan.build import BACKUP_TABLE_PREFIX, PlanError, _Builder, _split, py, quoting_dialect, render
+from planner.plan.build import (
+    BACKUP_TABLE_PREFIX,
+    PlanError,
+    _Builder,
+    _split,
+    backup_name,
+    py,
+    quoting_dialect,
+    render,
+)
 from planner.plan.ir import Block, Guard, Phase
-from planner.rules.facts import lossy
+from planner.rules.facts import binary_coercible, lossy
 
 _MY = quoting_dialect("mysql")
 
@@ -62,11 +68,7 @@ def lit(text: str) -> str:
 
 
 def backup_table(*parts: str) -> str:
-    """A deterministic backup table name within MySQL's 64 characters."""
-    name = BACKUP_TABLE_PREFIX + "__".join(p.replace(".", "_") for p in parts)
-    if len(name) <= 64:
-        return name
-    return clip_bytes(name, 55) + "_" + hashlib.sha1(name.encode()).hexdigest()[:8]
+    return backup_name(*parts, prefix=BACKUP_TABLE_PREFIX, limit=64)
 
 
 def alter(sql: str, *clauses: str) -> str:
@@ -75,6 +77,8 @@ def alter(sql: str, *clauses: str) -> str:
 
 class MySQLBuilder(_Builder):
     DIALECT = "mysql"
+    quote = staticmethod(q)
+    quote_table = staticmethod(qt)
 
     def __init__(self, *args, **kw) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kw)
@@ -116,13 +120,6 @@ class MySQLBuilder(_Builder):
     def _cast_guard(self, c: Change) -> Guard:
         raise PlanError(f"{c.id}: no server-side test for this conversion on MySQL",
                         hint="convert the values by hand first, then plan again")
-
-    def _pk_or_fail(self, c: Change, table: str, why: str) -> tuple[str, ...]:
-        pk = self.pk_columns(self.old.table(table))
-        if not pk:
-            raise PlanError(f"{c.id}: table {table} has no primary key, so {why} could not be undone row by "
-                            "row; add a primary key first")
-        return pk
 
     def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
                        where: str | None = None, downgrade: list[Block] | None = None,
@@ -195,16 +192,6 @@ class MySQLBuilder(_Builder):
                  [self.ddl(f"op.rename_table({name!r}, {bk!r})")], [self.ddl(f"op.rename_table({bk!r}, {name!r})")],
                  change=c, backup=f"{bk} (the whole table; drop it once the release is accepted)")
 
-    def rename_table(self, c: Change) -> None:
-        """R11: rename, with an updatable view under the old name until the contract phase."""
-        a, b = _split(c.detail["from"])[1], _split(c.detail["to"])[1]
-        view = f"op.execute({py(f'CREATE VIEW {q(a)} AS SELECT * FROM {q(b)}')})"
-        drop_view = f"op.execute({py(f'DROP VIEW {q(a)}')})"
-        self.add(Phase.EXPAND, f"rename table {a} to {b} (a view keeps the old name until contract)",
-                 [self.ddl(f"op.rename_table({a!r}, {b!r})\n{view}")],
-                 [self.ddl(f"{drop_view}\nop.rename_table({b!r}, {a!r})")], change=c, rank=-10)
-        self.add(Phase.CONTRACT, f"drop the compatibility view {a}", [Block(drop_view)], [Block(view)], change=c)
-
     # ----------------------------------------------------------------- columns
     def add_column(self, c: Change) -> None:
         col: Column = c.new
@@ -233,7 +220,7 @@ class MySQLBuilder(_Builder):
 
     def drop_column(self, c: Change) -> None:
         col: Column = c.old
-        pk = self._pk_or_fail(c, c.table, "dropped values")
+        pk = self._pk_or_fail(c, "dropped values")
         t = qt(c.table)
         bk = backup_table(_split(c.table)[1], col.name)
         table = self.old.table(c.table)
@@ -293,8 +280,6 @@ class MySQLBuilder(_Builder):
                         and x.detail.get("to") == column), None)
         old_name = renamed.detail["from"] if renamed else column
         # breaking for running code, or a table copy: after the code no longer needs OLD's form
-        from planner.rules.facts import binary_coercible
-
         contract = bool(kinds & {Kind.SET_NOT_NULL, Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
                                  Kind.RENAME_ENUM_VALUE}) or (
             Kind.ALTER_COLUMN_TYPE in kinds and not binary_coercible(o.type, n.type, "mysql"))
@@ -314,13 +299,13 @@ class MySQLBuilder(_Builder):
         not_null = next((x for x in group if x.kind == Kind.SET_NOT_NULL), None)
         if not_null is not None and not_null.object in self.backfill_exprs:
             # overwrite the NULLs (backed up, so the downgrade puts them back); the guard runs after
-            pk = self._pk_or_fail(c, table, "a backfill")
+            pk = self._pk_or_fail(c, "a backfill")
             bk = backup_table(_split(table)[1], column, "nulls")
             self._backfill_step(c, table, old_name, self.backfill_exprs[not_null.object],
                                 upgrade_first=[self.backup(table, pk, old_name, bk, f"{q(old_name)} IS NULL")],
                                 downgrade=[self.restore(table, pk, old_name, bk)])
         if Kind.ALTER_COLUMN_TYPE in kinds and lossy(o.type, n.type):
-            pk = self._pk_or_fail(c, table, "the conversion")
+            pk = self._pk_or_fail(c, "the conversion")
             bk = backup_table(_split(table)[1], column, "type")
             up.append(self.backup(table, pk, old_name, bk))
             down_tail.append(self.restore(table, pk, name, bk))
@@ -329,7 +314,7 @@ class MySQLBuilder(_Builder):
         renames = {x.detail["from"]: x.detail["to"] for x in group if x.kind == Kind.RENAME_ENUM_VALUE}
         key = f"{table}.{column}"
         if removed or renames:
-            pk = self._pk_or_fail(c, table, "moving rows off a removed value")
+            pk = self._pk_or_fail(c, "moving rows off a removed value")
         for v in removed:
             target = self.enum_remap.get(f"{key}.{v}")
             if target is None:
@@ -345,6 +330,7 @@ class MySQLBuilder(_Builder):
         if renames:
             # R11 for values: allow both spellings, move the rows, then keep only the new ones
             union = self._enum_union(table, old_name, renames)
+            old_spec = self._enum_union(table, old_name, renames, name=name)
             self.add(Phase.EXPAND, f"allow the new spellings of {key} ({', '.join(renames.values())})",
                      [self.ddl(alter(f"ALTER TABLE {t} MODIFY {union}", INSTANT, INPLACE, COPY))],
                      [self.ddl(alter(f"ALTER TABLE {t} MODIFY {self.spec(self.old_md, table, old_name)}",
@@ -352,17 +338,19 @@ class MySQLBuilder(_Builder):
             for a, b in renames.items():
                 self._backfill_step(c, table, old_name, lit(b), where=f"{q(old_name)} = {lit(a)}",
                                     downgrade=[Block(f"_backfill({py(f'UPDATE {t} SET {q(old_name)} = {lit(a)} WHERE {q(old_name)} = {lit(b)} LIMIT :batch_size')})")])
-            old_spec = union if name == old_name else union.replace(q(old_name), q(name), 1)
         up.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {new_spec}", *clauses)))
         down = [self.ddl(alter(f"ALTER TABLE {t} MODIFY {old_spec}", *clauses)), *down_tail]
         what = ", ".join(sorted(k.value for k in kinds))
         self.add(phase, f"modify column {table}.{column} ({what})", up, down, guards=guards, change=c,
                  backup="; ".join(backups) or None, rank=2)
 
-    def _enum_union(self, table: str, column: str, renames: dict[str, str]) -> str:
-        """OLD's column definition with the renamed values appended (an INSTANT change)."""
+    def _enum_union(self, table: str, column: str, renames: dict[str, str], *, name: str | None = None) -> str:
+        """OLD's column definition (named `name`) with the renamed values appended (an INSTANT
+        change)."""
         sat = self.table(self.old_md, table)
         col = sat.c[column]._copy()
+        if name is not None:
+            col.name = col.key = name
         values = list(col.type.enums) + [b for b in renames.values() if b not in col.type.enums]
         col.type = mysql.ENUM(*values)
         sa.Table(sat.name, sa.MetaData(), col)
@@ -459,15 +447,6 @@ class MySQLBuilder(_Builder):
                  [self.ddl(alter(f"ALTER TABLE {t} ADD PRIMARY KEY ({cols})", INPLACE))], change=c)
 
     # ----------------------------------------------------------------- views
-    def add_view(self, c: Change) -> None:
-        self.add(Phase.EXPAND, f"create view {c.name}",
-                 [Block(f"op.execute({py(f'CREATE VIEW {qt(c.name)} AS {c.new.definition}')})")],
-                 [Block(f"op.execute({py(f'DROP VIEW {qt(c.name)}')})")], change=c)
-
-    def drop_view(self, c: Change) -> None:
-        self.add(Phase.CONTRACT, f"drop view {c.name}", [Block(f"op.execute({py(f'DROP VIEW {qt(c.name)}')})")],
-                 [Block(f"op.execute({py(f'CREATE VIEW {qt(c.name)} AS {c.old.definition}')})")], change=c)
-
     def alter_view(self, c: Change) -> None:
         def replace(v) -> Block:  # noqa: ANN001
             return Block(f"op.execute({py(f'CREATE OR REPLACE VIEW {qt(c.name)} AS {v.definition}')})")

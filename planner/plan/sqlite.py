@@ -25,15 +25,16 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 
 from planner.changes import Change, Kind
-from planner.model import Column, Index
+from planner.model import Column, ForeignKey, Index
+from planner.normalize import quoted_expression
 from planner.plan.build import (
     BACKUP_TABLE_PREFIX,
     PlanError,
     _Builder,
     _render_item,
     _split,
+    backup_name,
     execute,
-    py,
     q,
     qt,
     render,
@@ -61,7 +62,7 @@ def _constant(default: str) -> bool:
 
 
 def backup_table(*parts: str) -> str:
-    return BACKUP_TABLE_PREFIX + "__".join(p.replace(".", "_") for p in parts)
+    return backup_name(*parts, prefix=BACKUP_TABLE_PREFIX, limit=None)
 
 
 @dataclass
@@ -83,6 +84,7 @@ class _Batch:
 
 class SQLiteBuilder(_Builder):
     DIALECT = "sqlite"
+    ROW_ID = "rowid"
 
     def __init__(self, *args, **kw) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kw)
@@ -106,13 +108,6 @@ class SQLiteBuilder(_Builder):
         return b
 
     # ----------------------------------------------------------------- helpers
-    def _pk_or_fail(self, c: Change, why: str) -> tuple[str, ...]:
-        pk = self.pk_columns(self.old.table(c.table))
-        if not pk:
-            raise PlanError(f"{c.id}: table {c.table} has no primary key, so {why} could not be undone row by "
-                            "row; add a primary key first")
-        return pk
-
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False) -> Block:
         keys = ", ".join(q(p) for p in pk)
@@ -124,17 +119,6 @@ class SQLiteBuilder(_Builder):
         sql = (f"UPDATE {qt(table)} SET {q(column)} = (SELECT b.{q(column)} FROM {q(bk)} AS b WHERE {on}) "
                f"WHERE EXISTS (SELECT 1 FROM {q(bk)} AS b WHERE {on})")
         return Block(execute(sql) + "\n" + execute(f"DROP TABLE {q(bk)}"))
-
-    def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
-                       where: str | None = None, downgrade: list[Block] | None = None,
-                       upgrade_first: list[Block] | None = None) -> None:
-        t = self.new.table(table) or self.old.table(table)
-        key = ", ".join(q(p) for p in self.pk_columns(t)) or "rowid"
-        cond = where or f"{q(column)} IS NULL"
-        sql = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ({key}) IN (SELECT {key} FROM "
-               f"{qt(table)} WHERE {cond} ORDER BY {key} LIMIT :batch_size)")
-        self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []), Block(f"_backfill({py(sql)})")], downgrade or [], change=c)
 
     def _index(self, md: sa.MetaData, table: str, index: Index) -> sa.Index:
         sat = self.table(md, table)
@@ -335,7 +319,7 @@ class SQLiteBuilder(_Builder):
     rename_constraint = rename_index
 
     # ----------------------------------------------------------------- constraints
-    def _fk_op(self, table: str, fk, schema_obj) -> ops.CreateForeignKeyOp:  # noqa: ANN001
+    def _fk_op(self, table: str, fk: ForeignKey) -> ops.CreateForeignKeyOp:
         if not fk.name:
             raise PlanError(f"{table}: an unnamed foreign key cannot be changed by a batch rebuild",
                             hint="name it (CONSTRAINT name FOREIGN KEY ...) in both schemas")
@@ -348,26 +332,24 @@ class SQLiteBuilder(_Builder):
     def add_fk(self, c: Change) -> None:
         b = self.batch(c, f"add foreign key {c.new.name}")
         b.guards.extend(self.guards(c))
-        b.up.append(self._fk_op(c.table, c.new, self.new))
+        b.up.append(self._fk_op(c.table, c.new))
         b.down.append(ops.DropConstraintOp(c.new.name, _split(c.table)[1], type_="foreignkey"))
 
     def drop_fk(self, c: Change) -> None:
         if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
             return
         b = self.batch(c, f"drop foreign key {c.old.name}")
-        down = self._fk_op(c.table, c.old, self.old)
+        down = self._fk_op(c.table, c.old)
         b.up.append(ops.DropConstraintOp(c.old.name, _split(c.table)[1], type_="foreignkey"))
         b.down.append(down)
 
     def alter_fk(self, c: Change) -> None:
         b = self.batch(c, f"re-create foreign key {c.new.name}")
         table = _split(c.table)[1]
-        b.up += [ops.DropConstraintOp(c.old.name, table, type_="foreignkey"), self._fk_op(c.table, c.new, self.new)]
-        b.down += [ops.DropConstraintOp(c.new.name, table, type_="foreignkey"), self._fk_op(c.table, c.old, self.old)]
+        b.up += [ops.DropConstraintOp(c.old.name, table, type_="foreignkey"), self._fk_op(c.table, c.new)]
+        b.down += [ops.DropConstraintOp(c.new.name, table, type_="foreignkey"), self._fk_op(c.table, c.old)]
 
     def add_check(self, c: Change) -> None:
-        from planner.normalize import quoted_expression
-
         ch = c.new
         table = _split(c.table)[1]
         b = self.batch(c, f"add check {ch.name}")
@@ -376,8 +358,6 @@ class SQLiteBuilder(_Builder):
         b.down.append(ops.DropConstraintOp(ch.name, table, type_="check"))
 
     def drop_check(self, c: Change) -> None:
-        from planner.normalize import quoted_expression
-
         ch = c.old
         table = _split(c.table)[1]
         b = self.batch(c, f"drop check {ch.name}")
@@ -391,20 +371,9 @@ class SQLiteBuilder(_Builder):
     drop_pk = add_pk
 
     # ----------------------------------------------------------------- views
-    def add_view(self, c: Change) -> None:
-        self.add(Phase.EXPAND, f"create view {c.name}", [Block(execute(f"CREATE VIEW {qt(c.name)} AS {c.new.definition}"))],
-                 [Block(execute(f"DROP VIEW {qt(c.name)}"))], change=c)
-
     def drop_view(self, c: Change) -> None:
         self.add(Phase.CONTRACT, f"drop view {c.name}", [Block(execute(f"DROP VIEW {qt(c.name)}"))],
                  [Block(execute(f"CREATE VIEW {qt(c.name)} AS {c.old.definition}"))], change=c, rank=-6)
-
-    def alter_view(self, c: Change) -> None:
-        def replace(v) -> Block:  # noqa: ANN001
-            return Block(execute(f"DROP VIEW IF EXISTS {qt(c.name)}") + "\n" +
-                         execute(f"CREATE VIEW {qt(c.name)} AS {v.definition}"))
-
-        self.add(Phase.EXPAND, f"replace view {c.name}", [replace(c.new)], [replace(c.old)], change=c)
 
     # ----------------------------------------------------------------- the rebuilds
     def _state_before(self, key: str) -> sa.Table:

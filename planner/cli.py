@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 import sys
 from enum import StrEnum
 from typing import Annotated, NoReturn
@@ -367,6 +368,9 @@ def plan(
         "--init", help="Create a runnable Alembic project in this (new) folder and write the revisions there.")] = None,
     single: Annotated[bool, typer.Option(
         "--single", help="One revision with every phase (still guarded and backed up).")] = False,
+    cleanup: Annotated[bool, typer.Option(
+        "--cleanup", help="Write only the cleanup revision that drops the plan's backups and moved-aside "
+                          "tables (once the release is accepted; it has no downgrade).")] = False,
     rev_id_seed: Annotated[str | None, typer.Option(
         "--rev-id-seed", help="Deterministic revision ids (and Create Date), for reproducible files.")] = None,
     dialect: DialectOpt = None,
@@ -379,12 +383,14 @@ def plan(
     _State.debug = _State.debug or debug
     if (alembic is None) == (init is None):
         fail("give --alembic path/to/alembic.ini (existing project) or --init DIR (new project)")
+    if cleanup and init is not None:
+        fail("--cleanup goes into the project that holds the plan's revisions: give --alembic path/to/alembic.ini")
     from alembic.config import Config as AlembicConfig
 
     from planner.config import load_config
     from planner.pipeline import analyze
     from planner.plan.build import build_plan
-    from planner.plan.revisions import init_project, revisions, write_revisions
+    from planner.plan.revisions import cleanup_revision, init_project, revisions, write_revisions
 
     cfg = load_config(config)
     analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
@@ -392,7 +398,15 @@ def plan(
     _warn(analysis.new, quiet)
     the_plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema,
                     backfill=cfg.backfill, enum_remap=cfg.enum_remap)
-    revs = revisions(the_plan, source=f"{analysis.old.source} -> {analysis.new.source}", single=single)
+    source = f"{analysis.old.source} -> {analysis.new.source}"
+    if cleanup:
+        rev = cleanup_revision(the_plan, source=source)
+        if rev is None:
+            _stderr().print("The plan keeps no backups: nothing to clean up.")
+            return
+        revs = [rev]
+    else:
+        revs = revisions(the_plan, source=source, single=single)
     if not revs:
         _stderr().print("No changes: nothing to write.")
         return
@@ -409,7 +423,17 @@ def plan(
     if not quiet:
         hint = (f"alembic -c {acfg.config_file_name} -x db=URL upgrade +1" if init
                 else f"alembic -c {alembic} upgrade +1")
+        if cleanup:
+            _stderr().print(f"cleanup revision written; apply it once the release is accepted: {_escape(hint)}")
+            return
         _stderr().print(f"{len(paths)} revision(s) written; apply one phase at a time: {_escape(hint)}")
+        if the_plan.kept:
+            ini = acfg.config_file_name if init else alembic
+            same = [*(["--dialect", dialect] if dialect else []), *(["--config", config] if config else []),
+                    *[x for r in rename or [] for x in ("--rename", r)]]
+            again = shlex.join(["planner", "plan", old, new, *same, "--alembic", str(ini), "--cleanup"])
+            _stderr().print(_escape(f"{len(the_plan.kept)} backup table(s) kept for the downgrade; once the release "
+                                    f"is accepted, drop them with: {again}"))
 
 
 @app.command()

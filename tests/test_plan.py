@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 import time
@@ -59,6 +60,12 @@ def test_golden_revisions(tmp_path: Path, name: str, renames: tuple[str, ...]):
     """Rendered revisions, readable in review (UPDATE_GOLDEN=1 rewrites them)."""
     files = _plan_files(tmp_path, name, renames)
     assert files
+    stale = {g.name for g in (GOLDEN / name).glob("*.py")} - {f.name for f in files}
+    if os.environ.get("UPDATE_GOLDEN"):
+        for g in stale:
+            (GOLDEN / name / g).unlink()
+    else:
+        assert not stale, f"golden files no longer generated: {sorted(stale)} (run with UPDATE_GOLDEN=1)"
     for f in files:
         golden = GOLDEN / name / f.name
         text = f.read_text()
@@ -165,24 +172,61 @@ def test_verify_corpus_pairs(corpus: Path, pg_url: str, pair: str):
     assert report.ok, report
 
 
+# --------------------------------------------------------------------------- re-runnable revisions
+
+#: transactional statements a revision may run before an autocommit block: they can run again
+_RERUNNABLE = re.compile(r"^(_guard\(|op\.execute\('CREATE (SCHEMA|TABLE) IF NOT EXISTS )")
+
+
+def _unsafe_before_online(steps) -> list[str]:
+    """Transactional statements committed by a later autocommit block of the same revision
+    that a re-run could not repeat (empty for a re-runnable revision)."""
+    pending: list[str] = []
+    unsafe: list[str] = []
+    for block in (b for s in steps for b in s.upgrade):
+        if block.autocommit:
+            unsafe += pending
+            pending = []
+        else:
+            pending += [ln for ln in block.code.splitlines() if ln.strip() and not _RERUNNABLE.match(ln)]
+    return unsafe
+
+
+@pytest.mark.corpus
+def test_every_revision_is_rerunnable(corpus: Path):
+    """No revision of any corpus pair or story commits transactional DDL at an autocommit
+    block (concurrent index, ADD VALUE, batched backfill) that a re-run would repeat."""
+    from planner.plan.build import PlanError, build_plan
+
+    inputs = [(str(corpus / "prisma" / p / "old.prisma"), str(corpus / "prisma" / p / "new.prisma"),
+               CORPUS_CONFIG.get(p, Config())) for p in _corpus_pairs()]
+    inputs += [(*_story(name), Config()) for name, _ in PG_STORIES]
+    online_parts = 0
+    for old, new, config in inputs:
+        a = analyze(old, new, config=config)
+        try:
+            plan = build_plan(a.diff, a.old.schema, a.new.schema, backfill=config.backfill,
+                              enum_remap=config.enum_remap)
+        except PlanError:
+            continue
+        for phase in plan.phases():
+            for part in plan.parts(phase):
+                assert _unsafe_before_online(part) == [], (old, phase, [s.title for s in part])
+                online_parts += any(s.online for s in part)
+    assert online_parts > 20  # the check saw revisions with online work
+
+
 # --------------------------------------------------------------------------- killed midway
 
-@pytest.mark.postgres
-def test_killed_concurrent_index_build_reruns_cleanly(tmp_path: Path, pg_url: str):
-    """Kill the migration while CREATE INDEX CONCURRENTLY waits; the failed build leaves an
-    INVALID index; the re-run drops the leftover and completes with a valid index."""
-    old, new = _story("aegira-indexes-soft-delete")
-    analysis = analyze(old, new, config=Config())
-    build_schema(pg_url, load_source(old).schema)
-    files = _plan_files(tmp_path, "aegira-indexes-soft-delete", ())
-    assert files
-    ini = tmp_path / "proj" / "alembic.ini"
+def _kill_index_build_then_rerun(ini: Path, pg_url: str, table: str) -> None:
+    """Run `alembic upgrade head`, kill it while CREATE INDEX CONCURRENTLY waits (the build
+    leaves an INVALID index), then run it again: it must complete with every index valid."""
     url = sa.make_url(pg_url)
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     blocker = engine.connect()
     # an old snapshot: CIC builds the (still INVALID) index, then waits for it to finish
     blocker.exec_driver_sql("BEGIN ISOLATION LEVEL REPEATABLE READ")
-    blocker.exec_driver_sql('SELECT count(*) FROM "incidents"')
+    blocker.exec_driver_sql(f'SELECT count(*) FROM "{table}"')
 
     env = {**os.environ, "DATABASE_URL": url.render_as_string(hide_password=False)}
     cmd = [sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "head"]
@@ -209,6 +253,46 @@ def test_killed_concurrent_index_build_reruns_cleanly(tmp_path: Path, pg_url: st
     assert killer.exec_driver_sql("SELECT count(*) FROM pg_index WHERE NOT indisvalid").scalar() == 0
     killer.close()
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_killed_concurrent_index_build_reruns_cleanly(tmp_path: Path, pg_url: str):
+    """Kill the migration while CREATE INDEX CONCURRENTLY waits; the re-run drops the INVALID
+    leftover and completes; the database then diffs to zero against NEW."""
+    old, new = _story("aegira-indexes-soft-delete")
+    analysis = analyze(old, new, config=Config())
+    build_schema(pg_url, load_source(old).schema)
+    assert _plan_files(tmp_path, "aegira-indexes-soft-delete", ())
+    _kill_index_build_then_rerun(tmp_path / "proj" / "alembic.ini", pg_url, "incidents")
+    from planner.diff import diff
+
+    assert [c.id for c in diff(load_source(pg_url).schema, analysis.new.schema).changes] == []
+
+
+@pytest.mark.postgres
+def test_killed_after_committed_ddl_reruns_cleanly(tmp_path: Path, pg_url: str):
+    """The phase's transactional DDL (a new column, a NOT VALID foreign key) and its online
+    work (concurrent index builds on that column) are separate revisions: killing the index
+    build leaves the first revision applied and stamped, and the re-run goes on from the
+    index build (a revision that committed ADD COLUMN at an autocommit block and failed after
+    it would fail again on the re-run with "column already exists")."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE owners (id integer PRIMARY KEY);\n"
+                   "CREATE TABLE pets (id integer PRIMARY KEY, name text NOT NULL);\n")
+    new.write_text("CREATE TABLE owners (id integer PRIMARY KEY);\n"
+                   "CREATE TABLE pets (id integer PRIMARY KEY, name text NOT NULL, owner_id integer,\n"
+                   "  CONSTRAINT pets_owner_fkey FOREIGN KEY (owner_id) REFERENCES owners (id),\n"
+                   "  CONSTRAINT pets_name_key UNIQUE (name));\n"
+                   "CREATE INDEX pets_owner_idx ON pets (owner_id);\n")
+    analysis = analyze(str(old), str(new), config=Config())
+    build_schema(pg_url, load_source(str(old)).schema)
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--init", str(tmp_path / "proj"), "-q"])
+    assert result.exit_code == 0, result.output
+    texts = [f.read_text() for f in (tmp_path / "proj" / "migrations" / "versions").glob("*.py")]
+    column = [t for t in texts if "op.add_column" in t]
+    assert len(column) == 1 and "autocommit_block" not in column[0].split("def downgrade")[0]
+    # the snapshot is held on the other table: ADD COLUMN on pets must get its lock
+    _kill_index_build_then_rerun(tmp_path / "proj" / "alembic.ini", pg_url, "owners")
     from planner.diff import diff
 
     assert [c.id for c in diff(load_source(pg_url).schema, analysis.new.schema).changes] == []
@@ -271,3 +355,65 @@ def test_verify_guard_stop_is_a_finding_exit_1(pg_url: str):
     r = CliRunner().invoke(app, ["verify", old, new, "--db", pg_url])
     assert r.exit_code == 1, r.output
     assert "FAILED" in r.stdout and "remap them first" in r.stdout and "internal error" not in r.output
+
+
+# --------------------------------------------------------------------------- cleanup revision
+
+@pytest.mark.postgres
+def test_cleanup_revision_drops_the_backups(tmp_path: Path, pg_url: str):
+    """Upgrade keeps backups and the moved-aside table (the downgrade restores from them);
+    `--cleanup` writes one more revision, chained to the head, that drops exactly those; it
+    has no way back."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE pets (id integer PRIMARY KEY, name text NOT NULL, legacy text, kind varchar(20));\n"
+                   "CREATE TABLE old_stuff (id integer PRIMARY KEY, v text);\n")
+    new.write_text("CREATE TABLE pets (id integer PRIMARY KEY, name text NOT NULL, kind varchar(10));\n")
+    build_schema(pg_url, load_source(str(old)).schema)
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--init", str(proj)])
+    assert result.exit_code == 0, result.output
+    assert "3 backup table(s) kept" in result.output and "--cleanup" in result.output
+    ini = str(proj / "alembic.ini")
+    env = {**os.environ, "DATABASE_URL": sa.make_url(pg_url).render_as_string(hide_password=False)}
+    alembic = [sys.executable, "-m", "alembic", "-c", ini]
+    subprocess.run([*alembic, "upgrade", "head"], env=env, check=True, capture_output=True)
+    engine = sa.create_engine(pg_url)
+
+    def kept() -> list[str]:
+        with engine.connect() as c:
+            return sorted(c.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'planner_backup'"))
+                          .scalars())
+
+    assert kept() == ["old_stuff__dropped", "pets__kind__type", "pets__legacy"]
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--alembic", ini, "--cleanup"])
+    assert result.exit_code == 0, result.output
+    files = list((proj / "migrations" / "versions").glob("*cleanup*.py"))
+    assert len(files) == 1 and "if_exists=True" in files[0].read_text()
+    subprocess.run([*alembic, "upgrade", "head"], env=env, check=True, capture_output=True)
+    assert kept() == []
+    back = subprocess.run([*alembic, "downgrade", "-1"], env=env, capture_output=True, text=True, check=False)
+    assert back.returncode != 0 and "no way back past it" in back.stdout + back.stderr
+    engine.dispose()
+    # --cleanup belongs in the project holding the plan; a plan without backups has nothing to drop
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--init", str(tmp_path / "p2"), "--cleanup"])
+    assert result.exit_code == 2 and "--alembic" in result.output
+    result = CliRunner().invoke(app, ["plan", str(new), str(new), "--alembic", ini, "--cleanup"])
+    assert result.exit_code == 0 and "nothing" in result.output
+
+
+def test_mysql_and_sqlite_plans_list_their_backups():
+    from planner.plan.build import build_plan
+    from planner.plan.revisions import cleanup_revision
+
+    for dialect in ("mysql", "sqlite"):
+        old = ROOT / "tests" / "data" / "plan" / f"{dialect}_old.sql"
+        new = ROOT / "tests" / "data" / "plan" / f"{dialect}_new.sql"
+        cfg_file = old.with_name(f"{dialect}.toml")
+        from planner.config import load_config
+
+        cfg = load_config(str(cfg_file)) if cfg_file.is_file() else Config()
+        a = analyze(str(old), str(new), config=cfg, dialect=dialect)
+        plan = build_plan(a.diff, a.old.schema, a.new.schema, backfill=cfg.backfill, enum_remap=cfg.enum_remap)
+        assert plan.kept and all(schema is None and t.startswith("planner_backup__") for schema, t in plan.kept)
+        rev = cleanup_revision(plan, source="x")
+        assert rev is not None and rev.upgrade.count("op.drop_table(") == len(plan.kept)

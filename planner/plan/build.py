@@ -25,7 +25,7 @@ from planner.errors import PlannerError
 from planner.model import Column, Enum, ForeignKey, Index, Schema, Table
 from planner.naming import clip_bytes
 from planner.normalize import quote_ident, quoted_expression
-from planner.plan.ir import Block, Guard, Phase, Plan, Step
+from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
 from planner.renames import Renames
 
 BACKUP_SCHEMA = "planner_backup"
@@ -119,6 +119,9 @@ class _Builder:
     #: identifier quoting of the steps the dialect builders share (rename_table, views)
     quote = staticmethod(q)
     quote_table = staticmethod(qt)
+    #: steps ordered in stages (ir.Stage) so a revision never commits DDL before online work;
+    #: MySQL DDL commits statement by statement anyway, SQLite has no online work: one stage
+    STAGED = True
 
     def __init__(self, diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str] | None = None,
                  enum_remap: dict[str, str] | None = None) -> None:
@@ -130,6 +133,7 @@ class _Builder:
         self.backfill_exprs = backfill or {}
         self.enum_remap = enum_remap or {}
         self.steps: list[Step] = []
+        self.kept: list[tuple[str | None, str]] = []
         self.n = 0
         from planner.checks import build_checks
         from planner.verify.metadata import to_metadata
@@ -163,14 +167,17 @@ class _Builder:
 
     def add(self, phase: Phase, title: str, upgrade: Iterable[Block], downgrade: Iterable[Block] = (),
             *, guards: Iterable[Guard] = (), change: Change | None = None, backup: str | None = None,
-            late: bool = False, rank: int = 0) -> None:
+            stage: Stage | None = None, rank: int = 0) -> None:
+        if not self.STAGED:
+            stage = Stage.MAIN
         self.steps.append(Step(phase, title, tuple(upgrade), tuple(downgrade), tuple(guards),
-                               change.id if change else None, backup, late, rank))
+                               change.id if change else None, backup, stage, rank))
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False) -> Block:
         """Copy `(pk, column)` of `table` (rows matching `where`) to planner_backup.`bk`; enum
         values are kept `as_text`, so the backup never holds on to a type being recreated."""
+        self.keep(BACKUP_SCHEMA, bk)
         keys = ", ".join(q(p) for p in pk)
         cond = f" WHERE {where}" if where else ""
         value = f"{q(column)}::text AS {q(column)}" if as_text else q(column)
@@ -180,6 +187,11 @@ class _Builder:
             execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}"),
             execute(f"CREATE TABLE IF NOT EXISTS {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {value} FROM {qt(table)}{cond}"),
         ]))
+
+    def keep(self, schema: str | None, table: str) -> None:
+        """Record a table the upgrade leaves behind for the downgrade (see Plan.kept)."""
+        if (schema, table) not in self.kept:
+            self.kept.append((schema, table))
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None) -> Block:
         """Put the backed-up values back (cast back from text where `cast` is given), row by
@@ -260,7 +272,7 @@ class _Builder:
                     continue
                 seen_enum_recreate.add(c.name or "")
             handlers[c.kind](c)
-        return Plan(self.DIALECT, tuple(self.steps))
+        return Plan(self.DIALECT, tuple(self.steps), kept=tuple(self.kept))
 
     # ----------------------------------------------------------------- enums
     def _create_enum_sql(self, e: Enum, name: str | None = None) -> str:
@@ -295,7 +307,7 @@ class _Builder:
         up = Block(execute(f"ALTER TYPE {qt(c.name)} ADD VALUE IF NOT EXISTS {lit(v)}{where}"), autocommit=True)
         # removing a value needs the type recreated (R10); rows holding it block the downgrade
         down = self._recreate_blocks(c.name, c.old, guard_values=[v])
-        self.add(Phase.EXPAND, f"add value {v!r} to enum {c.name}", [up], down, change=c)
+        self.add(Phase.EXPAND, f"add value {v!r} to enum {c.name}", [up], down, change=c, stage=Stage.PRE)
 
     def rename_enum_value(self, c: Change) -> None:
         a, b = c.detail["from"], c.detail["to"]
@@ -380,6 +392,7 @@ class _Builder:
     def drop_table(self, c: Change) -> None:
         name = _split(c.table)[1]
         bk = backup_name(name, "dropped")
+        self.keep(BACKUP_SCHEMA, bk)
         moved = f"{q(BACKUP_SCHEMA)}.{q(bk)}"
         # enum columns are kept as text aside, so the enum types can be dropped meanwhile
         enum_cols = [col for col in c.old.columns if col.enum]
@@ -402,7 +415,7 @@ class _Builder:
                                      execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} RENAME TO {q(name)}"),
                                      *back]))]
         self.add(Phase.CONTRACT, f"move table {c.table} aside (to {BACKUP_SCHEMA}.{bk})", up, down, change=c,
-                 backup=f"{BACKUP_SCHEMA}.{bk} (the whole table; drop it once the release is accepted)")
+                 backup=f"{BACKUP_SCHEMA}.{bk} (the whole table, until the cleanup revision)")
 
     def rename_table(self, c: Change) -> None:
         """R11, the cheap form: rename, and leave a view under the old name (simple views are
@@ -467,7 +480,8 @@ class _Builder:
         sql = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ({key}) IN (SELECT {key} FROM "
                f"{qt(table)} WHERE {cond} {'ORDER BY ' + key + ' ' if pk else ''}LIMIT :batch_size)")
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []), Block(f"_backfill({py(sql)})")], downgrade or [], change=c)
+                 [*(upgrade_first or []), Block(f"_backfill({py(sql)})", autocommit=True)], downgrade or [],
+                 change=c)
 
     def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard]) -> None:
         """R3: CHECK (col IS NOT NULL) NOT VALID -> VALIDATE -> SET NOT NULL -> drop the CHECK.
@@ -481,7 +495,7 @@ class _Builder:
                                           postgresql_not_valid=True)
         drop_check = ops.DropConstraintOp(check, name, type_="check", schema=schema, if_exists=True)
         self.add(Phase.BACKFILL, f"NOT VALID check {check}", [self.ddl(render([add]))],
-                 [self.ddl(render([drop_check]))], change=c, late=True)
+                 [self.ddl(render([drop_check]))], change=c, stage=Stage.TAIL)
         sacol_type = self.sa_column(self.new_md, table, column).type
         contract = [
             self.ddl(execute(f"ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {q(check)}"), retry=False),
@@ -618,8 +632,14 @@ class _Builder:
     # ----------------------------------------------------------------- indexes
     def _index_op(self, md: sa.MetaData, table: str, index: Index) -> ops.CreateIndexOp:
         sat = self.table(md, table)
-        ix = next(i for i in sat.indexes if i.name == index.name)
-        op_ = ops.CreateIndexOp.from_index(ix)
+        ix = next((i for i in sat.indexes if i.name == index.name), None)
+        if ix is not None:
+            op_ = ops.CreateIndexOp.from_index(ix)
+        else:  # a UNIQUE constraint: its index is built first, then the constraint takes it over
+            schema, name = _split(table)
+            op_ = ops.CreateIndexOp(index.name, name, list(index.columns), schema=schema, unique=True)
+            if index.nulls_not_distinct:
+                op_.kw["postgresql_nulls_not_distinct"] = True
         op_.kw["postgresql_concurrently"] = True
         op_.if_not_exists = True
         return op_
@@ -629,13 +649,21 @@ class _Builder:
         return ops.DropIndexOp(index.name, table_name=name, schema=schema, postgresql_concurrently=True,
                                if_exists=True)
 
+    def _build_index_block(self, md: sa.MetaData, table: str, index: Index) -> Block:
+        """CREATE INDEX CONCURRENTLY IF NOT EXISTS, re-runnable: an INVALID leftover of a failed
+        run is dropped first, and a build that ends INVALID stops the migration."""
+        return Block(f"_drop_invalid_index({py(index.name)})\n" + render([self._index_op(md, table, index)]) +
+                     f"\n_check_index_valid({py(index.name)})", autocommit=True)
+
+    def _using_index_block(self, table: str, index: Index) -> Block:
+        deferrable = " DEFERRABLE" if index.deferrable else ""
+        return self.ddl(execute(f"ALTER TABLE {qt(table)} ADD CONSTRAINT {q(index.name)} UNIQUE "
+                                f"USING INDEX {q(index.name)}{deferrable}"))
+
     def _create_index_blocks(self, md: sa.MetaData, table: str, index: Index) -> list[Block]:
-        code = (f"_drop_invalid_index({py(index.name)})\n" + render([self._index_op(md, table, index)]) +
-                f"\n_check_index_valid({py(index.name)})")
-        blocks = [Block(code, autocommit=True)]
+        blocks = [self._build_index_block(md, table, index)]
         if index.constraint:
-            blocks.append(self.ddl(execute(f"ALTER TABLE {qt(table)} ADD CONSTRAINT {q(index.name)} UNIQUE "
-                                           f"USING INDEX {q(index.name)}")))
+            blocks.append(self._using_index_block(table, index))
         return blocks
 
     def _drop_index_blocks(self, table: str, index: Index) -> list[Block]:
@@ -647,9 +675,17 @@ class _Builder:
     def add_index(self, c: Change) -> None:
         i: Index = c.new
         guards = self.guards(c)
+        # the build runs outside the transaction (stage ONLINE); a UNIQUE constraint takes the
+        # index over afterwards in the transactional tail of the same revision
         self.add(Phase.EXPAND, f"create {'unique ' if i.unique else ''}index {i.name} concurrently",
-                 self._create_index_blocks(self.new_md, c.table, i), self._drop_index_blocks(c.table, i),
-                 guards=guards, change=c)
+                 [self._build_index_block(self.new_md, c.table, i)],
+                 [Block(render([self._drop_index_op(c.table, i)]), autocommit=True)], guards=guards, change=c)
+        if i.constraint:
+            schema, name = _split(c.table)
+            self.add(Phase.EXPAND, f"unique constraint {i.name} using the index",
+                     [self._using_index_block(c.table, i)],
+                     [self.ddl(render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema,
+                                                            if_exists=True)]))], change=c, stage=Stage.TAIL)
 
     def drop_index(self, c: Change) -> None:
         i: Index = c.old
@@ -661,8 +697,15 @@ class _Builder:
             self.add(Phase.CONTRACT, f"index {i.name} goes with its column", [],
                      self._create_index_blocks(self.old_md, c.table, i), change=c)
             return
+        # a plain index goes before the phase's transactional work (stage PRE), so the contract
+        # revision ends in its transaction; a unique one an FK dropped in this plan may rely on
+        # goes after it
+        stage = None
+        if not i.constraint:
+            held = i.unique and any(x.kind == Kind.DROP_FOREIGN_KEY for x in self.diff.changes)
+            stage = Stage.ONLINE if held else Stage.PRE
         self.add(Phase.CONTRACT, f"drop index {i.name} concurrently", self._drop_index_blocks(c.table, i),
-                 self._create_index_blocks(self.old_md, c.table, i), change=c)
+                 self._create_index_blocks(self.old_md, c.table, i), change=c, stage=stage)
 
     def _rename_phase(self, c: Change) -> Phase:
         """Renaming a key or index of a table renamed in the same plan follows the table rename
@@ -695,13 +738,16 @@ class _Builder:
             deferrable=fk.deferrable or None, initially="DEFERRED" if fk.initially_deferred else None,
             match="FULL" if fk.match_full else None, postgresql_not_valid=True)
 
-    def _add_fk_steps(self, c: Change, fk: ForeignKey, *, phase_validate: Phase = Phase.BACKFILL) -> None:
+    def _add_fk_steps(self, c: Change, fk: ForeignKey) -> None:
         schema, name = _split(c.table)
-        drop = self.ddl(render([ops.DropConstraintOp(fk.name, name, type_="foreignkey", schema=schema)]))
+        drop = self.ddl(render([ops.DropConstraintOp(fk.name, name, type_="foreignkey", schema=schema,
+                                                    if_exists=True)]))
+        # after the phase's concurrent index builds: it may reference a unique index built there
         self.add(Phase.EXPAND, f"foreign key {fk.name} NOT VALID", [self.ddl(render([self._fk_op(c.table, fk)]))],
-                 [drop], guards=self.guards(c), change=c)
-        self.add(phase_validate, f"validate foreign key {fk.name}",
-                 [Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(fk.name)}"))], [], change=c)
+                 [drop], guards=self.guards(c), change=c, stage=Stage.TAIL)
+        self.add(Phase.BACKFILL, f"validate foreign key {fk.name}",
+                 [Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(fk.name)}"))], [], change=c,
+                 stage=Stage.TAIL)
 
     def add_fk(self, c: Change) -> None:
         self._add_fk_steps(c, c.new)
@@ -730,7 +776,7 @@ class _Builder:
         validate_old = Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(o.name)}"))
         self.add(Phase.EXPAND, f"re-create foreign key {n.name} NOT VALID with the new actions",
                  [swap(o, n)], [swap(n, o), validate_old], change=c)
-        self.add(Phase.BACKFILL, f"validate foreign key {n.name}", [validate_new], [], change=c)
+        self.add(Phase.BACKFILL, f"validate foreign key {n.name}", [validate_new], [], change=c, stage=Stage.TAIL)
 
     def add_check(self, c: Change) -> None:
         schema, name = _split(c.table)
@@ -741,7 +787,8 @@ class _Builder:
                  [self.ddl(render([ops.DropConstraintOp(ch.name, name, type_="check", schema=schema)]))],
                  guards=self.guards(c), change=c)
         self.add(Phase.BACKFILL, f"validate check {ch.name}",
-                 [Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(ch.name)}"))], [], change=c)
+                 [Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(ch.name)}"))], [], change=c,
+                 stage=Stage.TAIL)
 
     def drop_check(self, c: Change) -> None:
         schema, name = _split(c.table)

@@ -8,7 +8,7 @@ calls to the small runtime helpers every generated revision carries (`runtime.py
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class Phase(StrEnum):
@@ -33,6 +33,26 @@ DEPLOY_NOTES = {
                      "revision drops or renames.",
                      "Deploy after: nothing; remove compatibility code at leisure."),
 }
+
+
+class Stage(IntEnum):
+    """Order of the steps within a phase, so that no revision commits transactional DDL
+    before it reaches work that must run outside the transaction.
+
+    A revision is re-runnable after a failure at any point when everything it commits before
+    its last statement can run again: statements outside the transaction (concurrent index
+    builds, ADD VALUE, batched backfills) are written in re-runnable forms (IF NOT EXISTS,
+    INVALID-leftover check, idempotent batches), and transactional DDL after them is rolled
+    back with the version stamp. So each phase becomes at most two revisions,
+    [PRE, MAIN] and [ONLINE, TAIL]: online work first, transactional work after it."""
+
+    PRE = 0  #: online, before the phase's transactional work (enum values the rest may use)
+    MAIN = 1  #: transactional
+    ONLINE = 2  #: online, needs MAIN's work (concurrent indexes on new columns, backfills)
+    TAIL = 3  #: transactional, needs ONLINE's work (constraints USING INDEX, validations)
+
+
+ONLINE_STAGES = (Stage.PRE, Stage.ONLINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +89,21 @@ class Step:
     change_id: str | None = None
     #: what this step backs up before destroying it (for the docstring and the checklist)
     backup: str | None = None
-    #: runs after the phase's other steps (a NOT VALID check must not see rows still being backfilled)
-    late: bool = False
-    #: order within the phase (lower first): e.g. MySQL drops a key before the column it covers
+    #: where in the phase it runs (see Stage): None = ONLINE when an upgrade block runs outside
+    #: the transaction, else MAIN
+    stage: Stage | None = None
+    #: order within the stage (lower first): e.g. MySQL drops a key before the column it covers
     rank: int = 0
+
+    @property
+    def online(self) -> bool:
+        return any(b.autocommit for b in self.upgrade)
+
+    @property
+    def at(self) -> Stage:
+        if self.stage is not None:
+            return self.stage
+        return Stage.ONLINE if self.online else Stage.MAIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +112,26 @@ class Plan:
     steps: tuple[Step, ...]
     #: changes planner cannot stage, with the reason (also written into the revision docstring)
     notes: tuple[str, ...] = field(default=())
+    #: (schema, table) of every backup and moved-aside table the upgrade leaves behind for the
+    #: downgrade; the cleanup revision drops them once the release is accepted
+    kept: tuple[tuple[str | None, str], ...] = field(default=())
 
     def phases(self) -> list[Phase]:
         return [p for p in PHASES if any(s.phase == p for s in self.steps)]
 
     def steps_of(self, phase: Phase) -> list[Step]:
-        return sorted((s for s in self.steps if s.phase == phase), key=lambda s: (s.late, s.rank))
+        return sorted((s for s in self.steps if s.phase == phase), key=lambda s: (s.at, s.rank))
+
+    def parts(self, phase: Phase) -> list[list[Step]]:
+        """The phase's steps cut into revisions: a new revision starts where online work
+        follows transactional work (so a revision never commits DDL it cannot run again)."""
+        out: list[list[Step]] = []
+        transactional_seen = False
+        for s in self.steps_of(phase):
+            online = s.at in ONLINE_STAGES
+            if not out or (online and transactional_seen):
+                out.append([])
+                transactional_seen = False
+            out[-1].append(s)
+            transactional_seen = transactional_seen or (not online and any(b.code.strip() for b in s.upgrade))
+        return out

@@ -77,6 +77,7 @@ def alter(sql: str, *clauses: str) -> str:
 
 class MySQLBuilder(_Builder):
     DIALECT = "mysql"
+    STAGED = False
     quote = staticmethod(q)
     quote_table = staticmethod(qt)
 
@@ -106,6 +107,7 @@ class MySQLBuilder(_Builder):
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False) -> Block:
+        self.keep(None, bk)
         keys = ", ".join(q(p) for p in pk)
         cond = f" WHERE {where}" if where else ""
         return Block("\n".join([
@@ -132,7 +134,8 @@ class MySQLBuilder(_Builder):
         order = f" ORDER BY {', '.join(q(p) for p in pk)}" if pk else ""
         sql = f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE {cond}{order} LIMIT :batch_size"
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []), Block(f"_backfill({py(sql)})")], downgrade or [], change=c)
+                 [*(upgrade_first or []), Block(f"_backfill({py(sql)})", autocommit=True)], downgrade or [],
+                 change=c)
 
     def _index_sql(self, md: sa.MetaData, table: str, index: Index) -> str:
         sat = self.table(md, table)
@@ -188,9 +191,10 @@ class MySQLBuilder(_Builder):
     def drop_table(self, c: Change) -> None:
         name = _split(c.table)[1]
         bk = backup_table(name, "dropped")
+        self.keep(None, bk)
         self.add(Phase.CONTRACT, f"move table {c.table} aside (renamed to {bk})",
                  [self.ddl(f"op.rename_table({name!r}, {bk!r})")], [self.ddl(f"op.rename_table({bk!r}, {name!r})")],
-                 change=c, backup=f"{bk} (the whole table; drop it once the release is accepted)")
+                 change=c, backup=f"{bk} (the whole table, until the cleanup revision)")
 
     # ----------------------------------------------------------------- columns
     def add_column(self, c: Change) -> None:
@@ -337,7 +341,7 @@ class MySQLBuilder(_Builder):
                                      INSTANT, INPLACE, COPY))], change=c)
             for a, b in renames.items():
                 self._backfill_step(c, table, old_name, lit(b), where=f"{q(old_name)} = {lit(a)}",
-                                    downgrade=[Block(f"_backfill({py(f'UPDATE {t} SET {q(old_name)} = {lit(a)} WHERE {q(old_name)} = {lit(b)} LIMIT :batch_size')})")])
+                                    downgrade=[Block(f"_backfill({py(f'UPDATE {t} SET {q(old_name)} = {lit(a)} WHERE {q(old_name)} = {lit(b)} LIMIT :batch_size')})", autocommit=True)])
         up.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {new_spec}", *clauses)))
         down = [self.ddl(alter(f"ALTER TABLE {t} MODIFY {old_spec}", *clauses)), *down_tail]
         what = ", ".join(sorted(k.value for k in kinds))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.operations import ops
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
@@ -119,8 +120,19 @@ def _message(phase: str, steps: list[Step], source: str, notes: tuple[str, str] 
     lines += [f"- {s.title}" for s in steps]
     backups = [s.backup for s in steps if s.backup]
     if backups:
-        lines += ["", "Backups (restored by downgrade):"] + [f"- {b}" for b in backups]
+        lines += ["", "Backups (restored by downgrade; dropped by the cleanup revision, written once the "
+                      "release is accepted: planner plan OLD NEW --alembic alembic.ini --cleanup):"]
+        lines += [f"- {b}" for b in backups]
     return "\n".join(lines)
+
+
+def _part_notes(phase: Phase, i: int, n: int) -> tuple[str, str]:
+    """Deploy notes of part i of n of a phase: the phase's "before" on its first part, its
+    "after" on its last, and nothing to deploy between the parts."""
+    before, after = DEPLOY_NOTES[phase]
+    between = f"the next {phase.value} revision right after this one (nothing to deploy in between)."
+    return (before if i == 0 else "Deploy before: nothing; this continues the previous revision.",
+            after if i == n - 1 else "Deploy after: nothing; run " + between)
 
 
 def revisions(plan: Plan, *, source: str, single: bool = False) -> list[Revision]:
@@ -132,10 +144,32 @@ def revisions(plan: Plan, *, source: str, single: bool = False) -> list[Revision
         return [Revision(msg, _body(steps, downgrade=False), _body(steps, downgrade=True))]
     out = []
     for phase in plan.phases():
-        steps = plan.steps_of(phase)
-        out.append(Revision(_message(phase.value, steps, source, DEPLOY_NOTES[Phase(phase)]),
-                            _body(steps, downgrade=False), _body(steps, downgrade=True)))
+        parts = plan.parts(phase)
+        for i, steps in enumerate(parts):
+            name = phase.value if len(parts) == 1 else f"{phase.value} {i + 1}/{len(parts)}"
+            out.append(Revision(_message(name, steps, source, _part_notes(Phase(phase), i, len(parts))),
+                                _body(steps, downgrade=False), _body(steps, downgrade=True)))
     return out
+
+
+def cleanup_revision(plan: Plan, *, source: str) -> Revision | None:
+    """The revision that drops what the plan's upgrade kept for its downgrade (backup tables,
+    tables moved aside): to run once the release is accepted. It has no way back."""
+    if not plan.kept:
+        return None
+    from planner.plan.build import render
+
+    names = [f"{schema}.{table}" if schema else table for schema, table in plan.kept]
+    msg = "\n".join([f"cleanup: {source}", "",
+                     "Deploy before: nothing; run it once the release is accepted and will not be rolled back.",
+                     "Deploy after: nothing.", "",
+                     "Drops (no downgrade: the data in them is gone for good):", *[f"- {n}" for n in names]])
+    drops = render([ops.DropTableOp(table, schema=schema, if_exists=True) for schema, table in plan.kept],
+                   plan.dialect)
+    down = ("raise RuntimeError(\"planner: the cleanup revision dropped the backups the earlier revisions' "
+            "downgrades restore from; there is no way back past it\")")
+    return Revision(msg, "_set_timeouts()\n# drop the backups and moved-aside tables kept for the downgrade\n" + drops,
+                    down)
 
 
 def rev_id(seed: str | None, index: int, message: str, down: str | None) -> str | None:

@@ -108,15 +108,15 @@ def _alter(sql: str, *clauses: str) -> None:
 
 def _backfill(sql: str) -> None:
     """Run a batched UPDATE (`sql` updates at most :batch_size rows) until it touches none;
-    each batch commits on its own so no transaction holds row locks for long."""
+    called inside an autocommit block, so each batch commits on its own and no transaction
+    holds row locks for long."""
     statement = sa.text(sql).bindparams(batch_size=BATCH_SIZE)
     if _offline():
         op.execute("-- planner backfill: repeat the next statement until it updates 0 rows")
         op.execute(statement)
         return
-    with op.get_context().autocommit_block():
-        while op.get_bind().execute(statement).rowcount:
-            pass
+    while op.get_bind().execute(statement).rowcount:
+        pass
 
 
 def _sqlite_foreign_key_check() -> None:

@@ -84,6 +84,7 @@ class _Batch:
 
 class SQLiteBuilder(_Builder):
     DIALECT = "sqlite"
+    STAGED = False
     ROW_ID = "rowid"
 
     def __init__(self, *args, **kw) -> None:  # noqa: ANN002, ANN003
@@ -100,7 +101,7 @@ class SQLiteBuilder(_Builder):
         self._rename_columns()
         for key in sorted(self.batches):
             self._finish(key, self.batches[key])
-        return Plan(self.DIALECT, tuple(self.steps))
+        return Plan(self.DIALECT, tuple(self.steps), kept=tuple(self.kept))
 
     def batch(self, c: Change, title: str) -> _Batch:
         b = self.batches.setdefault(c.table, _Batch(change=c))
@@ -110,6 +111,7 @@ class SQLiteBuilder(_Builder):
     # ----------------------------------------------------------------- helpers
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False) -> Block:
+        self.keep(None, bk)
         keys = ", ".join(q(p) for p in pk)
         cond = f" WHERE {where}" if where else ""
         return Block("\n".join([execute(f"CREATE TABLE IF NOT EXISTS {q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}")]))
@@ -142,9 +144,10 @@ class SQLiteBuilder(_Builder):
     def drop_table(self, c: Change) -> None:
         name = _split(c.table)[1]
         bk = backup_table(name, "dropped")
+        self.keep(None, bk)
         self.add(Phase.CONTRACT, f"move table {c.table} aside (renamed to {bk})",
                  [Block(f"op.rename_table({name!r}, {bk!r})")], [Block(f"op.rename_table({bk!r}, {name!r})")],
-                 change=c, backup=f"{bk} (the whole table; drop it once the release is accepted)", rank=5)
+                 change=c, backup=f"{bk} (the whole table, until the cleanup revision)", rank=5)
 
     def rename_table(self, c: Change) -> None:
         a, b = _split(c.detail["from"])[1], _split(c.detail["to"])[1]

@@ -4,16 +4,16 @@ Deploy before: the application version that no longer reads or writes what this 
 Deploy after: nothing; remove compatibility code at leisure.
 
 Steps:
+- drop index entries_userId_date_idx concurrently
 - rename enum value Role.COACH to INSTRUCTOR
 - change type of appointments.fee to NUMERIC(10, 2)
-- drop index entries_userId_date_idx concurrently
 - change type of invoices.totalAmount to NUMERIC(10, 2)
 
-Backups (restored by downgrade):
+Backups (restored by downgrade; dropped by the cleanup revision, written once the release is accepted: planner plan OLD NEW --alembic alembic.ini --cleanup):
 - planner_backup.appointments__fee__type (id, fee before the conversion)
 - planner_backup.invoices__totalAmount__type (id, totalAmount before the conversion)
 
-Revision ID: 560179ed7a70
+Revision ID: be691cfbeaec
 Revises: 5a5730292d67
 Create Date: 2000-01-01 00:00:00
 
@@ -127,15 +127,15 @@ def _alter(sql: str, *clauses: str) -> None:
 
 def _backfill(sql: str) -> None:
     """Run a batched UPDATE (`sql` updates at most :batch_size rows) until it touches none;
-    each batch commits on its own so no transaction holds row locks for long."""
+    called inside an autocommit block, so each batch commits on its own and no transaction
+    holds row locks for long."""
     statement = sa.text(sql).bindparams(batch_size=BATCH_SIZE)
     if _offline():
         op.execute("-- planner backfill: repeat the next statement until it updates 0 rows")
         op.execute(statement)
         return
-    with op.get_context().autocommit_block():
-        while op.get_bind().execute(statement).rowcount:
-            pass
+    while op.get_bind().execute(statement).rowcount:
+        pass
 
 
 def _sqlite_foreign_key_check() -> None:
@@ -172,7 +172,7 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '560179ed7a70'
+revision: str = 'be691cfbeaec'
 down_revision: Union[str, Sequence[str], None] = '5a5730292d67'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -184,6 +184,9 @@ def upgrade() -> None:
     # pre-flight guards: stop before any DDL if existing rows would break a change
     _guard('SELECT count(*) AS "count"\nFROM "appointments"\nWHERE "appointments"."fee" IS NOT NULL AND ("appointments"."fee" >= 99999999.995 OR "appointments"."fee" <= -99999999.995)', 'Values of appointments.fee that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
     _guard('SELECT count(*) AS "count"\nFROM "invoices"\nWHERE "invoices"."totalAmount" IS NOT NULL AND ("invoices"."totalAmount" >= 99999999.995 OR "invoices"."totalAmount" <= -99999999.995)', 'Values of invoices.totalAmount that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
+    # drop index entries_userId_date_idx concurrently
+    with op.get_context().autocommit_block():
+        op.drop_index('entries_userId_date_idx', table_name='entries', postgresql_concurrently=True, if_exists=True)
     # rename enum value Role.COACH to INSTRUCTOR
     def _step_1() -> None:
         op.execute('ALTER TYPE "Role" RENAME VALUE \'COACH\' TO \'INSTRUCTOR\'')
@@ -200,9 +203,6 @@ def upgrade() -> None:
                        postgresql_using='"fee"::NUMERIC(10, 2)')
     
     _with_lock_retry(_step_3)
-    # drop index entries_userId_date_idx concurrently
-    with op.get_context().autocommit_block():
-        op.drop_index('entries_userId_date_idx', table_name='entries', postgresql_concurrently=True, if_exists=True)
     # change type of invoices.totalAmount to NUMERIC(10, 2)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount" FROM "invoices"')
@@ -230,11 +230,6 @@ def downgrade() -> None:
     _with_lock_retry(_step_6)
     op.execute('UPDATE "invoices" AS t SET "totalAmount" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE t."id" = b."id"')
     op.execute('DROP TABLE "planner_backup"."invoices__totalAmount__type"')
-    # undo: drop index entries_userId_date_idx concurrently
-    with op.get_context().autocommit_block():
-        _drop_invalid_index('entries_userId_date_idx')
-        op.create_index('entries_userId_date_idx', 'entries', ['userId', 'date'], unique=False, postgresql_concurrently=True, if_not_exists=True)
-        _check_index_valid('entries_userId_date_idx')
     # undo: change type of appointments.fee to NUMERIC(10, 2)
     def _step_4() -> None:
         op.alter_column('appointments', 'fee',
@@ -251,3 +246,8 @@ def downgrade() -> None:
         op.execute('ALTER TYPE "Role" RENAME VALUE \'INSTRUCTOR\' TO \'COACH\'')
     
     _with_lock_retry(_step_2)
+    # undo: drop index entries_userId_date_idx concurrently
+    with op.get_context().autocommit_block():
+        _drop_invalid_index('entries_userId_date_idx')
+        op.create_index('entries_userId_date_idx', 'entries', ['userId', 'date'], unique=False, postgresql_concurrently=True, if_not_exists=True)
+        _check_index_valid('entries_userId_date_idx')

@@ -20,7 +20,7 @@ Steps:
 - drop column missed_check_ins.week_of_month (backed up)
 - drop column missed_check_ins.worker_role_at_miss (backed up)
 
-Backups (restored by downgrade):
+Backups (restored by downgrade; dropped by the cleanup revision, written once the release is accepted: planner plan OLD NEW --alembic alembic.ini --cleanup):
 - planner_backup.missed_check_ins__baseline_completion_rate (id, baseline_completion_rate)
 - planner_backup.missed_check_ins__check_in_streak_before (id, check_in_streak_before)
 - planner_backup.missed_check_ins__day_of_week (id, day_of_week)
@@ -37,7 +37,7 @@ Backups (restored by downgrade):
 - planner_backup.missed_check_ins__week_of_month (id, week_of_month)
 - planner_backup.missed_check_ins__worker_role_at_miss (id, worker_role_at_miss)
 
-Revision ID: 6576e0fbc2c4
+Revision ID: 3af4d2dcf497
 Revises: 
 Create Date: 2000-01-01 00:00:00
 
@@ -151,15 +151,15 @@ def _alter(sql: str, *clauses: str) -> None:
 
 def _backfill(sql: str) -> None:
     """Run a batched UPDATE (`sql` updates at most :batch_size rows) until it touches none;
-    each batch commits on its own so no transaction holds row locks for long."""
+    called inside an autocommit block, so each batch commits on its own and no transaction
+    holds row locks for long."""
     statement = sa.text(sql).bindparams(batch_size=BATCH_SIZE)
     if _offline():
         op.execute("-- planner backfill: repeat the next statement until it updates 0 rows")
         op.execute(statement)
         return
-    with op.get_context().autocommit_block():
-        while op.get_bind().execute(statement).rowcount:
-            pass
+    while op.get_bind().execute(statement).rowcount:
+        pass
 
 
 def _sqlite_foreign_key_check() -> None:
@@ -196,7 +196,7 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '6576e0fbc2c4'
+revision: str = '3af4d2dcf497'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

@@ -38,11 +38,18 @@ UNAVOIDABLE = {
     "ban-drop-not-null": "NEW makes the column nullable (expand: old code keeps writing values)",
     "ban-drop-default": "NEW drops the default, or a type change needs it dropped and re-set",
     "ban-drop-type": "NEW removes or reorders enum values: R10 recreates the type (the old one is dropped)",
-    "renaming-object": "R10: the recreated enum type takes the old name",
+    "renaming-object": "R10: the recreated enum type takes the old name; R8: an index rebuilt on the "
+                       "converted column takes the old index's name at the swap",
     "renaming-table": "a dropped table is renamed aside (not dropped); a confirmed rename is NEW's",
     "ban-set-schema": "a dropped table is moved into planner_backup (kept until the cleanup revision)",
-    "changing-column-type": "NEW changes the type (or R10 converts enum columns): done in place in "
-                            "contract, guarded and backed up; the new-column-and-swap form is not built yet",
+    "changing-column-type": "R10 converts the enum's columns to the recreated type (Prisma's form), or "
+                            "the column is named by something R8's swap does not rebuild (an index, key, "
+                            "constraint, a Prisma view whose SQL planner cannot see, or another change of the "
+                            "same column): in place in contract, guarded and backed up, the step title says "
+                            "why; or a table moved aside into planner_backup keeps its enum columns as text "
+                            "(nothing writes it)",
+    "renaming-column": "R8: the converted column takes the old column's name in the contract swap",
+    "ban-drop-function": "R8: the trigger function that kept the new column in step is dropped at the swap",
     # NEW's own column types: the plan must produce them
     "prefer-text-field": "NEW's column is varchar(n)",
     "prefer-timestamp-tz": "NEW's column is timestamp without time zone",

@@ -417,3 +417,65 @@ def test_mysql_and_sqlite_plans_list_their_backups():
         assert plan.kept and all(schema is None and t.startswith("planner_backup__") for schema, t in plan.kept)
         rev = cleanup_revision(plan, source="x")
         assert rev is not None and rev.upgrade.count("op.drop_table(") == len(plan.kept)
+
+
+# --------------------------------------------------------------------------- R8 type change
+
+@pytest.mark.postgres
+def test_type_change_by_new_column_and_swap(tmp_path: Path, pg_url: str):
+    """R8: expand adds the converted column with a sync trigger, backfill converts the rows in
+    batches, contract swaps it in without rewriting the table under ACCESS EXCLUSIVE. Rows the
+    application writes between the phases are converted by the trigger; rows written after the
+    swap are converted back by the downgrade; every old value comes back."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE pets (id integer PRIMARY KEY, amount double precision NOT NULL DEFAULT 1.5, "
+                   "age integer);\nCREATE INDEX pets_age_idx ON pets (age);\n")
+    new.write_text("CREATE TABLE pets (id integer PRIMARY KEY, amount numeric(12,2) NOT NULL DEFAULT 1.5, "
+                   "age bigint);\nCREATE INDEX pets_age_idx ON pets (age);\n")
+    build_schema(pg_url, load_source(str(old)).schema)
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO pets SELECT g, g * 1.25, g FROM generate_series(1, 2500) g")
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--init", str(proj), "-q"])
+    assert result.exit_code == 0, result.output
+    text = "\n".join(f.read_text() for f in (proj / "migrations" / "versions").glob("*.py"))
+    assert "swap pets.amount__planner_new in as amount" in text
+    assert "swap pets.age__planner_new in as age" in text and "build index pets_age_idx__planner_new" in text
+    env = {**os.environ, "DATABASE_URL": sa.make_url(pg_url).render_as_string(hide_password=False)}
+    alembic = [sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini")]
+
+    def run(*args: str) -> None:
+        r = subprocess.run([*alembic, *args], env=env, capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    run("upgrade", "+1")  # expand
+    with engine.begin() as c:  # the running (old) code writes meanwhile
+        c.exec_driver_sql("INSERT INTO pets (id, amount) VALUES (5001, 7.125)")
+        c.exec_driver_sql("UPDATE pets SET amount = 9.5 WHERE id = 1")
+        assert c.exec_driver_sql("SELECT amount__planner_new FROM pets WHERE id = 5001").scalar() == \
+            __import__("decimal").Decimal("7.13")
+    run("upgrade", "head")
+    with engine.begin() as c:
+        cols = dict(c.exec_driver_sql("SELECT column_name, data_type FROM information_schema.columns "
+                                      "WHERE table_name = 'pets'").all())
+        assert cols == {"id": "integer", "amount": "numeric", "age": "bigint"}
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pets'::regclass "
+                                 "AND NOT tgisinternal").scalar() == 0
+        assert c.exec_driver_sql("SELECT indexdef FROM pg_indexes WHERE indexname = 'pets_age_idx'").scalar() \
+            == "CREATE INDEX pets_age_idx ON public.pets USING btree (age)"
+        assert str(c.exec_driver_sql("SELECT amount FROM pets WHERE id = 1").scalar()) == "9.50"
+        assert str(c.exec_driver_sql("SELECT amount FROM pets WHERE id = 2500").scalar()) == "3125.00"
+        c.exec_driver_sql("INSERT INTO pets (id) VALUES (6001)")  # the new default, after the swap
+        assert str(c.exec_driver_sql("SELECT amount FROM pets WHERE id = 6001").scalar()) == "1.50"
+    from planner.diff import diff
+
+    assert [x.id for x in diff(load_source(pg_url).schema, load_source(str(new)).schema).changes] == []
+    run("downgrade", "base")
+    with engine.begin() as c:
+        rows = dict(c.exec_driver_sql("SELECT id, amount FROM pets WHERE id IN (1, 2, 5001, 6001)").all())
+        assert rows == {1: 9.5, 2: 2.5, 5001: 7.125, 6001: 1.5}  # backup, backup, backup, converted back
+        assert c.exec_driver_sql("SELECT count(*) FROM information_schema.tables "
+                                 "WHERE table_schema = 'planner_backup'").scalar() == 0
+    engine.dispose()
+    assert [x.id for x in diff(load_source(pg_url).schema, load_source(str(old)).schema).changes] == []

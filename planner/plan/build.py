@@ -10,6 +10,7 @@ destroy into the `planner_backup` schema, and their downgrades restore it.
 from __future__ import annotations
 
 import hashlib
+import re
 import textwrap
 from collections.abc import Iterable
 
@@ -22,7 +23,7 @@ from sqlalchemy.dialects import postgresql
 from planner.changes import Change, Diff, Kind
 from planner.diff import apply_renames
 from planner.errors import PlannerError
-from planner.model import Column, Enum, ForeignKey, Index, Schema, Table
+from planner.model import Column, Enum, ForeignKey, Index, IndexPart, Schema, Table
 from planner.naming import clip_bytes
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
@@ -285,8 +286,9 @@ class _Builder:
                  [Block(execute(f"DROP TYPE {qt(c.name)}"))], change=c)
 
     def drop_enum(self, c: Change) -> None:
+        # last: columns of the type are dropped or converted (and backed up as text) before it
         self.add(Phase.CONTRACT, f"drop enum {c.name}", [Block(execute(f"DROP TYPE {qt(c.name)}"))],
-                 [Block(execute(self._create_enum_sql(c.old, c.name)))], change=c)
+                 [Block(execute(self._create_enum_sql(c.old, c.name)))], change=c, rank=1)
 
     def rename_enum(self, c: Change) -> None:
         old, new = c.detail["from"], c.detail["to"]
@@ -483,7 +485,8 @@ class _Builder:
                  [*(upgrade_first or []), Block(f"_backfill({py(sql)})", autocommit=True)], downgrade or [],
                  change=c)
 
-    def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard]) -> None:
+    def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard],
+                        type_: sa.types.TypeEngine | None = None) -> None:
         """R3: CHECK (col IS NOT NULL) NOT VALID -> VALIDATE -> SET NOT NULL -> drop the CHECK.
 
         The NOT VALID check is committed at the end of the backfill revision (after every
@@ -496,7 +499,7 @@ class _Builder:
         drop_check = ops.DropConstraintOp(check, name, type_="check", schema=schema, if_exists=True)
         self.add(Phase.BACKFILL, f"NOT VALID check {check}", [self.ddl(render([add]))],
                  [self.ddl(render([drop_check]))], change=c, stage=Stage.TAIL)
-        sacol_type = self.sa_column(self.new_md, table, column).type
+        sacol_type = type_ if type_ is not None else self.sa_column(self.new_md, table, column).type
         contract = [
             self.ddl(execute(f"ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {q(check)}"), retry=False),
             self.ddl(render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=False,
@@ -572,6 +575,11 @@ class _Builder:
             down_tail.append(self.restore(c.table, pk, o.name, bk))
             backup = f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {o.name} before the conversion)"
         coercible = binary_coercible(o.type, n.type, "postgresql")
+        if not coercible and pk:
+            why_not = self._swap_blocker(c)
+            if why_not is None:
+                self._swap_type(c, pk, old_t, new_t, guards)
+                return
         phase = Phase.EXPAND if coercible else Phase.CONTRACT
         # a default may not cast to the other type: drop it, convert, set the target's default
         def drop_default(col: Column, type_: sa.types.TypeEngine) -> list[str]:
@@ -589,8 +597,140 @@ class _Builder:
         down.append(self.ddl("\n".join([*drop_default(n, new_t), down_ops])))
         down.extend(set_default(o, old_t))
         down.extend(down_tail)
-        self.add(phase, f"change type of {c.object} to {new_sql}", up, down, guards=guards, change=c,
+        where = "" if coercible else f" in place: {why_not}" if pk else " in place: no primary key to backfill by"
+        self.add(phase, f"change type of {c.object} to {new_sql}{where}", up, down, guards=guards, change=c,
                  backup=backup)
+
+    def _swap_blocker(self, c: Change) -> str | None:
+        """Why the type change of c cannot use R8's new column and swap (None: it can). The swap
+        drops the old column, so anything that names it (keys, indexes, constraints, views,
+        other changes of the same column) would have to be rebuilt with it: those stay in place."""
+        col = c.column
+        mentions = re.compile(rf'(?<![\w"]){re.escape(col)}(?![\w"])|"{re.escape(col)}"')
+        t_old, t_new = self.old.table(c.table), self.new.table(c.table)
+        o, n = c.old, c.new
+        if o.autoincrement or n.autoincrement or o.generated or n.generated:
+            return "a generated or identity column"
+        if o.comment or n.comment or o.collation or n.collation:
+            return "a column with a comment or collation"
+        if any(x is not c and x.table == c.table and x.column == col for x in self.diff.changes):
+            return "other changes of the same column"
+        for t in (t_old, t_new):
+            if t is None:
+                continue
+            if t.primary_key and col in t.primary_key.columns:
+                return "part of the primary key"
+            for i in t.indexes:
+                uses = any(p.column == col or (p.expression and mentions.search(p.expression)) for p in i.parts) \
+                    or bool(i.where and mentions.search(i.where))
+                if uses and not self._rebuildable(c, i):
+                    return f"index {i.name} uses it"
+            if any(col in fk.columns for fk in t.foreign_keys):
+                return "a foreign key uses it"
+            if any(mentions.search(ch.expression) for ch in t.checks):
+                return "a CHECK uses it"
+        for schema in (self.old, self.new):
+            for t in schema.tables:
+                for fk in t.foreign_keys:
+                    if schema.key(fk.ref_schema, fk.ref_table) == c.table and col in fk.ref_columns:
+                        return f"foreign key {fk.name} references it"
+            if any(v.definition is None or mentions.search(v.definition) for v in schema.views):
+                return "a view may use it"
+        return None
+
+    def _rebuildable(self, c: Change, i: Index) -> bool:
+        """An index on the column R8 builds again on the new column (plain column keys, in OLD
+        and NEW alike, not changed by the plan); a UNIQUE constraint is not rebuilt."""
+        t_old, t_new = self.old.table(c.table), self.new.table(c.table)
+        same = t_old is not None and t_new is not None and i in t_old.indexes and i in t_new.indexes
+        plain = all(p.column is not None and p == IndexPart(column=p.column) for p in i.parts)
+        untouched = not any(x.table == c.table and i.name in (x.name, getattr(x.old, "name", None),
+                                                             getattr(x.new, "name", None))
+                            for x in self.diff.changes if x is not c)
+        return bool(same and plain and untouched and i.name and not i.constraint and not i.where
+                    and not i.include and not i.nulls_not_distinct)
+
+    def _swap_type(self, c: Change, pk: tuple[str, ...], old_t: sa.types.TypeEngine, new_t: sa.types.TypeEngine,
+                   guards: list[Guard]) -> None:
+        """R8: a type change that rewrites the table, without the rewrite's ACCESS EXCLUSIVE.
+        Expand adds the column under a temporary name and a trigger that keeps it converted on
+        every write; backfill converts the existing rows in batches; contract checks that every
+        row agrees, backs the old values up, drops the old column and gives the new one its name
+        (one short transaction). The downgrade brings the old column back from the backup (rows
+        written since are converted back) and restores the trigger state."""
+        o, n = c.old, c.new
+        schema, name = _split(c.table)
+        new_sql, old_sql = new_t.compile(dialect=_PG), old_t.compile(dialect=_PG)
+        via_text = "::text" if (o.enum or n.enum) else ""
+        col = o.name
+        tmp = clip_bytes(col, 63 - 14) + "__planner_new"
+        fn = clip_bytes(f"{name}_{col}", 63 - 15) + "__planner_sync"
+        qfn = f"{q(schema)}.{q(fn)}" if schema else q(fn)
+        convert = f"{q(col)}{via_text}::{new_sql}"
+
+        def sync() -> str:
+            return "\n".join([
+                execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN "
+                        f"NEW.{q(tmp)} := NEW.{q(col)}{via_text}::{new_sql}; RETURN NEW; END $planner$"),
+                execute(f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
+                        f"EXECUTE FUNCTION {qfn}()")])
+
+        unsync = "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(c.table)}"),
+                            execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
+        tmp_col = sa.Column(tmp, new_t, nullable=True)
+        self.add(Phase.EXPAND, f"add {c.table}.{tmp} ({new_sql}) kept in step with {col} by a trigger (R8)",
+                 [self.ddl("\n".join([render([ops.AddColumnOp(name, tmp_col, schema=schema)]), sync()]))],
+                 [self.ddl("\n".join([unsync, render([ops.DropColumnOp(name, tmp, schema=schema)])]))],
+                 guards=guards, change=c)
+        self._backfill_step(c, c.table, tmp, convert, where=f"{q(tmp)} IS NULL AND {q(col)} IS NOT NULL")
+        t_old = self.old.table(c.table)
+        rebuilt = [i for i in (t_old.indexes if t_old else ()) if col in i.columns]
+        renames_up, renames_down = [], []
+        for i in rebuilt:
+            copy = clip_bytes(i.name, 63 - 13) + "__planner_new"
+            cols = [tmp if x == col else x for x in i.columns]
+            build = ops.CreateIndexOp(copy, name, cols, schema=schema, unique=i.unique, if_not_exists=True,
+                                      postgresql_concurrently=True,
+                                      **({"postgresql_using": i.method} if i.method != "btree" else {}))
+            self.add(Phase.BACKFILL, f"build index {copy} on {tmp} concurrently (becomes {i.name})",
+                     [Block(f"_drop_invalid_index({py(copy)})\n" + render([build]) +
+                            f"\n_check_index_valid({py(copy)})", autocommit=True)],
+                     [Block(render([ops.DropIndexOp(copy, table_name=name, schema=schema,
+                                                    postgresql_concurrently=True, if_exists=True)]),
+                            autocommit=True)], change=c)
+            qs = f"{q(schema)}." if schema else ""
+            renames_up.append(execute(f"ALTER INDEX {qs}{q(copy)} RENAME TO {q(i.name)}"))
+            renames_down.append(execute(f"ALTER INDEX {qs}{q(i.name)} RENAME TO {q(copy)}"))
+        if not n.nullable:
+            self._not_null_steps(c, c.table, tmp, guards=[], type_=new_t)
+        bk = backup_name(name, col, "type")
+        agree = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(tmp)} IS DISTINCT FROM {convert}",
+                      f"rows of {c.table} where {tmp} does not hold {col} converted: run the backfill revision "
+                      "again (and check the trigger is there)")
+        # dropping the old column drops its indexes; the copies built on the new one take their names
+        swap = [unsync, render([ops.DropColumnOp(name, col, schema=schema)]), *renames_up,
+                render([ops.AlterColumnOp(name, tmp, schema=schema, modify_name=col)])]
+        if n.default is not None:
+            swap.append(self.set_default(c.table, col, new_t, n.default))
+        old_col = sa.Column(col, old_t, nullable=True)
+        back = [render([ops.AlterColumnOp(name, col, schema=schema, modify_name=tmp)]), *renames_down,
+                render([ops.AddColumnOp(name, old_col, schema=schema)])]
+        if n.default is not None:
+            back.append(self.set_default(c.table, tmp, new_t, None))
+        convert_back = (f"UPDATE {qt(c.table)} SET {q(col)} = {q(tmp)}{via_text}::{old_sql} "
+                        f"WHERE {q(col)} IS NULL AND {q(tmp)} IS NOT NULL")
+        down_tail = [execute(convert_back), sync()]
+        if o.default is not None:
+            down_tail.append(self.set_default(c.table, col, old_t, o.default))
+        if not o.nullable:
+            down_tail.append(render([ops.AlterColumnOp(name, col, schema=schema, modify_nullable=False,
+                                                       existing_type=old_t, existing_nullable=True)]))
+        self.add(Phase.CONTRACT, f"swap {c.table}.{tmp} in as {col} ({old_sql} -> {new_sql}, R8)",
+                 [self.backup(c.table, pk, col, bk, as_text=bool(o.enum)), self.ddl("\n".join(swap))],
+                 [self.ddl("\n".join(back)), self.restore(c.table, pk, col, bk, cast=old_sql if o.enum else None),
+                  self.ddl("\n".join(down_tail)),
+                  *[self._build_index_block(self.old_md, c.table, i) for i in rebuilt]],
+                 guards=[agree], change=c, backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col} before the swap)")
 
     def set_not_null(self, c: Change) -> None:
         expression = self.backfill_exprs.get(c.object)

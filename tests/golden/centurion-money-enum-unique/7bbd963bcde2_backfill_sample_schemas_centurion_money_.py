@@ -1,20 +1,16 @@
-"""contract: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
+"""backfill: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
 
-Deploy before: the application version that no longer reads or writes what this revision drops or renames.
-Deploy after: nothing; remove compatibility code at leisure.
+Deploy before: the application version that writes the new columns/values, so no new row misses the backfill.
+Deploy after: the application version that reads the new columns/values and no longer uses what the contract phase removes.
 
 Steps:
-- drop index entries_userId_date_idx concurrently
-- rename enum value Role.COACH to INSTRUCTOR
-- change type of appointments.fee to NUMERIC(10, 2)
-- change type of invoices.totalAmount to NUMERIC(10, 2)
+- backfill appointments.fee__planner_new in batches
+- backfill invoices.totalAmount__planner_new in batches
+- NOT VALID check appointments_fee__planner_new_not_null
+- NOT VALID check invoices_totalAmount__planner_new_not_null
 
-Backups (restored by downgrade; dropped by the cleanup revision, written once the release is accepted: planner plan OLD NEW --alembic alembic.ini --cleanup):
-- planner_backup.appointments__fee__type (id, fee before the conversion)
-- planner_backup.invoices__totalAmount__type (id, totalAmount before the conversion)
-
-Revision ID: be691cfbeaec
-Revises: 5a5730292d67
+Revision ID: 7bbd963bcde2
+Revises: 806d9bb69b5c
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -172,8 +168,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'be691cfbeaec'
-down_revision: Union[str, Sequence[str], None] = '5a5730292d67'
+revision: str = '7bbd963bcde2'
+down_revision: Union[str, Sequence[str], None] = '806d9bb69b5c'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -181,73 +177,34 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
-    # pre-flight guards: stop before any DDL if existing rows would break a change
-    _guard('SELECT count(*) AS "count"\nFROM "appointments"\nWHERE "appointments"."fee" IS NOT NULL AND ("appointments"."fee" >= 99999999.995 OR "appointments"."fee" <= -99999999.995)', 'Values of appointments.fee that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
-    _guard('SELECT count(*) AS "count"\nFROM "invoices"\nWHERE "invoices"."totalAmount" IS NOT NULL AND ("invoices"."totalAmount" >= 99999999.995 OR "invoices"."totalAmount" <= -99999999.995)', 'Values of invoices.totalAmount that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
-    # drop index entries_userId_date_idx concurrently
+    # backfill appointments.fee__planner_new in batches
     with op.get_context().autocommit_block():
-        op.drop_index('entries_userId_date_idx', table_name='entries', postgresql_concurrently=True, if_exists=True)
-    # rename enum value Role.COACH to INSTRUCTOR
-    def _step_1() -> None:
-        op.execute('ALTER TYPE "Role" RENAME VALUE \'COACH\' TO \'INSTRUCTOR\'')
-    
-    _with_lock_retry(_step_1)
-    # change type of appointments.fee to NUMERIC(10, 2)
-    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee" FROM "appointments"')
-    def _step_3() -> None:
-        op.alter_column('appointments', 'fee',
-                   existing_type=sa.DOUBLE_PRECISION(),
-                   type_=sa.NUMERIC(precision=10, scale=2),
-                   existing_nullable=False,
-                       postgresql_using='"fee"::NUMERIC(10, 2)')
-    
-    _with_lock_retry(_step_3)
-    # change type of invoices.totalAmount to NUMERIC(10, 2)
-    op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount" FROM "invoices"')
+        _backfill('UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") IN (SELECT "id" FROM "appointments" WHERE "fee__planner_new" IS NULL AND "fee" IS NOT NULL ORDER BY "id" LIMIT :batch_size)')
+    # backfill invoices.totalAmount__planner_new in batches
+    with op.get_context().autocommit_block():
+        _backfill('UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") IN (SELECT "id" FROM "invoices" WHERE "totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL ORDER BY "id" LIMIT :batch_size)')
+    # NOT VALID check appointments_fee__planner_new_not_null
     def _step_5() -> None:
-        op.alter_column('invoices', 'totalAmount',
-                   existing_type=sa.DOUBLE_PRECISION(),
-                   type_=sa.NUMERIC(precision=10, scale=2),
-                   existing_nullable=False,
-                       postgresql_using='"totalAmount"::NUMERIC(10, 2)')
+        op.create_check_constraint('appointments_fee__planner_new_not_null', 'appointments', '"fee__planner_new" IS NOT NULL', postgresql_not_valid=True)
     
     _with_lock_retry(_step_5)
+    # NOT VALID check invoices_totalAmount__planner_new_not_null
+    def _step_14() -> None:
+        op.create_check_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', '"totalAmount__planner_new" IS NOT NULL', postgresql_not_valid=True)
+    
+    _with_lock_retry(_step_14)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
-    # undo: change type of invoices.totalAmount to NUMERIC(10, 2)
+    # undo: NOT VALID check invoices_totalAmount__planner_new_not_null
+    def _step_15() -> None:
+        op.drop_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', type_='check', if_exists=True)
+    
+    _with_lock_retry(_step_15)
+    # undo: NOT VALID check appointments_fee__planner_new_not_null
     def _step_6() -> None:
-        op.alter_column('invoices', 'totalAmount',
-                   existing_type=sa.NUMERIC(precision=10, scale=2),
-                   type_=sa.DOUBLE_PRECISION(),
-                   existing_nullable=False,
-                       postgresql_using='"totalAmount"::DOUBLE PRECISION')
+        op.drop_constraint('appointments_fee__planner_new_not_null', 'appointments', type_='check', if_exists=True)
     
     _with_lock_retry(_step_6)
-    op.execute('UPDATE "invoices" AS t SET "totalAmount" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE t."id" = b."id"')
-    op.execute('DROP TABLE "planner_backup"."invoices__totalAmount__type"')
-    # undo: change type of appointments.fee to NUMERIC(10, 2)
-    def _step_4() -> None:
-        op.alter_column('appointments', 'fee',
-                   existing_type=sa.NUMERIC(precision=10, scale=2),
-                   type_=sa.DOUBLE_PRECISION(),
-                   existing_nullable=False,
-                       postgresql_using='"fee"::DOUBLE PRECISION')
-    
-    _with_lock_retry(_step_4)
-    op.execute('UPDATE "appointments" AS t SET "fee" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b WHERE t."id" = b."id"')
-    op.execute('DROP TABLE "planner_backup"."appointments__fee__type"')
-    # undo: rename enum value Role.COACH to INSTRUCTOR
-    def _step_2() -> None:
-        op.execute('ALTER TYPE "Role" RENAME VALUE \'INSTRUCTOR\' TO \'COACH\'')
-    
-    _with_lock_retry(_step_2)
-    # undo: drop index entries_userId_date_idx concurrently
-    with op.get_context().autocommit_block():
-        _drop_invalid_index('entries_userId_date_idx')
-        op.create_index('entries_userId_date_idx', 'entries', ['userId', 'date'], unique=False, postgresql_concurrently=True, if_not_exists=True)
-        _check_index_valid('entries_userId_date_idx')

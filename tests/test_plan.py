@@ -96,6 +96,35 @@ def test_single_revision(tmp_path: Path):
 
 
 @pytest.mark.postgres
+def test_single_revision_applies_and_reverts(tmp_path: Path, pg_url: str):
+    """--single runs every phase in one revision: guards that read what an earlier step creates
+    (the converted column of R8, a new NOT NULL column) run right before their step."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE pets (id integer PRIMARY KEY, amount double precision NOT NULL);\n")
+    new.write_text("CREATE TABLE pets (id integer PRIMARY KEY, amount numeric(12,2) NOT NULL, "
+                   "status text NOT NULL DEFAULT 'new');\n")
+    build_schema(pg_url, load_source(str(old)).schema)
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO pets SELECT g, g * 1.5 FROM generate_series(1, 300) g")
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--init", str(proj), "--single", "-q"])
+    assert result.exit_code == 0, result.output
+    env = {**os.environ, "DATABASE_URL": sa.make_url(pg_url).render_as_string(hide_password=False)}
+    for args in (["upgrade", "head"], ["downgrade", "base"]):
+        r = subprocess.run([sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini"), *args], env=env,
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+        if args[0] == "upgrade":
+            from planner.diff import diff
+
+            assert [x.id for x in diff(load_source(pg_url).schema, load_source(str(new)).schema).changes] == []
+    with engine.begin() as c:
+        assert c.exec_driver_sql("SELECT sum(amount) FROM pets").scalar() == 1.5 * 300 * 301 / 2
+    engine.dispose()
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize("name, renames", PG_STORIES)
 def test_verify_every_postgres_story(pg_url: str, name: str, renames: tuple[str, ...]):
     old, new = _story(name)

@@ -468,7 +468,8 @@ class _Builder:
         if not col.nullable:
             guard = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(col.name)} IS NULL",
                           f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill "
-                          f"(add a default, or set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")")
+                          f"(add a default, or set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")",
+                          inline=True)
             self._not_null_steps(c, c.table, col.name, guards=[guard] if col.default is None else [])
 
     def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
@@ -706,7 +707,7 @@ class _Builder:
         bk = backup_name(name, col, "type")
         agree = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(tmp)} IS DISTINCT FROM {convert}",
                       f"rows of {c.table} where {tmp} does not hold {col} converted: run the backfill revision "
-                      "again (and check the trigger is there)")
+                      "again (and check the trigger is there)", inline=True)
         # dropping the old column drops its indexes; the copies built on the new one take their names
         swap = [unsync, render([ops.DropColumnOp(name, col, schema=schema)]), *renames_up,
                 render([ops.AlterColumnOp(name, tmp, schema=schema, modify_name=col)])]

@@ -72,11 +72,14 @@ class Guard:
     sql: str
     message: str
     raises: bool = False
+    #: runs right before its step, not at the top of the revision: it reads what an earlier
+    #: step of the plan creates (a new column), which --single puts in the same revision
+    inline: bool = False
 
     def code(self) -> str:
         if self.raises:
             return f"op.execute({self.sql!r})"
-        return f"_guard({self.sql!r}, {self.message!r})"
+        return f"_guard({self.sql!r}, {self.message!r}{', first=False' if self.inline else ''})"
 
 
 @dataclass(frozen=True, slots=True)

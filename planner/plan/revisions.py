@@ -101,13 +101,14 @@ def _body(steps: list[Step], *, downgrade: bool) -> str:
                 parts.append(f"# undo: {s.title}")
                 parts.extend(_blocks(list(s.downgrade)))
     else:
-        guards = [g for s in steps for g in s.guards]
+        guards = [g for s in steps for g in s.guards if not g.inline]
         if guards:
             parts.append("# pre-flight guards: stop before any DDL if existing rows would break a change")
             parts.extend(g.code() for g in guards)
         for s in steps:
             if s.upgrade:
                 parts.append(f"# {s.title}")
+                parts.extend(g.code() for g in s.guards if g.inline)
                 parts.extend(_blocks(list(s.upgrade)))
     return "\n".join(parts) if len(parts) > 1 else "pass"
 

@@ -31,8 +31,10 @@ def _dialect() -> str:
     return op.get_context().dialect.name
 
 
-def _guard(sql: str, message: str) -> None:
-    """Stop before any DDL when existing rows would break the change (query must return 0)."""
+def _guard(sql: str, message: str, first: bool = True) -> None:
+    """Stop when existing rows would break the change (query must return 0): before any DDL
+    (`first`), or right before the step that needs it, where the revision's transactional DDL
+    so far is rolled back with it."""
     if _offline():
         if _dialect() == "postgresql":
             op.execute(
@@ -46,7 +48,8 @@ def _guard(sql: str, message: str) -> None:
         return
     count = op.get_bind().execute(sa.text(sql)).scalar()
     if count:
-        raise RuntimeError(f"planner guard failed: {message} ({count} rows); no DDL was run")
+        done = "no DDL was run" if first else "the revision's transactional DDL is rolled back"
+        raise RuntimeError(f"planner guard failed: {message} ({count} rows); {done}")
 
 
 def _set_timeouts() -> None:

@@ -192,7 +192,7 @@ class SQLiteBuilder(_Builder):
         if not col.nullable:
             b.guards.append(Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(col.name)} IS NULL",
                                   f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill "
-                                  f"(set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")"))
+                                  f"(set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")", inline=True))
 
     def drop_column(self, c: Change) -> None:
         col: Column = c.old

@@ -52,8 +52,10 @@ def _dialect() -> str:
     return op.get_context().dialect.name
 
 
-def _guard(sql: str, message: str) -> None:
-    """Stop before any DDL when existing rows would break the change (query must return 0)."""
+def _guard(sql: str, message: str, first: bool = True) -> None:
+    """Stop when existing rows would break the change (query must return 0): before any DDL
+    (`first`), or right before the step that needs it, where the revision's transactional DDL
+    so far is rolled back with it."""
     if _offline():
         if _dialect() == "postgresql":
             op.execute(
@@ -67,7 +69,8 @@ def _guard(sql: str, message: str) -> None:
         return
     count = op.get_bind().execute(sa.text(sql)).scalar()
     if count:
-        raise RuntimeError(f"planner guard failed: {message} ({count} rows); no DDL was run")
+        done = "no DDL was run" if first else "the revision's transactional DDL is rolled back"
+        raise RuntimeError(f"planner guard failed: {message} ({count} rows); {done}")
 
 
 def _set_timeouts() -> None:
@@ -183,9 +186,6 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
-    # pre-flight guards: stop before any DDL if existing rows would break a change
-    _guard('SELECT count(*) FROM "appointments" WHERE "fee__planner_new" IS DISTINCT FROM "fee"::NUMERIC(10, 2)', 'rows of appointments where fee__planner_new does not hold fee converted: run the backfill revision again (and check the trigger is there)')
-    _guard('SELECT count(*) FROM "invoices" WHERE "totalAmount__planner_new" IS DISTINCT FROM "totalAmount"::NUMERIC(10, 2)', 'rows of invoices where totalAmount__planner_new does not hold totalAmount converted: run the backfill revision again (and check the trigger is there)')
     # drop index entries_userId_date_idx concurrently
     with op.get_context().autocommit_block():
         op.drop_index('entries_userId_date_idx', table_name='entries', postgresql_concurrently=True, if_exists=True)
@@ -204,6 +204,7 @@ def upgrade() -> None:
     
     _with_lock_retry(_step_7)
     # swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
+    _guard('SELECT count(*) FROM "appointments" WHERE "fee__planner_new" IS DISTINCT FROM "fee"::NUMERIC(10, 2)', 'rows of appointments where fee__planner_new does not hold fee converted: run the backfill revision again (and check the trigger is there)', first=False)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee" FROM "appointments"')
     def _step_9() -> None:
@@ -224,6 +225,7 @@ def upgrade() -> None:
     
     _with_lock_retry(_step_16)
     # swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
+    _guard('SELECT count(*) FROM "invoices" WHERE "totalAmount__planner_new" IS DISTINCT FROM "totalAmount"::NUMERIC(10, 2)', 'rows of invoices where totalAmount__planner_new does not hold totalAmount converted: run the backfill revision again (and check the trigger is there)', first=False)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount" FROM "invoices"')
     def _step_18() -> None:

@@ -107,3 +107,57 @@ def test_mysql_plan_orders_ddl_for_review(tmp_path: Path):
     assert "ALGORITHM=INSTANT" in text["expand"] and "ALGORITHM=COPY, LOCK=SHARED" in text["expand"]  # the CHECK
     assert "ORDER BY `id` LIMIT :batch_size" in text["backfill"]
     assert "MODIFY `organization_id` CHAR(36) NOT NULL" in text["contract"]
+
+
+@pytest.mark.mysql
+def test_mysql_type_change_by_new_column_and_swap(mysql_url: str, tmp_path: Path):
+    """R8 on MariaDB: no ALGORITHM=COPY for a type change of an unindexed column; rows written
+    between the phases are converted by the triggers, the swap keeps the column's position,
+    and the downgrade brings the old values back (rows written after the swap converted back)."""
+    import os
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+
+    from planner.load import load_source
+    from planner.verify.harness import build_schema
+
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE pets (id bigint NOT NULL AUTO_INCREMENT, amount double NOT NULL DEFAULT 1.5,\n"
+                   "  note varchar(20) DEFAULT NULL, PRIMARY KEY (id));\n")
+    new.write_text("CREATE TABLE pets (id bigint NOT NULL AUTO_INCREMENT, amount decimal(12,2) NOT NULL DEFAULT 1.5,\n"
+                   "  note varchar(20) DEFAULT NULL, PRIMARY KEY (id));\n")
+    build_schema(mysql_url, load_source(str(old), dialect="mysql").schema)
+    engine = sa.create_engine(mysql_url)
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO pets (id, amount) VALUES (1, 1.25), (2, 2.5), (3, 3.75)")
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--dialect", "mysql", "--init", str(proj), "-q"])
+    assert result.exit_code == 0, result.output
+    text = "\n".join(f.read_text() for f in (proj / "migrations" / "versions").glob("*.py"))
+    assert "swap pets.amount__planner_new in as amount" in text and "ALGORITHM=COPY" not in text
+    env = {**os.environ, "DATABASE_URL": sa.make_url(mysql_url).render_as_string(hide_password=False)}
+
+    def run(*args: str) -> None:
+        r = subprocess.run([sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini"), *args], env=env,
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    run("upgrade", "+1")
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO pets (id, amount) VALUES (4, 4.125)")
+        c.exec_driver_sql("UPDATE pets SET amount = 9.5 WHERE id = 1")
+    run("upgrade", "head")
+    with engine.begin() as c:
+        cols = [r[0] for r in c.exec_driver_sql("SHOW COLUMNS FROM pets")]
+        assert cols == ["id", "amount", "note"]
+        got = dict(c.exec_driver_sql("SELECT id, CAST(amount AS CHAR) FROM pets").all())
+        assert got == {1: "9.50", 2: "2.50", 3: "3.75", 4: "4.13"}
+        c.exec_driver_sql("INSERT INTO pets (id) VALUES (5)")
+    run("downgrade", "base")
+    with engine.begin() as c:
+        got = dict(c.exec_driver_sql("SELECT id, amount FROM pets").all())
+        assert got == {1: 9.5, 2: 2.5, 3: 3.75, 4: 4.125, 5: 1.5}
+        assert [r[0] for r in c.exec_driver_sql("SHOW COLUMNS FROM pets")] == ["id", "amount", "note"]
+    engine.dispose()

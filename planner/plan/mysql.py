@@ -4,8 +4,8 @@ MySQL has no transactional DDL, no NOT VALID and no concurrent index builds; wha
 online DDL: `ALGORITHM=INSTANT|INPLACE, LOCK=NONE`, which the server refuses (error 1846)
 instead of silently copying the table. So every ALTER here names its algorithm and lock, in
 order of preference (`_alter(sql, *clauses)` in the revision runtime tries them in turn); a
-change that can only copy (a data type change, ADD CHECK) says `ALGORITHM=COPY, LOCK=SHARED`
-so reads go on and the reviewer sees it. Alembic's ops cannot append these clauses, so ALTER
+change that can only copy (ADD CHECK, a data type change R8's new column and swap cannot do)
+says `ALGORITHM=COPY, LOCK=SHARED` so reads go on and the reviewer sees it. Alembic's ops cannot append these clauses, so ALTER
 TABLE is `op.execute`; tables, renames and checks drops use Alembic's own ops.
 
 MODIFY restates the whole column (§6.4), so all changes to one column (type, NULL, default,
@@ -27,6 +27,7 @@ from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
 
 from planner.changes import Change, Kind
 from planner.model import Column, ForeignKey, Index
+from planner.naming import clip_bytes
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.build import (
     BACKUP_TABLE_PREFIX,
@@ -34,6 +35,7 @@ from planner.plan.build import (
     _Builder,
     _split,
     backup_name,
+    execute,
     py,
     quoting_dialect,
     render,
@@ -283,6 +285,13 @@ class MySQLBuilder(_Builder):
         renamed = next((x for x in self.diff.changes if x.kind == Kind.RENAME_COLUMN and x.table == table
                         and x.detail.get("to") == column), None)
         old_name = renamed.detail["from"] if renamed else column
+        if kinds == {Kind.ALTER_COLUMN_TYPE} and not renamed and not binary_coercible(o.type, n.type, "mysql"):
+            pk = self.pk_columns(self.old.table(table))
+            t_old = self.old.table(table)
+            indexed = any(column in i.columns or any(p.expression for p in i.parts) for i in t_old.indexes)
+            if pk and not indexed and self._swap_blocker(c) is None:
+                self._swap_type(c, pk)
+                return
         # breaking for running code, or a table copy: after the code no longer needs OLD's form
         contract = bool(kinds & {Kind.SET_NOT_NULL, Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
                                  Kind.RENAME_ENUM_VALUE}) or (
@@ -347,6 +356,49 @@ class MySQLBuilder(_Builder):
         what = ", ".join(sorted(k.value for k in kinds))
         self.add(phase, f"modify column {table}.{column} ({what})", up, down, guards=guards, change=c,
                  backup="; ".join(backups) or None, rank=2)
+
+    def _swap_type(self, c: Change, pk: tuple[str, ...]) -> None:
+        """R8 on MySQL/MariaDB: instead of a table copy that blocks writes (ALGORITHM=COPY,
+        LOCK=SHARED), add the column under a temporary name (INSTANT), keep it in step with
+        triggers (MySQL converts on assignment), convert the existing rows in batches, and swap
+        in contract: back up, drop the old column, rename the new one into its place."""
+        table, col = c.table, c.column
+        t, name = qt(table), _split(table)[1]
+        tmp = clip_bytes(col, 64 - 13) + "__planner_new"
+        names = [x.name for x in self.old.table(table).columns]
+        i = names.index(col)
+        where = f" AFTER {q(names[i - 1])}" if i else " FIRST"
+        tmp_spec = self.spec(self.new_md, table, col, name=tmp, nullable=True, default=False)
+        triggers = [(clip_bytes(f"{name}_{col}", 64 - 14) + f"__planner_{ev[:3].lower()}", ev)
+                    for ev in ("INSERT", "UPDATE")]
+        sync = Block("\n".join(execute(f"CREATE TRIGGER {q(tr)} BEFORE {ev} ON {t} FOR EACH ROW "
+                                       f"SET NEW.{q(tmp)} = NEW.{q(col)}") for tr, ev in triggers))
+        unsync = Block("\n".join(execute(f"DROP TRIGGER IF EXISTS {q(tr)}") for tr, _ in triggers))
+        new_sql = str(self.sa_column(self.new_md, table, col).type.compile(dialect=_MY))
+        self.add(Phase.EXPAND, f"add {table}.{tmp} ({new_sql}) kept in step with {col} by triggers (R8)",
+                 [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {tmp_spec}", INSTANT, INPLACE)), sync],
+                 [unsync, self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(tmp)}", INSTANT, INPLACE))],
+                 guards=self.guards(c), change=c)
+        self._backfill_step(c, table, tmp, q(col), where=f"{q(tmp)} IS NULL AND {q(col)} IS NOT NULL")
+        bk = backup_table(name, col, "type")
+        agree = Guard(f"SELECT count(*) FROM {t} WHERE {q(tmp)} IS NULL AND {q(col)} IS NOT NULL",
+                      f"rows of {table} the backfill has not converted into {tmp}: run the backfill revision "
+                      "again (and check the triggers are there)", inline=True)
+        loose = self.spec(self.old_md, table, col, nullable=True, default=False)
+        full = self.spec(self.old_md, table, col)
+        down = [self.ddl(alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {tmp_spec}", INSTANT, INPLACE)),
+                self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", INSTANT, INPLACE)),
+                self.restore(table, pk, col, bk),
+                Block(execute(f"UPDATE {t} SET {q(col)} = {q(tmp)} WHERE {q(col)} IS NULL AND {q(tmp)} IS NOT NULL")),
+                sync]
+        if full != loose:
+            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INSTANT, INPLACE)))
+        self.add(Phase.CONTRACT, f"swap {table}.{tmp} in as {col} ({new_sql}, R8)",
+                 [self.backup(table, pk, col, bk), unsync,
+                  self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col)}", INSTANT, INPLACE)),
+                  self.ddl(alter(f"ALTER TABLE {t} CHANGE COLUMN {q(tmp)} {self.spec(self.new_md, table, col)}{where}",
+                                 INSTANT, INPLACE))],
+                 down, guards=[agree], change=c, backup=f"{bk} ({', '.join(pk)}, {col} before the swap)", rank=2)
 
     def _enum_union(self, table: str, column: str, renames: dict[str, str], *, name: str | None = None) -> str:
         """OLD's column definition (named `name`) with the renamed values appended (an INSTANT

@@ -381,6 +381,8 @@ def plan(
 ) -> None:
     """Write staged Alembic revisions (expand, backfill, contract) for OLD -> NEW (PostgreSQL)."""
     _State.debug = _State.debug or debug
+    if alembic is not None and init is not None:
+        fail("give either --alembic (an existing project) or --init (a new one), not both")
     if (alembic is None) == (init is None):
         fail("give --alembic path/to/alembic.ini (existing project) or --init DIR (new project)")
     if cleanup and init is not None:
@@ -390,7 +392,14 @@ def plan(
     from planner.config import load_config
     from planner.pipeline import analyze
     from planner.plan.build import build_plan
-    from planner.plan.revisions import cleanup_revision, init_project, revisions, write_revisions
+    from planner.plan.revisions import (
+        cleanup_revision,
+        env_py,
+        init_project,
+        revisions,
+        runs_each_revision_in_its_own_transaction,
+        write_revisions,
+    )
 
     cfg = load_config(config)
     analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
@@ -420,13 +429,21 @@ def plan(
     out = _stdout()
     for p in paths:
         out.print(str(p), highlight=False, markup=False)
+    if alembic is not None and any("autocommit_block" in r.upgrade for r in revs) \
+            and not runs_each_revision_in_its_own_transaction(acfg):
+        _stderr().print(_escape(f"warning: {alembic}: env.py does not set transaction_per_migration=True; "
+                                "without it a revision's concurrent index build, ADD VALUE or backfill commits "
+                                "the earlier revisions' work mid-run (add it to context.configure in env.py)"))
     if not quiet:
-        hint = (f"alembic -c {acfg.config_file_name} -x db=URL upgrade +1" if init
-                else f"alembic -c {alembic} upgrade +1")
+        url_arg = " -x db=URL" if init or "Alembic environment written by planner" in env_py(acfg) else ""
+        hint = f"alembic -c {acfg.config_file_name if init else alembic}{url_arg} upgrade +1"
         if cleanup:
             _stderr().print(f"cleanup revision written; apply it once the release is accepted: {_escape(hint)}")
             return
-        _stderr().print(f"{len(paths)} revision(s) written; apply one phase at a time: {_escape(hint)}")
+        if single:
+            _stderr().print(f"1 revision written (every phase): {_escape(hint.replace('+1', 'head'))}")
+        else:
+            _stderr().print(f"{len(paths)} revision(s) written; apply one phase at a time: {_escape(hint)}")
         if the_plan.kept:
             ini = acfg.config_file_name if init else alembic
             same = [*(["--dialect", dialect] if dialect else []), *(["--config", config] if config else []),
@@ -441,7 +458,7 @@ def plan(
 def verify(
     old: Annotated[str, typer.Argument(help="Current schema.")],
     new: Annotated[str, typer.Argument(help="Target schema.")],
-    db: Annotated[str, typer.Option("--db", help="An EMPTY scratch database (PostgreSQL) to prove the plan on.")],
+    db: Annotated[str, typer.Option("--db", help="An EMPTY scratch database (PostgreSQL, MySQL/MariaDB or SQLite) to prove the plan on.")],
     rows: Annotated[int, typer.Option("--rows", min=0, help="Generated rows per table.")] = 20,
     dialect: DialectOpt = None,
     rename: RenameOpt = None,
@@ -463,6 +480,12 @@ def verify(
         report = run_verify(analysis, db, rows=rows)
     except VerifyFailed as e:  # the plan does not apply to the seeded data: a finding, not bad input
         _stdout().print(f"FAILED: {_escape(str(e))}")
+        if not quiet:
+            guard = "planner guard failed" in str(e)
+            _stderr().print(("the rows are verify's own, generated from OLD's constraints: a guard stops real rows "
+                             "like them too (state a backfill or remap in config, or --rows 0 to prove the schema "
+                             "steps alone); " if guard else "") +
+                            "drop and recreate the scratch database before the next run")
         raise typer.Exit(code=1) from None
     out = _stdout()
     out.print(f"revisions: {report.revisions}; seeded {sum(report.seeded.values())} rows in "

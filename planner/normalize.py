@@ -131,6 +131,39 @@ def _params(dt: exp.DataType) -> list[str]:
     return out
 
 
+#: type names sqlglot does not know that are built in (or come with common extensions): a
+#: column of any other unknown type gets a "typo?" warning from the loaders
+_KNOWN_OTHER_TYPES = frozenset("""
+pg_lsn txid_snapshot pg_snapshot macaddr8 macaddr cidr line lseg box path polygon circle point tsvector
+tsquery varbit xid xid8 cid tid aclitem record void jsonpath regclass regtype regproc regprocedure
+regoper regoperator regconfig regdictionary regnamespace regrole regcollation int2vector oidvector
+citext hstore ltree lquery ltxtquery geometry geography box2d box3d raster vector halfvec sparsevec
+cube earth isbn isbn13 issn issn13 ismn ismn13 ean13 upc seg intbig_gkey semver linestring
+multipoint multilinestring multipolygon geometrycollection
+""".split())
+
+
+def unknown_type(text: str, dialect: str) -> str | None:
+    """The type name when `text` is neither a built-in type nor one of the known extension
+    types (so it names a user-defined type, or is a typo); None otherwise."""
+    if dialect == "sqlite":
+        return None
+    low = _ARRAY_SUFFIX.sub("", _WS.sub(" ", text.strip())).lower()
+    if dialect == "postgresql" and low.endswith(" array"):
+        low = low[:-6]
+    if '"' in low or "`" in low or "." in low or re.match(r"(?i)(enum|set)\s*\(", low):
+        return None  # quoted or schema-qualified: a type the schema names on purpose
+    low = re.sub(r"\s+(character set|charset|collate)\s+\S+", "", low)
+    try:
+        dt = exp.DataType.build(low, dialect=sqlglot_dialect(dialect), udt=True)
+    except Exception:
+        return None
+    if dt.this != _T.USERDEFINED:
+        return None
+    name = low.split("(")[0].strip()
+    return None if name in _KNOWN_OTHER_TYPES else name
+
+
 def canonical_type(text: str, dialect: str) -> str:
     """Canonical type text: `int4` -> `integer`, `character varying(20)` -> `varchar(20)`,
     `timestamp(6) without time zone` -> `timestamp`, `"public"."Role"[]` -> `Role[]`."""

@@ -505,7 +505,18 @@ WARNING_CASES = [
     (MY, "CALL proc(1)", "CALL is not replayed", 1),
     (MY, "DELIMITER //\nCREATE PROCEDURE p() BEGIN SELECT 1; END //", 'CREATE PROCEDURE "p" is not modelled', 2),
     (MY, "CREATE TABLE t (a int) PARTITION BY HASH (a) PARTITIONS 4", 'partitioning of table "t"', 1),
+    (PG, "CREATE TABLE t (a int,\n  b txet)", "column 'b': type 'txet' is not a built-in type", 2),
+    (PG, "CREATE TABLE t (a int); ALTER TABLE t ADD COLUMN b bigit", "type 'bigit' is not a built-in type", 1),
+    (MY, "CREATE TABLE t (a int, b integr)", "type 'integr' is not a built-in type", 1),
 ]
+
+
+def test_no_type_warning_for_declared_builtin_or_extension_types() -> None:
+    sql = ("CREATE TYPE mood AS ENUM ('a'); CREATE DOMAIN posint AS int; CREATE TYPE pair AS (a int, b int);\n"
+           "CREATE TABLE t (a mood, b posint, c pair, d citext, e vector(3), f pg_lsn, g tsvector, h \"Mood\", "
+           "i macaddr, j int4range, k public.geometry)")
+    warnings = load_sql_text(sql, dialect=PG, filename="w.sql").warnings
+    assert not [w for w in warnings if "built-in" in w.message], warnings
 
 
 @pytest.mark.parametrize(("dialect", "sql", "message", "line"), WARNING_CASES)

@@ -365,17 +365,22 @@ def test_confirmed_table_rename_is_planned(tmp_path: Path):
 
 
 def test_same_seed_into_the_same_project_chains_new_ids(tmp_path: Path):
+    """Another plan with the same --rev-id-seed chains on with new ids (the parent is part of
+    the seed); the same plan again is refused: it is in the project already."""
     first = _plan_files(tmp_path, "mais-webhook-idempotency", ())
+    ini = str(tmp_path / "proj" / "alembic.ini")
     old, new = _story("mais-webhook-idempotency")
-    r = CliRunner().invoke(app, ["plan", old, new, "--alembic", str(tmp_path / "proj" / "alembic.ini"),
-                                 "--rev-id-seed", "golden", "-q"])
+    again = CliRunner().invoke(app, ["plan", old, new, "--alembic", ini, "--rev-id-seed", "golden", "-q"])
+    assert again.exit_code == 2 and "this plan is in the project already" in again.output
+    old2, new2 = _story("aegira-indexes-soft-delete")
+    r = CliRunner().invoke(app, ["plan", old2, new2, "--alembic", ini, "--rev-id-seed", "golden", "-q"])
     assert r.exit_code == 0, r.output
     files = sorted((tmp_path / "proj" / "migrations" / "versions").glob("*.py"))
-    assert len(files) == 2 * len(first)
+    assert len(files) > len(first) and len({f.name[:12] for f in files}) == len(files)
     from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
 
-    assert len(ScriptDirectory.from_config(AlembicConfig(str(tmp_path / "proj" / "alembic.ini"))).get_heads()) == 1
+    assert len(ScriptDirectory.from_config(AlembicConfig(ini)).get_heads()) == 1
 
 
 @pytest.mark.postgres
@@ -496,14 +501,24 @@ def test_type_change_by_new_column_and_swap(tmp_path: Path, pg_url: str):
         assert str(c.exec_driver_sql("SELECT amount FROM pets WHERE id = 1").scalar()) == "9.50"
         assert str(c.exec_driver_sql("SELECT amount FROM pets WHERE id = 2500").scalar()) == "3125.00"
         c.exec_driver_sql("INSERT INTO pets (id) VALUES (6001)")  # the new default, after the swap
+        c.exec_driver_sql("UPDATE pets SET amount = 8.88 WHERE id = 2")  # changed after the swap
         assert str(c.exec_driver_sql("SELECT amount FROM pets WHERE id = 6001").scalar()) == "1.50"
     from planner.diff import diff
 
     assert [x.id for x in diff(load_source(pg_url).schema, load_source(str(new)).schema).changes] == []
+    with engine.begin() as c:  # a value the old type cannot hold stops the downgrade before any DDL
+        c.exec_driver_sql("UPDATE pets SET age = 3000000000 WHERE id = 3")
+    r = subprocess.run([*alembic, "downgrade", "base"], env=env, capture_output=True, text=True, check=False)
+    assert r.returncode != 0 and "1 values of pets.age do not convert to INTEGER" in r.stdout + r.stderr
+    with engine.begin() as c:
+        assert c.exec_driver_sql("SELECT data_type FROM information_schema.columns WHERE table_name = 'pets' "
+                                 "AND column_name = 'age'").scalar() == "bigint"
+        c.exec_driver_sql("UPDATE pets SET age = 3 WHERE id = 3")
     run("downgrade", "base")
     with engine.begin() as c:
         rows = dict(c.exec_driver_sql("SELECT id, amount FROM pets WHERE id IN (1, 2, 5001, 6001)").all())
-        assert rows == {1: 9.5, 2: 2.5, 5001: 7.125, 6001: 1.5}  # backup, backup, backup, converted back
+        # backed up (changed before the swap), changed after the swap, backed up, written after it
+        assert rows == {1: 9.5, 2: 8.88, 5001: 7.125, 6001: 1.5}
         assert c.exec_driver_sql("SELECT count(*) FROM information_schema.tables "
                                  "WHERE table_schema = 'planner_backup'").scalar() == 0
     engine.dispose()

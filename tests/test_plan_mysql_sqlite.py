@@ -155,9 +155,10 @@ def test_mysql_type_change_by_new_column_and_swap(mysql_url: str, tmp_path: Path
         got = dict(c.exec_driver_sql("SELECT id, CAST(amount AS CHAR) FROM pets").all())
         assert got == {1: "9.50", 2: "2.50", 3: "3.75", 4: "4.13"}
         c.exec_driver_sql("INSERT INTO pets (id) VALUES (5)")
+        c.exec_driver_sql("UPDATE pets SET amount = 8.88 WHERE id = 2")  # changed after the swap
     run("downgrade", "base")
     with engine.begin() as c:
         got = dict(c.exec_driver_sql("SELECT id, amount FROM pets").all())
-        assert got == {1: 9.5, 2: 2.5, 3: 3.75, 4: 4.125, 5: 1.5}
+        assert got == {1: 9.5, 2: 8.88, 3: 3.75, 4: 4.125, 5: 1.5}
         assert [r[0] for r in c.exec_driver_sql("SHOW COLUMNS FROM pets")] == ["id", "amount", "note"]
     engine.dispose()

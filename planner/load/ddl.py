@@ -69,6 +69,7 @@ from planner.normalize import (
     quote_table,
     split_qualified,
     sqlglot_dialect,
+    unknown_type,
 )
 
 # --------------------------------------------------------------------------- statements
@@ -1109,6 +1110,8 @@ class Replayer:
         self.default_schema = DEFAULT_SCHEMA[dialect]
         self.tables: dict[tuple[str | None, str], _Table] = {}
         self.enums: dict[tuple[str | None, str], _Enum] = {}
+        #: lower-case names of types created but not modelled (domains, composite types)
+        self.declared_types: set[str] = set()
         self.views: dict[tuple[str | None, str], View] = {}
         self.sequences: dict[tuple[str | None, str], _Sequence] = {}
         self.warnings: list[LoadWarning] = []
@@ -1187,6 +1190,15 @@ class Replayer:
 
     def _warn(self, message: str, offset: int = 0) -> None:
         self.warnings.append(LoadWarning(message, self._loc(offset)))
+
+    def _check_type(self, col: _Col, at: int) -> None:
+        """Warn about a column type that is neither built in, nor a known extension's, nor
+        created earlier in the source: most often a typo the server would reject."""
+        name = unknown_type(col.type_text, self.dialect)
+        if name is None or name in self.declared_types or any(k[1].lower() == name for k in self.enums):
+            return
+        self._warn(f"column {col.name!r}: type {col.type_text!r} is not a built-in type and is not created "
+                   "in this source (a typo? an extension's type?)", at)
 
     def _display(self, schema: str | None, name: str) -> str:
         return f'"{qualify(schema, name, self.default_schema)}"'
@@ -1308,7 +1320,10 @@ class Replayer:
     def _other_object(self, verb: str, obj: str, cur: _Cursor) -> None:
         """CREATE/ALTER/DROP/COMMENT of an object planner does not model."""
         if verb == "CREATE" and obj in _NOT_MODELLED:
-            self._warn(f"CREATE {_object_label(obj, cur)} {self._object_name(cur, obj)}is not modelled; ignored")
+            label = self._object_name(cur, obj)
+            if obj == "DOMAIN" and label:
+                self.declared_types.add(label.strip().strip('"').split(".")[-1].lower())
+            self._warn(f"CREATE {_object_label(obj, cur)} {label}is not modelled; ignored")
         elif verb == "ALTER" and obj in _NOT_MODELLED and not _has_words(cur, "OWNER", "TO"):
             self._warn(f"ALTER {_object_label(obj, cur)} {self._object_name(cur, obj)}is not modelled; ignored")
         elif verb == "ALTER" and obj == "SCHEMA" and _has_words(cur, "RENAME", "TO"):
@@ -1437,6 +1452,7 @@ class Replayer:
             return [c]
         at = item.offset
         col, constraints = _parse_column_def(item)
+        self._check_type(col, at)
         if self._column(table, col.name) is not None:
             raise _Syntax(f"column {col.name!r} is defined twice", at)
         self._add_column(table, col)
@@ -1826,6 +1842,7 @@ class Replayer:
     def _add_column_def(self, table: _Table, cur: _Cursor, if_not_exists: bool) -> None:
         at = cur.offset
         col, constraints = _parse_column_def(cur)
+        self._check_type(col, at)
         position = self._position(cur)
         if self._column(table, col.name) is not None:
             if not if_not_exists:
@@ -2027,6 +2044,7 @@ class Replayer:
         """MySQL MODIFY / CHANGE: the new definition replaces the whole column."""
         at = cur.offset
         col, constraints = _parse_column_def(cur)
+        self._check_type(col, at)
         position = self._position(cur)
         current = self._column(table, old or col.name)
         if current is None:
@@ -2309,6 +2327,7 @@ class Replayer:
             return
         kind = "composite type" if cur.at("AS") and cur.at_op("(", 1) else (
             "range type" if cur.at("AS", "RANGE") else "base type")
+        self.declared_types.add(key[1].lower())
         cur.i = len(cur.toks)
         self._warn(f"CREATE TYPE {label} ({kind}) is not modelled; ignored", at)
 

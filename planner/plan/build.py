@@ -175,13 +175,16 @@ class _Builder:
                                change.id if change else None, backup, stage, rank))
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
-               as_text: bool = False) -> Block:
+               as_text: bool = False, also: tuple[str, ...] = ()) -> Block:
         """Copy `(pk, column)` of `table` (rows matching `where`) to planner_backup.`bk`; enum
-        values are kept `as_text`, so the backup never holds on to a type being recreated."""
+        values are kept `as_text`, so the backup never holds on to a type being recreated;
+        `also` columns are copied as they are (what the row held when it was backed up, so the
+        downgrade can tell rows changed since)."""
         self.keep(BACKUP_SCHEMA, bk)
         keys = ", ".join(q(p) for p in pk)
         cond = f" WHERE {where}" if where else ""
         value = f"{q(column)}::text AS {q(column)}" if as_text else q(column)
+        value += "".join(f", {q(x)}" for x in also)
         # IF NOT EXISTS: a backup left by a run that failed after committing it (a backfill
         # commits batch by batch) holds the values from before that run, and is kept
         return Block("\n".join([
@@ -194,10 +197,14 @@ class _Builder:
         if (schema, table) not in self.kept:
             self.kept.append((schema, table))
 
-    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None) -> Block:
+    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
+                unchanged: str | None = None) -> Block:
         """Put the backed-up values back (cast back from text where `cast` is given), row by
-        primary key, then remove the backup."""
+        primary key, then remove the backup. `unchanged` (SQL over `t`, the table, and `b`, the
+        backup) keeps rows the application changed after the upgrade: their current value wins."""
         on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
+        if unchanged:
+            on += f" AND ({unchanged})"
         value = f"b.{q(column)}::{cast}" if cast else f"b.{q(column)}"
         return Block(execute(f"UPDATE {qt(table)} AS t SET {q(column)} = {value} FROM "
                              f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}") + "\n" +
@@ -228,10 +235,16 @@ class _Builder:
         """Values the server can only test by converting them (JSON before PostgreSQL 16):
         a PL/pgSQL block tries each one, and raises before any DDL if some do not convert."""
         new_sql = self.sa_column(self.new_md, c.table, c.column).type.compile(dialect=_PG)
-        msg = f"planner guard failed: % values of {c.table}.{c.column} do not convert to {new_sql}"
-        sql = (f"DO $planner$ DECLARE v text; bad bigint := 0; BEGIN "
-               f"FOR v IN SELECT {q(c.column)}::text FROM {qt(c.table)} WHERE {q(c.column)} IS NOT NULL LOOP "
-               f"BEGIN PERFORM v::{new_sql}; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; "
+        via = "::text" if (c.old.enum or c.new.enum) else ""
+        return self._convert_guard(c.table, c.column, new_sql, via=via)
+
+    def _convert_guard(self, table: str, column: str, target_sql: str, *, via: str = "", why: str = "") -> Guard:
+        """A PL/pgSQL block that converts every value of `column` (from its own type, `via` an
+        intermediate cast) to `target_sql` and raises, naming how many fail, if any does."""
+        msg = f"planner guard failed: % values of {table}.{column} do not convert to {target_sql}{why}"
+        sql = (f"DO $planner$ DECLARE v {qt(table)}.{q(column)}%TYPE; bad bigint := 0; BEGIN "
+               f"FOR v IN SELECT {q(column)} FROM {qt(table)} WHERE {q(column)} IS NOT NULL LOOP "
+               f"BEGIN PERFORM v{via}::{target_sql}; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; "
                f"IF bad > 0 THEN RAISE EXCEPTION {lit(msg)}, bad; END IF; END $planner$")
         return Guard(sql, msg, raises=True)
 
@@ -370,7 +383,9 @@ class _Builder:
                                     where=f"{q(col.name)}::text = {lit(v)}",
                                     upgrade_first=[self.backup(table, pk, col.name, bk,
                                                                f"{q(col.name)}::text = {lit(v)}", as_text=True)],
-                                    downgrade=[self.restore(table, pk, col.name, bk, cast=qt(key))])
+                                    downgrade=[self.restore(table, pk, col.name, bk, cast=qt(key),
+                                                            unchanged=f"t.{q(col.name)}::text = "
+                                                                      f"{lit(remapped[v])}")])
         held = [h for h in held if h[0] not in remapped]
         up = [self.backup(table, pk, col.name, names[v, table, col.name], f"{q(col.name)}::text = {lit(v)}",
                           as_text=True) for v, table, col, pk in held]
@@ -573,7 +588,10 @@ class _Builder:
         if lossy(o.type, n.type) and pk:
             bk = backup_name(name, o.name, "type")
             up.append(self.backup(c.table, pk, o.name, bk))
-            down_tail.append(self.restore(c.table, pk, o.name, bk))
+            # rows changed since the conversion keep their value (converted back)
+            round_trip = f"b.{q(o.name)}{via_text}::{new_sql}{via_text}::{old_sql}"
+            down_tail.append(self.restore(c.table, pk, o.name, bk,
+                                          unchanged=f"t.{q(o.name)} IS NOT DISTINCT FROM {round_trip}"))
             backup = f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {o.name} before the conversion)"
         coercible = binary_coercible(o.type, n.type, "postgresql")
         if not coercible and pk:
@@ -679,7 +697,8 @@ class _Builder:
         unsync = "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(c.table)}"),
                             execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
         tmp_col = sa.Column(tmp, new_t, nullable=True)
-        self.add(Phase.EXPAND, f"add {c.table}.{tmp} ({new_sql}) kept in step with {col} by a trigger (R8)",
+        self.add(Phase.EXPAND, f"add {c.table}.{tmp} ({new_sql}) kept in step with {col} by a trigger (R8); "
+                               f"from here on a write of {col} that does not convert to {new_sql} fails",
                  [self.ddl("\n".join([render([ops.AddColumnOp(name, tmp_col, schema=schema)]), sync()]))],
                  [self.ddl("\n".join([unsync, render([ops.DropColumnOp(name, tmp, schema=schema)])]))],
                  guards=guards, change=c)
@@ -726,9 +745,16 @@ class _Builder:
         if not o.nullable:
             down_tail.append(render([ops.AlterColumnOp(name, col, schema=schema, modify_nullable=False,
                                                        existing_type=old_t, existing_nullable=True)]))
+        # the downgrade converts rows written since the swap back: stop first if some cannot be
+        back_guard = self._convert_guard(c.table, col, old_sql, via=via_text,
+                                         why=" (written since the swap; fix them first)")
         self.add(Phase.CONTRACT, f"swap {c.table}.{tmp} in as {col} ({old_sql} -> {new_sql}, R8)",
-                 [self.backup(c.table, pk, col, bk, as_text=bool(o.enum)), self.ddl("\n".join(swap))],
-                 [self.ddl("\n".join(back)), self.restore(c.table, pk, col, bk, cast=old_sql if o.enum else None),
+                 # the converted value is backed up too: a row whose value changed after the swap
+                 # keeps it (converted back) on downgrade instead of getting the old one
+                 [self.backup(c.table, pk, col, bk, as_text=bool(o.enum), also=(tmp,)), self.ddl("\n".join(swap))],
+                 [Block(back_guard.code()), self.ddl("\n".join(back)),
+                  self.restore(c.table, pk, col, bk, cast=old_sql if o.enum else None,
+                               unchanged=f"t.{q(tmp)} IS NOT DISTINCT FROM b.{q(tmp)}"),
                   self.ddl("\n".join(down_tail)),
                   *[self._build_index_block(self.old_md, c.table, i) for i in rebuilt]],
                  guards=[agree], change=c, backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col} before the swap)")

@@ -108,16 +108,20 @@ class MySQLBuilder(_Builder):
         return str(CreateColumn(col).compile(dialect=_MY))
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
-               as_text: bool = False) -> Block:
+               as_text: bool = False, also: tuple[str, ...] = ()) -> Block:
         self.keep(None, bk)
         keys = ", ".join(q(p) for p in pk)
+        column_list = "".join(f", {q(x)}" for x in also)
         cond = f" WHERE {where}" if where else ""
         return Block("\n".join([
-            f"op.execute({py(f'CREATE TABLE IF NOT EXISTS {q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}')})",
+            f"op.execute({py(f'CREATE TABLE IF NOT EXISTS {q(bk)} AS SELECT {keys}, {q(column)}{column_list} FROM {qt(table)}{cond}')})",
         ]))
 
-    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None) -> Block:
+    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
+                unchanged: str | None = None) -> Block:
         on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
+        if unchanged:
+            on += f" AND ({unchanged})"
         sql = f"UPDATE {qt(table)} AS t JOIN {q(bk)} AS b ON {on} SET t.{q(column)} = b.{q(column)}"
         return Block(f"op.execute({py(sql)})\nop.execute({py(f'DROP TABLE {q(bk)}')})")
 
@@ -338,7 +342,7 @@ class MySQLBuilder(_Builder):
             bk = backup_table(_split(table)[1], column, v)
             self._backfill_step(c, table, old_name, lit(target), where=f"{q(old_name)} = {lit(v)}",
                                 upgrade_first=[self.backup(table, pk, old_name, bk, f"{q(old_name)} = {lit(v)}")],
-                                downgrade=[self.restore(table, pk, name, bk)])
+                                downgrade=[self.restore(table, pk, name, bk, unchanged=f"t.{q(name)} = {lit(target)}")])
             backups.append(f"{bk} (rows that held {v!r})")
         if renames:
             # R11 for values: allow both spellings, move the rows, then keep only the new ones
@@ -375,7 +379,8 @@ class MySQLBuilder(_Builder):
                                        f"SET NEW.{q(tmp)} = NEW.{q(col)}") for tr, ev in triggers))
         unsync = Block("\n".join(execute(f"DROP TRIGGER IF EXISTS {q(tr)}") for tr, _ in triggers))
         new_sql = str(self.sa_column(self.new_md, table, col).type.compile(dialect=_MY))
-        self.add(Phase.EXPAND, f"add {table}.{tmp} ({new_sql}) kept in step with {col} by triggers (R8)",
+        self.add(Phase.EXPAND, f"add {table}.{tmp} ({new_sql}) kept in step with {col} by triggers (R8); "
+                               f"from here on a write of {col} that does not convert to {new_sql} fails",
                  [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {tmp_spec}", INSTANT, INPLACE)), sync],
                  [unsync, self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(tmp)}", INSTANT, INPLACE))],
                  guards=self.guards(c), change=c)
@@ -388,13 +393,13 @@ class MySQLBuilder(_Builder):
         full = self.spec(self.old_md, table, col)
         down = [self.ddl(alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {tmp_spec}", INSTANT, INPLACE)),
                 self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", INSTANT, INPLACE)),
-                self.restore(table, pk, col, bk),
+                self.restore(table, pk, col, bk, unchanged=f"t.{q(tmp)} <=> b.{q(tmp)}"),
                 Block(execute(f"UPDATE {t} SET {q(col)} = {q(tmp)} WHERE {q(col)} IS NULL AND {q(tmp)} IS NOT NULL")),
                 sync]
         if full != loose:
             down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INSTANT, INPLACE)))
         self.add(Phase.CONTRACT, f"swap {table}.{tmp} in as {col} ({new_sql}, R8)",
-                 [self.backup(table, pk, col, bk), unsync,
+                 [self.backup(table, pk, col, bk, also=(tmp,)), unsync,
                   self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col)}", INSTANT, INPLACE)),
                   self.ddl(alter(f"ALTER TABLE {t} CHANGE COLUMN {q(tmp)} {self.spec(self.new_md, table, col)}{where}",
                                  INSTANT, INPLACE))],

@@ -32,6 +32,11 @@ from sqlalchemy import engine_from_config, pool
 
 config = context.config
 target_metadata = None
+if config.config_file_name is not None and not config.attributes.get("planner_in_process"):
+    # alembic's own "Running upgrade ..." lines (planner runs it in-process without them)
+    from logging.config import fileConfig
+
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 
 def _url() -> str:
@@ -217,6 +222,14 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
         fixed = dt.datetime(2000, 1, 1)
         script._generate_create_date = lambda: fixed  # type: ignore[method-assign]
     head = heads[0] if heads else None
+    for existing in script.walk_revisions():
+        doc = getattr(existing.module, "__doc__", None) or ""
+        for r in revs:
+            if doc.startswith(r.message + "\n"):
+                raise PlannerError(
+                    f"{cfg.config_file_name}: revision {existing.revision} already holds "
+                    f"\"{r.message.splitlines()[0]}\" (this plan is in the project already)",
+                    hint="plan from what the database holds now (e.g. OLD = its URL), or remove the earlier revisions")
     written = []
     for i, r in enumerate(revs):
         from alembic.util import rev_id as alembic_rev_id
@@ -241,6 +254,18 @@ _OFFLINE_URLS = {"postgresql": "postgresql+psycopg://offline@localhost/offline",
                  "mysql": "mysql+pymysql://offline@localhost/offline", "sqlite": "sqlite://"}
 
 
+def env_py(cfg: Config) -> str:
+    """The text of the project's env.py ("" when there is none)."""
+    env = Path(ScriptDirectory.from_config(cfg).dir) / "env.py"
+    return env.read_text() if env.is_file() else ""
+
+
+def runs_each_revision_in_its_own_transaction(cfg: Config) -> bool:
+    """Whether the project's env.py asks for transaction_per_migration (which revisions with
+    autocommit blocks need, Alembic's docs say): a text check of env.py."""
+    return "transaction_per_migration=True" in env_py(cfg).replace(" ", "")
+
+
 def offline_sql(revs: list[Revision], dialect: str, *, url: str | None = None) -> str:
     """`alembic upgrade head --sql` for `revs` in a throwaway project: the script a DBA would
     run by hand (no database is contacted; `url` only picks the dialect)."""
@@ -250,6 +275,7 @@ def offline_sql(revs: list[Revision], dialect: str, *, url: str | None = None) -
     with tempfile.TemporaryDirectory(prefix="planner-offline-") as tmp:
         cfg = init_project(str(Path(tmp) / "project"))
         cfg.cmd_opts = argparse.Namespace(x=[f"db={url or _OFFLINE_URLS[dialect]}"])
+        cfg.attributes["planner_in_process"] = True
         write_revisions(revs, cfg, seed="offline")
         out = io.StringIO()
         with contextlib.redirect_stdout(out):

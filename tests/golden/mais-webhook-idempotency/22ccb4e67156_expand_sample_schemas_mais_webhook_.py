@@ -151,7 +151,7 @@ def _drop_invalid_index(name: str) -> None:
            "WHERE NOT i.indisvalid AND c.relname = :n")
     if _offline():
         op.execute("-- planner: if an earlier run failed, drop the INVALID leftover first: "
-                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid;")
+                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid")
         return
     if op.get_bind().execute(sa.text(sql), {"n": name}).scalar():
         op.execute(sa.text("DROP INDEX CONCURRENTLY IF EXISTS " + op.get_context().dialect

@@ -15,8 +15,8 @@ Backups (restored by downgrade; dropped by the cleanup revision, written once th
 - planner_backup.appointments__fee__type (id, fee before the swap)
 - planner_backup.invoices__totalAmount__type (id, totalAmount before the swap)
 
-Revision ID: 415419a190e8
-Revises: 7bbd963bcde2
+Revision ID: a6f9984a1add
+Revises: c4943dc05281
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -159,7 +159,7 @@ def _drop_invalid_index(name: str) -> None:
            "WHERE NOT i.indisvalid AND c.relname = :n")
     if _offline():
         op.execute("-- planner: if an earlier run failed, drop the INVALID leftover first: "
-                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid;")
+                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid")
         return
     if op.get_bind().execute(sa.text(sql), {"n": name}).scalar():
         op.execute(sa.text("DROP INDEX CONCURRENTLY IF EXISTS " + op.get_context().dialect
@@ -177,8 +177,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '415419a190e8'
-down_revision: Union[str, Sequence[str], None] = '7bbd963bcde2'
+revision: str = 'a6f9984a1add'
+down_revision: Union[str, Sequence[str], None] = 'c4943dc05281'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -206,7 +206,7 @@ def upgrade() -> None:
     # swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     _guard('SELECT count(*) FROM "appointments" WHERE "fee__planner_new" IS DISTINCT FROM "fee"::NUMERIC(10, 2)', 'rows of appointments where fee__planner_new does not hold fee converted: run the backfill revision again (and check the trigger is there)', first=False)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee" FROM "appointments"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee", "fee__planner_new" FROM "appointments"')
     def _step_9() -> None:
         op.execute('DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"')
         op.execute('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
@@ -227,7 +227,7 @@ def upgrade() -> None:
     # swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     _guard('SELECT count(*) FROM "invoices" WHERE "totalAmount__planner_new" IS DISTINCT FROM "totalAmount"::NUMERIC(10, 2)', 'rows of invoices where totalAmount__planner_new does not hold totalAmount converted: run the backfill revision again (and check the trigger is there)', first=False)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount" FROM "invoices"')
+    op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount", "totalAmount__planner_new" FROM "invoices"')
     def _step_18() -> None:
         op.execute('DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"')
         op.execute('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
@@ -242,13 +242,14 @@ def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
     # undo: swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
+    op.execute('DO $planner$ DECLARE v "invoices"."totalAmount"%TYPE; bad bigint := 0; BEGIN FOR v IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL LOOP BEGIN PERFORM v::DOUBLE PRECISION; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; IF bad > 0 THEN RAISE EXCEPTION \'planner guard failed: % values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\', bad; END IF; END $planner$')
     def _step_19() -> None:
         op.alter_column('invoices', 'totalAmount',
                    new_column_name='totalAmount__planner_new')
         op.add_column('invoices', sa.Column('totalAmount', sa.DOUBLE_PRECISION(), nullable=True))
     
     _with_lock_retry(_step_19)
-    op.execute('UPDATE "invoices" AS t SET "totalAmount" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE t."id" = b."id"')
+    op.execute('UPDATE "invoices" AS t SET "totalAmount" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE t."id" = b."id" AND (t."totalAmount__planner_new" IS NOT DISTINCT FROM b."totalAmount__planner_new")')
     op.execute('DROP TABLE "planner_backup"."invoices__totalAmount__type"')
     def _step_20() -> None:
         op.execute('UPDATE "invoices" SET "totalAmount" = "totalAmount__planner_new"::DOUBLE PRECISION WHERE "totalAmount" IS NULL AND "totalAmount__planner_new" IS NOT NULL')
@@ -267,13 +268,14 @@ def downgrade() -> None:
     
     _with_lock_retry(_step_17)
     # undo: swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
+    op.execute('DO $planner$ DECLARE v "appointments"."fee"%TYPE; bad bigint := 0; BEGIN FOR v IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL LOOP BEGIN PERFORM v::DOUBLE PRECISION; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; IF bad > 0 THEN RAISE EXCEPTION \'planner guard failed: % values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\', bad; END IF; END $planner$')
     def _step_10() -> None:
         op.alter_column('appointments', 'fee',
                    new_column_name='fee__planner_new')
         op.add_column('appointments', sa.Column('fee', sa.DOUBLE_PRECISION(), nullable=True))
     
     _with_lock_retry(_step_10)
-    op.execute('UPDATE "appointments" AS t SET "fee" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b WHERE t."id" = b."id"')
+    op.execute('UPDATE "appointments" AS t SET "fee" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b WHERE t."id" = b."id" AND (t."fee__planner_new" IS NOT DISTINCT FROM b."fee__planner_new")')
     op.execute('DROP TABLE "planner_backup"."appointments__fee__type"')
     def _step_11() -> None:
         op.execute('UPDATE "appointments" SET "fee" = "fee__planner_new"::DOUBLE PRECISION WHERE "fee" IS NULL AND "fee__planner_new" IS NOT NULL')

@@ -1,16 +1,14 @@
-"""backfill: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
+"""expand 1/2: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
 
-Deploy before: the application version that writes the new columns/values, so no new row misses the backfill.
-Deploy after: the application version that reads the new columns/values and no longer uses what the contract phase removes.
+Deploy before: nothing; this revision is backward compatible with the running code.
+Deploy after: nothing; run the next expand revision right after this one (nothing to deploy in between).
 
 Steps:
-- backfill appointments.fee__planner_new in batches
-- backfill invoices.totalAmount__planner_new in batches
-- NOT VALID check appointments_fee__planner_new_not_null
-- NOT VALID check invoices_totalAmount__planner_new_not_null
+- add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
+- add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
 
-Revision ID: 7bbd963bcde2
-Revises: 806d9bb69b5c
+Revision ID: 648d5855ce08
+Revises: 
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -153,7 +151,7 @@ def _drop_invalid_index(name: str) -> None:
            "WHERE NOT i.indisvalid AND c.relname = :n")
     if _offline():
         op.execute("-- planner: if an earlier run failed, drop the INVALID leftover first: "
-                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid;")
+                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid")
         return
     if op.get_bind().execute(sa.text(sql), {"n": name}).scalar():
         op.execute(sa.text("DROP INDEX CONCURRENTLY IF EXISTS " + op.get_context().dialect
@@ -171,8 +169,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '7bbd963bcde2'
-down_revision: Union[str, Sequence[str], None] = '806d9bb69b5c'
+revision: str = '648d5855ce08'
+down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -180,34 +178,39 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
-    # backfill appointments.fee__planner_new in batches
-    with op.get_context().autocommit_block():
-        _backfill('UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") IN (SELECT "id" FROM "appointments" WHERE "fee__planner_new" IS NULL AND "fee" IS NOT NULL ORDER BY "id" LIMIT :batch_size)')
-    # backfill invoices.totalAmount__planner_new in batches
-    with op.get_context().autocommit_block():
-        _backfill('UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") IN (SELECT "id" FROM "invoices" WHERE "totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL ORDER BY "id" LIMIT :batch_size)')
-    # NOT VALID check appointments_fee__planner_new_not_null
-    def _step_5() -> None:
-        op.create_check_constraint('appointments_fee__planner_new_not_null', 'appointments', '"fee__planner_new" IS NOT NULL', postgresql_not_valid=True)
+    # pre-flight guards: stop before any DDL if existing rows would break a change
+    _guard('SELECT count(*) AS "count"\nFROM "appointments"\nWHERE "appointments"."fee" IS NOT NULL AND ("appointments"."fee" >= 99999999.995 OR "appointments"."fee" <= -99999999.995)', 'Values of appointments.fee that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
+    _guard('SELECT count(*) AS "count"\nFROM "invoices"\nWHERE "invoices"."totalAmount" IS NOT NULL AND ("invoices"."totalAmount" >= 99999999.995 OR "invoices"."totalAmount" <= -99999999.995)', 'Values of invoices.totalAmount that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
+    # add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
+    def _step_3() -> None:
+        op.add_column('appointments', sa.Column('fee__planner_new', sa.NUMERIC(precision=10, scale=2), nullable=True))
+        op.execute('CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$')
+        op.execute('CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()')
     
-    _with_lock_retry(_step_5)
-    # NOT VALID check invoices_totalAmount__planner_new_not_null
-    def _step_14() -> None:
-        op.create_check_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', '"totalAmount__planner_new" IS NOT NULL', postgresql_not_valid=True)
+    _with_lock_retry(_step_3)
+    # add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
+    def _step_12() -> None:
+        op.add_column('invoices', sa.Column('totalAmount__planner_new', sa.NUMERIC(precision=10, scale=2), nullable=True))
+        op.execute('CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$')
+        op.execute('CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()')
     
-    _with_lock_retry(_step_14)
+    _with_lock_retry(_step_12)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
-    # undo: NOT VALID check invoices_totalAmount__planner_new_not_null
-    def _step_15() -> None:
-        op.drop_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', type_='check', if_exists=True)
+    # undo: add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
+    def _step_13() -> None:
+        op.execute('DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"')
+        op.execute('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
+        op.drop_column('invoices', 'totalAmount__planner_new')
     
-    _with_lock_retry(_step_15)
-    # undo: NOT VALID check appointments_fee__planner_new_not_null
-    def _step_6() -> None:
-        op.drop_constraint('appointments_fee__planner_new_not_null', 'appointments', type_='check', if_exists=True)
+    _with_lock_retry(_step_13)
+    # undo: add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
+    def _step_4() -> None:
+        op.execute('DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"')
+        op.execute('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
+        op.drop_column('appointments', 'fee__planner_new')
     
-    _with_lock_retry(_step_6)
+    _with_lock_retry(_step_4)

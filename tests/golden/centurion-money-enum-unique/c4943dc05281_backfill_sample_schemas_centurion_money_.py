@@ -1,13 +1,16 @@
-"""expand 2/2: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
+"""backfill: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
 
-Deploy before: nothing; this continues the previous revision.
-Deploy after: the application version that writes the new columns/values (it must not depend on the backfill yet).
+Deploy before: the application version that writes the new columns/values, so no new row misses the backfill.
+Deploy after: the application version that reads the new columns/values and no longer uses what the contract phase removes.
 
 Steps:
-- create unique index entries_userId_date_key concurrently
+- backfill appointments.fee__planner_new in batches
+- backfill invoices.totalAmount__planner_new in batches
+- NOT VALID check appointments_fee__planner_new_not_null
+- NOT VALID check invoices_totalAmount__planner_new_not_null
 
-Revision ID: 806d9bb69b5c
-Revises: 0c75aff2f8a8
+Revision ID: c4943dc05281
+Revises: efe1a8fee0d4
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -150,7 +153,7 @@ def _drop_invalid_index(name: str) -> None:
            "WHERE NOT i.indisvalid AND c.relname = :n")
     if _offline():
         op.execute("-- planner: if an earlier run failed, drop the INVALID leftover first: "
-                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid;")
+                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid")
         return
     if op.get_bind().execute(sa.text(sql), {"n": name}).scalar():
         op.execute(sa.text("DROP INDEX CONCURRENTLY IF EXISTS " + op.get_context().dialect
@@ -168,8 +171,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '806d9bb69b5c'
-down_revision: Union[str, Sequence[str], None] = '0c75aff2f8a8'
+revision: str = 'c4943dc05281'
+down_revision: Union[str, Sequence[str], None] = 'efe1a8fee0d4'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -177,18 +180,34 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
-    # pre-flight guards: stop before any DDL if existing rows would break a change
-    _guard('SELECT count(*) AS "count"\nFROM (SELECT 1\nFROM "entries"\nWHERE "entries"."userId" IS NOT NULL AND "entries"."date" IS NOT NULL GROUP BY "entries"."userId", "entries"."date"\nHAVING count(*) > 1) AS "dup"', 'Groups of entries rows sharing (userId, date): UNIQUE entries_userId_date_key (userId, date) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)')
-    # create unique index entries_userId_date_key concurrently
+    # backfill appointments.fee__planner_new in batches
     with op.get_context().autocommit_block():
-        _drop_invalid_index('entries_userId_date_key')
-        op.create_index('entries_userId_date_key', 'entries', ['userId', 'date'], unique=True, postgresql_concurrently=True, if_not_exists=True)
-        _check_index_valid('entries_userId_date_key')
+        _backfill('UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") IN (SELECT "id" FROM "appointments" WHERE "fee__planner_new" IS NULL AND "fee" IS NOT NULL ORDER BY "id" LIMIT :batch_size)')
+    # backfill invoices.totalAmount__planner_new in batches
+    with op.get_context().autocommit_block():
+        _backfill('UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") IN (SELECT "id" FROM "invoices" WHERE "totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL ORDER BY "id" LIMIT :batch_size)')
+    # NOT VALID check appointments_fee__planner_new_not_null
+    def _step_5() -> None:
+        op.create_check_constraint('appointments_fee__planner_new_not_null', 'appointments', '"fee__planner_new" IS NOT NULL', postgresql_not_valid=True)
+    
+    _with_lock_retry(_step_5)
+    # NOT VALID check invoices_totalAmount__planner_new_not_null
+    def _step_14() -> None:
+        op.create_check_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', '"totalAmount__planner_new" IS NOT NULL', postgresql_not_valid=True)
+    
+    _with_lock_retry(_step_14)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
-    # undo: create unique index entries_userId_date_key concurrently
-    with op.get_context().autocommit_block():
-        op.drop_index('entries_userId_date_key', table_name='entries', postgresql_concurrently=True, if_exists=True)
+    # undo: NOT VALID check invoices_totalAmount__planner_new_not_null
+    def _step_15() -> None:
+        op.drop_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', type_='check', if_exists=True)
+    
+    _with_lock_retry(_step_15)
+    # undo: NOT VALID check appointments_fee__planner_new_not_null
+    def _step_6() -> None:
+        op.drop_constraint('appointments_fee__planner_new_not_null', 'appointments', type_='check', if_exists=True)
+    
+    _with_lock_retry(_step_6)

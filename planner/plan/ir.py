@@ -72,8 +72,8 @@ class Guard:
     sql: str
     message: str
     raises: bool = False
-    #: runs right before its step, not at the top of the revision: it reads what an earlier
-    #: step of the plan creates (a new column), which --single puts in the same revision
+    #: it reads what an earlier phase of the plan creates (a new column): in a --single
+    #: revision it runs right before its step instead of at the top
     inline: bool = False
 
     def code(self) -> str:

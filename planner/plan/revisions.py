@@ -98,7 +98,9 @@ def _blocks(blocks: list[Block]) -> list[str]:
     return out
 
 
-def _body(steps: list[Step], *, downgrade: bool) -> str:
+def _body(steps: list[Step], *, downgrade: bool, single: bool = False) -> str:
+    """A revision body; `single` (every phase in one revision): guards that read what an
+    earlier phase creates run right before their step instead of at the top."""
     parts = ["_set_timeouts()"]
     if downgrade:
         for s in reversed(steps):
@@ -106,14 +108,14 @@ def _body(steps: list[Step], *, downgrade: bool) -> str:
                 parts.append(f"# undo: {s.title}")
                 parts.extend(_blocks(list(s.downgrade)))
     else:
-        guards = [g for s in steps for g in s.guards if not g.inline]
+        guards = [g for s in steps for g in s.guards if not (single and g.inline)]
         if guards:
             parts.append("# pre-flight guards: stop before any DDL if existing rows would break a change")
             parts.extend(g.code() for g in guards)
         for s in steps:
             if s.upgrade:
                 parts.append(f"# {s.title}")
-                parts.extend(g.code() for g in s.guards if g.inline)
+                parts.extend(g.code() for g in s.guards if single and g.inline)
                 parts.extend(_blocks(list(s.upgrade)))
     return "\n".join(parts) if len(parts) > 1 else "pass"
 
@@ -147,7 +149,7 @@ def revisions(plan: Plan, *, source: str, single: bool = False) -> list[Revision
         msg = _message("single revision", steps, source,
                        ("Deploy before: code compatible with both schemas (this revision drops and renames).",
                         "Deploy after: the code for the new schema."))
-        return [Revision(msg, _body(steps, downgrade=False), _body(steps, downgrade=True))]
+        return [Revision(msg, _body(steps, downgrade=False, single=True), _body(steps, downgrade=True))]
     out = []
     for phase in plan.phases():
         parts = plan.parts(phase)

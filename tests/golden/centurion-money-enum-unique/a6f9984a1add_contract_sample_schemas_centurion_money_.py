@@ -186,6 +186,9 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
+    # pre-flight guards: stop before any DDL if existing rows would break a change
+    _guard('SELECT count(*) FROM "appointments" WHERE "fee__planner_new" IS DISTINCT FROM "fee"::NUMERIC(10, 2)', 'rows of appointments where fee__planner_new does not hold fee converted: run the backfill revision again (and check the trigger is there)', first=False)
+    _guard('SELECT count(*) FROM "invoices" WHERE "totalAmount__planner_new" IS DISTINCT FROM "totalAmount"::NUMERIC(10, 2)', 'rows of invoices where totalAmount__planner_new does not hold totalAmount converted: run the backfill revision again (and check the trigger is there)', first=False)
     # drop index entries_userId_date_idx concurrently
     with op.get_context().autocommit_block():
         op.drop_index('entries_userId_date_idx', table_name='entries', postgresql_concurrently=True, if_exists=True)
@@ -204,7 +207,6 @@ def upgrade() -> None:
     
     _with_lock_retry(_step_7)
     # swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    _guard('SELECT count(*) FROM "appointments" WHERE "fee__planner_new" IS DISTINCT FROM "fee"::NUMERIC(10, 2)', 'rows of appointments where fee__planner_new does not hold fee converted: run the backfill revision again (and check the trigger is there)', first=False)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee", "fee__planner_new" FROM "appointments"')
     def _step_9() -> None:
@@ -225,7 +227,6 @@ def upgrade() -> None:
     
     _with_lock_retry(_step_16)
     # swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    _guard('SELECT count(*) FROM "invoices" WHERE "totalAmount__planner_new" IS DISTINCT FROM "totalAmount"::NUMERIC(10, 2)', 'rows of invoices where totalAmount__planner_new does not hold totalAmount converted: run the backfill revision again (and check the trigger is there)', first=False)
     op.execute('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     op.execute('CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount", "totalAmount__planner_new" FROM "invoices"')
     def _step_18() -> None:

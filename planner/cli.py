@@ -429,14 +429,16 @@ def plan(
     out = _stdout()
     for p in paths:
         out.print(str(p), highlight=False, markup=False)
+    env_text = env_py(acfg)
     if alembic is not None and any("autocommit_block" in r.upgrade for r in revs) \
-            and not runs_each_revision_in_its_own_transaction(acfg):
+            and not runs_each_revision_in_its_own_transaction(env_text):
         _stderr().print(_escape(f"warning: {alembic}: env.py does not set transaction_per_migration=True; "
                                 "without it a revision's concurrent index build, ADD VALUE or backfill commits "
                                 "the earlier revisions' work mid-run (add it to context.configure in env.py)"))
     if not quiet:
-        url_arg = " -x db=URL" if init or "Alembic environment written by planner" in env_py(acfg) else ""
-        hint = f"alembic -c {acfg.config_file_name if init else alembic}{url_arg} upgrade +1"
+        ini = acfg.config_file_name if init else alembic
+        url_arg = " -x db=URL" if "Alembic environment written by planner" in env_text else ""
+        hint = f"alembic -c {ini}{url_arg} upgrade +1"
         if cleanup:
             _stderr().print(f"cleanup revision written; apply it once the release is accepted: {_escape(hint)}")
             return
@@ -445,7 +447,6 @@ def plan(
         else:
             _stderr().print(f"{len(paths)} revision(s) written; apply one phase at a time: {_escape(hint)}")
         if the_plan.kept:
-            ini = acfg.config_file_name if init else alembic
             same = [*(["--dialect", dialect] if dialect else []), *(["--config", config] if config else []),
                     *[x for r in rename or [] for x in ("--rename", r)]]
             again = shlex.join(["planner", "plan", old, new, *same, "--alembic", str(ini), "--cleanup"])

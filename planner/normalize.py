@@ -143,6 +143,7 @@ multipoint multilinestring multipolygon geometrycollection
 """.split())
 
 
+@lru_cache(maxsize=4096)
 def unknown_type(text: str, dialect: str) -> str | None:
     """The type name when `text` is neither a built-in type nor one of the known extension
     types (so it names a user-defined type, or is a typo); None otherwise."""

@@ -103,6 +103,13 @@ def execute(sql: str) -> str:
     return f"op.execute({py(sql)})"
 
 
+def _concurrent_build(name: str, create: str) -> Block:
+    """`create` (a CREATE INDEX CONCURRENTLY IF NOT EXISTS of index `name`) outside the
+    transaction, re-runnable: an INVALID leftover of a failed run is dropped first, and a build
+    that ends INVALID stops the migration."""
+    return Block(f"_drop_invalid_index({py(name)})\n{create}\n_check_index_valid({py(name)})", autocommit=True)
+
+
 def backup_name(*parts: str, prefix: str = "", limit: int | None = 63) -> str:
     """A deterministic backup table name within `limit` bytes (PostgreSQL 63, MySQL 64,
     SQLite none); `prefix` marks planner's tables where there is no backup schema."""
@@ -713,8 +720,7 @@ class _Builder:
                                       postgresql_concurrently=True,
                                       **({"postgresql_using": i.method} if i.method != "btree" else {}))
             self.add(Phase.BACKFILL, f"build index {copy} on {tmp} concurrently (becomes {i.name})",
-                     [Block(f"_drop_invalid_index({py(copy)})\n" + render([build]) +
-                            f"\n_check_index_valid({py(copy)})", autocommit=True)],
+                     [_concurrent_build(copy, render([build]))],
                      [Block(render([ops.DropIndexOp(copy, table_name=name, schema=schema,
                                                     postgresql_concurrently=True, if_exists=True)]),
                             autocommit=True)], change=c)
@@ -817,10 +823,8 @@ class _Builder:
                                if_exists=True)
 
     def _build_index_block(self, md: sa.MetaData, table: str, index: Index) -> Block:
-        """CREATE INDEX CONCURRENTLY IF NOT EXISTS, re-runnable: an INVALID leftover of a failed
-        run is dropped first, and a build that ends INVALID stops the migration."""
-        return Block(f"_drop_invalid_index({py(index.name)})\n" + render([self._index_op(md, table, index)]) +
-                     f"\n_check_index_valid({py(index.name)})", autocommit=True)
+        """CREATE INDEX CONCURRENTLY IF NOT EXISTS of `index` as `md` defines it."""
+        return _concurrent_build(index.name, render([self._index_op(md, table, index)]))
 
     def _using_index_block(self, table: str, index: Index) -> Block:
         deferrable = " DEFERRABLE" if index.deferrable else ""
@@ -974,9 +978,8 @@ class _Builder:
         cols = ", ".join(q(x) for x in pk.columns)
         replaced = next((x for x in self.diff.changes if x.kind == Kind.DROP_PRIMARY_KEY and x.table == c.table),
                         None)
-        build = Block(f"_drop_invalid_index({py(idx)})\n" + execute(
-            f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {q(idx)} ON {qt(c.table)} ({cols})") +
-            f"\n_check_index_valid({py(idx)})", autocommit=True)
+        build = _concurrent_build(idx, execute(
+            f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {q(idx)} ON {qt(c.table)} ({cols})"))
         swap = []
         if replaced is not None:
             swap.append(f"ALTER TABLE {qt(c.table)} DROP CONSTRAINT {q(replaced.old.name)}")

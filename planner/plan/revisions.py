@@ -16,6 +16,7 @@ from alembic.config import Config
 from alembic.operations import ops
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
+from alembic.util import rev_id as alembic_rev_id
 
 from planner.errors import PlannerError
 from planner.plan.ir import DEPLOY_NOTES, Block, Phase, Plan, Step
@@ -224,7 +225,9 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
         fixed = dt.datetime(2000, 1, 1)
         script._generate_create_date = lambda: fixed  # type: ignore[method-assign]
     head = heads[0] if heads else None
-    for existing in script.walk_revisions():
+    existing_revisions = list(script.walk_revisions())
+    taken = {existing.revision for existing in existing_revisions}
+    for existing in existing_revisions:
         doc = getattr(existing.module, "__doc__", None) or ""
         for r in revs:
             if doc.startswith(r.message + "\n"):
@@ -234,10 +237,8 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
                     hint="plan from what the database holds now (e.g. OLD = its URL), or remove the earlier revisions")
     written = []
     for i, r in enumerate(revs):
-        from alembic.util import rev_id as alembic_rev_id
-
         rid = rev_id(seed, i, r.message, head) or alembic_rev_id()
-        if rid in {existing.revision for existing in script.walk_revisions()}:
+        if rid in taken:
             raise PlannerError(f"revision {rid} already exists in {cfg.config_file_name}",
                                hint="use another --rev-id-seed")
         with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Generating ..." lines
@@ -248,6 +249,7 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
         if sc is None:
             raise PlannerError("Alembic did not write the revision")
         head = sc.revision
+        taken.add(head)
         written.append(Path(sc.path))
     return written
 
@@ -262,10 +264,10 @@ def env_py(cfg: Config) -> str:
     return env.read_text() if env.is_file() else ""
 
 
-def runs_each_revision_in_its_own_transaction(cfg: Config) -> bool:
-    """Whether the project's env.py asks for transaction_per_migration (which revisions with
-    autocommit blocks need, Alembic's docs say): a text check of env.py."""
-    return "transaction_per_migration=True" in env_py(cfg).replace(" ", "")
+def runs_each_revision_in_its_own_transaction(env_text: str) -> bool:
+    """Whether env.py (its text) asks for transaction_per_migration, which revisions with
+    autocommit blocks need, Alembic's docs say."""
+    return "transaction_per_migration=True" in env_text.replace(" ", "")
 
 
 def offline_sql(revs: list[Revision], dialect: str, *, url: str | None = None) -> str:

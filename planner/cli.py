@@ -6,10 +6,14 @@ Exit codes: 0 done; 1 findings at or above --fail-on (or failed pre-flight check
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shlex
 import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Annotated, NoReturn
 
@@ -18,6 +22,7 @@ from rich.console import Console
 
 from planner import __version__
 from planner.errors import PlannerError
+from planner.urls import is_url, mask_url, redact
 
 app = typer.Typer(
     name="planner",
@@ -55,35 +60,75 @@ def _stderr() -> Console:
 
 class _State:
     debug = False
+    #: the database URLs the running command was given: masked in everything it prints
+    urls: tuple[str, ...] = ()
+
+
+def _safe(text: str) -> str:
+    """`text` with the command's database URLs masked and their passwords scrubbed."""
+    return redact(text, _State.urls)
 
 
 def fail(message: str) -> NoReturn:
-    _stderr().print(f"[bold red]error[/bold red]: {message}", markup=True, highlight=False)
+    _stderr().print(f"[bold red]error[/bold red]: {_safe(message)}", markup=True, highlight=False)
     raise typer.Exit(code=2)
 
 
 def guard(fn):  # noqa: ANN001, ANN201
     """Wrap a command: PlannerError -> one line and exit 2; any other error too (an internal
-    error, reported as such); the traceback only with --debug."""
-    import functools
+    error, reported as such). --debug adds the traceback (the exit code stays 2). Whatever
+    it prints or logs has the command's database URLs masked."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        _State.urls = _urls_in([*args, *kwargs.values()])
         try:
-            return fn(*args, **kwargs)
+            with _redacted_logs():
+                return fn(*args, **kwargs)
         except PlannerError as e:
-            if _State.debug:
-                raise
-            fail(_escape(str(e)))
+            _traceback()
+            fail(_escape(_safe(str(e))))
         except (KeyboardInterrupt, typer.Exit):
             raise
-        except Exception as e:  # a bug: still one line unless --debug
-            if _State.debug:
-                raise
-            fail(_escape(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback "
-                         "and please report it)"))
+        except Exception as e:  # a bug: still one line (and exit 2); --debug adds the traceback
+            _traceback()
+            fail(_escape(_safe(f"internal error: {type(e).__name__}: {e} (run with --debug for the traceback "
+                               "and please report it)")))
 
     return wrapper
+
+
+def _urls_in(values: list[object]) -> tuple[str, ...]:
+    flat = [x for v in values for x in (v if isinstance(v, (list, tuple)) else [v])]
+    return tuple(x for x in flat if isinstance(x, str) and is_url(x))
+
+
+def _traceback() -> None:
+    """With --debug: the traceback of the error being handled, on stderr, URLs masked."""
+    if _State.debug:
+        sys.stderr.write(_safe(traceback.format_exc()))
+        sys.stderr.flush()
+
+
+class _RedactLogs(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _State.urls:
+            record.msg, record.args = _safe(record.getMessage()), None
+        return True
+
+
+@contextmanager
+def _redacted_logs() -> Iterator[None]:
+    """Mask the command's URLs in every log line (--verbose, --debug) while it runs."""
+    handlers = [h for h in logging.getLogger().handlers if not any(isinstance(f, _RedactLogs) for f in h.filters)]
+    redactor = _RedactLogs()
+    for h in handlers:
+        h.addFilter(redactor)
+    try:
+        yield
+    finally:
+        for h in handlers:
+            h.removeFilter(redactor)
 
 
 def _escape(text: str) -> str:
@@ -126,7 +171,7 @@ def _warn(loaded, quiet: bool) -> None:  # noqa: ANN001
         return
     err = _stderr()
     for w in loaded.warnings:
-        err.print(f"[yellow]warning[/yellow]: {_escape(str(w))}", markup=True)
+        err.print(f"[yellow]warning[/yellow]: {_escape(_safe(str(w)))}", markup=True)
 
 
 FailOnOpt = Annotated[str | None, typer.Option(
@@ -145,6 +190,11 @@ def _fail_level(fail_on: str | None, cfg) -> object | None:  # noqa: ANN001
         return Level.parse(text)
     except ValueError as e:
         fail(_escape(f"--fail-on: {e}"))
+
+
+def _sources(analysis) -> tuple[str, str]:  # noqa: ANN001
+    """OLD's and NEW's names as every header and written file shows them (URLs masked)."""
+    return mask_url(analysis.old.source), mask_url(analysis.new.source)
 
 
 def _report_waivers(analysis, quiet: bool) -> None:  # noqa: ANN001
@@ -186,15 +236,16 @@ def diff(
     result, a = analysis.diff, analysis.assessment
     levels, findings = a.level_names(), a.findings_json()
     d = analysis.dialect
+    old_source, new_source = _sources(analysis)
     if format == Format.json:
         from planner.render.json_report import diff_document, dumps
 
-        sys.stdout.write(dumps(diff_document(result, dialect=d, old_source=analysis.old.source,
-                                             new_source=analysis.new.source, levels=levels, findings=findings)))
+        sys.stdout.write(dumps(diff_document(result, dialect=d, old_source=old_source,
+                                             new_source=new_source, levels=levels, findings=findings)))
     elif format == Format.markdown:
         from planner.render.markdown import diff_markdown
 
-        sys.stdout.write(diff_markdown(result, old_source=analysis.old.source, new_source=analysis.new.source,
+        sys.stdout.write(diff_markdown(result, old_source=old_source, new_source=new_source,
                                        dialect=d, levels=levels, findings=findings))
     else:
         from planner.render.terminal import diff_view
@@ -226,12 +277,12 @@ def inspect(
     if format == InspectFormat.json:
         from planner.render.json_report import dumps, schema_document
 
-        sys.stdout.write(dumps(schema_document(loaded.schema, source=loaded.source,
+        sys.stdout.write(dumps(schema_document(loaded.schema, source=mask_url(loaded.source),
                                                warnings=[str(w) for w in loaded.warnings])))
     else:
         from planner.render.terminal import schema_view
 
-        _stdout().print(schema_view(loaded.schema, source=loaded.source))
+        _stdout().print(schema_view(loaded.schema, source=mask_url(loaded.source)))
 
 
 @app.command()
@@ -300,6 +351,20 @@ class _CheckProgress:
             self.bar.stop()
 
 
+#: the PostgreSQL version `check --sql` writes for without --server-version: the oldest supported
+SQL_FILE_PG_VERSION = 12
+
+
+def _major_version(text: str) -> int:
+    """`16`, `15.4` or `15.4 (Debian 15.4-1)` (what `SHOW server_version` prints) -> the major version."""
+    import re
+
+    m = re.match(r"\s*(\d+)(?:\.\d+)*(?:\s|$)", text)
+    if m is None or int(m.group(1)) < 1:
+        fail(_escape(f"--server-version {text!r}: expected the PostgreSQL version, e.g. 16 or 15.4"))
+    return int(m.group(1))
+
+
 @app.command()
 @guard
 def check(
@@ -313,6 +378,11 @@ def check(
     timeout: Annotated[float, typer.Option(
         "--timeout", min=0.1, help="Statement timeout per check, in seconds.")] = 30.0,
     sample: Annotated[int, typer.Option("--sample", min=0, help="Offending rows shown per check.")] = 5,
+    server_version: Annotated[str | None, typer.Option(
+        "--server-version", metavar="N",
+        help="With --sql: the PostgreSQL version the file will run on (16, 15.4); 16+ tests casts exactly "
+             "with pg_input_is_valid. Default: SQL that runs on PostgreSQL 12 and later. --db asks the "
+             "server.")] = None,
     format: Annotated[InspectFormat, typer.Option("--format", "-f", help="Output format.")] = InspectFormat.text,
     dialect: DialectOpt = None,
     rename: RenameOpt = None,
@@ -329,6 +399,9 @@ def check(
         fail("give --db URL to run the checks, or --sql to print them (one of the two)")
     if sql and format != InspectFormat.text:
         fail("--sql prints SQL; --format applies when the checks run with --db")
+    if db and server_version is not None:
+        fail("--server-version applies to --sql; with --db planner reads the version from the server")
+    major = _major_version(server_version) if server_version is not None else None
     from planner.checks import build_checks, preflight
     from planner.config import load_config
     from planner.pipeline import analyze
@@ -339,20 +412,26 @@ def check(
     _warn(analysis.old, quiet)
     _warn(analysis.new, quiet)
     schemas = (analysis.diff, analysis.old.schema, analysis.new.schema)
+    old_source, new_source = _sources(analysis)
     if sql:
-        checks = build_checks(*schemas, analysis.dialect, sample=sample)
-        sys.stdout.write(checks_sql(checks, dialect=analysis.dialect, old_source=analysis.old.source,
-                                    new_source=analysis.new.source, timeout_s=timeout, sample=sample))
+        if major is not None and analysis.dialect != "postgresql":
+            fail(f"--server-version is the PostgreSQL version; the schemas are {analysis.dialect}")
+        # without a version: the forms every supported PostgreSQL runs (12+; exact casts need 16)
+        version = (major or SQL_FILE_PG_VERSION) if analysis.dialect == "postgresql" else None
+        checks = build_checks(*schemas, analysis.dialect, server_version=version, sample=sample)
+        sys.stdout.write(checks_sql(checks, dialect=analysis.dialect, old_source=old_source,
+                                    new_source=new_source, timeout_s=timeout, sample=sample,
+                                    server_version=version))
         return
     with _CheckProgress(enabled=not quiet and _stderr().is_terminal) as progress:
         pre = preflight(*schemas, db, timeout_s=timeout, sample=sample, progress=progress)
     if format == InspectFormat.json:
         from planner.render.json_report import dumps
 
-        sys.stdout.write(dumps(check_document(pre.outcomes, dialect=pre.dialect, old_source=analysis.old.source,
-                                              new_source=analysis.new.source)))
+        sys.stdout.write(dumps(check_document(pre.outcomes, dialect=pre.dialect, old_source=old_source,
+                                              new_source=new_source)))
     else:
-        _stdout().print(checks_view(pre.outcomes, source=pre.source))
+        _stdout().print(checks_view(pre.outcomes, source=mask_url(pre.source)))
     if pre.blocking_failed:
         raise typer.Exit(code=1)
 
@@ -407,7 +486,7 @@ def plan(
     _warn(analysis.new, quiet)
     the_plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema,
                     backfill=cfg.backfill, enum_remap=cfg.enum_remap)
-    source = f"{analysis.old.source} -> {analysis.new.source}"
+    source = " -> ".join(_sources(analysis))  # in every revision's docstring and file name: masked
     if cleanup:
         rev = cleanup_revision(the_plan, source=source)
         if rev is None:
@@ -449,9 +528,12 @@ def plan(
         if the_plan.kept:
             same = [*(["--dialect", dialect] if dialect else []), *(["--config", config] if config else []),
                     *[x for r in rename or [] for x in ("--rename", r)]]
-            again = shlex.join(["planner", "plan", old, new, *same, "--alembic", str(ini), "--cleanup"])
-            _stderr().print(_escape(f"{len(the_plan.kept)} backup table(s) kept for the downgrade; once the release "
-                                    f"is accepted, drop them with: {again}"))
+            again = shlex.join(["planner", "plan", mask_url(old), mask_url(new), *same, "--alembic", str(ini),
+                                "--cleanup"])
+            masked = " (put the password back where the URL shows ***)" \
+                if mask_url(old) != old or mask_url(new) != new else ""
+            _stderr().print(_escape(_safe(f"{len(the_plan.kept)} backup table(s) kept for the downgrade; once the "
+                                          f"release is accepted, drop them with: {again}{masked}")))
 
 
 @app.command()
@@ -480,7 +562,7 @@ def verify(
     try:
         report = run_verify(analysis, db, rows=rows)
     except VerifyFailed as e:  # the plan does not apply to the seeded data: a finding, not bad input
-        _stdout().print(f"FAILED: {_escape(str(e))}")
+        _stdout().print(f"FAILED: {_escape(_safe(str(e)))}")
         if not quiet:
             guard = "planner guard failed" in str(e)
             _stderr().print(("the rows are verify's own, generated from OLD's constraints: a guard stops real rows "

@@ -215,6 +215,43 @@ class Schema:
 
 
 def qualify(schema: str | None, name: str, default_schema: str | None) -> str:
+    """`name`, or `schema.name` outside the default schema; a part that holds a dot (or
+    starts with a double quote) is written in double quotes, so `split_key` reads the key
+    back unambiguously: table `dot.name` is `"dot.name"`, never table `name` of schema `dot`."""
     if schema is None or schema == default_schema:
-        return name
-    return f"{schema}.{name}"
+        return _key_part(name)
+    return f"{_key_part(schema)}.{_key_part(name)}"
+
+
+def _key_part(part: str) -> str:
+    if "." in part or part.startswith('"'):
+        return '"' + part.replace('"', '""') + '"'
+    return part
+
+
+def split_key(key: str) -> tuple[str | None, str]:
+    """(schema or None, name) of a key written by `qualify`."""
+    parts: list[str] = []
+    i = 0
+    while i <= len(key):
+        if key.startswith('"', i):
+            j, buf = i + 1, []
+            while j < len(key):
+                if key[j] == '"':
+                    if key.startswith('""', j):
+                        buf.append('"')
+                        j += 2
+                        continue
+                    break
+                buf.append(key[j])
+                j += 1
+            parts.append("".join(buf))
+            i = j + 2  # past the closing quote and the dot
+        else:
+            j = key.find(".", i)
+            j = len(key) if j < 0 or len(parts) >= 1 else j
+            parts.append(key[i:j])
+            i = j + 1
+    if len(parts) == 1:
+        return None, parts[0]
+    return parts[0] or None, ".".join(parts[1:])

@@ -168,7 +168,32 @@ def unknown_type(text: str, dialect: str) -> str | None:
 def canonical_type(text: str, dialect: str) -> str:
     """Canonical type text: `int4` -> `integer`, `character varying(20)` -> `varchar(20)`,
     `timestamp(6) without time zone` -> `timestamp`, `"public"."Role"[]` -> `Role[]`."""
-    return _canonical_type(_WS.sub(" ", text.strip()), dialect)
+    if dialect == "mysql" and _MY_ENUM_HEAD.match(text.strip()):
+        found = mysql_enum_values(text)  # before spaces are folded: values may hold any
+        if found is not None:
+            return mysql_enum_type(*found)
+    return _canonical_type(_fold_ws(text.strip()), dialect)
+
+
+def _fold_ws(text: str) -> str:
+    """Runs of whitespace as one space, outside quoted names only (a type named "a<newline>b"
+    keeps its newline)."""
+    if '"' not in text and "`" not in text:
+        return _WS.sub(" ", text)
+    out, quote, plain = [], None, []
+    for ch in text:
+        if quote is None and ch in '"`':
+            out.append(_WS.sub(" ", "".join(plain)))
+            plain, quote = [], ch
+            out.append(ch)
+        elif quote is None:
+            plain.append(ch)
+        else:
+            out.append(ch)
+            if ch == quote:
+                quote = None  # a doubled quote closes and reopens: the same text
+    out.append(_WS.sub(" ", "".join(plain)))
+    return "".join(out)
 
 
 @lru_cache(maxsize=4096)
@@ -181,13 +206,14 @@ def _canonical_type(text: str, dialect: str) -> str:
         text, array = text[:-6], "[]"
     if dialect == "sqlite":
         return text.lower() + array
+    if dialect == "mysql" and _MY_ENUM_HEAD.match(text):
+        # before the quoted-name branch: values may hold quotes and backquotes
+        dt = exp.DataType.build(text, dialect="mysql")  # values keep their case
+        return _mysql_type(dt, text)
     if '"' in text or "`" in text:
         parts = split_qualified(text)
         schema = parts[-2] if len(parts) > 1 else None
         return qualify(schema, parts[-1], DEFAULT_SCHEMA[dialect]) + array
-    if dialect == "mysql" and re.match(r"(?i)(enum|set)\s*\(", text):
-        dt = exp.DataType.build(text, dialect="mysql")  # values keep their case
-        return _mysql_type(dt, text)
     low = text.lower()
     low = re.sub(r"\bbit varying\b", "varbit", low)
     low = re.sub(r"^national (character varying|char varying|character|char)\b", r"\1", low)
@@ -235,8 +261,7 @@ def _pg_type(dt: exp.DataType, low: str) -> str:
 
 def _mysql_type(dt: exp.DataType, low: str) -> str:
     if dt.this == _T.ENUM or dt.this == _T.SET:
-        values = ",".join(e.sql(dialect="mysql") for e in dt.expressions)
-        return f"{'enum' if dt.this == _T.ENUM else 'set'}({values})"
+        return mysql_enum_type("enum" if dt.this == _T.ENUM else "set", [e.name for e in dt.expressions])
     name = _MY_NAMES.get(dt.this)
     params = _params(dt)
     if name is None:
@@ -265,8 +290,84 @@ def enum_values_of_type(type_text: str) -> tuple[str, ...] | None:
     """Values of an inline MySQL `enum('a','b')` type, or None."""
     if not type_text.startswith("enum("):
         return None
+    found = mysql_enum_values(type_text)
+    if found is not None:
+        return tuple(found[1])
     dt = exp.DataType.build(type_text, dialect="mysql")
     return tuple(e.name for e in dt.expressions)
+
+
+# MySQL ENUM/SET values. One spelling for every source: the DDL loader reads what was
+# written (`'g''h'`, `'i\'j'`, `"a""b"`, `'e\\f'`), reflection reads the server's
+# information_schema.COLUMNS.COLUMN_TYPE (`'e\\f'`, `'g''h'`), SQLAlchemy and Prisma give
+# values. All become `enum('v1','v2')` with `\\`, `''`, `\0`, `\n`, `\r` escaped (what MariaDB
+# and MySQL print) and trailing spaces cut (the server cuts them from ENUM and SET members).
+
+_MY_ENUM_HEAD = re.compile(r"(?i)(enum|set)\s*\(")
+#: MySQL string escapes (`\%` and `\_` keep their backslash; any other `\x` is `x`)
+_MY_ESCAPES = {"0": "\0", "'": "'", '"': '"', "b": "\b", "n": "\n", "r": "\r", "t": "\t",
+               "Z": "\x1a", "\\": "\\", "%": "\\%", "_": "\\_"}
+_MY_RENDER = {"\\": "\\\\", "'": "''", "\0": "\\0", "\n": "\\n", "\r": "\\r"}
+
+
+def mysql_unescape(body: str, quote: str = "'") -> str:
+    """The value of a MySQL string literal's body (between the quotes)."""
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            out.append(_MY_ESCAPES.get(body[i + 1], body[i + 1]))
+            i += 2
+        elif ch == quote and body[i + 1:i + 2] == quote:
+            out.append(quote)
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def mysql_enum_values(text: str) -> tuple[str, list[str]] | None:
+    """`("enum"|"set", values)` of a MySQL `ENUM('a', "b", ...)` / `SET(...)` type text with
+    MySQL's escapes undone; None when `text` is something else (hex literals, introducers)."""
+    m = _MY_ENUM_HEAD.match(text.strip())
+    if not m:
+        return None
+    body = text.strip()[m.end():]
+    values, i = [], 0
+    while True:
+        while i < len(body) and body[i].isspace():
+            i += 1
+        if i >= len(body) or body[i] not in "'\"":
+            return None
+        quote, j = body[i], i + 1
+        while j < len(body):
+            if body[j] == "\\":
+                j += 2
+            elif body[j] == quote and body[j + 1:j + 2] == quote:
+                j += 2
+            elif body[j] == quote:
+                break
+            else:
+                j += 1
+        if j >= len(body):
+            return None
+        values.append(mysql_unescape(body[i + 1:j], quote))
+        i = j + 1
+        while i < len(body) and body[i].isspace():
+            i += 1
+        if i < len(body) and body[i] == ",":
+            i += 1
+            continue
+        if i < len(body) and body[i] == ")" and not body[i + 1:].strip():
+            return m.group(1).lower(), values
+        return None
+
+
+def mysql_enum_type(kind: str, values: list[str] | tuple[str, ...]) -> str:
+    """Canonical `enum('a','b')` / `set(...)` text for these values."""
+    quoted = ("'" + "".join(_MY_RENDER.get(ch, ch) for ch in v.rstrip(" ")) + "'" for v in values)
+    return f"{kind}({','.join(quoted)})"
 
 
 # --------------------------------------------------------------------------- expressions

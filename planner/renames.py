@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 
 from planner.errors import ConfigError
@@ -21,6 +22,16 @@ class Renames:
 
     def __bool__(self) -> bool:
         return bool(self.tables or self.columns or self.enums or self.enum_values)
+
+
+def shell_hint(hint: str) -> str:
+    """A `--rename OLD=NEW` hint as it must be pasted into a shell: the argument through
+    `shlex.quote` (unchanged for plain names; a name like `$(cmd)` or `a b` gets quoted, so
+    pasting the hint never runs or splits anything)."""
+    flag, sep, arg = hint.partition(" ")
+    if flag.startswith("--") and sep:
+        return f"{flag} {shlex.quote(arg)}"
+    return shlex.quote(hint)
 
 
 def _table_key(schema: Schema, name: str) -> str | None:

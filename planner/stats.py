@@ -13,6 +13,7 @@ from planner.errors import SourceError
 from planner.load.database import connect_read_only, parse_database_url
 from planner.model import DEFAULT_SCHEMA, qualify
 from planner.normalize import quote_table
+from planner.urls import redact
 
 
 def row_estimates(url: str) -> dict[str, int]:
@@ -45,7 +46,8 @@ def row_estimates(url: str) -> dict[str, int]:
                     out[name] = int(conn.execute(sa.text(
                         f"SELECT count(*) FROM {quote_table(None, name, 'sqlite')}")).scalar_one())
     except sa.exc.SQLAlchemyError as e:
-        raise SourceError(f"cannot read table sizes from {target.masked}: {str(e).splitlines()[0]}",
+        detail = redact(str(e).splitlines()[0], [target.url])
+        raise SourceError(f"cannot read table sizes from {target.masked}: {detail}",
                           hint="check the URL and that the user may read the catalog") from None
     finally:
         engine.dispose()

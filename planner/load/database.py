@@ -59,6 +59,7 @@ import sqlalchemy as sa
 import sqlglot
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.mysql import SET as MY_SET
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.dialects.postgresql import DOMAIN as PG_DOMAIN
 from sqlalchemy.dialects.postgresql import ENUM as PG_ENUM
@@ -92,6 +93,7 @@ from planner.model import (
     View,
 )
 from planner.normalize import normalize_expression, quote_ident
+from planner.urls import malformed, mask_url, redact
 
 #: tables of migration tools, never part of the application schema
 SKIP_TABLES = frozenset({"_prisma_migrations", "alembic_version"})
@@ -132,22 +134,18 @@ class Target:
     path: str | None = None
 
 
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by `***` (also for URLs SQLAlchemy cannot parse)."""
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - any unparsable text: mask by pattern
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
-
-
 def parse_database_url(url: str) -> Target:
     """Check `url` and pick the driver planner uses for it."""
     masked = mask_url(url)
+    if malformed(url):  # an unencoded '@' in the password: the driver would read part of it as the host
+        raise SourceError(f"cannot parse database URL {masked}: more than one '@' before the host",
+                          hint="percent-encode '@' in the user name or password as %40")
     try:
         parsed = sa.make_url(url)
     except Exception as e:  # noqa: BLE001 - ArgumentError, ValueError ...
-        raise SourceError(f"cannot parse database URL {masked}: {one_line(e)}",
-                          hint="use e.g. postgresql://user:password@host:5432/dbname") from None
+        raise SourceError(f"cannot parse database URL {masked}: {redact(one_line(e), [url])}",
+                          hint="use e.g. postgresql://user:password@host:5432/dbname "
+                               "(percent-encode special characters in the password)") from None
     backend = parsed.drivername.split("+")[0].lower()
     dialect = _BACKENDS.get(backend)
     if dialect is None:
@@ -288,7 +286,7 @@ def one_line(err: BaseException) -> str:
 
 
 def connect_error(target: Target, err: BaseException) -> SourceError:
-    detail = one_line(err)
+    detail = redact(one_line(err), [target.url])
     low = detail.lower()
     if any(k in low for k in ("password", "access denied", "authentication", 'role "')):
         hint = "check the user name and password in the URL"
@@ -842,7 +840,15 @@ SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS
  WHERE TABLE_SCHEMA = DATABASE()
 """
 _INTRODUCER = re.compile(r"_(?:utf8mb4|utf8mb3|utf8|latin1|binary|ascii)(?=')", re.IGNORECASE)
-_JSON_VALID = re.compile(r"^\(?\s*json_valid\(\s*`?([^`)]+)`?\s*\)\s*\)?$", re.IGNORECASE)
+
+
+def _is_json_valid(clause: str, column: str) -> bool:
+    """MariaDB's own CHECK of a JSON column: `json_valid(`column`)` (any name, backquotes doubled)."""
+    text = re.sub(r"\s+", "", clause)
+    while text.startswith("(") and text.endswith(")"):
+        text = text[1:-1]
+    quoted = "`" + re.sub(r"\s+", "", column).replace("`", "``") + "`"
+    return text.lower() in (f"json_valid({quoted})".lower(), f"json_valid({re.sub(chr(92) + 's+', '', column)})".lower())
 
 
 class _MySQLReader(_Reader):
@@ -855,8 +861,7 @@ class _MySQLReader(_Reader):
         self._column_types: dict[tuple[str, str], str] | None = None
         self._raw_checks = self._rows(_MARIADB_CHECKS if self.mariadb else _MYSQL_CHECKS)
         for row in self._raw_checks:
-            m = _JSON_VALID.match(row["CHECK_CLAUSE"].strip())
-            if self.mariadb and m and row["LEVEL"] == "Column" and m.group(1) == row["CONSTRAINT_NAME"]:
+            if self.mariadb and row["LEVEL"] == "Column" and _is_json_valid(row["CHECK_CLAUSE"], row["CONSTRAINT_NAME"]):
                 self.json_columns.add((row["TABLE_NAME"], row["CONSTRAINT_NAME"]))
         for row in self._rows(_MY_TRIGGERS):
             self.warn(f"trigger {row['TRIGGER_NAME']} on {row['EVENT_OBJECT_TABLE']} is not modelled")
@@ -885,6 +890,15 @@ class _MySQLReader(_Reader):
         if (table, column.name) in self.json_columns:  # MariaDB: JSON is LONGTEXT + json_valid
             column = dataclasses.replace(column, type="json", collation=None)
         return column
+
+    def type_text(self, db_schema: str | None, table: str, col: dict) -> tuple[str, str | None]:
+        text, collation = super().type_text(db_schema, table, col)
+        if isinstance(col["type"], (sa.Enum, MY_SET)):
+            # SQLAlchemy reads ENUM/SET values out of SHOW CREATE TABLE undoubling quotes but
+            # not backslashes ('e\\f' becomes e\\f, then compiles to 'e\\\\f'); the server's own
+            # COLUMN_TYPE spelling is parsed by canonical_type instead
+            text = self.fallback_type(db_schema, table, col["name"])
+        return text, collation
 
     def fallback_type(self, db_schema: str | None, table: str, column: str) -> str:
         if self._column_types is None:

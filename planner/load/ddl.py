@@ -30,7 +30,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
@@ -40,6 +39,7 @@ from planner.load import check_dialect
 from planner.load.common import (
     Loaded,
     LoadWarning,
+    apply_name_limits,
     build_check,
     build_column,
     build_part,
@@ -64,6 +64,7 @@ from planner.naming import pg_default_name, pg_object_name
 from planner.normalize import (
     ExpressionError,
     canonical_type,
+    mysql_unescape,
     normalize_expression,
     parse_expression,
     quote_table,
@@ -250,7 +251,7 @@ def split_statements(text: str, dialect: str) -> list[Statement]:
 _TOKEN_RE = {
     "postgresql": re.compile(r"""
         (?P<ws>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
-      | (?P<estr>[eE]'(?:[^'\\]|''|\\.)*')
+      | (?P<estr>[eE]'(?:[^'\\]|''|\\.)*'|[uU]&'(?:[^']|'')*'(?:\s*UESCAPE\s*'[^']')?)
       | (?P<str>'(?:[^']|'')*')
       | (?P<qid>"(?:[^"]|"")*")
       | (?P<dollar>\$\$.*?\$\$|\$(?P<tag>[^\W\d]\w*)\$.*?\$(?P=tag)\$)
@@ -275,7 +276,9 @@ _TOKEN_RE = {
       | (?P<op><>|!=|<=|>=|\|\||->>|->|\S)
     """, re.S | re.X),
 }
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0", "b": "\b", "Z": "\x1a"}
+_PG_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_PG_ESCAPE = re.compile(
+    r"''|\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,17 +302,39 @@ class _Tok:
         if self.kind == "str":
             return self.text[1:-1].replace("''", "'")
         if self.kind == "estr":
-            body = self.text[2:-1] if self.text[0] in "eE" else self.text[1:-1]
-            quote = "'" if self.text[-1] == "'" else '"'
-            return _unescape(body.replace(quote * 2, quote))
+            if self.text[0] in "eE":
+                return _pg_unescape(self.text[2:-1])
+            if self.text[0] in "uU":
+                return _pg_unicode_string(self.text)
+            return mysql_unescape(self.text[1:-1], self.text[0])
         if self.kind == "dollar":
             tag_len = self.text.index("$", 1) + 1
             return self.text[tag_len:-tag_len]
         return self.text
 
 
-def _unescape(body: str) -> str:
-    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), body, flags=re.S)
+def _pg_unescape(body: str) -> str:
+    """The value of a PostgreSQL `E'...'` string body: backslash escapes and doubled quotes."""
+    def one(m: re.Match) -> str:
+        if m.group() == "''":
+            return "'"
+        octal, hexa, u4, u8, other = m.groups()
+        if other is not None:
+            return _PG_ESCAPES.get(other, other)
+        if octal is not None:
+            return chr(int(octal, 8) & 0xFF)
+        return chr(int(hexa or u4 or u8, 16))
+    return _PG_ESCAPE.sub(one, body)
+
+
+def _pg_unicode_string(text: str) -> str:
+    """The value of a PostgreSQL `U&'...' [UESCAPE 'c']` string."""
+    m = re.match(r"[uU]&'((?:[^']|'')*)'(?:\s*UESCAPE\s*'([^']))?", text, re.S)
+    body, esc = (m.group(1).replace("''", "'"), m.group(2) or "\\") if m else (text, "\\")
+    e = re.escape(esc)
+    return re.sub(rf"{e}(?:{e}|\+([0-9A-Fa-f]{{6}})|([0-9A-Fa-f]{{4}}))",
+                  lambda x: chr(int(x.group(1) or x.group(2), 16)) if (x.group(1) or x.group(2)) else esc,
+                  body)
 
 
 def _tokenize(text: str, dialect: str) -> list[_Tok]:
@@ -1115,6 +1140,8 @@ class Replayer:
         self.views: dict[tuple[str | None, str], View] = {}
         self.sequences: dict[tuple[str | None, str], _Sequence] = {}
         self.warnings: list[LoadWarning] = []
+        #: long names and strings (maybe over the server's limit) -> where first written
+        self.name_locations: dict[str, Location] = {}
         self.search_path: list[str] = ["public"] if dialect == "postgresql" else []
         self.database: str | None = None
         self.file = "<sql>"
@@ -1153,6 +1180,7 @@ class Replayer:
             self._skipped_statement(verb, text)
         elif verb in ("CREATE", "ALTER", "DROP", "COMMENT", "RENAME"):
             cur = _Cursor(_tokenize(text, self.dialect), text, self.dialect)
+            self._note_long_names(cur)
             obj = self._object_word(cur)
             handler = _HANDLERS.get((verb, obj))
             if handler is None:
@@ -1170,7 +1198,18 @@ class Replayer:
         enums = tuple(Enum(name=e.name, values=tuple(e.values), schema=e.schema)
                       for _, e in sorted(self.enums.items(), key=_sort_key))
         views = tuple(v for _, v in sorted(self.views.items(), key=_sort_key))
-        return finalize_schema(Schema(dialect=self.dialect, tables=tables, enums=enums, views=views))
+        schema = finalize_schema(Schema(dialect=self.dialect, tables=tables, enums=enums, views=views))
+        schema, found = apply_name_limits(schema, self.name_locations)
+        self.warnings.extend(w for w in found if w not in self.warnings)
+        return schema
+
+    def _note_long_names(self, cur: _Cursor) -> None:
+        """Remember where each long name or string is first written, for the warning (or error)
+        when it is over the server's identifier limit (`apply_name_limits`); 40+ characters,
+        since a name the server generates from it (`<table>_ibfk_1`) may be the long one."""
+        for t in cur.toks:
+            if len(t.text) >= 40 and t.kind in ("word", "qid", "str", "estr", "dollar"):
+                self.name_locations.setdefault(cur.fold(t), self._loc(t.start))
 
     # ------------------------------------------------------------------ locations, warnings
 
@@ -2893,7 +2932,9 @@ def load_sql_text(text: str, *, dialect: str | None, filename: str = "<sql>") ->
 def read_sql_file(path: str) -> str:
     """Text of an SQL file (UTF-8, BOM tolerated); a SourceError when it cannot be read."""
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
+        # newline="": a \r inside a quoted name stays a \r (universal newlines would make it \n)
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            return f.read()
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file") from None
     except UnicodeDecodeError as e:

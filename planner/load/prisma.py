@@ -18,6 +18,7 @@ from planner.errors import Location, ParseError, SourceError
 from planner.load.common import (
     Loaded,
     LoadWarning,
+    apply_name_limits,
     build_column,
     build_part,
     finalize_schema,
@@ -26,6 +27,7 @@ from planner.load.common import (
 from planner.load.prisma_parser import Attribute, Block, Call, Field, Ident, parse_prisma
 from planner.model import Column, Enum, ForeignKey, Index, PrimaryKey, Schema, Table, View
 from planner.naming import IDENT_LIMIT, prisma_name
+from planner.normalize import mysql_enum_type
 
 PROVIDERS = {"postgresql": "postgresql", "postgres": "postgresql", "cockroachdb": "postgresql",
              "mysql": "mysql", "sqlite": "sqlite"}
@@ -182,7 +184,31 @@ def schema_from_prisma(files: dict[str, str], *, dialect: str | None = None) -> 
     )
     schema = Schema(dialect=dialect, tables=tuple(tables), enums=enums, views=views,
                     has_comments=False, has_views=False)
-    return finalize_schema(schema), warnings
+    schema, found = apply_name_limits(finalize_schema(schema), _name_locations(blocks))
+    return schema, warnings + found
+
+
+def _name_locations(blocks: list[Block]) -> dict[str, Location]:
+    """Where each name (model, field, enum, value, or a string such as `@@map("x")`, `map: "x"`)
+    is first written, for the warnings about names over the server's limit."""
+    out: dict[str, Location] = {}
+
+    def attrs(items: list[Attribute] | tuple[Attribute, ...]) -> None:
+        for a in items:
+            for arg in a.args:
+                if isinstance(arg.value, str):
+                    out.setdefault(arg.value, arg.loc)
+
+    for b in blocks:
+        attrs(b.attributes)
+        out.setdefault(b.name, b.loc)
+        for f in b.fields:
+            attrs(f.attributes)
+            out.setdefault(f.name, f.loc)
+        for v in b.values:
+            attrs(v.attributes)
+            out.setdefault(v.name, v.loc)
+    return out
 
 
 # --------------------------------------------------------------------------- blocks
@@ -579,7 +605,7 @@ def _sql_type(ctx: _Ctx, block: Block, f: Field) -> tuple[str, Block | None]:
             base = f'"{schema}"."{name}"' if schema else f'"{name}"'
         elif ctx.dialect == "mysql":
             values = [_enum_db_value(ctx, f.type, v.name) for v in enum_block.values]
-            base = "enum(" + ",".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+            base = mysql_enum_type("enum", values)
         else:
             base = "TEXT"
     else:
@@ -657,21 +683,24 @@ def _literal(ctx: _Ctx, f: Field, v: object, enum_block: Block | None, a: Attrib
     if isinstance(v, Ident):
         if enum_block is None:
             raise ParseError(f"default {v.name!r} is not a value for field {f.name!r}", a.loc)
-        return _sql_string(_enum_db_value(ctx, enum_block.name, v.name))
+        return _sql_string(_enum_db_value(ctx, enum_block.name, v.name), ctx.dialect)
     if isinstance(v, str):
         if f.type == "DateTime":
-            return _sql_string(v.replace("T", " ").rstrip("Z"))
+            return _sql_string(v.replace("T", " ").rstrip("Z"), ctx.dialect)
         if f.type in ("Int", "BigInt", "Float", "Decimal"):
             return v
         if f.type == "Boolean":
             return v
-        return _sql_string(v)
+        return _sql_string(v, ctx.dialect)
     if v is None:
         raise ParseError("@default needs a value", a.loc)
     raise ParseError(f"unsupported default value {v!r}", a.loc)
 
 
-def _sql_string(s: str) -> str:
+def _sql_string(s: str, dialect: str) -> str:
+    """A string literal with the value `s` (MySQL reads a backslash as an escape)."""
+    if dialect == "mysql":
+        s = s.replace("\\", "\\\\")
     return "'" + s.replace("'", "''") + "'"
 
 

@@ -138,7 +138,7 @@ class _Converter:
         self.metadata = metadata
         self.dialect = dialect
         self.spec = spec
-        self.sa_dialect: Dialect = _SA_DIALECTS[dialect]()
+        self.sa_dialect: Dialect = _SA_DIALECTS[dialect](paramstyle="named")  # no `%` doubled for a DBAPI
         self.ddl: DDLCompiler = self.sa_dialect.ddl_compiler(self.sa_dialect, None)
         self.preparer = self.sa_dialect.identifier_preparer
         self.enums: dict[tuple[str | None, str], Enum] = {}

@@ -9,6 +9,7 @@ destroy into the `planner_backup` schema, and their downgrades restore it.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import textwrap
@@ -23,7 +24,7 @@ from sqlalchemy.dialects import postgresql
 from planner.changes import Change, Diff, Kind
 from planner.diff import apply_renames
 from planner.errors import PlannerError
-from planner.model import Column, Enum, ForeignKey, Index, IndexPart, Schema, Table
+from planner.model import Column, Enum, ForeignKey, Index, IndexPart, Schema, Table, qualify, split_key
 from planner.naming import clip_bytes
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
@@ -32,7 +33,8 @@ from planner.renames import Renames
 BACKUP_SCHEMA = "planner_backup"
 #: MySQL and SQLite have no schema for backups: planner's tables carry this prefix instead
 BACKUP_TABLE_PREFIX = "planner_backup__"
-_PG = postgresql.dialect()
+#: compiles SQL text as the server reads it (named paramstyle: no `%` doubled for a DBAPI)
+_PG = postgresql.dialect(paramstyle="named")
 #: the renderer's dialect: PostgreSQL types (ARRAY item types, ENUM) render with their prefixes
 _CONTEXTS = {d: MigrationContext.configure(dialect_name=d) for d in ("postgresql", "mysql", "sqlite")}
 
@@ -46,8 +48,7 @@ def q(name: str) -> str:
 
 
 def _split(key: str) -> tuple[str | None, str]:
-    schema, _, name = key.rpartition(".")
-    return (schema or None), name
+    return split_key(key)
 
 
 def qt(key: str) -> str:
@@ -67,7 +68,7 @@ def py(text: str) -> str:
 def quoting_dialect(name: str) -> sa.engine.Dialect:
     """A dialect that quotes every identifier it compiles (SQLAlchemy quotes only where needed;
     generated SQL quotes every identifier)."""
-    dialect = _CONTEXTS[name].dialect.__class__()
+    dialect = _CONTEXTS[name].dialect.__class__(paramstyle="named")  # no `%` doubled for a DBAPI
     dialect.identifier_preparer._requires_quotes = lambda value: True  # type: ignore[method-assign]
     return dialect
 
@@ -100,14 +101,88 @@ def with_kw(rendered: str, **kw: str) -> str:
 
 
 def execute(sql: str) -> str:
-    return f"op.execute({py(sql)})"
+    """A revision statement that runs `sql` as written (the runtime's `_sql`: no bind-parameter
+    parsing, no `%` escaping, so a `:name` or `%` in an identifier stays what it is)."""
+    return f"_sql({py(sql)})"
+
+
+def dollar_quote(body: str) -> str:
+    """`body` in PostgreSQL dollar quotes with a tag it cannot end early (no name in the body
+    can close the quote)."""
+    tag, n = "$planner$", 0
+    while (body + tag).find(tag) != len(body):
+        n += 1
+        tag = f"$planner{n}$"
+    return tag + body + tag
+
+
+def backfill_call(head: str, tail: str = "") -> str:
+    """The runtime's `_backfill(head, tail)`: `head` BATCH_SIZE `tail`, repeated until no row changes."""
+    return f"_backfill({py(head)}{', ' + py(tail) if tail else ''})"
+
+
+def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str) -> str:
+    """A PL/pgSQL block that walks `table` by primary-key ranges of BATCH_SIZE rows (an index
+    range scan each) and updates the rows of each range that match `cond`, committing after
+    every batch (it runs outside any transaction) and reporting progress as a NOTICE."""
+    keys = ", ".join(q(k) for k in pk)
+    desc = ", ".join(f"{q(k)} DESC" for k in pk)
+    last = [f"planner_last_{i}" for i in range(len(pk))]
+    hi = [f"planner_hi_{i}" for i in range(len(pk))]
+    decl = "".join(f"{v} {qt(table)}.{q(k)}%TYPE; " for vs in (last, hi) for v, k in zip(vs, pk, strict=True))
+    row = "(" + keys + ")"
+
+    def bound(where: str) -> str:
+        return (f"SELECT {keys} INTO {', '.join(hi)} FROM (SELECT {keys} FROM {qt(table)}{where} ORDER BY {keys} "
+                f"LIMIT \x00) planner_s ORDER BY {desc} LIMIT 1;")
+
+    after = f" WHERE {row} > ({', '.join(last)})"
+    upd = f"UPDATE {qt(table)} SET {assignment} WHERE"
+    body = (f" DECLARE {decl}planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; "
+            f"BEGIN LOOP IF planner_first THEN {bound('')} ELSE {bound(after)} END IF; EXIT WHEN NOT FOUND; "
+            f"IF planner_first THEN {upd} {row} <= ({', '.join(hi)}) AND ({cond}); "
+            f"ELSE {upd} {row} > ({', '.join(last)}) AND {row} <= ({', '.join(hi)}) AND ({cond}); END IF; "
+            f"GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; "
+            + "".join(f"{a} := {b}; " for a, b in zip(last, hi, strict=True))
+            + "planner_first := false; COMMIT; "
+            f"RAISE NOTICE USING MESSAGE = {lit('planner backfill ' + what + ': ')} || planner_total || ' rows'; "
+            f"END LOOP; END ")
+    quoted = "DO " + dollar_quote(body)
+    parts = quoted.split("\x00")
+    return f"_batched({', '.join(py(p) for p in parts)})"
+
+
+def _add_check_sql(table: str, name: str, condition: str) -> str:
+    """ADD CONSTRAINT ... CHECK ... NOT VALID as SQL text run as written (Alembic's op compiles
+    the condition as a SQLAlchemy text clause, which reads `:name` as a bind parameter and
+    doubles `%` for the DBAPI twice)."""
+    return f"ALTER TABLE {qt(table)} ADD CONSTRAINT {q(name)} CHECK ({condition}) NOT VALID"
 
 
 def _concurrent_build(name: str, create: str) -> Block:
     """`create` (a CREATE INDEX CONCURRENTLY IF NOT EXISTS of index `name`) outside the
     transaction, re-runnable: an INVALID leftover of a failed run is dropped first, and a build
     that ends INVALID stops the migration."""
-    return Block(f"_drop_invalid_index({py(name)})\n{create}\n_check_index_valid({py(name)})", autocommit=True)
+    return Block(f"_drop_invalid_index({py(name)})\nwith _waiting():\n{textwrap.indent(create, '    ')}\n"
+                 f"_check_index_valid({py(name)})", autocommit=True)
+
+
+def online(code: str) -> Block:
+    """Online DDL outside the migration transaction (DROP INDEX CONCURRENTLY, VALIDATE): it
+    holds no lock that blocks the application, so it waits for older transactions as long as
+    PostgreSQL needs (the runtime's `_waiting`), never cut short by the strong-lock timeout."""
+    return Block("with _waiting():\n" + textwrap.indent(code, "    "), autocommit=True)
+
+
+def derived_name(base: str, suffix: str, limit: int | None = 63) -> str:
+    """`base` + `suffix` within `limit` bytes: a base that has to be clipped keeps a short hash
+    of its full text, so two long names that share their first bytes never collide (and the
+    server never truncates a name planner generates)."""
+    name = base + suffix
+    if limit is None or len(name.encode()) <= limit:
+        return name
+    digest = hashlib.sha1(base.encode()).hexdigest()[:8]
+    return clip_bytes(base, limit - len(suffix.encode()) - 9) + "_" + digest + suffix
 
 
 def backup_name(*parts: str, prefix: str = "", limit: int | None = 63) -> str:
@@ -222,7 +297,7 @@ class _Builder:
         renderer turns a numeric text default into a Python int, which alter_column rejects."""
         schema, name = _split(table)
         base = render([ops.AlterColumnOp(name, column, schema=schema, existing_type=type_)])
-        value = f"sa.text({default!r})" if default is not None else "None"
+        value = f"sa.text({default.replace(':', chr(92) + ':')!r})" if default is not None else "None"
         return base[:-1] + f",\n               server_default={value})"
 
     def guards(self, c: Change) -> list[Guard]:
@@ -248,12 +323,13 @@ class _Builder:
     def _convert_guard(self, table: str, column: str, target_sql: str, *, via: str = "", why: str = "") -> Guard:
         """A PL/pgSQL block that converts every value of `column` (from its own type, `via` an
         intermediate cast) to `target_sql` and raises, naming how many fail, if any does."""
-        msg = f"planner guard failed: % values of {table}.{column} do not convert to {target_sql}{why}"
-        sql = (f"DO $planner$ DECLARE v {qt(table)}.{q(column)}%TYPE; bad bigint := 0; BEGIN "
-               f"FOR v IN SELECT {q(column)} FROM {qt(table)} WHERE {q(column)} IS NOT NULL LOOP "
-               f"BEGIN PERFORM v{via}::{target_sql}; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; "
-               f"IF bad > 0 THEN RAISE EXCEPTION {lit(msg)}, bad; END IF; END $planner$")
-        return Guard(sql, msg, raises=True)
+        what = f" values of {table}.{column} do not convert to {target_sql}{why}"
+        body = (f" DECLARE v {qt(table)}.{q(column)}%TYPE; bad bigint := 0; BEGIN "
+                f"FOR v IN SELECT {q(column)} FROM {qt(table)} WHERE {q(column)} IS NOT NULL LOOP "
+                f"BEGIN PERFORM v{via}::{target_sql}; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; "
+                f"IF bad > 0 THEN RAISE EXCEPTION USING MESSAGE = {lit('planner guard failed: ')} || bad || "
+                f"{lit(what)}; END IF; END ")
+        return Guard("DO " + dollar_quote(body), "planner guard failed: N" + what, raises=True)
 
     def _pk_or_fail(self, c: Change, why: str) -> tuple[str, ...]:
         pk = self.pk_columns(self.old.table(c.table))
@@ -342,9 +418,9 @@ class _Builder:
 
     def _recreate_blocks(self, key: str, target: Enum, *, guard_values: Iterable[str] = ()) -> list[Block]:
         """R10: recreate enum `key` with `target`'s values, converting every column of it."""
-        tmp = f"{_split(key)[1]}__planner_new"
+        tmp = derived_name(_split(key)[1], "__planner_new")
         schema = _split(key)[0]
-        tmp_key = f"{schema}.{tmp}" if schema else tmp
+        tmp_key = qualify(schema, tmp, None)
         lines = [execute(self._create_enum_sql(target, tmp_key))]
         for table, col in self._enum_columns(self.old, key):
             arr = "[]" if col.type.endswith("[]") else ""
@@ -397,7 +473,9 @@ class _Builder:
         up = [self.backup(table, pk, col.name, names[v, table, col.name], f"{q(col.name)}::text = {lit(v)}",
                           as_text=True) for v, table, col, pk in held]
         up += self._recreate_blocks(key, new_enum, guard_values=removed)
-        down = self._recreate_blocks(key, old_enum)
+        # back to the type as expand left it: OLD's values and the ones expand added (rows may
+        # hold those, remapped there; the backfill and expand downgrades deal with them after)
+        down = self._recreate_blocks(key, _expanded(old_enum, new_enum))
         down += [self.restore(table, pk, col.name, names[v, table, col.name], cast=qt(key))
                  for v, table, col, pk in held]
         backups = list(names.values())
@@ -492,39 +570,49 @@ class _Builder:
                           f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill "
                           f"(add a default, or set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")",
                           inline=True)
-            self._not_null_steps(c, c.table, col.name, guards=[guard] if col.default is None else [])
+            filled = col.default is not None or c.object in self.backfill_exprs
+            self._not_null_steps(c, c.table, col.name, guards=[] if filled else [guard])
 
     def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
                        where: str | None = None, downgrade: list[Block] | None = None,
                        upgrade_first: list[Block] | None = None) -> None:
-        """R12: keyset batches of :batch_size rows, each committed on its own."""
+        """R12: keyset batches of BATCH_SIZE rows by primary-key range, each committed on its
+        own, so the whole backfill reads the table once (linear in its size); ANALYZE after."""
         t = self.new.table(table) or self.old.table(table)
         pk = self.pk_columns(t)
         cond = where or f"{q(column)} IS NULL"
-        key = ", ".join(q(p) for p in pk) if pk else self.ROW_ID
-        sql = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ({key}) IN (SELECT {key} FROM "
-               f"{qt(table)} WHERE {cond} {'ORDER BY ' + key + ' ' if pk else ''}LIMIT :batch_size)")
+        if pk:
+            code = _keyset_backfill(table, pk, f"{q(column)} = {expression}", cond, f"{table}.{column}")
+        else:  # no key to range over: the row address, batch by batch
+            head = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE {self.ROW_ID} IN (SELECT "
+                    f"{self.ROW_ID} FROM {qt(table)} WHERE {cond} LIMIT ")
+            code = backfill_call(head, ")")
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []), Block(f"_backfill({py(sql)})", autocommit=True)], downgrade or [],
+                 [*(upgrade_first or []),
+                  Block(code + "\n" + execute(f"ANALYZE {qt(table)}"), autocommit=True)], downgrade or [],
                  change=c)
 
     def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard],
                         type_: sa.types.TypeEngine | None = None) -> None:
         """R3: CHECK (col IS NOT NULL) NOT VALID -> VALIDATE -> SET NOT NULL -> drop the CHECK.
 
-        The NOT VALID check is committed at the end of the backfill revision (after every
-        backfill: a NOT VALID check already applies to updated rows), VALIDATE and SET NOT NULL
-        run in the contract revision, so the validating scan never holds ACCESS EXCLUSIVE."""
+        The NOT VALID check is committed at the end of the backfill revision, after every
+        backfill (a NOT VALID check already applies to updated rows), and after `guards` found
+        no NULL left (without a backfill): a check added over NULL rows would make every update
+        of such a row fail until the contract. VALIDATE runs at the start of the contract in its
+        own transaction (SHARE UPDATE EXCLUSIVE: writes go on), SET NOT NULL in the contract's
+        transaction then needs no scan, so no scan ever runs under ACCESS EXCLUSIVE."""
         schema, name = _split(table)
-        check = clip_bytes(f"{name}_{column}", 63 - 11) + "_not_null"
-        add = ops.CreateCheckConstraintOp(check, name, sa.text(f"{q(column)} IS NOT NULL"), schema=schema,
-                                          postgresql_not_valid=True)
+        check = derived_name(f"{name}_{column}", "_not_null")
+        add = _add_check_sql(table, check, f"{q(column)} IS NOT NULL")
         drop_check = ops.DropConstraintOp(check, name, type_="check", schema=schema, if_exists=True)
-        self.add(Phase.BACKFILL, f"NOT VALID check {check}", [self.ddl(render([add]))],
-                 [self.ddl(render([drop_check]))], change=c, stage=Stage.TAIL)
+        self.add(Phase.BACKFILL, f"NOT VALID check {check}", [self.ddl(execute(add))],
+                 [self.ddl(render([drop_check]))], guards=guards, change=c, stage=Stage.TAIL)
+        self.add(Phase.CONTRACT, f"validate check {check} (its own transaction)",
+                 [online(execute(f"ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {q(check)}"))], [], change=c,
+                 stage=Stage.PRE)
         sacol_type = type_ if type_ is not None else self.sa_column(self.new_md, table, column).type
         contract = [
-            self.ddl(execute(f"ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {q(check)}"), retry=False),
             self.ddl(render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=False,
                                                existing_type=sacol_type, existing_nullable=True)]) + "\n" +
                      render([ops.DropConstraintOp(check, name, type_="check", schema=schema)])),
@@ -532,7 +620,7 @@ class _Builder:
         down = [self.ddl(render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=True,
                                                    existing_type=sacol_type, existing_nullable=False)]))]
         self.add(Phase.CONTRACT, f"SET NOT NULL {table}.{column} via the validated check", contract, down,
-                 guards=guards, change=c)
+                 change=c)
 
     def drop_column(self, c: Change) -> None:
         col: Column = c.old
@@ -689,15 +777,15 @@ class _Builder:
         new_sql, old_sql = new_t.compile(dialect=_PG), old_t.compile(dialect=_PG)
         via_text = "::text" if (o.enum or n.enum) else ""
         col = o.name
-        tmp = clip_bytes(col, 63 - 14) + "__planner_new"
-        fn = clip_bytes(f"{name}_{col}", 63 - 15) + "__planner_sync"
+        tmp = derived_name(col, "__planner_new")
+        fn = derived_name(f"{name}_{col}", "__planner_sync")
         qfn = f"{q(schema)}.{q(fn)}" if schema else q(fn)
         convert = f"{q(col)}{via_text}::{new_sql}"
 
         def sync() -> str:
             return "\n".join([
-                execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN "
-                        f"NEW.{q(tmp)} := NEW.{q(col)}{via_text}::{new_sql}; RETURN NEW; END $planner$"),
+                execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS "
+                        + dollar_quote(f" BEGIN NEW.{q(tmp)} := NEW.{q(col)}{via_text}::{new_sql}; RETURN NEW; END ")),
                 execute(f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
                         f"EXECUTE FUNCTION {qfn}()")])
 
@@ -714,16 +802,16 @@ class _Builder:
         rebuilt = [i for i in (t_old.indexes if t_old else ()) if col in i.columns]
         renames_up, renames_down = [], []
         for i in rebuilt:
-            copy = clip_bytes(i.name, 63 - 13) + "__planner_new"
+            copy = derived_name(i.name, "__planner_new")
             cols = [tmp if x == col else x for x in i.columns]
             build = ops.CreateIndexOp(copy, name, cols, schema=schema, unique=i.unique, if_not_exists=True,
                                       postgresql_concurrently=True,
                                       **({"postgresql_using": i.method} if i.method != "btree" else {}))
             self.add(Phase.BACKFILL, f"build index {copy} on {tmp} concurrently (becomes {i.name})",
                      [_concurrent_build(copy, render([build]))],
-                     [Block(render([ops.DropIndexOp(copy, table_name=name, schema=schema,
-                                                    postgresql_concurrently=True, if_exists=True)]),
-                            autocommit=True)], change=c)
+                     [online(render([ops.DropIndexOp(copy, table_name=name, schema=schema,
+                                                     postgresql_concurrently=True, if_exists=True)]))],
+                 change=c)
             qs = f"{q(schema)}." if schema else ""
             renames_up.append(execute(f"ALTER INDEX {qs}{q(copy)} RENAME TO {q(i.name)}"))
             renames_down.append(execute(f"ALTER INDEX {qs}{q(i.name)} RENAME TO {q(copy)}"))
@@ -776,7 +864,8 @@ class _Builder:
             self._backfill_step(c, c.table, c.column, expression,
                                 upgrade_first=[self.backup(c.table, pk, c.column, bk, f"{q(c.column)} IS NULL")],
                                 downgrade=[self.restore(c.table, pk, c.column, bk)])
-        self._not_null_steps(c, c.table, c.column, guards=self.guards(c))
+        # with a backfill no NULL is left for the guard to find (it would run before the backfill)
+        self._not_null_steps(c, c.table, c.column, guards=self.guards(c) if expression is None else [])
 
     def drop_not_null(self, c: Change) -> None:
         schema, name = _split(c.table)
@@ -841,7 +930,7 @@ class _Builder:
         if index.constraint:
             schema, name = _split(table)
             return [self.ddl(render([ops.DropConstraintOp(index.name, name, type_="unique", schema=schema)]))]
-        return [Block(render([self._drop_index_op(table, index)]), autocommit=True)]
+        return [online(render([self._drop_index_op(table, index)]))]
 
     def add_index(self, c: Change) -> None:
         i: Index = c.new
@@ -850,7 +939,7 @@ class _Builder:
         # index over afterwards in the transactional tail of the same revision
         self.add(Phase.EXPAND, f"create {'unique ' if i.unique else ''}index {i.name} concurrently",
                  [self._build_index_block(self.new_md, c.table, i)],
-                 [Block(render([self._drop_index_op(c.table, i)]), autocommit=True)], guards=guards, change=c)
+                 [online(render([self._drop_index_op(c.table, i)]))], guards=guards, change=c)
         if i.constraint:
             schema, name = _split(c.table)
             self.add(Phase.EXPAND, f"unique constraint {i.name} using the index",
@@ -916,9 +1005,9 @@ class _Builder:
         # after the phase's concurrent index builds: it may reference a unique index built there
         self.add(Phase.EXPAND, f"foreign key {fk.name} NOT VALID", [self.ddl(render([self._fk_op(c.table, fk)]))],
                  [drop], guards=self.guards(c), change=c, stage=Stage.TAIL)
-        self.add(Phase.BACKFILL, f"validate foreign key {fk.name}",
-                 [Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(fk.name)}"))], [], change=c,
-                 stage=Stage.TAIL)
+        self.add(Phase.BACKFILL, f"validate foreign key {fk.name} (its own transaction)",
+                 [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(fk.name)}"))], [], change=c,
+                 stage=Stage.ONLINE)
 
     def add_fk(self, c: Change) -> None:
         self._add_fk_steps(c, c.new)
@@ -943,38 +1032,37 @@ class _Builder:
             return self.ddl(render([ops.DropConstraintOp(a.name, name, type_="foreignkey", schema=schema),
                                     self._fk_op(c.table, b)]))
 
-        validate_new = Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(n.name)}"))
+        validate_new = online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(n.name)}"))
         validate_old = Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(o.name)}"))
         self.add(Phase.EXPAND, f"re-create foreign key {n.name} NOT VALID with the new actions",
                  [swap(o, n)], [swap(n, o), validate_old], change=c)
-        self.add(Phase.BACKFILL, f"validate foreign key {n.name}", [validate_new], [], change=c, stage=Stage.TAIL)
+        self.add(Phase.BACKFILL, f"validate foreign key {n.name} (its own transaction)", [validate_new], [], change=c,
+                 stage=Stage.ONLINE)
 
     def add_check(self, c: Change) -> None:
         schema, name = _split(c.table)
         ch = c.new
-        add = ops.CreateCheckConstraintOp(ch.name, name, sa.text(quoted_expression(ch.expression, self.DIALECT)), schema=schema,
-                                          postgresql_not_valid=True)
-        self.add(Phase.EXPAND, f"check {ch.name} NOT VALID", [self.ddl(render([add]))],
+        add = _add_check_sql(c.table, ch.name, quoted_expression(ch.expression, self.DIALECT))
+        self.add(Phase.EXPAND, f"check {ch.name} NOT VALID", [self.ddl(execute(add))],
                  [self.ddl(render([ops.DropConstraintOp(ch.name, name, type_="check", schema=schema)]))],
                  guards=self.guards(c), change=c)
-        self.add(Phase.BACKFILL, f"validate check {ch.name}",
-                 [Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(ch.name)}"))], [], change=c,
-                 stage=Stage.TAIL)
+        self.add(Phase.BACKFILL, f"validate check {ch.name} (its own transaction)",
+                 [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(ch.name)}"))], [], change=c,
+                 stage=Stage.ONLINE)
 
     def drop_check(self, c: Change) -> None:
         schema, name = _split(c.table)
         ch = c.old
-        readd = ops.CreateCheckConstraintOp(ch.name, name, sa.text(quoted_expression(ch.expression, self.DIALECT)), schema=schema,
-                                            postgresql_not_valid=True)
+        readd = _add_check_sql(c.table, ch.name, quoted_expression(ch.expression, self.DIALECT))
         self.add(Phase.CONTRACT, f"drop check {ch.name}",
                  [self.ddl(render([ops.DropConstraintOp(ch.name, name, type_="check", schema=schema)]))],
-                 [self.ddl(render([readd])),
+                 [self.ddl(execute(readd)),
                   Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(ch.name)}"))], change=c)
 
     def add_pk(self, c: Change) -> None:
         pk = c.new
         schema, name = _split(c.table)
-        idx = clip_bytes(pk.name or f"{name}_pkey", 55) + "_planner"
+        idx = derived_name(pk.name or f"{name}_pkey", "_planner")
         cols = ", ".join(q(x) for x in pk.columns)
         replaced = next((x for x in self.diff.changes if x.kind == Kind.DROP_PRIMARY_KEY and x.table == c.table),
                         None)
@@ -1078,8 +1166,19 @@ def _enums_not_created(md: sa.MetaData) -> sa.MetaData:
     return md
 
 
+def _expanded(old: Enum, new: Enum) -> Enum:
+    """Enum `old` with the values `new` adds, each after its predecessor in `new` (as expand's
+    ADD VALUE ... AFTER puts them)."""
+    values = list(old.values)
+    for i, v in enumerate(new.values):
+        if v not in values:
+            prev = next((p for p in reversed(new.values[:i]) if p in values), None)
+            values.insert(values.index(prev) + 1 if prev is not None else 0, v)
+    return dataclasses.replace(old, values=tuple(values))
+
+
 def _join(schema: str | None, name: str) -> str:
-    return f"{schema}.{name}" if schema else name
+    return qualify(schema, name, None)
 
 
 

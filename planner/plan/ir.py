@@ -78,7 +78,7 @@ class Guard:
 
     def code(self) -> str:
         if self.raises:
-            return f"op.execute({self.sql!r})"
+            return f"_sql({self.sql!r})"
         return f"_guard({self.sql!r}, {self.message!r}{', first=False' if self.inline else ''})"
 
 
@@ -96,7 +96,7 @@ class Step:
     #: the transaction, else MAIN
     stage: Stage | None = None
     #: order within the stage (lower first): e.g. MySQL drops a key before the column it covers
-    rank: int = 0
+    rank: float = 0
 
     @property
     def online(self) -> bool:

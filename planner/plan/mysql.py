@@ -27,14 +27,15 @@ from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
 
 from planner.changes import Change, Kind
 from planner.model import Column, ForeignKey, Index
-from planner.naming import clip_bytes
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.build import (
     BACKUP_TABLE_PREFIX,
     PlanError,
     _Builder,
     _split,
+    backfill_call,
     backup_name,
+    derived_name,
     execute,
     py,
     quoting_dialect,
@@ -114,7 +115,7 @@ class MySQLBuilder(_Builder):
         column_list = "".join(f", {q(x)}" for x in also)
         cond = f" WHERE {where}" if where else ""
         return Block("\n".join([
-            f"op.execute({py(f'CREATE TABLE IF NOT EXISTS {q(bk)} AS SELECT {keys}, {q(column)}{column_list} FROM {qt(table)}{cond}')})",
+            execute(f"CREATE TABLE IF NOT EXISTS {q(bk)} AS SELECT {keys}, {q(column)}{column_list} FROM {qt(table)}{cond}"),
         ]))
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
@@ -123,7 +124,7 @@ class MySQLBuilder(_Builder):
         if unchanged:
             on += f" AND ({unchanged})"
         sql = f"UPDATE {qt(table)} AS t JOIN {q(bk)} AS b ON {on} SET t.{q(column)} = b.{q(column)}"
-        return Block(f"op.execute({py(sql)})\nop.execute({py(f'DROP TABLE {q(bk)}')})")
+        return Block(execute(sql) + "\n" + execute(f"DROP TABLE {q(bk)}"))
 
     def _cast_guard(self, c: Change) -> Guard:
         raise PlanError(f"{c.id}: no server-side test for this conversion on MySQL",
@@ -138,9 +139,9 @@ class MySQLBuilder(_Builder):
         pk = self.pk_columns(t)
         cond = where or f"{q(column)} IS NULL"
         order = f" ORDER BY {', '.join(q(p) for p in pk)}" if pk else ""
-        sql = f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE {cond}{order} LIMIT :batch_size"
+        head = f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE {cond}{order} LIMIT "
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []), Block(f"_backfill({py(sql)})", autocommit=True)], downgrade or [],
+                 [*(upgrade_first or []), Block(backfill_call(head), autocommit=True)], downgrade or [],
                  change=c)
 
     def _index_sql(self, md: sa.MetaData, table: str, index: Index) -> str:
@@ -165,11 +166,11 @@ class MySQLBuilder(_Builder):
     def _add_fk(self, md: sa.MetaData, table: str, fk: ForeignKey) -> Block:
         """INPLACE needs foreign_key_checks off; a guard has checked for orphans first."""
         return self.ddl("\n".join([
-            "op.execute(\"SET SESSION foreign_key_checks = 0\")",
+            "_sql(\"SET SESSION foreign_key_checks = 0\")",
             "try:",
             "    " + alter(self._fk_sql(md, table, fk), INPLACE),
             "finally:",
-            "    op.execute(\"SET SESSION foreign_key_checks = 1\")",
+            "    _sql(\"SET SESSION foreign_key_checks = 1\")",
         ]))
 
     def _drop_fk(self, table: str, fk: ForeignKey) -> Block:
@@ -234,9 +235,12 @@ class MySQLBuilder(_Builder):
         t = qt(c.table)
         bk = backup_table(_split(c.table)[1], col.name)
         table = self.old.table(c.table)
+        # back after the nearest earlier column this plan keeps: the downgrades of several drops
+        # run in reverse, so each column comes back right after it, before the later ones
+        dropped = {x.column for x in self.diff.changes if x.kind == Kind.DROP_COLUMN and x.table == c.table}
         names = [x.name for x in table.columns]
-        i = names.index(col.name)
-        where = f" AFTER {q(names[i - 1])}" if i else " FIRST"
+        kept = [n for n in names[:names.index(col.name)] if n not in dropped]
+        where = f" AFTER {q(kept[-1])}" if kept else " FIRST"
         loose = self.spec(self.old_md, c.table, col.name, nullable=True, default=False)
         full = self.spec(self.old_md, c.table, col.name)
         down = [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", INSTANT, INPLACE)),
@@ -246,7 +250,9 @@ class MySQLBuilder(_Builder):
         self.add(Phase.CONTRACT, f"drop column {c.object} (backed up)",
                  [self.backup(c.table, pk, col.name, bk),
                   self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col.name)}", INSTANT, INPLACE))],
-                 down, change=c, backup=f"{bk} ({', '.join(pk)}, {col.name})")
+                 down, change=c, backup=f"{bk} ({', '.join(pk)}, {col.name})",
+                 # in column order (before the renames at rank 1): the downgrades run in reverse
+                 rank=names.index(col.name) / (len(names) + 1))
 
     def rename_column(self, c: Change) -> None:
         a, b = c.detail["from"], c.detail["to"]
@@ -354,7 +360,9 @@ class MySQLBuilder(_Builder):
                                      INSTANT, INPLACE, COPY))], change=c)
             for a, b in renames.items():
                 self._backfill_step(c, table, old_name, lit(b), where=f"{q(old_name)} = {lit(a)}",
-                                    downgrade=[Block(f"_backfill({py(f'UPDATE {t} SET {q(old_name)} = {lit(a)} WHERE {q(old_name)} = {lit(b)} LIMIT :batch_size')})", autocommit=True)])
+                                    downgrade=[Block(backfill_call(f"UPDATE {t} SET {q(old_name)} = {lit(a)} "
+                                                                    f"WHERE {q(old_name)} = {lit(b)} LIMIT "),
+                                                      autocommit=True)])
         up.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {new_spec}", *clauses)))
         down = [self.ddl(alter(f"ALTER TABLE {t} MODIFY {old_spec}", *clauses)), *down_tail]
         what = ", ".join(sorted(k.value for k in kinds))
@@ -368,12 +376,12 @@ class MySQLBuilder(_Builder):
         in contract: back up, drop the old column, rename the new one into its place."""
         table, col = c.table, c.column
         t, name = qt(table), _split(table)[1]
-        tmp = clip_bytes(col, 64 - 13) + "__planner_new"
+        tmp = derived_name(col, "__planner_new", 64)
         names = [x.name for x in self.old.table(table).columns]
         i = names.index(col)
         where = f" AFTER {q(names[i - 1])}" if i else " FIRST"
         tmp_spec = self.spec(self.new_md, table, col, name=tmp, nullable=True, default=False)
-        triggers = [(clip_bytes(f"{name}_{col}", 64 - 14) + f"__planner_{ev[:3].lower()}", ev)
+        triggers = [(derived_name(f"{name}_{col}", f"__planner_{ev[:3].lower()}", 64), ev)
                     for ev in ("INSERT", "UPDATE")]
         sync = Block("\n".join(execute(f"CREATE TRIGGER {q(tr)} BEFORE {ev} ON {t} FOR EACH ROW "
                                        f"SET NEW.{q(tmp)} = NEW.{q(col)}") for tr, ev in triggers))
@@ -510,6 +518,6 @@ class MySQLBuilder(_Builder):
     # ----------------------------------------------------------------- views
     def alter_view(self, c: Change) -> None:
         def replace(v) -> Block:  # noqa: ANN001
-            return Block(f"op.execute({py(f'CREATE OR REPLACE VIEW {qt(c.name)} AS {v.definition}')})")
+            return Block(execute(f"CREATE OR REPLACE VIEW {qt(c.name)} AS {v.definition}"))
 
         self.add(Phase.EXPAND, f"replace view {c.name}", [replace(c.new)], [replace(c.old)], change=c)

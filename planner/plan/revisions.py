@@ -27,6 +27,9 @@ or the DATABASE_URL environment variable; each revision runs in its own transact
 (staged revisions must commit one by one)."""
 
 import os
+import random
+import sys
+import time
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
@@ -62,11 +65,23 @@ def run_migrations_online() -> None:
     section = config.get_section(config.config_ini_section, {})
     section["sqlalchemy.url"] = _url()
     connectable = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
-    with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          transaction_per_migration=True)
-        with context.begin_transaction():
-            context.run_migrations()
+    attempts = int(context.get_x_argument(as_dictionary=True).get("lock_retries", 8))
+    for attempt in range(attempts):
+        try:
+            with connectable.connect() as connection:
+                context.configure(connection=connection, target_metadata=target_metadata,
+                                  transaction_per_migration=True)
+                with context.begin_transaction():
+                    context.run_migrations()
+            return
+        except RuntimeError as e:
+            # a revision that timed out waiting for a lock while holding another rolled back
+            # whole: wait outside any transaction, then run the remaining revisions again
+            if "planner: lock timeout while" not in str(e) or attempt == attempts - 1:
+                raise
+            pause = min(2 ** attempt, 30) * random.uniform(0.5, 1.5)
+            print(f"planner: {e}; retrying in {pause:.1f} s", file=sys.stderr)
+            time.sleep(pause)
 
 
 if context.is_offline_mode():
@@ -85,6 +100,33 @@ class Revision:
 
 def _indent(code: str, n: int = 4) -> str:
     return textwrap.indent(code, " " * n)
+
+
+def _escaped(ch: str) -> str:
+    return ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+
+
+def comment(text: str) -> str:
+    """A `#` comment line of generated Python: every character that is not printable (a
+    newline in a name, say) is escaped, so nothing in `text` can end the comment."""
+    return "# " + "".join(_escaped(ch) for ch in text)
+
+
+def docstring_text(text: str) -> str:
+    """`text` escaped for a regular triple-quoted docstring (script.py.mako writes
+    `\"\"\"${message}`): the module's `__doc__` is `text` again, and no quote, backslash or
+    control character in a name can end the string or change what follows."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ch == "\n":
+            out.append(ch)
+        else:
+            out.append(_escaped(ch))
+    return "".join(out)
 
 
 def _blocks(blocks: list[Block]) -> list[str]:
@@ -106,7 +148,7 @@ def _body(steps: list[Step], *, downgrade: bool, single: bool = False) -> str:
     if downgrade:
         for s in reversed(steps):
             if s.downgrade:
-                parts.append(f"# undo: {s.title}")
+                parts.append(comment(f"undo: {s.title}"))
                 parts.extend(_blocks(list(s.downgrade)))
     else:
         guards = [g for s in steps for g in s.guards if not (single and g.inline)]
@@ -115,7 +157,7 @@ def _body(steps: list[Step], *, downgrade: bool, single: bool = False) -> str:
             parts.extend(g.code() for g in guards)
         for s in steps:
             if s.upgrade:
-                parts.append(f"# {s.title}")
+                parts.append(comment(s.title))
                 parts.extend(g.code() for g in s.guards if single and g.inline)
                 parts.extend(_blocks(list(s.upgrade)))
     return "\n".join(parts) if len(parts) > 1 else "pass"
@@ -235,23 +277,47 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
                     f"{cfg.config_file_name}: revision {existing.revision} already holds "
                     f"\"{r.message.splitlines()[0]}\" (this plan is in the project already)",
                     hint="plan from what the database holds now (e.g. OLD = its URL), or remove the earlier revisions")
-    written = []
-    for i, r in enumerate(revs):
-        rid = rev_id(seed, i, r.message, head) or alembic_rev_id()
-        if rid in taken:
-            raise PlannerError(f"revision {rid} already exists in {cfg.config_file_name}",
-                               hint="use another --rev-id-seed")
-        with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Generating ..." lines
-            sc = script.generate_revision(rid, r.message, head=head,
-                                          upgrades=r.upgrade.replace("\n", "\n    "),
-                                          downgrades=r.downgrade.replace("\n", "\n    "),
-                                          imports=RUNTIME)
-        if sc is None:
-            raise PlannerError("Alembic did not write the revision")
-        head = sc.revision
-        taken.add(head)
-        written.append(Path(sc.path))
+    written: list[Path] = []
+    try:
+        for i, r in enumerate(revs):
+            rid = rev_id(seed, i, r.message, head) or alembic_rev_id()
+            if rid in taken:
+                raise PlannerError(f"revision {rid} already exists in {cfg.config_file_name}",
+                                   hint="use another --rev-id-seed")
+            with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Generating ..." lines
+                sc = script.generate_revision(rid, docstring_text(r.message), head=head,
+                                              upgrades=r.upgrade.replace("\n", "\n    "),
+                                              downgrades=r.downgrade.replace("\n", "\n    "),
+                                              imports=RUNTIME)
+            if sc is None:
+                raise PlannerError("Alembic did not write the revision")
+            path = Path(sc.path)
+            written.append(path)
+            _check_written(path, r)
+            head = sc.revision
+            taken.add(head)
+    except BaseException:
+        for path in written:  # a failed render never leaves a file behind
+            path.unlink(missing_ok=True)
+        raise
     return written
+
+
+def _check_written(path: Path, rev: Revision) -> None:
+    """The file Alembic wrote compiles, and its docstring is the revision's message (a
+    project template that writes the message elsewhere, unescaped, is refused)."""
+    import ast
+
+    text = path.read_text()
+    try:
+        tree = ast.parse(text, str(path))
+    except SyntaxError as e:
+        raise PlannerError(f"{path}: the rendered revision does not compile ({e.msg}, line {e.lineno}); "
+                           "nothing was written",
+                           hint="check the project's script.py.mako; please report this") from None
+    if rev.message not in (ast.get_docstring(tree, clean=False) or ""):
+        raise PlannerError(f"{path}: the project's script.py.mako does not start the revision with "
+                           "\"\"\"${message}; nothing was written", hint="restore Alembic's template header")
 
 
 _OFFLINE_URLS = {"postgresql": "postgresql+psycopg://offline@localhost/offline",

@@ -136,19 +136,23 @@ _BEGIN = {
               "START TRANSACTION READ ONLY;"],
     "sqlite": ["PRAGMA query_only = ON;", "BEGIN;"],
 }
-_RUN = {"postgresql": "psql -d DBNAME -f FILE", "mysql": "mysql DBNAME < FILE",
+# ON_ERROR_ROLLBACK: psql wraps each statement in a savepoint, so a check that fails (a
+# timeout) does not abort the transaction and every later check still runs
+_RUN = {"postgresql": "psql -v ON_ERROR_ROLLBACK=on -d DBNAME -f FILE", "mysql": "mysql DBNAME < FILE",
         "sqlite": "sqlite3 DATABASE_FILE < FILE"}
 
 
 def checks_sql(checks: Sequence[Check], *, dialect: str, old_source: str, new_source: str,
-               timeout_s: float = 30, sample: int = 5) -> str:
+               timeout_s: float = 30, sample: int = 5, server_version: int | None = None) -> str:
     """One commented SQL file: a header, then per check the change, what it finds, the
-    expected result, the count query and the sample query, each ending with `;`."""
+    expected result, the count query and the sample query, each ending with `;`.
+    `server_version` is the PostgreSQL major version the checks were built for."""
     lines = [
         "-- planner pre-flight checks (read-only)",
         f"-- OLD: {_comment(old_source)}",
         f"-- NEW: {_comment(new_source)}",
         f"-- Dialect: {dialect}; {len(checks)} check{'s' if len(checks) != 1 else ''}",
+        *_server_lines(dialect, server_version),
         "--",
         "-- Run it on a replica (or the primary: nothing here writes), e.g.",
         f"--   {_RUN[dialect]}",
@@ -165,6 +169,15 @@ def checks_sql(checks: Sequence[Check], *, dialect: str, old_source: str, new_so
     return "\n".join(lines) + "\n"
 
 
+def _server_lines(dialect: str, version: int | None) -> list[str]:
+    if dialect != "postgresql" or version is None:
+        return []
+    if version >= 16:
+        return [f"-- Written for PostgreSQL {version}: casts are tested with pg_input_is_valid (16+)."]
+    return ["-- Written for PostgreSQL 12 and later: casts are tested by pattern (pg_input_is_valid,",
+            "-- the exact test, needs 16: planner check --sql --server-version 16 writes it)."]
+
+
 def _check_block(c: Check, i: int, n: int, sample: int) -> list[str]:
     role = "blocking" if c.blocking else "informs"
     out = [f"-- [{i}/{n}] {c.kind.value} · {_comment(c.change_id)} · {role}",
@@ -173,6 +186,11 @@ def _check_block(c: Check, i: int, n: int, sample: int) -> list[str]:
         out.append(f"-- Note: {_comment(c.note)}")
     if not c.sql:
         out.append("-- Not checked: planner could not write a query for this change.")
+        return out
+    if c.accept is not None and c.convert_to is not None:
+        out += ["-- Converts each value in a PL/pgSQL block and prints the result as a NOTICE",
+                f"-- (up to {sample} values that fail first). Expect: {_comment(c.expect)}",
+                _convert_block(c, sample)]
         return out
     if c.accept is not None:
         out += ["-- Lists the values; planner tests each one (see the note).",
@@ -183,6 +201,39 @@ def _check_block(c: Check, i: int, n: int, sample: int) -> list[str]:
         out += [f"-- Sample (up to {sample} {'groups' if c.unit == 'duplicate groups' else 'rows'}):",
                 _statement(c.sample_sql)]
     return out
+
+
+def _convert_block(c: Check, sample: int) -> str:
+    """A DO block that converts every value the check lists to `c.convert_to` and reports how
+    many fail (it reads only: a failed conversion is caught in its own subtransaction). Names
+    reach it only quoted: in the listing SQL, as a quoted record field and as string literals."""
+    field = '"' + (c.accept_label or "").replace('"', '""') + '"'
+    body = "\n".join([
+        "DECLARE r record; bad bigint := 0; shown int := 0;",
+        "BEGIN",
+        "  FOR r IN",
+        "\n".join("    " + line for line in c.sql.rstrip().rstrip(";").splitlines()),
+        "  LOOP",
+        f"    BEGIN PERFORM (r.{field})::{c.convert_to};",
+        "    EXCEPTION WHEN others THEN",
+        "      bad := bad + 1;",
+        f"      IF shown < {int(sample)} THEN shown := shown + 1; RAISE NOTICE '% does not convert: %', "
+        f"{_literal(c.change_id)}, r; END IF;",
+        "    END;",
+        "  END LOOP;",
+        f"  RAISE NOTICE '%: % values do not convert to {c.convert_to} (expected %)', {_literal(c.change_id)}, "
+        f"bad, {_literal(c.expect)};",
+        "END",
+    ])
+    tag, n = "$planner$", 0
+    while tag in body:  # a name holding the tag must not end the block
+        n += 1
+        tag = f"$planner{n}$"
+    return f"DO {tag}\n{body}\n{tag};"
+
+
+def _literal(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def _statement(sql: str) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from planner import __version__
 from planner.changes import Diff
 from planner.model import Schema
+from planner.renames import shell_hint
 from planner.render import LEVELS
 
 
@@ -41,7 +42,7 @@ def diff_document(diff: Diff, *, dialect: str, old_source: str, new_source: str,
             "id": c.id, "kind": c.kind.value, "table": c.table, "column": c.column, "name": c.name,
             "detail": c.detail, "level": level, "findings": findings.get(c.id, []),
         })
-    suggestions = [{"kind": s.kind.value, "table": s.table, "from": s.old, "to": s.new, "hint": s.hint}
+    suggestions = [{"kind": s.kind.value, "table": s.table, "from": s.old, "to": s.new, "hint": shell_hint(s.hint)}
                    for s in diff.suggestions]
     max_level = max(by_level, key=LEVELS.index) if by_level else "safe"
     doc = envelope(dialect, old_source, new_source)

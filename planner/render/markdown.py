@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from planner.changes import Diff
+from planner.renames import shell_hint
 from planner.render import LEVELS, describe, grouped
 
 
@@ -36,5 +37,5 @@ def diff_markdown(diff: Diff, *, old_source: str, new_source: str, dialect: str,
         out += ["", "## Possible renames", "",
                 "Not applied: a rename is never guessed. Confirm one to keep the data:", ""]
         for s in diff.suggestions:
-            out.append(f"- `{s.kind.value}` {s.old} -> {s.new}: `{s.hint}` ({s.reason})")
+            out.append(f"- `{s.kind.value}` {s.old} -> {s.new}: `{shell_hint(s.hint)}` ({s.reason})")
     return "\n".join(out).rstrip() + "\n"

@@ -8,6 +8,7 @@ from rich.tree import Tree
 
 from planner.changes import Change, Diff
 from planner.model import Schema
+from planner.renames import shell_hint
 from planner.render import LEVELS, column_sql, describe, fk_sql, grouped, index_sql
 
 LEVEL_STYLE = {"safe": "green", "low": "cyan", "medium": "yellow", "high": "bold red",
@@ -98,7 +99,7 @@ def diff_view(diff: Diff, *, levels: dict[str, str] | None = None,
         for s in diff.suggestions:
             line = Text(f"  {s.kind.value} ")
             line.append(f"{s.old} -> {s.new}", style="bold")
-            line.append(f"  {s.hint}", style="cyan")
+            line.append(f"  {shell_hint(s.hint)}", style="cyan")
             parts.append(line)
     parts.append(Text(""))
     parts.append(summary_line(diff, levels))

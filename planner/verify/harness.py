@@ -30,6 +30,7 @@ from planner.model import Schema
 from planner.pipeline import Analysis
 from planner.plan.build import build_plan
 from planner.plan.revisions import init_project, revisions, write_revisions
+from planner.urls import mask_url, redact
 from planner.verify.checksum import compare_checksums, table_checksums
 from planner.verify.metadata import to_metadata
 from planner.verify.seed import seed_database
@@ -84,13 +85,14 @@ def _changes(a: Schema, b: Schema) -> list[str]:
     return [c.id for c in diff(a, b).changes]
 
 
-def _migrate(fn, cfg: Config, target: str) -> None:  # noqa: ANN001
-    """Run an Alembic command; a guard stop or a failing statement becomes VerifyFailed (one line)."""
+def _migrate(fn, cfg: Config, target: str, url: str) -> None:  # noqa: ANN001
+    """Run an Alembic command; a guard stop or a failing statement becomes VerifyFailed (one
+    line, the database URL masked)."""
     try:
         fn(cfg, target)
     except Exception as e:  # noqa: BLE001 - whatever the migration raised is the verdict
-        first = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-        raise VerifyFailed(f"{fn.__name__} {target} stopped: {first}") from e
+        first = (str(getattr(e, "orig", None) or e).strip().splitlines() or [type(e).__name__])[0]
+        raise VerifyFailed(f"{fn.__name__} {target} stopped: {redact(first, [url])}") from e
 
 
 def verify(analysis: Analysis, url: str, *, rows: int = 20, seed: int = 0) -> VerifyReport:
@@ -110,17 +112,17 @@ def verify(analysis: Analysis, url: str, *, rows: int = 20, seed: int = 0) -> Ve
     report.seeded = dict(seeded.rows)
     report.notes.extend(getattr(seeded, "notes", []) or [])
     before = table_checksums(url, old)
-    revs = revisions(plan, source=f"{analysis.old.source} -> {analysis.new.source}")
+    revs = revisions(plan, source=f"{mask_url(analysis.old.source)} -> {mask_url(analysis.new.source)}")
     report.revisions = len(revs)
     with tempfile.TemporaryDirectory(prefix="planner-verify-") as tmp:
         cfg = _config(Path(tmp) / "project", url)
         write_revisions(revs, cfg, seed="verify")
         quiet = io.StringIO()
         with contextlib.redirect_stdout(quiet):
-            _migrate(command.upgrade, cfg, "head")
+            _migrate(command.upgrade, cfg, "head", url)
         report.after_upgrade = _changes(load_database(url).schema, new)
         with contextlib.redirect_stdout(quiet):
-            _migrate(command.downgrade, cfg, "base")
+            _migrate(command.downgrade, cfg, "base", url)
         report.after_downgrade = _changes(load_database(url).schema, old)
         report.data = compare_checksums(before, table_checksums(url, old))
         offline = io.StringIO()

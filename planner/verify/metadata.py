@@ -95,8 +95,9 @@ def table_key(schema: Schema, table: Table) -> str:
 
 
 def dialect_of(name: str) -> Dialect:
-    """A SQLAlchemy dialect object for a planner dialect name."""
-    return _DIALECTS[name]()
+    """A SQLAlchemy dialect object for a planner dialect name, compiling SQL text as the server
+    reads it (named paramstyle: a `%` in a name is not doubled for a DBAPI's format style)."""
+    return _DIALECTS[name](paramstyle="named")
 
 
 def required_extensions(schema: Schema) -> tuple[str, ...]:

@@ -52,6 +52,7 @@ from sqlglot import exp
 from planner.load.database import parse_database_url
 from planner.model import Column, ForeignKey, Schema, Table
 from planner.normalize import ExpressionError, enum_values_of_type, parse_expression
+from planner.urls import redact
 from planner.verify.metadata import VerifyError, table_key, to_metadata
 
 __all__ = ["SeedReport", "seed", "seed_database"]
@@ -104,7 +105,7 @@ def seed_database(url: str, schema: Schema, *, rows: int = 50, seed: int = 0) ->
             with conn.begin():
                 return _Seeder(conn, schema, rows, seed).run()
     except sa_exc.SQLAlchemyError as e:
-        raise VerifyError(f"seeding {parse_database_url(url).masked} failed: {_one_line(e)}") from None
+        raise VerifyError(f"seeding {parse_database_url(url).masked} failed: {redact(_one_line(e), [url])}") from None
     finally:
         engine.dispose()
 

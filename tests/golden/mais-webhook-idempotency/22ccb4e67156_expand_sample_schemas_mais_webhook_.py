@@ -16,12 +16,30 @@ from typing import Sequence, Union
 
 from alembic import op
 import sqlalchemy as sa
+import contextlib
+import random
+import time
+
+from alembic import context
 from sqlalchemy.dialects import mysql, postgresql, sqlite  # noqa: F401 (types in rendered ops)
 
 # --- planner runtime helpers (generated; only alembic and sqlalchemy are imported) ---
-LOCK_TIMEOUT = "3s"  # bound every wait for a strong lock (SQLSTATE 55P03 on expiry)
-LOCK_RETRIES = 5  # attempts for a step that times out waiting for its lock
+# Strong-lock waits are bounded: while an ALTER waits for its lock every writer of its table
+# queues behind it, so a failed attempt stalls them at most LOCK_TIMEOUT (SQLSTATE 55P03).
+# Override per run: alembic -x lock_timeout=500ms -x lock_retries=8 -x lock_retry_budget=300 upgrade ...
+LOCK_TIMEOUT = "1s"
+LOCK_RETRIES = 8  # attempts per strong-lock step
+LOCK_RETRY_BUDGET = 300.0  # seconds of waiting between attempts, in all
 BATCH_SIZE = 5000  # rows per backfill transaction
+
+
+def _setting(name: str, default):  # noqa: ANN001, ANN202
+    """A `-x name=value` argument of this alembic run, else `default` (typed like it)."""
+    value = context.get_x_argument(as_dictionary=True).get(name)
+    return default if value is None else type(default)(value)
+
+
+_HELD: list[str] = []  # strong-lock steps already done in this revision's transaction
 
 
 class _RawType(sa.types.UserDefinedType):
@@ -44,22 +62,44 @@ def _dialect() -> str:
     return op.get_context().dialect.name
 
 
+def _sql(sql: str, *, scalar: bool = False):  # noqa: ANN202
+    """Run `sql` exactly as written: never parsed for bind parameters (`:name`) or DBAPI `%`
+    escapes, so no name in it can change it; offline it is written to the script as is."""
+    ctx = op.get_context()
+    if ctx.as_sql:
+        ctx.impl.static_output(sql.strip() + ctx.impl.command_terminator)
+        return None
+    result = op.get_bind().exec_driver_sql(sql, execution_options={"no_parameters": True})
+    return result.scalar() if scalar else None
+
+
+def _dollar(body: str) -> str:
+    """A PostgreSQL dollar-quote tag that `body` cannot end early."""
+    tag, n = "$planner$", 0
+    while (body + tag).find(tag) != len(body):
+        n += 1
+        tag = f"$planner{n}$"
+    return tag
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _guard(sql: str, message: str, first: bool = True) -> None:
     """Stop when existing rows would break the change (query must return 0): before any DDL
     (`first`), or right before the step that needs it, where the revision's transactional DDL
     so far is rolled back with it."""
     if _offline():
         if _dialect() == "postgresql":
-            op.execute(
-                "DO $planner$ BEGIN IF (" + sql + ") > 0 THEN RAISE EXCEPTION '%', "
-                + sa.literal(message).compile(dialect=op.get_context().dialect,
-                                              compile_kwargs={"literal_binds": True}).string
-                + "; END IF; END $planner$"
-            )
+            body = f" BEGIN IF ({sql}) > 0 THEN RAISE EXCEPTION USING MESSAGE = {_literal(message)}; END IF; END "
+            tag = _dollar(body)
+            _sql("DO " + tag + body + tag)
         else:
-            op.execute("-- planner guard (run it first, it must return 0): " + sql)
+            op.get_context().impl.static_output("-- planner guard: the next query must return 0, else stop here")
+            _sql(sql)
         return
-    count = op.get_bind().execute(sa.text(sql)).scalar()
+    count = _sql(sql, scalar=True)
     if count:
         done = "no DDL was run" if first else "the revision's transactional DDL is rolled back"
         raise RuntimeError(f"planner guard failed: {message} ({count} rows); {done}")
@@ -70,10 +110,34 @@ def _set_timeouts() -> None:
     preparer = op.get_context().dialect.identifier_preparer
     preparer._requires_quotes = lambda value: True
     preparer._strings.clear()
+    _HELD.clear()
     if _dialect() == "postgresql":
-        op.execute(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+        _sql(f"SET lock_timeout = {_literal(_setting('lock_timeout', LOCK_TIMEOUT))}")
     elif _dialect() == "mysql":
-        op.execute("SET SESSION lock_wait_timeout = " + LOCK_TIMEOUT.rstrip("s"))
+        _sql("SET SESSION lock_wait_timeout = " + str(max(1, round(_seconds(_setting("lock_timeout", LOCK_TIMEOUT))))))
+
+
+def _seconds(value: str) -> float:
+    v = value.strip().lower()
+    for unit, factor in (("ms", 0.001), ("s", 1.0), ("min", 60.0)):
+        if v.endswith(unit):
+            return float(v[: -len(unit)]) * factor
+    return float(v) / 1000  # PostgreSQL reads a bare number as milliseconds
+
+
+@contextlib.contextmanager
+def _waiting():
+    """Online DDL (concurrent index builds and drops, VALIDATE) holds no lock that blocks the
+    application: it waits for older transactions as long as PostgreSQL needs, never cut short
+    by LOCK_TIMEOUT (which is for strong locks). Outside the migration transaction only."""
+    if _offline() or _dialect() != "postgresql":
+        yield
+        return
+    _sql("SET lock_timeout = 0")
+    try:
+        yield
+    finally:
+        _sql(f"SET lock_timeout = {_literal(_setting('lock_timeout', LOCK_TIMEOUT))}")
 
 
 def _is_lock_timeout(err: Exception) -> bool:
@@ -83,28 +147,53 @@ def _is_lock_timeout(err: Exception) -> bool:
     return code == "55P03" or (bool(args) and args[0] in (1205, 1213))
 
 
+def _blockers() -> str:
+    """The oldest open transactions of other sessions (what a strong lock waits behind)."""
+    if _dialect() != "postgresql":
+        return ""
+    rows = op.get_bind().execute(sa.text(
+        "SELECT pid, state, round(extract(epoch FROM now() - xact_start)) AS age, left(query, 120) AS query "
+        "FROM pg_stat_activity WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid() "
+        "AND backend_type = 'client backend' ORDER BY xact_start LIMIT 3")).fetchall()
+    return "; ".join(f"pid {r.pid} ({r.state}, transaction open {r.age:.0f} s): {r.query!r}" for r in rows)
+
+
 def _with_lock_retry(step) -> None:
-    """Run `step` (DDL taking a strong lock); on a lock timeout roll it back to a savepoint
-    (PostgreSQL; a MySQL statement that timed out waiting for its metadata lock did nothing),
-    wait, and try again, so a long-running transaction cannot make the migration queue
-    everything behind it."""
+    """Run `step` (DDL taking a strong lock) with LOCK_TIMEOUT. On a lock timeout, when no
+    earlier step of this revision holds a strong lock, roll the step back (PostgreSQL: to a
+    savepoint; a MySQL statement that timed out waiting for its metadata lock did nothing),
+    wait with jittered backoff and try again; bounded by LOCK_RETRIES and LOCK_RETRY_BUDGET.
+    When an earlier step holds one, never wait holding it: fail at once, so the whole
+    revision rolls back and releases everything (planner's env.py then runs it again)."""
     if _offline() or _dialect() not in ("postgresql", "mysql"):
         step()
         return
     bind = op.get_bind()
-    for attempt in range(LOCK_RETRIES):
+    pg = _dialect() == "postgresql"
+    waited = 0.0
+    retries, budget = _setting("lock_retries", LOCK_RETRIES), _setting("lock_retry_budget", LOCK_RETRY_BUDGET)
+    for attempt in range(retries):
         try:
-            if _dialect() == "postgresql":
+            if pg:
                 with bind.begin_nested():
                     step()
             else:
                 step()
+            _HELD.append("step")
             return
         except sa.exc.DBAPIError as err:
-            if not _is_lock_timeout(err) or attempt == LOCK_RETRIES - 1:
+            if not _is_lock_timeout(err):
                 raise
-            sleep = "SELECT pg_sleep(:s)" if _dialect() == "postgresql" else "SELECT SLEEP(:s)"
-            bind.execute(sa.text(sleep), {"s": 2 ** attempt})
+            if pg and _HELD:
+                raise RuntimeError("planner: lock timeout while an earlier step of this revision holds a strong "
+                                   f"lock; the revision is rolled back, run it again. Waiting on: {_blockers()}") from None
+            pause = min(2 ** attempt, 30) * random.uniform(0.5, 1.5)
+            if attempt == retries - 1 or waited + pause > budget:
+                raise RuntimeError(f"planner: lock timeout: gave up after {attempt + 1} attempts "
+                                   f"({waited:.0f} s of waiting); nothing of this revision is committed. "
+                                   f"Waiting on: {_blockers()}") from None
+            time.sleep(pause)
+            waited += pause
 
 
 def _alter(sql: str, *clauses: str) -> None:
@@ -114,7 +203,7 @@ def _alter(sql: str, *clauses: str) -> None:
     Offline, the first clause is written."""
     for i, clause in enumerate(clauses):
         try:
-            op.execute(sa.text(sql + clause))
+            _sql(sql + clause)
             return
         except sa.exc.DBAPIError as err:
             code = (getattr(getattr(err, "orig", None), "args", None) or (None,))[0]
@@ -122,23 +211,30 @@ def _alter(sql: str, *clauses: str) -> None:
                 raise
 
 
-def _backfill(sql: str) -> None:
-    """Run a batched UPDATE (`sql` updates at most :batch_size rows) until it touches none;
-    called inside an autocommit block, so each batch commits on its own and no transaction
-    holds row locks for long."""
-    statement = sa.text(sql).bindparams(batch_size=BATCH_SIZE)
+def _backfill(head: str, tail: str = "") -> None:
+    """Run a batched UPDATE (`head` BATCH_SIZE `tail`: at most BATCH_SIZE rows) until it
+    touches none; called inside an autocommit block, so each batch commits on its own and no
+    transaction holds row locks for long."""
+    statement = f"{head}{BATCH_SIZE}{tail}"
     if _offline():
-        op.execute("-- planner backfill: repeat the next statement until it updates 0 rows")
-        op.execute(statement)
+        op.get_context().impl.static_output("-- planner backfill: repeat the next statement until it updates 0 rows")
+        _sql(statement)
         return
-    while op.get_bind().execute(statement).rowcount:
+    bind = op.get_bind()
+    while bind.exec_driver_sql(statement, execution_options={"no_parameters": True}).rowcount:
         pass
+
+
+def _batched(*parts: str) -> None:
+    """Run a statement that batches by itself (a PL/pgSQL block committing after each batch of
+    BATCH_SIZE rows: `parts` joined by BATCH_SIZE), outside any transaction."""
+    _sql(str(BATCH_SIZE).join(parts))
 
 
 def _sqlite_foreign_key_check() -> None:
     """After a SQLite rebuild with foreign keys off: no row may point nowhere (R14 step 10)."""
     if _offline():
-        op.execute("-- planner: PRAGMA foreign_key_check must return no rows here")
+        op.get_context().impl.static_output("-- planner: PRAGMA foreign_key_check must return no rows here")
         return
     rows = op.get_bind().execute(sa.text("PRAGMA foreign_key_check")).fetchall()
     if rows:
@@ -150,12 +246,12 @@ def _drop_invalid_index(name: str) -> None:
     sql = ("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
            "WHERE NOT i.indisvalid AND c.relname = :n")
     if _offline():
-        op.execute("-- planner: if an earlier run failed, drop the INVALID leftover first: "
-                   "SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid")
+        op.get_context().impl.static_output("-- planner: if an earlier run failed, drop the INVALID leftover "
+                                            "first: SELECT indexrelid::regclass FROM pg_index WHERE NOT indisvalid")
         return
     if op.get_bind().execute(sa.text(sql), {"n": name}).scalar():
-        op.execute(sa.text("DROP INDEX CONCURRENTLY IF EXISTS " + op.get_context().dialect
-                           .identifier_preparer.quote(name)))
+        with _waiting():
+            _sql("DROP INDEX CONCURRENTLY IF EXISTS " + '"' + name.replace('"', '""') + '"')
 
 
 def _check_index_valid(name: str) -> None:
@@ -182,11 +278,12 @@ def upgrade() -> None:
     _guard('SELECT count(*) AS "count"\nFROM (SELECT 1\nFROM "WebhookEvent"\nWHERE "WebhookEvent"."tenantId" IS NOT NULL AND "WebhookEvent"."eventId" IS NOT NULL GROUP BY "WebhookEvent"."tenantId", "WebhookEvent"."eventId"\nHAVING count(*) > 1) AS "dup"', 'Groups of WebhookEvent rows sharing (tenantId, eventId): UNIQUE WebhookEvent_tenantId_eventId_key (tenantId, eventId) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)')
     # add value 'DUPLICATE' to enum WebhookStatus
     with op.get_context().autocommit_block():
-        op.execute('ALTER TYPE "WebhookStatus" ADD VALUE IF NOT EXISTS \'DUPLICATE\' AFTER \'FAILED\'')
+        _sql('ALTER TYPE "WebhookStatus" ADD VALUE IF NOT EXISTS \'DUPLICATE\' AFTER \'FAILED\'')
     # create unique index WebhookEvent_tenantId_eventId_key concurrently
     with op.get_context().autocommit_block():
         _drop_invalid_index('WebhookEvent_tenantId_eventId_key')
-        op.create_index('WebhookEvent_tenantId_eventId_key', 'WebhookEvent', ['tenantId', 'eventId'], unique=True, postgresql_concurrently=True, if_not_exists=True)
+        with _waiting():
+            op.create_index('WebhookEvent_tenantId_eventId_key', 'WebhookEvent', ['tenantId', 'eventId'], unique=True, postgresql_concurrently=True, if_not_exists=True)
         _check_index_valid('WebhookEvent_tenantId_eventId_key')
 
 
@@ -195,15 +292,16 @@ def downgrade() -> None:
     _set_timeouts()
     # undo: create unique index WebhookEvent_tenantId_eventId_key concurrently
     with op.get_context().autocommit_block():
-        op.drop_index('WebhookEvent_tenantId_eventId_key', table_name='WebhookEvent', postgresql_concurrently=True, if_exists=True)
+        with _waiting():
+            op.drop_index('WebhookEvent_tenantId_eventId_key', table_name='WebhookEvent', postgresql_concurrently=True, if_exists=True)
     # undo: add value 'DUPLICATE' to enum WebhookStatus
     _guard('SELECT count(*) FROM "WebhookEvent" WHERE "status"::text = \'DUPLICATE\'', "rows of WebhookEvent.status hold 'DUPLICATE': remap them first")
     def _step_1() -> None:
-        op.execute('CREATE TYPE "WebhookStatus__planner_new" AS ENUM (\'PENDING\', \'PROCESSED\', \'FAILED\')')
-        op.execute('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" DROP DEFAULT')
-        op.execute('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" TYPE "WebhookStatus__planner_new" USING "status"::text::"WebhookStatus__planner_new"')
-        op.execute('DROP TYPE "WebhookStatus"')
-        op.execute('ALTER TYPE "WebhookStatus__planner_new" RENAME TO "WebhookStatus"')
-        op.execute('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" SET DEFAULT \'PENDING\'')
+        _sql('CREATE TYPE "WebhookStatus__planner_new" AS ENUM (\'PENDING\', \'PROCESSED\', \'FAILED\')')
+        _sql('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" DROP DEFAULT')
+        _sql('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" TYPE "WebhookStatus__planner_new" USING "status"::text::"WebhookStatus__planner_new"')
+        _sql('DROP TYPE "WebhookStatus"')
+        _sql('ALTER TYPE "WebhookStatus__planner_new" RENAME TO "WebhookStatus"')
+        _sql('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" SET DEFAULT \'PENDING\'')
     
     _with_lock_retry(_step_1)

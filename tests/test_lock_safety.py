@@ -1,0 +1,170 @@
+"""Revisions under a live application (issue 10): an application transaction held open while
+`alembic upgrade` runs. The migration waits or retries and completes; online steps never
+wait under a strong lock, and a strong-lock step waits under an earlier one's lock for one
+lock timeout at most (sampled from pg_locks)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from planner.cli import app
+
+pytestmark = pytest.mark.postgres
+
+OLD = """CREATE TABLE orgs (id int PRIMARY KEY, name text);
+CREATE TABLE users (id int PRIMARY KEY, email text, org_id int);
+"""
+STRONG = ("AccessExclusiveLock", "ExclusiveLock", "ShareRowExclusiveLock", "ShareLock")
+
+
+def _project(tmp_path: Path, new: str) -> Path:
+    (tmp_path / "old.sql").write_text(OLD)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
+                                 "--init", str(tmp_path / "p"), "--rev-id-seed", "t", "-q"])
+    assert r.exit_code == 0, r.output
+    return tmp_path / "p" / "alembic.ini"
+
+
+def _seed(url: str) -> sa.Engine:
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        for stmt in OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO orgs VALUES (1, 'a')")
+        c.exec_driver_sql("INSERT INTO users SELECT g, 'u' || g, 1 FROM generate_series(1, 20000) g")
+    return engine
+
+
+def _hold(engine: sa.Engine, sql: str, seconds: float, started: threading.Event) -> threading.Thread:
+    """An application transaction: runs `sql`, then stays open `seconds`."""
+    def run() -> None:
+        with engine.connect() as c:
+            c.exec_driver_sql("BEGIN ISOLATION LEVEL REPEATABLE READ")
+            c.exec_driver_sql(sql)
+            started.set()
+            time.sleep(seconds)
+            c.exec_driver_sql("COMMIT")
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    assert started.wait(10)
+    return t
+
+
+class _LockSampler:
+    """Samples pg_locks every 10 ms: a migration backend that waits for a lock while it holds
+    a strong one is a violation."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine, self.stop, self.violations, self.samples = engine, threading.Event(), [], 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        sql = ("SELECT l.pid, l.mode, l.granted, l.relation::regclass::text AS rel FROM pg_locks l "
+               "JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.application_name = 'planner_migration'")
+        with self.engine.connect() as c:
+            while not self.stop.is_set():
+                rows = c.exec_driver_sql(sql).fetchall()
+                self.samples += 1
+                for pid in {r.pid for r in rows}:
+                    mine = [r for r in rows if r.pid == pid]
+                    held = [r for r in mine if r.granted and r.mode in STRONG and r.rel]
+                    if held and any(not r.granted for r in mine):
+                        self.violations.append((time.monotonic(), [(r.mode, r.rel, r.granted) for r in mine]))
+                time.sleep(0.01)
+
+    def longest_wait_holding(self) -> float:
+        """The longest stretch of consecutive samples that saw a wait under a strong lock."""
+        longest, start, last = 0.0, None, None
+        for at, _ in self.violations:
+            if last is None or at - last > 0.1:
+                start = at
+            last = at
+            longest = max(longest, at - start)
+        return longest
+
+    def __enter__(self) -> _LockSampler:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(5)
+
+
+def _upgrade(ini: Path, url: str, *x: str) -> subprocess.CompletedProcess:
+    db = sa.make_url(url).update_query_dict({"application_name": "planner_migration"})
+    args = [sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"db={db.render_as_string(hide_password=False)}"]
+    for a in x:
+        args += ["-x", a]
+    return subprocess.run([*args, "upgrade", "head"], capture_output=True, text=True, timeout=300)
+
+
+def test_index_builds_wait_for_an_old_transaction(tmp_path: Path, pg_url: str):
+    """CREATE INDEX CONCURRENTLY waits for a REPEATABLE READ transaction open longer than the
+    lock timeout (it used to fail after building the whole index, leaving it INVALID)."""
+    ini = _project(tmp_path, OLD.replace("email text", "email text UNIQUE") +
+                   "CREATE INDEX users_org_idx ON users (org_id);\n")
+    engine = _seed(pg_url)
+    held = _hold(engine, "SELECT count(*) FROM orgs", 3, threading.Event())
+    with _LockSampler(engine) as sampler:
+        t0 = time.monotonic()
+        r = _upgrade(ini, pg_url, "lock_timeout=200ms")
+        took = time.monotonic() - t0
+    held.join()
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert took > 2  # it waited for the old transaction instead of failing at 200 ms
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_index WHERE NOT indisvalid").scalar() == 0
+        names = {n for (n,) in c.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'users'")}
+    assert {"users_org_idx", "users_email_key"} <= names
+    assert sampler.samples > 10 and sampler.violations == []
+
+
+def test_constraint_retries_and_never_waits_holding_a_lock(tmp_path: Path, pg_url: str):
+    """A writer keeps `orgs` locked (ROW EXCLUSIVE) for 3 s while the expand revision adds a
+    column to `users` (ACCESS EXCLUSIVE) and then a foreign key to `orgs` (SHARE ROW EXCLUSIVE):
+    the FK step times out while the column step holds its lock, so the revision rolls back
+    whole and runs again after a pause; it completes, and no wait under a held strong lock
+    lasts longer than one lock timeout."""
+    new = ("CREATE TABLE orgs (id int PRIMARY KEY, name text);\n"
+           "CREATE TABLE users (id int PRIMARY KEY, email text, org_id int REFERENCES orgs (id), note text);\n")
+    ini = _project(tmp_path, new)
+    engine = _seed(pg_url)
+    held = _hold(engine, "UPDATE orgs SET name = 'b'", 3, threading.Event())
+    with _LockSampler(engine) as sampler:
+        r = _upgrade(ini, pg_url, "lock_timeout=200ms")
+    held.join()
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "retrying in" in r.stderr  # the whole revision was rolled back and run again
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_constraint WHERE conname = 'users_org_id_fkey' "
+                                 "AND convalidated").scalar() == 1
+    # a later step of a revision still waits under the earlier step's lock, but only for one
+    # lock timeout: then the revision rolls back whole and waits outside any transaction (the
+    # full fix, one strong-lock step per transaction, is open in issue 10)
+    assert sampler.samples > 10
+    assert sampler.longest_wait_holding() < 0.2 + 0.15, sampler.violations[:3]
+
+
+def test_gives_up_naming_the_blocker(tmp_path: Path, pg_url: str):
+    """Bounded: with 2 attempts the migration stops, naming the session that blocks it, and
+    leaves nothing of the revision behind."""
+    new = OLD.replace("org_id int", "org_id int REFERENCES orgs (id)")
+    ini = _project(tmp_path, new)
+    engine = _seed(pg_url)
+    held = _hold(engine, "UPDATE orgs SET name = 'b'", 8, threading.Event())
+    r = _upgrade(ini, pg_url, "lock_timeout=100ms", "lock_retries=2")
+    held.join()
+    assert r.returncode != 0
+    assert "planner: lock timeout" in r.stderr and "UPDATE orgs" in r.stderr, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_constraint WHERE conname = 'users_org_id_fkey'").scalar() == 0

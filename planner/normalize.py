@@ -165,6 +165,10 @@ def unknown_type(text: str, dialect: str) -> str | None:
     return None if name in _KNOWN_OTHER_TYPES else name
 
 
+class TypeTextError(ValueError):
+    """A type text that cannot be read (a MySQL ENUM or SET with broken quoting)."""
+
+
 def canonical_type(text: str, dialect: str) -> str:
     """Canonical type text: `int4` -> `integer`, `character varying(20)` -> `varchar(20)`,
     `timestamp(6) without time zone` -> `timestamp`, `"public"."Role"[]` -> `Role[]`."""
@@ -208,7 +212,10 @@ def _canonical_type(text: str, dialect: str) -> str:
         return text.lower() + array
     if dialect == "mysql" and _MY_ENUM_HEAD.match(text):
         # before the quoted-name branch: values may hold quotes and backquotes
-        dt = exp.DataType.build(text, dialect="mysql")  # values keep their case
+        try:
+            dt = exp.DataType.build(text, dialect="mysql")  # values keep their case
+        except Exception as e:  # sqlglot raises several error types
+            raise TypeTextError(f"cannot read the values of {text!r}: {str(e).splitlines()[0]}") from None
         return _mysql_type(dt, text)
     if '"' in text or "`" in text:
         parts = split_qualified(text)

@@ -63,6 +63,7 @@ from planner.model import (
 from planner.naming import pg_default_name, pg_object_name
 from planner.normalize import (
     ExpressionError,
+    TypeTextError,
     canonical_type,
     mysql_unescape,
     normalize_expression,
@@ -1232,7 +1233,12 @@ class Replayer:
 
     def _check_type(self, col: _Col, at: int) -> None:
         """Warn about a column type that is neither built in, nor a known extension's, nor
-        created earlier in the source: most often a typo the server would reject."""
+        created earlier in the source: most often a typo the server would reject. A type text
+        that cannot be read at all (broken quoting in ENUM values) is a syntax error here."""
+        try:
+            canonical_type(col.type_text, self.dialect)
+        except TypeTextError as e:
+            raise _Syntax(f"column {col.name!r}: {e}", at) from None
         name = unknown_type(col.type_text, self.dialect)
         if name is None or name in self.declared_types or any(k[1].lower() == name for k in self.enums):
             return

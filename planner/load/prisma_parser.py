@@ -187,11 +187,16 @@ def _unescape(raw: str) -> str:
 BLOCK_KINDS = ("datasource", "generator", "model", "view", "enum", "type")
 
 
+#: lists and function calls nested deeper than this in one attribute argument are refused
+MAX_NESTING = 100
+
+
 class _Parser:
     def __init__(self, text: str, filename: str) -> None:
         self.filename = filename
         self.tokens = tokenize(text, filename)
         self.i = 0
+        self.depth = 0  # nesting of lists and calls in the value being read
 
     # -- helpers
     @property
@@ -344,6 +349,18 @@ class _Parser:
 
     def value(self) -> object:
         t = self.tok
+        if (t.kind == "punct" and t.text == "[") or t.kind == "ident":
+            if self.depth >= MAX_NESTING:
+                raise self.error(f"values nested more than {MAX_NESTING} deep",
+                                 hint="Prisma schemas never nest lists or calls that deep; is the file damaged?")
+            self.depth += 1
+            try:
+                return self._value(t)
+            finally:
+                self.depth -= 1
+        return self._value(t)
+
+    def _value(self, t: Token) -> object:
         if t.kind == "string":
             self.advance()
             return _unescape(t.text)

@@ -198,7 +198,6 @@ def backup_name(*parts: str, prefix: str = "", limit: int | None = 63) -> str:
 class _Builder:
     DIALECT = "postgresql"
     #: the row address a batched backfill keys on when the table has no primary key
-    ROW_ID = "ctid"
     #: identifier quoting of the steps the dialect builders share (rename_table, views)
     quote = staticmethod(q)
     quote_table = staticmethod(qt)
@@ -578,19 +577,22 @@ class _Builder:
                        upgrade_first: list[Block] | None = None) -> None:
         """R12: keyset batches of BATCH_SIZE rows by primary-key range, each committed on its
         own, so the whole backfill reads the table once (linear in its size); ANALYZE after."""
-        t = self.new.table(table) or self.old.table(table)
-        pk = self.pk_columns(t)
         cond = where or f"{q(column)} IS NULL"
+        self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
+                 [*(upgrade_first or []), Block(self._batches(table, column, expression, cond), autocommit=True)],
+                 downgrade or [], change=c)
+
+    def _batches(self, table: str, column: str, expression: str, cond: str) -> str:
+        """The code of a batched `SET column = expression WHERE cond` (PostgreSQL: keyset by
+        primary key in one PL/pgSQL block, by ctid without one; then ANALYZE)."""
+        pk = self.pk_columns(self.new.table(table) or self.old.table(table))
         if pk:
             code = _keyset_backfill(table, pk, f"{q(column)} = {expression}", cond, f"{table}.{column}")
         else:  # no key to range over: the row address, batch by batch
-            head = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE {self.ROW_ID} IN (SELECT "
-                    f"{self.ROW_ID} FROM {qt(table)} WHERE {cond} LIMIT ")
+            head = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ctid IN (SELECT ctid "
+                    f"FROM {qt(table)} WHERE {cond} LIMIT ")
             code = backfill_call(head, ")")
-        self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []),
-                  Block(code + "\n" + execute(f"ANALYZE {qt(table)}"), autocommit=True)], downgrade or [],
-                 change=c)
+        return code + "\n" + execute(f"ANALYZE {qt(table)}")
 
     def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard],
                         type_: sa.types.TypeEngine | None = None) -> None:

@@ -33,6 +33,7 @@ from planner.plan.build import (
     _Builder,
     _render_item,
     _split,
+    backfill_call,
     backup_name,
     execute,
     q,
@@ -85,7 +86,6 @@ class _Batch:
 class SQLiteBuilder(_Builder):
     DIALECT = "sqlite"
     STAGED = False
-    ROW_ID = "rowid"
 
     def __init__(self, *args, **kw) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kw)
@@ -109,6 +109,12 @@ class SQLiteBuilder(_Builder):
         return b
 
     # ----------------------------------------------------------------- helpers
+    def _batches(self, table: str, column: str, expression: str, cond: str) -> str:
+        """Batches by rowid: one writer at a time, so no keyset block is needed (nor possible)."""
+        head = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE rowid IN (SELECT rowid "
+                f"FROM {qt(table)} WHERE {cond} LIMIT ")
+        return backfill_call(head, ")")
+
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False) -> Block:
         self.keep(None, bk)

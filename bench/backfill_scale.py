@@ -1,0 +1,89 @@
+"""int -> bigint on a PostgreSQL table of N rows: the planner's staged revisions (R8: new
+column, trigger, keyset backfill, swap) next to the naive `ALTER COLUMN TYPE`, whole
+`alembic upgrade head` wall time, for several sizes (is the backfill linear?).
+
+    python bench/backfill_scale.py --rows 1000000 4000000 [--url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+OLD = "CREATE TABLE users (id int PRIMARY KEY, email text, org_id int, nick text);\n"
+NEW = "CREATE TABLE users (id int PRIMARY KEY, email text, org_id bigint, nick text);\n"
+
+
+def _db(admin: sa.Engine, rows: int) -> str:
+    name = f"planner_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as c:
+        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = admin.url.set(database=name)
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.exec_driver_sql(OLD)
+        c.exec_driver_sql(f"INSERT INTO users SELECT g, 'user' || g || '@example.com', mod(g, 1000), 'n' "
+                          f"FROM generate_series(1, {rows}) g")
+        c.exec_driver_sql("VACUUM ANALYZE users")
+    engine.dispose()
+    return url.render_as_string(hide_password=False)
+
+
+def _drop(admin: sa.Engine, url: str) -> None:
+    with admin.connect() as c:
+        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)')
+
+
+def run(admin_url: str, sizes: list[int]) -> list[tuple[int, float, float]]:
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "old.sql").write_text(OLD)
+        (Path(tmp) / "new.sql").write_text(NEW)
+        subprocess.run([sys.executable, "-m", "planner", "plan", f"{tmp}/old.sql", f"{tmp}/new.sql", "--init",
+                        f"{tmp}/p", "-q", "--rev-id-seed", "bench"], check=True, capture_output=True)
+        for rows in sizes:
+            url = _db(admin, rows)
+            try:
+                t0 = time.monotonic()
+                subprocess.run([sys.executable, "-m", "alembic", "-c", f"{tmp}/p/alembic.ini", "-x", f"db={url}",
+                                "upgrade", "head"], check=True, capture_output=True)
+                planned = time.monotonic() - t0
+            finally:
+                _drop(admin, url)
+            url = _db(admin, rows)
+            try:
+                engine = sa.create_engine(url)
+                t0 = time.monotonic()
+                with engine.begin() as c:
+                    c.exec_driver_sql("ALTER TABLE users ALTER COLUMN org_id TYPE bigint")
+                naive = time.monotonic() - t0
+                engine.dispose()
+            finally:
+                _drop(admin, url)
+            out.append((rows, planned, naive))
+            print(f"{rows:>10,} rows  planner {planned:7.1f} s  naive {naive:6.1f} s  ratio {planned / naive:5.1f}x",
+                  flush=True)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 4_000_000])
+    p.add_argument("--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    a = p.parse_args()
+    results = run(a.url, a.rows)
+    if len(results) > 1:
+        (r0, p0, _), (r1, p1, _) = results[0], results[-1]
+        print(f"planner time grows {p1 / p0:.2f}x for {r1 / r0:.0f}x the rows")
+
+
+if __name__ == "__main__":
+    main()

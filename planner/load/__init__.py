@@ -108,8 +108,10 @@ def load_pair(old_spec: str, new_spec: str, *, dialect: str | None = None) -> tu
         loaded[spec] = load_source(spec, dialect=inferred)
     old, new = loaded[old_spec], loaded[new_spec]
     if old.schema.dialect != new.schema.dialect:
+        from planner.urls import mask_url  # only here: it needs SQLAlchemy's URL parser
+
         raise SourceError(
-            f"OLD ({old_spec}) is {old.schema.dialect} but NEW ({new_spec}) is {new.schema.dialect}",
+            f"OLD ({mask_url(old_spec)}) is {old.schema.dialect} but NEW ({mask_url(new_spec)}) is {new.schema.dialect}",
             hint="both sides must describe the same kind of database; pass --dialect for SQL files")
     return old, new
 

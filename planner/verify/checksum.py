@@ -33,6 +33,7 @@ from sqlalchemy.engine import Connection
 
 from planner.load.database import STATEMENT_TIMEOUT_S, parse_database_url, read_only_engine
 from planner.model import Schema, Table
+from planner.urls import redact
 from planner.verify.metadata import VerifyError, table_key
 
 __all__ = ["compare_checksums", "normalize_value", "row_counts", "table_checksums"]
@@ -80,6 +81,7 @@ class _ReadOnly:
     """A read-only connection (and its engine), closed on exit; errors become VerifyError."""
 
     def __init__(self, url: str, timeout_s: int) -> None:
+        self.url = url
         self.target = parse_database_url(url)
         self.engine = read_only_engine(self.target, timeout_s=timeout_s)
         self.conn: Connection | None = None
@@ -89,7 +91,7 @@ class _ReadOnly:
             self.conn = self.engine.connect()
         except sa_exc.SQLAlchemyError as e:
             self.engine.dispose()
-            raise VerifyError(f"cannot connect to {self.target.masked}: {_one_line(e)}") from None
+            raise VerifyError(f"cannot connect to {self.target.masked}: {redact(_one_line(e), [self.url])}") from None
         return self.conn
 
     def __exit__(self, kind: Any, error: Any, tb: Any) -> None:
@@ -101,7 +103,7 @@ class _ReadOnly:
         finally:
             self.engine.dispose()
         if isinstance(error, sa_exc.SQLAlchemyError):
-            raise VerifyError(f"reading {self.target.masked} failed: {_one_line(error)}") from None
+            raise VerifyError(f"reading {self.target.masked} failed: {redact(_one_line(error), [self.url])}") from None
 
 
 def _one_line(err: BaseException) -> str:

@@ -87,6 +87,8 @@ class Suggestion:
     new: str
     hint: str
     reason: str
+    #: other candidates that scored exactly as well (the choice among them is arbitrary)
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

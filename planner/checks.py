@@ -134,8 +134,19 @@ class CheckOutcome:
     def blocking_failed(self) -> bool:
         return self.check.blocking and not self.passed
 
+    @property
+    def failed(self) -> bool:
+        """A blocking check found rows, or the check could not run (fail closed)."""
+        return self.error is not None or self.blocking_failed
+
+    @property
+    def informed(self) -> bool:
+        """An informative (non-blocking) check ran and found rows: reported, not a failure."""
+        return self.error is None and not self.passed and not self.check.blocking
+
     def result(self) -> CheckResult:
-        return CheckResult(str(self.check.kind), self.count or 0, self.passed, sample_summary(self))
+        return CheckResult(str(self.check.kind), self.count or 0, self.passed, sample_summary(self),
+                           blocking=self.check.blocking, samples=tuple(self.samples))
 
 
 @dataclass(frozen=True)
@@ -151,7 +162,9 @@ class Preflight:
 
     @property
     def failed(self) -> int:
-        return sum(not o.passed for o in self.outcomes)
+        """Checks that failed: a blocking check that found rows, or any check that could not
+        run. An informative check that found rows (data a drop destroys) did not fail."""
+        return sum(o.failed for o in self.outcomes)
 
     @property
     def blocking_failed(self) -> int:
@@ -843,7 +856,9 @@ _ZONE_RE = " *(Z|[+-][0-9]{2}(:?[0-9]{2})?)?"
 _PG_DATE_RE = f"^ *{_DAY_RE}([ T]{_CLOCK_RE})?{_ZONE_RE} *$"
 _MY_DATE_RE = f"^ *{_DAY_RE}([ T]{_CLOCK_RE})? *$"
 _TIME_RE = f"^ *{_CLOCK_RE} *$"
-_INFINITY_RE = "^ *[-+]?infinity *$"
+#: PostgreSQL's special date/time inputs ('yesterday'::timestamp is midnight of yesterday)
+_PG_SPECIAL_DATE_RE = f"^{_SP}([-+]?infinity|epoch|now|today|tomorrow|yesterday){_SP}$"
+_PG_SPECIAL_TIME_RE = f"^{_SP}(now|allballs){_SP}$"
 _BOOL_WORDS = ["0", "1", "true", "false", "t", "f", "yes", "no", "y", "n", "on", "off"]
 _DATE_TYPES = ("timestamp", "timestamptz", "datetime", "date", "time", "timetz")
 
@@ -944,10 +959,10 @@ def _pg_cast_bad(family: str, target: _Target) -> Callable[[Any], Any] | None:
     if family == "boolean":
         return lambda v: sa.not_(match(_BOOL_RE, True)(v))
     if family == "time":
-        return lambda v: sa.not_(match(_TIME_RE)(v))
+        return lambda v: sa.not_(sa.or_(match(_TIME_RE)(v), match(_PG_SPECIAL_TIME_RE, True)(v)))
     if family == "datetime":
         return lambda v: sa.case((match(_PG_DATE_RE)(v), sa.not_(_valid_day(v))),
-                                 (match(_INFINITY_RE, True)(v), sa.false()), else_=sa.true())
+                                 (match(_PG_SPECIAL_DATE_RE, True)(v), sa.false()), else_=sa.true())
     return None
 
 

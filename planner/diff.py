@@ -100,13 +100,20 @@ class _Differ:
                 if set(nk[a].values) == set(ok[d].values):
                     self.suggest(Kind.RENAME_ENUM, None, d, a, f"--rename {d}={a}",
                                  "an enum was dropped and one with the same values added")
+        users = self.enum_users()
         for k in sorted(set(ok) & set(nk)):
-            self.enum_values(k, ok[k].values, nk[k].values, old=ok[k], new=nk[k], used_by=self.used_by(k))
+            self.enum_values(k, ok[k].values, nk[k].values, old=ok[k], new=nk[k], used_by=list(users.get(k, [])))
 
-    def used_by(self, enum_key: str) -> list[str]:
-        """`table.column` of every OLD column of this enum type (the rows a value change touches)."""
-        return sorted(f"{self.old.key(t.schema, t.name)}.{c.name}" for t in self.old.tables
-                      for c in t.columns if c.enum == enum_key)
+    def enum_users(self) -> dict[str, list[str]]:
+        """Enum key -> sorted `table.column` of every OLD column of that type (the rows a value
+        change touches), from one walk over the columns."""
+        users: dict[str, list[str]] = {}
+        for t in self.old.tables:
+            tkey = self.old.key(t.schema, t.name)
+            for c in t.columns:
+                if c.enum:
+                    users.setdefault(c.enum, []).append(f"{tkey}.{c.name}")
+        return {k: sorted(v) for k, v in users.items()}
 
     def enum_values(self, key: str, old_values: Sequence[str], new_values: Sequence[str], *,
                     table: str | None = None, column: str | None = None,
@@ -164,12 +171,18 @@ class _Differ:
                 if score >= 0.5:
                     scored.append((-score, d, a))
         used: set[str] = set()
-        for _, d, a in sorted(scored):
+        for score, d, a in sorted(scored):
             if d in used or a in used:
                 continue
             used |= {d, a}
-            self.suggest(Kind.RENAME_TABLE, None, d, a, f"--rename {d}={a}",
-                         "a table was dropped and one with matching columns added")
+            ties = sorted({f"{d2}={a2}" for s2, d2, a2 in scored if s2 == score and (d2 == d) != (a2 == a)
+                           and d2 not in used - {d} and a2 not in used - {a}})
+            reason = "a table was dropped and one with matching columns added"
+            if ties:
+                reason += (f"; {len(ties) + 1} pairings are equally likely ({d}={a}, {', '.join(ties)}): "
+                           "check which one is meant")
+            self.suggest(Kind.RENAME_TABLE, None, d, a, f"--rename {d}={a}", reason,
+                         alternatives=tuple(f"--rename {t}" for t in ties))
 
     def table(self, key: str, o: Table, n: Table) -> None:
         ocols = {c.name: c for c in o.columns}
@@ -203,12 +216,20 @@ class _Differ:
                 ratio = difflib.SequenceMatcher(None, d.name.lower(), a.name.lower()).ratio()
                 scored.append((not same, -ratio, d.name, a.name))
         used: set[str] = set()
-        for _, _, d, a in sorted(scored):
+        for same, ratio, d, a in sorted(scored):
             if ("d", d) in used or ("a", a) in used:
                 continue
             used |= {("d", d), ("a", a)}
-            self.suggest(Kind.RENAME_COLUMN, key, d, a, f"--rename {key}.{d}={a}",
-                         "a column was dropped and one with a compatible type added in the same table")
+            # other pairings with this column that score exactly as well: the pick is arbitrary
+            ties = sorted({f"{d2}={a2}" for s2, r2, d2, a2 in scored
+                           if (s2, r2) == (same, ratio) and (d2 == d) != (a2 == a)
+                           and ("d", d2) not in used - {("d", d)} and ("a", a2) not in used - {("a", a)}})
+            reason = "a column was dropped and one with a compatible type added in the same table"
+            if ties:
+                reason += (f"; {len(ties) + 1} pairings are equally likely ({d}={a}, {', '.join(ties)}): "
+                           "check which one is meant")
+            self.suggest(Kind.RENAME_COLUMN, key, d, a, f"--rename {key}.{d}={a}", reason,
+                         alternatives=tuple(f"--rename {key}.{t}" for t in ties))
 
     def column(self, key: str, o: Column, n: Column, model: str | None, table: Table) -> None:
         info = {"model": model, "field": n.origin or o.origin}
@@ -316,8 +337,9 @@ class _Differ:
                     or o.materialized != n.materialized:
                 self.add(Kind.ALTER_VIEW, name=k, old=o, new=n)
 
-    def suggest(self, kind: Kind, table: str | None, old: str, new: str, hint: str, reason: str) -> None:
-        self.suggestions.append(Suggestion(kind, table, old, new, hint, reason))
+    def suggest(self, kind: Kind, table: str | None, old: str, new: str, hint: str, reason: str,
+                alternatives: tuple[str, ...] = ()) -> None:
+        self.suggestions.append(Suggestion(kind, table, old, new, hint, reason, alternatives))
 
 
 # --------------------------------------------------------------------------- helpers

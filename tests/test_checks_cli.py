@@ -174,7 +174,7 @@ def test_check_json_follows_the_contract(centurion_db: str) -> None:
     assert dup == {**dup, "kind": "duplicates", "table": "entries", "columns": ["userId", "date"], "count": 1,
                    "passed": False, "blocking": True,
                    "samples": [{"userId": 1, "date": "2026-01-25", "rows": 2}]}
-    assert doc["summary"] == {"checks": len(doc["checks"]), "failed": 1, "blocking_failed": 1}
+    assert doc["summary"] == {"checks": len(doc["checks"]), "failed": 1, "blocking_failed": 1, "informative": 0}
 
 
 def test_check_sql_file_is_deterministic_quoted_and_runs_read_only(centurion_db: str) -> None:

@@ -158,8 +158,6 @@ COMPOSITE_PK_NEW = BASE + "model Link {\n  a Int\n  b Int\n  @@id([a, b])\n}\n"
     ("BC105", BASE, ADD_VALUE, {}, Level.LOW),
     ("BC105", BASE, INSERT_VALUE, {"dialect": "mysql"}, Level.MEDIUM),
     ("PG101", BASE, NEW_TABLE, {}, Level.SAFE),
-    ("PG102", BASE, NEW_TABLE.replace("id Int @id\n  v", "id Int @id @default(autoincrement())\n  v"), {},
-     Level.SAFE),
     ("PG103", BASE, NEW_TABLE, {}, Level.SAFE),
     ("PG104", BASE, ADD_NOW, {}, Level.SAFE),
     ("PG105", BASE, edit(("@db.VarChar(50)", "@db.Char(50)")), {}, Level.SAFE),
@@ -285,3 +283,217 @@ def test_waivers_mark_findings_and_report_unused_and_expired():
     a2 = assess(d, Context(o, n, d), waivers=waivers[2:], today=dt.date(2026, 1, 1))
     assert [w.code for w in a2.waivers.expired] == ["drop-column"]
     assert a2.levels["drop_column:Child.note"] == Level.HIGH
+
+
+# --------------------------------------------------------------------------- issue 16: findings a reviewer can trust
+# The same lint_errors / lint_ok pairs, for inputs Prisma cannot express (SQL DDL) and for the
+# false positives and gaps found on real schema histories.
+
+def sql_findings(old: str, new: str, *, dialect: str = "postgresql", renames: tuple[str, ...] = (),
+                 checks: dict | None = None):
+    from planner.load.ddl import load_sql_text
+
+    o, n = load_sql_text(old, dialect=dialect).schema, load_sql_text(new, dialect=dialect).schema
+    d = diff(o, n, parse_renames(renames, o))
+    return d, assess(d, Context(o, n, d, checks=checks))
+
+
+def sql_fired(code: str, old: str, new: str, **kw) -> list[Level]:
+    _, a = sql_findings(old, new, **kw)
+    return [f.level for fs in a.findings.values() for f in fs if f.code == code]
+
+
+def finding(code: str, old: str, new: str, *, sql: bool = False, **kw):
+    _, a = (sql_findings if sql else findings)(old, new, **kw)
+    (f,) = [f for fs in a.findings.values() for f in fs if f.code == code]
+    return f
+
+
+ID_STRING = "model Tag {\n  id String @id\n  label String\n}\n"
+ID_UNIQUE = "model Tag {\n  id String @id @unique\n  label String\n}\n"
+ID_LABEL_UNIQUE = "model Tag {\n  id String @id\n  label String\n  @@unique([id, label])\n}\n"
+TAG_INDEXED = "model Tag {\n  id String @id\n  label String\n  kind String\n  @@unique([label, kind])\n}\n"
+TAG_PREFIX = TAG_INDEXED.replace("  @@unique([label, kind])\n", "  @@unique([label, kind])\n  @@index([label])\n")
+TAG_TWO = "model Tag {\n  id String @id\n  label String\n  kind String\n  @@index([label])\n}\n"
+TAG_TWO_SAME = TAG_TWO.replace("  @@index([label])\n", "  @@index([label])\n  @@index([label], map: \"x_idx\")\n")
+TAG_OTHER = TAG_TWO.replace("  @@index([label])\n", "  @@index([label])\n  @@index([kind])\n")
+TAG_PK_PREFIX = "model Tag {\n  a String\n  b String\n  @@id([a, b])\n}\n"
+TAG_PK_PREFIX_IDX = "model Tag {\n  a String\n  b String\n  @@id([a, b])\n  @@index([a])\n}\n"
+RENAME_ENUM_SUPERSET = BASE.replace("enum Status {\n  DRAFT\n  LIVE\n  GONE\n}",
+                                    "enum State {\n  DRAFT\n  LIVE\n  GONE\n  ARCHIVED\n}") \
+    .replace("status   Status", "status   State")
+RETYPE_ENUM_SUBSET = BASE.replace("enum Status {\n  DRAFT\n  LIVE\n  GONE\n}",
+                                  "enum State {\n  DRAFT\n  LIVE\n}").replace("status   Status", "status   State")
+RENAMED_ENUM = BASE.replace("enum Status {", "enum State {").replace("status   Status", "status   State")
+ADD_NOW_NULLABLE = edit(("  note     String?\n", "  note     String?\n  seenAt   DateTime? @default(now())\n"))
+ADD_CONSTANT_NULLABLE = edit(("  note     String?\n", '  note     String?\n  source   String? @default("web")\n'))
+MOVED_OLD = BASE.replace("model Parent {\n", "model Parent {\n  label    String?\n")
+MOVED_NEW = BASE.replace("  note     String?\n", "  note     String?\n  label    String?\n")
+NO_FK_HEAD = 'datasource db {\n  provider = "postgresql"\n  relationMode = "prisma"\n}\n'
+SERIAL_SQL = "CREATE TABLE p (id integer PRIMARY KEY);\n"
+SERIAL_SQL_NEW = SERIAL_SQL + "CREATE TABLE q (id serial PRIMARY KEY);\n"
+CHECK_OLD_SQL = "CREATE TABLE t (id integer PRIMARY KEY, n integer);\n"
+CHECK_NEW_SQL = "CREATE TABLE t (id integer PRIMARY KEY, n integer, CONSTRAINT t_n_check CHECK (n > 0));\n"
+DROP_T_SQL = ("CREATE TABLE p (id integer PRIMARY KEY);\n"
+              "CREATE TABLE t (id integer PRIMARY KEY, p_id integer REFERENCES p (id));\n")
+DROP_T_NO_FK_SQL = "CREATE TABLE p (id integer PRIMARY KEY);\nCREATE TABLE t (id integer PRIMARY KEY, p_id integer);\n"
+DROP_T_AFTER_SQL = "CREATE TABLE p (id integer PRIMARY KEY);\n"
+MY_ENUM = "CREATE TABLE t (id integer PRIMARY KEY, s ENUM('a', 'b'));\n"
+MY_ENUM_ADDED = "CREATE TABLE t (id integer PRIMARY KEY, s ENUM('a', 'b', 'c'));\n"
+
+
+@pytest.mark.parametrize("code, old, new, kw, level", [
+    # redundant indexes: a unique key holding the primary key, a prefix of a unique key / index / the PK
+    ("LK114", ID_STRING, ID_UNIQUE, {}, Level.LOW),
+    ("LK114", ID_STRING, ID_LABEL_UNIQUE, {}, Level.LOW),
+    ("LK114", ID_STRING, ID_UNIQUE, {"dialect": "mysql"}, Level.LOW),
+    ("LK114", TAG_INDEXED, TAG_PREFIX, {}, Level.LOW),
+    ("LK114", TAG_TWO, TAG_TWO_SAME, {}, Level.LOW),
+    ("LK114", TAG_PK_PREFIX, TAG_PK_PREFIX_IDX, {}, Level.LOW),
+    ("LK114", TAG_PK_PREFIX, TAG_PK_PREFIX_IDX, {"dialect": "sqlite"}, Level.LOW),
+    # a column added with a time default: every existing row gets the migration's time
+    ("MF108", BASE, ADD_NOW_NULLABLE, {}, Level.LOW),
+    ("MF108", BASE, ADD_NOW, {}, Level.LOW),
+    ("MF108", BASE, ADD_NOW_NULLABLE, {"dialect": "mysql"}, Level.LOW),
+    ("MF108", BASE, ADD_NOW_NULLABLE, {"dialect": "sqlite"}, Level.LOW),
+    # renaming an enum type breaks Prisma Client's casts by type name
+    ("BC108", BASE, RENAMED_ENUM, {"renames": ("Status=State",)}, Level.MEDIUM),
+    # an enum swapped for one that lacks values may still fail
+    ("MF107", BASE, RETYPE_ENUM_SUBSET, {}, Level.MEDIUM),
+])
+def test_lint_errors_issue16(code, old, new, kw, level):
+    assert_flags(code, old, new, level, **kw)
+
+
+@pytest.mark.parametrize("code, old, new, kw", [
+    # a UNIQUE that contains the primary key cannot meet duplicates
+    ("MF101", ID_STRING, ID_UNIQUE, {}),
+    ("MF101", ID_STRING, ID_LABEL_UNIQUE, {}),
+    ("MF101", ID_STRING, ID_UNIQUE, {"dialect": "mysql"}),
+    ("MF101", ID_STRING, ID_UNIQUE, {"dialect": "sqlite"}),
+    # an index no other index covers is not redundant; a unique key is never made redundant by an index
+    ("LK114", TAG_TWO, TAG_OTHER, {}),
+    ("LK114", BASE, ADD_UNIQUE, {}),
+    ("LK114", BASE, ADD_INDEX, {"dialect": "mysql"}),
+    # an enum renamed (not confirmed) into one that holds every old value: each value converts
+    ("MF107", BASE, RENAME_ENUM_SUPERSET, {}),
+    ("MF107", BASE, RENAMED_ENUM, {}),
+    # Prisma cannot ask for identity columns: no advice it cannot act on
+    ("PG102", BASE, NEW_TABLE.replace("id Int @id\n  v", "id Int @id @default(autoincrement())\n  v"), {}),
+    # constant default, or no default: existing rows get nothing surprising
+    ("MF108", BASE, ADD_CONSTANT_NULLABLE, {}),
+    ("MF108", BASE, NEW_TABLE.replace("  v String", "  at DateTime @default(now())\n  v String"), {}),
+    # a rename that is not confirmed is a drop + add; a confirmed value rename is not a type rename
+    ("BC108", BASE, RENAME_VALUE, {"renames": ("Status.GONE=DELETED",)}),
+])
+def test_lint_ok_issue16(code, old, new, kw):
+    assert_ok(code, old, new, **kw)
+
+
+@pytest.mark.parametrize("code, old, new, kw, level", [
+    ("PG102", SERIAL_SQL, SERIAL_SQL_NEW, {}, Level.SAFE),  # SQL can say GENERATED ... AS IDENTITY
+    ("MF106", CHECK_OLD_SQL, CHECK_NEW_SQL, {"dialect": "mysql"}, Level.MEDIUM),
+    ("DS101", DROP_T_SQL, DROP_T_AFTER_SQL, {}, Level.HIGH),
+])
+def test_lint_errors_sql_issue16(code, old, new, kw, level):
+    assert level in sql_fired(code, old, new, **kw)
+
+
+def test_lint_ok_sql_pg102_on_identity_columns():
+    new = SERIAL_SQL + "CREATE TABLE q (id integer GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY);\n"
+    assert sql_fired("PG102", SERIAL_SQL, new) == []
+
+
+def test_drop_table_lock_wording_names_only_real_foreign_keys():
+    with_fk = finding("DS101", DROP_T_SQL, DROP_T_AFTER_SQL, sql=True)
+    assert "and on the tables its foreign keys reference (p)" in with_fk.message
+    no_fk = finding("DS101", DROP_T_NO_FK_SQL, DROP_T_AFTER_SQL, sql=True)
+    assert "foreign key" not in no_fk.message and "Takes ACCESS EXCLUSIVE on it." in no_fk.message
+    # Prisma relationMode = "prisma": no foreign keys in the database
+    old = schema_from_prisma({"s.prisma": NO_FK_HEAD + BASE})[0]
+    new = schema_from_prisma({"s.prisma": NO_FK_HEAD + BASE.replace(
+        "  children Child[]\n", "").replace("  parent   Parent   @relation(fields: [parentId], references: [id])\n",
+                                             "").replace("model Parent {\n  id       Int     @id @default("
+                                                         "autoincrement())\n}\n", "")})[0]
+    d = diff(old, new)
+    a = assess(d, Context(old, new, d))
+    (f,) = [f for fs in a.findings.values() for f in fs if f.code == "DS101"]
+    assert "foreign key" not in f.message
+
+
+@pytest.mark.parametrize("code, dialect, wanted, unwanted", [
+    ("MF106", "mysql", "no NOT VALID", "then VALIDATE"),
+    ("MF106", "postgresql", "NOT VALID, then VALIDATE", "MySQL"),
+    ("LK101", "postgresql", "CONCURRENTLY", "MySQL"),
+    ("LK101", "mysql", "ALGORITHM=INPLACE", "CONCURRENTLY"),
+    ("MF103", "mysql", "no NOT VALID", "then VALIDATE"),
+    ("MF101", "mysql", "ALGORITHM=INPLACE", "concurrently"),
+])
+def test_help_lines_fit_the_dialect(code, dialect, wanted, unwanted):
+    if code == "MF106":
+        f = finding(code, CHECK_OLD_SQL, CHECK_NEW_SQL, sql=True, dialect=dialect)
+    else:
+        new = {"LK101": ADD_INDEX, "MF103": ADD_FK, "MF101": ADD_UNIQUE}[code]
+        f = finding(code, BASE, new, dialect=dialect)
+    assert wanted in f.help and unwanted not in f.help
+
+
+def test_bc105_says_the_downgrade_recreates_the_type():
+    f = finding("BC105", BASE, ADD_VALUE)
+    assert "recreating the type, a full rewrite" in f.message and "cannot be removed" not in f.message
+    my = finding("BC105", MY_ENUM, MY_ENUM_ADDED, sql=True, dialect="mysql")
+    assert "copying the table" in my.message and "NOT VALID" not in my.help
+
+
+def test_enum_rename_message_names_prisma_casts_and_the_columns():
+    f = finding("BC108", BASE, RENAMED_ENUM, renames=("Status=State",))
+    assert 'CAST($1::text AS "Status")' in f.message and "Child.status" in f.message
+
+
+def test_moved_column_gets_a_copy_the_data_hint():
+    f = finding("DS102", MOVED_OLD, MOVED_NEW)
+    assert "Child gains a column label of the same type" in f.message
+    assert "copy its values into Child" in f.help
+    plain = finding("DS102", BASE, DROP_NOTE)
+    assert "moved" not in plain.message and "copy" not in plain.help
+
+
+def test_equally_likely_rename_suggestions_say_so():
+    two = edit(("  note     String?\n", "  notes    String?\n  remark   String?\n"))
+    d, _ = findings(BASE, edit(("  note     String?\n", "  aaaa     String?\n  bbbb     String?\n")))
+    (s,) = [s for s in d.suggestions if s.old == "note"]
+    assert s.alternatives and "equally likely" in s.reason
+    d2, _ = findings(BASE, two)
+    (s2,) = [s for s in d2.suggestions if s.old == "note"]
+    assert s2.alternatives == () and "equally" not in s2.reason  # one is clearly closer
+
+
+def test_preflight_evidence_is_structured():
+    cid = "add_unique:Child.Child_name_note_key"
+    dirty = {cid: [CheckResult("duplicates", 3, False, "e.g. name='a'", samples=({"name": "a", "rows": 2},))]}
+    f = finding("MF101", BASE, ADD_UNIQUE, checks=dirty)
+    assert f.as_json()["evidence"] == {"check": "duplicates", "count": 3, "samples": [{"name": "a", "rows": 2}]}
+    static = finding("MF101", BASE, ADD_UNIQUE)
+    assert "evidence" not in static.as_json()
+
+
+def test_ds103_keeps_rounding_apart_from_overflow():
+    cid = "alter_column_type:Child.score"
+    overflow = CheckResult("overflow", 2, False, blocking=True)
+    rounding = CheckResult("overflow", 40, False, blocking=False)
+    clean = CheckResult("overflow", 0, True, blocking=True)
+    f = finding("DS103", BASE, MONEY, checks={cid: [overflow, rounding]})
+    assert f.level == Level.CRITICAL and "2 values do not fit" in f.message and "40 more would be rounded" \
+        in f.message
+    assert f.evidence == {"check": "overflow", "count": 2, "samples": [], "rounded": 40}
+    g = finding("DS103", BASE, MONEY, checks={cid: [clean, rounding]})
+    assert g.level == Level.HIGH and "40 would be rounded" in g.message and "do not fit" not in g.message
+    h = finding("DS103", BASE, MONEY, checks={cid: [clean, CheckResult("overflow", 0, True, blocking=False)]})
+    assert h.level == Level.LOW
+
+
+def test_table_is_new_is_cached_and_right():
+    d, a = findings(BASE, NEW_TABLE)
+    o, n = _schema(BASE, "postgresql"), _schema(NEW_TABLE, "postgresql")
+    ctx = Context(o, n, d)
+    assert ctx.table_is_new("Extra") and not ctx.table_is_new("Child") and not ctx.table_is_new(None)

@@ -31,8 +31,11 @@ def status(o: CheckOutcome) -> str:
 
 
 def summary(outcomes: Sequence[CheckOutcome]) -> dict[str, int]:
-    return {"checks": len(outcomes), "failed": sum(not o.passed for o in outcomes),
-            "blocking_failed": sum(o.blocking_failed for o in outcomes)}
+    """`failed`: blocking checks that found rows and checks that could not run; `informative`:
+    non-blocking checks that found rows (what a drop destroys, values rounded), not failures."""
+    return {"checks": len(outcomes), "failed": sum(o.failed for o in outcomes),
+            "blocking_failed": sum(o.blocking_failed for o in outcomes),
+            "informative": sum(o.informed for o in outcomes)}
 
 
 # --------------------------------------------------------------------------- JSON
@@ -88,7 +91,10 @@ def _outcome_lines(o: CheckOutcome, width: int) -> list[RenderableType]:
         out.append(Text("      " + o.error, style=STATUS_STYLE["ERROR"]))
     else:
         found = Text(f"      {o.count:,} {plural(o.count or 0, c.unit)}")
-        found.append(f" (expected {c.expect})", style="dim")
+        if c.blocking:
+            found.append(f" (expected {c.expect})", style="dim")
+        else:
+            found.append(" (for information)", style="dim")
         out.append(found)
         if o.samples:
             out.append(Padding(_sample_table(o.samples), (0, 0, 0, 8), expand=False))
@@ -120,10 +126,12 @@ def _cell(value: Any) -> str:
 
 def summary_line(outcomes: Sequence[CheckOutcome]) -> Text:
     s = summary(outcomes)
-    passed = s["checks"] - s["failed"]
+    passed = s["checks"] - s["failed"] - s["informative"]
     text = Text(f"\n{s['checks']} check{'s' if s['checks'] != 1 else ''}: {passed} passed, ")
     text.append(f"{s['failed']} failed", style="bold red" if s["blocking_failed"] else "")
     text.append(f" ({s['blocking_failed']} blocking)")
+    if s["informative"]:
+        text.append(f", {s['informative']} informative")
     return text
 
 

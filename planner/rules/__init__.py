@@ -52,8 +52,9 @@ def assess(diff: Diff, ctx: Context, *, waivers: tuple[Waiver, ...] = (),
                 verdict = spec.func(c, ctx)
                 if verdict is None:
                     continue
-                f = Finding(spec.code, spec.slug, verdict.level, verdict.message, verdict.help or spec.help,
-                            spec.playbook, c.id)
+                f = Finding(spec.code, spec.slug, verdict.level, verdict.message,
+                            verdict.help or spec.help_for(ctx.dialect), spec.playbook, c.id,
+                            evidence=verdict.evidence)
                 hit = match_waiver(waivers, f, c, today=today)
                 if hit is not None:
                     used.add(hit[0])

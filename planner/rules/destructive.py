@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from planner.changes import Change, Kind
 from planner.rules.facts import lossy
-from planner.rules.registry import Context, Level, Verdict, rule
+from planner.rules.registry import Context, Level, Verdict, evidence, rule
 
 
 def _loss_evidence(c: Change, ctx: Context, what: str) -> Verdict | None:
@@ -15,8 +15,9 @@ def _loss_evidence(c: Change, ctx: Context, what: str) -> Verdict | None:
     lost = sum(r.count for r in results)
     if lost:
         return Verdict(Level.CRITICAL, f"{what}: {lost:,} {'values' if c.column else 'rows'} will be lost "
-                                       f"(pre-flight {results[0].summary or 'data_loss'}).")
-    return Verdict(Level.LOW, f"{what}: verified empty, nothing will be lost.")
+                                       f"(pre-flight {results[0].summary or 'data_loss'}).",
+                       evidence=evidence(results))
+    return Verdict(Level.LOW, f"{what}: verified empty, nothing will be lost.", evidence=evidence(results))
 
 
 @rule("DS101", "drop-table", on=Kind.DROP_TABLE, playbook="drop-table",
@@ -28,7 +29,8 @@ def drop_table(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     `DROP TABLE` deletes every row; no downgrade can bring them back unless they were copied
     first. On PostgreSQL it takes ACCESS EXCLUSIVE on the table and on every table its foreign
-    keys reference. Code that still reads the table fails at once.
+    keys reference (a table without foreign keys, as with Prisma's `relationMode = "prisma"`,
+    locks only itself). Code that still reads the table fails at once.
 
     ## Instead
     Contract phase only: deploy code that no longer uses the table, back it up (or
@@ -37,8 +39,14 @@ def drop_table(c: Change, ctx: Context) -> Verdict | None:
     evidence = _loss_evidence(c, ctx, f"table {c.table} is dropped")
     if evidence:
         return evidence
-    lock = {"postgresql": " Takes ACCESS EXCLUSIVE on it and on every table its foreign keys reference.",
-            "mysql": " Takes an exclusive metadata lock.", "sqlite": ""}[ctx.dialect]
+    parents = sorted({ctx.old.key(f.ref_schema, f.ref_table) for f in c.old.foreign_keys}) \
+        if c.old is not None else []
+    parents = [p for p in parents if p != c.table]
+    if ctx.dialect == "postgresql":
+        lock = " Takes ACCESS EXCLUSIVE on it" + (
+            f" and on the tables its foreign keys reference ({', '.join(parents)})." if parents else ".")
+    else:
+        lock = {"mysql": " Takes an exclusive metadata lock.", "sqlite": ""}[ctx.dialect]
     return Verdict(Level.HIGH, f"Dropping table {c.table} deletes all of its rows{ctx.size_note(c.table)}; "
                                f"code still using it fails.{lock}")
 
@@ -62,12 +70,28 @@ def drop_column(c: Change, ctx: Context) -> Verdict | None:
     evidence = _loss_evidence(c, ctx, f"column {c.table}.{c.column} is dropped")
     if evidence:
         return evidence
-    hint = ""
+    hint, help_ = "", None
     if any(s.kind == Kind.RENAME_COLUMN and s.table == c.table and s.old == c.column
            for s in ctx.diff.suggestions):
         hint = " It may be a rename: see the suggestion."
+    moved = moved_to(c, ctx)
+    if moved:
+        hint += (f" {' and '.join(moved)} {'gains' if len(moved) == 1 else 'gain'} a column {c.column} of the "
+                 "same type: if it moved there, copy the data before the drop.")
+        help_ = (f"If the column moved, copy its values into {' / '.join(moved)} (an UPDATE ... FROM joined on "
+                 "the relation) in the backfill phase, verify, then drop it here.")
     return Verdict(Level.HIGH, f"Dropping column {c.table}.{c.column} deletes the values it holds"
-                               f"{ctx.size_note(c.table)}; code that still reads or writes it fails.{hint}")
+                               f"{ctx.size_note(c.table)}; code that still reads or writes it fails.{hint}",
+                   help=help_)
+
+
+def moved_to(c: Change, ctx: Context) -> list[str]:
+    """Other tables that gain a column with the dropped column's name and type: it may have moved."""
+    if c.old is None:
+        return []
+    return sorted({x.table for x in ctx.diff.changes
+                   if x.kind == Kind.ADD_COLUMN and x.table and x.table != c.table and x.column == c.column
+                   and x.new is not None and x.new.type == c.old.type})
 
 
 @rule("DS103", "lossy-type-change", on=Kind.ALTER_COLUMN_TYPE, playbook="change-column-type",
@@ -89,12 +113,20 @@ def lossy_type_change(c: Change, ctx: Context) -> Verdict | None:
         return None
     results = ctx.results(c, "overflow")
     if results:
-        bad = sum(r.count for r in results)
+        # values that do not fit (blocking checks) and values that would only be rounded
+        # (informative checks) are counted apart: a rounded value is not an overflow
+        fits = [r for r in results if r.blocking]
+        rounds = [r for r in results if not r.blocking]
+        bad, rounded = sum(r.count for r in fits), sum(r.count for r in rounds)
+        ev = evidence(fits or results, rounded=rounded) if rounds else evidence(results)
+        head = f"{c.table}.{c.column} {c.detail['from']} -> {c.detail['to']}"
+        also = f"; {rounded:,} more would be rounded" if rounded else ""
         if bad:
-            return Verdict(Level.CRITICAL, f"{c.table}.{c.column} {c.detail['from']} -> {c.detail['to']}: "
-                                           f"{bad:,} values do not fit ({why}).")
-        return Verdict(Level.LOW, f"{c.table}.{c.column} {c.detail['from']} -> {c.detail['to']}: every "
-                                  "current value fits (verified).")
+            return Verdict(Level.CRITICAL, f"{head}: {bad:,} values do not fit ({why}){also}.", evidence=ev)
+        if rounded:
+            return Verdict(Level.HIGH, f"{head}: every current value fits, but {rounded:,} would be rounded "
+                                       "(the digits cut are lost).", evidence=ev)
+        return Verdict(Level.LOW, f"{head}: every current value fits (verified).", evidence=ev)
     return Verdict(Level.HIGH, f"{c.table}.{c.column} {c.detail['from']} -> {c.detail['to']} may lose data: "
                                f"{why}.")
 
@@ -133,9 +165,9 @@ def remove_enum_value(c: Change, ctx: Context) -> Verdict | None:
         n = sum(r.count for r in results)
         if n:
             return Verdict(Level.CRITICAL, f"{n:,} rows still hold {c.name}.{value!s} ({used}); removing "
-                                           "it will fail or lose their value.")
+                                           "it will fail or lose their value.", evidence=evidence(results))
         return Verdict(Level.MEDIUM, f"No row holds {c.name}.{value!s} (verified); the type is still "
-                                     "recreated.")
+                                     "recreated.", evidence=evidence(results))
     return Verdict(Level.HIGH, f"Removing {value!r} from {c.name} fails if any row of {used} still holds it.")
 
 

@@ -46,9 +46,12 @@ def prefer_bigint(c: Change, ctx: Context) -> Verdict | None:
 def prefer_identity(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     A serial column is an integer with a separately owned sequence: grants, dumps and copies
-    must handle the sequence too. Identity columns are standard SQL. Advice only (Prisma's
-    `autoincrement()` creates serial columns).
+    must handle the sequence too. Identity columns are standard SQL. Advice only, and not for
+    a Prisma schema: Prisma's `autoincrement()` always creates a serial column and has no way
+    to ask for an identity, so the advice could not be acted on.
     """
+    if ctx.from_prisma:
+        return None
     return _advice(c, lambda col: col.autoincrement == "sequence",
                    "serial column; an identity column is simpler to manage.")
 

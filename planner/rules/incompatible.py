@@ -75,12 +75,17 @@ def drop_not_null(c: Change, ctx: Context) -> Verdict | None:
       summary="A new enum value cannot be used before it is committed, or by old code.",
       help="Add the value in its own transaction before deploying code that writes it; never use it in "
            "the same migration.",
+      helps={"mysql": "Append new values at the end of the ENUM list (instant); deploy the migration before "
+                      "code that writes the value.",
+             "sqlite": "Deploy the migration before code that writes the value."},
       squawk=("require-enum-value-ordering",))
 def add_enum_value(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     PostgreSQL: `ALTER TYPE ... ADD VALUE` cannot run in a transaction block before PG 12,
     and from PG 12 the value cannot be used until that transaction commits (`unsafe use of
-    new value`). The value cannot be removed again on downgrade without recreating the type.
+    new value`). PostgreSQL cannot drop a value: the downgrade removes it by recreating the
+    type and converting every column of it, a full rewrite of those tables under ACCESS
+    EXCLUSIVE (and it fails if rows hold the value by then).
     MySQL: appending is instant, inserting in the middle copies the table.
 
     ## Instead
@@ -91,8 +96,15 @@ def add_enum_value(c: Change, ctx: Context) -> Verdict | None:
         return Verdict(ctx.scale(Level.MEDIUM, c.table), f"{c.detail.get('value')!r} is inserted in the middle "
                        f"of {c.name}: MySQL copies the table (ALGORITHM=COPY){ctx.size_note(c.table)}.")
     where = "" if c.detail.get("appended") else " (not at the end: PostgreSQL needs ADD VALUE ... BEFORE)"
+    if ctx.dialect == "postgresql":
+        down = ("; the downgrade removes it by recreating the type, a full rewrite of every column of it "
+                "(and it fails if rows hold the value by then)")
+    elif ctx.dialect == "mysql":
+        down = "; the downgrade redefines the ENUM, copying the table"
+    else:
+        down = ""
     return Verdict(Level.LOW, f"Enum value {c.name}.{c.detail.get('value')} is added{where}; deploy it before "
-                              "code that writes it, and it cannot be removed on downgrade.")
+                              f"code that writes it{down}.")
 
 
 @rule("BC106", "drop-default-required", on=Kind.ALTER_DEFAULT, playbook=None,
@@ -130,3 +142,28 @@ def drop_check(c: Change, ctx: Context) -> Verdict | None:
     """
     return Verdict(Level.LOW, f"CHECK {c.name} ({c.old.expression}) on {c.table} is dropped; rows it rejected "
                               "can now be written.")
+
+
+@rule("BC108", "rename-enum", on=Kind.RENAME_ENUM, dialects=("postgresql",), playbook=None,
+      summary="Renaming an enum type breaks code that casts to it by name, such as Prisma Client.",
+      help="Keep the database name (Prisma: @@map(\"OldName\") on the renamed enum), or deploy the code that "
+           "uses the new name together with the rename and accept the failures in between.")
+def rename_enum(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    `ALTER TYPE ... RENAME TO` is instant and keeps every row, but running code that names
+    the type fails from that moment: Prisma Client casts each enum parameter to the type by
+    name (`CAST($1::text AS "Role")`), so the version still running fails on every filter or
+    write of that enum until the new version replaces it. Functions, views with casts and
+    raw SQL naming the type break too.
+
+    ## Instead
+    Rename only in the ORM and keep the database name (Prisma `@@map("OldName")`), or make
+    the rename part of a deploy where no old instance runs (a short maintenance window).
+    """
+    old, new = c.detail.get("from"), c.detail.get("to")
+    used = sorted(f"{ctx.old.key(t.schema, t.name)}.{col.name}" for t in ctx.old.tables for col in t.columns
+                  if col.enum == old)
+    where = f" (used by {', '.join(used)})" if used else ""
+    return Verdict(Level.MEDIUM, f"Enum type {old} is renamed to {new}{where}: code that casts to it by name, "
+                                 f"such as Prisma Client's CAST($1::text AS \"{old}\"), fails on every filter or "
+                                 "write of it until the new version runs.")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from planner.changes import Change, Kind
-from planner.model import Column
+from planner.model import Column, Index, IndexPart
 from planner.rules.facts import binary_coercible
 from planner.rules.registry import Context, Level, Verdict, rule
 
 
 @rule("LK101", "create-index-blocking", on=(Kind.ADD_INDEX, Kind.ADD_UNIQUE), playbook="create-index-concurrently",
       summary="CREATE INDEX without CONCURRENTLY blocks writes for the whole build.",
-      help="PostgreSQL: CREATE INDEX CONCURRENTLY outside a transaction, then check it is valid. "
-           "MySQL: ALGORITHM=INPLACE, LOCK=NONE.",
+      help="CREATE INDEX CONCURRENTLY outside a transaction, then check it is valid.",
+      helps={"mysql": "Ask for ALGORITHM=INPLACE, LOCK=NONE: writes continue, and the server refuses rather "
+                      "than copying the table.",
+             "sqlite": "Build it when writes are quiet: SQLite write-locks the whole database for the build."},
       squawk=("require-concurrent-index-creation",))
 def create_index_blocking(c: Change, ctx: Context) -> Verdict | None:
     """## Why
@@ -207,6 +209,9 @@ def unique_constraint_lock(c: Change, ctx: Context) -> Verdict | None:
       summary="Adding or replacing a primary key builds a unique index under ACCESS EXCLUSIVE.",
       help="Build the unique index concurrently, then ADD PRIMARY KEY USING INDEX; drop referencing FKs "
            "first and re-add them NOT VALID.",
+      helps={"mysql": "Drop and add the primary key in one ALTER with ALGORITHM=INPLACE, LOCK=NONE; drop "
+                      "referencing foreign keys first (an online schema change tool for big tables).",
+             "sqlite": "Let Alembic's batch mode rebuild the table with the new primary key."},
       squawk=("adding-serial-primary-key-field", "constraint-missing-not-valid", "ban-drop-constraint"))
 def primary_key_change(c: Change, ctx: Context) -> Verdict | None:
     """## Why
@@ -288,7 +293,11 @@ def enum_recreate(c: Change, ctx: Context) -> Verdict | None:
 
 @rule("LK111", "fk-action-change", on=Kind.ALTER_FOREIGN_KEY, playbook="change-foreign-key-action",
       summary="Changing ON DELETE/ON UPDATE drops and re-adds the foreign key, revalidating every row.",
-      help="Drop and re-add NOT VALID in one short transaction, then VALIDATE separately.")
+      help="Drop and re-add NOT VALID in one short transaction, then VALIDATE separately.",
+      helps={"mysql": "Check orphans first (planner check); MySQL/MariaDB have no NOT VALID: drop and re-add in "
+                      "one ALTER with foreign_key_checks=0 (in place), or the server copies the table.",
+             "sqlite": "Let Alembic's batch mode rebuild the table with foreign keys off; check PRAGMA "
+                       "foreign_key_check afterwards."})
 def fk_action_change(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     There is no in-place change of a foreign key's actions: it is dropped and re-added, and
@@ -323,3 +332,71 @@ def drop_fk_parent_lock(c: Change, ctx: Context) -> Verdict | None:
     """
     return Verdict(Level.LOW, f"Dropping {c.name} takes ACCESS EXCLUSIVE on {c.table} and on "
                               f"{c.detail.get('references')} (the parent), briefly.")
+
+
+def _plain(i: Index) -> bool:
+    """A btree index over plain columns, no predicate: one that a longer one can stand in for."""
+    return i.method == "btree" and i.where is None and all(p.column is not None for p in i.parts)
+
+
+def _covers(longer: tuple[IndexPart, ...], shorter: tuple[IndexPart, ...]) -> bool:
+    return len(shorter) <= len(longer) and longer[:len(shorter)] == shorter
+
+
+def redundant_with(c: Change, ctx: Context) -> str | None:
+    """Why the index a change adds is redundant in NEW, or None."""
+    t = ctx.new.table(c.table) if c.table else None
+    idx: Index | None = c.new
+    if t is None or idx is None or not _plain(idx) or idx.include:
+        return None
+    pk = t.primary_key
+    if idx.unique:
+        if pk is None or not set(pk.columns) <= set(idx.columns):
+            return None
+        referenced = any(ctx.new.key(f.ref_schema, f.ref_table) == c.table and set(f.ref_columns) == set(idx.columns)
+                         for x in ctx.new.tables for f in x.foreign_keys)
+        if referenced:
+            return None  # a foreign key references exactly these columns: it needs this unique key
+        return (f"it contains the whole primary key ({', '.join(pk.columns)}), which is unique already; "
+                "the index only slows writes and takes space")
+    if pk is not None and list(idx.columns) == list(pk.columns[:len(idx.parts)]) and \
+            all(not p.descending and p.opclass is None and p.collation is None and p.length is None
+                for p in idx.parts):
+        return f"the primary key ({', '.join(pk.columns)}) already serves lookups on ({', '.join(idx.columns)})"
+    for other in sorted(t.indexes, key=lambda i: (i.name or "")):
+        if other is idx or other.name == idx.name or not _plain(other) or not _covers(other.parts, idx.parts):
+            continue
+        if len(other.parts) == len(idx.parts) and not other.unique:
+            # two equal plain indexes: flag the later name only when both are new
+            both_new = any(x.kind == Kind.ADD_INDEX and x.table == c.table and x.name == other.name
+                           for x in ctx.diff.changes)
+            if both_new and (other.name or "") > (idx.name or ""):
+                continue
+            return f"index {other.name} has the same key"
+        what = "unique key" if other.unique else "index"
+        return f"{what} {other.name} ({', '.join(p.label for p in other.parts)}) starts with the same columns"
+    return None
+
+
+@rule("LK114", "redundant-index", on=(Kind.ADD_INDEX, Kind.ADD_UNIQUE), playbook=None,
+      summary="A new index duplicates what another index, a unique key or the primary key already provides.",
+      help="Drop the redundant index from the schema: the longer index (or the primary key) serves the same "
+           "lookups.")
+def redundant_index(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    Every index is written on every INSERT and on each UPDATE of its columns, takes disk and
+    cache, and is built under a lock. A plain index whose columns are the same as, or a
+    prefix of, another btree index (or of a unique key or the primary key) adds that cost
+    without serving any query the other cannot. A unique key that contains the whole
+    primary key enforces nothing new (Prisma: `@id @unique` on one field).
+
+    ## Instead
+    Leave it out of the schema. Keep a unique key that a foreign key references (planner
+    does not flag it).
+    """
+    why = redundant_with(c, ctx)
+    if why is None:
+        return None
+    kind = "UNIQUE" if c.new.unique else "Index"
+    return Verdict(Level.LOW, f"{kind} {c.name} on {c.table} ({', '.join(p.label for p in c.new.parts)}) is "
+                              f"redundant: {why}.")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from planner.changes import Change, Kind
+from planner.model import Column
 from planner.rules.facts import may_fail_cast
-from planner.rules.registry import Context, Level, Verdict, rule
+from planner.rules.registry import Context, Level, Verdict, evidence, rule
 
 
 def _new_columns(ctx: Context, table: str | None) -> set[str]:
@@ -19,13 +22,29 @@ def _evidence(c: Change, ctx: Context, kind: str, fail: str, clean: str) -> Verd
     n = sum(r.count for r in results)
     if n:
         detail = "; ".join(r.summary for r in results if r.summary)
-        return Verdict(Level.CRITICAL, fail.format(n=f"{n:,}") + (f" ({detail})" if detail else ""))
-    return Verdict(Level.LOW, clean)
+        return Verdict(Level.CRITICAL, fail.format(n=f"{n:,}") + (f" ({detail})" if detail else ""),
+                       evidence=evidence(results))
+    return Verdict(Level.LOW, clean, evidence=evidence(results))
+
+
+def contains_primary_key(c: Change, ctx: Context) -> bool:
+    """The new unique key holds every column of the table's primary key, which is there
+    before and after: its rows are unique already, no duplicates are possible."""
+    old_t, new_t = ctx.old_table(c.table), ctx.new.table(c.table) if c.table else None
+    if old_t is None or new_t is None or old_t.primary_key is None or new_t.primary_key is None:
+        return False
+    if old_t.primary_key.columns != new_t.primary_key.columns:
+        return False
+    cols = {p.column for p in c.new.parts if p.column is not None and not p.length}
+    return set(old_t.primary_key.columns) <= cols
 
 
 @rule("MF101", "add-unique", on=Kind.ADD_UNIQUE, playbook="add-unique",
       summary="A new UNIQUE index or constraint fails if the table already has duplicates.",
-      help="Find and resolve duplicates first (planner check), then build the unique index concurrently.")
+      help="Find and resolve duplicates first (planner check), then build the unique index concurrently.",
+      helps={"mysql": "Find and resolve duplicates first (planner check), then add the unique index with "
+                      "ALGORITHM=INPLACE, LOCK=NONE.",
+             "sqlite": "Find and resolve duplicates first (planner check), then CREATE UNIQUE INDEX."})
 def add_unique(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     Building a unique index over existing rows fails on the first duplicate key (NULLs are
@@ -38,6 +57,8 @@ def add_unique(c: Change, ctx: Context) -> Verdict | None:
     cols = ", ".join(c.detail.get("columns", []))
     if set(c.new.columns) and set(c.new.columns) <= _new_columns(ctx, c.table) and c.new.columns:
         return None  # only brand-new (all NULL) columns: no duplicates possible
+    if contains_primary_key(c, ctx):
+        return None  # the primary key is unique already (LK114 says the index is redundant)
     ev = _evidence(c, ctx, "duplicates", f"UNIQUE ({cols}) on {c.table} will fail: {{n}} duplicate groups.",
                    f"UNIQUE ({cols}) on {c.table}: no duplicates (verified).")
     return ev or Verdict(Level.MEDIUM, f"UNIQUE ({cols}) on {c.table} fails if existing rows have duplicate "
@@ -47,7 +68,11 @@ def add_unique(c: Change, ctx: Context) -> Verdict | None:
 @rule("MF102", "add-primary-key", on=Kind.ADD_PRIMARY_KEY, playbook="add-primary-key",
       summary="A new primary key fails on duplicate or NULL key values.",
       help="Check for NULLs and duplicates, make the columns NOT NULL via a validated CHECK, build a "
-           "unique index concurrently, then ADD PRIMARY KEY USING INDEX.")
+           "unique index concurrently, then ADD PRIMARY KEY USING INDEX.",
+      helps={"mysql": "Check for NULLs and duplicates first (planner check), then add the primary key with "
+                      "ALGORITHM=INPLACE, LOCK=NONE (an online schema change tool for big tables).",
+             "sqlite": "Check for NULLs and duplicates first (planner check); SQLite rebuilds the table for a "
+                       "new primary key (Alembic batch mode)."})
 def add_primary_key(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     The key columns must be unique and NOT NULL; existing duplicates or NULLs make it fail,
@@ -70,7 +95,11 @@ def add_primary_key(c: Change, ctx: Context) -> Verdict | None:
 
 @rule("MF103", "add-foreign-key", on=Kind.ADD_FOREIGN_KEY, playbook="add-foreign-key",
       summary="A new foreign key fails if existing rows reference missing parents (orphans).",
-      help="Find orphans first (planner check), add the constraint NOT VALID, then VALIDATE it.")
+      help="Find orphans first (planner check), add the constraint NOT VALID, then VALIDATE it.",
+      helps={"mysql": "Find and fix orphans first (planner check): MySQL/MariaDB have no NOT VALID. With "
+                      "foreign_key_checks=0 the ALTER is in place but checks nothing; with 1 it copies the table.",
+             "sqlite": "Find and fix orphans first (planner check); SQLite adds a foreign key by rebuilding "
+                       "the table: run PRAGMA foreign_key_check afterwards."})
 def add_foreign_key(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     Adding a foreign key checks every existing row; one orphan (a child key with no parent)
@@ -93,6 +122,10 @@ def add_foreign_key(c: Change, ctx: Context) -> Verdict | None:
 @rule("MF104", "set-not-null", on=Kind.SET_NOT_NULL, playbook="set-not-null",
       summary="SET NOT NULL fails if the column holds NULLs.",
       help="Backfill NULLs in batches, then add a NOT VALID CHECK, VALIDATE it, and SET NOT NULL.",
+      helps={"mysql": "Backfill NULLs in batches first; MODIFY ... NOT NULL rebuilds the table: ask for "
+                      "ALGORITHM=INPLACE, LOCK=NONE (an online schema change tool for big tables).",
+             "sqlite": "Backfill NULLs in batches first; SQLite rebuilds the table for SET NOT NULL "
+                       "(Alembic batch mode)."},
       squawk=("adding-not-nullable-field",))
 def set_not_null(c: Change, ctx: Context) -> Verdict | None:
     """## Why
@@ -146,7 +179,12 @@ def add_required_column(c: Change, ctx: Context) -> Verdict | None:
 
 @rule("MF106", "add-check", on=Kind.ADD_CHECK, playbook="add-check",
       summary="A new CHECK constraint fails if existing rows violate it.",
-      help="Find violating rows first (planner check), add the constraint NOT VALID, then VALIDATE it.")
+      help="Find violating rows first (planner check), add the constraint NOT VALID, then VALIDATE it.",
+      helps={"mysql": "Find and fix violating rows first (planner check): MySQL/MariaDB have no NOT VALID, "
+                      "the ALTER checks every row while it copies the table (an online schema change tool for "
+                      "big tables).",
+             "sqlite": "Find and fix violating rows first (planner check); SQLite adds a CHECK by rebuilding "
+                       "the table (Alembic batch mode)."})
 def add_check(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     Adding a CHECK evaluates it on every row; one violation fails the statement after the
@@ -178,9 +216,46 @@ def unsafe_cast(c: Change, ctx: Context) -> Verdict | None:
     old, new = c.detail.get("from", ""), c.detail.get("to", "")
     why = may_fail_cast(old, new)
     if why is None and c.new is not None and c.new.enum and c.old is not None and c.old.enum != c.new.enum:
+        old_enum, new_enum = ctx.old.enum(c.old.enum or ""), ctx.new.enum(c.new.enum)
+        if old_enum is not None and new_enum is not None and set(old_enum.values) <= set(new_enum.values):
+            return None  # every value of the old enum exists in the new one: each one converts
         why = f"values not in enum {c.new.enum} cannot be cast"
     if why is None:
         return None
     ev = _evidence(c, ctx, "cast", f"{c.table}.{c.column} {old} -> {new} will fail: {{n}} values do not convert.",
                    f"{c.table}.{c.column} {old} -> {new}: every value converts (verified).")
     return ev or Verdict(Level.MEDIUM, f"{c.table}.{c.column} {old} -> {new} may fail: {why}.")
+
+
+_TIME_DEFAULT = re.compile(
+    r"\b(current_timestamp|current_date|current_time|localtimestamp|localtime|now|clock_timestamp|"
+    r"transaction_timestamp|statement_timestamp|utc_timestamp|curdate|curtime|sysdate|getdate)\b"
+    r"|datetime\s*\(\s*'now'|date\s*\(\s*'now'", re.IGNORECASE)
+
+
+def time_default(col: Column) -> bool:
+    """The default is the current date/time (now(), CURRENT_TIMESTAMP, clock_timestamp() ...)."""
+    return bool(col.default) and bool(_TIME_DEFAULT.search(col.default or ""))
+
+
+@rule("MF108", "time-default-on-existing-rows", on=Kind.ADD_COLUMN, playbook="add-column-volatile-default",
+      summary="A new column defaulting to the current time gives every existing row the migration's time.",
+      help="Add the column without the default, SET DEFAULT for new rows, and backfill existing rows with "
+           "their real value (or leave them NULL).")
+def time_default_on_existing_rows(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    `ADD COLUMN seen_at timestamp DEFAULT now()` (Prisma `@default(now())`) fills every row
+    already in the table with the time the migration ran, not with when the row was created
+    or last seen: the value looks real and is wrong, and nothing tells old rows from new ones
+    afterwards. It is rarely what the column means for existing rows.
+
+    ## Instead
+    Add the column nullable without the default, `SET DEFAULT now()` in the same migration
+    (new rows only), then backfill existing rows from a real source (created_at, an audit
+    table) or leave them NULL.
+    """
+    col = c.new
+    if col is None or not time_default(col):
+        return None
+    return Verdict(Level.LOW, f"{c.table}.{c.column} defaults to {col.default}: every existing row of {c.table} "
+                              f"gets the migration's time, not a real value{ctx.size_note(c.table)}.")

@@ -55,6 +55,8 @@ class Verdict:
     level: Level
     message: str
     help: str | None = None  # overrides the rule's default help
+    #: the pre-flight evidence behind the level (with --db): check kind, counts, samples
+    evidence: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,12 @@ class RuleSpec:
     dialects: tuple[str, ...] | None = None
     #: squawk rules this rule answers (documentation and the squawk comparison test)
     squawk: tuple[str, ...] = ()
+    #: dialect -> help where the safe alternative differs from `help` (MySQL has no NOT VALID)
+    helps: tuple[tuple[str, str], ...] = ()
+
+    def help_for(self, dialect: str) -> str:
+        """The help line for one dialect."""
+        return dict(self.helps).get(dialect, self.help)
 
     @property
     def family(self) -> str:
@@ -90,10 +98,14 @@ class Finding:
     change_id: str
     waived: bool = False
     waiver_reason: str | None = None
+    #: structured pre-flight evidence (with --db): {"check", "count", "samples", ...}
+    evidence: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "rule": self.rule, "level": str(self.level),
                                "message": self.message, "help": self.help, "playbook": self.playbook}
+        if self.evidence is not None:
+            out["evidence"] = self.evidence
         if self.waived:
             out["waived"] = True
             out["waiver"] = {"reason": self.waiver_reason}
@@ -116,6 +128,10 @@ class CheckResult:
     count: int
     passed: bool
     summary: str = ""
+    #: False for informative checks (data_loss, rounding, a renamed enum value in use)
+    blocking: bool = True
+    #: a few offending rows (JSON-safe dicts), as the check found them
+    samples: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(slots=True)
@@ -132,14 +148,24 @@ class Context:
     checks: dict[str, list[CheckResult]] | None = None
     #: PostgreSQL major version when known (e.g. 15)
     server_version: int | None = None
+    _new_tables: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def dialect(self) -> str:
         return self.new.dialect
 
+    @property
+    def from_prisma(self) -> bool:
+        """NEW reads like a Prisma schema: a source that can express neither comments nor
+        views (SQLAlchemy metadata on SQLite is the other such source, and PostgreSQL-only
+        rules never see it)."""
+        return not self.new.has_comments and not self.new.has_views
+
     def table_is_new(self, key: str | None) -> bool:
-        return key is not None and any(
-            c.kind == Kind.ADD_TABLE and c.table == key for c in self.diff.changes)
+        if self._new_tables is None:
+            self._new_tables = frozenset(c.table for c in self.diff.changes
+                                         if c.kind == Kind.ADD_TABLE and c.table is not None)
+        return key is not None and key in self._new_tables
 
     def old_table(self, key: str | None) -> Table | None:
         return self.old.table(key) if key else None
@@ -171,12 +197,22 @@ class Context:
         return [r for r in found if kind is None or r.kind == kind]
 
 
+def evidence(results: list[CheckResult], *, limit: int = 5, **extra: Any) -> dict[str, Any]:
+    """The structured evidence of pre-flight results (JSON `findings[].evidence`): the check
+    kind, the offending count, a few sample rows, plus rule-specific counts in `extra`."""
+    samples = [dict(row) for r in results for row in r.samples][:limit]
+    out: dict[str, Any] = {"check": results[0].kind if results else None,
+                           "count": sum(r.count for r in results), "samples": samples}
+    out.update(extra)
+    return out
+
+
 RULES: dict[str, RuleSpec] = {}
 
 
 def rule(code: str, slug: str, *, on: tuple[Kind, ...] | Kind, summary: str, help: str,
          playbook: str | None = None, dialects: tuple[str, ...] | None = None,
-         squawk: tuple[str, ...] = ()) -> Callable:
+         squawk: tuple[str, ...] = (), helps: dict[str, str] | None = None) -> Callable:
     """Register a rule function under a stable code (a duplicate code or slug is an error)."""
     kinds = on if isinstance(on, tuple) else (on,)
 
@@ -187,7 +223,8 @@ def rule(code: str, slug: str, *, on: tuple[Kind, ...] | Kind, summary: str, hel
             raise RuntimeError(f"rule slug {slug} registered twice")
         if not (func.__doc__ or "").strip():
             raise RuntimeError(f"rule {code} has no docstring")
-        RULES[code] = RuleSpec(code, slug, summary, kinds, func, help, playbook, dialects, squawk)
+        RULES[code] = RuleSpec(code, slug, summary, kinds, func, help, playbook, dialects, squawk,
+                               tuple(sorted((helps or {}).items())))
         return func
 
     return deco

@@ -135,6 +135,10 @@ def test_diff_with_db_turns_duplicates_into_critical_and_clean_data_into_low(cen
     mf101 = next(f for f in entry["findings"] if f["code"] == "MF101")
     assert mf101["level"] == "critical" and "2 duplicate groups" in mf101["message"]
     assert "userId=2" in mf101["message"]  # the evidence: the biggest group, (2, 2026-01-25) x3
+    # ... and the same evidence as structured fields (issue 16)
+    assert mf101["evidence"]["check"] == "duplicates" and mf101["evidence"]["count"] == 2
+    assert mf101["evidence"]["samples"][0] == {"userId": 2, "date": "2026-01-25", "rows": 3}
+    assert "evidence" not in next(f for f in change(static, UNIQUE_ID)["findings"] if f["code"] == "MF101")
 
 
 def test_diff_with_db_makes_a_used_enum_value_critical(centurion_db: str) -> None:

@@ -100,6 +100,8 @@ def diff_view(diff: Diff, *, levels: dict[str, str] | None = None,
             line = Text(f"  {s.kind.value} ")
             line.append(f"{s.old} -> {s.new}", style="bold")
             line.append(f"  {shell_hint(s.hint)}", style="cyan")
+            if s.alternatives:
+                line.append(f"  (equally likely: {', '.join(shell_hint(a) for a in s.alternatives)})", style="dim")
             parts.append(line)
     parts.append(Text(""))
     parts.append(summary_line(diff, levels))

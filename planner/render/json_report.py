@@ -42,9 +42,12 @@ def diff_document(diff: Diff, *, dialect: str, old_source: str, new_source: str,
             "id": c.id, "kind": c.kind.value, "table": c.table, "column": c.column, "name": c.name,
             "detail": c.detail, "level": level, "findings": findings.get(c.id, []),
         })
-    suggestions = [{"kind": s.kind.value, "table": s.table, "from": s.old, "to": s.new, "hint": shell_hint(s.hint),
-                    "reason": s.reason, "alternatives": [shell_hint(a) for a in s.alternatives]}
-                   for s in diff.suggestions]
+    suggestions = []
+    for s in diff.suggestions:
+        item = {"kind": s.kind.value, "table": s.table, "from": s.old, "to": s.new, "hint": shell_hint(s.hint)}
+        if s.alternatives:  # several pairings scored the same: say so, and which
+            item.update(reason=s.reason, alternatives=[shell_hint(a) for a in s.alternatives])
+        suggestions.append(item)
     max_level = max(by_level, key=LEVELS.index) if by_level else "safe"
     doc = envelope(dialect, old_source, new_source)
     doc.update(changes=changes, suggestions=suggestions,

@@ -138,3 +138,68 @@ def test_json_suggestions_carry_reason_and_alternatives():
     assert s["hint"] == "--rename t.note=aaaa" and s["alternatives"] == ["--rename t.note=bbbb"]
     assert "equally likely" in s["reason"]
     json.dumps(doc)
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+_TYPES = {"object": dict, "array": list, "string": str, "integer": int, "null": type(None), "boolean": bool}
+
+
+def _validate(doc: object, schema: dict, root: dict, path: str = "$") -> list[str]:
+    """The JSON Schema keywords diff.schema.json uses (no jsonschema dependency)."""
+    if "$ref" in schema:
+        ref = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            ref = ref[part]
+        return _validate(doc, ref, root, path)
+    errors = []
+    if "const" in schema and doc != schema["const"]:
+        errors.append(f"{path}: {doc!r} != {schema['const']!r}")
+    if "enum" in schema and doc not in schema["enum"]:
+        errors.append(f"{path}: {doc!r} not in {schema['enum']}")
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(isinstance(doc, _TYPES[t]) and not (t == "integer" and isinstance(doc, bool)) for t in types):
+            return errors + [f"{path}: {type(doc).__name__} is not {types}"]
+    if isinstance(doc, dict):
+        errors += [f"{path}: missing {k}" for k in schema.get("required", []) if k not in doc]
+        for k, v in doc.items():
+            sub = schema.get("properties", {}).get(k, schema.get("additionalProperties"))
+            if isinstance(sub, dict):
+                errors += _validate(v, sub, root, f"{path}.{k}")
+    if isinstance(doc, list):
+        if len(doc) < schema.get("minItems", 0):
+            errors.append(f"{path}: fewer than {schema['minItems']} items")
+        for i, item in enumerate(doc):
+            errors += _validate(item, schema.get("items", {}), root, f"{path}[{i}]")
+    if isinstance(doc, int) and not isinstance(doc, bool) and doc < schema.get("minimum", doc):
+        errors.append(f"{path}: {doc} < {schema['minimum']}")
+    if isinstance(doc, str) and "pattern" in schema:
+        import re
+        if not re.search(schema["pattern"], doc):
+            errors.append(f"{path}: {doc!r} does not match {schema['pattern']}")
+    return errors
+
+
+def test_diff_json_with_evidence_follows_the_json_schema(pg_url: str):
+    from planner.render.json_report import diff_json_schema
+
+    schema = diff_json_schema()
+    static = json.loads(CliRunner().invoke(app, ["diff", str(CENTURION / "old.prisma"),
+                                                 str(CENTURION / "new.prisma"), "-f", "json"]).stdout)
+    assert _validate(static, schema, schema) == []
+    from .test_checks_cli import CENTURION_DATA, CENTURION_OLD_DDL
+
+    run_sql(pg_url, CENTURION_OLD_DDL + CENTURION_DATA)
+    run_sql(pg_url, """INSERT INTO entries ("userId", date, updated_at) VALUES (1, '2026-01-25', now())""")
+    r = CliRunner().invoke(app, ["diff", str(CENTURION / "old.prisma"), str(CENTURION / "new.prisma"),
+                                 "--db", pg_url, "-f", "json"])
+    doc = json.loads(r.stdout)
+    evidence = [f["evidence"] for c in doc["changes"] for f in c["findings"] if "evidence" in f]
+    assert evidence and any(e["count"] > 0 and e["samples"] for e in evidence)
+    assert _validate(doc, schema, schema) == []
+    broken = json.loads(json.dumps(doc))
+    f = next(f for c in broken["changes"] for f in c["findings"] if "evidence" in f)
+    f["evidence"]["count"] = "three"
+    del f["evidence"]["samples"]
+    assert len(_validate(broken, schema, schema)) == 2  # the validator does catch a bad document

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 from typing import Any
 
 from planner import __version__
@@ -22,6 +23,11 @@ def envelope(dialect: str, old_source: str | None, new_source: str | None) -> di
     if new_source is not None:
         doc["new"] = {"source": new_source}
     return doc
+
+
+def diff_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the `planner diff --format json` document (draft 2020-12)."""
+    return json.loads((Path(__file__).with_name("diff.schema.json")).read_text())
 
 
 def dumps(doc: Any) -> str:

@@ -34,7 +34,7 @@ def rules_document(only: str | None = None) -> dict[str, Any]:
     doc.pop("dialect")
     doc["rules"] = [{"code": r.code, "rule": r.slug, "family": FAMILIES[r.family], "kinds": [k.value for k in r.kinds],
                      "dialects": list(r.dialects or ()), "playbook": r.playbook, "summary": r.summary,
-                     "help": r.help, "squawk": list(r.squawk)}
+                     "help": r.help, "helps": dict(r.helps), "squawk": list(r.squawk)}
                     for r in sorted(RULES.values(), key=lambda r: r.code) if only in (None, r.code)]
     return doc
 
@@ -43,6 +43,8 @@ def rule_markdown(spec: RuleSpec) -> str:
     out = [f"# {spec.code} {spec.slug}", "", f"*{FAMILIES[spec.family]}* · applies to: {_kinds(spec)}"
            + (f" · {', '.join(spec.dialects)} only" if spec.dialects else ""), "", spec.summary, "",
            spec.doc, "", f"**Help:** {spec.help}", ""]
+    for dialect, text in spec.helps:
+        out += [f"**Help on {dialect}:** {text}", ""]
     if spec.squawk:
         out += [f"Answers squawk's {', '.join(f'`{s}`' for s in spec.squawk)}.", ""]
     if spec.playbook:

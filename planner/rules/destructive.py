@@ -61,7 +61,9 @@ def drop_column(c: Change, ctx: Context) -> Verdict | None:
     The values are gone for good, and an application version that still selects or inserts
     the column fails (ORMs list columns explicitly). PostgreSQL only marks the column dropped
     (ACCESS EXCLUSIVE, brief, no rewrite); MySQL 8.0.29+/MariaDB 10.4+ drop instantly; SQLite
-    rebuilds the table when the column is indexed or constrained.
+    rebuilds the table when the column is indexed or constrained. When another table gains
+    a column of the same name and type, the column may have moved: the finding says to copy
+    the data before the drop.
 
     ## Instead
     Expand/contract: deploy code that ignores the column, back up `(pk, column)`, drop it.
@@ -103,6 +105,8 @@ def lossy_type_change(c: Change, ctx: Context) -> Verdict | None:
     Converting to a smaller or less precise type either fails on the first value that does
     not fit (PostgreSQL, strict MySQL) or silently rounds/truncates it (numeric scale,
     float -> integer, timestamp precision), and the old values cannot be recovered.
+    With `--db`, values that do not fit (critical) and values that would only be rounded
+    (high: the cut digits are lost) are counted apart.
 
     ## Instead
     Pre-flight the values (`planner check`), add the new column beside the old one, backfill

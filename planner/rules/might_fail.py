@@ -49,6 +49,8 @@ def add_unique(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     Building a unique index over existing rows fails on the first duplicate key (NULLs are
     distinct unless NULLS NOT DISTINCT), after scanning the whole table under its lock.
+    A key that holds every column of an unchanged primary key cannot meet duplicates and is
+    not flagged here (LK114 says such an index is redundant).
 
     ## Instead
     Run the duplicates pre-flight, merge or delete the duplicates (backed up), then
@@ -207,7 +209,8 @@ def add_check(c: Change, ctx: Context) -> Verdict | None:
 def unsafe_cast(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     Converting text to a number, UUID, JSON, date or enum fails on the first value that does
-    not parse, after rewriting part of the table under ACCESS EXCLUSIVE.
+    not parse, after rewriting part of the table under ACCESS EXCLUSIVE. A column moved to
+    another enum type that holds every value of the old one always converts: not flagged.
 
     ## Instead
     Pre-flight the unconvertible values, clean them, then convert through a new column

@@ -536,6 +536,65 @@ def plan(
                                           f"release is accepted, drop them with: {again}{masked}")))
 
 
+class ChecklistFormat(StrEnum):
+    markdown = "markdown"
+    json = "json"
+    text = "text"
+
+
+@app.command()
+@guard
+def checklist(
+    old: Annotated[str, typer.Argument(help="Current schema (what the database holds).")],
+    new: Annotated[str, typer.Argument(help="Target schema.")],
+    db: Annotated[str | None, typer.Option(
+        "--db", help="Database holding OLD (read-only): real pre-flight results and block estimates.")] = None,
+    alembic: Annotated[str | None, typer.Option(
+        "--alembic", help="alembic.ini of the project the revisions go to (or are in): their ids and head.")] = None,
+    rev_id_seed: Annotated[str | None, typer.Option(
+        "--rev-id-seed", help="The seed given to `planner plan`: the same revision ids.")] = None,
+    out: Annotated[str | None, typer.Option(
+        "--out", help="Also write the full checklist (never shortened) to this file.")] = None,
+    format: Annotated[ChecklistFormat, typer.Option("--format", "-f", help="Output format.")] = ChecklistFormat.markdown,
+    dialect: DialectOpt = None,
+    rename: RenameOpt = None,
+    config: ConfigOpt = None,
+    quiet: QuietOpt = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write the release-review checklist of the plan `planner plan` writes for OLD -> NEW (Markdown)."""
+    _State.debug = _State.debug or debug
+    from planner.checklist import build_checklist, read_project
+    from planner.config import load_config
+    from planner.pipeline import analyze
+    from planner.render.checklist import checklist_json, checklist_markdown, checklist_text
+
+    cfg = load_config(config)
+    project = read_project(alembic)
+    analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [], db=db)
+    _warn(analysis.old, quiet)
+    _warn(analysis.new, quiet)
+    _report_waivers(analysis, quiet)
+    same = ["planner", "plan", mask_url(old), mask_url(new), *(["--dialect", dialect] if dialect else []),
+            *(["--config", config] if config else []), *[x for r in rename or [] for x in ("--rename", r)]]
+    doc = build_checklist(analysis, source=" -> ".join(_sources(analysis)), project=project, seed=rev_id_seed,
+                          db=mask_url(db) if db else None, again=[shlex.quote(x) for x in same])
+    if format == ChecklistFormat.json:
+        full = shown = checklist_json(doc)
+    elif format == ChecklistFormat.text:
+        full = shown = checklist_text(doc)
+    else:
+        full = checklist_markdown(doc, limit=10**12)
+        shown = checklist_markdown(doc, out=out)
+    if out is not None:
+        try:
+            with open(out, "w", encoding="utf-8") as f:
+                f.write(_safe(full))
+        except OSError as e:
+            fail(_escape(f"--out {out}: {e.strerror or e}"))
+    sys.stdout.write(_safe(shown))
+
+
 @app.command()
 @guard
 def verify(

@@ -203,3 +203,15 @@ def test_diff_json_with_evidence_follows_the_json_schema(pg_url: str):
     f["evidence"]["count"] = "three"
     del f["evidence"]["samples"]
     assert len(_validate(broken, schema, schema)) == 2  # the validator does catch a bad document
+
+
+def test_sql_file_marks_informative_checks():
+    from planner.render.checks import checks_sql
+
+    blocking = Check("a:1", CheckKind.NULLS, "t", ("c",), True, "nulls", "0 rows", sql="SELECT 1")
+    informs = Check("b:2", CheckKind.DATA_LOSS, "t", ("c",), False, "loss", "0 values (nothing to lose)",
+                    unit="values", sql="SELECT 2")
+    text = checks_sql([blocking, informs], dialect="postgresql", old_source="a", new_source="b")
+    assert "-- Expect: 0 rows\nSELECT 1;" in text
+    assert "-- Informs, never blocks: any count is an answer (0: nothing is affected).\nSELECT 2;" in text
+    assert text.count("-- Expect:") == 1

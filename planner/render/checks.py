@@ -204,7 +204,10 @@ def _check_block(c: Check, i: int, n: int, sample: int) -> list[str]:
         out += ["-- Lists the values; planner tests each one (see the note).",
                 f"-- Expect: {_comment(c.expect)}", _statement(c.sql)]
         return out
-    out += [f"-- Expect: {_comment(c.expect)}", _statement(c.sql)]
+    if c.blocking:
+        out += [f"-- Expect: {_comment(c.expect)}", _statement(c.sql)]
+    else:  # informative: any count is an answer, none is a failure
+        out += ["-- Informs, never blocks: any count is an answer (0: nothing is affected).", _statement(c.sql)]
     if c.sample_sql:
         out += [f"-- Sample (up to {sample} {'groups' if c.unit == 'duplicate groups' else 'rows'}):",
                 _statement(c.sample_sql)]

@@ -159,7 +159,10 @@ def main_callback(
 DialectOpt = Annotated[str | None, typer.Option(
     "--dialect", "-d", help="postgresql, mysql or sqlite (inferred from a Prisma datasource or a URL).")]
 ConfigOpt = Annotated[str | None, typer.Option(
-    "--config", help="Config file (default: [tool.planner] in ./pyproject.toml, or ./planner.toml).")]
+    "--config", help="A config file read on top of the project's ([tool.planner] in ./pyproject.toml, or "
+                     "./planner.toml): per-release renames, backfill, enum_remap.")]
+NoConfigOpt = Annotated[bool, typer.Option(
+    "--no-config", help="Ignore the project's config (pyproject.toml, planner.toml); --config still applies.")]
 RenameOpt = Annotated[list[str] | None, typer.Option(
     "--rename", help="Confirm a rename: table.old=new, old_table=new_table, Enum.OLD=NEW (repeatable).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings; only the result.")]
@@ -217,6 +220,7 @@ def diff(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     rename: RenameOpt = None,
     config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
     fail_on: FailOnOpt = None,
     db: DbOpt = None,
     quiet: QuietOpt = False,
@@ -227,7 +231,7 @@ def diff(
     from planner.config import load_config
     from planner.pipeline import analyze
 
-    cfg = load_config(config)
+    cfg = load_config(config, no_config=no_config)
     threshold = _fail_level(fail_on, cfg)
     analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [], db=db)
     _warn(analysis.old, quiet)
@@ -387,6 +391,7 @@ def check(
     dialect: DialectOpt = None,
     rename: RenameOpt = None,
     config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -407,7 +412,7 @@ def check(
     from planner.pipeline import analyze
     from planner.render.checks import check_document, checks_sql, checks_view
 
-    cfg = load_config(config)
+    cfg = load_config(config, no_config=no_config)
     analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
     _warn(analysis.old, quiet)
     _warn(analysis.new, quiet)
@@ -455,6 +460,7 @@ def plan(
     dialect: DialectOpt = None,
     rename: RenameOpt = None,
     config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -480,7 +486,7 @@ def plan(
         write_revisions,
     )
 
-    cfg = load_config(config)
+    cfg = load_config(config, no_config=no_config)
     analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
     _warn(analysis.old, quiet)
     _warn(analysis.new, quiet)
@@ -527,7 +533,7 @@ def plan(
             _stderr().print(f"{len(paths)} revision(s) written; apply one phase at a time: {_escape(hint)}")
         if the_plan.kept:
             same = [*(["--dialect", dialect] if dialect else []), *(["--config", config] if config else []),
-                    *[x for r in rename or [] for x in ("--rename", r)]]
+                    *(["--no-config"] if no_config else []), *[x for r in rename or [] for x in ("--rename", r)]]
             again = shlex.join(["planner", "plan", mask_url(old), mask_url(new), *same, "--alembic", str(ini),
                                 "--cleanup"])
             masked = " (put the password back where the URL shows ***)" \
@@ -559,6 +565,7 @@ def checklist(
     dialect: DialectOpt = None,
     rename: RenameOpt = None,
     config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -616,7 +623,7 @@ def verify(
     from planner.verify.harness import VerifyFailed
     from planner.verify.harness import verify as run_verify
 
-    cfg = load_config(config)
+    cfg = load_config(config, no_config=no_config)
     analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
     try:
         report = run_verify(analysis, db, rows=rows)

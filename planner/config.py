@@ -1,8 +1,12 @@
-"""Configuration: `--config FILE`, else `[tool.planner]` in ./pyproject.toml, else ./planner.toml.
+"""Configuration: `[tool.planner]` in ./pyproject.toml, else ./planner.toml (the project's),
+then `--config FILE` on top of it (per-release settings); `--no-config` ignores the project's.
 
 ```toml
 [tool.planner]
 dialect = "postgresql"
+fail_on = "high"                 # default for --fail-on
+select = ["DS", "MF", "LK101"]   # report only these rule families/codes (default: all)
+ignore = ["LK108"]               # never report these (applied after select)
 
 [tool.planner.renames]
 "User.name" = "full_name"        # column rename
@@ -25,22 +29,58 @@ object = "missed_check_ins.*"
 reason = "values copied to the warehouse (JIRA-123)"
 expires = 2026-12-31
 ```
+
+Every mistake is an error naming the file and the key: an unknown key or value, and, once the
+diff is known (`check_against`), a rename, backfill or remap key that matches no change of it.
+Release-specific keys (renames, backfill, enum_remap) therefore belong in their own file,
+given with `--config release.toml`: in the project's config they would fail every other diff.
+
+When both the project's config and `--config FILE` are read, FILE wins: its scalars and its
+`select`/`ignore` replace the project's, its renames/backfill/enum_remap/thresholds entries are
+added to (and override) the project's, and its waivers are added to the project's.
 """
 
 from __future__ import annotations
 
+import difflib
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.errors import ConfigError
-from planner.rules.registry import Thresholds
+from planner.rules.registry import RULES, Level, Thresholds
 from planner.rules.waivers import Waiver, parse_waivers
+
+if TYPE_CHECKING:
+    from planner.changes import Diff
+    from planner.model import Schema
+    from planner.rules import Assessment
+
+DIALECTS = ("postgresql", "mysql", "sqlite")
+#: accepted spellings of a dialect (as --dialect accepts them)
+DIALECT_ALIASES = {"postgres": "postgresql", "pg": "postgresql", "mariadb": "mysql", "sqlite3": "sqlite"}
+#: every key [tool.planner] may hold, with what it must be (for the error message)
+KEYS = {
+    "dialect": "one of " + ", ".join(DIALECTS),
+    "fail_on": "a level: " + ", ".join(str(x) for x in Level),
+    "select": "a list of rule codes or families (DS, MF101)",
+    "ignore": "a list of rule codes or families (DS, MF101)",
+    "renames": "a table of \"old\" = \"new\"",
+    "backfill": "a table of \"table.column\" = \"SQL\"",
+    "enum_remap": "a table of \"Enum.VALUE\" = \"NEW_VALUE\"",
+    "thresholds": "a table with small_rows, large_rows",
+    "waivers": "an array of tables ([[tool.planner.waivers]])",
+}
+THRESHOLD_KEYS = ("small_rows", "large_rows")
+WAIVER_KEYS = ("code", "object", "reason", "expires")
+#: rule families: the letters of every rule code (DS, MF, LK, BC, PG, MY, LT)
+FAMILIES = tuple(sorted({code.rstrip("0123456789") for code in RULES}))
 
 
 @dataclass(frozen=True, slots=True)
 class Config:
+    #: the file the settings came from (the last one read when two were), None without one
     path: str | None = None
     dialect: str | None = None
     renames: tuple[str, ...] = ()
@@ -51,31 +91,171 @@ class Config:
     backfill: dict[str, str] = field(default_factory=dict)
     #: "Enum.OLD" -> "NEW": where rows holding a removed enum value go
     enum_remap: dict[str, str] = field(default_factory=dict)
+    #: rule codes/families to report (empty: all) and to leave out
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
+    #: every file read, in order (the project's, then --config)
+    paths: tuple[str, ...] = ()
+    #: ("renames"|"backfill"|"enum_remap", key) -> the file that set it (for error messages)
+    origins: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
+
+    def selects(self, code: str) -> bool:
+        """Whether findings of rule `code` are reported under select/ignore."""
+        return (not self.select or any(_covers(s, code) for s in self.select)) \
+            and not any(_covers(s, code) for s in self.ignore)
+
+    def filter(self, assessment: Assessment) -> Assessment:
+        """`assessment` without the findings select/ignore leave out; each change's level is
+        recomputed from what remains (an ignored rule no longer raises it)."""
+        if not self.select and not self.ignore:
+            return assessment
+        findings = {cid: tuple(f for f in fs if self.selects(f.code)) for cid, fs in assessment.findings.items()}
+        levels = {cid: max((f.level for f in fs if not f.waived), default=Level.SAFE)
+                  for cid, fs in findings.items()}
+        return replace(assessment, findings=findings, levels=levels)
+
+    def check_renames(self, old: Schema, new: Schema) -> None:
+        """Raise ConfigError naming the file for a configured rename that OLD and NEW do not
+        bear out (before the diff, which applies them)."""
+        from planner.renames import parse_renames
+
+        for hint in self.renames:
+            try:
+                parse_renames([hint], old, new)
+            except ConfigError as e:
+                where = self.origins.get(("renames", hint.partition("=")[0]), self.path)
+                raise ConfigError(f"{where}: [{_table('renames', where)}] {e}") from None
+
+    def check_against(self, diff: Diff, new: Schema) -> None:
+        """Raise ConfigError (naming the file and key) for a backfill or enum_remap key that
+        matches no change of `diff`: a typo, or a setting for another release."""
+        fills = _backfill_targets(diff)
+        for key in sorted(self.backfill):
+            where = self.origins.get(("backfill", key), self.path)
+            target = fills.get(key)
+            if target is None:
+                raise ConfigError(f"{where}: [{_table('backfill', where)}] {key!r} matches no column this diff "
+                                  "adds or makes NOT NULL",
+                                  hint="keys are \"table.column\" as `planner diff` names the change; "
+                                       "keep release-specific settings in a --config file")
+            if target:
+                raise ConfigError(f"{where}: [{_table('backfill', where)}] {key!r}: {target}")
+        removed = _removed_values(diff, new)
+        for key in sorted(self.enum_remap):
+            where = self.origins.get(("enum_remap", key), self.path)
+            if key not in removed:
+                raise ConfigError(f"{where}: [{_table('enum_remap', where)}] {key!r} matches no enum value this "
+                                  "diff removes",
+                                  hint="keys are \"Enum.VALUE\" (MySQL: \"table.column.VALUE\"); keep "
+                                       "release-specific settings in a --config file")
+            values = removed[key]
+            if values is not None and self.enum_remap[key] not in values:
+                raise ConfigError(f"{where}: [{_table('enum_remap', where)}] {key!r} = "
+                                  f"{self.enum_remap[key]!r}: NEW's enum has no such value",
+                                  hint=f"use one of {', '.join(values)}")
 
 
-def load_config(path: str | None = None, *, cwd: Path | None = None) -> Config:
-    """The active configuration; an explicit `path` must exist and parse."""
+def _covers(selector: str, code: str) -> bool:
+    spec = RULES.get(code)
+    return code == selector or code.rstrip("0123456789") == selector or (spec is not None and spec.slug == selector)
+
+
+def _backfill_targets(diff: Diff) -> dict[str, str]:
+    """"table.column" -> "" for every change a backfill fills (an added column, a column made
+    NOT NULL), or the reason it would be ignored."""
+    from planner.changes import Kind
+
+    out: dict[str, str] = {}
+    for c in diff.changes:
+        if c.kind == Kind.SET_NOT_NULL:
+            out[c.object] = ""
+        elif c.kind == Kind.ADD_COLUMN:
+            default = getattr(c.new, "default", None)
+            out.setdefault(c.object, "" if default is None else
+                           f"the column has a default ({default}) in NEW, which fills the rows; the backfill "
+                           "would not be used")
+    return out
+
+
+def _removed_values(diff: Diff, new: Schema) -> dict[str, tuple[str, ...] | None]:
+    """"Enum.VALUE" (and "table.column.VALUE" for an inline enum) -> NEW's values of that enum
+    (None where unknown), for every enum value the diff removes."""
+    from planner.changes import Kind
+
+    out: dict[str, tuple[str, ...] | None] = {}
+    for c in diff.changes:
+        if c.kind != Kind.REMOVE_ENUM_VALUE:
+            continue
+        value = str(c.detail.get("value"))
+        enum = new.enum(c.name) if c.name and c.table is None else None
+        values = tuple(enum.values) if enum is not None else None
+        if c.name:
+            out[f"{c.name}.{value}"] = values
+        if c.table and c.column:
+            out[f"{c.table}.{c.column}.{value}"] = values
+    return out
+
+
+def load_config(path: str | None = None, *, cwd: Path | None = None, no_config: bool = False) -> Config:
+    """The active configuration: the project's (unless `no_config`), with `path` on top.
+    An explicit `path` must exist and parse."""
     cwd = cwd or Path.cwd()
+    configs = []
+    project = None if no_config else _project_config(cwd)
+    if project is not None:
+        configs.append(project)
     if path is not None:
         p = Path(path)
         if not p.is_file():
             raise ConfigError(f"{path}: config file not found")
+        if project is not None and p.resolve() == Path(project.path).resolve():
+            return project
         data = _read(p)
-        section = data.get("tool", {}).get("planner")
+        section = data.get("tool", {}).get("planner") if isinstance(data.get("tool"), dict) else None
         if section is None and p.name == "pyproject.toml":
             raise ConfigError(f"{path}: no [tool.planner] section")
-        return _config(section if section is not None else data, str(p))
+        configs.append(_config(section if section is not None else data, str(p)))
+    if not configs:
+        return Config()
+    return configs[0] if len(configs) == 1 else _merge(configs[0], configs[1])
+
+
+def _project_config(cwd: Path) -> Config | None:
     pyproject = cwd / "pyproject.toml"
     if pyproject.is_file():
-        section = _read(pyproject).get("tool", {}).get("planner")
+        tool = _read(pyproject).get("tool", {})
+        section = tool.get("planner") if isinstance(tool, dict) else None
         if section is not None:
             return _config(section, str(pyproject))
     standalone = cwd / "planner.toml"
     if standalone.is_file():
         data = _read(standalone)
-        return _config(data.get("tool", {}).get("planner", data), str(standalone))
-    return Config()
+        tool = data.get("tool")
+        nested = isinstance(tool, dict) and "planner" in tool
+        return _config(tool["planner"] if nested else data, str(standalone))
+    return None
+
+
+def _merge(base: Config, top: Config) -> Config:
+    """`top` (the --config file) over `base` (the project's config)."""
+    raw = top.raw
+
+    def pick(key: str, a: Any, b: Any) -> Any:
+        return b if key in raw else a
+
+    thresholds = Thresholds(**{**{k: v for k, v in base.raw.get("thresholds", {}).items()},
+                               **raw.get("thresholds", {})})
+    renames = dict(h.partition("=")[::2] for h in base.renames)
+    renames.update(dict(h.partition("=")[::2] for h in top.renames))
+    return Config(path=top.path, dialect=pick("dialect", base.dialect, top.dialect),
+                  renames=tuple(f"{k}={v}" for k, v in renames.items()),
+                  waivers=base.waivers + top.waivers, thresholds=thresholds,
+                  fail_on=pick("fail_on", base.fail_on, top.fail_on),
+                  backfill={**base.backfill, **top.backfill}, enum_remap={**base.enum_remap, **top.enum_remap},
+                  select=pick("select", base.select, top.select), ignore=pick("ignore", base.ignore, top.ignore),
+                  raw={**base.raw, **top.raw}, paths=base.paths + top.paths,
+                  origins={**base.origins, **top.origins})
 
 
 def _read(p: Path) -> dict[str, Any]:
@@ -83,37 +263,110 @@ def _read(p: Path) -> dict[str, Any]:
         return tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{p}: invalid TOML ({e})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text") from None
     except OSError as e:
         raise ConfigError(f"{p}: cannot read ({e.strerror})") from None
+
+
+def _prefix(path: str) -> str:
+    """How keys are named in `path`: `tool.planner.` in a pyproject.toml, bare in planner.toml."""
+    return "tool.planner." if Path(path).name == "pyproject.toml" else ""
+
+
+def _table(key: str, path: str | None) -> str:
+    return f"{_prefix(path or 'pyproject.toml')}{key}"
+
+
+def _unknown(path: str, what: str, key: str, known: tuple[str, ...] | list[str]) -> ConfigError:
+    close = difflib.get_close_matches(key.replace("-", "_").lower(), known, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+    return ConfigError(f"{path}: unknown {what} {key!r}", hint=hint)
 
 
 def _config(section: dict[str, Any], path: str) -> Config:
     if not isinstance(section, dict):
         raise ConfigError(f"{path}: [tool.planner] must be a table")
+    pre = _prefix(path)
+    for key in section:
+        if key not in KEYS:
+            raise _unknown(path, "key", f"{pre}{key}", [f"{pre}{k}" for k in KEYS])
+
+    def bad(key: str, detail: str = "") -> ConfigError:
+        return ConfigError(f"{path}: {pre}{key} must be {KEYS[key]}{detail}")
+
     renames = section.get("renames", {})
     if not isinstance(renames, dict) or not all(isinstance(v, str) for v in renames.values()):
-        raise ConfigError(f"{path}: [tool.planner.renames] must map \"old\" = \"new\" strings")
+        raise ConfigError(f"{path}: [{pre}renames] must map \"old\" = \"new\" strings")
     dialect = section.get("dialect")
-    if dialect is not None and not isinstance(dialect, str):
-        raise ConfigError(f"{path}: dialect must be a string")
+    if dialect is not None:
+        if not isinstance(dialect, str) or DIALECT_ALIASES.get(dialect.lower(), dialect.lower()) not in DIALECTS:
+            raise bad("dialect", f", not {dialect!r}")
+        dialect = DIALECT_ALIASES.get(dialect.lower(), dialect.lower())
     raw_thresholds = section.get("thresholds", {})
     if not isinstance(raw_thresholds, dict):
-        raise ConfigError(f"{path}: [tool.planner.thresholds] must be a table")
-    known = {"small_rows", "large_rows"}
-    if unknown := set(raw_thresholds) - known:
-        raise ConfigError(f"{path}: unknown thresholds {sorted(unknown)}", hint="use small_rows, large_rows")
-    if not all(isinstance(v, int) and v >= 0 for v in raw_thresholds.values()):
-        raise ConfigError(f"{path}: thresholds must be non-negative integers")
+        raise ConfigError(f"{path}: [{pre}thresholds] must be a table")
+    for key in raw_thresholds:
+        if key not in THRESHOLD_KEYS:
+            raise _unknown(path, "key", f"{pre}thresholds.{key}", [f"{pre}thresholds.{k}" for k in THRESHOLD_KEYS])
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in raw_thresholds.values()):
+        raise ConfigError(f"{path}: [{pre}thresholds] values must be non-negative integers")
     fail_on = section.get("fail_on")
-    if fail_on is not None and not isinstance(fail_on, str):
-        raise ConfigError(f"{path}: fail_on must be a level name")
+    if fail_on is not None:
+        if not isinstance(fail_on, str):
+            raise bad("fail_on")
+        try:
+            fail_on = str(Level.parse(fail_on))
+        except ValueError:
+            raise bad("fail_on", f", not {fail_on!r}") from None
+    selection = {key: _selectors(section.get(key), path, f"{pre}{key}") for key in ("select", "ignore")}
     maps = {}
     for key in ("backfill", "enum_remap"):
         value = section.get(key, {})
         if not isinstance(value, dict) or not all(isinstance(v, str) and "." in k for k, v in value.items()):
-            raise ConfigError(f"{path}: [tool.planner.{key}] must map \"table.column\" (or \"Enum.VALUE\") "
+            raise ConfigError(f"{path}: [{pre}{key}] must map \"table.column\" (or \"Enum.VALUE\") "
                               "to a string")
         maps[key] = dict(value)
+    raw_waivers = section.get("waivers")
+    if isinstance(raw_waivers, list):
+        for i, w in enumerate(raw_waivers, 1):
+            if not isinstance(w, dict):
+                continue  # parse_waivers says so
+            for key in w:
+                if key not in WAIVER_KEYS:
+                    raise _unknown(path, f"key in waiver {i}:", f"{pre}waivers.{key}",
+                                   [f"{pre}waivers.{k}" for k in WAIVER_KEYS])
+            code = w.get("code")
+            if isinstance(code, str) and code.strip() and not _is_rule(code.strip()):
+                raise ConfigError(f"{path}: waiver {i}: no rule {code.strip()!r}",
+                                  hint="`planner rules` lists the codes")
+    origins = {(key, k): path for key in ("renames", "backfill", "enum_remap")
+               for k in (renames if key == "renames" else maps[key])}
     return Config(path=path, dialect=dialect, renames=tuple(f"{k}={v}" for k, v in renames.items()),
-                  waivers=parse_waivers(section.get("waivers"), path),
-                  thresholds=Thresholds(**raw_thresholds), fail_on=fail_on, raw=section, **maps)
+                  waivers=parse_waivers(raw_waivers, path),
+                  thresholds=Thresholds(**raw_thresholds), fail_on=fail_on, raw=section, paths=(path,),
+                  origins=origins, **selection, **maps)
+
+
+def _is_rule(code: str) -> bool:
+    """A waiver's code: exactly a rule code or slug (as waivers match them)."""
+    return code in RULES or any(r.slug == code for r in RULES.values())
+
+
+def _selectors(value: Any, path: str, key: str) -> tuple[str, ...]:
+    """`select`/`ignore`: rule codes (DS101), families (DS) or slugs (drop-column), checked."""
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{path}: {key} must be a list of rule codes or families, e.g. [\"DS\", \"LK101\"]")
+    out = []
+    for v in value:
+        s = v.strip()
+        if s.upper() in RULES or s.upper() in FAMILIES:
+            out.append(s.upper())
+        elif any(r.slug == s.lower() for r in RULES.values()):
+            out.append(s.lower())
+        else:
+            raise ConfigError(f"{path}: {key}: no rule code or family {v!r}",
+                              hint=f"families: {', '.join(FAMILIES)}; `planner rules` lists the codes")
+    return tuple(dict.fromkeys(out))

@@ -48,8 +48,10 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
     """Load, diff and assess. With `db`, also run the pre-flight checks there (unless
     `checks` are given or `run_checks` is False) and let the rules read their results."""
     old, new = load_pair(old_spec, new_spec, dialect=dialect or config.dialect)
+    config.check_renames(old.schema, new.schema)
     hints = [*config.renames, *renames]
     d = run_diff(old.schema, new.schema, parse_renames(hints, old.schema, new.schema))
+    config.check_against(d, new.schema)  # backfill/enum_remap keys that match no change: errors
     rows = None
     pre = None
     if db:
@@ -62,7 +64,8 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
     version = pre.major_version if pre is not None and pre.dialect == "postgresql" else None
     ctx = Context(old.schema, new.schema, d, thresholds=config.thresholds, rows=rows, checks=checks,
                   server_version=version)
-    return Analysis(old, new, d, ctx, assess(d, ctx, waivers=config.waivers, today=today), config, pre)
+    assessment = config.filter(assess(d, ctx, waivers=config.waivers, today=today))  # select/ignore
+    return Analysis(old, new, d, ctx, assessment, config, pre)
 
 
 def _preflight(d: Diff, old: Loaded, new: Loaded, db: str, timeout_s: float) -> Preflight:

@@ -394,7 +394,7 @@ class _Builder:
             return "no changes: nothing to ship"
         parts = [f"max level {level}"]
         if blocking:
-            parts.append(f"blocked: {blocking} pre-flight check{'s' if blocking != 1 else ''} fail "
+            parts.append(f"blocked: {blocking} pre-flight {'checks fail' if blocking != 1 else 'check fails'} "
                          "(fix the data first; the revisions stop at their guards)")
         elif checked:
             parts.append("every blocking pre-flight check passes")

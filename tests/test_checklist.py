@@ -75,10 +75,10 @@ DIRTY = {
 EXPECT_DB = {
     "centurion-money-enum-unique": ["**FAIL**: 2 duplicate groups", "**FAIL**: 1 values", "**FOUND**: 3 values",
                                     "**FOUND**: 2 rows", "blocked: 2 pre-flight checks fail"],
-    "mais-webhook-idempotency": ["**FAIL**: 3 duplicate groups", "blocked: 1 pre-flight check fail"],
+    "mais-webhook-idempotency": ["**FAIL**: 3 duplicate groups", "blocked: 1 pre-flight check fails"],
     "aegira-missed-checkin-snapshot": ["4 values: values of missed_check_ins.day_of_week"],
     "aegira-event-checkin-relation": ["5 values: values of check_ins.event_id"],
-    "orchestration-execution-log": ["**FAIL**: 2 rows", "blocked: 1 pre-flight check fail"],
+    "orchestration-execution-log": ["**FAIL**: 2 rows", "blocked: 1 pre-flight check fails"],
 }
 
 

@@ -576,14 +576,15 @@ def checklist(
     from planner.pipeline import analyze
     from planner.render.checklist import checklist_json, checklist_markdown, checklist_text
 
-    cfg = load_config(config)
+    cfg = load_config(config, no_config=no_config)
     project = read_project(alembic)
     analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [], db=db)
     _warn(analysis.old, quiet)
     _warn(analysis.new, quiet)
     _report_waivers(analysis, quiet)
     same = ["planner", "plan", mask_url(old), mask_url(new), *(["--dialect", dialect] if dialect else []),
-            *(["--config", config] if config else []), *[x for r in rename or [] for x in ("--rename", r)]]
+            *(["--config", config] if config else []), *(["--no-config"] if no_config else []),
+            *[x for r in rename or [] for x in ("--rename", r)]]
     doc = build_checklist(analysis, source=" -> ".join(_sources(analysis)), project=project, seed=rev_id_seed,
                           db=mask_url(db) if db else None, again=[shlex.quote(x) for x in same])
     if format == ChecklistFormat.json:

@@ -652,8 +652,16 @@ def verify(
 
 
 def main() -> None:
+    import gc
+
+    from planner._typer_fast import install
+
     _State.debug = "--debug" in sys.argv
-    app()
+    install()  # plain options without pydantic (~0.1 s a run)
+    try:
+        app()
+    finally:
+        gc.freeze()  # the collections at interpreter exit skip what is alive now (~0.1 s)
 
 
 if __name__ == "__main__":

@@ -8,23 +8,47 @@ loader never canonicalises on its own.
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
-import sqlglot
-from sqlalchemy.dialects import mysql, postgresql, sqlite
-from sqlglot import exp
-
+from planner import reserved_words
 from planner.model import DEFAULT_SCHEMA, qualify
+
+
+class _Lazy:
+    """A module-level name bound on first use: sqlglot (~60 ms to import) is imported only by a
+    command that reads a type or an expression, not by `--help`, `rules` or a missing file.
+    The first attribute access imports it and rebinds the global to the real object."""
+
+    def __init__(self, name: str, load: Any) -> None:
+        self._name, self._load = name, load
+
+    def __getattr__(self, attr: str) -> Any:
+        real = self._load()
+        globals()[self._name] = real
+        return getattr(real, attr)
+
+
+sqlglot: Any = _Lazy("sqlglot", lambda: importlib.import_module("sqlglot"))
+exp: Any = _Lazy("exp", lambda: importlib.import_module("sqlglot").exp)
+_T: Any = _Lazy("_T", lambda: importlib.import_module("sqlglot").exp.DataType.Type)
 
 #: planner dialect -> sqlglot dialect
 SQLGLOT_DIALECT = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
-_T = exp.DataType.Type
 
-_PG_NAMES: dict[object, str] = {
+@lru_cache(maxsize=1)
+def _type_names() -> tuple[dict[object, str], dict[object, str]]:
+    """sqlglot type -> canonical name, for PostgreSQL and for MySQL."""
+    return _pg_names(), _my_names()
+
+
+def _pg_names() -> dict[object, str]:
+    return {
     _T.INT: "integer", _T.SMALLINT: "smallint", _T.BIGINT: "bigint", _T.TINYINT: "smallint",
     _T.SERIAL: "integer", _T.BIGSERIAL: "bigint", _T.SMALLSERIAL: "smallint",
     _T.TEXT: "text", _T.VARCHAR: "varchar", _T.NVARCHAR: "varchar", _T.CHAR: "char",
@@ -36,9 +60,11 @@ _PG_NAMES: dict[object, str] = {
     _T.MONEY: "money", _T.BIT: "bit", _T.INT4RANGE: "int4range", _T.INT8RANGE: "int8range",
     _T.TSRANGE: "tsrange", _T.TSTZRANGE: "tstzrange", _T.DATERANGE: "daterange",
     _T.NUMRANGE: "numrange", _T.HSTORE: "hstore", _T.VECTOR: "vector",
-}
+    }
 
-_MY_NAMES: dict[object, str] = {
+
+def _my_names() -> dict[object, str]:
+    return {
     _T.INT: "int", _T.UINT: "int unsigned", _T.TINYINT: "tinyint", _T.UTINYINT: "tinyint unsigned",
     _T.SMALLINT: "smallint", _T.USMALLINT: "smallint unsigned", _T.MEDIUMINT: "mediumint",
     _T.UMEDIUMINT: "mediumint unsigned", _T.BIGINT: "bigint", _T.UBIGINT: "bigint unsigned",
@@ -49,7 +75,7 @@ _MY_NAMES: dict[object, str] = {
     _T.VARBINARY: "varbinary", _T.BINARY: "binary", _T.DATETIME: "datetime",
     _T.TIMESTAMP: "timestamp", _T.TIMESTAMPTZ: "timestamp", _T.DATE: "date", _T.TIME: "time",
     _T.YEAR: "year", _T.JSON: "json", _T.BIT: "bit", _T.UUID: "uuid",
-}
+    }
 
 _INTEGER_FAMILY = {"int", "tinyint", "smallint", "mediumint", "bigint"}
 
@@ -242,7 +268,7 @@ def _canonical_type(text: str, dialect: str) -> str:
 
 
 def _pg_type(dt: exp.DataType, low: str) -> str:
-    name = _PG_NAMES.get(dt.this)
+    name = _type_names()[0].get(dt.this)
     params = _params(dt)
     if name is None:
         return dt.sql(dialect="postgres").lower()
@@ -269,7 +295,7 @@ def _pg_type(dt: exp.DataType, low: str) -> str:
 def _mysql_type(dt: exp.DataType, low: str) -> str:
     if dt.this == _T.ENUM or dt.this == _T.SET:
         return mysql_enum_type("enum" if dt.this == _T.ENUM else "set", [e.name for e in dt.expressions])
-    name = _MY_NAMES.get(dt.this)
+    name = _type_names()[1].get(dt.this)
     params = _params(dt)
     if name is None:
         return dt.sql(dialect="mysql").lower()
@@ -452,18 +478,29 @@ def _any_array_to_in(node: exp.Expression) -> exp.Expression:
     return node.transform(fix)
 
 
-#: SQLAlchemy's quoting rules (reserved words, case, illegal characters) per dialect
-_PREPARERS = {"postgresql": postgresql.dialect().identifier_preparer,
-              "mysql": mysql.dialect().identifier_preparer,
-              "sqlite": sqlite.dialect().identifier_preparer}
+#: SQLAlchemy's quoting rules (reserved words, case, illegal characters) per dialect, without
+#: importing SQLAlchemy: `needs_quotes(name, d)` is `preparer.quote(name) != name`
+_RESERVED = {"postgresql": reserved_words.POSTGRESQL, "mysql": reserved_words.MYSQL,
+             "sqlite": reserved_words.SQLITE}
+_LEGAL_CHARACTERS = re.compile(r"^[A-Z0-9_$]+$", re.I)
+_ILLEGAL_INITIAL = frozenset("0123456789$")
+
+
+@lru_cache(maxsize=16384)
+def needs_quotes(name: str, dialect: str) -> bool:
+    """SQLAlchemy's `IdentifierPreparer._requires_quotes`: a reserved word, a leading digit or
+    `$`, a character outside `[A-Za-z0-9_$]`, or an upper-case letter."""
+    if not name:
+        return True
+    low = name.lower()
+    return (low in _RESERVED[dialect] or name[0] in _ILLEGAL_INITIAL
+            or not _LEGAL_CHARACTERS.match(name) or low != name)
 
 
 def _canonical_identifiers(node: exp.Expression, dialect: str) -> exp.Expression:
     """Quote an identifier only where it must be: MariaDB stores `` `n` > 0 ``, PostgreSQL
     `"n" > 0` only for some names, SQLAlchemy writes `n > 0`; all become `n > 0`. PostgreSQL
     folds unquoted names to lower case first."""
-    preparer = _PREPARERS[dialect]
-
     pg = dialect == "postgresql"
 
     def fix(n: exp.Expression) -> exp.Expression:
@@ -472,7 +509,7 @@ def _canonical_identifiers(node: exp.Expression, dialect: str) -> exp.Expression
             return n.expression  # public.f(x) / pg_catalog.f(x) -> f(x)
         if isinstance(n, exp.Identifier):
             text = n.this if n.quoted or not pg else n.this.lower()
-            quoted = preparer.quote(text) != text
+            quoted = needs_quotes(text, dialect)
             if (text, quoted) != (n.this, bool(n.quoted)):
                 return exp.Identifier(this=text, quoted=quoted)
         if isinstance(n, exp.Anonymous) and isinstance(n.this, str) and n.this != n.this.lower():

@@ -12,15 +12,13 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from planner.changes import Diff
-from planner.config import Config
-from planner.diff import diff as run_diff
 from planner.load import Loaded, load_pair
-from planner.renames import parse_renames
-from planner.rules import Assessment, CheckResult, Context, assess
 
 if TYPE_CHECKING:
+    from planner.changes import Diff
     from planner.checks import Preflight
+    from planner.config import Config
+    from planner.rules import Assessment, CheckResult, Context
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +46,11 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
     """Load, diff and assess. With `db`, also run the pre-flight checks there (unless
     `checks` are given or `run_checks` is False) and let the rules read their results."""
     old, new = load_pair(old_spec, new_spec, dialect=dialect or config.dialect)
+    # imported once both sources loaded: a missing file is reported without sqlglot's import
+    from planner.diff import diff as run_diff
+    from planner.renames import parse_renames
+    from planner.rules import Context, assess
+
     config.check_renames(old.schema, new.schema)
     hints = [*config.renames, *renames]
     d = run_diff(old.schema, new.schema, parse_renames(hints, old.schema, new.schema))

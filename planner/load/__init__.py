@@ -69,6 +69,9 @@ def load_source(spec: str, *, dialect: str | None = None) -> Loaded:
     kind = source_kind(spec)
     if kind == "empty":
         return Loaded(Schema(dialect=dialect or "postgresql"), spec, kind)
+    if kind in ("prisma", "sql") and not Path(spec).exists():
+        # what either loader says, before importing it (the DDL replayer imports sqlglot)
+        raise SourceError(f"{spec}: no such file")
     if kind == "prisma":
         from planner.load.prisma import load_prisma
 

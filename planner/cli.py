@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from planner import __version__
+from planner.cli_usage import OneLineUsageGroup, hide_flag_types
 from planner.errors import PlannerError
 from planner.urls import is_url, mask_url, redact
 
@@ -31,7 +32,9 @@ app = typer.Typer(
     rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
+    cls=OneLineUsageGroup,  # usage errors: one line, exit 2
 )
+hide_flag_types()  # no `<bool>` after flags in help
 
 log = logging.getLogger("planner")
 
@@ -40,6 +43,8 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+    sarif = "sarif"
+    github = "github"
 
 
 class InspectFormat(StrEnum):
@@ -156,15 +161,32 @@ def main_callback(
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
-DialectOpt = Annotated[str | None, typer.Option(
-    "--dialect", "-d", help="postgresql, mysql or sqlite (inferred from a Prisma datasource or a URL).")]
+class Dialect(StrEnum):
+    postgresql = "postgresql"
+    mysql = "mysql"
+    sqlite = "sqlite"
+
+
+class FailLevel(StrEnum):
+    safe = "safe"
+    low = "low"
+    medium = "medium"
+    high = "high"
+    critical = "critical"
+
+
+DialectOpt = Annotated[Dialect | None, typer.Option(
+    "--dialect", "-d", case_sensitive=False,
+    help="SQL dialect of the sources (inferred from a Prisma datasource or a URL).")]
 ConfigOpt = Annotated[str | None, typer.Option(
-    "--config", help="A config file read on top of the project's ([tool.planner] in ./pyproject.toml, or "
+    "--config", metavar="FILE",
+    help="A config file read on top of the project's ([tool.planner] in ./pyproject.toml, or "
                      "./planner.toml): per-release renames, backfill, enum_remap.")]
 NoConfigOpt = Annotated[bool, typer.Option(
     "--no-config", help="Ignore the project's config (pyproject.toml, planner.toml); --config still applies.")]
 RenameOpt = Annotated[list[str] | None, typer.Option(
-    "--rename", help="Confirm a rename: table.old=new, old_table=new_table, Enum.OLD=NEW (repeatable).")]
+    "--rename", metavar="OLD=NEW",
+    help="Confirm a rename: table.old=new, old_table=new_table, Enum.OLD=NEW (repeatable).")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings; only the result.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
@@ -177,10 +199,10 @@ def _warn(loaded, quiet: bool) -> None:  # noqa: ANN001
         err.print(f"[yellow]warning[/yellow]: {_escape(_safe(str(w)))}", markup=True)
 
 
-FailOnOpt = Annotated[str | None, typer.Option(
-    "--fail-on", help="Exit 1 when a change reaches this level: safe, low, medium, high, critical.")]
+FailOnOpt = Annotated[FailLevel | None, typer.Option(
+    "--fail-on", case_sensitive=False, help="Exit 1 when a change reaches this level.")]
 DbOpt = Annotated[str | None, typer.Option(
-    "--db", help="Database URL (read-only): row estimates scale lock risk.")]
+    "--db", metavar="URL", help="Database URL (read-only): row estimates scale lock risk.")]
 
 
 def _fail_level(fail_on: str | None, cfg) -> object | None:  # noqa: ANN001
@@ -251,6 +273,15 @@ def diff(
 
         sys.stdout.write(diff_markdown(result, old_source=old_source, new_source=new_source,
                                        dialect=d, levels=levels, findings=findings))
+    elif format in (Format.sarif, Format.github):
+        from planner.render.github import diff_annotations
+        from planner.render.json_report import dumps
+        from planner.render.sarif import diff_sarif
+
+        render = diff_sarif if format == Format.sarif else diff_annotations
+        out = render(result, old=analysis.old.schema, new=analysis.new.schema, old_source=old_source,
+                     new_source=new_source, levels=levels, findings=findings)
+        sys.stdout.write(dumps(out) if format == Format.sarif else out)
     else:
         from planner.render.terminal import diff_view
 
@@ -613,6 +644,7 @@ def verify(
     dialect: DialectOpt = None,
     rename: RenameOpt = None,
     config: ConfigOpt = None,
+    no_config: NoConfigOpt = False,
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:

@@ -84,7 +84,7 @@ def test_missing_file_and_bad_dialect_exit_2(tmp_path: Path):
     r = run("diff", str(tmp_path / "missing.prisma"), str(CENTURION / "new.prisma"))
     assert r.exit_code == 2 and "no such file" in r.stderr
     r = run("diff", str(CENTURION / "old.prisma"), str(CENTURION / "new.prisma"), "--dialect", "oracle")
-    assert r.exit_code == 2 and "unknown dialect" in r.stderr
+    assert r.exit_code == 2 and "'oracle' is not one of 'postgresql', 'mysql', 'sqlite'" in r.stderr
 
 
 def test_bad_rename_hint_exit_2():

@@ -453,7 +453,7 @@ def _strip(node: exp.Expression) -> exp.Expression:
             return exp.CurrentTimestamp()
         return n
 
-    node = node.copy().transform(fix)
+    node = node.transform(fix)  # on a copy: `node` may be parse_expression's cached tree
     # transform() does not revisit replaced roots: run until stable
     for _ in range(5):
         again = node.transform(fix)
@@ -531,6 +531,7 @@ def _mysql_byte_length(node: exp.Expression) -> exp.Expression:
     return node.transform(fix)
 
 
+@lru_cache(maxsize=16384)
 def normalize_expression(text: str, dialect: str) -> str:
     """Canonical SQL for a CHECK, partial-index WHERE, index expression or generated column."""
     text = text.strip()
@@ -559,6 +560,7 @@ _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _NEXTVAL = re.compile(r"^\s*nextval\(", re.IGNORECASE)
 
 
+@lru_cache(maxsize=16384)
 def normalize_default(text: str | None, dialect: str, column_type: str) -> tuple[str | None, bool, bool]:
     """Canonical default expression for a column of `column_type`.
 

@@ -283,7 +283,7 @@ class _PgLimits:
     # -- names
     def ref(self, name: str | None) -> str | None:
         """A name as the server stores it (references: no warning)."""
-        if name is None or _blen(name) <= PG_NAME_BYTES:
+        if name is None or (len(name) <= PG_NAME_BYTES and (name.isascii() or _blen(name) <= PG_NAME_BYTES)):
             return name
         return clip_bytes(name, PG_NAME_BYTES)
 
@@ -362,6 +362,12 @@ class _PgLimits:
         if name != written:
             self.truncated.add((("type", schema), name))
 
+    def part(self, p: IndexPart) -> IndexPart:
+        column, expression = self.ref(p.column), self.expr(p.expression)
+        if (column, expression) == (p.column, p.expression):
+            return p  # nothing truncated (most parts): no copy
+        return dataclasses.replace(p, column=column, expression=expression)
+
     def table(self, t: Table, enum_keys: dict[str, str]) -> Table:
         sch = self.ref(t.schema)
         name = self.define("table", t.name, ("relation", sch))
@@ -373,9 +379,11 @@ class _PgLimits:
             if enum is not None and enum in enum_keys:
                 enum = enum_keys[enum]
                 col_type = enum + ("[]" if c.type.endswith("[]") else "")
-            columns.append(dataclasses.replace(
-                c, name=self.define("column", c.name, ("column", sch, name), label), type=col_type, enum=enum,
-                default=self.expr(c.default), generated=self.expr(c.generated)))
+            new = (self.define("column", c.name, ("column", sch, name), label), col_type, enum,
+                   self.expr(c.default), self.expr(c.generated))
+            # the same column when nothing was truncated (most of them): no copy
+            columns.append(c if new == (c.name, c.type, c.enum, c.default, c.generated) else dataclasses.replace(
+                c, name=new[0], type=col_type, enum=enum, default=new[3], generated=new[4]))
         pk = t.primary_key
         if pk is not None:
             pk = dataclasses.replace(
@@ -389,8 +397,7 @@ class _PgLimits:
             iname = self.define(what, i.name, ("relation", sch), label)
             if i.constraint and iname is not None:
                 self.spaces[("constraint", sch, name)][iname].append(i.name)
-            parts = tuple(dataclasses.replace(p, column=self.ref(p.column), expression=self.expr(p.expression))
-                          for p in i.parts)
+            parts = tuple(map(self.part, i.parts))
             indexes.append(dataclasses.replace(i, name=iname, parts=parts, where=self.expr(i.where),
                                                include=tuple(map(self.ref, i.include))))
         fks = [dataclasses.replace(

@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import sqlglot
 from sqlglot import exp
@@ -282,16 +283,15 @@ _PG_ESCAPE = re.compile(
     r"''|\\(?:([0-7]{1,3})|x([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))", re.S)
 
 
-@dataclass(frozen=True, slots=True)
-class _Tok:
+class _Tok(NamedTuple):
+    """A token (a tuple: made once per token of every statement, read many times)."""
+
     kind: str  # word, qid (quoted identifier), str, num, op, dollar
     text: str  # as written
     start: int  # offset in the statement text
     end: int
-
-    @property
-    def upper(self) -> str:
-        return self.text.upper() if self.kind == "word" else ""
+    #: a word's text in upper case ("" for other kinds): what the parser compares
+    upper: str
 
     @property
     def value(self) -> str:
@@ -345,7 +345,8 @@ def _tokenize(text: str, dialect: str) -> list[_Tok]:
         if kind == "tag":
             kind = "dollar"
         if kind != "ws":
-            out.append(_Tok(kind, m.group(), m.start(), m.end()))
+            text = m.group()
+            out.append(_Tok(kind, text, m.start(), m.end(), text.upper() if kind == "word" else ""))
     return out
 
 
@@ -370,11 +371,15 @@ class _Cursor:
         return self.toks[j] if j < len(self.toks) else None
 
     def word(self, k: int = 0) -> str:
-        t = self.peek(k)
-        return t.upper if t else ""
+        j = self.i + k
+        return self.toks[j].upper if j < len(self.toks) else ""
 
     def at(self, *words: str) -> bool:
-        return all(self.word(k) == w for k, w in enumerate(words))
+        toks, i, n = self.toks, self.i, len(self.toks)
+        for k, w in enumerate(words):
+            if (toks[i + k].upper if i + k < n else "") != w:
+                return False
+        return True
 
     def at_op(self, op: str, k: int = 0) -> bool:
         t = self.peek(k)
@@ -537,6 +542,147 @@ class _Col:
     not_null_name: str | None = None
 
 
+class _Names:
+    """PostgreSQL's relation names (tables, indexes, sequences, views) and constraint names per
+    schema, for choosing the names PostgreSQL invents. Kept up to date as objects are added (a
+    table, an index, a key, a check); rebuilt from the replayer's state after any other change
+    (a drop, a rename, a replaced key). Recomputing them for every CREATE INDEX or unnamed
+    constraint made loading quadratic in the schema."""
+
+    def __init__(self, build: Callable[[], tuple[dict, dict]]) -> None:
+        self._build = build
+        self.rel: dict[str | None, set[str]] | None = None
+        self.con: dict[str | None, set[str]] | None = None
+        #: the replayer's tables (set by it): a table's additions count once it is registered
+        self.tables: dict[tuple[str | None, str], _Table] = {}
+
+    def relations(self, schema: str | None) -> set[str]:
+        """Do not modify the set returned."""
+        if self.rel is None:
+            self.rel, self.con = self._build()
+        return self.rel.get(schema) or set()
+
+    def constraints(self, schema: str | None) -> set[str]:
+        """Do not modify the set returned."""
+        if self.con is None:
+            self.rel, self.con = self._build()
+        return self.con.get(schema) or set()
+
+    def stale(self) -> None:
+        self.rel = self.con = None
+
+    def add(self, schema: str | None, name: str | None, *, relation: bool, constraint: bool) -> None:
+        if self.rel is None or self.con is None or not name:
+            return
+        if relation:
+            self.rel.setdefault(schema, set()).add(name)
+        if constraint:
+            self.con.setdefault(schema, set()).add(name)
+
+    def add_table(self, table: _Table) -> None:
+        s = table.schema
+        self.add(s, table.name, relation=True, constraint=False)
+        if table.primary_key is not None:
+            self.add(s, table.primary_key.name, relation=True, constraint=True)
+        for i in table.indexes:
+            self.add(s, i.name, relation=True, constraint=i.constraint)
+        for f in table.foreign_keys:
+            self.add(s, f.name, relation=False, constraint=True)
+        for c in table.checks:
+            self.add(s, c.name, relation=False, constraint=True)
+
+    def appended(self, table: _Table, attr: str, item: Index | ForeignKey | Check) -> None:
+        if self.tables.get((table.schema, table.name)) is not table:
+            return  # counted when the table is registered
+        if attr == "indexes":
+            self.add(table.schema, item.name, relation=True, constraint=item.constraint)
+        else:
+            self.add(table.schema, item.name, relation=False, constraint=True)
+
+
+class _AnyOf:
+    """Membership in any of several sets, without copying them into one."""
+
+    def __init__(self, *sets: set[str]) -> None:
+        self.sets = sets
+
+    def __contains__(self, name: object) -> bool:
+        return any(name in s for s in self.sets)
+
+
+class _TrackedList(list):
+    """A table's indexes, foreign keys or checks: tells the name sets what changed."""
+
+    __slots__ = ("_table", "_attr")
+
+    def __init__(self, table: _Table, attr: str, items: object = ()) -> None:
+        super().__init__(items)  # type: ignore[arg-type]
+        self._table, self._attr = table, attr
+
+    def _stale(self) -> None:
+        names = self._table.__dict__.get("names")
+        if names is not None:
+            names.stale()
+
+    def append(self, item: object) -> None:
+        super().append(item)
+        names = self._table.__dict__.get("names")
+        if names is not None:
+            names.appended(self._table, self._attr, item)
+
+    def _mutator(name: str):  # noqa: N805 - builds the methods below
+        method = getattr(list, name)
+
+        def changed(self, *args: object, **kwargs: object) -> object:
+            out = method(self, *args, **kwargs)
+            self._stale()
+            return out
+
+        changed.__name__ = name
+        return changed
+
+    for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "extend", "insert", "pop", "remove",
+                  "clear", "sort", "reverse"):
+        locals()[_name] = _mutator(_name)
+    del _name, _mutator
+
+
+class _TrackedDict(dict):
+    """The replayer's tables, views or sequences: a new key adds its names, any other change
+    makes the name sets stale."""
+
+    def __init__(self, names: _Names, on_new: Callable[[tuple[str | None, str], object], None]) -> None:
+        super().__init__()
+        self._names, self._on_new = names, on_new
+
+    def __setitem__(self, key: tuple[str | None, str], value: object) -> None:
+        new = key not in self
+        super().__setitem__(key, value)
+        if new:
+            self._on_new(key, value)
+        else:
+            self._names.stale()
+
+    def _mutator(name: str):  # noqa: N805 - builds the methods below
+        method = getattr(dict, name)
+
+        def changed(self, *args: object, **kwargs: object) -> object:
+            out = method(self, *args, **kwargs)
+            self._names.stale()
+            return out
+
+        changed.__name__ = name
+        return changed
+
+    for _name in ("__delitem__", "pop", "popitem", "clear", "update", "setdefault", "__ior__"):
+        locals()[_name] = _mutator(_name)
+    del _name, _mutator
+
+
+_TRACKED_LISTS = frozenset({"indexes", "foreign_keys", "checks"})
+_NAMED_ATTRS = frozenset({"schema", "name", "primary_key", "indexes", "foreign_keys", "checks"})
+
+
 @dataclass
 class _Table:
     schema: str | None
@@ -551,6 +697,23 @@ class _Table:
     auto_indexes: set[str] = field(default_factory=set)
     #: MySQL: name the implicit index of a new foreign key gets
     fk_index_hints: dict[str, str] = field(default_factory=dict)
+    #: the replayer's name sets, told about every change of a name-bearing attribute
+    names: _Names | None = field(default=None, repr=False, compare=False)
+
+    def __setattr__(self, attr: str, value: object) -> None:
+        if attr in _TRACKED_LISTS:
+            value = _TrackedList(self, attr, value)
+        first = attr not in self.__dict__
+        old = self.__dict__.get(attr)
+        object.__setattr__(self, attr, value)
+        names = self.__dict__.get("names")
+        if names is None or first or attr not in _NAMED_ATTRS:
+            return
+        if attr == "primary_key" and old is None and value is not None \
+                and names.tables.get((self.schema, self.name)) is self:
+            names.add(self.schema, value.name, relation=True, constraint=True)  # type: ignore[attr-defined]
+        elif old is not value:
+            names.stale()
 
 
 @dataclass
@@ -1134,12 +1297,14 @@ class Replayer:
         dialect = check_dialect(dialect) or "postgresql"
         self.dialect = dialect
         self.default_schema = DEFAULT_SCHEMA[dialect]
-        self.tables: dict[tuple[str | None, str], _Table] = {}
+        self._names = _Names(self._build_names)
+        self.tables: dict[tuple[str | None, str], _Table] = _TrackedDict(self._names, self._new_table)
+        self._names.tables = self.tables
         self.enums: dict[tuple[str | None, str], _Enum] = {}
         #: lower-case names of types created but not modelled (domains, composite types)
         self.declared_types: set[str] = set()
-        self.views: dict[tuple[str | None, str], View] = {}
-        self.sequences: dict[tuple[str | None, str], _Sequence] = {}
+        self.views: dict[tuple[str | None, str], View] = _TrackedDict(self._names, self._new_relation)
+        self.sequences: dict[tuple[str | None, str], _Sequence] = _TrackedDict(self._names, self._new_relation)
         self.warnings: list[LoadWarning] = []
         #: long names and strings (maybe over the server's limit) -> where first written
         self.name_locations: dict[str, Location] = {}
@@ -1618,8 +1783,8 @@ class Replayer:
         if self.dialect == "mysql":
             name = None
         elif name is None and self.dialect == "postgresql":
-            name = pg_default_name(table.name, [], "pkey",
-                                   self._pg_relation_names(table.schema) | self._pg_constraint_names(table.schema))
+            name = pg_default_name(table.name, [], "pkey", _AnyOf(self._pg_relation_names(table.schema),
+                                                                  self._pg_constraint_names(table.schema)))
         table.primary_key = PrimaryKey(name, tuple(cols))
 
     def _index_parts(self, table: _Table, parts: list[_Part], method: str, offset: int) -> tuple[IndexPart, ...]:
@@ -1679,9 +1844,8 @@ class Replayer:
         names = [p.column if p.column is not None else _pg_expression_colname(raw.expression or "")
                  for p, raw in zip(parts, u.parts, strict=True)]
         names += [self._stored(table, c) for c in u.include]  # PostgreSQL names INCLUDE columns too
-        taken = self._pg_relation_names(table.schema)
-        if constraint:
-            taken |= self._pg_constraint_names(table.schema)
+        taken = _AnyOf(self._pg_relation_names(table.schema),
+                       *([self._pg_constraint_names(table.schema)] if constraint else []))
         return pg_default_name(table.name, names, "key" if constraint else "idx", taken)
 
     def _mysql_index_name(self, table: _Table, base: str) -> str:
@@ -1749,27 +1913,40 @@ class Replayer:
         table.checks.append(build_check(name, expression, self.dialect))
 
     def _pg_relation_names(self, schema: str | None) -> set[str]:
-        names: set[str] = set()
-        for (s, n), t in self.tables.items():
-            if s == schema:
-                names.add(n)
-                names.update(i.name for i in t.indexes if i.name)
-                if t.primary_key and t.primary_key.name:
-                    names.add(t.primary_key.name)
-        names.update(n for (s, n) in self.views if s == schema)
-        names.update(n for (s, n) in self.sequences if s == schema)
-        return names
+        """Tables, indexes (primary keys' too), views and sequences of `schema` (do not modify)."""
+        return self._names.relations(schema)
 
     def _pg_constraint_names(self, schema: str | None) -> set[str]:
-        names: set[str] = set()
-        for (s, _), t in self.tables.items():
-            if s == schema:
-                if t.primary_key and t.primary_key.name:
-                    names.add(t.primary_key.name)
-                names.update(i.name for i in t.indexes if i.name and i.constraint)
-                names.update(f.name for f in t.foreign_keys if f.name)
-                names.update(c.name for c in t.checks if c.name)
-        return names
+        """Primary keys, unique constraints, foreign keys and checks of `schema` (do not modify)."""
+        return self._names.constraints(schema)
+
+    def _build_names(self) -> tuple[dict[str | None, set[str]], dict[str | None, set[str]]]:
+        rel: dict[str | None, set[str]] = {}
+        con: dict[str | None, set[str]] = {}
+        for (s, n), t in self.tables.items():
+            r, c = rel.setdefault(s, set()), con.setdefault(s, set())
+            r.add(n)
+            r.update(i.name for i in t.indexes if i.name)
+            if t.primary_key and t.primary_key.name:
+                r.add(t.primary_key.name)
+                c.add(t.primary_key.name)
+            c.update(i.name for i in t.indexes if i.name and i.constraint)
+            c.update(f.name for f in t.foreign_keys if f.name)
+            c.update(k.name for k in t.checks if k.name)
+        for s, n in (*self.views, *self.sequences):
+            rel.setdefault(s, set()).add(n)
+        return rel, con
+
+    def _new_table(self, key: tuple[str | None, str], table: object) -> None:
+        assert isinstance(table, _Table)
+        table.names = self._names
+        if key != (table.schema, table.name):
+            self._names.stale()
+        else:
+            self._names.add_table(table)
+
+    def _new_relation(self, key: tuple[str | None, str], _value: object) -> None:
+        self._names.add(key[0], key[1], relation=True, constraint=False)
 
     # ------------------------------------------------------------------ MySQL foreign-key indexes
 

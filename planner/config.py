@@ -130,7 +130,7 @@ class Config:
     def check_against(self, diff: Diff, new: Schema) -> None:
         """Raise ConfigError (naming the file and key) for a backfill or enum_remap key that
         matches no change of `diff`: a typo, or a setting for another release."""
-        fills = _backfill_targets(diff)
+        fills = _backfill_targets(diff, new.dialect)
         for key in sorted(self.backfill):
             where = self.origins.get(("backfill", key), self.path)
             target = fills.get(key)
@@ -161,9 +161,9 @@ def _covers(selector: str, code: str) -> bool:
     return code == selector or code.rstrip("0123456789") == selector or (spec is not None and spec.slug == selector)
 
 
-def _backfill_targets(diff: Diff) -> dict[str, str]:
+def _backfill_targets(diff: Diff, dialect: str) -> dict[str, str]:
     """"table.column" -> "" for every change a backfill fills (an added column, a column made
-    NOT NULL), or the reason it would be ignored."""
+    NOT NULL), or the reason the plan would not use it."""
     from planner.changes import Kind
 
     out: dict[str, str] = {}
@@ -172,9 +172,13 @@ def _backfill_targets(diff: Diff) -> dict[str, str]:
             out[c.object] = ""
         elif c.kind == Kind.ADD_COLUMN:
             default = getattr(c.new, "default", None)
-            out.setdefault(c.object, "" if default is None else
-                           f"the column has a default ({default}) in NEW, which fills the rows; the backfill "
-                           "would not be used")
+            if default is not None:
+                why = f"the column has a default ({default}) in NEW, which fills the rows; the backfill would not be used"
+            elif dialect == "mysql" and getattr(c.new, "nullable", False):
+                why = "the column is nullable in NEW: MySQL adds it in place and the backfill would not be used"
+            else:
+                why = ""
+            out.setdefault(c.object, why)
     return out
 
 

@@ -167,6 +167,19 @@ def test_backfill_that_matches_a_not_null_change_is_accepted(tmp_path: Path) -> 
         _analyze(tmp_path, '[backfill]\n"t.c" = "\'y\'"\n', old, new, dialect="postgresql")
 
 
+def test_mysql_backfill_of_a_nullable_added_column_is_an_error(tmp_path: Path) -> None:
+    """The MySQL plan adds a nullable column in place and never runs its backfill."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE t (id int PRIMARY KEY);\n")
+    new.write_text("CREATE TABLE t (id int PRIMARY KEY, a varchar(10), b varchar(10) NOT NULL);\n")
+    a = _analyze(tmp_path, '[backfill]\n"t.b" = "\'x\'"\n', old, new, dialect="mysql")
+    assert a.config.backfill == {"t.b": "'x'"}
+    with pytest.raises(ConfigError, match=r"'t\.a': the column is nullable in NEW: MySQL adds it in place"):
+        _analyze(tmp_path, '[backfill]\n"t.a" = "\'x\'"\n', old, new, dialect="mysql")
+    # PostgreSQL fills a nullable added column too
+    assert _analyze(tmp_path, '[backfill]\n"t.a" = "\'x\'"\n', old, new, dialect="postgresql").config.backfill
+
+
 def test_enum_remap_keys_are_checked_against_the_diff(tmp_path: Path) -> None:
     old, new = CENTURION / "old.prisma", CENTURION / "new.prisma"
     a = _analyze(tmp_path, '[enum_remap]\n"Role.COACH" = "INSTRUCTOR"\n', old, new)

@@ -103,10 +103,17 @@ CASES = [
 ]
 
 
+#: squawk advice a Prisma schema cannot act on (planner does not give it for Prisma sources)
+PRISMA_CANNOT_ACT_ON = {"prefer-identity"}
+
+
 @pytest.mark.parametrize("name, old, new, renames, sql", CASES, ids=[c[0] for c in CASES])
 def test_every_squawk_rule_has_a_planner_rule(name, old, new, renames, sql, tmp_path):
     expected = squawk_rules(sql, tmp_path)
     assert expected, f"squawk found nothing for {sql!r}: the case proves nothing"
+    # these cases are Prisma schemas: Prisma cannot ask for an identity column, so PG102 stays
+    # quiet on them (issue 16); tests/test_rules.py checks that it answers on SQL sources
+    expected -= PRISMA_CANNOT_ACT_ON
     got = planner_answers(_schema(old, PG), _schema(new, PG), renames)
     assert expected <= got, f"squawk {sorted(expected - got)} not answered by planner on {name}"
 

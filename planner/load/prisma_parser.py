@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from planner.errors import Location, ParseError
 
@@ -129,13 +130,15 @@ _TOKEN = re.compile(
   | (?P<attr>@)
   | (?P<ident>[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
   | (?P<punct>[{}()\[\],:=?!])
+  | (?P<error>.)
     """,
     re.VERBOSE | re.DOTALL,
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """A token (a tuple: one per word of the schema, made in one pass)."""
+
     kind: str
     text: str
     line: int
@@ -143,32 +146,34 @@ class Token:
 
 
 def tokenize(text: str, filename: str) -> list[Token]:
+    # one scan: every character belongs to some group (`error` takes what nothing else does)
     tokens: list[Token] = []
-    pos, line, line_start = 0, 1, 0
-    n = len(text)
-    while pos < n:
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            col = pos - line_start + 1
-            raise ParseError(f"unexpected character {text[pos]!r}", Location(filename, line, col),
-                             hint="check the Prisma syntax near this position")
-        kind = m.lastgroup or ""
-        col = pos - line_start + 1
+    append = tokens.append
+    line, line_start = 1, 0
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup
+        if kind == "ws" or kind == "comment":
+            continue
+        start = m.start()
         if kind == "newline":
-            tokens.append(Token("newline", "\n", line, col))
+            append(Token("newline", "\n", line, start - line_start + 1))
             line += 1
-            line_start = m.end()
-        elif kind == "string" and "\n" in m.group():
-            raise ParseError("unterminated string", Location(filename, line, col))
-        elif kind == "block":
-            nl = m.group().count("\n")
+            line_start = start + 1
+            continue
+        token = m.group()
+        if kind == "error":
+            raise ParseError(f"unexpected character {token!r}", Location(filename, line, start - line_start + 1),
+                             hint="check the Prisma syntax near this position")
+        if kind == "block":
+            nl = token.count("\n")
             if nl:
                 line += nl
-                line_start = m.start() + m.group().rfind("\n") + 1
-        elif kind not in ("ws", "comment"):
-            tokens.append(Token(kind, m.group(), line, col))
-        pos = m.end()
-    tokens.append(Token("eof", "", line, pos - line_start + 1))
+                line_start = start + token.rfind("\n") + 1
+        elif kind == "string" and "\n" in token:
+            raise ParseError("unterminated string", Location(filename, line, start - line_start + 1))
+        else:
+            append(Token(kind, token, line, start - line_start + 1))  # type: ignore[arg-type]
+    append(Token("eof", "", line, len(text) - line_start + 1))
     return tokens
 
 

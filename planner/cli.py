@@ -674,11 +674,15 @@ def verify(
               f"{len(report.seeded)} tables; offline SQL: {report.offline_sql_lines} lines")
     for label, items in (("after upgrade, differs from NEW", report.after_upgrade),
                          ("after downgrade, differs from OLD", report.after_downgrade),
-                         ("data not restored", report.data)):
+                         ("data not restored", report.data),
+                         ("differs from the naive migration", report.differential)):
         for item in items:
             out.print(f"FAIL {label}: {_escape(item)}")
-    out.print("OK: upgrade matches NEW; downgrade restores OLD's schema and every row" if report.ok
-              else "FAILED")
+    if not quiet:
+        for note in report.notes:
+            out.print(f"note: {_escape(note)}")
+    out.print("OK: upgrade matches NEW and the naive migration's values; downgrade restores OLD's schema and "
+              "every row" if report.ok else "FAILED")
     if not report.ok:
         raise typer.Exit(code=1)
 

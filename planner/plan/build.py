@@ -152,6 +152,48 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
     return f"_batched({', '.join(py(p) for p in parts)})"
 
 
+#: the column of a backup of NULLs that records what the backfill wrote
+FILLED = "planner_filled"
+#: length-bounded types: an explicit cast to them cuts a value silently (`'abcdef'::varchar(3)`),
+#: where the naive ALTER's assignment fails; the cast goes to the unbounded type instead and
+#: the assignment to the column (UPDATE, trigger `:=`, USING) checks the length
+_UNBOUNDED = ((re.compile(r"^VARCHAR\(\d+\)"), "VARCHAR"), (re.compile(r"^CHAR\(\d+\)"), "BPCHAR"),
+              (re.compile(r"^BIT( VARYING)?\(\d+\)"), "VARBIT"))
+#: the zone timestamps without one are read in when they become instants (and back)
+CONVERSION_ZONE = "UTC"
+
+
+def _unbounded(type_sql: str) -> str:
+    for pattern, base in _UNBOUNDED:
+        if pattern.match(type_sql):
+            return pattern.sub(base, type_sql, count=1)
+    return type_sql
+
+
+def _zone_kind(type_text: str) -> str | None:
+    base = type_text.split("(")[0].strip()
+    if base == "timestamptz":
+        return "instant"
+    return "local" if base in ("timestamp", "date") else None
+
+
+def converted(expr: str, old: Column, new: Column, new_sql: str) -> str:
+    """`expr`, a value of `old`'s type, as `new`'s type with the naive ALTER's semantics where
+    they are safe and never a silent cut: a value too long for a bounded type fails at the
+    assignment (see _UNBOUNDED); timestamps without a time zone are read as UTC, never in the
+    session's TimeZone (Prisma writes UTC; a migration's result must not depend on who runs
+    it); enum values go through text."""
+    via = "::text" if (old.enum or new.enum) else ""
+    src, dst = _zone_kind(old.type), _zone_kind(new.type)
+    zone = lit(CONVERSION_ZONE)
+    if src == "local" and dst == "instant":
+        cast = "::timestamp" if old.type.startswith("date") else ""
+        return f"({expr}{cast} AT TIME ZONE {zone})::{new_sql}"
+    if src == "instant" and dst == "local":
+        return f"({expr} AT TIME ZONE {zone})::{new_sql}"
+    return f"{expr}{via}::{_unbounded(new_sql)}"
+
+
 def _add_check_sql(table: str, name: str, condition: str) -> str:
     """ADD CONSTRAINT ... CHECK ... NOT VALID as SQL text run as written (Alembic's op compiles
     the condition as a SQLAlchemy text clause, which reads `:name` as a bind parameter and
@@ -225,6 +267,13 @@ class _Builder:
         if self.DIALECT == "postgresql":
             _enums_not_created(self.old_md)
             _enums_not_created(self.new_md)
+        # (table, name) of indexes, UNIQUE constraints and CHECKs dropped and added under the
+        # same name: the new one is built under a temporary name, then takes the name
+        dropped = {(c.table, c.old.name) for c in diff.changes
+                   if c.kind in (Kind.DROP_INDEX, Kind.DROP_UNIQUE, Kind.DROP_CHECK) and c.old.name}
+        self.redefined = {(c.table, c.new.name) for c in diff.changes
+                          if c.kind in (Kind.ADD_INDEX, Kind.ADD_UNIQUE, Kind.ADD_CHECK)
+                          and (c.table, c.new.name) in dropped}
         self.checks: dict[str, list] = {}
         # guards must run on any supported server: the PostgreSQL 12-15 forms of the checks
         version = 12 if self.DIALECT == "postgresql" else None
@@ -256,16 +305,16 @@ class _Builder:
                                change.id if change else None, backup, stage, rank))
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
-               as_text: bool = False, also: tuple[str, ...] = ()) -> Block:
+               as_text: bool = False, also: tuple[str, ...] = (), computed: tuple[str, ...] = ()) -> Block:
         """Copy `(pk, column)` of `table` (rows matching `where`) to planner_backup.`bk`; enum
         values are kept `as_text`, so the backup never holds on to a type being recreated;
         `also` columns are copied as they are (what the row held when it was backed up, so the
-        downgrade can tell rows changed since)."""
+        downgrade can tell rows changed since); `computed` are SQL select items."""
         self.keep(BACKUP_SCHEMA, bk)
         keys = ", ".join(q(p) for p in pk)
         cond = f" WHERE {where}" if where else ""
         value = f"{q(column)}::text AS {q(column)}" if as_text else q(column)
-        value += "".join(f", {q(x)}" for x in also)
+        value += "".join(f", {q(x)}" for x in also) + "".join(f", {x}" for x in computed)
         # IF NOT EXISTS: a backup left by a run that failed after committing it (a backfill
         # commits batch by batch) holds the values from before that run, and is kept
         return Block("\n".join([
@@ -316,16 +365,16 @@ class _Builder:
         """Values the server can only test by converting them (JSON before PostgreSQL 16):
         a PL/pgSQL block tries each one, and raises before any DDL if some do not convert."""
         new_sql = self.sa_column(self.new_md, c.table, c.column).type.compile(dialect=_PG)
-        via = "::text" if (c.old.enum or c.new.enum) else ""
-        return self._convert_guard(c.table, c.column, new_sql, via=via)
+        return self._convert_guard(c.table, c.column, new_sql, converted("v", c.old, c.new, new_sql))
 
-    def _convert_guard(self, table: str, column: str, target_sql: str, *, via: str = "", why: str = "") -> Guard:
-        """A PL/pgSQL block that converts every value of `column` (from its own type, `via` an
-        intermediate cast) to `target_sql` and raises, naming how many fail, if any does."""
+    def _convert_guard(self, table: str, column: str, target_sql: str, conversion: str, *, why: str = "") -> Guard:
+        """A PL/pgSQL block that assigns `conversion` (SQL over `v`, each value of `column`) to a
+        variable of type `target_sql`, as the column's UPDATE would, and raises, naming how many
+        fail, if any does."""
         what = f" values of {table}.{column} do not convert to {target_sql}{why}"
-        body = (f" DECLARE v {qt(table)}.{q(column)}%TYPE; bad bigint := 0; BEGIN "
+        body = (f" DECLARE v {qt(table)}.{q(column)}%TYPE; w {target_sql}; bad bigint := 0; BEGIN "
                 f"FOR v IN SELECT {q(column)} FROM {qt(table)} WHERE {q(column)} IS NOT NULL LOOP "
-                f"BEGIN PERFORM v{via}::{target_sql}; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; "
+                f"BEGIN w := {conversion}; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; "
                 f"IF bad > 0 THEN RAISE EXCEPTION USING MESSAGE = {lit('planner guard failed: ')} || bad || "
                 f"{lit(what)}; END IF; END ")
         return Guard("DO " + dollar_quote(body), "planner guard failed: N" + what, raises=True)
@@ -413,7 +462,14 @@ class _Builder:
                  [self.ddl(execute(f"ALTER TYPE {qt(c.name)} RENAME VALUE {lit(b)} TO {lit(a)}"))], change=c)
 
     def _enum_columns(self, schema: Schema, key: str) -> list[tuple[str, Column]]:
-        return [(schema.key(t.schema, t.name), col) for t in schema.tables for col in t.columns if col.enum == key]
+        """Columns of enum `key` in `schema`'s tables, except those this plan drops: dropped
+        tables are moved aside (their enum columns become text) and dropped columns go (backed
+        up as text) before any enum is recreated in contract; their downgrades run after the
+        enum is back."""
+        dropped = {c.table for c in self.diff.changes if c.kind == Kind.DROP_TABLE}
+        gone = {(c.table, c.column) for c in self.diff.changes if c.kind == Kind.DROP_COLUMN}
+        return [(k, col) for t in schema.tables if (k := schema.key(t.schema, t.name)) not in dropped
+                for col in t.columns if col.enum == key and (k, col.name) not in gone]
 
     def _recreate_blocks(self, key: str, target: Enum, *, guard_values: Iterable[str] = ()) -> list[Block]:
         """R10: recreate enum `key` with `target`'s values, converting every column of it."""
@@ -574,13 +630,13 @@ class _Builder:
 
     def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
                        where: str | None = None, downgrade: list[Block] | None = None,
-                       upgrade_first: list[Block] | None = None) -> None:
+                       upgrade_first: list[Block] | None = None, upgrade_after: list[Block] | None = None) -> None:
         """R12: keyset batches of BATCH_SIZE rows by primary-key range, each committed on its
         own, so the whole backfill reads the table once (linear in its size); ANALYZE after."""
         cond = where or f"{q(column)} IS NULL"
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []), Block(self._batches(table, column, expression, cond), autocommit=True)],
-                 downgrade or [], change=c)
+                 [*(upgrade_first or []), Block(self._batches(table, column, expression, cond), autocommit=True),
+                  *(upgrade_after or [])], downgrade or [], change=c)
 
     def _batches(self, table: str, column: str, expression: str, cond: str) -> str:
         """The code of a batched `SET column = expression WHERE cond` (PostgreSQL: keyset by
@@ -639,11 +695,14 @@ class _Builder:
         loose.server_default = None
         loose.autoincrement = False
         loose.identity = None
-        up = [self.backup(c.table, pk, col.name, bk),
+        # an enum column is backed up as text: a backup of the enum type would keep the type
+        # from being recreated or dropped in the same contract
+        arr = "[]" if col.type.endswith("[]") else ""
+        up = [self.backup(c.table, pk, col.name, bk, as_text=bool(col.enum)),
               self.ddl(render([ops.DropColumnOp(name, col.name, schema=schema)]))]
         # downgrade: the column comes back nullable, gets its values, then its default and NOT NULL
         down = [self.ddl(render([ops.AddColumnOp(name, loose, schema=schema)])),
-                self.restore(c.table, pk, col.name, bk)]
+                self.restore(c.table, pk, col.name, bk, cast=f"{qt(col.enum)}{arr}" if col.enum else None)]
         if col.default is not None:
             down.append(self.ddl(self.set_default(c.table, col.name, sacol.type, col.default)))
         if not col.nullable:
@@ -671,13 +730,16 @@ class _Builder:
         t = self.old.table(c.table)
         pk = self.pk_columns(t)
         guards = self.guards(c)
-        via_text = "::text" if (o.enum or n.enum) else ""
-        up_ops = with_kw(render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=new_t,
-                                                   existing_type=old_t, existing_nullable=o.nullable)]),
-                         postgresql_using=f"{q(o.name)}{via_text}::{new_sql}")
-        down_ops = with_kw(render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=old_t,
-                                                     existing_type=new_t, existing_nullable=n.nullable)]),
-                           postgresql_using=f"{q(o.name)}{via_text}::{old_sql}")
+        # no USING where the change needs no rewrite: any USING expression makes the server
+        # rewrite the table, and the default (an assignment cast) is the same conversion
+        up_ops = render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=new_t,
+                                           existing_type=old_t, existing_nullable=o.nullable)])
+        if not binary_coercible(o.type, n.type, "postgresql"):
+            up_ops = with_kw(up_ops, postgresql_using=converted(q(o.name), o, n, new_sql))
+        down_ops = render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=old_t,
+                                             existing_type=new_t, existing_nullable=n.nullable)])
+        if not binary_coercible(n.type, o.type, "postgresql"):
+            down_ops = with_kw(down_ops, postgresql_using=converted(q(o.name), n, o, old_sql))
         backup = None
         up: list[Block] = []
         down: list[Block] = []
@@ -686,7 +748,7 @@ class _Builder:
             bk = backup_name(name, o.name, "type")
             up.append(self.backup(c.table, pk, o.name, bk))
             # rows changed since the conversion keep their value (converted back)
-            round_trip = f"b.{q(o.name)}{via_text}::{new_sql}{via_text}::{old_sql}"
+            round_trip = converted(converted(f"b.{q(o.name)}", o, n, new_sql), n, o, old_sql)
             down_tail.append(self.restore(c.table, pk, o.name, bk,
                                           unchanged=f"t.{q(o.name)} IS NOT DISTINCT FROM {round_trip}"))
             backup = f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {o.name} before the conversion)"
@@ -777,17 +839,17 @@ class _Builder:
         o, n = c.old, c.new
         schema, name = _split(c.table)
         new_sql, old_sql = new_t.compile(dialect=_PG), old_t.compile(dialect=_PG)
-        via_text = "::text" if (o.enum or n.enum) else ""
         col = o.name
         tmp = derived_name(col, "__planner_new")
         fn = derived_name(f"{name}_{col}", "__planner_sync")
         qfn = f"{q(schema)}.{q(fn)}" if schema else q(fn)
-        convert = f"{q(col)}{via_text}::{new_sql}"
+        convert = converted(q(col), o, n, new_sql)
 
         def sync() -> str:
+            to_new = converted(f"NEW.{q(col)}", o, n, new_sql)
             return "\n".join([
                 execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS "
-                        + dollar_quote(f" BEGIN NEW.{q(tmp)} := NEW.{q(col)}{via_text}::{new_sql}; RETURN NEW; END ")),
+                        + dollar_quote(f" BEGIN NEW.{q(tmp)} := {to_new}; RETURN NEW; END ")),
                 execute(f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
                         f"EXECUTE FUNCTION {qfn}()")])
 
@@ -833,7 +895,7 @@ class _Builder:
                 render([ops.AddColumnOp(name, old_col, schema=schema)])]
         if n.default is not None:
             back.append(self.set_default(c.table, tmp, new_t, None))
-        convert_back = (f"UPDATE {qt(c.table)} SET {q(col)} = {q(tmp)}{via_text}::{old_sql} "
+        convert_back = (f"UPDATE {qt(c.table)} SET {q(col)} = {converted(q(tmp), n, o, old_sql)} "
                         f"WHERE {q(col)} IS NULL AND {q(tmp)} IS NOT NULL")
         down_tail = [execute(convert_back), sync()]
         if o.default is not None:
@@ -842,7 +904,7 @@ class _Builder:
             down_tail.append(render([ops.AlterColumnOp(name, col, schema=schema, modify_nullable=False,
                                                        existing_type=old_t, existing_nullable=True)]))
         # the downgrade converts rows written since the swap back: stop first if some cannot be
-        back_guard = self._convert_guard(c.table, col, old_sql, via=via_text,
+        back_guard = self._convert_guard(c.table, col, old_sql, converted("v", n, o, old_sql),
                                          why=" (written since the swap; fix them first)")
         self.add(Phase.CONTRACT, f"swap {c.table}.{tmp} in as {col} ({old_sql} -> {new_sql}, R8)",
                  # the converted value is backed up too: a row whose value changed after the swap
@@ -863,9 +925,19 @@ class _Builder:
             if not pk:
                 raise PlanError(f"{c.id}: {c.table} has no primary key: a backfill could not be undone")
             bk = backup_name(_split(c.table)[1], c.column, "nulls")
+            # the backup remembers what the backfill wrote (FILLED, set once it is done): the
+            # downgrade puts NULL back only where the row still holds that, so a value the
+            # application wrote after the upgrade stays
+            on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
+            snapshot = execute(f"UPDATE {q(BACKUP_SCHEMA)}.{q(bk)} AS b SET {q(FILLED)} = t.{q(c.column)} "
+                               f"FROM {qt(c.table)} AS t WHERE {on} AND b.{q(FILLED)} IS NULL")
             self._backfill_step(c, c.table, c.column, expression,
-                                upgrade_first=[self.backup(c.table, pk, c.column, bk, f"{q(c.column)} IS NULL")],
-                                downgrade=[self.restore(c.table, pk, c.column, bk)])
+                                upgrade_first=[self.backup(c.table, pk, c.column, bk, f"{q(c.column)} IS NULL",
+                                                           computed=(f"{q(c.column)} AS {q(FILLED)}",))],
+                                upgrade_after=[Block(snapshot, autocommit=True)],
+                                downgrade=[self.restore(c.table, pk, c.column, bk,
+                                                        unchanged=f"t.{q(c.column)} IS NOT DISTINCT FROM "
+                                                                  f"b.{q(FILLED)}")])
         # with a backfill no NULL is left for the guard to find (it would run before the backfill)
         self._not_null_steps(c, c.table, c.column, guards=self.guards(c) if expression is None else [])
 
@@ -894,7 +966,7 @@ class _Builder:
                  [self.ddl(self.set_default(c.table, n.name, t, o.default))], change=c)
 
     # ----------------------------------------------------------------- indexes
-    def _index_op(self, md: sa.MetaData, table: str, index: Index) -> ops.CreateIndexOp:
+    def _index_op(self, md: sa.MetaData, table: str, index: Index, as_name: str | None = None) -> ops.CreateIndexOp:
         sat = self.table(md, table)
         ix = next((i for i in sat.indexes if i.name == index.name), None)
         if ix is not None:
@@ -906,7 +978,12 @@ class _Builder:
                 op_.kw["postgresql_nulls_not_distinct"] = True
         op_.kw["postgresql_concurrently"] = True
         op_.if_not_exists = True
+        if as_name:
+            op_.index_name = as_name
         return op_
+
+    def _is_redefined(self, table: str, name: str | None) -> bool:
+        return (table, name) in self.redefined
 
     def _drop_index_op(self, table: str, index: Index) -> ops.DropIndexOp:
         schema, name = _split(table)
@@ -937,6 +1014,9 @@ class _Builder:
     def add_index(self, c: Change) -> None:
         i: Index = c.new
         guards = self.guards(c)
+        if self._is_redefined(c.table, i.name):
+            self._redefine_index(c, i, guards)
+            return
         # the build runs outside the transaction (stage ONLINE); a UNIQUE constraint takes the
         # index over afterwards in the transactional tail of the same revision
         self.add(Phase.EXPAND, f"create {'unique ' if i.unique else ''}index {i.name} concurrently",
@@ -948,6 +1028,31 @@ class _Builder:
                      [self._using_index_block(c.table, i)],
                      [self.ddl(render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema,
                                                             if_exists=True)]))], change=c, stage=Stage.TAIL)
+
+    def _redefine_index(self, c: Change, i: Index, guards: list[Guard]) -> None:
+        """An index or UNIQUE constraint whose definition changes under the same name: expand
+        builds the new one concurrently under a temporary name (CREATE ... IF NOT EXISTS would
+        otherwise find the old one and do nothing), contract drops the old one (drop_index) and
+        then gives the new one its name: RENAME for an index, ADD CONSTRAINT ... USING INDEX
+        (which renames the index) for a constraint."""
+        schema, name = _split(c.table)
+        tmp = derived_name(i.name, "__planner_new")
+        qs = f"{q(schema)}." if schema else ""
+        build = _concurrent_build(tmp, render([self._index_op(self.new_md, c.table, i, as_name=tmp)]))
+        drop_tmp = online(render([ops.DropIndexOp(tmp, table_name=name, schema=schema, postgresql_concurrently=True,
+                                                  if_exists=True)]))
+        self.add(Phase.EXPAND, f"create {'unique ' if i.unique else ''}index {tmp} concurrently (becomes {i.name})",
+                 [build], [drop_tmp], guards=guards, change=c)
+        if i.constraint:
+            deferrable = " DEFERRABLE" if i.deferrable else ""
+            up = execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(i.name)} UNIQUE USING INDEX {q(tmp)}{deferrable}")
+            # dropping the constraint drops its index: expand's downgrade finds no temporary index
+            down = render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema, if_exists=True)])
+        else:
+            up = execute(f"ALTER INDEX {qs}{q(tmp)} RENAME TO {q(i.name)}")
+            down = execute(f"ALTER INDEX {qs}{q(i.name)} RENAME TO {q(tmp)}")
+        self.add(Phase.CONTRACT, f"{i.name}: the new definition takes the name", [self.ddl(up)], [self.ddl(down)],
+                 change=c, stage=Stage.TAIL)
 
     def drop_index(self, c: Change) -> None:
         i: Index = c.old
@@ -1044,13 +1149,22 @@ class _Builder:
     def add_check(self, c: Change) -> None:
         schema, name = _split(c.table)
         ch = c.new
-        add = _add_check_sql(c.table, ch.name, quoted_expression(ch.expression, self.DIALECT))
-        self.add(Phase.EXPAND, f"check {ch.name} NOT VALID", [self.ddl(execute(add))],
-                 [self.ddl(render([ops.DropConstraintOp(ch.name, name, type_="check", schema=schema)]))],
+        # a CHECK redefined under the same name is added under a temporary one, renamed in contract
+        temp = derived_name(ch.name, "__planner_new") if self._is_redefined(c.table, ch.name) else ch.name
+        add = _add_check_sql(c.table, temp, quoted_expression(ch.expression, self.DIALECT))
+        self.add(Phase.EXPAND, f"check {temp} NOT VALID", [self.ddl(execute(add))],
+                 [self.ddl(render([ops.DropConstraintOp(temp, name, type_="check", schema=schema,
+                                                        if_exists=temp != ch.name)]))],
                  guards=self.guards(c), change=c)
-        self.add(Phase.BACKFILL, f"validate check {ch.name} (its own transaction)",
-                 [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(ch.name)}"))], [], change=c,
+        self.add(Phase.BACKFILL, f"validate check {temp} (its own transaction)",
+                 [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(temp)}"))], [], change=c,
                  stage=Stage.ONLINE)
+        if temp != ch.name:
+            rename = "ALTER TABLE {t} RENAME CONSTRAINT {a} TO {b}"
+            self.add(Phase.CONTRACT, f"check {temp} takes the name {ch.name}",
+                     [self.ddl(execute(rename.format(t=qt(c.table), a=q(temp), b=q(ch.name))))],
+                     [self.ddl(execute(rename.format(t=qt(c.table), a=q(ch.name), b=q(temp))))],
+                     change=c, stage=Stage.TAIL)
 
     def drop_check(self, c: Change) -> None:
         schema, name = _split(c.table)

@@ -2,11 +2,17 @@
 
 1. build OLD in the (empty) database and seed it with generated rows that respect its
    constraints; take checksums of every table;
-2. write the staged revisions into a throwaway Alembic project and `alembic upgrade head`;
-3. the database must diff to zero changes against NEW;
-4. `alembic downgrade base`; the database must diff to zero against OLD and every table's
-   rows and values must equal the checksums taken before;
-5. `alembic upgrade head --sql` must render (offline mode).
+2. on PostgreSQL, run the naive migration of every converted column in a transaction rolled
+   back (planner.verify.oracle), on the seeded rows and with the application's writes;
+3. write the staged revisions into a throwaway Alembic project and upgrade one revision at a
+   time, on a session whose TimeZone is not UTC; between revisions the OLD application writes
+   boundary values (oracle); a guard stop passes only where the naive ALTER refuses the data;
+4. the database must diff to zero changes against NEW, and every converted value must equal
+   the naive ALTER's; the NEW application then writes the seeded values back;
+5. `alembic downgrade base`; the database must diff to zero against OLD, the application's
+   writes after the upgrade must survive it, and every table's rows and values must equal the
+   checksums taken before;
+6. `alembic upgrade head --sql` must render (offline mode).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from planner.changes import Kind
 from planner.diff import diff
 from planner.errors import PlannerError
 from planner.load.database import load_database, parse_database_url
@@ -31,6 +38,7 @@ from planner.pipeline import Analysis
 from planner.plan.build import build_plan
 from planner.plan.revisions import init_project, revisions, write_revisions
 from planner.urls import mask_url, redact
+from planner.verify import oracle
 from planner.verify.checksum import compare_checksums, table_checksums
 from planner.verify.metadata import to_metadata
 from planner.verify.seed import seed_database
@@ -47,12 +55,13 @@ class VerifyReport:
     after_upgrade: list[str] = field(default_factory=list)
     after_downgrade: list[str] = field(default_factory=list)
     data: list[str] = field(default_factory=list)
+    differential: list[str] = field(default_factory=list)
     offline_sql_lines: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.after_upgrade or self.after_downgrade or self.data)
+        return not (self.after_upgrade or self.after_downgrade or self.data or self.differential)
 
 
 def _engine_url(url: str) -> str:
@@ -76,7 +85,10 @@ def build_schema(url: str, schema: Schema) -> None:
 
 def _config(directory: Path, url: str) -> Config:
     cfg = init_project(str(directory))
-    cfg.cmd_opts = argparse.Namespace(x=[f"db={_engine_url(url)}"])
+    engine_url = sa.make_url(_engine_url(url))
+    if engine_url.get_backend_name() == "postgresql":  # the migration runs on a non-UTC session
+        engine_url = engine_url.update_query_dict({"options": f"-c TimeZone={oracle.APP_TIMEZONE}"})
+    cfg.cmd_opts = argparse.Namespace(x=[f"db={engine_url.render_as_string(hide_password=False)}"])
     cfg.attributes["planner_in_process"] = True  # no alembic log lines in planner's report
     return cfg
 
@@ -114,19 +126,131 @@ def verify(analysis: Analysis, url: str, *, rows: int = 20, seed: int = 0) -> Ve
     before = table_checksums(url, old)
     revs = revisions(plan, source=f"{mask_url(analysis.old.source)} -> {mask_url(analysis.new.source)}")
     report.revisions = len(revs)
-    with tempfile.TemporaryDirectory(prefix="planner-verify-") as tmp:
-        cfg = _config(Path(tmp) / "project", url)
-        write_revisions(revs, cfg, seed="verify")
-        quiet = io.StringIO()
-        with contextlib.redirect_stdout(quiet):
-            _migrate(command.upgrade, cfg, "head", url)
-        report.after_upgrade = _changes(load_database(url).schema, new)
-        with contextlib.redirect_stdout(quiet):
-            _migrate(command.downgrade, cfg, "base", url)
-        report.after_downgrade = _changes(load_database(url).schema, old)
-        report.data = compare_checksums(before, table_checksums(url, old))
-        offline = io.StringIO()
-        with contextlib.redirect_stdout(offline):
-            command.upgrade(cfg, "head", sql=True)
-        report.offline_sql_lines = offline.getvalue().count("\n")
+    engine = sa.create_engine(_engine_url(url), poolclass=sa.pool.NullPool)
+    try:
+        with tempfile.TemporaryDirectory(prefix="planner-verify-") as tmp:
+            cfg = _config(Path(tmp) / "project", url)
+            write_revisions(revs, cfg, seed="verify")
+            _round_trip(report, cfg, engine, url, old, new, before, len(revs), _backfilled(analysis))
+            offline = io.StringIO()
+            with contextlib.redirect_stdout(offline):
+                command.upgrade(cfg, "head", sql=True)
+            report.offline_sql_lines = offline.getvalue().count("\n")
+    finally:
+        engine.dispose()
     return report
+
+
+def _backfilled(analysis: Analysis) -> list[tuple[str, str]]:
+    """(table, column) of each NOT NULL the plan fills from a configured backfill."""
+    return [(c.table, c.column) for c in analysis.diff.changes
+            if c.kind == Kind.SET_NOT_NULL and c.object in analysis.config.backfill]
+
+
+def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, old: Schema, new: Schema,
+                before: dict[str, str], count: int, backfilled: list[tuple[str, str]]) -> None:
+    postgres = new.dialect == "postgresql"
+    targets = oracle.converted_columns(old, new) if postgres else []
+    writes: list[oracle.Write] = []
+    filled: list[oracle.Write] = []
+    if postgres and backfilled:
+        with engine.connect() as conn:
+            filled = oracle.backfill_writes(conn, old, new, backfilled)
+    naive_seed: dict[str, oracle.Naive] = {}
+    naive_all: dict[str, oracle.Naive] = {}
+    if targets:
+        with engine.connect() as conn:
+            writes = oracle.plan_writes(conn, targets)
+        naive_seed = oracle.naive_results(engine, targets, [])
+        naive_all = oracle.naive_results(engine, targets, writes) if writes else naive_seed
+    quiet = io.StringIO()
+    for i in range(count):
+        try:
+            with contextlib.redirect_stdout(quiet):
+                _migrate(command.upgrade, cfg, "+1", url)
+        except VerifyFailed as e:
+            refused = [f"{name}: {n.refused}" for name, n in sorted(naive_seed.items()) if n.refused]
+            if "planner guard failed" not in str(e) or not refused:
+                raise
+            report.notes.append(f"the plan stopped at a guard ({e}) where the naive ALTER fails on the seeded "
+                                f"rows too ({'; '.join(refused)}): as it should")
+            _restore(report, cfg, engine, url, old, before, writes + filled, after_upgrade=False)
+            return
+        if i < count - 1 and writes:  # the OLD application writes during the window
+            with oracle.app_connection(engine) as conn:
+                for w in writes:
+                    if w.refused is None:
+                        w.refused = oracle.apply_write(conn, w, w.value)
+                        conn.commit()
+    report.after_upgrade = _changes(load_database(url).schema, new)
+    _differential(report, targets, writes, naive_seed, naive_all)
+    report.differential.extend(oracle.compare(engine, targets, naive_all))
+    if targets:
+        accepted = sum(w.refused is None for w in writes)
+        report.notes.append(f"differential: {len(targets)} converted columns compared with the naive ALTER; "
+                            f"{len(writes)} writes during the window, {len(writes) - accepted} refused by the plan")
+    # the NEW application writes the seeded values back (as NEW's type): the downgrade keeps them
+    with oracle.app_connection(engine) as conn:
+        for w in writes:
+            if w.refused is None:
+                naive = naive_seed.get(w.target.name)
+                known = naive is not None and not naive.refused and w.key in naive.values
+                back = naive.values[w.key] if known else None
+                error = oracle.apply_write(conn, w, back) if known else "no converted value"
+                conn.commit()
+                if error:
+                    w.refused = f"write back: {error}"
+                    report.differential.append(f"{w.target.name}: the NEW application could not write "
+                                               f"{oracle.show(back)} after the upgrade: {error}")
+        for w in filled:  # and into rows the backfill filled: the downgrade keeps those too
+            w.refused = oracle.fill_after_upgrade(conn, w)
+            conn.commit()
+    if filled:
+        report.notes.append(f"{sum(w.refused is None for w in filled)} of {len(filled)} backfilled rows changed by "
+                            "the application after the upgrade")
+    _restore(report, cfg, engine, url, old, before, writes + filled, after_upgrade=True)
+
+
+def _differential(report: VerifyReport, targets: list[oracle.Converted], writes: list[oracle.Write],
+                  naive_seed: dict[str, oracle.Naive], naive_all: dict[str, oracle.Naive]) -> None:
+    """The plan finished: it must not have accepted what the naive ALTER refuses."""
+    for c in targets:
+        seeded, written = naive_seed.get(c.name), naive_all.get(c.name)
+        if seeded and seeded.refused:
+            report.differential.append(f"{c.name} {c.old.type} -> {c.new.type}: the naive ALTER fails on the "
+                                       f"seeded rows ({seeded.refused}) but the plan succeeded")
+        elif written and written.refused:
+            for w in writes:
+                if w.target is c and w.refused is None:
+                    report.differential.append(
+                        f"{c.name} {c.old.type} -> {c.new.type}: the plan accepted {oracle.show(w.value)}, written during "
+                        f"the window, which the naive ALTER refuses ({written.refused})")
+        else:
+            for w in writes:
+                if w.target is c and w.refused is not None:
+                    report.differential.append(f"{c.name}: the plan refused a write the naive ALTER accepts "
+                                               f"({oracle.show(w.value)}: {w.refused})")
+
+
+def _restore(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, old: Schema,
+             before: dict[str, str], writes: list[oracle.Write], *, after_upgrade: bool) -> None:
+    """Downgrade to base; the application's writes after the upgrade must survive; then the OLD
+    application puts the seeded values back and every row must be as seeded."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        _migrate(command.downgrade, cfg, "base", url)
+    report.after_downgrade = _changes(load_database(url).schema, old)
+    if report.after_downgrade:
+        return
+    with oracle.app_connection(engine) as conn:
+        for w in writes:
+            if after_upgrade and w.refused is None and w.value != w.original:
+                now = oracle.read_value(conn, w)
+                if w.after and now != w.value:
+                    report.data.append(f"{w.target.name}: the downgrade replaced {oracle.show(w.value)}, written by the "
+                                       f"application after the upgrade, with {oracle.show(now)}")
+                elif not w.after and now == w.value:
+                    report.data.append(f"{w.target.name}: the downgrade put back {oracle.show(w.value)} over the value "
+                                       "the application wrote after the upgrade")
+            oracle.apply_write(conn, w, w.original)
+            conn.commit()
+    report.data.extend(compare_checksums(before, table_checksums(url, old)))

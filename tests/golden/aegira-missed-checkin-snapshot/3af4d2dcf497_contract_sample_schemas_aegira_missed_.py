@@ -404,7 +404,7 @@ def upgrade() -> None:
     _with_lock_retry(_step_27)
     # drop column missed_check_ins.worker_role_at_miss (backed up)
     _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__worker_role_at_miss" AS SELECT "id", "worker_role_at_miss" FROM "missed_check_ins"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__worker_role_at_miss" AS SELECT "id", "worker_role_at_miss"::text AS "worker_role_at_miss" FROM "missed_check_ins"')
     def _step_29() -> None:
         op.drop_column('missed_check_ins', 'worker_role_at_miss')
     
@@ -419,7 +419,7 @@ def downgrade() -> None:
         op.add_column('missed_check_ins', sa.Column('worker_role_at_miss', postgresql.ENUM('ADMIN', 'WHS', 'SUPERVISOR', 'TEAM_LEAD', 'WORKER', name='Role', create_type=False), autoincrement=False, nullable=True))
     
     _with_lock_retry(_step_30)
-    _sql('UPDATE "missed_check_ins" AS t SET "worker_role_at_miss" = b."worker_role_at_miss" FROM "planner_backup"."missed_check_ins__worker_role_at_miss" AS b WHERE t."id" = b."id"')
+    _sql('UPDATE "missed_check_ins" AS t SET "worker_role_at_miss" = b."worker_role_at_miss"::"Role" FROM "planner_backup"."missed_check_ins__worker_role_at_miss" AS b WHERE t."id" = b."id"')
     _sql('DROP TABLE "planner_backup"."missed_check_ins__worker_role_at_miss"')
     # undo: drop column missed_check_ins.week_of_month (backed up)
     def _step_28() -> None:

@@ -1,0 +1,345 @@
+"""The differential oracle of `planner verify` (PostgreSQL): the plan against the naive migration.
+
+A round trip that agrees with itself proves little: a trigger that cuts strings silently, or
+a conversion that reads timestamps in the session's time zone, round-trips perfectly. So on
+the same seeded OLD data, verify also runs the naive migration, one plain
+`ALTER TABLE ... ALTER COLUMN ... TYPE` per column whose type changes (Alembic's
+`alter_column`, `USING col::type` only where the server has no assignment cast), inside a
+transaction it rolls back, and compares:
+
+* where the naive ALTER refuses the seeded data (a data exception, SQLSTATE class 22 or 23),
+  the plan must stop at a guard;
+* where it refuses only the values the application wrote during the window, the plan must
+  have refused those writes loudly (the trigger failing the write);
+* everywhere else every value the plan leaves in NEW must equal the naive ALTER's, row by row.
+
+The application is simulated too. Between revisions, the OLD application writes boundary
+values into each converted column (the longest string its type holds, the largest number, an
+instant in summer time), on a session whose TimeZone is not UTC. After the last revision the
+NEW application writes the seeded values back into those rows: the downgrade must keep them
+(rows changed after the upgrade keep their current values), and the final row checksums must
+then equal those taken right after seeding.
+
+The naive ALTER runs with `TimeZone = 'UTC'`: timestamps without a time zone are UTC (what
+Prisma writes, and what planner's conversions assume, whoever runs the migration).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.operations import Operations
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection
+
+from planner.model import Column, Schema, Table
+from planner.normalize import quote_ident
+from planner.rules.facts import split_type
+from planner.verify.metadata import to_metadata
+
+#: the application's session time zone during verify (not UTC, with summer time)
+APP_TIMEZONE = "America/New_York"
+#: an instant in New York's summer time: 4 hours from UTC, so a zone slip shows
+_SUMMER = dt.datetime(2024, 7, 1, 12, 0, 0)
+
+
+def q(name: str) -> str:
+    return quote_ident(name, "postgresql")
+
+
+@dataclass(frozen=True, slots=True)
+class Converted:
+    """A column of a table in OLD and NEW whose type changes."""
+
+    table: Table  # as in OLD
+    old: Column
+    new: Column
+    new_type: sa.types.TypeEngine
+    old_type: sa.types.TypeEngine
+
+    @property
+    def name(self) -> str:
+        return f"{self.table.name}.{self.old.name}"
+
+
+@dataclass(slots=True)
+class Write:
+    """One application write: `column` of the row with primary key `key` set to `value`."""
+
+    target: Converted
+    key: tuple[Any, ...]
+    value: Any
+    original: Any = None
+    refused: str | None = None  # the error when the plan's database refused it
+    after: bool = False  # written by the NEW application after the upgrade (not in the window)
+
+
+@dataclass(slots=True)
+class Naive:
+    """The naive migration's result for one column: refused (the error), or the values by key."""
+
+    refused: str | None = None
+    values: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    skipped: str | None = None  # not comparable (the naive ALTER cannot even be written)
+
+
+def converted_columns(old: Schema, new: Schema) -> list[Converted]:
+    """Columns kept under the same name whose type changes, in tables with a primary key."""
+    md_old, md_new = to_metadata(old, extensions=False), to_metadata(new, extensions=False)
+    out = []
+    for t in old.tables:
+        n = new.table(old.key(t.schema, t.name))
+        if n is None or t.primary_key is None:
+            continue
+        for c in t.columns:
+            nc = n.column(c.name)
+            if nc is None or nc.type == c.type or c.generated or nc.generated:
+                continue
+            key = f"{t.schema}.{t.name}" if t.schema else t.name
+            out.append(Converted(t, c, nc, md_new.tables[key].c[c.name].type, md_old.tables[key].c[c.name].type))
+    return out
+
+
+def boundary_value(column: Column) -> Any:
+    """A value of `column`'s type at the edge of what it holds, or None (no boundary known)."""
+    base, n, s, array = split_type(column.type)
+    if array or column.enum:
+        return None
+    if base in ("varchar", "char", "bpchar", "character varying", "character"):
+        return "w" * (n or 1)
+    if base == "text":
+        return "w" * 300
+    if base == "timestamp":
+        return _SUMMER
+    if base == "timestamptz":
+        return _SUMMER.replace(tzinfo=dt.UTC)
+    if base == "date":
+        return _SUMMER.date()
+    if base == "smallint":
+        return 32767
+    if base == "integer":
+        return 2147483647
+    if base == "bigint":
+        return 9223372036854775807
+    if base == "numeric" and n:
+        scale = s or 0
+        return Decimal(10) ** (n - scale) - Decimal(1).scaleb(-scale)
+    if base in ("real", "double precision"):
+        return 123456789.125
+    return None
+
+
+def _pk(table: Table) -> tuple[str, ...]:
+    return table.primary_key.columns if table.primary_key is not None else ()
+
+
+def _unique_columns(table: Table) -> set[str]:
+    used = set(_pk(table))
+    for i in table.indexes:
+        if i.unique:
+            used.update(i.columns)
+    for fk in table.foreign_keys:
+        used.update(fk.columns)
+    return used
+
+
+def _core(table: Table, *columns: str) -> sa.TableClause:
+    """The table as a SQLAlchemy clause: SQLAlchemy quotes and escapes every name."""
+    return sa.table(table.name, *[sa.column(c) for c in dict.fromkeys((*_pk(table), *columns))],
+                    schema=table.schema)
+
+
+def _match(tbl: sa.TableClause, table: Table, key: tuple[Any, ...]) -> Any:
+    return sa.and_(*[tbl.c[k] == v for k, v in zip(_pk(table), key, strict=True)])
+
+
+def plan_writes(conn: Connection, targets: list[Converted]) -> list[Write]:
+    """One write per converted column (not a key, not unique, no CHECK on its table): its
+    boundary value into the row with the smallest primary key, remembering the seeded value."""
+    out = []
+    for c in targets:
+        value = boundary_value(c.old)
+        if value is None or c.old.name in _unique_columns(c.table) or c.table.checks:
+            continue
+        tbl = _core(c.table, c.old.name)
+        keys = [tbl.c[k] for k in _pk(c.table)]
+        row = conn.execute(sa.select(*keys, tbl.c[c.old.name]).order_by(*keys).limit(1)).first()
+        if row is None:
+            continue
+        out.append(Write(c, tuple(row[:-1]), value, original=row[-1]))
+    return out
+
+
+def backfill_writes(conn: Connection, old: Schema, new: Schema, backfilled: list[tuple[str, str]]) -> list[Write]:
+    """For each configured backfill of a column OLD has (NOT NULL set by the plan): the row
+    with the smallest key holding NULL. After the upgrade the NEW application writes another
+    row's value there; the downgrade must keep it (only rows still holding what the backfill
+    wrote get their NULL back)."""
+    md_old = to_metadata(old, extensions=False)
+    out = []
+    for table_key, column in backfilled:
+        t, n = old.table(table_key), new.table(table_key)
+        col = t.column(column) if t else None
+        if t is None or n is None or col is None or n.column(column) is None or t.primary_key is None \
+                or column in _unique_columns(t) or t.checks:
+            continue
+        tbl = _core(t, column)
+        keys = [tbl.c[k] for k in _pk(t)]
+        row = conn.execute(sa.select(*keys).where(tbl.c[column].is_(None)).order_by(*keys).limit(1)).first()
+        if row is None:
+            continue
+        sat = md_old.tables[f"{t.schema}.{t.name}" if t.schema else t.name]
+        target = Converted(t, col, n.column(column), sat.c[column].type, sat.c[column].type)
+        out.append(Write(target, tuple(row), None, original=None, after=True))
+    return out
+
+
+def fill_after_upgrade(conn: Connection, write: Write) -> str | None:
+    """The NEW application's write into a backfilled row: another row's value, or None (no
+    other value to take); the error when the database refuses it."""
+    t, column = write.target.table, write.target.old.name
+    tbl = _core(t, column)
+    current = read_value(conn, write)
+    other = conn.execute(sa.select(tbl.c[column]).where(tbl.c[column].is_not(None))
+                         .where(tbl.c[column].is_distinct_from(current)).limit(1)).scalar()
+    if other is None:
+        return "no other value to write"
+    write.value = other
+    return apply_write(conn, write, other)
+
+
+def apply_write(conn: Connection, write: Write, value: Any, column: str | None = None) -> str | None:
+    """UPDATE the write's row (in a savepoint); the database's error (one line) when it
+    refuses, else None."""
+    name = column or write.target.old.name
+    tbl = _core(write.target.table, name)
+    try:
+        with conn.begin_nested():
+            conn.execute(sa.update(tbl).where(_match(tbl, write.target.table, write.key)).values({name: value}))
+    except sa_exc.DBAPIError as e:
+        return _first_line(e)
+    return None
+
+
+def read_value(conn: Connection, write: Write) -> Any:
+    """The current value of the write's column in its row."""
+    tbl = _core(write.target.table, write.target.old.name)
+    return conn.execute(sa.select(tbl.c[write.target.old.name])
+                        .where(_match(tbl, write.target.table, write.key))).scalar()
+
+
+def _first_line(e: BaseException) -> str:
+    orig = getattr(e, "orig", None) or e
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def _sqlstate(e: BaseException) -> str:
+    orig = getattr(e, "orig", None)
+    return str(getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or "")
+
+
+def _values(conn: Connection, table: Table, column: str) -> dict[tuple[Any, ...], Any]:
+    tbl = _core(table, column)
+    rows = conn.execute(sa.select(*[tbl.c[k] for k in _pk(table)], tbl.c[column])).fetchall()
+    return {tuple(r[:-1]): r[-1] for r in rows}
+
+
+def naive_results(engine: sa.Engine, targets: list[Converted], writes: list[Write]) -> dict[str, Naive]:
+    """Each converted column's naive ALTER on the current data plus `writes` (those given),
+    in one transaction rolled back at the end, under TimeZone UTC."""
+    out: dict[str, Naive] = {}
+    with engine.connect() as conn:
+        with conn.begin():
+            conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+            for w in writes:
+                apply_write(conn, w, w.value)
+            operations = Operations(MigrationContext.configure(conn))
+            for c in targets:
+                out[c.name] = _naive_one(conn, operations, c)
+            conn.rollback()
+    return out
+
+
+def _naive_one(conn: Connection, operations: Operations, c: Converted) -> Naive:
+    schema = c.table.schema
+    for using in (None, f"{q(c.old.name)}::{c.new_type.compile(dialect=conn.dialect)}"):
+        try:
+            with conn.begin_nested():
+                operations.alter_column(c.table.name, c.old.name, schema=schema, type_=c.new_type,
+                                        existing_type=c.old_type, postgresql_using=using)
+                return Naive(values=_values(conn, c.table, c.old.name))
+        except sa_exc.DBAPIError as e:
+            state = _sqlstate(e)
+            if state[:2] in ("22", "23"):
+                return Naive(refused=_first_line(e))
+            if state == "42804" and using is None:
+                continue  # no assignment cast: the USING a user would write
+            return Naive(skipped=_first_line(e))
+    return Naive(skipped="no naive ALTER")
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return a == b or (a != a and b != b)
+    return a == b
+
+
+def compare(engine: sa.Engine, targets: list[Converted], naive: dict[str, Naive], limit: int = 3) -> list[str]:
+    """Rows where the plan's NEW values differ from the naive ALTER's."""
+    out = []
+    with engine.connect() as conn:
+        for c in targets:
+            result = naive.get(c.name)
+            if result is None or result.refused or result.skipped:
+                continue
+            mine = _values(conn, c.table, c.old.name)
+            diffs = [k for k in _sorted(result.values.keys() | mine.keys())
+                     if not _same(mine.get(k), result.values.get(k))]
+            for k in diffs[:limit]:
+                out.append(f"{c.name} {c.old.type} -> {c.new.type}, key {_key(k)}: the plan gives "
+                           f"{show(mine.get(k))}, the naive ALTER {show(result.values.get(k))}")
+            if len(diffs) > limit:
+                out.append(f"{c.name}: {len(diffs) - limit} more rows differ")
+    return out
+
+
+def _sorted(keys: set[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    try:
+        return sorted(keys)
+    except TypeError:  # NULL or mixed types in a key
+        return sorted(keys, key=repr)
+
+
+def show(value: Any) -> str:
+    """A value for a message: instants in ISO form, long strings cut with their length."""
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, str) and len(value) > 24:
+        return repr(value[:20] + "...") + f" ({len(value)} chars)"
+    return repr(value)
+
+
+def _key(key: tuple[Any, ...]) -> str:
+    return ", ".join(repr(k) for k in key) if len(key) != 1 else repr(key[0])
+
+
+@contextmanager
+def app_connection(engine: sa.Engine) -> Iterator[Connection]:
+    """A connection as the application's: autocommit writes on a non-UTC session."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SET TimeZone = '{APP_TIMEZONE}'")
+            conn.commit()
+        yield conn
+        conn.commit()
+
+
+__all__ = ["APP_TIMEZONE", "Converted", "Naive", "Write", "apply_write", "app_connection", "backfill_writes", "fill_after_upgrade", "boundary_value",
+           "compare", "converted_columns", "naive_results", "plan_writes", "read_value", "show"]

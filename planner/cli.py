@@ -222,6 +222,17 @@ def _sources(analysis) -> tuple[str, str]:  # noqa: ANN001
     return mask_url(analysis.old.source), mask_url(analysis.new.source)
 
 
+def _analyzed(old: str, new: str, cfg, dialect: str | None, rename: list[str] | None, quiet: bool,  # noqa: ANN001
+              db: str | None = None):  # noqa: ANN202
+    """`analyze(OLD, NEW)` with the loaders' warnings on stderr (unless `quiet`)."""
+    from planner.pipeline import analyze
+
+    analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [], db=db)
+    _warn(analysis.old, quiet)
+    _warn(analysis.new, quiet)
+    return analysis
+
+
 def _report_waivers(analysis, quiet: bool) -> None:  # noqa: ANN001
     if quiet:
         return
@@ -251,13 +262,10 @@ def diff(
     """Show every change between OLD and NEW with its risk: level, rule code, why, and the safe way."""
     _State.debug = _State.debug or debug
     from planner.config import load_config
-    from planner.pipeline import analyze
 
     cfg = load_config(config, no_config=no_config)
     threshold = _fail_level(fail_on, cfg)
-    analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [], db=db)
-    _warn(analysis.old, quiet)
-    _warn(analysis.new, quiet)
+    analysis = _analyzed(old, new, cfg, dialect, rename, quiet, db=db)
     _report_waivers(analysis, quiet)
     result, a = analysis.diff, analysis.assessment
     levels, findings = a.level_names(), a.findings_json()
@@ -440,13 +448,10 @@ def check(
     major = _major_version(server_version) if server_version is not None else None
     from planner.checks import build_checks, preflight
     from planner.config import load_config
-    from planner.pipeline import analyze
     from planner.render.checks import check_document, checks_sql, checks_view
 
     cfg = load_config(config, no_config=no_config)
-    analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
-    _warn(analysis.old, quiet)
-    _warn(analysis.new, quiet)
+    analysis = _analyzed(old, new, cfg, dialect, rename, quiet)
     schemas = (analysis.diff, analysis.old.schema, analysis.new.schema)
     old_source, new_source = _sources(analysis)
     if sql:
@@ -506,7 +511,6 @@ def plan(
     from alembic.config import Config as AlembicConfig
 
     from planner.config import load_config
-    from planner.pipeline import analyze
     from planner.plan.build import build_plan
     from planner.plan.revisions import (
         cleanup_revision,
@@ -518,9 +522,7 @@ def plan(
     )
 
     cfg = load_config(config, no_config=no_config)
-    analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
-    _warn(analysis.old, quiet)
-    _warn(analysis.new, quiet)
+    analysis = _analyzed(old, new, cfg, dialect, rename, quiet)
     the_plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema,
                     backfill=cfg.backfill, enum_remap=cfg.enum_remap)
     source = " -> ".join(_sources(analysis))  # in every revision's docstring and file name: masked
@@ -604,14 +606,11 @@ def checklist(
     _State.debug = _State.debug or debug
     from planner.checklist import build_checklist, read_project
     from planner.config import load_config
-    from planner.pipeline import analyze
     from planner.render.checklist import checklist_json, checklist_markdown, checklist_text
 
     cfg = load_config(config, no_config=no_config)
     project = read_project(alembic)
-    analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [], db=db)
-    _warn(analysis.old, quiet)
-    _warn(analysis.new, quiet)
+    analysis = _analyzed(old, new, cfg, dialect, rename, quiet, db=db)
     _report_waivers(analysis, quiet)
     same = ["planner", "plan", mask_url(old), mask_url(new), *(["--dialect", dialect] if dialect else []),
             *(["--config", config] if config else []), *(["--no-config"] if no_config else []),

@@ -194,6 +194,16 @@ def converted(expr: str, old: Column, new: Column, new_sql: str) -> str:
     return f"{expr}{via}::{_unbounded(new_sql)}"
 
 
+def rename_index_sql(table: str, a: str, b: str) -> str:
+    """ALTER INDEX a RENAME TO b, `a` in `table`'s schema."""
+    schema = _split(table)[0]
+    return execute(f"ALTER INDEX {q(schema) + '.' if schema else ''}{q(a)} RENAME TO {q(b)}")
+
+
+def rename_constraint_sql(table: str, a: str, b: str) -> str:
+    return execute(f"ALTER TABLE {qt(table)} RENAME CONSTRAINT {q(a)} TO {q(b)}")
+
+
 def _add_check_sql(table: str, name: str, condition: str) -> str:
     """ADD CONSTRAINT ... CHECK ... NOT VALID as SQL text run as written (Alembic's op compiles
     the condition as a SQLAlchemy text clause, which reads `:name` as a bind parameter and
@@ -876,9 +886,8 @@ class _Builder:
                      [online(render([ops.DropIndexOp(copy, table_name=name, schema=schema,
                                                      postgresql_concurrently=True, if_exists=True)]))],
                  change=c)
-            qs = f"{q(schema)}." if schema else ""
-            renames_up.append(execute(f"ALTER INDEX {qs}{q(copy)} RENAME TO {q(i.name)}"))
-            renames_down.append(execute(f"ALTER INDEX {qs}{q(i.name)} RENAME TO {q(copy)}"))
+            renames_up.append(rename_index_sql(c.table, copy, i.name))
+            renames_down.append(rename_index_sql(c.table, i.name, copy))
         if not n.nullable:
             self._not_null_steps(c, c.table, tmp, guards=[], type_=new_t)
         bk = backup_name(name, col, "type")
@@ -994,10 +1003,12 @@ class _Builder:
         """CREATE INDEX CONCURRENTLY IF NOT EXISTS of `index` as `md` defines it."""
         return _concurrent_build(index.name, render([self._index_op(md, table, index)]))
 
-    def _using_index_block(self, table: str, index: Index) -> Block:
+    def _using_index_block(self, table: str, index: Index, index_name: str | None = None) -> Block:
+        """UNIQUE constraint `index.name` taking over the index `index_name` (by default its own
+        name; the server renames the index to the constraint's)."""
         deferrable = " DEFERRABLE" if index.deferrable else ""
         return self.ddl(execute(f"ALTER TABLE {qt(table)} ADD CONSTRAINT {q(index.name)} UNIQUE "
-                                f"USING INDEX {q(index.name)}{deferrable}"))
+                                f"USING INDEX {q(index_name or index.name)}{deferrable}"))
 
     def _create_index_blocks(self, md: sa.MetaData, table: str, index: Index) -> list[Block]:
         blocks = [self._build_index_block(md, table, index)]
@@ -1037,21 +1048,19 @@ class _Builder:
         (which renames the index) for a constraint."""
         schema, name = _split(c.table)
         tmp = derived_name(i.name, "__planner_new")
-        qs = f"{q(schema)}." if schema else ""
         build = _concurrent_build(tmp, render([self._index_op(self.new_md, c.table, i, as_name=tmp)]))
         drop_tmp = online(render([ops.DropIndexOp(tmp, table_name=name, schema=schema, postgresql_concurrently=True,
                                                   if_exists=True)]))
         self.add(Phase.EXPAND, f"create {'unique ' if i.unique else ''}index {tmp} concurrently (becomes {i.name})",
                  [build], [drop_tmp], guards=guards, change=c)
         if i.constraint:
-            deferrable = " DEFERRABLE" if i.deferrable else ""
-            up = execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(i.name)} UNIQUE USING INDEX {q(tmp)}{deferrable}")
+            up = self._using_index_block(c.table, i, tmp)
             # dropping the constraint drops its index: expand's downgrade finds no temporary index
-            down = render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema, if_exists=True)])
+            down = self.ddl(render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema,
+                                                         if_exists=True)]))
         else:
-            up = execute(f"ALTER INDEX {qs}{q(tmp)} RENAME TO {q(i.name)}")
-            down = execute(f"ALTER INDEX {qs}{q(i.name)} RENAME TO {q(tmp)}")
-        self.add(Phase.CONTRACT, f"{i.name}: the new definition takes the name", [self.ddl(up)], [self.ddl(down)],
+            up, down = self.ddl(rename_index_sql(c.table, tmp, i.name)), self.ddl(rename_index_sql(c.table, i.name, tmp))
+        self.add(Phase.CONTRACT, f"{i.name}: the new definition takes the name", [up], [down],
                  change=c, stage=Stage.TAIL)
 
     def drop_index(self, c: Change) -> None:
@@ -1082,18 +1091,14 @@ class _Builder:
 
     def rename_index(self, c: Change) -> None:
         a, b = c.detail["from"], c.detail["to"]
-        schema = _split(c.table)[0]
-        qa = f"{q(schema)}.{q(a)}" if schema else q(a)
-        qb = f"{q(schema)}.{q(b)}" if schema else q(b)
-        self.add(self._rename_phase(c), f"rename index {a} to {b}",
-                 [self.ddl(execute(f"ALTER INDEX {qa} RENAME TO {q(b)}"))],
-                 [self.ddl(execute(f"ALTER INDEX {qb} RENAME TO {q(a)}"))], change=c)
+        self.add(self._rename_phase(c), f"rename index {a} to {b}", [self.ddl(rename_index_sql(c.table, a, b))],
+                 [self.ddl(rename_index_sql(c.table, b, a))], change=c)
 
     def rename_constraint(self, c: Change) -> None:
         a, b = c.detail["from"], c.detail["to"]
         self.add(self._rename_phase(c), f"rename constraint {a} to {b}",
-                 [self.ddl(execute(f"ALTER TABLE {qt(c.table)} RENAME CONSTRAINT {q(a)} TO {q(b)}"))],
-                 [self.ddl(execute(f"ALTER TABLE {qt(c.table)} RENAME CONSTRAINT {q(b)} TO {q(a)}"))], change=c)
+                 [self.ddl(rename_constraint_sql(c.table, a, b))],
+                 [self.ddl(rename_constraint_sql(c.table, b, a))], change=c)
 
     # ----------------------------------------------------------------- constraints
     def _fk_op(self, table: str, fk: ForeignKey) -> ops.CreateForeignKeyOp:
@@ -1160,11 +1165,9 @@ class _Builder:
                  [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(temp)}"))], [], change=c,
                  stage=Stage.ONLINE)
         if temp != ch.name:
-            rename = "ALTER TABLE {t} RENAME CONSTRAINT {a} TO {b}"
             self.add(Phase.CONTRACT, f"check {temp} takes the name {ch.name}",
-                     [self.ddl(execute(rename.format(t=qt(c.table), a=q(temp), b=q(ch.name))))],
-                     [self.ddl(execute(rename.format(t=qt(c.table), a=q(ch.name), b=q(temp))))],
-                     change=c, stage=Stage.TAIL)
+                     [self.ddl(rename_constraint_sql(c.table, temp, ch.name))],
+                     [self.ddl(rename_constraint_sql(c.table, ch.name, temp))], change=c, stage=Stage.TAIL)
 
     def drop_check(self, c: Change) -> None:
         schema, name = _split(c.table)

@@ -182,7 +182,6 @@ def backfill_writes(conn: Connection, old: Schema, new: Schema, backfilled: list
     with the smallest key holding NULL. After the upgrade the NEW application writes another
     row's value there; the downgrade must keep it (only rows still holding what the backfill
     wrote get their NULL back)."""
-    md_old = to_metadata(old, extensions=False)
     out = []
     for table_key, column in backfilled:
         t, n = old.table(table_key), new.table(table_key)
@@ -195,8 +194,8 @@ def backfill_writes(conn: Connection, old: Schema, new: Schema, backfilled: list
         row = conn.execute(sa.select(*keys).where(tbl.c[column].is_(None)).order_by(*keys).limit(1)).first()
         if row is None:
             continue
-        sat = md_old.tables[f"{t.schema}.{t.name}" if t.schema else t.name]
-        target = Converted(t, col, n.column(column), sat.c[column].type, sat.c[column].type)
+        # the column keeps its type: no conversion to describe
+        target = Converted(t, col, n.column(column), sa.types.NullType(), sa.types.NullType())
         out.append(Write(target, tuple(row), None, original=None, after=True))
     return out
 

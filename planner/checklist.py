@@ -57,11 +57,12 @@ BATCH_SIZE = int(_runtime_setting("BATCH_SIZE"))
 
 @dataclass(frozen=True)
 class Query:
-    """A query with the result it must give; with --db, what it gave (`passed`, `count`,
+    """A query with the result it must give (`expect`; None for an informative check, which
+    expects nothing: any count is an answer); with --db, what it gave (`passed`, `count`,
     `samples`: a few offending keys) or why it did not run (`error`)."""
 
     sql: str
-    expect: str
+    expect: str | None
     passed: bool | None = None
     count: int | None = None
     unit: str = ""
@@ -356,9 +357,10 @@ class _Builder:
 
     def query_of(self, check: Check) -> Query:
         o = self.outcome.get(id(check))
+        expect = check.expect if check.blocking else None  # as planner check: informative, no expectation
         if o is None:
-            return Query(check.sql, check.expect, unit=check.unit)
-        return Query(check.sql, check.expect, passed=o.passed, count=o.count, unit=check.unit,
+            return Query(check.sql, expect, unit=check.unit)
+        return Query(check.sql, expect, passed=o.passed, count=o.count, unit=check.unit,
                      samples=tuple(_sample(s, check) for s in o.samples[:3]), error=o.error)
 
     # ------------------------------------------------------------ build

@@ -566,7 +566,8 @@ def plan(
             _stderr().print(f"{len(paths)} revision(s) written; apply one phase at a time: {_escape(hint)}")
         if the_plan.kept:
             same = [*(["--dialect", dialect] if dialect else []), *(["--config", config] if config else []),
-                    *(["--no-config"] if no_config else []), *[x for r in rename or [] for x in ("--rename", r)]]
+                    *(["--no-config"] if no_config else []), *[x for r in rename or [] for x in ("--rename", r)],
+                    *(["--rev-id-seed", rev_id_seed] if rev_id_seed is not None else [])]
             again = shlex.join(["planner", "plan", mask_url(old), mask_url(new), *same, "--alembic", str(ini),
                                 "--cleanup"])
             masked = " (put the password back where the URL shows ***)" \

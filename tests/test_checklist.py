@@ -131,6 +131,23 @@ def test_golden_json_and_text():
     assert "<details>" not in text and "[ ] " in text
 
 
+def test_informative_checks_expect_nothing():
+    """As in `planner check`, an informative pre-flight check (data_loss, rounding, enum in use)
+    has no expected result: any count is an answer. Blocking checks keep theirs."""
+    args = [*_pair("centurion-money-enum-unique"), *STORIES["centurion-money-enum-unique"], "--rev-id-seed", SEED]
+    data = json.loads(_checklist(*args, "--format", "json"))
+    items = [x for s in data["checklist"]["sections"] for x in s["items"] if x["kind"] == "preflight"]
+    informs = [x for x in items if not x["blocking"]]
+    assert informs and all(x["query"]["expect"] is None for x in informs)
+    assert all(x["query"]["expect"] for x in items if x["blocking"])
+    for fmt in ("markdown", "text"):
+        lines = _checklist(*args, "--format", fmt).splitlines()
+        for i, line in enumerate(lines):
+            if "informs, never blocks" in line:
+                near = " ".join(lines[i:i + 6]) if fmt == "text" else line
+                assert "any count is an answer" in near and "expected" not in line, line
+
+
 def test_output_is_deterministic():
     args = [*_pair("centurion-money-enum-unique"), "--rev-id-seed", SEED]
     assert _checklist(*args) == _checklist(*args)

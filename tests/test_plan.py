@@ -442,6 +442,29 @@ def test_cleanup_revision_drops_the_backups(tmp_path: Path, pg_url: str):
     assert result.exit_code == 0 and "nothing" in result.output
 
 
+def test_cleanup_command_keeps_the_rev_id_seed(tmp_path: Path):
+    """The cleanup command `planner plan` suggests repeats --rev-id-seed: run as printed, it
+    writes the same cleanup revision id in two identical projects."""
+    import shlex
+
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE pets (id integer PRIMARY KEY, name text NOT NULL, legacy text);\n")
+    new.write_text("CREATE TABLE pets (id integer PRIMARY KEY, name text NOT NULL);\n")
+    names = []
+    for proj in (tmp_path / "a", tmp_path / "b"):
+        result = CliRunner().invoke(app, ["plan", str(old), str(new), "--init", str(proj), "--rev-id-seed", "s 1"])
+        assert result.exit_code == 0, result.output
+        line = next(ln for ln in result.output.splitlines() if "--cleanup" in ln)
+        argv = shlex.split(line.split("drop them with: ", 1)[1])
+        assert argv[0] == "planner" and argv[argv.index("--rev-id-seed") + 1] == "s 1", line
+        result = CliRunner().invoke(app, argv[1:])
+        assert result.exit_code == 0, result.output
+        names.append(sorted(p.name for p in (proj / "migrations" / "versions").glob("*cleanup*.py")))
+    assert len(names[0]) == 1 and names[0] == names[1]
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--init", str(tmp_path / "c")])
+    assert "--rev-id-seed" not in result.output
+
+
 def test_mysql_and_sqlite_plans_list_their_backups():
     from planner.plan.build import build_plan
     from planner.plan.revisions import cleanup_revision

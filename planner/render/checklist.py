@@ -53,6 +53,14 @@ def _actual(q: Query, blocking: bool = True) -> str | None:
     return f"**{'FAIL' if blocking else 'FOUND'}**: {q.count:,} {q.unit}{samples}"
 
 
+def _expectation(q: Query) -> str:
+    """`expected: ...`, or for an informative check (no expectation, as in `planner check`)
+    what its count means."""
+    if q.expect is None:
+        return "any count is an answer (0: nothing is affected)"
+    return f"expected: {q.expect}"
+
+
 class _Md:
     """Markdown at a level of detail: `sql` writes the SQL; `max_items` cuts each section's
     list; `max_rows` the summary table."""
@@ -160,14 +168,15 @@ class _Md:
         q = x.query
         if q is None:
             return out
+        expect = _md_text(_expectation(q))
         if "\n" in q.sql or len(q.sql) > INLINE_SQL:
             if self.sql:
-                out[-1] += f"; expected: {_md_text(q.expect)}"
+                out[-1] += f"; {expect}"
                 out += _block(q.sql, "SQL")
             else:
-                out[-1] += f"; expected: {_md_text(q.expect)} (SQL in the full checklist)"
+                out[-1] += f"; {expect} (SQL in the full checklist)"
         else:
-            out[-1] += f": {_code(q.sql)}; expected: {_md_text(q.expect)}"
+            out[-1] += f": {_code(q.sql)}; {expect}"
         actual = _actual(q, x.blocking or x.kind != "preflight")
         if actual:
             out.append(f"  - actual: {_md_text(actual)}")
@@ -229,7 +238,7 @@ def checklist_text(cl: Checklist) -> str:
             out.append(f"   [ ] {x.text}")
             if x.query is not None:
                 out += [f"         {ln}" for ln in x.query.sql.splitlines()]
-                out.append(f"         expected: {x.query.expect}")
+                out.append(f"         {_expectation(x.query)}")
                 actual = _actual(x.query, x.blocking or x.kind != "preflight")
                 if actual:
                     out.append(f"         actual: {actual.replace('**', '')}")

@@ -8,6 +8,7 @@
 | `postgresql://`, `mysql+pymysql://`, `sqlite:///` URL | `planner.load.database` (read-only reflection) |
 | `package.module:attr` | `planner.load.sqla` (SQLAlchemy MetaData or declarative base) |
 | `empty` | an empty schema |
+| `git:REV:PATH` | any file or folder above as it is in a git revision (`planner.load.git`) |
 """
 
 from __future__ import annotations
@@ -35,6 +36,14 @@ def check_dialect(dialect: str | None) -> str | None:
 
 def source_kind(spec: str) -> str:
     """What kind of source `spec` names: prisma, sql, migrations, database, sqlalchemy, empty."""
+    if spec.startswith("git:"):
+        from planner.load.git import checkout
+
+        kind = source_kind(str(checkout(spec)))
+        if kind not in ("prisma", "sql", "migrations"):
+            raise SourceError(f"{spec}: not a .prisma or .sql file or a folder of them",
+                              hint="git:REV:PATH reads schema files and migration folders")
+        return kind
     if spec == "empty":
         return "empty"
     if _URL.match(spec):
@@ -66,6 +75,8 @@ def source_kind(spec: str) -> str:
 def load_source(spec: str, *, dialect: str | None = None) -> Loaded:
     """Load one OLD or NEW source. `dialect` is needed for SQL text; otherwise inferred."""
     dialect = check_dialect(dialect)
+    if spec.startswith("git:"):
+        return _load_git(spec, dialect)
     kind = source_kind(spec)
     if kind == "empty":
         return Loaded(Schema(dialect=dialect or "postgresql"), spec, kind)
@@ -93,6 +104,24 @@ def load_source(spec: str, *, dialect: str | None = None) -> Loaded:
     return load_sqlalchemy(spec, dialect=dialect)
 
 
+def _load_git(spec: str, dialect: str | None) -> Loaded:
+    """A `git:REV:PATH` source: its local copy loaded, every name of the copy relabelled."""
+    from dataclasses import replace
+
+    from planner.errors import PlannerError
+    from planner.load.git import checkout, relabel_error, relabel_text
+
+    source_kind(spec)  # only schema files and folders
+    local = checkout(spec)
+    try:
+        loaded = load_source(str(local), dialect=dialect)
+    except PlannerError as e:
+        raise relabel_error(e, local, spec) from None
+    warnings = tuple(replace(w, message=relabel_text(w.message, local, spec),
+                             location=replace(w.location, file=relabel_text(w.location.file, local, spec))
+                             if w.location is not None else None)
+                     for w in loaded.warnings)
+    return Loaded(loaded.schema, spec, loaded.kind, warnings)
 
 
 def load_pair(old_spec: str, new_spec: str, *, dialect: str | None = None) -> tuple[Loaded, Loaded]:

@@ -34,14 +34,16 @@ def diff_annotations(diff: Diff, *, old: Schema, new: Schema, old_source: str, n
     for r in doc["runs"][0]["results"]:
         if r.get("suppressions"):
             continue
-        props = []
+        props, where = [], ""
         for loc in r.get("locations", []):
             phys = loc["physicalLocation"]
             uri = phys["artifactLocation"]["uri"]
             props.append(f"file={_prop(uri.removeprefix('file://'))}")
-            if "region" in phys:
+            if "message" in loc:  # in a git revision: its line is not the working tree's, so name it
+                where = loc["message"]["text"].removeprefix("in ") + ": "
+            elif "region" in phys:
                 props += [f"line={phys['region']['startLine']}", f"col={phys['region']['startColumn']}"]
         props.append(f"title={_prop(r['ruleId'] + ' ' + rules[r['ruleIndex']]['name'])}")
         level = r["properties"]["level"]
-        out.append(f"::{COMMAND[level]} {','.join(props)}::{_data(f'[{level}] ' + r['message']['text'])}")
+        out.append(f"::{COMMAND[level]} {','.join(props)}::{_data(where + f'[{level}] ' + r['message']['text'])}")
     return "".join(line + "\n" for line in out)

@@ -36,6 +36,8 @@ class Position:
     uri: str
     line: int | None = None
     column: int | None = None
+    #: the `git:REV:PATH` the position is in (its uri is PATH in the working tree)
+    git: str | None = None
 
 
 def _uri(path: Path) -> str:
@@ -53,12 +55,30 @@ class Locator:
 
     def __init__(self, source: str) -> None:
         p = Path(source)
+        #: a `git:REV:PATH` source is read from its local copy and named `git:REV:PATH[/file]`
+        self.git: tuple[Path, str] | None = None
+        if source.startswith("git:"):
+            from planner.load.git import local_copy
+
+            local = local_copy(source)
+            if local is not None:
+                p, self.git = local, (local, source.rstrip("/"))
         self.files: list[Path] = []
         if p.is_file() and p.suffix.lower() in (".prisma", ".sql"):
             self.files = [p]
         elif p.is_dir():
             self.files = sorted(p.glob("*.prisma"))
         self.texts = {f: f.read_text(encoding="utf-8", errors="replace").splitlines() for f in self.files}
+
+    def _position(self, f: Path, line: int | None = None, column: int | None = None) -> Position:
+        """Code scanning takes only repository paths: a file of a `git:REV:PATH` source is
+        given as PATH in the working tree, the position naming `git:REV:PATH` beside it."""
+        if self.git is None:
+            return Position(_uri(f), line, column)
+        local, spec = self.git
+        rel = "" if f == local else "/" + f.relative_to(local).as_posix()
+        path = spec.split(":", 2)[2].rstrip("/") + rel
+        return Position(_uri(Path(path)), line, column, git=spec + rel)
 
     def __bool__(self) -> bool:
         return bool(self.files)
@@ -69,11 +89,11 @@ class Locator:
         for f, lines in self.texts.items():
             hit = _find_in(lines, f.suffix.lower(), block, item, kind)
             if hit is not None:
-                return Position(_uri(f), *hit)
+                return self._position(f, *hit)
         return None
 
     def file(self) -> Position | None:
-        return Position(_uri(self.files[0])) if self.files else None
+        return self._position(self.files[0]) if self.files else None
 
 
 def _name(n: str) -> str:
@@ -174,7 +194,12 @@ def diff_sarif(diff: Diff, *, old: Schema, new: Schema, old_source: str, new_sou
                 physical: dict[str, Any] = {"artifactLocation": artifact}
                 if pos.line is not None:
                     physical["region"] = {"startLine": pos.line, "startColumn": pos.column or 1}
-                result["locations"] = [{"physicalLocation": physical}]
+                location: dict[str, Any] = {"physicalLocation": physical}
+                if pos.git is not None:  # the line is the revision's: say which
+                    where = f"{pos.git}:{pos.line}:{pos.column or 1}" if pos.line is not None else pos.git
+                    location["message"] = {"text": f"in {where}"}
+                    location["properties"] = {"source": pos.git}
+                result["locations"] = [location]
             if f.get("waived"):
                 result["suppressions"] = [{"kind": "external", "status": "accepted",
                                            "justification": (f.get("waiver") or {}).get("reason") or ""}]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from planner.playbooks import PlaybookError, all_playbooks, load_playbook, playbooks_dir
+from planner.playbooks import PLACEHOLDERS, PlaybookError, all_playbooks, load_playbook, playbooks_dir
 from planner.rules import RULES
 
 
@@ -35,6 +35,43 @@ def test_playbook_renders_for_every_dialect(pid):
     for dialect in ("postgresql", "mysql", "sqlite", None):
         text = book.markdown(dialect)
         assert text.startswith(f"## Playbook `{pid}`")
+
+
+def test_every_template_formats():
+    """Every SQL step and checklist item fills with the placeholders (no stray brace)."""
+    values = {k: f"<{k}>" for k in PLACEHOLDERS}
+    for book in all_playbooks().values():
+        for s in book.steps:
+            s.sql.format(**values)
+        for c in book.checklist:
+            c.item.format(**values)
+
+
+@pytest.mark.parametrize(("code", "pid", "wants"), [
+    # issue 16: the new rules have playbooks, shown by `planner rules CODE`
+    ("BC108", "rename-enum", {"postgresql": ["ALTER TYPE {old_type} RENAME TO {new_type};", "@@map"],
+                              "mysql": ["Nothing to run"], "sqlite": ["Nothing to run"]}),
+    ("LK114", "redundant-index", {"postgresql": ["DROP INDEX CONCURRENTLY IF EXISTS {index};",
+                                                 "Remove the redundant index"],
+                                  "mysql": ["ALGORITHM=INPLACE, LOCK=NONE", "Remove the redundant index"],
+                                  "sqlite": ["DROP INDEX IF EXISTS {index};"]}),
+])
+def test_issue16_rules_have_playbooks(code: str, pid: str, wants: dict[str, list[str]]):
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    assert RULES[code].playbook == pid
+    book = all_playbooks()[pid]
+    for dialect, texts in wants.items():
+        text = book.markdown(dialect)
+        for want in texts:
+            assert want in text, (dialect, want)
+    others = {"postgresql": "ALGORITHM=", "mysql": "CONCURRENTLY", "sqlite": "CONCURRENTLY"}
+    for dialect, foreign in others.items():
+        assert all(foreign not in s.sql for s in book.steps_for(dialect)), (pid, dialect)
+    out = CliRunner().invoke(app, ["rules", code])
+    assert out.exit_code == 0 and f"## Playbook `{pid}`" in out.output
 
 
 def test_bad_playbooks_are_rejected_with_file_and_key(tmp_path: Path):

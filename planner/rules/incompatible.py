@@ -144,7 +144,7 @@ def drop_check(c: Change, ctx: Context) -> Verdict | None:
                               "can now be written.")
 
 
-@rule("BC108", "rename-enum", on=Kind.RENAME_ENUM, dialects=("postgresql",), playbook=None,
+@rule("BC108", "rename-enum", on=Kind.RENAME_ENUM, dialects=("postgresql",), playbook="rename-enum",
       summary="Renaming an enum type breaks code that casts to it by name, such as Prisma Client.",
       help="Keep the database name (Prisma: @@map(\"OldName\") on the renamed enum), or deploy the code that "
            "uses the new name together with the rename and accept the failures in between.")
@@ -153,8 +153,8 @@ def rename_enum(c: Change, ctx: Context) -> Verdict | None:
     `ALTER TYPE ... RENAME TO` is instant and keeps every row, but running code that names
     the type fails from that moment: Prisma Client casts each enum parameter to the type by
     name (`CAST($1::text AS "Role")`), so the version still running fails on every filter or
-    write of that enum until the new version replaces it. Functions, views with casts and
-    raw SQL naming the type break too.
+    write of that enum until the new version replaces it. Function bodies and raw SQL
+    naming the type break too (columns and views hold its OID and follow the rename).
 
     ## Instead
     Rename only in the ORM and keep the database name (Prisma `@@map("OldName")`), or make

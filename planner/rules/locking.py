@@ -378,7 +378,7 @@ def redundant_with(c: Change, ctx: Context) -> str | None:
     return None
 
 
-@rule("LK114", "redundant-index", on=(Kind.ADD_INDEX, Kind.ADD_UNIQUE), playbook=None,
+@rule("LK114", "redundant-index", on=(Kind.ADD_INDEX, Kind.ADD_UNIQUE), playbook="redundant-index",
       summary="A new index duplicates what another index, a unique key or the primary key already provides.",
       help="Drop the redundant index from the schema: the longer index (or the primary key) serves the same "
            "lookups.")

@@ -641,6 +641,8 @@ def verify(
     new: Annotated[str, typer.Argument(help="Target schema.")],
     db: Annotated[str, typer.Option("--db", help="An EMPTY scratch database (PostgreSQL, MySQL/MariaDB or SQLite) to prove the plan on.")],
     rows: Annotated[int, typer.Option("--rows", min=0, help="Generated rows per table.")] = 20,
+    keep: Annotated[bool, typer.Option("--keep", help="Leave what verify built in the scratch database (default: "
+                                       "removed when verify ends, passed or failed).")] = False,
     dialect: DialectOpt = None,
     rename: RenameOpt = None,
     config: ConfigOpt = None,
@@ -649,7 +651,9 @@ def verify(
     debug: DebugOpt = False,
 ) -> None:
     """Prove the plan on a scratch database: build and seed OLD, upgrade, compare with NEW,
-    downgrade, compare schema and every row with OLD; exit 1 if anything differs."""
+    downgrade, compare schema and every row with OLD; exit 1 if anything differs. The database
+    must be empty and not a maintenance one (postgres, template*); it is emptied again at the
+    end unless --keep."""
     _State.debug = _State.debug or debug
     from planner.config import load_config
     from planner.pipeline import analyze
@@ -659,7 +663,7 @@ def verify(
     cfg = load_config(config, no_config=no_config)
     analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
     try:
-        report = run_verify(analysis, db, rows=rows)
+        report = run_verify(analysis, db, rows=rows, keep=keep)
     except VerifyFailed as e:  # the plan does not apply to the seeded data: a finding, not bad input
         _stdout().print(f"FAILED: {_escape(_safe(str(e)))}")
         if not quiet:
@@ -667,7 +671,8 @@ def verify(
             _stderr().print(("the rows are verify's own, generated from OLD's constraints: a guard stops real rows "
                              "like them too (state a backfill or remap in config, or --rows 0 to prove the schema "
                              "steps alone); " if guard else "") +
-                            "drop and recreate the scratch database before the next run")
+                            ("the scratch database keeps what verify built (--keep)" if keep else
+                             "the scratch database is empty again (--keep leaves what verify built)"))
         raise typer.Exit(code=1) from None
     out = _stdout()
     out.print(f"revisions: {report.revisions}; seeded {sum(report.seeded.values())} rows in "

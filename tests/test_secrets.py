@@ -147,10 +147,10 @@ def test_every_command_keeps_the_password_out(centurion_db: str, tmp_path: Path,
 @pytest.mark.parametrize("form", ["userinfo", "query"])
 def test_verify_keeps_the_password_out(pg_url: str, tmp_path: Path, form: str) -> None:
     url = with_password(pg_url)[form]
-    r = invoke("verify", OLD, NEW, *RENAME, "--db", url, "--rows", "3")
+    r = invoke("verify", OLD, NEW, *RENAME, "--db", url, "--rows", "3", "--keep")
     assert r.exit_code == 0, r.output
     assert_no_secret(r, tmp_path)
-    again = invoke("verify", OLD, NEW, *RENAME, "--db", url)  # not empty any more: an error naming the URL
+    again = invoke("verify", OLD, NEW, *RENAME, "--db", url)  # kept, so not empty: an error naming the URL
     assert again.exit_code == 2 and mask_url(url) in again.stderr
     assert_no_secret(again)
 

@@ -578,7 +578,12 @@ class _Builder:
               self.ddl("\n".join([execute(f"ALTER TABLE {qt(c.table)} RENAME TO {q(bk)}"),
                                    execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} SET SCHEMA "
                                            f"{q(BACKUP_SCHEMA)}"), *to_text]))]
-        down = [self.ddl("\n".join([execute(f"ALTER TABLE {moved} SET SCHEMA {q(_split(c.table)[0] or 'public')}"),
+        if _split(c.table)[0]:
+            home = execute(f"ALTER TABLE {moved} SET SCHEMA {q(_split(c.table)[0])}")
+        else:  # back into the migration session's current schema (Prisma's `?schema=` sets it), not 'public'
+            home = execute("DO " + dollar_quote(f" BEGIN EXECUTE format('ALTER TABLE %s SET SCHEMA %I', "
+                                                f"{lit(moved)}, current_schema()); END "))
+        down = [self.ddl("\n".join([home,
                                      execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} RENAME TO {q(name)}"),
                                      *back]))]
         self.add(Phase.CONTRACT, f"move table {c.table} aside (to {BACKUP_SCHEMA}.{bk})", up, down, change=c,

@@ -13,6 +13,13 @@
    writes after the upgrade must survive it, and every table's rows and values must equal the
    checksums taken before;
 6. `alembic upgrade head --sql` must render (offline mode).
+
+The scratch database must be empty (no table, view, sequence, type or function outside an
+extension, not even `alembic_version` or planner's backups) and must not be a maintenance
+database (`postgres`, `template*`; MySQL's `mysql`, `sys`, ...). With a Prisma-style
+`?schema=name` URL every session (build, seed, migration, application) runs with
+`search_path` set to that schema, which verify creates when it is missing. Whatever verify
+created is removed again when it ends, passed or failed (`keep=True` leaves it for a look).
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from planner.diff import diff
 from planner.errors import PlannerError
 from planner.load.database import load_database, parse_database_url
 from planner.model import Schema
+from planner.normalize import quote_ident
 from planner.pipeline import Analysis
 from planner.plan.build import build_plan
 from planner.plan.revisions import init_project, revisions, write_revisions
@@ -64,15 +72,158 @@ class VerifyReport:
         return not (self.after_upgrade or self.after_downgrade or self.data or self.differential)
 
 
-def _engine_url(url: str) -> str:
-    return parse_database_url(url).url.render_as_string(hide_password=False)
+#: databases a server needs for itself: verify never fills (and empties) one of them
+_MAINTENANCE = {"postgresql": ("postgres",), "mysql": ("mysql", "sys", "information_schema", "performance_schema")}
 
 
-def _assert_empty(url: str) -> None:
-    schema = load_database(url).schema
-    if schema.tables or schema.enums or schema.views:
-        raise PlannerError(f"{parse_database_url(url).masked} is not empty",
-                           hint="planner verify builds OLD itself: give it a scratch database")
+def _engine_url(url: str, *, timezone: str | None = None) -> str:
+    """The URL verify's own engines use: with `?schema=name`, sessions run with `search_path`
+    set to it (as Prisma's do), and optionally with a session TimeZone."""
+    target = parse_database_url(url)
+    engine_url = target.url
+    options = []
+    if target.dialect == "postgresql":
+        if target.schema:
+            options.append("-c search_path=" + quote_ident(target.schema, "postgresql").replace(" ", "\\ "))
+        if timezone:
+            options.append(f"-c TimeZone={timezone}")
+        given = engine_url.query.get("options")
+        if options:
+            engine_url = engine_url.update_query_dict({"options": " ".join([given, *options] if given else options)})
+    return engine_url.render_as_string(hide_password=False)
+
+
+def _refuse_maintenance(url: str) -> None:
+    target = parse_database_url(url)
+    name = target.url.database or ""
+    if name in _MAINTENANCE.get(target.dialect, ()) or (target.dialect == "postgresql" and name.startswith("template")):
+        raise PlannerError(f"{target.masked} is the server's maintenance database {name!r}: planner verify fills the "
+                           "database it is given and empties it again",
+                           hint="create a scratch database for it, e.g. createdb planner_scratch")
+
+
+def _objects(conn: sa.Connection, dialect: str, schemas: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(kind, schema, name) of every object an application or planner put into the database:
+    on PostgreSQL relations, types and functions outside extensions, in `schemas` (default:
+    every user schema); MySQL tables, views and routines; SQLite tables, views and triggers."""
+    if dialect == "postgresql":
+        user = ("n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%' "
+                "AND n.nspname NOT LIKE 'pg\\_temp%'" if schemas is None else "n.nspname = ANY(:schemas)")
+        not_ext = ("NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '{cat}'::regclass AND d.objid = {oid} "
+                   "AND d.deptype = 'e')")
+        sql = f"""
+            SELECT CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                   WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, n.nspname, quote_ident(c.relname)
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {user} AND {not_ext.format(cat='pg_class', oid='c.oid')}
+            UNION ALL
+            SELECT CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END, n.nspname, quote_ident(t.typname)
+              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+             WHERE (t.typtype IN ('e', 'd', 'r', 'm') OR (t.typtype = 'c' AND (SELECT relkind FROM pg_class
+                    WHERE oid = t.typrelid) = 'c')) AND {user} AND {not_ext.format(cat='pg_type', oid='t.oid')}
+            UNION ALL
+            SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, n.nspname,
+                   quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE {user} AND {not_ext.format(cat='pg_proc', oid='p.oid')}
+             ORDER BY 1, 2, 3"""
+        rows = conn.execute(sa.text(sql), {"schemas": list(schemas or [])} if schemas is not None else {})
+        return [(r[0], r[1], r[2]) for r in rows]
+    if dialect == "mysql":
+        rows = conn.execute(sa.text(
+            "SELECT CASE table_type WHEN 'VIEW' THEN 'VIEW' ELSE 'TABLE' END, table_schema, table_name "
+            "FROM information_schema.tables WHERE table_schema = DATABASE() UNION ALL "
+            "SELECT routine_type, routine_schema, routine_name FROM information_schema.routines "
+            "WHERE routine_schema = DATABASE() ORDER BY 1, 3"))
+        return [(r[0], r[1], r[2]) for r in rows]
+    rows = conn.execute(sa.text("SELECT upper(type), 'main', name FROM sqlite_master "
+                                "WHERE type IN ('table', 'view', 'trigger') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+                                "ORDER BY 1, 3"))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+@dataclass(slots=True)
+class _Scratch:
+    """What the scratch database held before verify (to remove exactly what verify adds)."""
+
+    url: str
+    dialect: str
+    created_file: bool = False
+    schemas: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+
+
+def _prepare(url: str) -> _Scratch:
+    """Refuse a maintenance or non-empty database; note what exists; create `?schema=`."""
+    _refuse_maintenance(url)
+    target = parse_database_url(url)
+    scratch = _Scratch(url, target.dialect)
+    if target.dialect == "sqlite" and target.path and not Path(target.path).exists():
+        sqlite3.connect(target.path).close()  # a new scratch file; the read-only reader needs one
+        scratch.created_file = True
+    engine = sa.create_engine(_engine_url(url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            found = _objects(conn, target.dialect)
+            if found:
+                kind, schema, name = found[0]
+                raise PlannerError(f"{target.masked} is not empty ({len(found)} objects, e.g. {kind.lower()} "
+                                   f"{schema}.{name})" if target.dialect != "sqlite" else
+                                   f"{target.masked} is not empty ({len(found)} objects, e.g. {kind.lower()} {name})",
+                                   hint="planner verify builds OLD itself: give it an empty scratch database")
+            if target.dialect == "postgresql":
+                scratch.schemas = tuple(conn.execute(sa.text(
+                    "SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema') "
+                    "AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%'")).scalars())
+                scratch.extensions = tuple(conn.exec_driver_sql("SELECT extname FROM pg_extension").scalars())
+                if target.schema and target.schema not in scratch.schemas:
+                    conn.exec_driver_sql(f"CREATE SCHEMA {quote_ident(target.schema, 'postgresql')}")
+    finally:
+        engine.dispose()
+    return scratch
+
+
+def cleanup(scratch: _Scratch) -> None:
+    """Remove what verify created: new schemas, extensions and every object in the schemas
+    that existed (the database was empty), or the SQLite file verify created."""
+    target = parse_database_url(scratch.url)
+    if scratch.created_file and target.path:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(target.path + suffix).unlink(missing_ok=True)
+        return
+    engine = sa.create_engine(_engine_url(scratch.url), poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            if scratch.dialect == "postgresql":
+                _cleanup_postgres(conn, scratch)
+            elif scratch.dialect == "mysql":
+                conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
+                for kind, _schema, name in _objects(conn, "mysql"):
+                    conn.exec_driver_sql(f"DROP {kind} IF EXISTS {quote_ident(name, 'mysql')}")
+                conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
+            else:
+                conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+                for kind, _schema, name in _objects(conn, "sqlite"):
+                    conn.exec_driver_sql(f"DROP {kind} IF EXISTS {quote_ident(name, 'sqlite')}")
+    finally:
+        engine.dispose()
+
+
+def _cleanup_postgres(conn: sa.Connection, scratch: _Scratch) -> None:
+    now = conn.execute(sa.text("SELECT nspname FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', "
+                               "'information_schema') AND nspname NOT LIKE 'pg\\_toast%' "
+                               "AND nspname NOT LIKE 'pg\\_temp%' ORDER BY 1")).scalars().all()
+    for name in now:
+        if name not in scratch.schemas:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {quote_ident(name, 'postgresql')} CASCADE")
+    order = ("VIEW", "MATERIALIZED VIEW", "FOREIGN TABLE", "TABLE", "SEQUENCE", "PROCEDURE", "AGGREGATE",
+             "FUNCTION", "DOMAIN", "TYPE")
+    kept = [s for s in now if s in scratch.schemas]
+    for kind, schema, name in sorted(_objects(conn, "postgresql", kept), key=lambda o: order.index(o[0])):
+        conn.exec_driver_sql(f"DROP {kind} IF EXISTS {quote_ident(schema, 'postgresql')}.{name} CASCADE")
+    for ext in conn.exec_driver_sql("SELECT extname FROM pg_extension ORDER BY 1").scalars().all():
+        if ext not in scratch.extensions:
+            conn.exec_driver_sql(f"DROP EXTENSION IF EXISTS {quote_ident(ext, 'postgresql')} CASCADE")
 
 
 def build_schema(url: str, schema: Schema) -> None:
@@ -85,9 +236,8 @@ def build_schema(url: str, schema: Schema) -> None:
 
 def _config(directory: Path, url: str) -> Config:
     cfg = init_project(str(directory))
-    engine_url = sa.make_url(_engine_url(url))
-    if engine_url.get_backend_name() == "postgresql":  # the migration runs on a non-UTC session
-        engine_url = engine_url.update_query_dict({"options": f"-c TimeZone={oracle.APP_TIMEZONE}"})
+    # the migration runs on a non-UTC session (and in `?schema=`'s search_path)
+    engine_url = sa.make_url(_engine_url(url, timezone=oracle.APP_TIMEZONE))
     cfg.cmd_opts = argparse.Namespace(x=[f"db={engine_url.render_as_string(hide_password=False)}"])
     cfg.attributes["planner_in_process"] = True  # no alembic log lines in planner's report
     return cfg
@@ -107,16 +257,31 @@ def _migrate(fn, cfg: Config, target: str, url: str) -> None:  # noqa: ANN001
         raise VerifyFailed(f"{fn.__name__} {target} stopped: {redact(first, [url])}") from e
 
 
-def verify(analysis: Analysis, url: str, *, rows: int = 20, seed: int = 0) -> VerifyReport:
+def verify(analysis: Analysis, url: str, *, rows: int = 20, seed: int = 0, keep: bool = False) -> VerifyReport:
+    """Prove the plan on the scratch database at `url` (see the module doc). Whatever verify
+    built there is removed when it ends, passed or failed, unless `keep`."""
+    target = parse_database_url(url)
+    if target.dialect != analysis.new.schema.dialect:
+        raise PlannerError(f"{target.masked} is {target.dialect} but the schemas are {analysis.new.schema.dialect}",
+                           hint="give a scratch database of the schemas' kind")
+    scratch = _prepare(url)
+    try:
+        report = _verify(analysis, url, rows=rows, seed=seed)
+    except BaseException:
+        if not keep:
+            with contextlib.suppress(Exception):  # the verdict is the error being raised
+                cleanup(scratch)
+        raise
+    if keep:
+        report.notes.append(f"--keep: the scratch database {target.masked} keeps what verify built")
+    else:
+        cleanup(scratch)
+    return report
+
+
+def _verify(analysis: Analysis, url: str, *, rows: int, seed: int) -> VerifyReport:
     old, new = analysis.old.schema, analysis.new.schema
     report = VerifyReport()
-    target = parse_database_url(url)
-    if target.dialect != new.dialect:
-        raise PlannerError(f"{target.masked} is {target.dialect} but the schemas are {new.dialect}",
-                           hint="give a scratch database of the schemas' kind")
-    if target.dialect == "sqlite" and target.path and not Path(target.path).exists():
-        sqlite3.connect(target.path).close()  # a new scratch file; the read-only reader needs one
-    _assert_empty(url)
     plan = build_plan(analysis.diff, old, new, backfill=analysis.config.backfill,
                       enum_remap=analysis.config.enum_remap)
     build_schema(url, old)

@@ -501,3 +501,60 @@ def test_sqlite_path_with_uri_special_characters(tmp_path: Path) -> None:
     url = f"sqlite:///{folder / 'x.db'}"
     run_sql(url, "CREATE TABLE t (id integer PRIMARY KEY);")
     assert [t.name for t in load_database(url).schema.tables] == ["t"]
+
+
+def test_postgresql_url_reflects_only_the_other_sides_schema(pg_url: str, tmp_path: Path, caplog) -> None:
+    """Issue 16: a live PostgreSQL URL without ?schema= compared with a source that has one
+    schema reflects only that schema (Supabase-style `auth`/`storage` schemas are not reported
+    as dropped tables); --verbose says so; ?schema= still wins; a two-schema source sees all."""
+    import logging
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+    from planner.load import load_pair, single_schema
+
+    run_sql(pg_url, 'CREATE SCHEMA auth; CREATE TABLE auth.users (id integer PRIMARY KEY);'
+                    'CREATE TYPE auth.factor AS ENUM (\'totp\');'
+                    'CREATE TABLE "Post" ("id" SERIAL NOT NULL, "title" TEXT NOT NULL, '
+                    'CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));')
+    prisma = tmp_path / "schema.prisma"
+    prisma.write_text('datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n\n'
+                      'model Post {\n  id    Int    @id @default(autoincrement())\n  title String\n}\n')
+    with caplog.at_level(logging.INFO, logger="planner.load.database"):
+        old, new = load_pair(pg_url, str(prisma))
+    assert [(t.schema, t.name) for t in old.schema.tables] == [(None, "Post")] and not old.schema.enums
+    assert single_schema(new.schema) == "public"
+    assert "reflecting only schema public" in caplog.text and "skipped: auth" in caplog.text
+    result = CliRunner().invoke(app, ["diff", pg_url, str(prisma)])
+    assert result.exit_code == 0 and "No changes" in result.output, result.output
+    run = subprocess.run([sys.executable, "-m", "planner", "--verbose", "diff", pg_url, str(prisma)],
+                         capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert run.returncode == 0 and "No changes" in run.stdout, run.stderr
+    assert "reflecting only schema public" in run.stderr and "skipped: auth" in run.stderr, run.stderr
+    # the same in the other direction, and from SQL text in the URL's dialect
+    sql = tmp_path / "new.sql"
+    sql.write_text('CREATE TABLE "Post" ("id" SERIAL NOT NULL, "title" TEXT NOT NULL, "body" TEXT, '
+                   'CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));\n')
+    old, new = load_pair(pg_url, str(sql))
+    assert [t.name for t in old.schema.tables] == ["Post"] and new.schema.dialect == "postgresql"
+    # a source with two schemas: every schema is reflected
+    two = tmp_path / "two.sql"
+    two.write_text(sql.read_text() + "CREATE SCHEMA auth;\nCREATE TABLE auth.users (id integer PRIMARY KEY);\n")
+    old, _ = load_pair(pg_url, str(two))
+    assert sorted((t.schema or "", t.name) for t in old.schema.tables) == [("", "Post"), ("auth", "users")]
+    # a source whose one schema is not the default: only that one, still named
+    auth = tmp_path / "auth.sql"
+    auth.write_text("CREATE SCHEMA auth;\nCREATE TABLE auth.users (id integer PRIMARY KEY);\n")
+    _, old = load_pair(str(auth), pg_url)
+    assert [(t.schema, t.name) for t in old.schema.tables] == [("auth", "users")]
+    assert [(e.schema, e.name) for e in old.schema.enums] == [("auth", "factor")]
+    # ?schema= in the URL wins
+    old, _ = load_pair(pg_url + "?schema=auth", str(prisma))
+    assert [(t.schema, t.name) for t in old.schema.tables] == [(None, "users")]
+    # a schema the database lacks: every schema, as before
+    other = tmp_path / "other.sql"
+    other.write_text("CREATE SCHEMA billing;\nCREATE TABLE billing.x (id integer PRIMARY KEY);\n")
+    _, db = load_pair(str(other), pg_url)
+    assert sorted((t.schema or "", t.name) for t in db.schema.tables) == [("", "Post"), ("auth", "users")]

@@ -72,8 +72,9 @@ def source_kind(spec: str) -> str:
     )
 
 
-def load_source(spec: str, *, dialect: str | None = None) -> Loaded:
-    """Load one OLD or NEW source. `dialect` is needed for SQL text; otherwise inferred."""
+def load_source(spec: str, *, dialect: str | None = None, only_schema: str | None = None) -> Loaded:
+    """Load one OLD or NEW source. `dialect` is needed for SQL text; otherwise inferred.
+    `only_schema`: a PostgreSQL URL without `?schema=` reflects only that schema."""
     dialect = check_dialect(dialect)
     if spec.startswith("git:"):
         return _load_git(spec, dialect)
@@ -98,7 +99,7 @@ def load_source(spec: str, *, dialect: str | None = None) -> Loaded:
     if kind == "database":
         from planner.load.database import load_database
 
-        return load_database(spec)
+        return load_database(spec, only_schema=only_schema)
     from planner.load.sqla import load_sqlalchemy
 
     return load_sqlalchemy(spec, dialect=dialect)
@@ -124,13 +125,35 @@ def _load_git(spec: str, dialect: str | None) -> Loaded:
     return Loaded(loaded.schema, spec, loaded.kind, warnings)
 
 
+def single_schema(schema: Schema) -> str | None:
+    """The one database schema every table, enum and view of `schema` lives in (the default
+    schema for objects without one), or None when there are several or none."""
+    names = {x.schema or schema.default_schema for x in (*schema.tables, *schema.enums, *schema.views)}
+    return next(iter(names)) if len(names) == 1 and None not in names else None
+
+
 def load_pair(old_spec: str, new_spec: str, *, dialect: str | None = None) -> tuple[Loaded, Loaded]:
     """Load OLD and NEW in one dialect. Sources that know their dialect (Prisma datasource,
-    database URL) are loaded first and tell the others (SQL text, migrations, models)."""
+    database URL) are loaded first and tell the others (SQL text, migrations, models). A live
+    database against a schema file: the file first (in the URL's dialect), and a PostgreSQL
+    URL without `?schema=` reflects only the file's schema when it has just one."""
     dialect = check_dialect(dialect)
     kinds = {spec: source_kind(spec) for spec in (old_spec, new_spec)}
     rank = {"prisma": 0, "database": 0, "empty": 2}
     loaded: dict[str, Loaded] = {}
+    dbs = [s for s in (old_spec, new_spec) if kinds[s] == "database"]
+    others = [s for s in (old_spec, new_spec) if kinds[s] not in ("database", "empty")]
+    if len(dbs) == 1 and len(others) == 1:
+        # a live database against a schema file: the file first (in the URL's dialect), so a
+        # PostgreSQL URL reflects only the file's one schema (not every schema of the server)
+        from planner.load.database import parse_database_url
+
+        url_dialect = parse_database_url(dbs[0]).dialect
+        other = others[0]
+        inferred = dialect if dialect is not None or kinds[other] == "prisma" else url_dialect
+        loaded[other] = load_source(other, dialect=inferred)
+        only = single_schema(loaded[other].schema) if url_dialect == "postgresql" else None
+        loaded[dbs[0]] = load_source(dbs[0], only_schema=only)
     for spec in sorted((old_spec, new_spec), key=lambda s: rank.get(kinds[s], 1)):
         if spec in loaded:
             continue
@@ -148,4 +171,4 @@ def load_pair(old_spec: str, new_spec: str, *, dialect: str | None = None) -> tu
     return old, new
 
 
-__all__ = ["Loaded", "LoadWarning", "check_dialect", "load_pair", "load_source", "source_kind"]
+__all__ = ["Loaded", "LoadWarning", "check_dialect", "load_pair", "load_source", "single_schema", "source_kind"]

@@ -11,7 +11,9 @@ What is read:
   schemas starting with `planner_` (reserved for planner's backups). A Prisma-style
   `?schema=name` limits reflection to that schema, which then plays the part of the default
   schema: its objects get `schema=None` in the model, exactly as `public` does otherwise
-  (Prisma points `search_path` at it, so unqualified names mean that schema).
+  (Prisma points `search_path` at it, so unqualified names mean that schema). Without it,
+  `only_schema` (given by `load_pair` when the other side of the diff has a single schema)
+  limits reflection to that schema, names unchanged, and logs the schemas it skipped.
 * MySQL / MariaDB: the database named in the URL. SQLite: the `main` database. Tables named
   `planner_backup__*` (planner's backups there) are skipped.
 * The bookkeeping tables `_prisma_migrations` and `alembic_version` are skipped: they belong
@@ -45,6 +47,7 @@ index directions, expression indexes and referential actions, and SQLite declare
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import sqlite3
 import warnings
@@ -95,6 +98,8 @@ from planner.model import (
 from planner.normalize import normalize_expression, quote_ident
 from planner.urls import malformed, mask_url, redact
 
+log = logging.getLogger(__name__)
+
 #: tables of migration tools, never part of the application schema
 SKIP_TABLES = frozenset({"_prisma_migrations", "alembic_version"})
 #: schemas planner writes its backups to
@@ -132,6 +137,9 @@ class Target:
     schema: str | None = None
     #: SQLite file path (None: in-memory database)
     path: str | None = None
+    #: PostgreSQL without `?schema=`: reflect only this schema (the other side of the diff has
+    #: no other), keeping its objects' schema names as they are; ignored when it does not exist
+    only_schema: str | None = None
 
 
 def parse_database_url(url: str) -> Target:
@@ -302,9 +310,13 @@ def connect_error(target: Target, err: BaseException) -> SourceError:
 
 # --------------------------------------------------------------------------- entry point
 
-def load_database(url: str) -> Loaded:
-    """Reflect the database at `url` (read-only) into the normalised model."""
+def load_database(url: str, *, only_schema: str | None = None) -> Loaded:
+    """Reflect the database at `url` (read-only) into the normalised model. `only_schema`
+    (PostgreSQL, when the URL has no `?schema=`): reflect that schema alone, as the other side
+    of a diff holds nothing else; the URL's `?schema=` wins over it."""
     target = parse_database_url(url)
+    if only_schema is not None and target.dialect == "postgresql" and target.schema is None:
+        target = dataclasses.replace(target, only_schema=only_schema)
     engine, conn = connect_read_only(target)
     try:
         with conn, warnings.catch_warnings(record=True) as caught:
@@ -623,8 +635,20 @@ class _PostgresReader(_Reader):
                 raise SourceError(f"{self.target.masked}: schema {self.target.schema!r} does not exist",
                                   hint="check ?schema= in the URL")
             return [self.target.schema]
-        return [s for s in names if s not in _PG_SYSTEM_SCHEMAS and not s.startswith("pg_")
+        user = [s for s in names if s not in _PG_SYSTEM_SCHEMAS and not s.startswith("pg_")
                 and not s.startswith(BACKUP_SCHEMA_PREFIX)]
+        only = self.target.only_schema
+        if only is None:
+            return user
+        if only not in user:
+            log.info("%s: the other side has only schema %s, which this database lacks: reflecting every "
+                     "schema (%s)", self.target.masked, only, ", ".join(user) or "none")
+            return user
+        skipped = [s for s in user if s != only]
+        if skipped:
+            log.info("%s: reflecting only schema %s, the one schema of the other side (skipped: %s; "
+                     "add ?schema=NAME to the URL to choose another)", self.target.masked, only, ", ".join(skipped))
+        return [only]
 
     def model_schema(self, db_schema: str | None) -> str | None:
         return None if db_schema in (None, self.home) else db_schema

@@ -184,7 +184,8 @@ def apply_name_limits(schema: Schema,
     `locations` maps a name (or label) as written to where the source first wrote it.
     Idempotent: a schema within the limits comes back unchanged, with no warnings.
     """
-    locations = locations or {}
+    if locations is None:
+        locations = {}
     if schema.dialect == "postgresql":
         if not _pg_needs_limits(schema):
             return schema, []
@@ -236,10 +237,13 @@ def _mysql_check_names(schema: Schema, locations: Mapping[str, Location]) -> Non
 
 def _pg_needs_limits(schema: Schema) -> bool:
     def long(name: str | None) -> bool:
-        return name is not None and _blen(name) > PG_NAME_BYTES
+        # 15 characters are at most 60 bytes: only longer names need encoding
+        return name is not None and len(name) > 15 and _blen(name) > PG_NAME_BYTES
 
     def long_expr(text: str | None) -> bool:
-        return text is not None and _MAYBE_LONG.search(text) is not None
+        # a run of 16+ word characters is common (CURRENT_TIMESTAMP): long only over 63 bytes
+        return text is not None and any(_blen(m.group().strip('"')) > PG_NAME_BYTES
+                                        for m in _MAYBE_LONG.finditer(text))
 
     for e in schema.enums:
         if long(e.name) or long(e.schema) or any(long(v) for v in e.values):

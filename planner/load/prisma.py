@@ -11,6 +11,7 @@ leave no database default.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -184,8 +185,31 @@ def schema_from_prisma(files: dict[str, str], *, dialect: str | None = None) -> 
     )
     schema = Schema(dialect=dialect, tables=tuple(tables), enums=enums, views=views,
                     has_comments=False, has_views=False)
-    schema, found = apply_name_limits(finalize_schema(schema), _name_locations(blocks))
+    schema, found = apply_name_limits(finalize_schema(schema), _NameLocations(blocks))
     return schema, warnings + found
+
+
+class _NameLocations(Mapping[str, Location]):
+    """`_name_locations(blocks)`, built on first use: only a name over the server's limit
+    asks where it was written (most schemas have none)."""
+
+    def __init__(self, blocks: list[Block]) -> None:
+        self._blocks: list[Block] | None = blocks
+        self._found: dict[str, Location] = {}
+
+    def _map(self) -> dict[str, Location]:
+        if self._blocks is not None:
+            self._found, self._blocks = _name_locations(self._blocks), None
+        return self._found
+
+    def __getitem__(self, name: str) -> Location:
+        return self._map()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._map())
+
+    def __len__(self) -> int:
+        return len(self._map())
 
 
 def _name_locations(blocks: list[Block]) -> dict[str, Location]:

@@ -119,18 +119,20 @@ class Block:
 
 _TOKEN = re.compile(
     r"""
-    (?P<doc>///[^\n]*)
-  | (?P<comment>//[^\n]*)
-  | (?P<block>/\*.*?\*/)
-  | (?P<newline>\n)
-  | (?P<ws>[ \t\r\f\v]+)
-  | (?P<string>"(?:[^"\\\n]|\\.)*")
-  | (?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
-  | (?P<attr2>@@)
-  | (?P<attr>@)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
-  | (?P<punct>[{}()\[\],:=?!])
-  | (?P<error>.)
+    [ \t\r\f\v]*+  # whitespace before a token is part of its match (no match of its own)
+    (?:
+      (?P<newline>\n)
+    | (?P<ident>[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)
+    | (?P<punct>[{}()\[\],:=?!])
+    | (?P<attr2>@@)
+    | (?P<attr>@)
+    | (?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)
+    | (?P<string>"(?:[^"\\\n]|\\.)*")
+    | (?P<doc>///[^\n]*)
+    | (?P<comment>//[^\n]*)
+    | (?P<block>/\*.*?\*/)
+    | (?P<error>.)
+    )
     """,
     re.VERBOSE | re.DOTALL,
 )
@@ -145,35 +147,41 @@ class Token(NamedTuple):
     col: int
 
 
+_new_token = tuple.__new__  # Token(...) without the Python-level __new__ of a NamedTuple
+
+
 def tokenize(text: str, filename: str) -> list[Token]:
-    # one scan: every character belongs to some group (`error` takes what nothing else does)
+    # one scan: every character belongs to some group (`error` takes what nothing else does);
+    # whitespace is skipped inside the matches, and only trailing whitespace matches nothing
     tokens: list[Token] = []
     append = tokens.append
     line, line_start = 1, 0
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
-        if kind == "ws" or kind == "comment":
-            continue
-        start = m.start()
         if kind == "newline":
-            append(Token("newline", "\n", line, start - line_start + 1))
+            end = m.end()
+            append(_new_token(Token, ("newline", "\n", line, end - line_start)))
             line += 1
-            line_start = start + 1
+            line_start = end
             continue
-        token = m.group()
-        if kind == "error":
-            raise ParseError(f"unexpected character {token!r}", Location(filename, line, start - line_start + 1),
-                             hint="check the Prisma syntax near this position")
-        if kind == "block":
-            nl = token.count("\n")
-            if nl:
-                line += nl
-                line_start = start + token.rfind("\n") + 1
-        elif kind == "string" and "\n" in token:
-            raise ParseError("unterminated string", Location(filename, line, start - line_start + 1))
-        else:
-            append(Token(kind, token, line, start - line_start + 1))  # type: ignore[arg-type]
-    append(Token("eof", "", line, len(text) - line_start + 1))
+        token = m[kind]
+        if kind == "comment":
+            continue
+        if kind == "block" or kind == "error" or kind == "string":
+            start = m.end() - len(token)
+            if kind == "error":
+                raise ParseError(f"unexpected character {token!r}", Location(filename, line, start - line_start + 1),
+                                 hint="check the Prisma syntax near this position")
+            if kind == "block":
+                nl = token.count("\n")
+                if nl:
+                    line += nl
+                    line_start = start + token.rfind("\n") + 1
+                continue
+            if "\n" in token:
+                raise ParseError("unterminated string", Location(filename, line, start - line_start + 1))
+        append(_new_token(Token, (kind, token, line, m.end() - len(token) - line_start + 1)))
+    append(_new_token(Token, ("eof", "", line, len(text) - line_start + 1)))
     return tokens
 
 
@@ -182,6 +190,8 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "0"
 
 def _unescape(raw: str) -> str:
     body = raw[1:-1]
+    if "\\" not in body:
+        return body
     return re.sub(r"\\(u[0-9a-fA-F]{4}|.)", lambda m: chr(int(m.group(1)[1:], 16))
                   if m.group(1).startswith("u") and len(m.group(1)) == 5 else _ESCAPES.get(m.group(1), m.group(1)),
                   body)
@@ -194,6 +204,10 @@ BLOCK_KINDS = ("datasource", "generator", "model", "view", "enum", "type")
 
 #: lists and function calls nested deeper than this in one attribute argument are refused
 MAX_NESTING = 100
+
+# The parser reads tokens by index (kind, text, line, col) on its hot paths. A punctuation
+# test compares the text alone: no other token's text is a lone `(`, `[`, `,` ... (a string's
+# text keeps its quotes).
 
 
 class _Parser:
@@ -209,8 +223,8 @@ class _Parser:
         return self.tokens[self.i]
 
     def loc(self, tok: Token | None = None) -> Location:
-        t = tok or self.tok
-        return Location(self.filename, t.line, t.col)
+        t = tok or self.tokens[self.i]
+        return Location(self.filename, t[2], t[3])
 
     def error(self, message: str, tok: Token | None = None, hint: str | None = None) -> ParseError:
         return ParseError(message, self.loc(tok), hint=hint)
@@ -221,24 +235,34 @@ class _Parser:
         return t
 
     def expect(self, kind: str, text: str | None = None, what: str | None = None) -> Token:
-        t = self.tok
-        if t.kind != kind or (text is not None and t.text != text):
+        t = self.tokens[self.i]
+        if t[0] != kind or (text is not None and t[1] != text):
             want = what or (repr(text) if text else kind)
             got = "end of file" if t.kind == "eof" else ("end of line" if t.kind == "newline" else repr(t.text))
             raise self.error(f"expected {want}, found {got}")
-        return self.advance()
+        self.i += 1
+        return t
 
     def skip_newlines(self) -> None:
-        while self.tok.kind == "newline":
-            self.advance()
+        toks, i = self.tokens, self.i
+        while toks[i][0] == "newline":
+            i += 1
+        self.i = i
 
     def take_doc(self) -> str | None:
         """Collect `///` lines (and the newlines between them) before a node."""
+        toks, i = self.tokens, self.i
         lines = []
-        while self.tok.kind in ("doc", "newline"):
-            t = self.advance()
-            if t.kind == "doc":
-                lines.append(t.text[3:].strip())
+        while True:
+            t = toks[i]
+            if t[0] == "newline":
+                i += 1
+            elif t[0] == "doc":
+                i += 1
+                lines.append(t[1][3:].strip())
+            else:
+                break
+        self.i = i
         return "\n".join(lines) if lines else None
 
     # -- grammar
@@ -246,7 +270,7 @@ class _Parser:
         blocks = []
         while True:
             doc = self.take_doc()
-            if self.tok.kind == "eof":
+            if self.tokens[self.i][0] == "eof":
                 return blocks
             blocks.append(self.block(doc))
 
@@ -259,31 +283,34 @@ class _Parser:
         name = self.expect("ident", what="a block name")
         b = Block(kw.text, name.text, self.loc(kw), doc=doc)
         self.expect("punct", "{")
+        toks = self.tokens
+        fields, attributes = b.fields, b.attributes
+        settings = b.kind in ("datasource", "generator")
+        enum = b.kind == "enum"
         while True:
             item_doc = self.take_doc()
-            t = self.tok
-            if t.kind == "punct" and t.text == "}":
-                self.advance()
+            t = toks[self.i]
+            if t[1] == "}":
+                self.i += 1
                 break
-            if t.kind == "eof":
+            kind = t[0]
+            if kind == "eof":
                 raise self.error(f"missing '}}' to close {b.kind} {b.name!r}", kw)
-            if t.kind == "attr2":
-                b.attributes.append(self.attribute())
-            elif b.kind in ("datasource", "generator"):
+            if kind == "attr2":
+                attributes.append(self.attribute())
+            elif settings:
                 b.entries.append(self.entry())
-            elif b.kind == "enum":
+            elif enum:
                 b.values.append(self.enum_value())
             else:
-                b.fields.append(self.field(item_doc))
-            self.end_of_line()
+                fields.append(self.field(item_doc))
+            # the end of the line
+            t = toks[self.i]
+            if t[0] == "newline":
+                self.i += 1
+            elif t[1] != "}" and t[0] not in ("eof", "doc"):
+                raise self.error(f"unexpected {t.text!r}; expected the end of the line")
         return b
-
-    def end_of_line(self) -> None:
-        t = self.tok
-        if t.kind == "newline":
-            self.advance()
-        elif not (t.kind == "punct" and t.text == "}") and t.kind not in ("eof", "doc"):
-            raise self.error(f"unexpected {t.text!r}; expected the end of the line")
 
     def entry(self) -> Entry:
         key = self.expect("ident", what="a setting name")
@@ -293,68 +320,99 @@ class _Parser:
     def enum_value(self) -> EnumValue:
         name = self.expect("ident", what="an enum value")
         attrs = []
-        while self.tok.kind == "attr":
+        while self.tokens[self.i][0] == "attr":
             attrs.append(self.attribute())
         return EnumValue(name.text, tuple(attrs), self.loc(name))
 
     def field(self, doc: str | None) -> Field:
+        toks = self.tokens
         name = self.expect("ident", what="a field name")
-        type_tok = self.expect("ident", what=f"a type for field {name.text!r}")
+        type_tok = toks[self.i]
+        if type_tok[0] != "ident":
+            self.expect("ident", what=f"a type for field {name.text!r}")
+        self.i += 1
         unsupported = None
-        if type_tok.text == "Unsupported":
+        if type_tok[1] == "Unsupported":
             self.expect("punct", "(")
             s = self.expect("string", what='a type string, e.g. Unsupported("circle")')
             unsupported = _unescape(s.text)
             self.expect("punct", ")")
         optional = is_list = False
-        if self.tok.kind == "punct" and self.tok.text == "[":
-            self.advance()
+        t = toks[self.i]
+        if t[1] == "[":
+            self.i += 1
             self.expect("punct", "]")
             is_list = True
-        if self.tok.kind == "punct" and self.tok.text == "?":
-            self.advance()
+            t = toks[self.i]
+        if t[1] == "?":
+            self.i += 1
             optional = True
-        if self.tok.kind == "punct" and self.tok.text == "!":
+            t = toks[self.i]
+        if t[1] == "!":
             raise self.error("'!' is not Prisma syntax; fields are required unless marked '?'")
         attrs = []
-        while self.tok.kind == "attr":
+        while t[0] == "attr":
             attrs.append(self.attribute())
-        return Field(name.text, type_tok.text, optional, is_list, tuple(attrs), self.loc(name), doc,
-                     unsupported)
+            t = toks[self.i]
+        return Field(name[1], type_tok[1], optional, is_list, tuple(attrs), Location(self.filename, name[2], name[3]),
+                     doc, unsupported)
 
     def attribute(self) -> Attribute:
-        at = self.advance()
-        name = self.expect("ident", what="an attribute name")
+        toks = self.tokens
+        at = toks[self.i]
+        self.i += 1
+        name = toks[self.i]
+        if name[0] != "ident":
+            self.expect("ident", what="an attribute name")
+        self.i += 1
         args: tuple[Arg, ...] = ()
-        if self.tok.kind == "punct" and self.tok.text == "(" and self.tok.line == name.line:
+        t = toks[self.i]
+        if t[1] == "(" and t[2] == name[2]:
             args = self.arguments()
-        return Attribute(name.text, args, self.loc(at))
+        return Attribute(name[1], args, Location(self.filename, at[2], at[3]))
 
     def arguments(self) -> tuple[Arg, ...]:
-        self.expect("punct", "(")
+        """The arguments from the `(` at the current token through its `)`."""
+        toks = self.tokens
+        filename = self.filename
+        i = self.i + 1  # past the "("
         args = []
-        self.skip_newlines()
-        while not (self.tok.kind == "punct" and self.tok.text == ")"):
-            start = self.tok
+        while toks[i][0] == "newline":
+            i += 1
+        while True:
+            start = toks[i]
+            if start[1] == ")":
+                break
             argname = None
-            if (start.kind == "ident" and self.tokens[self.i + 1].kind == "punct"
-                    and self.tokens[self.i + 1].text == ":"):
-                argname = start.text
-                self.advance()
-                self.advance()
-            args.append(Arg(argname, self.value(), self.loc(start)))
-            self.skip_newlines()
-            if self.tok.kind == "punct" and self.tok.text == ",":
-                self.advance()
-                self.skip_newlines()
-            elif not (self.tok.kind == "punct" and self.tok.text == ")"):
-                raise self.error(f"expected ',' or ')' in arguments, found {self.tok.text!r}")
-        self.advance()
+            if start[0] == "ident" and toks[i + 1][1] == ":":
+                argname = start[1]
+                i += 2
+            self.i = i
+            args.append(Arg(argname, self.value(), Location(filename, start[2], start[3])))
+            i = self.i
+            while toks[i][0] == "newline":
+                i += 1
+            t = toks[i]
+            if t[1] == ",":
+                i += 1
+                while toks[i][0] == "newline":
+                    i += 1
+            elif t[1] != ")":
+                self.i = i
+                raise self.error(f"expected ',' or ')' in arguments, found {t.text!r}")
+        self.i = i + 1
         return tuple(args)
 
     def value(self) -> object:
-        t = self.tok
-        if (t.kind == "punct" and t.text == "[") or t.kind == "ident":
+        t = self.tokens[self.i]
+        kind = t[0]
+        if kind == "string":
+            self.i += 1
+            return _unescape(t[1])
+        if kind == "number":
+            self.i += 1
+            return float(t[1]) if any(c in t[1] for c in ".eE") else int(t[1])
+        if kind == "ident" or t[1] == "[":
             if self.depth >= MAX_NESTING:
                 raise self.error(f"values nested more than {MAX_NESTING} deep",
                                  hint="Prisma schemas never nest lists or calls that deep; is the file damaged?")
@@ -363,39 +421,33 @@ class _Parser:
                 return self._value(t)
             finally:
                 self.depth -= 1
-        return self._value(t)
+        got = "end of line" if kind == "newline" else repr(t[1])
+        raise self.error(f"expected a value, found {got}")
 
     def _value(self, t: Token) -> object:
-        if t.kind == "string":
-            self.advance()
-            return _unescape(t.text)
-        if t.kind == "number":
-            self.advance()
-            return float(t.text) if any(c in t.text for c in ".eE") else int(t.text)
-        if t.kind == "punct" and t.text == "[":
-            self.advance()
-            items = []
+        """A list or an identifier (a boolean, a call, a bare name) starting at token `t`."""
+        toks = self.tokens
+        self.i += 1
+        if t[0] == "ident":
+            text = t[1]
+            if text == "true" or text == "false":
+                return text == "true"
+            if toks[self.i][1] == "(":
+                return Call(text, self.arguments())
+            return Ident(text)
+        items = []
+        self.skip_newlines()
+        while toks[self.i][1] != "]":
+            items.append(self.value())
             self.skip_newlines()
-            while not (self.tok.kind == "punct" and self.tok.text == "]"):
-                items.append(self.value())
+            t = toks[self.i]
+            if t[1] == ",":
+                self.i += 1
                 self.skip_newlines()
-                if self.tok.kind == "punct" and self.tok.text == ",":
-                    self.advance()
-                    self.skip_newlines()
-                elif not (self.tok.kind == "punct" and self.tok.text == "]"):
-                    raise self.error(f"expected ',' or ']' in list, found {self.tok.text!r}")
-            self.advance()
-            return items
-        if t.kind == "ident":
-            self.advance()
-            if t.text in ("true", "false"):
-                return t.text == "true"
-            if self.tok.kind == "punct" and self.tok.text == "(":
-                args = self.arguments()
-                return Call(t.text, args)
-            return Ident(t.text)
-        got = "end of line" if t.kind == "newline" else repr(t.text)
-        raise self.error(f"expected a value, found {got}")
+            elif t[1] != "]":
+                raise self.error(f"expected ',' or ']' in list, found {t.text!r}")
+        self.i += 1
+        return items
 
 
 def parse_prisma(text: str, filename: str) -> list[Block]:

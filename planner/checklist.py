@@ -338,7 +338,7 @@ class _Builder:
         else:
             version = STATIC_PG_VERSION if self.dialect == "postgresql" else None
             self.checks = build_checks(analysis.diff, analysis.old.schema, analysis.new.schema, self.dialect,
-                                       server_version=version)
+                                       server_version=version, convert=analysis.config.convert)
             self.outcomes = []
         self.outcome = {id(o.check): o for o in self.outcomes}
 
@@ -782,6 +782,6 @@ def build_checklist(analysis: Analysis, *, source: str, plan: Plan | None = None
 
         cfg = analysis.config
         plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema, backfill=cfg.backfill,
-                          enum_remap=cfg.enum_remap)
+                          enum_remap=cfg.enum_remap, convert=cfg.convert)
     return _Builder(analysis, plan, source=source, project=project or Project(None, None, {}, True), seed=seed,
                     db=db, again=again or ["planner", "plan"]).run()

@@ -65,6 +65,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_SAMPLE = 5
+#: the sample label of a conversion rule's value (a type change with a configured rule)
+RULE_VALUE = "converted"
 #: longest text kept in a sample value (the rest is cut, with a marker)
 MAX_SAMPLE_TEXT = 200
 
@@ -272,16 +274,19 @@ def compile_sql(stmt: Any, dialect: str) -> str:
 
 
 def build_checks(diff: Diff, old: Schema, new: Schema, dialect: str | None = None, *,
-                 server_version: int | None = None, sample: int = DEFAULT_SAMPLE) -> list[Check]:
+                 server_version: int | None = None, sample: int = DEFAULT_SAMPLE,
+                 convert: dict[str, Any] | None = None) -> list[Check]:
     """The checks for every data-dependent change of `diff`, in diff order.
 
     `old` is the schema the database holds (before confirmed renames, which the diff
     records); `new` is the target. `server_version` (PostgreSQL major) picks exact
     `pg_input_is_valid` casts on 16+, the forms every server runs below it (pass 12 for SQL
     that must run anywhere; None, unknown, keeps `pg_input_is_valid` for JSON, with a note);
-    `sample` is the LIMIT shown in `sample_sql`.
+    `sample` is the LIMIT shown in `sample_sql`. `convert` ("table.column" ->
+    config.ConvertRule): a type change with a rule counts the values the rule does not turn
+    into the new type, instead of the values that do not cast.
     """
-    return _Builder(diff, old, new, dialect or new.dialect, server_version, sample).build()
+    return _Builder(diff, old, new, dialect or new.dialect, server_version, sample, convert).build()
 
 
 _KIND_OF = {
@@ -296,8 +301,9 @@ _KIND_OF = {
 
 class _Builder:
     def __init__(self, diff: Diff, old: Schema, new: Schema, dialect: str, server_version: int | None,
-                 sample: int) -> None:
+                 sample: int, convert: dict[str, Any] | None = None) -> None:
         self.diff, self.old, self.new, self.dialect = diff, old, new, dialect
+        self.convert = convert or {}
         self.version, self.sample = server_version, sample
         self.table_from: dict[str, str] = {}
         self.column_from: dict[tuple[str, str], str] = {}
@@ -562,6 +568,9 @@ class _Builder:
         v = self.value(key, c.column or "", src)
         old_t, new_t = c.detail.get("from", c.old.type), c.detail.get("to", c.new.type)
         target = _Target(new_t, self.dialect, self._enum_values(c), self.version)
+        rule = self.convert.get(c.object)
+        if rule is not None and rule.using:
+            return self._ruled_type_checks(c, src, v, rule.using, old_t, new_t, target)
         out = []
         for spec in _type_specs(old_t, target, old_enum=bool(c.old is not None and c.old.enum)):
             col = v.expr if not spec.as_text else sa.cast(v.expr, sa.Text)
@@ -578,6 +587,33 @@ class _Builder:
                 check = _client_side(check, spec.accept, v.name, self.dialect)
                 if self.dialect == "postgresql" and split_type(new_t)[0] in ("json", "jsonb"):
                     check = dataclasses.replace(check, convert_to=split_type(new_t)[0])
+            out.append(check)
+        return out
+
+    def _ruled_type_checks(self, c: Change, src: _Src, v: _Value, using: str, old_t: str, new_t: str,
+                           target: _Target) -> list[Check]:
+        """A type change with a conversion rule: count the rows whose rule value, as text, is
+        not a value the new type takes (not one of the enum's values; does not parse or fit as
+        the new type), NULL rule values passing. The rule is SQL over the column's own name,
+        which the FROM clause provides."""
+        ruled = sa.cast(sa.literal_column(f"({using})"), sa.Text)
+        specs = _type_specs("text", target, old_enum=False)
+        out = []
+        for spec in specs:
+            cond = ruled.is_not(None)
+            if spec.bad is not None:
+                cond = sa.and_(cond, spec.bad(ruled))
+            # a value tested client-side is the rule's, listed next to the column's
+            involved = [(v.name, v.expr)] + ([(RULE_VALUE, ruled)] if spec.accept is not None else [])
+            check = self.row_check(c, CheckKind.CAST, src, cond, involved, expect=f"0 {spec.unit}",
+                                   fence=spec.accept is None, unit=spec.unit,
+                                   blocking=spec.blocking and self.dialect != "sqlite",
+                                   note=f"through the conversion rule {using}",
+                                   description=f"Values of {src.key}.{v.name} that the conversion rule "
+                                               f"({using}) does not turn into {new_t}: they "
+                                               f"{spec.what.removeprefix('are ')} ({old_t} -> {new_t}).")
+            if spec.accept is not None:
+                check = _client_side(check, spec.accept, RULE_VALUE, self.dialect)
             out.append(check)
         return out
 
@@ -1116,8 +1152,8 @@ def run_checks(checks: Sequence[Check], url: str, *, timeout_s: float = DEFAULT_
 
 
 def preflight(diff: Diff, old: Schema, new: Schema, url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S,
-              sample: int = DEFAULT_SAMPLE, progress: Callable[[Check, int, int], None] | None = None
-              ) -> Preflight:
+              sample: int = DEFAULT_SAMPLE, progress: Callable[[Check, int, int], None] | None = None,
+              convert: dict[str, Any] | None = None) -> Preflight:
     """Connect once, read the server version, build the checks for it and run them."""
     target = parse_database_url(url)
     if target.dialect != new.dialect:
@@ -1126,7 +1162,7 @@ def preflight(diff: Diff, old: Schema, new: Schema, url: str, *, timeout_s: floa
     with _session(target, timeout_s) as session:
         pg = target.dialect == "postgresql" and session.server_version
         major = session.server_version[0] if pg else None
-        checks = build_checks(diff, old, new, target.dialect, server_version=major, sample=sample)
+        checks = build_checks(diff, old, new, target.dialect, server_version=major, sample=sample, convert=convert)
         outcomes = _execute(session, checks, sample=sample, progress=progress)
     return Preflight(tuple(checks), tuple(outcomes), target.dialect, target.masked, session.server_version)
 

@@ -459,13 +459,14 @@ def check(
             fail(f"--server-version is the PostgreSQL version; the schemas are {analysis.dialect}")
         # without a version: the forms every supported PostgreSQL runs (12+; exact casts need 16)
         version = (major or SQL_FILE_PG_VERSION) if analysis.dialect == "postgresql" else None
-        checks = build_checks(*schemas, analysis.dialect, server_version=version, sample=sample)
+        checks = build_checks(*schemas, analysis.dialect, server_version=version, sample=sample,
+                              convert=cfg.convert)
         sys.stdout.write(checks_sql(checks, dialect=analysis.dialect, old_source=old_source,
                                     new_source=new_source, timeout_s=timeout, sample=sample,
                                     server_version=version))
         return
     with _CheckProgress(enabled=not quiet and _stderr().is_terminal) as progress:
-        pre = preflight(*schemas, db, timeout_s=timeout, sample=sample, progress=progress)
+        pre = preflight(*schemas, db, timeout_s=timeout, sample=sample, progress=progress, convert=cfg.convert)
     if format == InspectFormat.json:
         from planner.render.json_report import dumps
 
@@ -524,7 +525,7 @@ def plan(
     cfg = load_config(config, no_config=no_config)
     analysis = _analyzed(old, new, cfg, dialect, rename, quiet)
     the_plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema,
-                    backfill=cfg.backfill, enum_remap=cfg.enum_remap)
+                          backfill=cfg.backfill, enum_remap=cfg.enum_remap, convert=cfg.convert)
     source = " -> ".join(_sources(analysis))  # in every revision's docstring and file name: masked
     if cleanup:
         rev = cleanup_revision(the_plan, source=source)
@@ -669,7 +670,7 @@ def verify(
         if not quiet:
             guard = "planner guard failed" in str(e)
             _stderr().print(("the rows are verify's own, generated from OLD's constraints: a guard stops real rows "
-                             "like them too (state a backfill or remap in config, or --rows 0 to prove the schema "
+                             "like them too (state a backfill, remap or conversion rule in config, or --rows 0 to prove the schema "
                              "steps alone); " if guard else "") +
                             ("the scratch database keeps what verify built (--keep)" if keep else
                              "the scratch database is empty again (--keep leaves what verify built)"))

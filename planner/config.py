@@ -19,6 +19,11 @@ ignore = ["LK108"]               # never report these (applied after select)
 [tool.planner.enum_remap]        # where rows holding a removed enum value go (planner plan)
 "SurveyStatus.archived" = "completed"
 
+[tool.planner.convert]           # how a column's values become its new type (planner plan, check, verify)
+"Ticket.status" = { using = "upper(status)", inverse = "lower(status::text)" }
+"Order.total" = "round(total::numeric, 2)"       # a bare string: `using`, lossy (backed up)
+"Event.at" = { timezone = "Europe/Paris" }       # timestamp <-> timestamptz read in this zone
+
 [tool.planner.thresholds]        # row counts that scale lock risk with --db
 small_rows = 10000
 large_rows = 1000000
@@ -32,11 +37,11 @@ expires = 2026-12-31
 
 Every mistake is an error naming the file and the key: an unknown key or value, and, once the
 diff is known (`check_against`), a rename, backfill or remap key that matches no change of it.
-Release-specific keys (renames, backfill, enum_remap) therefore belong in their own file,
+Release-specific keys (renames, backfill, enum_remap, convert) therefore belong in their own file,
 given with `--config release.toml`: in the project's config they would fail every other diff.
 
 When both the project's config and `--config FILE` are read, FILE wins: its scalars and its
-`select`/`ignore` replace the project's, its renames/backfill/enum_remap/thresholds entries are
+`select`/`ignore` replace the project's, its renames/backfill/enum_remap/convert/thresholds entries are
 added to (and override) the project's, and its waivers are added to the project's.
 """
 
@@ -44,6 +49,7 @@ from __future__ import annotations
 
 import difflib
 import tomllib
+import zoneinfo
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,11 +75,33 @@ KEYS = {
     "renames": "a table of \"old\" = \"new\"",
     "backfill": "a table of \"table.column\" = \"SQL\"",
     "enum_remap": "a table of \"Enum.VALUE\" = \"NEW_VALUE\"",
+    "convert": "a table of \"table.column\" = \"SQL\" or { using, inverse, lossy, timezone }",
     "thresholds": "a table with small_rows, large_rows",
     "waivers": "an array of tables ([[tool.planner.waivers]])",
 }
 THRESHOLD_KEYS = ("small_rows", "large_rows")
 WAIVER_KEYS = ("code", "object", "reason", "expires")
+#: the keys of a `[tool.planner.convert]` entry written as a table
+CONVERT_KEYS = ("using", "inverse", "lossy", "timezone")
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertRule:
+    """How the values of one column become its new type (`[tool.planner.convert]`).
+
+    `using` is SQL over the column's own name (as `ALTER ... TYPE ... USING` reads it): its
+    value is assigned to the new type as any value is (an enum through its text). `inverse`
+    is SQL over the same name holding the new value, giving the old one (the downgrade's
+    conversion). Without an inverse the rule is `lossy`: the old values are backed up and
+    restored on downgrade, and rows written after the upgrade go back through the server's
+    cast. `timezone` (instead of `using`) reads `timestamp` values as local time of that zone
+    when they become `timestamptz` (and back); the default is UTC, what Prisma writes."""
+
+    using: str | None = None
+    inverse: str | None = None
+    lossy: bool = False
+    timezone: str | None = None
+
 #: rule families: the letters of every rule code (DS, MF, LK, BC, PG, MY, LT)
 FAMILIES = tuple(sorted({code.rstrip("0123456789") for code in RULES}))
 
@@ -91,13 +119,15 @@ class Config:
     backfill: dict[str, str] = field(default_factory=dict)
     #: "Enum.OLD" -> "NEW": where rows holding a removed enum value go
     enum_remap: dict[str, str] = field(default_factory=dict)
+    #: "table.column" -> how its values become the new type
+    convert: dict[str, ConvertRule] = field(default_factory=dict)
     #: rule codes/families to report (empty: all) and to leave out
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     raw: dict[str, Any] = field(default_factory=dict)
     #: every file read, in order (the project's, then --config)
     paths: tuple[str, ...] = ()
-    #: ("renames"|"backfill"|"enum_remap", key) -> the file that set it (for error messages)
+    #: ("renames"|"backfill"|"enum_remap"|"convert", key) -> the file that set it (for error messages)
     origins: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
 
     def selects(self, code: str) -> bool:
@@ -154,6 +184,18 @@ class Config:
                 raise ConfigError(f"{where}: [{_table('enum_remap', where)}] {key!r} = "
                                   f"{self.enum_remap[key]!r}: NEW's enum has no such value",
                                   hint=f"use one of {', '.join(values)}")
+        converted = {c.object: c for c in diff.changes if c.kind.value == "alter_column_type"}
+        for key in sorted(self.convert):
+            where = self.origins.get(("convert", key), self.path)
+            change = converted.get(key)
+            if change is None:
+                raise ConfigError(f"{where}: [{_table('convert', where)}] {key!r} matches no column whose type this "
+                                  "diff changes",
+                                  hint="keys are \"table.column\" as `planner diff` names the change; keep "
+                                       "release-specific settings in a --config file")
+            why = _convert_problem(self.convert[key], change, new.dialect)
+            if why:
+                raise ConfigError(f"{where}: [{_table('convert', where)}] {key!r}: {why}")
 
 
 def _covers(selector: str, code: str) -> bool:
@@ -180,6 +222,60 @@ def _backfill_targets(diff: Diff, dialect: str) -> dict[str, str]:
                 why = ""
             out.setdefault(c.object, why)
     return out
+
+
+def _zone_kinds(old_type: str, new_type: str) -> tuple[str | None, str | None]:
+    def kind(t: str) -> str | None:
+        base = t.split("(")[0].strip()
+        return "instant" if base == "timestamptz" else "local" if base in ("timestamp", "date") else None
+
+    return kind(old_type), kind(new_type)
+
+
+def _convert_problem(rule: ConvertRule, change: Any, dialect: str) -> str:
+    """Why `rule` cannot apply to the type change `change` ("" when it can)."""
+    column = change.column or ""
+    if rule.timezone is not None:
+        if dialect != "postgresql":
+            return "timezone applies to PostgreSQL timestamp <-> timestamptz changes"
+        src, dst = _zone_kinds(change.old.type, change.new.type)
+        if {src, dst} != {"local", "instant"}:
+            return (f"timezone applies to timestamp <-> timestamptz changes, not {change.old.type} -> "
+                    f"{change.new.type}")
+    for what in ("using", "inverse"):
+        text = getattr(rule, what)
+        if text is None:
+            continue
+        why = _reads_only(text, column, dialect)
+        if why:
+            return f"{what} {text!r}: {why}"
+    return ""
+
+
+def _reads_only(text: str, column: str, dialect: str) -> str:
+    """Why SQL expression `text` is not an expression over column `column` alone ("" if it is)."""
+    from sqlglot import exp
+
+    from planner.normalize import parse_expression
+
+    try:
+        node = parse_expression(text, dialect)
+    except ValueError as e:
+        return f"not an SQL expression ({str(e).splitlines()[0]})"
+    if isinstance(node, (exp.Select, exp.Subquery)) or node.find(exp.Select) is not None:
+        return "a subquery is not allowed (ALTER ... USING has none)"
+    for col in node.find_all(exp.Column):
+        ident = col.this
+        if isinstance(ident, exp.Star) or col.table:
+            return f"reads {col.sql()}: the expression may read only {column}"
+        name = ident.name
+        quoted = bool(ident.args.get("quoted"))
+        same = name == column if (quoted and dialect == "postgresql") else \
+            (name.lower() == column if dialect == "postgresql" else name.lower() == column.lower())
+        if not same:
+            hint = f' (write "{column}" in double quotes)' if name.lower() == column.lower() else ""
+            return f"reads {name}: the expression may read only the column {column}{hint}"
+    return ""
 
 
 def _removed_values(diff: Diff, new: Schema) -> dict[str, tuple[str, ...] | None]:
@@ -257,6 +353,7 @@ def _merge(base: Config, top: Config) -> Config:
                   waivers=base.waivers + top.waivers, thresholds=thresholds,
                   fail_on=pick("fail_on", base.fail_on, top.fail_on),
                   backfill={**base.backfill, **top.backfill}, enum_remap={**base.enum_remap, **top.enum_remap},
+                  convert={**base.convert, **top.convert},
                   select=pick("select", base.select, top.select), ignore=pick("ignore", base.ignore, top.ignore),
                   raw={**base.raw, **top.raw}, paths=base.paths + top.paths,
                   origins={**base.origins, **top.origins})
@@ -331,6 +428,7 @@ def _config(section: dict[str, Any], path: str) -> Config:
             raise ConfigError(f"{path}: [{pre}{key}] must map \"table.column\" (or \"Enum.VALUE\") "
                               "to a string")
         maps[key] = dict(value)
+    convert = _convert_rules(section.get("convert", {}), path, pre)
     raw_waivers = section.get("waivers")
     if isinstance(raw_waivers, list):
         for i, w in enumerate(raw_waivers, 1):
@@ -344,12 +442,58 @@ def _config(section: dict[str, Any], path: str) -> Config:
             if isinstance(code, str) and code.strip() and not _is_rule(code.strip()):
                 raise ConfigError(f"{path}: waiver {i}: no rule {code.strip()!r}",
                                   hint="`planner rules` lists the codes")
-    origins = {(key, k): path for key in ("renames", "backfill", "enum_remap")
-               for k in (renames if key == "renames" else maps[key])}
+    origins = {(key, k): path for key in ("renames", "backfill", "enum_remap", "convert")
+               for k in (renames if key == "renames" else convert if key == "convert" else maps[key])}
     return Config(path=path, dialect=dialect, renames=tuple(f"{k}={v}" for k, v in renames.items()),
                   waivers=parse_waivers(raw_waivers, path),
                   thresholds=Thresholds(**raw_thresholds), fail_on=fail_on, raw=section, paths=(path,),
-                  origins=origins, **selection, **maps)
+                  origins=origins, convert=convert, **selection, **maps)
+
+
+def _convert_rules(value: Any, path: str, pre: str) -> dict[str, ConvertRule]:
+    """`[convert]`: "table.column" = "SQL" (the USING expression, lossy) or a table of
+    CONVERT_KEYS; every mistake names the file and the key."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{pre}convert] must be a table of \"table.column\" = \"SQL\" or "
+                          "{ using, inverse, lossy, timezone }")
+    out = {}
+    for key, entry in value.items():
+        where = f"{path}: [{pre}convert] {key!r}"
+        if "." not in key:
+            raise ConfigError(f"{where}: keys are \"table.column\"")
+        if isinstance(entry, str):
+            entry = {"using": entry}
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where} must be a string (the USING expression) or a table with "
+                              f"{', '.join(CONVERT_KEYS)}")
+        for k in entry:
+            if k not in CONVERT_KEYS:
+                raise _unknown(path, f"key in [{pre}convert] {key!r}:", k, list(CONVERT_KEYS))
+        for k in ("using", "inverse", "timezone"):
+            if k in entry and (not isinstance(entry[k], str) or not entry[k].strip()):
+                raise ConfigError(f"{where}: {k} must be a non-empty string")
+        if "lossy" in entry and not isinstance(entry["lossy"], bool):
+            raise ConfigError(f"{where}: lossy must be true or false")
+        using, inverse, zone = entry.get("using"), entry.get("inverse"), entry.get("timezone")
+        if using is None and zone is None:
+            raise ConfigError(f"{where}: needs using (SQL over the column) or timezone")
+        if zone is not None:
+            if using is not None or inverse is not None:
+                raise ConfigError(f"{where}: timezone is the whole rule; leave out using and inverse")
+            try:
+                zoneinfo.ZoneInfo(zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(f"{where}: unknown time zone {zone!r}",
+                                  hint="an IANA name such as \"UTC\" or \"Europe/Paris\"") from None
+            out[key] = ConvertRule(timezone=zone)
+            continue
+        lossy = entry.get("lossy")
+        if inverse is None and lossy is False:
+            raise ConfigError(f"{where}: lossy = false needs an inverse (SQL over the column giving the old "
+                              "value back)")
+        out[key] = ConvertRule(using=using.strip(), inverse=inverse.strip() if inverse else None,
+                               lossy=inverse is None or bool(lossy))
+    return out
 
 
 def _is_rule(code: str) -> bool:

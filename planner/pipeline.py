@@ -62,7 +62,7 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
 
         rows = row_estimates(db)
         if checks is None and run_checks:
-            pre = _preflight(d, old, new, db, check_timeout_s)
+            pre = _preflight(d, old, new, db, check_timeout_s, config)
             checks = pre.results()
     version = pre.major_version if pre is not None and pre.dialect == "postgresql" else None
     ctx = Context(old.schema, new.schema, d, thresholds=config.thresholds, rows=rows, checks=checks,
@@ -71,10 +71,10 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
     return Analysis(old, new, d, ctx, assessment, config, pre)
 
 
-def _preflight(d: Diff, old: Loaded, new: Loaded, db: str, timeout_s: float) -> Preflight:
+def _preflight(d: Diff, old: Loaded, new: Loaded, db: str, timeout_s: float, config: Config) -> Preflight:
     from planner.checks import preflight
 
-    pre = preflight(d, old.schema, new.schema, db, timeout_s=timeout_s, sample=3)
+    pre = preflight(d, old.schema, new.schema, db, timeout_s=timeout_s, sample=3, convert=config.convert)
     for o in pre.outcomes:
         if o.error is not None:
             log.warning("pre-flight %s for %s did not run: %s", o.check.kind.value, o.check.change_id,

@@ -14,6 +14,7 @@ import hashlib
 import re
 import textwrap
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from alembic.autogenerate import render_python_code
@@ -29,6 +30,10 @@ from planner.naming import clip_bytes
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
 from planner.renames import Renames
+from planner.rules.facts import binary_coercible
+
+if TYPE_CHECKING:
+    from planner.config import ConvertRule
 
 BACKUP_SCHEMA = "planner_backup"
 #: MySQL and SQLite have no schema for backups: planner's tables carry this prefix instead
@@ -161,6 +166,8 @@ _UNBOUNDED = ((re.compile(r"^VARCHAR\(\d+\)"), "VARCHAR"), (re.compile(r"^CHAR\(
               (re.compile(r"^BIT( VARYING)?\(\d+\)"), "VARBIT"))
 #: the zone timestamps without one are read in when they become instants (and back)
 CONVERSION_ZONE = "UTC"
+#: the PL/pgSQL variable a conversion guard holds each value in
+GUARD_VALUE = "planner_value"
 
 
 def _unbounded(type_sql: str) -> str:
@@ -177,21 +184,42 @@ def _zone_kind(type_text: str) -> str | None:
     return "local" if base in ("timestamp", "date") else None
 
 
-def converted(expr: str, old: Column, new: Column, new_sql: str) -> str:
+def converted(expr: str, old: Column, new: Column, new_sql: str, zone_name: str = CONVERSION_ZONE) -> str:
     """`expr`, a value of `old`'s type, as `new`'s type with the naive ALTER's semantics where
     they are safe and never a silent cut: a value too long for a bounded type fails at the
-    assignment (see _UNBOUNDED); timestamps without a time zone are read as UTC, never in the
-    session's TimeZone (Prisma writes UTC; a migration's result must not depend on who runs
-    it); enum values go through text."""
+    assignment (see _UNBOUNDED); timestamps without a time zone are read as UTC (or
+    `zone_name`, a column's configured zone), never in the session's TimeZone (Prisma writes
+    UTC; a migration's result must not depend on who runs it); enum values go through text."""
     via = "::text" if (old.enum or new.enum) else ""
     src, dst = _zone_kind(old.type), _zone_kind(new.type)
-    zone = lit(CONVERSION_ZONE)
+    zone = lit(zone_name)
     if src == "local" and dst == "instant":
         cast = "::timestamp" if old.type.startswith("date") else ""
         return f"({expr}{cast} AT TIME ZONE {zone})::{new_sql}"
     if src == "instant" and dst == "local":
         return f"({expr} AT TIME ZONE {zone})::{new_sql}"
     return f"{expr}{via}::{_unbounded(new_sql)}"
+
+
+#: the alias a conversion rule's column is read from outside its table (trigger, guard, downgrade)
+RULE_ALIAS = "planner_rule"
+
+
+def rule_value(rule: str, column: str, source: str | None) -> str:
+    """Conversion rule `rule` (SQL over `column`, as `ALTER ... USING` reads it) evaluated on
+    `source`, an expression holding the column's value (None: in the table's own context,
+    where the column is there under its name). Outside the table the value is offered under
+    the column's name by a one-row derived table, so the rule is run as written, unparsed."""
+    if source is None:
+        return f"({rule})"
+    return f"(SELECT ({rule}) FROM (SELECT {source} AS {q(column)}) AS {q(RULE_ALIAS)})"
+
+
+def assigned(value: str, target: Column, target_sql: str) -> str:
+    """A rule's value as the target column gets it: assigned as it is (the server's
+    assignment cast checks lengths and ranges), an enum through its text (there is no
+    assignment cast from text to an enum)."""
+    return f"{value}::text::{target_sql}" if target.enum else value
 
 
 def rename_index_sql(table: str, a: str, b: str) -> str:
@@ -258,7 +286,7 @@ class _Builder:
     STAGED = True
 
     def __init__(self, diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str] | None = None,
-                 enum_remap: dict[str, str] | None = None) -> None:
+                 enum_remap: dict[str, str] | None = None, convert: dict[str, ConvertRule] | None = None) -> None:
         self.diff, self.new = diff, new
         # table renames run first (expand, behind a compatibility view), so every other step
         # names the table as NEW does: OLD is looked up under the new names too
@@ -266,6 +294,7 @@ class _Builder:
         self.old = apply_renames(old, Renames(tables=table_renames), []) if table_renames else old
         self.backfill_exprs = backfill or {}
         self.enum_remap = enum_remap or {}
+        self.convert = convert or {}
         self.steps: list[Step] = []
         self.kept: list[tuple[str | None, str]] = []
         self.n = 0
@@ -287,7 +316,7 @@ class _Builder:
         self.checks: dict[str, list] = {}
         # guards must run on any supported server: the PostgreSQL 12-15 forms of the checks
         version = 12 if self.DIALECT == "postgresql" else None
-        for check in build_checks(diff, old, new, self.DIALECT, server_version=version):
+        for check in build_checks(diff, old, new, self.DIALECT, server_version=version, convert=self.convert):
             self.checks.setdefault(check.change_id, []).append(check)
 
     # ----------------------------------------------------------------- helpers
@@ -375,19 +404,70 @@ class _Builder:
         """Values the server can only test by converting them (JSON before PostgreSQL 16):
         a PL/pgSQL block tries each one, and raises before any DDL if some do not convert."""
         new_sql = self.sa_column(self.new_md, c.table, c.column).type.compile(dialect=_PG)
-        return self._convert_guard(c.table, c.column, new_sql, converted("v", c.old, c.new, new_sql))
+        return self._convert_guard(c.table, c.column, new_sql, self.to_new(c, GUARD_VALUE, new_sql))
 
-    def _convert_guard(self, table: str, column: str, target_sql: str, conversion: str, *, why: str = "") -> Guard:
-        """A PL/pgSQL block that assigns `conversion` (SQL over `v`, each value of `column`) to a
+    def _convert_guard(self, table: str, column: str, target_sql: str, conversion: str, *, why: str = "",
+                       nulls: bool = False, enum_values: tuple[str, ...] | None = None) -> Guard:
+        """A PL/pgSQL block that assigns `conversion` (SQL over GUARD_VALUE, each value of
+        `column`; NULLs too when `nulls`: a conversion rule may turn them into something) to a
         variable of type `target_sql`, as the column's UPDATE would, and raises, naming how many
-        fail, if any does."""
+        fail, if any does. With `enum_values` (a new enum, which the guard may run before the
+        type exists) `conversion` gives text, which must be one of them."""
         what = f" values of {table}.{column} do not convert to {target_sql}{why}"
-        body = (f" DECLARE v {qt(table)}.{q(column)}%TYPE; w {target_sql}; bad bigint := 0; BEGIN "
-                f"FOR v IN SELECT {q(column)} FROM {qt(table)} WHERE {q(column)} IS NOT NULL LOOP "
-                f"BEGIN w := {conversion}; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; "
-                f"IF bad > 0 THEN RAISE EXCEPTION USING MESSAGE = {lit('planner guard failed: ')} || bad || "
-                f"{lit(what)}; END IF; END ")
+        where = "" if nulls else f" WHERE {q(column)} IS NOT NULL"
+        test = ""
+        if enum_values is not None:
+            allowed = ", ".join(lit(v) for v in enum_values)
+            test = (f" IF planner_converted IS NOT NULL AND planner_converted <> ALL (ARRAY[{allowed}]::text[]) "
+                    "THEN planner_bad := planner_bad + 1; END IF;")
+        body = (f" DECLARE {GUARD_VALUE} {qt(table)}.{q(column)}%TYPE; "
+                f"planner_converted {'text' if enum_values is not None else target_sql}; "
+                f"planner_bad bigint := 0; BEGIN "
+                f"FOR {GUARD_VALUE} IN SELECT {q(column)} FROM {qt(table)}{where} LOOP "
+                f"BEGIN planner_converted := {conversion};{test} EXCEPTION WHEN others THEN "
+                f"planner_bad := planner_bad + 1; END; END LOOP; "
+                f"IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = {lit('planner guard failed: ')} || "
+                f"planner_bad || {lit(what)}; END IF; END ")
         return Guard("DO " + dollar_quote(body), "planner guard failed: N" + what, raises=True)
+
+    # ----------------------------------------------------------------- conversions
+    def rule(self, c: Change) -> ConvertRule | None:
+        """The configured conversion rule of a type change (`[tool.planner.convert]`)."""
+        return self.convert.get(c.object)
+
+    def to_new(self, c: Change, expr: str | None, new_sql: str) -> str:
+        """An old value of type change `c` as the new type: `expr` (None: the column in its
+        table's context, as in an UPDATE or ALTER ... USING) through the configured rule, else
+        planner's conversion (UTC, or the rule's time zone, for timestamps)."""
+        rule, column = self.rule(c), c.old.name
+        if rule is not None and rule.using:
+            return assigned(rule_value(rule.using, column, expr), c.new, new_sql)
+        zone = {"zone_name": rule.timezone} if rule is not None and rule.timezone else {}
+        return converted(expr if expr is not None else q(column), c.old, c.new, new_sql, **zone)
+
+    def to_old(self, c: Change, expr: str | None, old_sql: str) -> str:
+        """A new value of type change `c` back as the old type (the downgrade): the rule's
+        inverse, else planner's conversion back."""
+        rule, column = self.rule(c), c.old.name
+        if rule is not None and rule.inverse:
+            return assigned(rule_value(rule.inverse, column, expr), c.old, old_sql)
+        zone = {"zone_name": rule.timezone} if rule is not None and rule.timezone else {}
+        return converted(expr if expr is not None else q(column), c.new, c.old, old_sql, **zone)
+
+    def _rule_guard(self, c: Change, new_sql: str) -> Guard:
+        """Type change `c` with a configured rule: every value (NULLs too, which a rule may map)
+        converted by the rule as the UPDATE would; a new enum's values tested as text (the type
+        is created later in the same revision)."""
+        rule = self.rule(c)
+        assert rule is not None
+        why = " by the configured conversion rule"
+        enum = self.new.enum(c.new.enum) if c.new.enum else None
+        if enum is not None and rule.using:
+            return self._convert_guard(c.table, c.old.name, new_sql,
+                                       f"{rule_value(rule.using, c.old.name, GUARD_VALUE)}::text", why=why,
+                                       nulls=True, enum_values=tuple(enum.values))
+        return self._convert_guard(c.table, c.old.name, new_sql, self.to_new(c, GUARD_VALUE, new_sql),
+                                   nulls=bool(rule.using), why=why)
 
     def _pk_or_fail(self, c: Change, why: str) -> tuple[str, ...]:
         pk = self.pk_columns(self.old.table(c.table))
@@ -740,34 +820,36 @@ class _Builder:
         new_t = self.sa_column(self.new_md, c.table, n.name).type
         new_sql = new_t.compile(dialect=_PG)
         old_sql = old_t.compile(dialect=_PG)
-        from planner.rules.facts import binary_coercible, lossy
+        from planner.rules.facts import lossy
 
         t = self.old.table(c.table)
         pk = self.pk_columns(t)
-        guards = self.guards(c)
+        rule = self.rule(c)
+        # a stated rule is checked by running it on every value (NULLs too: it may map them)
+        guards = self.guards(c) if rule is None else [self._rule_guard(c, new_sql)]
         # no USING where the change needs no rewrite: any USING expression makes the server
         # rewrite the table, and the default (an assignment cast) is the same conversion
         up_ops = render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=new_t,
                                            existing_type=old_t, existing_nullable=o.nullable)])
-        if not binary_coercible(o.type, n.type, "postgresql"):
-            up_ops = with_kw(up_ops, postgresql_using=converted(q(o.name), o, n, new_sql))
+        coercible = binary_coercible(o.type, n.type, "postgresql") and rule is None
+        if not coercible:
+            up_ops = with_kw(up_ops, postgresql_using=self.to_new(c, None, new_sql))
         down_ops = render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=old_t,
                                              existing_type=new_t, existing_nullable=n.nullable)])
-        if not binary_coercible(n.type, o.type, "postgresql"):
-            down_ops = with_kw(down_ops, postgresql_using=converted(q(o.name), n, o, old_sql))
+        if not binary_coercible(n.type, o.type, "postgresql") or rule is not None:
+            down_ops = with_kw(down_ops, postgresql_using=self.to_old(c, None, old_sql))
         backup = None
         up: list[Block] = []
         down: list[Block] = []
         down_tail = []
-        if lossy(o.type, n.type) and pk:
+        if (lossy(o.type, n.type) or (rule is not None and rule.lossy)) and pk:
             bk = backup_name(name, o.name, "type")
             up.append(self.backup(c.table, pk, o.name, bk))
             # rows changed since the conversion keep their value (converted back)
-            round_trip = converted(converted(f"b.{q(o.name)}", o, n, new_sql), n, o, old_sql)
+            round_trip = self.to_old(c, self.to_new(c, f"b.{q(o.name)}", new_sql), old_sql)
             down_tail.append(self.restore(c.table, pk, o.name, bk,
                                           unchanged=f"t.{q(o.name)} IS NOT DISTINCT FROM {round_trip}"))
             backup = f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {o.name} before the conversion)"
-        coercible = binary_coercible(o.type, n.type, "postgresql")
         if not coercible and pk:
             why_not = self._swap_blocker(c)
             if why_not is None:
@@ -794,6 +876,11 @@ class _Builder:
         self.add(phase, f"change type of {c.object} to {new_sql}{where}", up, down, guards=guards, change=c,
                  backup=backup)
 
+    def _sets_default(self, c: Change) -> bool:
+        """The type change `c` drops the old default and sets the new one itself (it converts
+        the values: the R8 swap or an ALTER ... USING)."""
+        return not (binary_coercible(c.old.type, c.new.type, "postgresql") and self.rule(c) is None)
+
     def _swap_blocker(self, c: Change) -> str | None:
         """Why the type change of c cannot use R8's new column and swap (None: it can). The swap
         drops the old column, so anything that names it (keys, indexes, constraints, views,
@@ -806,7 +893,9 @@ class _Builder:
             return "a generated or identity column"
         if o.comment or n.comment or o.collation or n.collation:
             return "a column with a comment or collation"
-        if any(x is not c and x.table == c.table and x.column == col for x in self.diff.changes):
+        # a new default goes with the swap (set on the new column as it takes the name)
+        if any(x is not c and x.table == c.table and x.column == col and x.kind != Kind.ALTER_DEFAULT
+               for x in self.diff.changes):
             return "other changes of the same column"
         for t in (t_old, t_new):
             if t is None:
@@ -858,10 +947,11 @@ class _Builder:
         tmp = derived_name(col, "__planner_new")
         fn = derived_name(f"{name}_{col}", "__planner_sync")
         qfn = f"{q(schema)}.{q(fn)}" if schema else q(fn)
-        convert = converted(q(col), o, n, new_sql)
+        convert = self.to_new(c, None, new_sql)
+        rule = self.rule(c)
 
         def sync() -> str:
-            to_new = converted(f"NEW.{q(col)}", o, n, new_sql)
+            to_new = self.to_new(c, f"NEW.{q(col)}", new_sql)
             return "\n".join([
                 execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS "
                         + dollar_quote(f" BEGIN NEW.{q(tmp)} := {to_new}; RETURN NEW; END ")),
@@ -876,7 +966,9 @@ class _Builder:
                  [self.ddl("\n".join([render([ops.AddColumnOp(name, tmp_col, schema=schema)]), sync()]))],
                  [self.ddl("\n".join([unsync, render([ops.DropColumnOp(name, tmp, schema=schema)])]))],
                  guards=guards, change=c)
-        self._backfill_step(c, c.table, tmp, convert, where=f"{q(tmp)} IS NULL AND {q(col)} IS NOT NULL")
+        # a rule may give NULL a value: then every row is converted, NULLs too
+        todo = f"{q(tmp)} IS NULL" + ("" if rule is not None and rule.using else f" AND {q(col)} IS NOT NULL")
+        self._backfill_step(c, c.table, tmp, convert, where=todo)
         t_old = self.old.table(c.table)
         rebuilt = [i for i in (t_old.indexes if t_old else ()) if col in i.columns]
         renames_up, renames_down = [], []
@@ -909,7 +1001,7 @@ class _Builder:
                 render([ops.AddColumnOp(name, old_col, schema=schema)])]
         if n.default is not None:
             back.append(self.set_default(c.table, tmp, new_t, None))
-        convert_back = (f"UPDATE {qt(c.table)} SET {q(col)} = {converted(q(tmp), n, o, old_sql)} "
+        convert_back = (f"UPDATE {qt(c.table)} SET {q(col)} = {self.to_old(c, q(tmp), old_sql)} "
                         f"WHERE {q(col)} IS NULL AND {q(tmp)} IS NOT NULL")
         down_tail = [execute(convert_back), sync()]
         if o.default is not None:
@@ -918,7 +1010,7 @@ class _Builder:
             down_tail.append(render([ops.AlterColumnOp(name, col, schema=schema, modify_nullable=False,
                                                        existing_type=old_t, existing_nullable=True)]))
         # the downgrade converts rows written since the swap back: stop first if some cannot be
-        back_guard = self._convert_guard(c.table, col, old_sql, converted("v", n, o, old_sql),
+        back_guard = self._convert_guard(c.table, col, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
                                          why=" (written since the swap; fix them first)")
         self.add(Phase.CONTRACT, f"swap {c.table}.{tmp} in as {col} ({old_sql} -> {new_sql}, R8)",
                  # the converted value is backed up too: a row whose value changed after the swap
@@ -974,6 +1066,12 @@ class _Builder:
             raise PlanError(f"{c.id}: changing how {c.object} is generated ({o.autoincrement} -> "
                             f"{n.autoincrement}) needs a hand-written migration")
         t = self.sa_column(self.new_md, c.table, n.name).type
+        if any(x.kind == Kind.ALTER_COLUMN_TYPE and x.table == c.table and x.column == c.column
+               and self._sets_default(x) for x in self.diff.changes):
+            # the type change sets NEW's default with the new type (and OLD's back): a new
+            # default of the old type during the window would be wrong for the running code
+            self.add(Phase.CONTRACT, f"default of {c.object} (set with its type change)", [], [], change=c)
+            return
 
         self.add(Phase.EXPAND, f"default of {c.object}",
                  [self.ddl(self.set_default(c.table, n.name, t, n.default))],
@@ -1308,13 +1406,14 @@ def _join(schema: str | None, name: str) -> str:
 
 
 def build_plan(diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str] | None = None,
-               enum_remap: dict[str, str] | None = None) -> Plan:
+               enum_remap: dict[str, str] | None = None, convert: dict[str, ConvertRule] | None = None) -> Plan:
     """The staged plan for `diff` (PostgreSQL). `backfill` ("table.column" -> SQL expression)
     fills existing rows of columns that become NOT NULL; `enum_remap` ("Enum.OLD" -> "NEW")
-    moves rows off enum values that are removed. planner never invents either."""
+    moves rows off enum values that are removed; `convert` ("table.column" -> ConvertRule)
+    says how a column's values become its new type. planner never invents any of them."""
     builder: type[_Builder] = _Builder
     if new.dialect == "mysql":
         from planner.plan.mysql import MySQLBuilder as builder
     elif new.dialect == "sqlite":
         from planner.plan.sqlite import SQLiteBuilder as builder
-    return builder(diff, old, new, backfill=backfill, enum_remap=enum_remap).run()
+    return builder(diff, old, new, backfill=backfill, enum_remap=enum_remap, convert=convert).run()

@@ -39,6 +39,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection
 
+from planner.config import ConvertRule
 from planner.model import Column, Schema, Table
 from planner.normalize import quote_ident
 from planner.rules.facts import split_type
@@ -63,6 +64,8 @@ class Converted:
     new: Column
     new_type: sa.types.TypeEngine
     old_type: sa.types.TypeEngine
+    #: the configured conversion rule (`[tool.planner.convert]`), which the naive ALTER uses too
+    rule: ConvertRule | None = None
 
     @property
     def name(self) -> str:
@@ -90,8 +93,10 @@ class Naive:
     skipped: str | None = None  # not comparable (the naive ALTER cannot even be written)
 
 
-def converted_columns(old: Schema, new: Schema) -> list[Converted]:
-    """Columns kept under the same name whose type changes, in tables with a primary key."""
+def converted_columns(old: Schema, new: Schema, convert: dict[str, ConvertRule] | None = None) -> list[Converted]:
+    """Columns kept under the same name whose type changes, in tables with a primary key, with
+    their configured conversion rule ("table.column" -> ConvertRule)."""
+    convert = convert or {}
     md_old, md_new = to_metadata(old, extensions=False), to_metadata(new, extensions=False)
     out = []
     for t in old.tables:
@@ -103,8 +108,59 @@ def converted_columns(old: Schema, new: Schema) -> list[Converted]:
             if nc is None or nc.type == c.type or c.generated or nc.generated:
                 continue
             key = f"{t.schema}.{t.name}" if t.schema else t.name
-            out.append(Converted(t, c, nc, md_new.tables[key].c[c.name].type, md_old.tables[key].c[c.name].type))
+            rule = convert.get(f"{old.key(t.schema, t.name)}.{c.name}")
+            out.append(Converted(t, c, nc, md_new.tables[key].c[c.name].type, md_old.tables[key].c[c.name].type,
+                                 rule))
     return out
+
+
+def rule_choices(url: str, old: Schema, new: Schema, convert: dict[str, ConvertRule] | None
+                 ) -> dict[tuple[str, str], list[Any]]:
+    """(table key, column) -> seed values for each column converted to an enum by a rule: the
+    candidates (each enum value, in lower and title case, and the rule's inverse of it) that
+    the rule, run on the OLD database, turns into a value of the enum. Random text would only
+    prove that the rule refuses random text."""
+    from planner.load.database import parse_database_url
+
+    out: dict[tuple[str, str], list[Any]] = {}
+    targets = [c for c in converted_columns(old, new, convert) if c.rule is not None and c.rule.using and c.new.enum]
+    if not targets:
+        return out
+    engine = sa.create_engine(parse_database_url(url).url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            for c in targets:
+                enum = new.enum(c.new.enum or "")
+                if enum is None:
+                    continue
+                old_sql = c.old_type.compile(dialect=conn.dialect)
+                candidates: list[str] = []
+                for v in enum.values:
+                    candidates += [v, v.lower(), v.title()]
+                    if c.rule and c.rule.inverse:
+                        back = _evaluate(conn, c.rule.inverse, c.old.name, v, "text")
+                        if isinstance(back, str):
+                            candidates.append(back)
+                good = [x for x in dict.fromkeys(candidates)
+                        if _evaluate(conn, c.rule.using, c.old.name, x, old_sql) in enum.values]
+                if good:
+                    out[(old.key(c.table.schema, c.table.name), c.old.name)] = good
+            conn.rollback()
+    finally:
+        engine.dispose()
+    return out
+
+
+def _evaluate(conn: Connection, rule: str, column: str, value: Any, type_sql: str) -> Any:
+    """`rule` (SQL over `column`) on `value` given as `type_sql`, as text; None where it fails."""
+    from planner.plan import build
+
+    sql = f"SELECT {build.rule_value(rule, column, f'CAST(:v AS {type_sql})')}::text"
+    try:
+        with conn.begin_nested():
+            return conn.execute(sa.text(sql), {"v": value}).scalar()
+    except sa_exc.DBAPIError:
+        return None
 
 
 def boundary_value(column: Column) -> Any:
@@ -260,17 +316,40 @@ def naive_results(engine: sa.Engine, targets: list[Converted], writes: list[Writ
             for w in writes:
                 apply_write(conn, w, w.value)
             operations = Operations(MigrationContext.configure(conn))
+            for c in targets:  # a new enum the naive ALTER converts to is created with it
+                if c.new.enum and hasattr(c.new_type, "create"):
+                    with conn.begin_nested():
+                        c.new_type.create(conn, checkfirst=True)
             for c in targets:
                 out[c.name] = _naive_one(conn, operations, c)
             conn.rollback()
     return out
 
 
+def naive_using(c: Converted, new_sql: str) -> str | None:
+    """The USING a user states with a conversion rule: the rule itself (assigned to the new
+    type, an enum through its text), or the column read in the rule's time zone."""
+    from planner.plan import build
+
+    if c.rule is None:
+        return None
+    if c.rule.using:
+        return build.assigned(build.rule_value(c.rule.using, c.old.name, None), c.new, new_sql)
+    return build.converted(q(c.old.name), c.old, c.new, new_sql, zone_name=c.rule.timezone or "UTC")
+
+
 def _naive_one(conn: Connection, operations: Operations, c: Converted) -> Naive:
     schema = c.table.schema
-    for using in (None, f"{q(c.old.name)}::{c.new_type.compile(dialect=conn.dialect)}"):
+    new_sql = c.new_type.compile(dialect=conn.dialect)
+    ruled = naive_using(c, new_sql)
+    candidates = (ruled,) if ruled is not None else (None, f"{q(c.old.name)}::{new_sql}")
+    for using in candidates:
         try:
             with conn.begin_nested():
+                if ruled is not None and c.old.default is not None:
+                    # the old default may not convert: the migration a user writes drops it first
+                    operations.alter_column(c.table.name, c.old.name, schema=schema, server_default=None,
+                                            existing_type=c.old_type)
                 operations.alter_column(c.table.name, c.old.name, schema=schema, type_=c.new_type,
                                         existing_type=c.old_type, postgresql_using=using)
                 return Naive(values=_values(conn, c.table, c.old.name))
@@ -278,7 +357,7 @@ def _naive_one(conn: Connection, operations: Operations, c: Converted) -> Naive:
             state = _sqlstate(e)
             if state[:2] in ("22", "23"):
                 return Naive(refused=_first_line(e))
-            if state == "42804" and using is None:
+            if state == "42804" and using is None and ruled is None:
                 continue  # no assignment cast: the USING a user would write
             return Naive(skipped=_first_line(e))
     return Naive(skipped="no naive ALTER")

@@ -94,8 +94,11 @@ def seed(url: str, schema: Schema, *, rows: int = 50, seed: int = 0) -> dict[str
     return seed_database(url, schema, rows=rows, seed=seed).rows
 
 
-def seed_database(url: str, schema: Schema, *, rows: int = 50, seed: int = 0) -> SeedReport:
-    """`seed`, with the report: which tables got fewer rows, and why."""
+def seed_database(url: str, schema: Schema, *, rows: int = 50, seed: int = 0,
+                  choices: dict[tuple[str, str], list[Any]] | None = None) -> SeedReport:
+    """`seed`, with the report: which tables got fewer rows, and why. `choices` ((table key,
+    column) -> values) narrows what a column gets, as a CHECK `col IN (...)` would (verify:
+    text a conversion rule turns into the new enum)."""
     if rows < 0:
         raise VerifyError(f"rows must be >= 0, not {rows}")
     engine, options = _engine(url, schema)
@@ -103,7 +106,7 @@ def seed_database(url: str, schema: Schema, *, rows: int = 50, seed: int = 0) ->
         with engine.connect() as conn:
             conn = conn.execution_options(**options)
             with conn.begin():
-                return _Seeder(conn, schema, rows, seed).run()
+                return _Seeder(conn, schema, rows, seed, choices or {}).run()
     except sa_exc.SQLAlchemyError as e:
         raise VerifyError(f"seeding {parse_database_url(url).masked} failed: {redact(_one_line(e), [url])}") from None
     finally:
@@ -707,8 +710,10 @@ def _uniques(table: Table) -> list[_Unique]:
 # --------------------------------------------------------------------------- seeding
 
 class _Seeder:
-    def __init__(self, conn: Connection, schema: Schema, rows: int, seed: int) -> None:
+    def __init__(self, conn: Connection, schema: Schema, rows: int, seed: int,
+                 choices: dict[tuple[str, str], list[Any]] | None = None) -> None:
         self.conn, self.schema, self.rows, self.seed = conn, schema, rows, seed
+        self.choices = choices or {}
         self.metadata = to_metadata(schema, extensions=False)
         self.tables = {table_key(schema, t): t for t in schema.tables}
         self.sa_tables = {table_key(schema, t): self.metadata.tables[_sa_key(t)] for t in schema.tables}
@@ -825,6 +830,10 @@ class _RowMaker:
         schema = seeder.schema
         checks = _parsed_checks(self.table, schema.dialect)
         self.kinds = {c.name: _bounded(_kind(schema, c), checks, c.name) for c in self.table.columns}
+        for c in self.table.columns:
+            given = seeder.choices.get((key, c.name))
+            if given:
+                self.kinds[c.name] = _choices(self.kinds[c.name], list(given))
         self.hints = _check_hints(checks)
         self.uniques = _uniques(self.table)
         refs = [r for r in _iter_refs(schema) if r.table == key]

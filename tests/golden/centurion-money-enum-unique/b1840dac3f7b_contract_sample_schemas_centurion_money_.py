@@ -348,7 +348,7 @@ def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
     # undo: swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    _sql('DO $planner$ DECLARE v "invoices"."totalAmount"%TYPE; w DOUBLE PRECISION; bad bigint := 0; BEGIN FOR v IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL LOOP BEGIN w := v::DOUBLE PRECISION; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; IF bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$')
+    _sql('DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$')
     def _step_19() -> None:
         op.alter_column('invoices', 'totalAmount',
                    new_column_name='totalAmount__planner_new')
@@ -374,7 +374,7 @@ def downgrade() -> None:
     
     _with_lock_retry(_step_17)
     # undo: swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    _sql('DO $planner$ DECLARE v "appointments"."fee"%TYPE; w DOUBLE PRECISION; bad bigint := 0; BEGIN FOR v IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL LOOP BEGIN w := v::DOUBLE PRECISION; EXCEPTION WHEN others THEN bad := bad + 1; END; END LOOP; IF bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$')
+    _sql('DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$')
     def _step_10() -> None:
         op.alter_column('appointments', 'fee',
                    new_column_name='fee__planner_new')

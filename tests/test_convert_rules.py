@@ -1,0 +1,238 @@
+"""Conversion rules (`[tool.planner.convert]`): a type change with a stated USING expression,
+planned for real data on PostgreSQL (String -> enum through the R8 swap: trigger, batches,
+guard, downgrade with the inverse or from the backup), counted by the pre-flight checks and
+proved by verify; and the config mistakes, each one line naming the file and the key."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from planner.config import ConvertRule, load_config
+from planner.errors import ConfigError
+from planner.pipeline import analyze
+from planner.plan.build import build_plan
+from planner.verify.harness import verify
+
+OLD = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Ticket {
+  id     Int    @id
+  status String @default("open")
+  note   String?
+}
+"""
+NEW = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+enum Status {
+  OPEN
+  CLOSED
+}
+
+model Ticket {
+  id     Int    @id
+  status Status @default(OPEN)
+  note   String?
+}
+"""
+RULE = '[convert]\n"Ticket.status" = { using = "upper(status)", inverse = "lower(status::text)" }\n'
+
+
+def _pair(tmp_path: Path, config: str) -> tuple[Path, Path, Path]:
+    (tmp_path / "old.prisma").write_text(OLD)
+    (tmp_path / "new.prisma").write_text(NEW)
+    cfg = tmp_path / "release.toml"
+    cfg.write_text(config)
+    return tmp_path / "old.prisma", tmp_path / "new.prisma", cfg
+
+
+def _analysis(tmp_path: Path, config: str):  # noqa: ANN202
+    old, new, cfg = _pair(tmp_path, config)
+    return analyze(str(old), str(new), config=load_config(str(cfg), cwd=tmp_path, no_config=True), renames=[])
+
+
+def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200"}
+    return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, env=env, timeout=300)
+
+
+# --------------------------------------------------------------------------- config
+
+def test_rule_forms_are_read(tmp_path: Path) -> None:
+    (tmp_path / "planner.toml").write_text(
+        '[convert]\n"t.a" = "upper(a)"\n"t.b" = { using = "b::int", inverse = "b::text" }\n'
+        '"t.c" = { using = "c", inverse = "c", lossy = true }\n"t.d" = { timezone = "Europe/Paris" }\n')
+    cfg = load_config(None, cwd=tmp_path)
+    assert cfg.convert == {"t.a": ConvertRule(using="upper(a)", lossy=True),
+                           "t.b": ConvertRule(using="b::int", inverse="b::text"),
+                           "t.c": ConvertRule(using="c", inverse="c", lossy=True),
+                           "t.d": ConvertRule(timezone="Europe/Paris")}
+
+
+@pytest.mark.parametrize(("body", "needle"), [
+    ('"t.a" = { usin = "a" }', "unknown key in [convert] 't.a': 'usin'"),
+    ('"t.a" = { inverse = "a" }', "'t.a': needs using (SQL over the column) or timezone"),
+    ('"t.a" = { using = "a", lossy = false }', "lossy = false needs an inverse"),
+    ('"t.a" = { using = "a", lossy = "yes" }', "lossy must be true or false"),
+    ('"t.a" = { timezone = "Mars/Olympus" }', "unknown time zone 'Mars/Olympus'"),
+    ('"t.a" = { timezone = "UTC", using = "a" }', "timezone is the whole rule"),
+    ('"t.a" = 3', "must be a string (the USING expression) or a table"),
+    ('"ta" = "x"', "keys are \"table.column\""),
+])
+def test_rule_mistakes_name_the_file_and_key(tmp_path: Path, body: str, needle: str) -> None:
+    (tmp_path / "planner.toml").write_text("[convert]\n" + body + "\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(None, cwd=tmp_path)
+    assert str(tmp_path / "planner.toml") in str(e.value) and needle in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize(("body", "needle"), [
+    ('"Ticket.note" = "upper(note)"', "'Ticket.note' matches no column whose type this diff changes"),
+    ('"Ticket.status" = "upper(note)"', "reads note: the expression may read only the column status"),
+    ('"Ticket.status" = { using = "status", inverse = "(SELECT 1)" }', "a subquery is not allowed"),
+    ('"Ticket.status" = { timezone = "UTC" }', "timezone applies to timestamp <-> timestamptz changes"),
+])
+def test_rule_keys_are_checked_against_the_diff(tmp_path: Path, body: str, needle: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        _analysis(tmp_path, "[convert]\n" + body + "\n")
+    assert "release.toml" in str(e.value) and needle in str(e.value), str(e.value)
+
+
+def test_cli_reports_a_rule_mistake_in_one_line(tmp_path: Path) -> None:
+    old, new, cfg = _pair(tmp_path, '[convert]\n"Ticket.stauts" = "upper(status)"\n')
+    p = _run(sys.executable, "-m", "planner", "diff", str(old), str(new), "--config", str(cfg), "--no-config",
+             cwd=tmp_path)
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1 and "'Ticket.stauts' matches no column" in p.stderr
+
+
+# --------------------------------------------------------------------------- plan
+
+def test_string_to_enum_with_a_rule_takes_the_swap(tmp_path: Path) -> None:
+    """R8 with the rule in the trigger, the batches, the contract's agreement guard and the
+    expand guard (every value, as text, against the new enum's values); the inverse converts
+    rows written after the swap back; the new default goes with the swap, not into expand."""
+    analysis = _analysis(tmp_path, RULE)
+    plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema, convert=analysis.config.convert)
+    code = "\n".join(b.code for s in plan.steps for b in (*s.upgrade, *s.downgrade))
+    guards = "\n".join(g.sql for s in plan.steps for g in s.guards)
+    titles = [s.title for s in plan.steps]
+    assert any(t.startswith("add Ticket.status__planner_new") for t in titles), titles
+    assert "in place" not in " ".join(titles)
+    assert ('NEW."status__planner_new" := (SELECT (upper(status)) FROM (SELECT NEW."status" AS "status") AS '
+            '"planner_rule")::text::"Status"') in code
+    assert 'SET "status__planner_new" = (upper(status))::text::"Status"' in code
+    assert ('SET "status" = (SELECT (lower(status::text)) FROM (SELECT "status__planner_new" AS "status") AS '
+            '"planner_rule")') in code
+    assert "planner_converted <> ALL (ARRAY['OPEN', 'CLOSED']::text[])" in guards
+    assert "by the configured conversion rule" in guards
+    default = next(s for s in plan.steps if s.title.startswith("default of Ticket.status"))
+    assert default.upgrade == () and "set with its type change" in default.title
+
+
+# --------------------------------------------------------------------------- PostgreSQL
+
+def _alembic(project: Path, url: str, *args: str) -> subprocess.CompletedProcess:
+    return _run(sys.executable, "-m", "alembic", "-c", str(project / "alembic.ini"), "-x", f"db={url}", *args,
+                cwd=project)
+
+
+@pytest.mark.postgres
+def test_string_to_enum_with_a_rule_applies_keeps_window_writes_and_downgrades(tmp_path: Path, pg_url: str):
+    """Rows 'open'/'Closed' become OPEN/CLOSED; during the window the OLD application's write of
+    'closed' is converted by the trigger, and 'bogus' is refused loudly; after the upgrade the
+    default is OPEN; the downgrade gives every row its OLD text back (from the backup), and a
+    row the NEW application changed after the upgrade gets the inverse of its new value."""
+    old, new, cfg = _pair(tmp_path, RULE)
+    engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as c:
+        c.exec_driver_sql("""CREATE TABLE "Ticket" (id int PRIMARY KEY, status text NOT NULL DEFAULT 'open',
+                             note text)""")
+        c.exec_driver_sql("""INSERT INTO "Ticket" VALUES (1, 'open', NULL), (2, 'Closed', 'x'), (3, 'OPEN', NULL),
+                             (4, 'open', NULL)""")
+    project = tmp_path / "project"
+    p = _run(sys.executable, "-m", "planner", "plan", str(old), str(new), "--config", str(cfg), "--no-config",
+             "--init", str(project), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    up = _alembic(project, pg_url, "upgrade", "+1")
+    assert up.returncode == 0, up.stderr
+    with engine.connect() as c:  # the OLD application during the window
+        c.exec_driver_sql("""UPDATE "Ticket" SET status = 'closed' WHERE id = 1""")
+        c.exec_driver_sql("""INSERT INTO "Ticket" (id) VALUES (5)""")
+        c.commit()
+        with pytest.raises(sa.exc.DBAPIError, match='invalid input value for enum "Status": "BOGUS"'):
+            c.exec_driver_sql("""UPDATE "Ticket" SET status = 'bogus' WHERE id = 3""")
+        c.rollback()
+    up = _alembic(project, pg_url, "upgrade", "head")
+    assert up.returncode == 0, up.stderr
+    with engine.connect() as c:
+        rows = c.exec_driver_sql('SELECT id, status::text FROM "Ticket" ORDER BY id').fetchall()
+        assert rows == [(1, "CLOSED"), (2, "CLOSED"), (3, "OPEN"), (4, "OPEN"), (5, "OPEN")]
+        assert c.exec_driver_sql("""SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE
+                                    attrelid = '"Ticket"'::regclass AND attname = 'status'""").scalar() == '"Status"'
+        c.exec_driver_sql("""INSERT INTO "Ticket" (id) VALUES (6)""")  # NEW's default
+        c.exec_driver_sql("""UPDATE "Ticket" SET status = 'CLOSED' WHERE id = 4""")  # the NEW application
+        c.commit()
+    down = _alembic(project, pg_url, "downgrade", "base")
+    assert down.returncode == 0, down.stderr
+    with engine.connect() as c:
+        rows = c.exec_driver_sql('SELECT id, status FROM "Ticket" ORDER BY id').fetchall()
+        assert rows == [(1, "closed"), (2, "Closed"), (3, "OPEN"), (4, "closed"), (5, "open"), (6, "open")]
+        assert c.exec_driver_sql("""SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE
+                                    adrelid = '"Ticket"'::regclass""").scalar() == "'open'::text"
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_type WHERE typname = 'Status'").scalar() == 0
+    engine.dispose()
+
+
+@pytest.mark.postgres
+def test_the_guard_and_the_check_count_what_the_rule_cannot_convert(tmp_path: Path, pg_url: str):
+    """Two rows the rule does not turn into a Status: `planner check` counts them (cast, through
+    the rule), and the expand revision stops before any DDL naming how many."""
+    old, new, cfg = _pair(tmp_path, RULE)
+    engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as c:
+        c.exec_driver_sql("""CREATE TABLE "Ticket" (id int PRIMARY KEY, status text NOT NULL DEFAULT 'open',
+                             note text)""")
+        c.exec_driver_sql("""INSERT INTO "Ticket" VALUES (1, 'open', NULL), (2, 'pending', NULL), (3, 'x', NULL),
+                             (4, 'Closed', NULL)""")
+    engine.dispose()
+    p = _run(sys.executable, "-m", "planner", "check", str(old), str(new), "--db", pg_url, "--config", str(cfg),
+             "--no-config", "--format", "json", cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    import json
+
+    checks = json.loads(p.stdout)["checks"]
+    cast = next(c for c in checks if c["change_id"] == "alter_column_type:Ticket.status")
+    assert cast["kind"] == "cast" and cast["count"] == 2 and not cast["passed"], cast
+    assert "upper(status)" in cast["sql"] and [s["id"] for s in cast["samples"]] == [2, 3]
+    project = tmp_path / "project"
+    assert _run(sys.executable, "-m", "planner", "plan", str(old), str(new), "--config", str(cfg), "--no-config",
+                "--init", str(project), cwd=tmp_path).returncode == 0
+    up = _alembic(project, pg_url, "upgrade", "+1")
+    assert up.returncode != 0
+    assert "planner guard failed: 2 values of Ticket.status do not convert to \"Status\" by the configured " \
+           "conversion rule" in up.stderr, up.stderr[-2000:]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("rule", [RULE, '[convert]\n"Ticket.status" = "upper(status)"\n'])
+def test_verify_passes_for_string_to_enum_with_a_rule(tmp_path: Path, pg_url: str, rule: str):
+    """verify seeds text the rule converts, compares the plan with `ALTER ... TYPE "Status" USING
+    upper(status)::text::"Status"` value by value, writes during the window (the 300-character
+    boundary string is refused by both) and proves the downgrade, with the inverse or without
+    (lossy: restored from the backup)."""
+    report = verify(_analysis(tmp_path, rule), pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)
+    note = next(n for n in report.notes if n.startswith("differential:"))
+    assert "1 converted columns" in note and "1 writes during the window, 1 refused by the plan" in note, note

@@ -44,6 +44,7 @@ class Kind(StrEnum):
     DROP_VIEW = "drop_view"
     ALTER_VIEW = "alter_view"
     ALTER_COMMENT = "alter_comment"
+    ADD_EXTENSION = "add_extension"
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ from sqlglot import exp
 from planner.changes import Change, Diff, Kind
 from planner.errors import SourceError
 from planner.load.database import Target, connect_read_only, one_line, parse_database_url
-from planner.model import Column, Index, Schema, Table
+from planner.model import Column, Index, IndexPart, Schema, Table
 from planner.normalize import enum_values_of_type, parse_expression, sqlglot_dialect
 from planner.rules.facts import is_float, is_integer, is_numeric, is_text, split_type
 from planner.rules.registry import CheckResult
@@ -588,6 +588,45 @@ class _Builder:
                 if self.dialect == "postgresql" and split_type(new_t)[0] in ("json", "jsonb"):
                     check = dataclasses.replace(check, convert_to=split_type(new_t)[0])
             out.append(check)
+        return out + self._comparison_duplicates(c, src)
+
+    def _comparison_duplicates(self, c: Change, src: _Src) -> list[Check]:
+        """A type change to citext, or a collation change, changes what equal means: values a
+        UNIQUE key (or the primary key) on the column told apart may now collide (`A@x.io` and
+        `a@x.io` under citext). Duplicate groups under the new comparison: citext compares
+        `lower()`, a collation compares with `COLLATE` it. PostgreSQL only."""
+        key = c.table or ""
+        table = self.new.table(key)
+        if self.dialect != "postgresql" or table is None or c.new is None or c.old is None:
+            return []
+        citext = {col.name for col in table.columns if split_type(col.type)[0] == "citext"}
+        to_citext = c.column in citext and split_type(c.old.type)[0] != "citext"
+        collation = c.new.collation if (c.new.collation or None) != (c.old.collation or None) else None
+        if not to_citext and not collation:
+            return []
+        keys = [i for i in table.indexes if i.unique]
+        if table.primary_key is not None:
+            keys.append(Index(table.primary_key.name, tuple(IndexPart(column=n) for n in table.primary_key.columns),
+                              unique=True))
+        semantics = "citext's case-insensitive comparison" if to_citext else f'collation "{collation}"'
+        out = []
+        for idx in keys:
+            if c.column not in idx.columns:
+                continue
+            parts = []
+            for part in idx.parts:
+                label, v = self._part(key, part, src)
+                if v.kind == "column" and part.column in citext:
+                    v = _Value("column", sa.func.lower(v.expr), v.node, v.name)
+                elif v.kind == "column" and part.column == c.column and collation:
+                    v = _Value("column", v.expr.collate(collation), v.node, v.name)
+                parts.append((label, v))
+            where = self.expression(idx.where, key, src) if idx.where else None
+            what = (f"{'PRIMARY KEY' if idx.name == getattr(table.primary_key, 'name', object()) else 'UNIQUE'} "
+                    f"{idx.name or ''} ({', '.join(p.label for p in idx.parts)}) under {semantics}").replace("  ", " ")
+            check = self.duplicates(c, src, parts, nulls_distinct=not idx.nulls_not_distinct, where=where, what=what)
+            if check is not None:
+                out.append(check)
         return out
 
     def _ruled_type_checks(self, c: Change, src: _Src, v: _Value, using: str, old_t: str, new_t: str,

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from planner import extensions
 from planner.changes import Change, Diff, Kind, Suggestion
 from planner.model import Check, Column, ForeignKey, Index, PrimaryKey, Schema, Table
 from planner.normalize import enum_values_of_type, parse_expression, sqlglot_dialect
@@ -38,6 +39,7 @@ _RANK = {k: i for i, k in enumerate(_TABLE_ORDER)}
 _GROUP = {
     Kind.ADD_ENUM: 0, Kind.RENAME_ENUM: 0, Kind.RENAME_TABLE: 1, Kind.ADD_TABLE: 1,
     Kind.DROP_TABLE: 3, Kind.DROP_ENUM: 4, Kind.DROP_VIEW: -1, Kind.ADD_VIEW: 5, Kind.ALTER_VIEW: 5,
+    Kind.ADD_EXTENSION: -2,
 }
 
 
@@ -80,10 +82,20 @@ class _Differ:
                                old, new))
 
     def run(self) -> None:
+        self.extensions()
         self.enums()
         self.tables()
         if self.old.has_views and self.new.has_views:
             self.views()
+
+    # ----------------------------------------------------------------- extensions
+    def extensions(self) -> None:
+        """An extension NEW needs or declares that OLD neither needs nor has (never a drop:
+        DROP EXTENSION would take every object using it along)."""
+        have = set(extensions.wanted(self.old))
+        for name in extensions.wanted(self.new):
+            if name not in have:
+                self.add(Kind.ADD_EXTENSION, name=name, needed_by=extensions.why(self.new, name))
 
     # ----------------------------------------------------------------- enums
     def enums(self) -> None:

@@ -192,6 +192,9 @@ class Schema:
     has_comments: bool = field(default=True, compare=False)
     #: the source knows views (Prisma Migrate never creates or drops views)
     has_views: bool = field(default=True, compare=False)
+    #: PostgreSQL extensions the source declares or the database has (Prisma `extensions = [...]`,
+    #: SQL `CREATE EXTENSION`, `pg_extension`); what the schema needs is `planner.extensions.needed`
+    extensions: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def default_schema(self) -> str | None:

@@ -161,6 +161,9 @@ COMPOSITE_PK_NEW = BASE + "model Link {\n  a Int\n  b Int\n  @@id([a, b])\n}\n"
     ("PG103", BASE, NEW_TABLE, {}, Level.SAFE),
     ("PG104", BASE, ADD_NOW, {}, Level.SAFE),
     ("PG105", BASE, edit(("@db.VarChar(50)", "@db.Char(50)")), {}, Level.SAFE),
+    ("PG106", BASE, edit(("  note     String?", "  note     String? @db.Citext")), {}, Level.LOW),
+    ("MF109", edit(("  note     String?", "  note     String? @unique")),
+     edit(("  note     String?", "  note     String? @unique @db.Citext")), {}, Level.MEDIUM),
     ("MY101", BASE, MONEY, {"dialect": "mysql"}, Level.MEDIUM),
     ("MY101", BASE, REMOVE_VALUE, {"dialect": "mysql"}, Level.MEDIUM),
     ("MY101", BASE, WIDEN, {"dialect": "mysql"}, Level.MEDIUM),  # 50 -> 80 chars crosses 255 bytes
@@ -179,6 +182,7 @@ def test_lint_errors(code, old, new, kw, level):
     ("MF105", BASE, ADD_REQUIRED_DEFAULT, {}),  # constant default: fine
     ("MF105", BASE, ADD_REQUIRED, {"rows": {"Child": 0}}),  # nothing to fill: low, not MF105's high
     ("MF107", BASE, MONEY, {}),  # numbers convert
+    ("MF109", BASE, edit(("  note     String?", "  note     String? @db.Citext")), {}),  # no unique key on it
     ("LK101", BASE, NEW_TABLE, {}),
     ("LK102", BASE, DROP_INDEX, {"dialect": "mysql"}),  # PostgreSQL-only rule
     ("LK103", BASE, TO_TEXT, {"dialect": "postgresql", "rows": {"Child": 5}}),

@@ -388,7 +388,7 @@ class _Reader:
         tables.sort(key=lambda t: (t.schema or "", t.name))
         schema = Schema(dialect=self.dialect, tables=tuple(tables), enums=tuple(self.enums()),
                         views=tuple(sorted(self.views(), key=lambda v: (v.schema or "", v.name))),
-                        has_comments=self.dialect != "sqlite")
+                        has_comments=self.dialect != "sqlite", extensions=self.extensions())
         return finalize_schema(schema)
 
     def warn(self, message: str) -> None:
@@ -519,6 +519,9 @@ class _Reader:
 
     def enums(self) -> list[Enum]:
         return []
+
+    def extensions(self) -> tuple[str, ...]:
+        return ()
 
     def views(self) -> list[View]:
         return []
@@ -798,6 +801,11 @@ class _PostgresReader(_Reader):
                 deferrable=bool(fk["deferrable"]), initially_deferred=bool(fk["deferred"]),
                 match_full=fk["match"] == "f",
             ))
+
+    def extensions(self) -> tuple[str, ...]:
+        """Installed extensions (pg_extension), plpgsql left out."""
+        return tuple(r["extname"] for r in self._query("SELECT extname FROM pg_extension WHERE extname <> 'plpgsql' "
+                                                         "ORDER BY extname"))
 
     def enums(self) -> list[Enum]:
         out = []

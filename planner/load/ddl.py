@@ -1303,6 +1303,8 @@ class Replayer:
         self.enums: dict[tuple[str | None, str], _Enum] = {}
         #: lower-case names of types created but not modelled (domains, composite types)
         self.declared_types: set[str] = set()
+        #: extensions created (CREATE EXTENSION) and not dropped since (PostgreSQL)
+        self.extensions: set[str] = set()
         self.views: dict[tuple[str | None, str], View] = _TrackedDict(self._names, self._new_relation)
         self.sequences: dict[tuple[str | None, str], _Sequence] = _TrackedDict(self._names, self._new_relation)
         self.warnings: list[LoadWarning] = []
@@ -1364,7 +1366,8 @@ class Replayer:
         enums = tuple(Enum(name=e.name, values=tuple(e.values), schema=e.schema)
                       for _, e in sorted(self.enums.items(), key=_sort_key))
         views = tuple(v for _, v in sorted(self.views.items(), key=_sort_key))
-        schema = finalize_schema(Schema(dialect=self.dialect, tables=tables, enums=enums, views=views))
+        schema = finalize_schema(Schema(dialect=self.dialect, tables=tables, enums=enums, views=views,
+                                        extensions=tuple(sorted(self.extensions))))
         schema, found = apply_name_limits(schema, self.name_locations)
         self.warnings.extend(w for w in found if w not in self.warnings)
         return schema
@@ -1529,7 +1532,9 @@ class Replayer:
 
     def _other_object(self, verb: str, obj: str, cur: _Cursor) -> None:
         """CREATE/ALTER/DROP/COMMENT of an object planner does not model."""
-        if verb == "CREATE" and obj in _NOT_MODELLED:
+        if obj == "EXTENSION" and verb in ("CREATE", "DROP") and self.dialect == "postgresql":
+            self._extension(verb, cur)
+        elif verb == "CREATE" and obj in _NOT_MODELLED:
             label = self._object_name(cur, obj)
             if obj == "DOMAIN" and label:
                 self.declared_types.add(label.strip().strip('"').split(".")[-1].lower())
@@ -1540,6 +1545,23 @@ class Replayer:
             self._warn("ALTER SCHEMA ... RENAME TO is not replayed; objects keep their schema")
         elif not obj and verb in ("CREATE", "ALTER", "DROP"):
             self._unknown(cur.text, schema_changing=True)
+
+    def _extension(self, verb: str, cur: _Cursor) -> None:
+        """CREATE EXTENSION [IF NOT EXISTS] name ... / DROP EXTENSION [IF EXISTS] a, b ...: the
+        extensions the schema declares (planner.extensions)."""
+        k = next((k for k in range(len(cur.toks)) if cur.word(k) == "EXTENSION"), 0) + 1
+        sub = _Cursor(cur.toks[k:], cur.text, cur.dialect)
+        if verb == "CREATE":
+            sub.accept_if_not_exists()
+            if sub.is_name():
+                self.extensions.add(sub.name("an extension name"))
+            return
+        sub.accept_if_exists()
+        while sub.is_name():
+            self.extensions.discard(sub.name("an extension name"))
+            if not sub.at_op(","):
+                break
+            sub.i += 1
 
     def _object_name(self, cur: _Cursor, obj: str) -> str:
         k = next((k for k in range(len(cur.toks)) if cur.word(k) == obj), 0) + 1

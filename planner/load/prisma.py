@@ -25,7 +25,7 @@ from planner.load.common import (
     finalize_schema,
     normalize_action,
 )
-from planner.load.prisma_parser import Attribute, Block, Call, Field, Ident, parse_prisma
+from planner.load.prisma_parser import Attribute, Block, Call, Entry, Field, Ident, parse_prisma
 from planner.model import Column, Enum, ForeignKey, Index, PrimaryKey, Schema, Table, View
 from planner.naming import IDENT_LIMIT, prisma_name
 from planner.normalize import mysql_enum_type
@@ -143,7 +143,7 @@ def schema_from_prisma(files: dict[str, str], *, dialect: str | None = None) -> 
     if len(sources) > 1:
         raise ParseError("more than one datasource block", sources[1].loc,
                          hint="a Prisma schema has exactly one datasource")
-    provider_dialect, default_schema, relation_prisma = _datasource(sources[0] if sources else None)
+    provider_dialect, default_schema, relation_prisma, extensions = _datasource(sources[0] if sources else None)
     if dialect and provider_dialect and dialect != provider_dialect:
         warnings.append(LoadWarning(
             f"--dialect {dialect} overrides the datasource provider ({provider_dialect})",
@@ -184,7 +184,8 @@ def schema_from_prisma(files: dict[str, str], *, dialect: str | None = None) -> 
         for v in ctx.views.values()
     )
     schema = Schema(dialect=dialect, tables=tuple(tables), enums=enums, views=views,
-                    has_comments=False, has_views=False)
+                    has_comments=False, has_views=False,
+                    extensions=extensions if dialect == "postgresql" else ())
     schema, found = apply_name_limits(finalize_schema(schema), _NameLocations(blocks))
     return schema, warnings + found
 
@@ -237,11 +238,12 @@ def _name_locations(blocks: list[Block]) -> dict[str, Location]:
 
 # --------------------------------------------------------------------------- blocks
 
-def _datasource(block: Block | None) -> tuple[str | None, str | None, bool]:
+def _datasource(block: Block | None) -> tuple[str | None, str | None, bool, tuple[str, ...]]:
     if block is None:
-        return None, None, False
+        return None, None, False, ()
     provider = relation = None
     schemas: list[str] = []
+    extensions: set[str] = set()
     for e in block.entries:
         if e.key == "provider":
             if not isinstance(e.value, str):
@@ -251,6 +253,8 @@ def _datasource(block: Block | None) -> tuple[str | None, str | None, bool]:
             relation = e.value
         elif e.key == "schemas" and isinstance(e.value, list):
             schemas = [s for s in e.value if isinstance(s, str)]
+        elif e.key == "extensions":
+            extensions = _extensions(e)
     if provider is None:
         raise ParseError("datasource has no provider", block.loc,
                          hint='add provider = "postgresql" (or "mysql", "sqlite")')
@@ -261,7 +265,26 @@ def _datasource(block: Block | None) -> tuple[str | None, str | None, bool]:
     default_schema = "public" if dialect == "postgresql" else None
     if dialect == "postgresql" and schemas and "public" not in schemas:
         default_schema = schemas[0] if len(schemas) == 1 else "public"
-    return dialect, default_schema, relation == "prisma"
+    return dialect, default_schema, relation == "prisma", tuple(sorted(extensions))
+
+
+def _extensions(entry: Entry) -> set[str]:
+    """`extensions = [citext, pgvector(map: "vector", schema: "ext")]` (preview feature
+    postgresqlExtensions): the database names of the extensions."""
+    if not isinstance(entry.value, list):
+        raise ParseError("extensions must be a list, e.g. extensions = [citext, pg_trgm]", entry.loc)
+    out = set()
+    for item in entry.value:
+        if isinstance(item, Ident):
+            out.add(item.name)
+        elif isinstance(item, Call):
+            mapped = next((a.value for a in item.args if a.name == "map"), None)
+            if mapped is not None and not isinstance(mapped, str):
+                raise ParseError(f'extension {item.name}: map needs a string, e.g. {item.name}(map: "name")', entry.loc)
+            out.add(mapped or item.name)
+        else:
+            raise ParseError(f"extensions: {item!r} is not an extension name", entry.loc)
+    return out
 
 
 def _db_name(block: Block) -> str:

@@ -498,7 +498,7 @@ class _Builder:
             Kind.ALTER_FOREIGN_KEY: self.alter_fk, Kind.ADD_CHECK: self.add_check, Kind.DROP_CHECK: self.drop_check,
             Kind.ADD_PRIMARY_KEY: self.add_pk, Kind.DROP_PRIMARY_KEY: self.drop_pk,
             Kind.ADD_VIEW: self.add_view, Kind.DROP_VIEW: self.drop_view, Kind.ALTER_VIEW: self.alter_view,
-            Kind.ALTER_COMMENT: self.alter_comment,
+            Kind.ALTER_COMMENT: self.alter_comment, Kind.ADD_EXTENSION: self.add_extension,
         }
         seen_enum_recreate: set[str] = set()
         for c in _tables_in_dependency_order(self.diff.changes, self.new):
@@ -508,6 +508,22 @@ class _Builder:
                 seen_enum_recreate.add(c.name or "")
             handlers[c.kind](c)
         return Plan(self.DIALECT, tuple(self.steps), kept=tuple(self.kept))
+
+    # ----------------------------------------------------------------- extensions
+    def add_extension(self, c: Change) -> None:
+        """First of all (expand, before any transactional work): the server must offer the
+        extension, or the revision stops with one line before any DDL; created outside the
+        transaction, re-runnable. The downgrade leaves it: other objects may use it."""
+        name = c.name or ""
+        needed = ", ".join(c.detail.get("needed_by") or []) or "NEW"
+        guard = Guard(f"SELECT count(*) FROM (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM pg_available_extensions "
+                      f"WHERE name = {lit(name)})) AS missing",
+                      f"extension {name} (needed by {needed}) is not available on this server: install its package "
+                      "(pg_available_extensions lists what the server offers) or use a server that has it")
+        up = Block(execute(f"CREATE EXTENSION IF NOT EXISTS {q(name)}"), autocommit=True)
+        down = Block(f"# extension {name} stays: DROP EXTENSION would take every object using it along")
+        self.add(Phase.EXPAND, f"create extension {name}", [up], [down], guards=[guard], change=c, stage=Stage.PRE,
+                 rank=-1)
 
     # ----------------------------------------------------------------- enums
     def _create_enum_sql(self, e: Enum, name: str | None = None) -> str:

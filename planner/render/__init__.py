@@ -97,6 +97,8 @@ def describe(c: Change) -> str:
         return _arrow(d.get("from"), d.get("to"))
     if k in (Kind.ADD_VIEW, Kind.DROP_VIEW, Kind.ALTER_VIEW):
         return "materialized view" if d.get("materialized") else "view"
+    if k == Kind.ADD_EXTENSION:
+        return "for " + ", ".join(d.get("needed_by", [])) if d.get("needed_by") else ""
     return ""
 
 
@@ -106,6 +108,8 @@ def group_of(c: Change) -> str:
         return c.table
     if c.kind in (Kind.ADD_VIEW, Kind.DROP_VIEW, Kind.ALTER_VIEW):
         return f"view {c.name}"
+    if c.kind == Kind.ADD_EXTENSION:
+        return f"extension {c.name}"
     return f"enum {c.name}"
 
 

@@ -164,3 +164,26 @@ def sqlite_table_rebuild(c: Change, ctx: Context) -> Verdict | None:
     else:
         what = _SQLITE_REBUILD[c.kind]
     return Verdict(ctx.scale(Level.MEDIUM, c.table), f"SQLite rebuilds {c.table} for {what}{ctx.size_note(c.table)}.")
+
+
+@rule("PG106", "extension-required", on=Kind.ADD_EXTENSION, dialects=("postgresql",),
+      summary="NEW needs a PostgreSQL extension the database may not offer.",
+      help="Check pg_available_extensions on every environment; CREATE EXTENSION needs the extension's "
+           "files on the server and the privilege (superuser, or a trusted extension and CREATE on the database).")
+def extension_required(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    A type (citext, vector, geometry ...), operator class (gin_trgm_ops ...) or default
+    (uuid_generate_v4() ...) of NEW comes from an extension that OLD does not use. Without it
+    every statement naming it fails (`type "citext" does not exist`). The extension's files
+    must be installed on the server (`pg_available_extensions`), and creating it needs a
+    superuser, or CREATE on the database for a trusted extension (PostgreSQL 13+).
+
+    ## Instead
+    planner's plan creates it first in expand (`CREATE EXTENSION IF NOT EXISTS`), after a
+    guard that stops with one line where the server does not offer it. Never dropped by the
+    downgrade: other objects may use it.
+    """
+    needed_by = c.detail.get("needed_by") or []
+    what = f" (for {', '.join(needed_by)})" if needed_by and needed_by != ["declared"] else " (declared)"
+    return Verdict(Level.LOW, f"NEW needs extension {c.name}{what}: the server must offer it "
+                              "(pg_available_extensions) and the migration's role may create it.")

@@ -262,3 +262,48 @@ def time_default_on_existing_rows(c: Change, ctx: Context) -> Verdict | None:
         return None
     return Verdict(Level.LOW, f"{c.table}.{c.column} defaults to {col.default}: every existing row of {c.table} "
                               f"gets the migration's time, not a real value{ctx.size_note(c.table)}.")
+
+
+def comparison_keys(c: Change, ctx: Context) -> tuple[str, list[str]] | None:
+    """(the new comparison, the unique keys on the column) when a type change to citext or a
+    collation change alters what equal means for a UNIQUE key or primary key; else None."""
+    if ctx.dialect != "postgresql" or c.old is None or c.new is None or not c.table:
+        return None
+    to_citext = c.new.type.split("(")[0] == "citext" and c.old.type.split("(")[0] != "citext"
+    collation = c.new.collation if (c.new.collation or None) != (c.old.collation or None) else None
+    table = ctx.new.table(c.table)
+    if not (to_citext or collation) or table is None:
+        return None
+    keys = [i.name or "unique index" for i in table.indexes if i.unique and c.column in i.columns]
+    if table.primary_key is not None and c.column in table.primary_key.columns:
+        keys.append(table.primary_key.name or "primary key")
+    if not keys:
+        return None
+    return ("citext's case-insensitive comparison" if to_citext else f'collation "{collation}"'), keys
+
+
+@rule("MF109", "unique-under-new-comparison", on=Kind.ALTER_COLUMN_TYPE, playbook="change-column-type",
+      dialects=("postgresql",),
+      summary="A type or collation change alters what equal means for a UNIQUE key on the column.",
+      help="Find the values that become equal first (planner check groups them under the new comparison), "
+           "merge or rename them, then convert.")
+def unique_under_new_comparison(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    `text` -> `citext` makes `A@x.io` and `a@x.io` equal; a non-deterministic collation can make
+    other values equal. The ALTER rebuilds every UNIQUE index on the column and fails on the
+    first pair of rows that now collide, after holding ACCESS EXCLUSIVE for the rebuild.
+
+    ## Instead
+    Count and sample the duplicate groups under the new comparison (`lower()` for citext, the
+    new collation otherwise: planner check does), resolve them, then convert; planner's plan
+    guards the conversion with the same query and stops before any DDL.
+    """
+    found = comparison_keys(c, ctx)
+    if found is None:
+        return None
+    semantics, keys = found
+    ev = _evidence(c, ctx, "duplicates", f"{c.table}.{c.column} under {semantics} will fail: {{n}} duplicate "
+                                         f"groups for {', '.join(keys)}.",
+                   f"{c.table}.{c.column} under {semantics}: no duplicates for {', '.join(keys)} (verified).")
+    return ev or Verdict(Level.MEDIUM, f"{c.table}.{c.column} {c.old.type} -> {c.new.type}: {', '.join(keys)} "
+                                       f"fails if values differ only under {semantics}.")

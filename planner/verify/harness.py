@@ -319,6 +319,7 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
                 before: dict[str, str], count: int, backfilled: list[tuple[str, str]],
                 convert: dict | None = None) -> None:
     postgres = new.dialect == "postgresql"
+    extensions = tuple(c.name for c in diff(old, new).changes if c.kind == Kind.ADD_EXTENSION and c.name)
     targets = oracle.converted_columns(old, new, convert) if postgres else []
     writes: list[oracle.Write] = []
     filled: list[oracle.Write] = []
@@ -330,8 +331,8 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
     if targets:
         with engine.connect() as conn:
             writes = oracle.plan_writes(conn, targets)
-        naive_seed = oracle.naive_results(engine, targets, [])
-        naive_all = oracle.naive_results(engine, targets, writes) if writes else naive_seed
+        naive_seed = oracle.naive_results(engine, targets, [], extensions)
+        naive_all = oracle.naive_results(engine, targets, writes, extensions) if writes else naive_seed
     quiet = io.StringIO()
     for i in range(count):
         try:

@@ -35,6 +35,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from sqlglot import exp
 
 from planner.errors import PlannerError
+from planner.extensions import needed
 from planner.model import Column, Enum, ForeignKey, Index, IndexPart, Schema, Table
 from planner.normalize import (
     ExpressionError,
@@ -51,15 +52,6 @@ __all__ = [
 _DIALECTS: dict[str, Callable[[], Dialect]] = {
     "postgresql": postgresql.dialect, "mysql": mysql.dialect, "sqlite": sqlite.dialect,
 }
-
-#: what a PostgreSQL type or operator class needs: extension name
-_PG_TYPE_EXTENSIONS = {"citext": "citext", "hstore": "hstore", "vector": "vector", "ltree": "ltree",
-                       "cube": "cube", "halfvec": "vector", "sparsevec": "vector"}
-_PG_OPCLASS_EXTENSIONS = {"gin_trgm_ops": "pg_trgm", "gist_trgm_ops": "pg_trgm",
-                          "vector_cosine_ops": "vector", "vector_l2_ops": "vector",
-                          "vector_ip_ops": "vector", "gist_ltree_ops": "ltree"}
-_PG_FUNCTION_EXTENSIONS = {"uuid_generate_v4": "uuid-ossp", "uuid_generate_v1": "uuid-ossp",
-                           "uuid_generate_v1mc": "uuid-ossp", "gen_random_bytes": "pgcrypto"}
 
 _SERIAL_TYPES = {"integer", "smallint", "bigint"}
 _MYSQL_TEXTLIKE = re.compile(r"^(tiny|medium|long)?(text|blob)$|^json$")
@@ -101,23 +93,9 @@ def dialect_of(name: str) -> Dialect:
 
 
 def required_extensions(schema: Schema) -> tuple[str, ...]:
-    """PostgreSQL extensions the schema's types, operator classes and defaults need."""
-    if schema.dialect != "postgresql":
-        return ()
-    found: set[str] = set()
-    for table in schema.tables:
-        for column in table.columns:
-            base = column.type.removesuffix("[]").split("(")[0]
-            if column.enum is None and base in _PG_TYPE_EXTENSIONS:
-                found.add(_PG_TYPE_EXTENSIONS[base])
-            for fn, ext in _PG_FUNCTION_EXTENSIONS.items():
-                if column.default and fn in column.default.lower():
-                    found.add(ext)
-        for index in table.indexes:
-            for part in index.parts:
-                if part.opclass in _PG_OPCLASS_EXTENSIONS:
-                    found.add(_PG_OPCLASS_EXTENSIONS[part.opclass])
-    return tuple(sorted(found))
+    """PostgreSQL extensions the schema's types, operator classes and defaults need
+    (planner.extensions; extensions the source only declares are not needed to build it)."""
+    return needed(schema)
 
 
 # --------------------------------------------------------------------------- types

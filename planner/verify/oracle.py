@@ -306,13 +306,21 @@ def _values(conn: Connection, table: Table, column: str) -> dict[tuple[Any, ...]
     return {tuple(r[:-1]): r[-1] for r in rows}
 
 
-def naive_results(engine: sa.Engine, targets: list[Converted], writes: list[Write]) -> dict[str, Naive]:
+def naive_results(engine: sa.Engine, targets: list[Converted], writes: list[Write],
+                  extensions: tuple[str, ...] = ()) -> dict[str, Naive]:
     """Each converted column's naive ALTER on the current data plus `writes` (those given),
-    in one transaction rolled back at the end, under TimeZone UTC."""
+    in one transaction rolled back at the end, under TimeZone UTC; the `extensions` NEW needs
+    are created in it first, as the naive migration would (where the server offers them)."""
     out: dict[str, Naive] = {}
     with engine.connect() as conn:
         with conn.begin():
             conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+            for name in extensions:
+                try:
+                    with conn.begin_nested():
+                        conn.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {q(name)}")
+                except sa_exc.DBAPIError:
+                    pass  # not offered: the ALTERs that need it fail, and say so
             for w in writes:
                 apply_write(conn, w, w.value)
             operations = Operations(MigrationContext.configure(conn))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from planner import __version__
@@ -24,7 +23,7 @@ from planner.model import DEFAULT_SCHEMA, split_key
 from planner.normalize import quote_ident, quote_table
 from planner.pipeline import Analysis
 from planner.plan.ir import Phase, Plan, Step
-from planner.plan.revisions import Revision, cleanup_revision, revisions
+from planner.plan.revisions import Revision, cleanup_revision, holds, revisions
 from planner.plan.revisions import rev_id as plan_rev_id
 from planner.plan.runtime import RUNTIME
 from planner.renames import shell_hint
@@ -193,20 +192,20 @@ class Project:
     head: str | None
     written: dict[str, tuple[str, str | None]]
     planner_env: bool
+    #: what `alembic` needs to find the project (`-c alembic.ini`, and `-c pyproject.toml`)
+    alembic_args: str | None = None
 
 
 def read_project(ini: str | None) -> Project:
     if ini is None:
         return Project(None, None, {}, True)
-    if not Path(ini).is_file():
-        raise PlannerError(f"{ini}: no such file; give the project's alembic.ini")
-    from alembic.config import Config as AlembicConfig
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
 
+    from planner.plan.alembic_project import alembic_args, project_config
     from planner.plan.revisions import env_py
 
-    cfg = AlembicConfig(ini)
+    cfg = project_config(ini)
     try:
         script = ScriptDirectory.from_config(cfg)
         heads = script.get_heads()
@@ -222,7 +221,7 @@ def read_project(ini: str | None) -> Project:
         down = r.down_revision if isinstance(r.down_revision, str) or r.down_revision is None else None
         written[doc] = (r.revision, down)
     return Project(ini, heads[0] if heads else None, written,
-                   "Alembic environment written by planner" in env_py(cfg))
+                   "Alembic environment written by planner" in env_py(cfg), alembic_args(cfg))
 
 
 def _ids(revs: list[Revision], project: Project,
@@ -232,7 +231,7 @@ def _ids(revs: list[Revision], project: Project,
     when neither tells (Alembic then picks random ids)."""
     found = []
     for r in revs:
-        hit = next((v for doc, v in project.written.items() if doc.startswith(r.message + "\n")), None)
+        hit = next((v for doc, v in project.written.items() if holds(doc, r.message)), None)
         if hit is None:
             break
         found.append(hit)
@@ -325,8 +324,9 @@ def _blocks(lock: Lock, rows: int | None, dialect: str, *, new_table: bool, meas
 
 class _Builder:
     def __init__(self, analysis: Analysis, plan: Plan, *, source: str, project: Project, seed: str | None,
-                 db: str | None, again: list[str]) -> None:
+                 db: str | None, again: list[str], title: str | None = None) -> None:
         self.a, self.plan, self.source, self.project, self.seed = analysis, plan, source, project, seed
+        self.title = title
         self.dialect = plan.dialect
         self.db = db
         self.again = again
@@ -353,7 +353,7 @@ class _Builder:
         return self.project.ini or f"{PROJECT_DIR}/alembic.ini"
 
     def prefix(self) -> str:
-        return f"alembic -c {self.ini()}"
+        return f"alembic {self.project.alembic_args or '-c ' + self.ini()}"
 
     def query_of(self, check: Check) -> Query:
         o = self.outcome.get(id(check))
@@ -365,7 +365,7 @@ class _Builder:
 
     # ------------------------------------------------------------ build
     def run(self) -> Checklist:
-        revs = revisions(self.plan, source=self.source)
+        revs = revisions(self.plan, source=self.source, title=self.title)
         parts = [(phase, part) for phase in self.plan.phases() for part in self.plan.parts(phase)]
         if len(parts) != len(revs):
             raise PlannerError("internal error: the plan's parts and revisions do not match")
@@ -377,7 +377,7 @@ class _Builder:
             rid, down = ids[i] if ids else (None, None)
             sections.append(self.section(phase, steps, rev, rid, down, placed.get(i, []), i, parts))
             last_id = rid
-        cleanup = cleanup_revision(self.plan, source=self.source)
+        cleanup = cleanup_revision(self.plan, source=self.source, title=self.title)
         if cleanup is not None and revs:
             cid = plan_rev_id(self.seed, 0, cleanup.message, last_id) if ids and self.seed is not None else None
             sections.append(self.cleanup_section(cleanup, cid, last_id if ids else None))
@@ -506,7 +506,7 @@ class _Builder:
 
     def section(self, phase: Phase, steps: list[Step], rev: Revision, rid: str | None, down: str | None,
                 checks: list[Check], index: int, parts: list) -> Section:
-        label = rev.message.split("\n", 1)[0].removesuffix(f": {self.source}")
+        label = rev.message.split("\n", 1)[0].split(": ", 1)[0]  # the phase (the title follows)
         notes = [ln for ln in rev.message.splitlines() if ln.startswith(("Deploy before:", "Deploy after:"))]
         before = notes[0].removeprefix("Deploy before: ")
         after = notes[1].removeprefix("Deploy after: ")
@@ -773,10 +773,12 @@ def _sample(sample: dict[str, Any], check: Check) -> str:
 
 
 def build_checklist(analysis: Analysis, *, source: str, plan: Plan | None = None, project: Project | None = None,
-                    seed: str | None = None, db: str | None = None, again: list[str] | None = None) -> Checklist:
+                    seed: str | None = None, db: str | None = None, again: list[str] | None = None,
+                    title: str | None = None) -> Checklist:
     """The checklist of `analysis`: `source` is the "OLD -> NEW" text `planner plan` writes into
     every revision (masked), `again` the planner command line (without --alembic/--init) that
-    writes the same revisions, `db` the masked URL the pre-flight results come from."""
+    writes the same revisions, `db` the masked URL the pre-flight results come from, `title`
+    the revisions' `-m` title (None: named after their changes, as `planner plan` does)."""
     if plan is None:
         from planner.plan.build import build_plan
 
@@ -784,4 +786,4 @@ def build_checklist(analysis: Analysis, *, source: str, plan: Plan | None = None
         plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema, backfill=cfg.backfill,
                           enum_remap=cfg.enum_remap, convert=cfg.convert)
     return _Builder(analysis, plan, source=source, project=project or Project(None, None, {}, True), seed=seed,
-                    db=db, again=again or ["planner", "plan"]).run()
+                    db=db, again=again or ["planner", "plan"], title=title).run()

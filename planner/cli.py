@@ -187,6 +187,10 @@ NoConfigOpt = Annotated[bool, typer.Option(
 RenameOpt = Annotated[list[str] | None, typer.Option(
     "--rename", metavar="OLD=NEW",
     help="Confirm a rename: table.old=new, old_table=new_table, Enum.OLD=NEW (repeatable).")]
+MessageOpt = Annotated[str | None, typer.Option(
+    "--message", "-m", metavar="TEXT",
+    help="The revisions' title (Alembic's history line and file-name slug), e.g. \"add webhooks\"; default: "
+         "named after each revision's changes.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No warnings; only the result.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 
@@ -478,13 +482,24 @@ def check(
         raise typer.Exit(code=1)
 
 
+def _title(message: str | None) -> str | None:
+    """`-m TEXT`: one line of text (it heads every revision and names its file)."""
+    if message is None:
+        return None
+    text = " ".join(message.split())
+    if not text or "\n" in message.strip():
+        fail("-m/--message: one line of text, e.g. -m \"add webhooks\"")
+    return text
+
+
 @app.command()
 @guard
 def plan(
     old: Annotated[str, typer.Argument(help="Current schema (what the database holds).")],
     new: Annotated[str, typer.Argument(help="Target schema.")],
     alembic: Annotated[str | None, typer.Option(
-        "--alembic", help="alembic.ini of an existing project: revisions are chained to its head.")] = None,
+        "--alembic", help="An existing project's alembic.ini (or pyproject.toml with [tool.alembic]): revisions "
+                          "are chained to its head.")] = None,
     init: Annotated[str | None, typer.Option(
         "--init", help="Create a runnable Alembic project in this (new) folder and write the revisions there.")] = None,
     single: Annotated[bool, typer.Option(
@@ -494,6 +509,7 @@ def plan(
                           "tables (once the release is accepted; it has no downgrade).")] = False,
     rev_id_seed: Annotated[str | None, typer.Option(
         "--rev-id-seed", help="Deterministic revision ids (and Create Date), for reproducible files.")] = None,
+    message: MessageOpt = None,
     dialect: DialectOpt = None,
     rename: RenameOpt = None,
     config: ConfigOpt = None,
@@ -509,9 +525,9 @@ def plan(
         fail("give --alembic path/to/alembic.ini (existing project) or --init DIR (new project)")
     if cleanup and init is not None:
         fail("--cleanup goes into the project that holds the plan's revisions: give --alembic path/to/alembic.ini")
-    from alembic.config import Config as AlembicConfig
-
+    title = _title(message)
     from planner.config import load_config
+    from planner.plan.alembic_project import alembic_args, project_config
     from planner.plan.build import build_plan
     from planner.plan.revisions import (
         cleanup_revision,
@@ -526,24 +542,21 @@ def plan(
     analysis = _analyzed(old, new, cfg, dialect, rename, quiet)
     the_plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema,
                           backfill=cfg.backfill, enum_remap=cfg.enum_remap, convert=cfg.convert)
-    source = " -> ".join(_sources(analysis))  # in every revision's docstring and file name: masked
+    source = " -> ".join(_sources(analysis))  # in every revision's docstring (masked), never in a file name
     if cleanup:
-        rev = cleanup_revision(the_plan, source=source)
+        rev = cleanup_revision(the_plan, source=source, title=title)
         if rev is None:
             _stderr().print("The plan keeps no backups: nothing to clean up.")
             return
         revs = [rev]
     else:
-        revs = revisions(the_plan, source=source, single=single)
+        revs = revisions(the_plan, source=source, single=single, title=title)
     if not revs:
         _stderr().print("No changes: nothing to write.")
         return
-    if init is not None:
-        acfg = init_project(init)
-    else:
-        if not os.path.isfile(alembic):
-            fail(_escape(f"{alembic}: no such file; give the project's alembic.ini"))
-        acfg = AlembicConfig(alembic)
+    acfg = init_project(init) if init is not None else project_config(alembic)
+    log.info("alembic project: %s (script_location %s)", alembic_args(acfg),
+             acfg.get_alembic_option("script_location"))
     paths = write_revisions(revs, acfg, seed=rev_id_seed)
     out = _stdout()
     for p in paths:
@@ -557,7 +570,7 @@ def plan(
     if not quiet:
         ini = acfg.config_file_name if init else alembic
         url_arg = " -x db=URL" if "Alembic environment written by planner" in env_text else ""
-        hint = f"alembic -c {ini}{url_arg} upgrade +1"
+        hint = f"alembic {alembic_args(acfg)}{url_arg} upgrade +1"
         if cleanup:
             _stderr().print(f"cleanup revision written; apply it once the release is accepted: {_escape(hint)}")
             return
@@ -567,6 +580,7 @@ def plan(
             _stderr().print(f"{len(paths)} revision(s) written; apply one phase at a time: {_escape(hint)}")
         if the_plan.kept:
             same = [*(["--dialect", dialect] if dialect else []), *(["--config", config] if config else []),
+                    *(["-m", title] if title else []),
                     *(["--no-config"] if no_config else []), *[x for r in rename or [] for x in ("--rename", r)],
                     *(["--rev-id-seed", rev_id_seed] if rev_id_seed is not None else [])]
             again = shlex.join(["planner", "plan", mask_url(old), mask_url(new), *same, "--alembic", str(ini),
@@ -596,6 +610,7 @@ def checklist(
         "--rev-id-seed", help="The seed given to `planner plan`: the same revision ids.")] = None,
     out: Annotated[str | None, typer.Option(
         "--out", help="Also write the full checklist (never shortened) to this file.")] = None,
+    message: MessageOpt = None,
     format: Annotated[ChecklistFormat, typer.Option("--format", "-f", help="Output format.")] = ChecklistFormat.markdown,
     dialect: DialectOpt = None,
     rename: RenameOpt = None,
@@ -610,15 +625,16 @@ def checklist(
     from planner.config import load_config
     from planner.render.checklist import checklist_json, checklist_markdown, checklist_text
 
+    title = _title(message)
     cfg = load_config(config, no_config=no_config)
     project = read_project(alembic)
     analysis = _analyzed(old, new, cfg, dialect, rename, quiet, db=db)
     _report_waivers(analysis, quiet)
     same = ["planner", "plan", mask_url(old), mask_url(new), *(["--dialect", dialect] if dialect else []),
             *(["--config", config] if config else []), *(["--no-config"] if no_config else []),
-            *[x for r in rename or [] for x in ("--rename", r)]]
+            *[x for r in rename or [] for x in ("--rename", r)], *(["-m", title] if title else [])]
     doc = build_checklist(analysis, source=" -> ".join(_sources(analysis)), project=project, seed=rev_id_seed,
-                          db=mask_url(db) if db else None, again=[shlex.quote(x) for x in same])
+                          db=mask_url(db) if db else None, again=[shlex.quote(x) for x in same], title=title)
     if format == ChecklistFormat.json:
         full = shown = checklist_json(doc)
     elif format == ChecklistFormat.text:

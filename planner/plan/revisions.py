@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import io
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,8 +164,32 @@ def _body(steps: list[Step], *, downgrade: bool, single: bool = False) -> str:
     return "\n".join(parts) if len(parts) > 1 else "pass"
 
 
-def _message(phase: str, steps: list[Step], source: str, notes: tuple[str, str] | None) -> str:
-    lines = [f"{phase}: {source}", ""]
+def default_title(steps: list[Step]) -> str:
+    """A short revision title from the changes its steps carry out (never from the sources'
+    paths or URLs): `add column users.email`, `drop column on a.x, b.y and 2 more`,
+    `5 changes to users, posts and 1 more table`."""
+    ids = list(dict.fromkeys(s.change_id for s in steps if s.change_id))
+    if not ids:
+        return " ".join(steps[0].title.split()) if steps else "no changes"
+    parsed = [(kind.replace("_", " "), " ".join(obj.split())) for kind, _, obj in (i.partition(":") for i in ids)]
+    if len(parsed) == 1:
+        return f"{parsed[0][0]} {parsed[0][1]}"
+    kinds = list(dict.fromkeys(k for k, _ in parsed))
+    if len(kinds) == 1:
+        objs = [o for _, o in parsed]
+        more = f" and {len(objs) - 2} more" if len(objs) > 2 else ""
+        return f"{kinds[0]} on {', '.join(objs[:2])}{more}" if more else f"{kinds[0]} on {' and '.join(objs)}"
+    tables = list(dict.fromkeys(o.split(".", 1)[0] for _, o in parsed))
+    rest = len(tables) - 3
+    more = f" and {rest} more table{'s' if rest > 1 else ''}" if rest > 0 else ""
+    return f"{len(parsed)} changes to {', '.join(tables[:3])}{more}"
+
+
+def _message(phase: str, steps: list[Step], source: str, notes: tuple[str, str] | None,
+             title: str | None = None) -> str:
+    """The revision's docstring: `phase: title` first (Alembic's history line and the file
+    name's slug), the sources below it."""
+    lines = [f"{phase}: {title or default_title(steps)}", "", f"From: {source}", ""]
     if notes:
         lines += list(notes) + [""]
     lines.append("Steps:")
@@ -186,24 +211,25 @@ def _part_notes(phase: Phase, i: int, n: int) -> tuple[str, str]:
             after if i == n - 1 else "Deploy after: nothing; run " + between)
 
 
-def revisions(plan: Plan, *, source: str, single: bool = False) -> list[Revision]:
+def revisions(plan: Plan, *, source: str, single: bool = False, title: str | None = None) -> list[Revision]:
+    """The plan's revisions; `title` (`-m`) names them all, else each is named after its changes."""
     if single:
         steps = [s for phase in plan.phases() for s in plan.steps_of(phase)]
         msg = _message("single revision", steps, source,
                        ("Deploy before: code compatible with both schemas (this revision drops and renames).",
-                        "Deploy after: the code for the new schema."))
+                        "Deploy after: the code for the new schema."), title)
         return [Revision(msg, _body(steps, downgrade=False, single=True), _body(steps, downgrade=True))]
     out = []
     for phase in plan.phases():
         parts = plan.parts(phase)
         for i, steps in enumerate(parts):
             name = phase.value if len(parts) == 1 else f"{phase.value} {i + 1}/{len(parts)}"
-            out.append(Revision(_message(name, steps, source, _part_notes(Phase(phase), i, len(parts))),
+            out.append(Revision(_message(name, steps, source, _part_notes(Phase(phase), i, len(parts)), title),
                                 _body(steps, downgrade=False), _body(steps, downgrade=True)))
     return out
 
 
-def cleanup_revision(plan: Plan, *, source: str) -> Revision | None:
+def cleanup_revision(plan: Plan, *, source: str, title: str | None = None) -> Revision | None:
     """The revision that drops what the plan's upgrade kept for its downgrade (backup tables,
     tables moved aside): to run once the release is accepted. It has no way back."""
     if not plan.kept:
@@ -211,7 +237,9 @@ def cleanup_revision(plan: Plan, *, source: str) -> Revision | None:
     from planner.plan.build import render
 
     names = [f"{schema}.{table}" if schema else table for schema, table in plan.kept]
-    msg = "\n".join([f"cleanup: {source}", "",
+    n = len(plan.kept)
+    msg = "\n".join([f"cleanup: {title or f'drop {n} backup table' + ('s' if n > 1 else '')}", "",
+                     f"From: {source}", "",
                      "Deploy before: nothing; run it once the release is accepted and will not be rolled back.",
                      "Deploy after: nothing.", "",
                      "Drops (no downgrade: the data in them is gone for good):", *[f"- {n}" for n in names]])
@@ -221,6 +249,14 @@ def cleanup_revision(plan: Plan, *, source: str) -> Revision | None:
             "downgrades restore from; there is no way back past it\")")
     return Revision(msg, "_set_timeouts()\n# drop the backups and moved-aside tables kept for the downgrade\n" + drops,
                     down)
+
+
+def holds(doc: str, message: str) -> bool:
+    """Whether a revision's docstring `doc` is the revision `message` (whatever title `-m` gave
+    either): the same phase and the same text below the title line."""
+    head, _, rest = message.partition("\n")
+    doc_head, _, doc_rest = doc.partition("\n")
+    return doc_head.split(": ", 1)[0] == head.split(": ", 1)[0] and doc_rest.startswith(rest + "\n")
 
 
 def rev_id(seed: str | None, index: int, message: str, down: str | None) -> str | None:
@@ -247,6 +283,8 @@ def init_project(directory: str) -> Config:
         raise PlannerError(f"cannot create the Alembic project in {directory}: {e}") from None
     (path / "migrations" / "env.py").write_text(ENV_PY)
     text = ini.read_text()
+    # relative to the ini's folder: the project works wherever it is moved or checked out
+    text = re.sub(r"(?m)^script_location = .*$", lambda _: "script_location = %(here)s/migrations", text, count=1)
     text = text.replace("sqlalchemy.url = driver://user:pass@localhost/dbname",
                         "# the URL comes from -x db=URL or DATABASE_URL (see migrations/env.py)\nsqlalchemy.url =")
     ini.write_text(text)
@@ -272,10 +310,11 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
     for existing in existing_revisions:
         doc = getattr(existing.module, "__doc__", None) or ""
         for r in revs:
-            if doc.startswith(r.message + "\n"):
+            if holds(doc, r.message):
                 raise PlannerError(
                     f"{cfg.config_file_name}: revision {existing.revision} already holds "
-                    f"\"{r.message.splitlines()[0]}\" (this plan is in the project already)",
+                    f"the {r.message.split(':', 1)[0]} revision (\"{doc.splitlines()[0]}\"): this plan is in "
+                    "the project already",
                     hint="plan from what the database holds now (e.g. OLD = its URL), or remove the earlier revisions")
     written: list[Path] = []
     try:
@@ -291,7 +330,7 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
                                               imports=RUNTIME)
             if sc is None:
                 raise PlannerError("Alembic did not write the revision")
-            path = Path(sc.path)
+            path = _slug_from_title(Path(sc.path), script, r.message)
             written.append(path)
             _check_written(path, r)
             head = sc.revision
@@ -301,6 +340,24 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
             path.unlink(missing_ok=True)
         raise
     return written
+
+
+def _slug(text: str, limit: int) -> str:
+    """Alembic's file-name slug of a message (`ScriptDirectory._rev_path`)."""
+    slug = "_".join(re.findall(r"\w+", text)).lower()
+    return slug[:limit].rsplit("_", 1)[0] + "_" if len(slug) > limit else slug
+
+
+def _slug_from_title(path: Path, script: ScriptDirectory, message: str) -> Path:
+    """Alembic names the file after the whole message (its slug runs on into the "From:"
+    line with the sources' paths): rename it after the title line alone."""
+    limit = script.truncate_slug_length
+    whole, title = _slug(message, limit), _slug(message.split("\n", 1)[0], limit)
+    if whole == title or not whole or whole not in path.name:
+        return path
+    renamed = path.with_name(path.name.replace(whole, title, 1))
+    path.rename(renamed)
+    return renamed
 
 
 def _check_written(path: Path, rev: Revision) -> None:

@@ -1,4 +1,6 @@
-"""contract: sample_schemas/aegira-missed-checkin-snapshot/old.prisma -> sample_schemas/aegira-missed-checkin-snapshot/new.prisma
+"""contract: drop column on missed_check_ins.baseline_completion_rate, missed_check_ins.check_in_streak_before and 13 more
+
+From: sample_schemas/aegira-missed-checkin-snapshot/old.prisma -> sample_schemas/aegira-missed-checkin-snapshot/new.prisma
 
 Deploy before: the application version that no longer reads or writes what this revision drops or renames.
 Deploy after: nothing; remove compatibility code at leisure.
@@ -37,7 +39,7 @@ Backups (restored by downgrade; dropped by the cleanup revision, written once th
 - planner_backup.missed_check_ins__week_of_month (id, week_of_month)
 - planner_backup.missed_check_ins__worker_role_at_miss (id, worker_role_at_miss)
 
-Revision ID: 3af4d2dcf497
+Revision ID: f7ac6b7b35e1
 Revises: 
 Create Date: 2000-01-01 00:00:00
 
@@ -295,7 +297,7 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '3af4d2dcf497'
+revision: str = 'f7ac6b7b35e1'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

@@ -1,13 +1,15 @@
-"""expand 2/2: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
+"""contract: drop index WebhookEvent.WebhookEvent_tenantId_eventId_idx
 
-Deploy before: nothing; this continues the previous revision.
-Deploy after: the application version that writes the new columns/values (it must not depend on the backfill yet).
+From: sample_schemas/mais-webhook-idempotency/old.prisma -> sample_schemas/mais-webhook-idempotency/new.prisma
+
+Deploy before: the application version that no longer reads or writes what this revision drops or renames.
+Deploy after: nothing; remove compatibility code at leisure.
 
 Steps:
-- create unique index entries_userId_date_key concurrently
+- drop index WebhookEvent_tenantId_eventId_idx concurrently
 
-Revision ID: efe1a8fee0d4
-Revises: 648d5855ce08
+Revision ID: 1a9172c7ae41
+Revises: 654131a6a7d0
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -264,8 +266,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'efe1a8fee0d4'
-down_revision: Union[str, Sequence[str], None] = '648d5855ce08'
+revision: str = '1a9172c7ae41'
+down_revision: Union[str, Sequence[str], None] = '654131a6a7d0'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -273,20 +275,18 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
-    # pre-flight guards: stop before any DDL if existing rows would break a change
-    _guard('SELECT count(*) AS "count"\nFROM (SELECT 1\nFROM "entries"\nWHERE "entries"."userId" IS NOT NULL AND "entries"."date" IS NOT NULL GROUP BY "entries"."userId", "entries"."date"\nHAVING count(*) > 1) AS "dup"', 'Groups of entries rows sharing (userId, date): UNIQUE entries_userId_date_key (userId, date) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)')
-    # create unique index entries_userId_date_key concurrently
+    # drop index WebhookEvent_tenantId_eventId_idx concurrently
     with op.get_context().autocommit_block():
-        _drop_invalid_index('entries_userId_date_key')
         with _waiting():
-            op.create_index('entries_userId_date_key', 'entries', ['userId', 'date'], unique=True, postgresql_concurrently=True, if_not_exists=True)
-        _check_index_valid('entries_userId_date_key')
+            op.drop_index('WebhookEvent_tenantId_eventId_idx', table_name='WebhookEvent', postgresql_concurrently=True, if_exists=True)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
-    # undo: create unique index entries_userId_date_key concurrently
+    # undo: drop index WebhookEvent_tenantId_eventId_idx concurrently
     with op.get_context().autocommit_block():
+        _drop_invalid_index('WebhookEvent_tenantId_eventId_idx')
         with _waiting():
-            op.drop_index('entries_userId_date_key', table_name='entries', postgresql_concurrently=True, if_exists=True)
+            op.create_index('WebhookEvent_tenantId_eventId_idx', 'WebhookEvent', ['tenantId', 'eventId'], unique=False, postgresql_concurrently=True, if_not_exists=True)
+        _check_index_valid('WebhookEvent_tenantId_eventId_idx')

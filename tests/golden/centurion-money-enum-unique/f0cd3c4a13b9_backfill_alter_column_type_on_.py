@@ -1,4 +1,6 @@
-"""backfill: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
+"""backfill: alter column type on appointments.fee and invoices.totalAmount
+
+From: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
 
 Deploy before: the application version that writes the new columns/values, so no new row misses the backfill.
 Deploy after: the application version that reads the new columns/values and no longer uses what the contract phase removes.
@@ -9,8 +11,8 @@ Steps:
 - NOT VALID check appointments_fee__planner_new_not_null
 - NOT VALID check invoices_totalAmount__planner_new_not_null
 
-Revision ID: c4943dc05281
-Revises: efe1a8fee0d4
+Revision ID: f0cd3c4a13b9
+Revises: cbe44896bf7b
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -267,8 +269,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'c4943dc05281'
-down_revision: Union[str, Sequence[str], None] = 'efe1a8fee0d4'
+revision: str = 'f0cd3c4a13b9'
+down_revision: Union[str, Sequence[str], None] = 'cbe44896bf7b'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

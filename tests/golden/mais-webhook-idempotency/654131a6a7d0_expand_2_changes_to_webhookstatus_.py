@@ -1,4 +1,6 @@
-"""expand: sample_schemas/mais-webhook-idempotency/old.prisma -> sample_schemas/mais-webhook-idempotency/new.prisma
+"""expand: 2 changes to WebhookStatus, WebhookEvent
+
+From: sample_schemas/mais-webhook-idempotency/old.prisma -> sample_schemas/mais-webhook-idempotency/new.prisma
 
 Deploy before: nothing; this revision is backward compatible with the running code.
 Deploy after: the application version that writes the new columns/values (it must not depend on the backfill yet).
@@ -7,7 +9,7 @@ Steps:
 - add value 'DUPLICATE' to enum WebhookStatus
 - create unique index WebhookEvent_tenantId_eventId_key concurrently
 
-Revision ID: 22ccb4e67156
+Revision ID: 654131a6a7d0
 Revises: 
 Create Date: 2000-01-01 00:00:00
 
@@ -265,7 +267,7 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '22ccb4e67156'
+revision: str = '654131a6a7d0'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

@@ -114,6 +114,10 @@ class Check:
     #: with `accept` on PostgreSQL: the type each listed value is converted to, so the --sql
     #: file can test them in a PL/pgSQL block (`json` or `jsonb`)
     convert_to: str | None = None
+    #: what the plan does with the rows the check finds, by configuration or by design (a
+    #: backfill fills the NULLs, a remap moves the rows, a drop is backed up): they are then
+    #: no failure and no loss
+    covered: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,8 @@ class CheckOutcome:
 
     @property
     def blocking_failed(self) -> bool:
-        return self.check.blocking and not self.passed
+        """A blocking check found rows the plan does not deal with (see Check.covered)."""
+        return self.check.blocking and not self.passed and not self.check.covered
 
     @property
     def failed(self) -> bool:
@@ -143,12 +148,14 @@ class CheckOutcome:
 
     @property
     def informed(self) -> bool:
-        """An informative (non-blocking) check ran and found rows: reported, not a failure."""
-        return self.error is None and not self.passed and not self.check.blocking
+        """An informative (non-blocking) check, or one whose rows the plan deals with, ran and
+        found rows: reported, not a failure."""
+        return self.error is None and not self.passed and (not self.check.blocking or bool(self.check.covered))
 
     def result(self) -> CheckResult:
         return CheckResult(str(self.check.kind), self.count or 0, self.passed, sample_summary(self),
-                           blocking=self.check.blocking, samples=tuple(self.samples))
+                           blocking=self.check.blocking, samples=tuple(self.samples),
+                           covered=self.check.covered or "")
 
 
 @dataclass(frozen=True)
@@ -275,7 +282,8 @@ def compile_sql(stmt: Any, dialect: str) -> str:
 
 def build_checks(diff: Diff, old: Schema, new: Schema, dialect: str | None = None, *,
                  server_version: int | None = None, sample: int = DEFAULT_SAMPLE,
-                 convert: dict[str, Any] | None = None) -> list[Check]:
+                 convert: dict[str, Any] | None = None, backfill: dict[str, str] | None = None,
+                 enum_remap: dict[str, str] | None = None) -> list[Check]:
     """The checks for every data-dependent change of `diff`, in diff order.
 
     `old` is the schema the database holds (before confirmed renames, which the diff
@@ -284,9 +292,43 @@ def build_checks(diff: Diff, old: Schema, new: Schema, dialect: str | None = Non
     that must run anywhere; None, unknown, keeps `pg_input_is_valid` for JSON, with a note);
     `sample` is the LIMIT shown in `sample_sql`. `convert` ("table.column" ->
     config.ConvertRule): a type change with a rule counts the values the rule does not turn
-    into the new type, instead of the values that do not cast.
+    into the new type, instead of the values that do not cast. `backfill` and `enum_remap`
+    (config): the rows a configured backfill fills or a remap moves are marked `covered`, as
+    are the values a drop backs up for the downgrade.
     """
-    return _Builder(diff, old, new, dialect or new.dialect, server_version, sample, convert).build()
+    checks = _Builder(diff, old, new, dialect or new.dialect, server_version, sample, convert).build()
+    return covered(checks, diff, old, backfill or {}, enum_remap or {})
+
+
+def covered(checks: list[Check], diff: Diff, old: Schema, backfill: dict[str, str],
+            enum_remap: dict[str, str]) -> list[Check]:
+    """`checks` with `covered` set where the plan deals with the rows they find: NULLs a
+    configured backfill fills, enum values a configured remap moves (both backed up for the
+    downgrade), values and rows a drop backs up (a column of a table with a primary key, a
+    table moved aside)."""
+    changes = {c.id: c for c in diff.changes}
+    restored = "backed up, restored on downgrade"
+    out = []
+    for check in checks:
+        c = changes.get(check.change_id)
+        why = None
+        if c is None or not check.sql:
+            pass
+        elif check.kind == CheckKind.NULLS and c.object in backfill:
+            why = f"filled by the configured backfill ({backfill[c.object]}); {restored}"
+        elif check.kind == CheckKind.ENUM_IN_USE and c.kind == Kind.REMOVE_ENUM_VALUE:
+            value = str(c.detail.get("value"))
+            target = enum_remap.get(f"{c.name}.{value}") or enum_remap.get(f"{c.table}.{c.column}.{value}")
+            if target is not None:
+                why = f"moved to {target} by the configured enum_remap; {restored}"
+        elif check.kind == CheckKind.DATA_LOSS and c.kind == Kind.DROP_TABLE:
+            why = restored
+        elif check.kind == CheckKind.DATA_LOSS and c.kind == Kind.DROP_COLUMN:
+            t = old.table(check.table)
+            if t is not None and t.primary_key is not None:
+                why = restored
+        out.append(dataclasses.replace(check, covered=why) if why else check)
+    return out
 
 
 _KIND_OF = {
@@ -1192,7 +1234,8 @@ def run_checks(checks: Sequence[Check], url: str, *, timeout_s: float = DEFAULT_
 
 def preflight(diff: Diff, old: Schema, new: Schema, url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S,
               sample: int = DEFAULT_SAMPLE, progress: Callable[[Check, int, int], None] | None = None,
-              convert: dict[str, Any] | None = None) -> Preflight:
+              convert: dict[str, Any] | None = None, backfill: dict[str, str] | None = None,
+              enum_remap: dict[str, str] | None = None) -> Preflight:
     """Connect once, read the server version, build the checks for it and run them."""
     target = parse_database_url(url)
     if target.dialect != new.dialect:
@@ -1201,7 +1244,8 @@ def preflight(diff: Diff, old: Schema, new: Schema, url: str, *, timeout_s: floa
     with _session(target, timeout_s) as session:
         pg = target.dialect == "postgresql" and session.server_version
         major = session.server_version[0] if pg else None
-        checks = build_checks(diff, old, new, target.dialect, server_version=major, sample=sample, convert=convert)
+        checks = build_checks(diff, old, new, target.dialect, server_version=major, sample=sample, convert=convert,
+                              backfill=backfill, enum_remap=enum_remap)
         outcomes = _execute(session, checks, sample=sample, progress=progress)
     return Preflight(tuple(checks), tuple(outcomes), target.dialect, target.masked, session.server_version)
 

@@ -464,13 +464,14 @@ def check(
         # without a version: the forms every supported PostgreSQL runs (12+; exact casts need 16)
         version = (major or SQL_FILE_PG_VERSION) if analysis.dialect == "postgresql" else None
         checks = build_checks(*schemas, analysis.dialect, server_version=version, sample=sample,
-                              convert=cfg.convert)
+                              convert=cfg.convert, backfill=cfg.backfill, enum_remap=cfg.enum_remap)
         sys.stdout.write(checks_sql(checks, dialect=analysis.dialect, old_source=old_source,
                                     new_source=new_source, timeout_s=timeout, sample=sample,
                                     server_version=version))
         return
     with _CheckProgress(enabled=not quiet and _stderr().is_terminal) as progress:
-        pre = preflight(*schemas, db, timeout_s=timeout, sample=sample, progress=progress, convert=cfg.convert)
+        pre = preflight(*schemas, db, timeout_s=timeout, sample=sample, progress=progress, convert=cfg.convert,
+                        backfill=cfg.backfill, enum_remap=cfg.enum_remap)
     if format == InspectFormat.json:
         from planner.render.json_report import dumps
 

@@ -74,7 +74,8 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
 def _preflight(d: Diff, old: Loaded, new: Loaded, db: str, timeout_s: float, config: Config) -> Preflight:
     from planner.checks import preflight
 
-    pre = preflight(d, old.schema, new.schema, db, timeout_s=timeout_s, sample=3, convert=config.convert)
+    pre = preflight(d, old.schema, new.schema, db, timeout_s=timeout_s, sample=3, convert=config.convert,
+                    backfill=config.backfill, enum_remap=config.enum_remap)
     for o in pre.outcomes:
         if o.error is not None:
             log.warning("pre-flight %s for %s did not run: %s", o.check.kind.value, o.check.change_id,

@@ -236,3 +236,68 @@ def test_verify_passes_for_string_to_enum_with_a_rule(tmp_path: Path, pg_url: st
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)
     note = next(n for n in report.notes if n.startswith("differential:"))
     assert "1 converted columns" in note and "1 writes during the window, 1 refused by the plan" in note, note
+
+
+# --------------------------------------------------------------------------- check / diff --db
+
+_ACC_OLD = """CREATE TYPE "Kind" AS ENUM ('A', 'B', 'C');
+CREATE TABLE u (id int PRIMARY KEY, score int, k "Kind", note text);
+"""
+_ACC_NEW = """CREATE TYPE "Kind" AS ENUM ('A', 'B');
+CREATE TABLE u (id int PRIMARY KEY, score int NOT NULL, k "Kind");
+"""
+
+
+@pytest.mark.postgres
+def test_check_and_diff_account_for_backfill_remap_and_backups(tmp_path: Path, pg_url: str):
+    """29 NULL scores with a configured backfill, rows holding C with a configured remap, and a
+    dropped column the plan backs up: no check fails, no finding is critical, and the text and
+    JSON say what the plan does with those rows; without the config the same data fails."""
+    import json
+
+    engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as c:
+        c.exec_driver_sql(_ACC_OLD)
+        c.exec_driver_sql("INSERT INTO u SELECT i, CASE WHEN i <= 29 THEN NULL ELSE i END, "
+                          "(CASE WHEN mod(i, 2) = 0 THEN 'C' ELSE 'A' END)::\"Kind\", 'n' || i FROM generate_series(1, 40) i")
+    engine.dispose()
+    (tmp_path / "old.sql").write_text(_ACC_OLD)
+    (tmp_path / "new.sql").write_text(_ACC_NEW)
+    (tmp_path / "release.toml").write_text('[backfill]\n"u.score" = "0"\n[enum_remap]\n"Kind.C" = "A"\n')
+    base = [sys.executable, "-m", "planner"]
+    pair = [str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--db", pg_url, "-d", "postgresql", "--no-config"]
+    cfg = ["--config", str(tmp_path / "release.toml")]
+
+    bare = _run(*base, "check", *pair, "--format", "json", cwd=tmp_path)
+    assert bare.returncode == 1, bare.stderr
+    assert json.loads(bare.stdout)["summary"]["blocking_failed"] == 2
+    assert _run(*base, "diff", *pair, "--fail-on", "critical", cwd=tmp_path).returncode == 1
+
+    p = _run(*base, "check", *pair, *cfg, "--format", "json", cwd=tmp_path)
+    assert p.returncode == 0, (p.stdout, p.stderr)
+    doc = json.loads(p.stdout)
+    by_kind = {c["kind"]: c for c in doc["checks"]}
+    assert by_kind["nulls"]["count"] == 29 and by_kind["nulls"]["covered"].startswith(
+        "filled by the configured backfill (0); backed up, restored on downgrade")
+    assert by_kind["enum_in_use"]["count"] == 20 and by_kind["enum_in_use"]["covered"] == \
+        "moved to A by the configured enum_remap; backed up, restored on downgrade"
+    assert by_kind["data_loss"]["count"] == 40 and by_kind["data_loss"]["covered"] == \
+        "backed up, restored on downgrade"
+    assert doc["summary"]["failed"] == 0 and doc["summary"]["blocking_failed"] == 0
+
+    text = _run(*base, "check", *pair, *cfg, cwd=tmp_path)
+    assert text.returncode == 0 and "FAIL" not in text.stdout, text.stdout
+    assert "40 values (backed up, restored on downgrade)" in text.stdout, text.stdout
+
+    d = _run(*base, "diff", *pair, *cfg, "--fail-on", "critical", "--format", "json", cwd=tmp_path)
+    assert d.returncode == 0, (d.stdout, d.stderr)
+    changes = {c["id"]: c for c in json.loads(d.stdout)["changes"]}
+    drop = changes["drop_column:u.note"]
+    assert drop["level"] == "high", drop
+    f = drop["findings"][0]
+    assert "40 values are backed up, restored on downgrade" in f["message"] and "lost" not in f["message"], f
+    assert f["evidence"]["covered"] == "backed up, restored on downgrade"
+    nn = changes["set_not_null:u.score"]
+    mf104 = next(f for f in nn["findings"] if f["code"] == "MF104")
+    assert nn["level"] != "critical" and "29 rows are NULL (filled by the configured backfill" in mf104["message"], nn
+    assert all(c["level"] != "critical" for c in changes.values()), changes

@@ -27,7 +27,7 @@ def status(o: CheckOutcome) -> str:
         return "ERROR"
     if o.passed:
         return "PASS"
-    return "FAIL" if o.check.blocking else "WARN"
+    return "FAIL" if o.blocking_failed else "WARN"
 
 
 def summary(outcomes: Sequence[CheckOutcome]) -> dict[str, int]:
@@ -58,6 +58,8 @@ def _check_json(o: CheckOutcome) -> dict[str, Any]:
     }
     if o.error is not None:
         out["error"] = o.error
+    if c.covered:
+        out["covered"] = c.covered
     return out
 
 
@@ -91,7 +93,9 @@ def _outcome_lines(o: CheckOutcome, width: int) -> list[RenderableType]:
         out.append(Text("      " + o.error, style=STATUS_STYLE["ERROR"]))
     else:
         found = Text(f"      {o.count:,} {plural(o.count or 0, c.unit)}")
-        if c.blocking:
+        if c.covered and o.count:
+            found.append(f" ({c.covered})", style="dim")
+        elif c.blocking:
             found.append(f" (expected {c.expect})", style="dim")
         else:
             found.append(" (for information)", style="dim")

@@ -13,6 +13,10 @@ def _loss_evidence(c: Change, ctx: Context, what: str) -> Verdict | None:
     if not results:
         return None
     lost = sum(r.count for r in results)
+    unit = "values" if c.column else "rows"
+    if lost and all(r.covered for r in results if r.count):
+        return Verdict(Level.HIGH, f"{what}: {lost:,} {unit} are {results[0].covered} "
+                                   f"(pre-flight {results[0].summary or 'data_loss'}).", evidence=evidence(results))
     if lost:
         return Verdict(Level.CRITICAL, f"{what}: {lost:,} {'values' if c.column else 'rows'} will be lost "
                                        f"(pre-flight {results[0].summary or 'data_loss'}).",
@@ -167,6 +171,9 @@ def remove_enum_value(c: Change, ctx: Context) -> Verdict | None:
     results = ctx.results(c, "enum_in_use")
     if results:
         n = sum(r.count for r in results)
+        if n and all(r.covered for r in results if r.count):
+            return Verdict(Level.MEDIUM, f"{n:,} rows hold {c.name}.{value!s} ({used}): "
+                                         f"{results[0].covered}.", evidence=evidence(results))
         if n:
             return Verdict(Level.CRITICAL, f"{n:,} rows still hold {c.name}.{value!s} ({used}); removing "
                                            "it will fail or lose their value.", evidence=evidence(results))

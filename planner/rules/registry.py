@@ -132,6 +132,9 @@ class CheckResult:
     blocking: bool = True
     #: a few offending rows (JSON-safe dicts), as the check found them
     samples: tuple[dict[str, Any], ...] = ()
+    #: what the plan does with those rows (a configured backfill or remap, a backup restored
+    #: on downgrade): then they are no failure and no loss ("" when nothing)
+    covered: str = ""
 
 
 @dataclass(slots=True)
@@ -203,6 +206,9 @@ def evidence(results: list[CheckResult], *, limit: int = 5, **extra: Any) -> dic
     samples = [dict(row) for r in results for row in r.samples][:limit]
     out: dict[str, Any] = {"check": results[0].kind if results else None,
                            "count": sum(r.count for r in results), "samples": samples}
+    handled = sorted({r.covered for r in results if r.covered and r.count})
+    if handled:
+        out["covered"] = "; ".join(handled)
     out.update(extra)
     return out
 

@@ -87,6 +87,9 @@ def guard(fn):  # noqa: ANN001, ANN201
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
         _State.urls = _urls_in([*args, *kwargs.values()])
+        from planner import progress
+
+        progress.enable(not kwargs.get("quiet") and sys.stderr.isatty() and not os.environ.get("CI"))
         try:
             with _redacted_logs():
                 return fn(*args, **kwargs)
@@ -152,13 +155,22 @@ def _version(value: bool) -> None:
 def main_callback(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logging.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what planner detects.")] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show tracebacks and planner's debug log (also after the command).")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Log planner's decisions: what it loaded, why each change gets its path, "
+                                "timings (also after the command).")] = False,
 ) -> None:
     """planner: diff, classify and stage database schema changes."""
     _State.debug = debug
-    level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    _logging(logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING)
+
+
+def _logging(level: int) -> None:
+    """planner's own log at `level` on stderr; the libraries' (Alembic's plugin set-up, SQLAlchemy)
+    stay at warnings, whatever --verbose/--debug say."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("planner").setLevel(level if level < logging.WARNING else logging.NOTSET)  # NOTSET: the root's
 
 
 class Dialect(StrEnum):
@@ -483,6 +495,16 @@ def check(
         raise typer.Exit(code=1)
 
 
+def _log_plan(the_plan) -> None:  # noqa: ANN001
+    """--verbose: each step of the plan, its phase and the change it carries out; the step's
+    title says how and why (in place or R8, concurrently, guarded, backed up)."""
+    if not log.isEnabledFor(logging.INFO):
+        return
+    for phase in the_plan.phases():
+        for s in the_plan.steps_of(phase):
+            log.info("plan %s: %s: %s", getattr(phase, "value", phase), s.change_id or "-", " ".join(s.title.split()))
+
+
 def _title(message: str | None) -> str | None:
     """`-m TEXT`: one line of text (it heads every revision and names its file)."""
     if message is None:
@@ -543,6 +565,7 @@ def plan(
     analysis = _analyzed(old, new, cfg, dialect, rename, quiet)
     the_plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema,
                           backfill=cfg.backfill, enum_remap=cfg.enum_remap, convert=cfg.convert)
+    _log_plan(the_plan)
     source = " -> ".join(_sources(analysis))  # in every revision's docstring (masked), never in a file name
     if cleanup:
         rev = cleanup_revision(the_plan, source=source, title=title)
@@ -680,8 +703,11 @@ def verify(
 
     cfg = load_config(config, no_config=no_config)
     analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
+    from planner.progress import step
+
     try:
-        report = run_verify(analysis, db, rows=rows, keep=keep)
+        with step("verify"):
+            report = run_verify(analysis, db, rows=rows, keep=keep)
     except VerifyFailed as e:  # the plan does not apply to the seeded data: a finding, not bad input
         _stdout().print(f"FAILED: {_escape(_safe(str(e)))}")
         if not quiet:

@@ -35,10 +35,41 @@ def usage_line(e: Any) -> str:
     return f"error: {message}"
 
 
+#: options of the `planner` group that may also follow the subcommand (`planner diff a b --verbose`)
+GLOBAL_FLAGS = ("--verbose", "-v", "--debug")
+
+
+def hoist_global_flags(group: Any, args: list[str]) -> list[str]:
+    """`args` with the group's flags that follow the subcommand moved before it, as ruff and
+    git accept them anywhere. A token that is the value of the subcommand's option (`-m
+    --verbose`) or follows `--` stays where it is."""
+    first = next((i for i, a in enumerate(args) if not a.startswith("-")), None)
+    if first is None:
+        return args
+    command = group.commands.get(args[first])
+    takes_value = {o for p in getattr(command, "params", []) if getattr(p, "param_type_name", "") == "option"
+                   and not getattr(p, "is_flag", False) and not getattr(p, "count", False)
+                   for o in (*p.opts, *p.secondary_opts)}
+    moved, rest, i = [], [], first + 1
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            rest.extend(args[i:])
+            break
+        if a in takes_value:
+            rest.extend(args[i:i + 2])
+            i += 2
+            continue
+        (moved if a in GLOBAL_FLAGS else rest).append(a)
+        i += 1
+    return [*args[:first], *dict.fromkeys(moved), args[first], *rest]
+
+
 class OneLineUsageGroup(TyperGroup):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, **extra: Any) -> Any:
         prog_name = prog_name or "planner"  # not "python -m planner" in usage lines
+        args = hoist_global_flags(self, list(sys.argv[1:] if args is None else args))
         try:
             rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var,
                               standalone_mode=False, **extra)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,9 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
             run_checks: bool = True, check_timeout_s: float = 30.0) -> Analysis:
     """Load, diff and assess. With `db`, also run the pre-flight checks there (unless
     `checks` are given or `run_checks` is False) and let the rules read their results."""
+    started = time.perf_counter()
     old, new = load_pair(old_spec, new_spec, dialect=dialect or config.dialect)
+    log.info("loaded OLD and NEW in %.2f s", time.perf_counter() - started)
     # imported once both sources loaded: a missing file is reported without sqlglot's import
     from planner.diff import diff as run_diff
     from planner.renames import parse_renames
@@ -53,29 +56,39 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
 
     config.check_renames(old.schema, new.schema)
     hints = [*config.renames, *renames]
+    started = time.perf_counter()
     d = run_diff(old.schema, new.schema, parse_renames(hints, old.schema, new.schema))
+    log.info("diff: %d changes, %d rename suggestions in %.2f s", len(d.changes), len(d.suggestions),
+             time.perf_counter() - started)
     config.check_against(d, new.schema)  # backfill/enum_remap keys that match no change: errors
     rows = None
     pre = None
     if db:
+        from planner.progress import step
         from planner.stats import row_estimates
 
-        rows = row_estimates(db)
+        with step("reading row estimates"):
+            rows = row_estimates(db)
         if checks is None and run_checks:
             pre = _preflight(d, old, new, db, check_timeout_s, config)
             checks = pre.results()
     version = pre.major_version if pre is not None and pre.dialect == "postgresql" else None
     ctx = Context(old.schema, new.schema, d, thresholds=config.thresholds, rows=rows, checks=checks,
                   server_version=version)
+    started = time.perf_counter()
     assessment = config.filter(assess(d, ctx, waivers=config.waivers, today=today))  # select/ignore
+    log.info("assessed %d changes in %.2f s", len(d.changes), time.perf_counter() - started)
     return Analysis(old, new, d, ctx, assessment, config, pre)
 
 
 def _preflight(d: Diff, old: Loaded, new: Loaded, db: str, timeout_s: float, config: Config) -> Preflight:
     from planner.checks import preflight
+    from planner.progress import step, update
 
-    pre = preflight(d, old.schema, new.schema, db, timeout_s=timeout_s, sample=3, convert=config.convert,
-                    backfill=config.backfill, enum_remap=config.enum_remap)
+    with step("pre-flight checks"):
+        pre = preflight(d, old.schema, new.schema, db, timeout_s=timeout_s, sample=3, convert=config.convert,
+                        backfill=config.backfill, enum_remap=config.enum_remap,
+                        progress=lambda check, i, n: update(f"{i + 1}/{n} {check.kind.value} on {check.table}"))
     for o in pre.outcomes:
         if o.error is not None:
             log.warning("pre-flight %s for %s did not run: %s", o.check.kind.value, o.check.change_id,

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from planner.errors import SourceError
 from planner.load.common import Loaded, LoadWarning
 from planner.model import DIALECTS, Schema
 
+log = logging.getLogger(__name__)
 _URL = re.compile(r"^[a-z][a-z0-9+]*://", re.IGNORECASE)
 _IMPORT = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
@@ -98,8 +100,11 @@ def load_source(spec: str, *, dialect: str | None = None, only_schema: str | Non
         return load_migrations(spec, dialect=dialect)
     if kind == "database":
         from planner.load.database import load_database
+        from planner.progress import step
+        from planner.urls import mask_url
 
-        return load_database(spec, only_schema=only_schema)
+        with step(f"reading the schema of {mask_url(spec)}"):
+            return load_database(spec, only_schema=only_schema)
     from planner.load.sqla import load_sqlalchemy
 
     return load_sqlalchemy(spec, dialect=dialect)
@@ -132,6 +137,14 @@ def single_schema(schema: Schema) -> str | None:
     return next(iter(names)) if len(names) == 1 and None not in names else None
 
 
+def _masked(source: str) -> str:
+    if not _URL.match(source):
+        return source
+    from planner.urls import mask_url
+
+    return mask_url(source)
+
+
 def load_pair(old_spec: str, new_spec: str, *, dialect: str | None = None) -> tuple[Loaded, Loaded]:
     """Load OLD and NEW in one dialect. Sources that know their dialect (Prisma datasource,
     database URL) are loaded first and tell the others (SQL text, migrations, models). A live
@@ -162,6 +175,11 @@ def load_pair(old_spec: str, new_spec: str, *, dialect: str | None = None) -> tu
             inferred = next((x.schema.dialect for x in loaded.values()), None)
         loaded[spec] = load_source(spec, dialect=inferred)
     old, new = loaded[old_spec], loaded[new_spec]
+    if log.isEnabledFor(logging.INFO):
+        for side, x in (("OLD", old), ("NEW", new)):
+            log.info("%s: %s %s (%s): %d tables, %d enums, %d views, %d warnings", side, x.kind,
+                     _masked(x.source), x.schema.dialect, len(x.schema.tables), len(x.schema.enums),
+                     len(x.schema.views), len(x.warnings))
     if old.schema.dialect != new.schema.dialect:
         from planner.urls import mask_url  # only here: it needs SQLAlchemy's URL parser
 

@@ -45,6 +45,7 @@ from planner.normalize import quote_ident
 from planner.pipeline import Analysis
 from planner.plan.build import build_plan
 from planner.plan.revisions import init_project, revisions, write_revisions
+from planner.progress import update
 from planner.urls import mask_url, redact
 from planner.verify import oracle
 from planner.verify.checksum import compare_checksums, table_checksums
@@ -284,9 +285,11 @@ def _verify(analysis: Analysis, url: str, *, rows: int, seed: int) -> VerifyRepo
     report = VerifyReport()
     plan = build_plan(analysis.diff, old, new, backfill=analysis.config.backfill,
                       enum_remap=analysis.config.enum_remap, convert=analysis.config.convert)
+    update("building OLD")
     build_schema(url, old)
     choices = oracle.rule_choices(url, old, new, analysis.config.convert) \
         if new.dialect == "postgresql" else {}
+    update(f"seeding {rows} rows per table")
     seeded = seed_database(url, old, rows=rows, seed=seed, choices=choices)
     report.seeded = dict(seeded.rows)
     report.notes.extend(getattr(seeded, "notes", []) or [])
@@ -335,6 +338,7 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
         naive_all = oracle.naive_results(engine, targets, writes, extensions) if writes else naive_seed
     quiet = io.StringIO()
     for i in range(count):
+        update(f"upgrade {i + 1}/{count}")
         try:
             with contextlib.redirect_stdout(quiet):
                 _migrate(command.upgrade, cfg, "+1", url)
@@ -406,6 +410,7 @@ def _restore(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, old
              before: dict[str, str], writes: list[oracle.Write], *, after_upgrade: bool) -> None:
     """Downgrade to base; the application's writes after the upgrade must survive; then the OLD
     application puts the seeded values back and every row must be as seeded."""
+    update("downgrade to base")
     with contextlib.redirect_stdout(io.StringIO()):
         _migrate(command.downgrade, cfg, "base", url)
     report.after_downgrade = _changes(load_database(url).schema, old)

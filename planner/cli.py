@@ -173,6 +173,10 @@ def _logging(level: int) -> None:
     logging.getLogger("planner").setLevel(level if level < logging.WARNING else logging.NOTSET)  # NOTSET: the root's
 
 
+#: every command's help ends with the global options it also takes (they may follow the command)
+GLOBAL_EPILOG = "Also after the command: --verbose/-v (planner's decisions and timings), --debug (tracebacks)."
+
+
 class Dialect(StrEnum):
     postgresql = "postgresql"
     mysql = "mysql"
@@ -259,7 +263,7 @@ def _report_waivers(analysis, quiet: bool) -> None:  # noqa: ANN001
         err.print(f"[yellow]warning[/yellow]: unused waiver (matches no finding): {_escape(str(w))}", markup=True)
 
 
-@app.command()
+@app.command(epilog=GLOBAL_EPILOG)
 @guard
 def diff(
     old: Annotated[str, typer.Argument(help="Current schema: .prisma, .sql, migrations folder, URL, "
@@ -317,7 +321,7 @@ def diff(
         raise typer.Exit(code=1)
 
 
-@app.command()
+@app.command(epilog=GLOBAL_EPILOG)
 @guard
 def inspect(
     source: Annotated[str, typer.Argument(help="A schema source: .prisma, .sql, migrations folder, URL, "
@@ -344,7 +348,7 @@ def inspect(
         _stdout().print(schema_view(loaded.schema, source=mask_url(loaded.source)))
 
 
-@app.command()
+@app.command(epilog=GLOBAL_EPILOG)
 @guard
 def rules(
     code: Annotated[str | None, typer.Argument(help="A rule code (DS102) or slug (drop-column).")] = None,
@@ -424,7 +428,7 @@ def _major_version(text: str) -> int:
     return int(m.group(1))
 
 
-@app.command()
+@app.command(epilog=GLOBAL_EPILOG)
 @guard
 def check(
     old: Annotated[str, typer.Argument(help="Current schema (what the database holds): .prisma, .sql, "
@@ -515,7 +519,7 @@ def _title(message: str | None) -> str | None:
     return text
 
 
-@app.command()
+@app.command(epilog=GLOBAL_EPILOG)
 @guard
 def plan(
     old: Annotated[str, typer.Argument(help="Current schema (what the database holds).")],
@@ -621,7 +625,7 @@ class ChecklistFormat(StrEnum):
     text = "text"
 
 
-@app.command()
+@app.command(epilog=GLOBAL_EPILOG)
 @guard
 def checklist(
     old: Annotated[str, typer.Argument(help="Current schema (what the database holds).")],
@@ -675,7 +679,7 @@ def checklist(
     sys.stdout.write(_safe(shown))
 
 
-@app.command()
+@app.command(epilog=GLOBAL_EPILOG)
 @guard
 def verify(
     old: Annotated[str, typer.Argument(help="Current schema.")],

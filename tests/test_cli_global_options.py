@@ -125,3 +125,12 @@ def test_verify_shows_its_phases_on_a_terminal(tmp_path: Path) -> None:
     for phase in ("verify: building OLD", "verify: seeding 5 rows per table", "verify: upgrade 1/1",
                   "verify: downgrade to base"):
         assert phase in shown, shown
+
+
+@pytest.mark.parametrize("command", ["diff", "check", "plan", "checklist", "verify", "inspect", "rules"])
+def test_every_commands_help_names_the_global_options(command: str) -> None:
+    from typer.testing import CliRunner
+
+    r = CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200", "NO_COLOR": "1"})
+    assert r.exit_code == 0
+    assert "Also after the command: --verbose/-v" in " ".join(r.output.split())

@@ -301,3 +301,62 @@ def test_check_and_diff_account_for_backfill_remap_and_backups(tmp_path: Path, p
     mf104 = next(f for f in nn["findings"] if f["code"] == "MF104")
     assert nn["level"] != "critical" and "29 rows are NULL (filled by the configured backfill" in mf104["message"], nn
     assert all(c["level"] != "critical" for c in changes.values()), changes
+
+
+# --------------------------------------------------------------------------- time zones
+
+_TZ_OLD = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Event {
+  id Int      @id
+  at DateTime @db.Timestamp(3)
+}
+"""
+_TZ_NEW = _TZ_OLD.replace("@db.Timestamp(3)", "@db.Timestamptz(3)")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("zone", "instant"), [(None, "2024-07-01 12:00:00+00"),
+                                                ("America/New_York", "2024-07-01 16:00:00+00")])
+def test_timestamps_convert_as_utc_or_in_the_configured_zone(tmp_path: Path, pg_url: str, zone: str | None,
+                                                             instant: str):
+    """A Prisma DateTime moved to timestamptz: 12:00 is read as UTC by default, as New York
+    time with `{ timezone = "America/New_York" }`, whatever the migration session's TimeZone
+    (Asia/Tokyo here); PG107 explains it; the downgrade gives 12:00 back; verify passes with
+    the naive ALTER read in the same zone."""
+    (tmp_path / "old.prisma").write_text(_TZ_OLD)
+    (tmp_path / "new.prisma").write_text(_TZ_NEW)
+    cfg = tmp_path / "release.toml"
+    cfg.write_text(f'[convert]\n"Event.at" = {{ timezone = "{zone}" }}\n' if zone else "")
+    engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as c:
+        c.exec_driver_sql('CREATE TABLE "Event" (id int PRIMARY KEY, at timestamp(3) NOT NULL)')
+        c.exec_driver_sql("""INSERT INTO "Event" VALUES (1, '2024-07-01 12:00:00')""")
+    base = [sys.executable, "-m", "planner"]
+    pair = [str(tmp_path / "old.prisma"), str(tmp_path / "new.prisma"), "--config", str(cfg), "--no-config"]
+    d = _run(*base, "diff", *pair, cwd=tmp_path)
+    assert "PG107 time-zone-conversion: Event.at timestamp(3) -> timestamptz(3): planner reads the stored " \
+           "wall-clock times as UTC" in d.stdout, d.stdout
+    project = tmp_path / "project"
+    assert _run(*base, "plan", *pair, "--init", str(project), cwd=tmp_path).returncode == 0
+    tokyo = sa.engine.make_url(pg_url).update_query_dict({"options": "-c TimeZone=Asia/Tokyo"})
+    url = tokyo.render_as_string(hide_password=False)
+    up = _alembic(project, url, "upgrade", "head")
+    assert up.returncode == 0, up.stderr
+    with engine.connect() as c:
+        c.exec_driver_sql("SET TimeZone = 'UTC'")
+        assert str(c.exec_driver_sql('SELECT at::text FROM "Event"').scalar()) == instant
+    down = _alembic(project, url, "downgrade", "base")
+    assert down.returncode == 0, down.stderr
+    with engine.connect() as c:
+        assert str(c.exec_driver_sql('SELECT at::text FROM "Event"').scalar()) == "2024-07-01 12:00:00"
+        c.exec_driver_sql('DROP TABLE "Event", alembic_version')
+        c.commit()
+    engine.dispose()
+    analysis = analyze(str(tmp_path / "old.prisma"), str(tmp_path / "new.prisma"),
+                       config=load_config(str(cfg), cwd=tmp_path, no_config=True), renames=[])
+    report = verify(analysis, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)

@@ -39,6 +39,8 @@ model Child {
   @@index([name])
 }
 """
+SEEN_LOCAL = BASE.replace("  note     String?\n", "  note     String?\n  seen     DateTime @db.Timestamp(3)\n")
+SEEN_INSTANT = SEEN_LOCAL.replace("@db.Timestamp(3)", "@db.Timestamptz(3)")
 SQLITE_BASE = BASE.replace(" @db.VarChar(50)", "").replace("enum Status {\n  DRAFT\n  LIVE\n  GONE\n}\n", "") \
     .replace("  status   Status   @default(DRAFT)\n", "")
 
@@ -164,6 +166,8 @@ COMPOSITE_PK_NEW = BASE + "model Link {\n  a Int\n  b Int\n  @@id([a, b])\n}\n"
     ("PG106", BASE, edit(("  note     String?", "  note     String? @db.Citext")), {}, Level.LOW),
     ("MF109", edit(("  note     String?", "  note     String? @unique")),
      edit(("  note     String?", "  note     String? @unique @db.Citext")), {}, Level.MEDIUM),
+    ("PG107", SEEN_LOCAL, SEEN_INSTANT, {}, Level.LOW),
+    ("PG107", SEEN_INSTANT, SEEN_LOCAL, {}, Level.LOW),
     ("MY101", BASE, MONEY, {"dialect": "mysql"}, Level.MEDIUM),
     ("MY101", BASE, REMOVE_VALUE, {"dialect": "mysql"}, Level.MEDIUM),
     ("MY101", BASE, WIDEN, {"dialect": "mysql"}, Level.MEDIUM),  # 50 -> 80 chars crosses 255 bytes
@@ -196,6 +200,9 @@ def test_lint_errors(code, old, new, kw, level):
     ("PG101", BASE, NEW_TABLE, {"dialect": "mysql"}),
     ("PG104", BASE, NEW_TABLE, {}),
     ("MY101", BASE, MONEY, {}),
+    ("PG107", SEEN_LOCAL, edit(("@db.Timestamp(3)", "@db.Timestamp(6)"), base=SEEN_LOCAL), {}),  # no zone involved
+    ("PG107", SEEN_LOCAL.replace("@db.Timestamp(3)", "@db.DateTime(3)"),
+     SEEN_LOCAL.replace("@db.Timestamp(3)", "@db.Timestamp(3)"), {"dialect": "mysql"}),  # PostgreSQL-only rule
     ("MY101", BASE, edit(("@db.VarChar(50)", "@db.VarChar(60)")), {"dialect": "mysql"}),  # same length bytes
 
     ("LT101", BASE, DROP_NOTE, {"dialect": "sqlite"}),  # plain column: native DROP COLUMN
@@ -501,3 +508,15 @@ def test_table_is_new_is_cached_and_right():
     o, n = _schema(BASE, "postgresql"), _schema(NEW_TABLE, "postgresql")
     ctx = Context(o, n, d)
     assert ctx.table_is_new("Extra") and not ctx.table_is_new("Child") and not ctx.table_is_new(None)
+
+
+def test_time_zone_conversion_is_explained_for_every_source() -> None:
+    """PG107 fires for SQL DDL sources as for Prisma: the conversion reads the wall-clock times
+    as UTC, whoever runs it, and the help names the per-column setting."""
+    f = finding("PG107", "CREATE TABLE ev (id int PRIMARY KEY, at timestamp);",
+                "CREATE TABLE ev (id int PRIMARY KEY, at timestamptz);", sql=True)
+    assert f.level == Level.LOW
+    assert "ev.at timestamp -> timestamptz: planner reads the stored wall-clock times as UTC" in f.message
+    assert "tool.planner.convert" in f.help and "timezone" in f.help
+    assert not sql_fired("PG107", "CREATE TABLE ev (id int PRIMARY KEY, at timestamp);",
+                         "CREATE TABLE ev (id int PRIMARY KEY, at timestamp(3));")

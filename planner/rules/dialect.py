@@ -89,6 +89,44 @@ def ban_char(c: Change, ctx: Context) -> Verdict | None:
     return _advice(c, lambda col: split_type(col.type)[0] == "char", "char(n) is blank-padded; prefer text.")
 
 
+def _zone(type_text: str) -> str | None:
+    base = split_type(type_text)[0]
+    return "instant" if base == "timestamptz" else "local" if base in ("timestamp", "date") else None
+
+
+@rule("PG107", "time-zone-conversion", on=Kind.ALTER_COLUMN_TYPE, dialects=("postgresql",),
+      playbook="change-column-type",
+      summary="timestamp <-> timestamptz reads the stored wall-clock times in a time zone.",
+      help="planner converts them as UTC (what Prisma writes); if the application wrote local times, "
+           "state the zone in config (tool.planner.convert): \"table.column\" = { timezone = \"Europe/Paris\" }.")
+def time_zone_conversion(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    A `timestamp` holds a wall-clock time without an offset; a `timestamptz` holds an instant.
+    Converting one into the other has to pick the time zone the wall-clock times were written
+    in. A plain `ALTER COLUMN ... TYPE timestamptz` picks the session's `TimeZone`, so the result
+    depends on who runs the migration: on a session set to America/New_York, a row stored as
+    12:00 (meant as UTC) reads 16:00 UTC afterwards, with no error. The same holds back from
+    `timestamptz` to `timestamp`, and for `date` becoming an instant.
+
+    Prisma writes every `DateTime` as UTC, also into `timestamp` columns; other writers (SQL
+    with `now()` on a non-UTC server, drivers that send local times) may not.
+
+    ## Instead
+    planner's plan converts with an explicit zone, never the session's: UTC by default
+    (`col AT TIME ZONE 'UTC'`), in the trigger, the batches, the guards and the downgrade. If
+    the application wrote another zone's local times, state it per column in the config's
+    `tool.planner.convert` table: `"table.column" = { timezone = "Europe/Paris" }`; `planner
+    verify` then compares the plan with the naive ALTER read in that zone.
+    """
+    src, dst = _zone(c.old.type), _zone(c.new.type)
+    if {src, dst} != {"local", "instant"}:
+        return None
+    how = "reads the stored wall-clock times as UTC" if src == "local" else "writes the instants as UTC wall-clock times"
+    return Verdict(Level.LOW, f"{c.table}.{c.column} {c.old.type} -> {c.new.type}: planner {how} (what Prisma "
+                              "writes), whoever runs the migration; a plain ALTER would use the session's TimeZone. "
+                              "If the application wrote another zone's local times, configure the column's time zone.")
+
+
 _MYSQL_COPY = {
     Kind.ALTER_COLUMN_TYPE: "changing the column type",
     Kind.ADD_CHECK: "adding a CHECK constraint",

@@ -210,7 +210,7 @@ def add_check(c: Change, ctx: Context) -> Verdict | None:
 @rule("MF107", "unsafe-cast", on=Kind.ALTER_COLUMN_TYPE, playbook="change-column-type",
       summary="A type change whose cast fails on values that do not convert.",
       help="Find unconvertible values first (planner check); convert in a new column with an explicit "
-           "USING rule.")
+           "USING rule (config: tool.planner.convert).")
 def unsafe_cast(c: Change, ctx: Context) -> Verdict | None:
     """## Why
     Converting text to a number, UUID, JSON, date or enum fails on the first value that does

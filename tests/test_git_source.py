@@ -154,3 +154,17 @@ def test_sarif_and_annotations_point_at_the_path_and_name_the_revision(repo: Pat
     drop_line = next(x for x in gh.stdout.splitlines() if "drop-index" in x)
     assert "file=prisma/schema.prisma," in drop_line and "line=" not in drop_line
     assert f"::git:main:prisma/schema.prisma:{line}:" in drop_line
+
+
+def test_warnings_name_the_revision(repo: Path) -> None:
+    sql = repo / "db" / "schema.sql"
+    sql.write_text("CREATE TABLE t (id integer PRIMARY KEY);\n"
+                   "CREATE FUNCTION f() RETURNS trigger AS $$ BEGIN RETURN NEW; END $$ LANGUAGE plpgsql;\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "sql")
+    p = planner(repo, "diff", "git:HEAD:db/schema.sql", "db/schema.sql", "-d", "postgresql", "--no-config")
+    assert p.returncode == 0, p.stderr
+    lines = p.stderr.splitlines()
+    assert 'warning: git:HEAD:db/schema.sql:2:1: CREATE FUNCTION "f" is not modelled; ignored' in lines
+    assert 'warning: db/schema.sql:2:1: CREATE FUNCTION "f" is not modelled; ignored' in lines
+    assert "planner-git-" not in p.stderr

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import platform
 import sys
 import time
 from pathlib import Path
@@ -104,7 +103,7 @@ def load(dialect: str, rows: int, reuse: bool) -> str:
     q = '"' if dialect == "postgresql" else "`"
     url = _url(dialect, DB)
     with admin.connect() as c:
-        if reuse and _exists(c, dialect):
+        if reuse and _exists(c, dialect) and _rows(url) == rows:
             return url
         c.exec_driver_sql(f"DROP DATABASE IF EXISTS {q}{DB}{q}" + (" WITH (FORCE)" if dialect == "postgresql" else ""))
         c.exec_driver_sql(f"CREATE DATABASE {q}{DB}{q}")
@@ -120,6 +119,17 @@ def load(dialect: str, rows: int, reuse: bool) -> str:
     engine.dispose()
     print(f"loaded {rows:,} rows in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     return url
+
+
+def _rows(url: str) -> int | None:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as c:
+            return c.exec_driver_sql("SELECT count(*) FROM bench").scalar_one()
+    except sa.exc.SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
 
 
 def _exists(conn: sa.Connection, dialect: str) -> bool:
@@ -172,12 +182,35 @@ def best(runs: list[list[CheckOutcome]], i: int) -> float:
     return min(r[i].elapsed_s for r in runs)
 
 
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def measure(url: str, checks: list[Check], repeat: int) -> tuple[list[float], list[CheckOutcome], float, float]:
+    """Best of `repeat`, runs alternating: the baseline scan and each check on its own (count
+    only), then all checks as `planner check` runs them (shared scans). Returns each check's
+    time alone, the outcomes of the shared run, the shared scans' time, the whole run's time."""
+    alone: list[list[float]] = [[] for _ in checks]
+    shared_runs: list[list[CheckOutcome]] = []
+    for _ in range(repeat):
+        for i, c in enumerate(checks):
+            alone[i].append(run_checks([c], url, timeout_s=1200, sample=0)[0].elapsed_s)
+        shared_runs.append(run_checks(checks[1:], url, timeout_s=1200, sample=0))
+    scans = min(sum(o.elapsed_s for o in r if o.shared > 1) for r in shared_runs)
+    whole = min(sum(o.elapsed_s for o in r) for r in shared_runs)
+    return [min(t) for t in alone], shared_runs[0], scans, whole
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dialect", choices=["postgresql", "mysql"], default="postgresql")
     p.add_argument("--rows", type=int, default=None, help="rows in bench (default 1,000,000; MySQL 200,000)")
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--reuse", action="store_true", help="keep an existing planner_bench database")
+    p.add_argument("--reuse", action="store_true", help="keep an existing planner_bench database of that size")
+    p.add_argument("--out", type=Path, help="write the table as a section of this Markdown file (bench/RESULTS.md)")
     args = p.parse_args()
     rows = args.rows or (1_000_000 if args.dialect == "postgresql" else 200_000)
     url = load(args.dialect, rows, args.reuse)
@@ -185,23 +218,54 @@ def main() -> None:
     new = target(old)
     checks = build_checks(diff(old, new), old, new, args.dialect,
                           server_version=_pg_major(url) if args.dialect == "postgresql" else None)
-    all_checks = [baseline(args.dialect), *checks]
-    counts = [run_checks(all_checks, url, timeout_s=600, sample=0) for _ in range(args.repeat)]
-    sampled = [run_checks(all_checks, url, timeout_s=600, sample=5) for _ in range(args.repeat)]
-    base = best(counts, 0)
-    print(f"\n{args.dialect} · {rows:,} rows · {platform.machine()} · best of {args.repeat}")
-    print(f"{'check':<90} {'found':>7} {'count s':>8} {'x scan':>7} {'+sample s':>9}")
-    print(f"{'baseline: full scan of bench':<90} {'':>7} {base:8.3f} {1:7.2f}")
+    before = load_average()
+    started = time.perf_counter()
+    alone, outcomes, scans, whole = measure(url, [baseline(args.dialect), *checks], args.repeat)
+    wall = time.perf_counter() - started
+    base = alone[0]
+    server = _server(url)
+    head = (f"{server} · {rows:,} rows · best of {args.repeat} · load average {before} before, "
+            f"{load_average()} after ({wall:.0f} s)")
+    lines = ["| check | change | found | alone s | x scan | in run |", "|---|---|---:|---:|---:|---|",
+             f"| baseline: full scan | | | {base:.3f} | 1.00 | |"]
+    print(f"\n{head}")
+    print(f"{'check':<90} {'found':>9} {'alone s':>8} {'x scan':>7}  in run")
+    print(f"{'baseline: full scan of bench':<90} {'':>9} {base:8.3f} {1:7.2f}")
     worst = 0.0
-    for i, c in enumerate(checks, 1):
-        o = counts[0][i]
+    for c, t, o in zip(checks, alone[1:], outcomes, strict=True):
         found = "ERR" if o.error else f"{o.count:,}"
-        t = best(counts, i)
+        how = f"shared scan ({o.shared})" if o.shared > 1 else "own statement"
         worst = max(worst, t / base)
-        print(f"{label(c):<90} {found:>7} {t:8.3f} {t / base:7.2f} {best(sampled, i):9.3f}")
+        print(f"{label(c):<90} {found:>9} {t:8.3f} {t / base:7.2f}  {how}")
         if o.error:
             print(f"    error: {o.error}")
-    print(f"\nworst ratio {worst:.2f}x (goal <= 1.5x)")
+        what = c.description.split(":")[0].split(" (")[0].replace("|", "\\|")
+        lines.append(f"| {c.kind.value}: {what} | {c.change_id.split(':', 1)[0]} | {found} | {t:.3f} | "
+                     f"{t / base:.2f} | {how} |")
+    n_shared = sum(o.shared > 1 for o in outcomes)
+    summary = [f"worst check alone: {worst:.2f}x the scan (goal <= 1.5x)"]
+    if n_shared:
+        summary.append(f"shared scan: {n_shared} checks counted in one statement in {scans:.3f} s = "
+                       f"{scans / base:.2f}x the scan (alone they take {sum(t for t, o in zip(alone[1:], outcomes, strict=True) if o.shared > 1):.3f} s)")
+    summary.append(f"all {len(checks)} checks as `planner check` runs them (counts, no samples): {whole:.3f} s = "
+                   f"{whole / base:.1f}x the scan")
+    for line in summary:
+        print(line)
+    if args.out:
+        from results import replace_section
+
+        text = "\n".join([f"#### {head}", "", *lines, "", *[f"- {x}" for x in summary]])
+        replace_section(args.out, f"checks-{args.dialect}-{rows}", text)
+
+
+def _server(url: str) -> str:
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+        text = c.exec_driver_sql("SELECT version()").scalar_one()
+    engine.dispose()
+    if "MariaDB" in text:
+        return "MariaDB " + text.split("-")[0]
+    return " ".join(text.split()[:2])
 
 
 def _pg_major(url: str) -> int:

@@ -84,6 +84,13 @@ def machine() -> str:
             f"Python {platform.python_version()}, node {node}; planner at {commit}")
 
 
+def _load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--repeat", type=int, default=5, help="runs per tool and case (median); big cases use 3")
@@ -95,6 +102,7 @@ def main() -> None:
     env = dict(os.environ)
     node = ["node", str(PRISMA_JS)]
     work = Path(tempfile.mkdtemp(prefix="planner-bench-"))
+    load_before = _load_average()
     rows: list[tuple[str, str, float, float]] = []
 
     def measure(group: str, case: str, planner_cmd: list[str], prisma_cmd: list[str], repeat: int) -> None:
@@ -167,12 +175,17 @@ def main() -> None:
     for g in growth:
         print(g)
     if args.out:
+        from results import replace_section
+
         stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-        Path(args.out).write_text(
+        replace_section(
+            Path(args.out), "planning",
             f"<!-- written by bench/run on {stamp} -->\n\nMachine: {machine()}\n\n"
             f"Command: `bench/run {' '.join(sys.argv[1:]).replace(str(ROOT) + '/', '')}`. Medians of "
             f"{args.repeat} alternating runs (3 for 2,000+ models), whole-process CPU time (user + system); "
-            "Prisma is `@prisma/schema-engine-wasm` run offline from node (bench/prisma_diff.mjs).\n\n" + table + "\n\n" + "\n".join(f"- {g}" for g in growth) + "\n")
+            "Prisma is `@prisma/schema-engine-wasm` run offline from node (bench/prisma_diff.mjs). "
+            f"Load average (1, 5, 15 min) {load_before} at the start, {_load_average()} at the end "
+            "(the machine is shared: CPU time, not wall time, and alternating runs).\n\n" + table + "\n\n" + "\n".join(f"- {g}" for g in growth) + "\n")
 
 
 if __name__ == "__main__":

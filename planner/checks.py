@@ -23,8 +23,9 @@ builds and runs; `Preflight.results()` is what the risk rules read (`Context.che
 | data_loss | drop_table, drop_column | rows / non-NULL values destroyed (informs, never blocks) |
 
 Efficiency: each count is one pass over the table (GROUP BY ... HAVING for duplicates, a NOT
-EXISTS anti-join for orphans that probes the parent's unique key index); the sample query
-runs only when the count is not zero, and stops at LIMIT.
+EXISTS anti-join for orphans that probes the parent's unique key index); checks that count rows
+of one table by a condition on the row alone share one scan when run (`shared_scans`); the
+sample query runs only when the count is not zero, and stops at LIMIT.
 """
 
 from __future__ import annotations
@@ -118,6 +119,10 @@ class Check:
     #: backfill fills the NULLs, a remap moves the rows, a drop is backed up): they are then
     #: no failure and no loss
     covered: str | None = None
+    #: a count that is "rows of one table matching a condition": (the table's FROM clause, the
+    #: condition or None for every row, the `statement` it describes). Checks with the same
+    #: clause share one scan when run (a check whose statement was replaced runs its own).
+    scan: tuple[Any, Any, Any] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,8 @@ class CheckOutcome:
     samples: list[dict[str, Any]] = field(default_factory=list, compare=False, hash=False)
     error: str | None = None
     elapsed_s: float = field(default=0.0, compare=False)
+    #: how many checks counted their rows in the same scan of the table (1: its own statement)
+    shared: int = field(default=1, compare=False)
 
     @property
     def passed(self) -> bool:
@@ -354,6 +361,7 @@ class _Builder:
         self.dropped_tables: set[str] = set()
         self.added_columns: dict[tuple[str, str], Column] = {}
         self.dropped_columns: set[tuple[str, str]] = set()
+        self.sources: dict[tuple[str, str | None], _Src] = {}
         for c in diff.changes:
             self._note(c)
 
@@ -378,10 +386,16 @@ class _Builder:
         return self.table_from.get(key, key)
 
     def src(self, key: str, alias: str | None = None) -> _Src:
+        """The table as the database holds it; one FROM clause per table (and alias), so the
+        row counts of several checks on it can share one scan."""
+        found = self.sources.get((self.db_key(key), alias))
+        if found is not None:
+            return found
         model = self.old.table(self.db_key(key))
         if model is None:
             raise _Unsupported(f"table {key} is not in the OLD schema")
-        return _Src(self.db_key(key), model, _sa_table(model, alias))
+        found = self.sources[(self.db_key(key), alias)] = _Src(self.db_key(key), model, _sa_table(model, alias))
+        return found
 
     def value(self, key: str, name: str, src: _Src) -> _Value:
         """What column `name` (a NEW-side name of table `key`) holds for today's rows."""
@@ -451,11 +465,11 @@ class _Builder:
 
     def make(self, c: Change, kind: CheckKind, src: _Src, columns: Sequence[str], *, description: str,
              expect: str, count: Any, sample: Any, unit: str = "rows", blocking: bool = True,
-             note: str | None = None) -> Check:
+             note: str | None = None, scan: tuple[Any, Any] | None = None) -> Check:
         sample_sql = compile_sql(sample.limit(self.sample), self.dialect) if sample is not None else None
         return Check(c.id, kind, src.key, tuple(columns), blocking and kind != CheckKind.DATA_LOSS,
                      description, expect, unit, compile_sql(count, self.dialect), sample_sql, note,
-                     count, sample)
+                     count, sample, scan=(*scan, count) if scan is not None else None)
 
     def row_check(self, c: Change, kind: CheckKind, src: _Src, cond: Any, involved: list[tuple[str, Any]],
                   *, fence: bool = True, **kw: Any) -> Check:
@@ -476,7 +490,11 @@ class _Builder:
         else:
             by_label = dict(cols)
             sample = sample.order_by(*[by_label[label] for label in order])
-        return self.make(c, kind, src, [label for label, _ in involved], count=count, sample=sample, **kw)
+        # a condition on the row alone can share the table's scan with the other checks on it;
+        # orphans probe the parent (an anti-join of their own) and enum values read an index
+        shareable = kind not in (CheckKind.ORPHANS, CheckKind.ENUM_IN_USE)
+        return self.make(c, kind, src, [label for label, _ in involved], count=count, sample=sample,
+                         scan=(src.clause, cond) if shareable else None, **kw)
 
     # ------------------------------------------------------------------ duplicates
     def add_unique(self, c: Change) -> list[Check]:
@@ -1252,34 +1270,86 @@ def preflight(diff: Diff, old: Schema, new: Schema, url: str, *, timeout_s: floa
 
 def _execute(session: _Session, checks: Sequence[Check], *, sample: int,
              progress: Callable[[Check, int, int], None] | None) -> list[CheckOutcome]:
+    groups = shared_scans(checks)
+    group_of = {i: g for g in groups for i in g}
+    counted: dict[int, tuple[int, float]] = {}
     out = []
     for i, check in enumerate(checks):
         if progress is not None:
             progress(check, i, len(checks))
-        out.append(_run_one(session, check, sample))
+        group = group_of.get(i)
+        if group is not None and group[0] == i:
+            counted.update(_count_shared(session, [checks[j] for j in group], group))
+        out.append(_run_one(session, check, sample, counted.get(i), len(group) if i in counted else 1))
         log.info("Pre-flight %s %s: %s", check.kind.value, check.change_id,
                  out[-1].error or f"{out[-1].count} {check.unit}")
     return out
 
 
-def _run_one(session: _Session, check: Check, sample: int) -> CheckOutcome:
+def shared_scans(checks: Sequence[Check]) -> list[list[int]]:
+    """Indexes of checks that count rows of the same table by a condition on the row alone
+    (nulls, overflow, casts, CHECK violations, data loss): each group of two or more is
+    counted in one scan, `SELECT count(*) FILTER (WHERE c1), count(*) FILTER (WHERE c2) ...`."""
+    by_clause: dict[int, list[int]] = {}
+    for i, check in enumerate(checks):
+        if check.scan is not None and check.scan[2] is check.statement and check.accept is None:
+            by_clause.setdefault(id(check.scan[0]), []).append(i)
+    return [g for g in by_clause.values() if len(g) > 1]
+
+
+def shared_statement(checks: Sequence[Check], dialect: str) -> sa.Select:
+    """One statement counting the rows of each check's condition in one scan of its table."""
+    clause = checks[0].scan[0]
+    counts = []
+    for n, check in enumerate(checks):
+        cond = check.scan[1]
+        if cond is None:
+            counts.append(sa.func.count().label(f"c{n}"))
+        elif dialect == "postgresql":
+            counts.append(sa.func.count().filter(cond).label(f"c{n}"))
+        else:  # MySQL/MariaDB have no FILTER: count the non-NULL results of a CASE
+            counts.append(sa.func.count(sa.case((cond, 1))).label(f"c{n}"))
+    return sa.select(*counts).select_from(clause)
+
+
+def _count_shared(session: _Session, checks: list[Check], indexes: list[int]) -> dict[int, tuple[int, float]]:
+    """index -> (count, its share of the time) for checks counted in one scan; empty when the
+    shared statement fails (each check then runs its own statement, and reports its own error)."""
+    stmt = shared_statement(checks, session.dialect)
+    if len(stmt.get_final_froms()) != 1:
+        return {}  # a condition reads another table: no single scan
+    started = time.perf_counter()
+    try:
+        with session.guard():
+            row = session.conn.execute(stmt).one()
+    except sa_exc.SQLAlchemyError as e:
+        log.info("Shared scan of %s failed (%s): its checks run one by one", checks[0].table, one_line(e))
+        return {}
+    share = (time.perf_counter() - started) / len(checks)
+    return {i: (int(row[n] or 0), share) for n, i in enumerate(indexes)}
+
+
+def _run_one(session: _Session, check: Check, sample: int, counted: tuple[int, float] | None = None,
+             shared: int = 1) -> CheckOutcome:
     if check.statement is None:
         return CheckOutcome(check, None, error=f"not run: {check.note or 'no statement'}")
     started = time.perf_counter()
+    spent = counted[1] if counted is not None else 0.0
     try:
         with session.guard():
             if check.accept is not None:
                 count, rows = _run_client_side(session.conn, check, sample)
             else:
-                count = int(session.conn.execute(check.statement).scalar_one() or 0)
+                count = counted[0] if counted is not None else int(session.conn.execute(check.statement).scalar_one() or 0)
                 rows = []
                 if count and sample > 0 and check.sample_statement is not None:
                     found = session.conn.execute(check.sample_statement.limit(sample))
                     rows = [dict(r) for r in found.mappings()]
     except sa_exc.SQLAlchemyError as e:
-        return CheckOutcome(check, None, error=session.error_text(e), elapsed_s=time.perf_counter() - started)
+        return CheckOutcome(check, None, error=session.error_text(e),
+                            elapsed_s=spent + time.perf_counter() - started, shared=shared)
     samples = [{str(k): jsonable(v) for k, v in r.items()} for r in rows]
-    return CheckOutcome(check, count, samples, elapsed_s=time.perf_counter() - started)
+    return CheckOutcome(check, count, samples, elapsed_s=spent + time.perf_counter() - started, shared=shared)
 
 
 def _run_client_side(conn: sa.Connection, check: Check, sample: int) -> tuple[int, list[dict]]:

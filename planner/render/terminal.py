@@ -108,24 +108,61 @@ def diff_view(diff: Diff, *, levels: dict[str, str] | None = None,
     return Group(*parts)
 
 
-def schema_view(schema: Schema, *, source: str) -> RenderableType:
-    root = Tree(Text(f"{source} ({schema.dialect}): {len(schema.tables)} tables, {len(schema.enums)} enums, "
-                     f"{len(schema.views)} views", style="bold"))
+def _schema_outline(schema: Schema, source: str) -> tuple[str, list[tuple[str, list[str]]]]:
+    """The schema tree as text: (root label, [(node label, its leaf labels)]). Leaves are
+    console markup (rich reads `[bold]` in them); the root and node labels are plain text."""
+    nodes: list[tuple[str, list[str]]] = []
     for e in schema.enums:
-        root.add(Text(f"enum {schema.key(e.schema, e.name)}: {', '.join(e.values)}"))
+        nodes.append((f"enum {schema.key(e.schema, e.name)}: {', '.join(e.values)}", []))
     for t in schema.tables:
         key = schema.key(t.schema, t.name)
-        node = root.add(Text(f"table {key}" + (f"  (model {t.origin})" if t.origin else ""), style="bold"))
-        for c in t.columns:
-            node.add(f"{c.name} {column_sql(c)}" + (f"  (field {c.origin})" if c.origin else ""))
+        leaves = [f"{c.name} {column_sql(c)}" + (f"  (field {c.origin})" if c.origin else "") for c in t.columns]
         if t.primary_key:
-            node.add(f"PRIMARY KEY {t.primary_key.name or ''} ({', '.join(t.primary_key.columns)})")
-        for i in t.indexes:
-            node.add(f"{'UNIQUE ' if i.unique else ''}INDEX {i.name or '(unnamed)'} {index_sql(i)}")
-        for f in t.foreign_keys:
-            node.add(f"FOREIGN KEY {f.name or '(unnamed)'} {fk_sql(f, schema.key(f.ref_schema, f.ref_table))}")
-        for ch in t.checks:
-            node.add(f"CHECK {ch.name or '(unnamed)'} ({ch.expression})")
+            leaves.append(f"PRIMARY KEY {t.primary_key.name or ''} ({', '.join(t.primary_key.columns)})")
+        leaves += [f"{'UNIQUE ' if i.unique else ''}INDEX {i.name or '(unnamed)'} {index_sql(i)}" for i in t.indexes]
+        leaves += [f"FOREIGN KEY {f.name or '(unnamed)'} {fk_sql(f, schema.key(f.ref_schema, f.ref_table))}"
+                   for f in t.foreign_keys]
+        leaves += [f"CHECK {ch.name or '(unnamed)'} ({ch.expression})" for ch in t.checks]
+        nodes.append((f"table {key}" + (f"  (model {t.origin})" if t.origin else ""), leaves))
     for v in schema.views:
-        root.add(Text(f"{'materialized ' if v.materialized else ''}view {schema.key(v.schema, v.name)}"))
+        nodes.append((f"{'materialized ' if v.materialized else ''}view {schema.key(v.schema, v.name)}", []))
+    root = f"{source} ({schema.dialect}): {len(schema.tables)} tables, {len(schema.enums)} enums, " \
+           f"{len(schema.views)} views"
+    return root, nodes
+
+
+def schema_view(schema: Schema, *, source: str) -> RenderableType:
+    label, nodes = _schema_outline(schema, source)
+    root = Tree(Text(label, style="bold"))
+    tables = range(len(schema.enums), len(schema.enums) + len(schema.tables))
+    for i, (text, leaves) in enumerate(nodes):
+        # enums and views are plain nodes; tables bold (their leaves are markup strings)
+        node = root.add(Text(text, style="bold" if i in tables else ""))
+        for leaf in leaves:
+            node.add(leaf)
     return root
+
+
+def schema_plain(schema: Schema, *, source: str, width: int) -> str | None:
+    """`schema_view` as a console without colours prints it at `width` (no wrapping: each line
+    cut at the width, as rich does), without rich's per-line rendering; None when a label
+    needs rich (markup, non-ASCII, control characters), so the caller prints the tree."""
+    from rich.markup import RE_TAGS
+
+    label, nodes = _schema_outline(schema, source)
+
+    def plain(text: str, markup: bool) -> bool:
+        return text.isascii() and text.isprintable() and not (markup and RE_TAGS.search(text))
+
+    if not plain(label, False):
+        return None
+    out = [label[:width]]
+    last = len(nodes) - 1
+    for i, (text, leaves) in enumerate(nodes):
+        if not plain(text, False) or not all(plain(x, True) for x in leaves):
+            return None
+        out.append(("└── " if i == last else "├── ") + text[:width - 4])
+        pad = "    " if i == last else "│   "
+        for j, leaf in enumerate(leaves):
+            out.append(pad + ("└── " if j == len(leaves) - 1 else "├── ") + leaf[:width - 8])
+    return "\n".join(out) + "\n"

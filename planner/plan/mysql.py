@@ -40,6 +40,7 @@ from planner.plan.build import (
     py,
     quoting_dialect,
     render,
+    rule_on,
 )
 from planner.plan.ir import Block, Guard, Phase
 from planner.rules.facts import binary_coercible, lossy
@@ -295,13 +296,26 @@ class MySQLBuilder(_Builder):
         renamed = next((x for x in self.diff.changes if x.kind == Kind.RENAME_COLUMN and x.table == table
                         and x.detail.get("to") == column), None)
         old_name = renamed.detail["from"] if renamed else column
-        if kinds == {Kind.ALTER_COLUMN_TYPE} and not renamed and not binary_coercible(o.type, n.type, "mysql"):
+        typed = next((x for x in group if x.kind == Kind.ALTER_COLUMN_TYPE), None)
+        rule = self.rule(typed) if typed is not None else None
+        # with a conversion rule the new default goes with the swap (the new column's definition)
+        swappable = {Kind.ALTER_COLUMN_TYPE, Kind.ALTER_DEFAULT} if rule else {Kind.ALTER_COLUMN_TYPE}
+        if typed is not None and kinds <= swappable and not renamed and (
+                rule is not None or not binary_coercible(o.type, n.type, "mysql")):
             pk = self.pk_columns(self.old.table(table))
             t_old = self.old.table(table)
             indexed = any(column in i.columns or any(p.expression for p in i.parts) for i in t_old.indexes)
-            if pk and not indexed and self._swap_blocker(c) is None:
-                self._swap_type(c, pk)
+            blocker = None if pk else "no primary key to convert by"
+            blocker = blocker or ("an index uses it" if indexed else None) or self._swap_blocker(typed)
+            if blocker is None:
+                self._swap_type(typed, pk)
                 return
+            if rule is not None:
+                raise PlanError(f"{typed.id}: a conversion rule is applied through a new column (R8), which "
+                                f"{table}.{column} cannot take: {blocker}")
+        elif rule is not None:
+            raise PlanError(f"{typed.id}: a conversion rule is applied through a new column (R8); "
+                            f"{table}.{column} has other changes in this plan")
         # breaking for running code, or a table copy: after the code no longer needs OLD's form
         contract = bool(kinds & {Kind.SET_NOT_NULL, Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
                                  Kind.RENAME_ENUM_VALUE}) or (
@@ -383,8 +397,16 @@ class MySQLBuilder(_Builder):
         tmp_spec = self.spec(self.new_md, table, col, name=tmp, nullable=True, default=False)
         triggers = [(derived_name(f"{name}_{col}", f"__planner_{ev[:3].lower()}", 64), ev)
                     for ev in ("INSERT", "UPDATE")]
+        rule = self.rule(c)
+
+        def to_new(source: str) -> str:
+            return rule_on(rule.using, source, "mysql") if rule is not None and rule.using else source
+
+        def to_old(source: str) -> str:
+            return rule_on(rule.inverse, source, "mysql") if rule is not None and rule.inverse else source
+
         sync = Block("\n".join(execute(f"CREATE TRIGGER {q(tr)} BEFORE {ev} ON {t} FOR EACH ROW "
-                                       f"SET NEW.{q(tmp)} = NEW.{q(col)}") for tr, ev in triggers))
+                                       f"SET NEW.{q(tmp)} = {to_new(f'NEW.{q(col)}')}") for tr, ev in triggers))
         unsync = Block("\n".join(execute(f"DROP TRIGGER IF EXISTS {q(tr)}") for tr, _ in triggers))
         new_sql = str(self.sa_column(self.new_md, table, col).type.compile(dialect=_MY))
         self.add(Phase.EXPAND, f"add {table}.{tmp} ({new_sql}) kept in step with {col} by triggers (R8); "
@@ -392,9 +414,13 @@ class MySQLBuilder(_Builder):
                  [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {tmp_spec}", INSTANT, INPLACE)), sync],
                  [unsync, self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(tmp)}", INSTANT, INPLACE))],
                  guards=self.guards(c), change=c)
-        self._backfill_step(c, table, tmp, q(col), where=f"{q(tmp)} IS NULL AND {q(col)} IS NOT NULL")
+        ruled = rule is not None and bool(rule.using)
+        # a rule may give NULL a value: then every row is converted, NULLs too
+        todo = f"{q(tmp)} IS NULL" + ("" if ruled else f" AND {q(col)} IS NOT NULL")
+        self._backfill_step(c, table, tmp, to_new(q(col)), where=todo)
         bk = backup_table(name, col, "type")
-        agree = Guard(f"SELECT count(*) FROM {t} WHERE {q(tmp)} IS NULL AND {q(col)} IS NOT NULL",
+        differs = f"NOT ({q(tmp)} <=> {to_new(q(col))})" if ruled else f"{q(tmp)} IS NULL AND {q(col)} IS NOT NULL"
+        agree = Guard(f"SELECT count(*) FROM {t} WHERE {differs}",
                       f"rows of {table} the backfill has not converted into {tmp}: run the backfill revision "
                       "again (and check the triggers are there)", inline=True)
         loose = self.spec(self.old_md, table, col, nullable=True, default=False)
@@ -402,7 +428,8 @@ class MySQLBuilder(_Builder):
         down = [self.ddl(alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {tmp_spec}", INSTANT, INPLACE)),
                 self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", INSTANT, INPLACE)),
                 self.restore(table, pk, col, bk, unchanged=f"t.{q(tmp)} <=> b.{q(tmp)}"),
-                Block(execute(f"UPDATE {t} SET {q(col)} = {q(tmp)} WHERE {q(col)} IS NULL AND {q(tmp)} IS NOT NULL")),
+                Block(execute(f"UPDATE {t} SET {q(col)} = {to_old(q(tmp))} WHERE {q(col)} IS NULL AND "
+                              f"{q(tmp)} IS NOT NULL")),
                 sync]
         if full != loose:
             down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INSTANT, INPLACE)))

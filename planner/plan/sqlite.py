@@ -39,6 +39,7 @@ from planner.plan.build import (
     q,
     qt,
     render,
+    rule_on,
 )
 from planner.plan.ir import Block, Guard, Phase, Plan
 from planner.rules.facts import lossy
@@ -259,8 +260,25 @@ class SQLiteBuilder(_Builder):
                   existing_server_default=old_col.server_default)
         down = dict(existing_type=new_col.type, existing_nullable=n.nullable,
                     existing_server_default=new_col.server_default)
+        typed = next((x for x in group if x.kind == Kind.ALTER_COLUMN_TYPE), None)
+        rule = self.rule(typed) if typed is not None else None
         if Kind.ALTER_COLUMN_TYPE in kinds:
             up["modify_type"], down["modify_type"] = new_col.type, old_col.type
+            if rule is not None and rule.using:
+                # SQLite stores any value in any column: the rule converts in place, right before
+                # the rebuild copies the values into the new definition; the downgrade's rebuild
+                # copies them back, then the inverse (or the backup) gives the OLD values
+                pk = self._pk_or_fail(c, "the conversion")
+                if rule.lossy and not lossy(o.type, n.type):
+                    bk = backup_table(table, c.column, "type")
+                    b.before.append(self.backup(c.table, pk, c.column, bk))
+                    b.after_down.append(self.restore(c.table, pk, c.column, bk))
+                    b.backups.append(f"{bk} ({', '.join(pk)}, {c.column} before the conversion)")
+                b.before.append(Block(execute(f"UPDATE {qt(c.table)} SET {q(c.column)} = "
+                                              f"{rule_on(rule.using, q(c.column), 'sqlite')}")))
+                if rule.inverse:
+                    b.after_down.insert(0, Block(execute(f"UPDATE {qt(c.table)} SET {q(c.column)} = "
+                                                         f"{rule_on(rule.inverse, q(c.column), 'sqlite')}")))
             if lossy(o.type, n.type):
                 pk = self._pk_or_fail(c, "the conversion")
                 bk = backup_table(table, c.column, "type")

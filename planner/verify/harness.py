@@ -39,7 +39,7 @@ from alembic.config import Config
 from planner.changes import Kind
 from planner.diff import diff
 from planner.errors import PlannerError
-from planner.load.database import load_database, parse_database_url
+from planner.load.database import connect_error, load_database, parse_database_url
 from planner.model import Schema
 from planner.normalize import quote_ident
 from planner.pipeline import Analysis
@@ -164,7 +164,11 @@ def _prepare(url: str) -> _Scratch:
         scratch.created_file = True
     engine = sa.create_engine(_engine_url(url), poolclass=sa.pool.NullPool)
     try:
-        with engine.begin() as conn:
+        try:
+            connection = engine.connect()
+        except sa.exc.DBAPIError as e:  # unreachable server, bad credentials, no such database
+            raise connect_error(target, e) from None
+        with connection as conn, conn.begin():
             found = _objects(conn, target.dialect)
             if found:
                 kind, schema, name = found[0]

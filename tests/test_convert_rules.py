@@ -285,6 +285,11 @@ def test_check_and_diff_account_for_backfill_remap_and_backups(tmp_path: Path, p
         "backed up, restored on downgrade"
     assert doc["summary"]["failed"] == 0 and doc["summary"]["blocking_failed"] == 0
 
+    sql = _run(*base, "check", *[x for x in pair if x not in ("--db", pg_url)], *cfg, "--sql", cwd=tmp_path)
+    assert sql.returncode == 0, sql.stderr
+    assert "-- The plan deals with the rows it finds: moved to A by the configured enum_remap; backed up, " \
+           "restored on downgrade." in sql.stdout, sql.stdout
+
     text = _run(*base, "check", *pair, *cfg, cwd=tmp_path)
     assert text.returncode == 0 and "FAIL" not in text.stdout, text.stdout
     assert "40 values (backed up, restored on downgrade)" in text.stdout, text.stdout

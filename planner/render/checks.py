@@ -196,6 +196,8 @@ def _check_block(c: Check, i: int, n: int, sample: int) -> list[str]:
            f"-- {_comment(c.description)}"]
     if c.note:
         out.append(f"-- Note: {_comment(c.note)}")
+    if c.covered:
+        out.append(f"-- The plan deals with the rows it finds: {_comment(c.covered)}.")
     if not c.sql:
         out.append("-- Not checked: planner could not write a query for this change.")
         return out

@@ -255,10 +255,11 @@ class _Differ:
                      collation=[o.collation, n.collation] if o.collation != n.collation else None,
                      rebuilds=_dependents(table, o.name) or None, **info)
         od, nd = _effective_default(o), _effective_default(n)
-        if od != nd or (o.generated or None) != (n.generated or None):
+        if od != nd or (o.generated or None) != (n.generated or None) or o.on_update != n.on_update:
             self.add(Kind.ALTER_DEFAULT, table=key, column=n.name, old=o, new=n, **{"from": od, "to": nd},
                      volatile=n.default_volatile or None,
-                     generated=[o.generated, n.generated] if o.generated != n.generated else None, **info)
+                     generated=[o.generated, n.generated] if o.generated != n.generated else None,
+                     on_update=[o.on_update, n.on_update] if o.on_update != n.on_update else None, **info)
         if o.nullable and not n.nullable:
             self.add(Kind.SET_NOT_NULL, table=key, column=n.name, old=o, new=n, default=nd, **info)
         elif not o.nullable and n.nullable:

@@ -37,6 +37,10 @@ class Column:
     generated: str | None = None
     comment: str | None = None
     collation: str | None = None
+    #: MySQL/MariaDB `ON UPDATE CURRENT_TIMESTAMP[(n)]`: what the server writes into the column
+    #: whenever an UPDATE changes another column of the row (canonical like `default`). Prisma
+    #: has no equivalent (`@updatedAt` is set by Prisma Client, not by the database)
+    on_update: str | None = None
     #: Prisma field name when it differs from the column name
     origin: str | None = field(default=None, compare=False)
     #: documentation (`///` in Prisma); not stored in the database

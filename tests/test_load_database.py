@@ -558,3 +558,40 @@ def test_postgresql_url_reflects_only_the_other_sides_schema(pg_url: str, tmp_pa
     other.write_text("CREATE SCHEMA billing;\nCREATE TABLE billing.x (id integer PRIMARY KEY);\n")
     _, db = load_pair(str(other), pg_url)
     assert sorted((t.schema or "", t.name) for t in db.schema.tables) == [("", "Post"), ("auth", "users")]
+
+
+MY_ON_UPDATE = """CREATE TABLE t (
+  id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  a datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  b timestamp NULL DEFAULT now() ON UPDATE now(),
+  c datetime DEFAULT NULL ON UPDATE current_timestamp(),
+  d datetime NOT NULL DEFAULT '2000-01-01 00:00:00' ON UPDATE CURRENT_TIMESTAMP,
+  e datetime NULL DEFAULT CURRENT_TIMESTAMP
+);
+"""
+
+
+def test_mysql_on_update_current_timestamp_is_read_from_ddl_database_and_models(mysql_url: str) -> None:
+    """Issue 16: ON UPDATE CURRENT_TIMESTAMP is modelled by every source that can state it, the
+    same way: the DDL, the database built from it (also after a quoted default, where
+    SQLAlchemy's reflection drops the clause) and SQLAlchemy models."""
+    from planner.diff import diff
+    from planner.load.ddl import load_sql_text
+    from planner.load.sqla import _Converter
+
+    ddl = load_sql_text(MY_ON_UPDATE, dialect="mysql").schema
+    want = {"a": "CURRENT_TIMESTAMP", "b": "CURRENT_TIMESTAMP", "c": "CURRENT_TIMESTAMP", "d": "CURRENT_TIMESTAMP",
+            "e": None, "id": None}
+    assert {c.name: c.on_update for c in ddl.tables[0].columns} == want
+    assert ddl.tables[0].column("d").default == "'2000-01-01 00:00:00'"
+    run_sql(mysql_url, MY_ON_UPDATE)
+    db = load_database(mysql_url).schema
+    assert {c.name: c.on_update for c in db.tables[0].columns} == want
+    assert diff(ddl, db).changes == ()
+    md = sa.MetaData()
+    sa.Table("t", md, sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+             sa.Column("a", sa.DateTime, server_default=sa.text("CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP")),
+             sa.Column("e", sa.DateTime, server_default=sa.text("CURRENT_TIMESTAMP")))
+    models = _Converter(md, "mysql", "models:md").schema()
+    assert [(c.name, c.default, c.on_update) for c in models.tables[0].columns] == [
+        ("id", None, None), ("a", "CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"), ("e", "CURRENT_TIMESTAMP", None)]

@@ -164,3 +164,110 @@ def test_mysql_type_change_by_new_column_and_swap(mysql_url: str, tmp_path: Path
         assert got == {1: 9.5, 2: 8.88, 3: 3.75, 4: 4.125, 5: 1.5}
         assert [r[0] for r in c.exec_driver_sql("SHOW COLUMNS FROM pets")] == ["id", "amount", "note"]
     engine.dispose()
+
+
+ON_UPDATE_OLD = """CREATE TABLE t (
+  id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  name varchar(20) NULL,
+  legacy varchar(10) NULL,
+  updated_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  touched datetime NULL
+);
+"""
+ON_UPDATE_NEW = """CREATE TABLE t (
+  id int NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  name varchar(20) NOT NULL,
+  updated_at datetime(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3),
+  touched datetime NULL ON UPDATE CURRENT_TIMESTAMP,
+  synced datetime NULL DEFAULT NULL ON UPDATE CURRENT_TIMESTAMP
+);
+CREATE TABLE u (
+  id int NOT NULL PRIMARY KEY,
+  seen datetime NULL ON UPDATE CURRENT_TIMESTAMP,
+  at timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON UPDATE CURRENT_TIMESTAMP(3)
+);
+"""
+
+
+@pytest.mark.mysql
+def test_on_update_current_timestamp_is_kept_and_not_fired_by_the_plan(mysql_url: str, tmp_path: Path):
+    """Issue 16: ON UPDATE CURRENT_TIMESTAMP is modelled. The plan adds it where NEW has it (a
+    MODIFY carries it, and the MODIFY of another column keeps it), the upgrade diffs to zero
+    against NEW, and neither the batched backfill nor the downgrade's restores change the
+    ON UPDATE columns of the rows they touch (the naive migration does not either)."""
+    import os
+    import subprocess
+
+    import sqlalchemy as sa
+
+    from planner.load import load_source
+    from planner.verify.harness import build_schema
+
+    old, new, cfg = tmp_path / "old.sql", tmp_path / "new.sql", tmp_path / "planner.toml"
+    old.write_text(ON_UPDATE_OLD)
+    new.write_text(ON_UPDATE_NEW)
+    cfg.write_text('[backfill]\n"t.name" = "\'anon\'"\n')
+    a = _analysis(old, new, "mysql", cfg)
+    assert {(c.kind.value, c.column) for c in a.diff.changes} >= {("alter_default", "touched"),
+                                                                    ("add_column", "synced")}
+    _assert_ok(verify(a, mysql_url))
+
+    build_schema(mysql_url, load_source(str(old), dialect="mysql").schema)
+    engine = sa.create_engine(mysql_url)
+    stamps = {1: "2001-02-03 04:05:06.789000", 2: "2002-03-04 05:06:07.000000", 3: "2003-04-05 06:07:08.123000"}
+    with engine.begin() as c:
+        for i, ts in stamps.items():
+            c.exec_driver_sql("INSERT INTO t (id, name, legacy, updated_at, touched) VALUES (%s, %s, %s, %s, %s)",
+                              (i, None if i != 2 else "bo", f"l{i}", ts, "1999-01-01 00:00:00" if i == 1 else None))
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--dialect", "mysql", "--config", str(cfg),
+                                      "--init", str(proj), "-q"])
+    assert result.exit_code == 0, result.output
+    env = {**os.environ, "DATABASE_URL": sa.make_url(mysql_url).render_as_string(hide_password=False)}
+
+    def run(*args: str) -> None:
+        r = subprocess.run([sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini"), *args], env=env,
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    def rows() -> dict:
+        with engine.connect() as c:
+            return {r[0]: (str(r[1]), None if r[2] is None else str(r[2]))
+                    for r in c.exec_driver_sql("SELECT id, updated_at, touched FROM t")}
+
+    before = rows()
+    assert all(before[i][0].startswith(stamps[i][:19]) for i in stamps) and before[1][1].startswith("1999")
+    run("upgrade", "head")
+    assert rows() == before  # the backfill of `name` fired no ON UPDATE
+    from planner.diff import diff as run_diff
+    from planner.load.database import load_database
+
+    got = load_database(mysql_url).schema
+    assert run_diff(got, load_source(str(new), dialect="mysql").schema).changes == ()
+    assert got.table("t").column("touched").on_update == "CURRENT_TIMESTAMP"
+    assert got.table("t").column("updated_at").on_update == "CURRENT_TIMESTAMP"
+    assert got.table("t").column("synced").on_update == "CURRENT_TIMESTAMP"  # added column
+    assert [c.on_update for c in got.table("u").columns] == [None, "CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"]
+    run("downgrade", "base")
+    assert rows() == before  # restoring `legacy` and the NULLs of `name` fired none either
+    got = load_database(mysql_url).schema
+    assert got.table("t").column("touched").on_update is None
+    assert got.table("t").column("updated_at").on_update == "CURRENT_TIMESTAMP"
+    engine.dispose()
+
+
+def test_on_update_of_a_not_null_column_without_default_reaches_every_ddl(tmp_path: Path):
+    """SQLAlchemy renders ON UPDATE only inside a default's text; a NOT NULL column without a
+    default gets it from planner's compile hook (MODIFY, ADD COLUMN) and, in a new table, from a
+    MODIFY right after op.create_table."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE t (id int NOT NULL PRIMARY KEY, at datetime(3) NOT NULL);\n")
+    new.write_text("CREATE TABLE t (id int NOT NULL PRIMARY KEY, at datetime(3) NOT NULL ON UPDATE CURRENT_TIMESTAMP(3));\n"
+                   "CREATE TABLE u (id int NOT NULL PRIMARY KEY, at datetime NOT NULL ON UPDATE CURRENT_TIMESTAMP);\n")
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--dialect", "mysql", "--init", str(proj), "-q"])
+    assert result.exit_code == 0, result.output
+    text = "\n".join(f.read_text() for f in sorted((proj / "migrations" / "versions").glob("*.py")))
+    assert "ALTER TABLE `t` MODIFY `at` DATETIME(3) NOT NULL ON UPDATE CURRENT_TIMESTAMP(3)" in text
+    assert "ALTER TABLE `t` MODIFY `at` DATETIME(3) NOT NULL'" in text  # the downgrade drops it
+    assert "ALTER TABLE `u` MODIFY `at` DATETIME NOT NULL ON UPDATE CURRENT_TIMESTAMP" in text

@@ -349,6 +349,12 @@ DROP_T_SQL = ("CREATE TABLE p (id integer PRIMARY KEY);\n"
               "CREATE TABLE t (id integer PRIMARY KEY, p_id integer REFERENCES p (id));\n")
 DROP_T_NO_FK_SQL = "CREATE TABLE p (id integer PRIMARY KEY);\nCREATE TABLE t (id integer PRIMARY KEY, p_id integer);\n"
 DROP_T_AFTER_SQL = "CREATE TABLE p (id integer PRIMARY KEY);\n"
+MY_TS = "CREATE TABLE t (id integer PRIMARY KEY, at datetime(3) NOT NULL, seen timestamp NULL);\n"
+MY_TS_ON_UPDATE = ("CREATE TABLE t (id integer PRIMARY KEY, at datetime(3) NOT NULL ON UPDATE CURRENT_TIMESTAMP(3), "
+                   "seen timestamp NULL);\n")
+MY_TS_ON_UPDATE_DEFAULT = MY_TS_ON_UPDATE.replace("NOT NULL ON", "NOT NULL DEFAULT CURRENT_TIMESTAMP(3) ON")
+MY_TS_ADDED = MY_TS.replace(");", ", touched datetime NULL ON UPDATE now());")
+MY_TS_NEW_TABLE = MY_TS + "CREATE TABLE u (id integer PRIMARY KEY, at datetime NULL ON UPDATE CURRENT_TIMESTAMP);\n"
 MY_ENUM = "CREATE TABLE t (id integer PRIMARY KEY, s ENUM('a', 'b'));\n"
 MY_ENUM_ADDED = "CREATE TABLE t (id integer PRIMARY KEY, s ENUM('a', 'b', 'c'));\n"
 
@@ -396,6 +402,19 @@ def test_lint_errors_issue16(code, old, new, kw, level):
     ("MF108", BASE, NEW_TABLE.replace("  v String", "  at DateTime @default(now())\n  v String"), {}),
     # a rename that is not confirmed is a drop + add; a confirmed value rename is not a type rename
     ("BC108", BASE, RENAME_VALUE, {"renames": ("Status.GONE=DELETED",)}),
+    # the same per dialect: MySQL/SQLite have no enum types (inline ENUM / text)
+    ("BC108", BASE, RENAMED_ENUM, {"dialect": "mysql"}),
+    ("MF107", BASE, RENAME_ENUM_SUPERSET, {"dialect": "mysql"}),
+    ("MF108", BASE, ADD_CONSTANT_NULLABLE, {"dialect": "mysql"}),
+    ("MF108", BASE, ADD_CONSTANT_NULLABLE, {"dialect": "sqlite"}),
+    ("MF108", BASE, NEW_TABLE.replace("  v String", "  at DateTime @default(now())\n  v String"),
+     {"dialect": "mysql"}),
+    ("MF108", SQLITE_BASE, SQLITE_BASE + "model Extra {\n  id Int @id\n  at DateTime @default(now())\n}\n",
+     {"dialect": "sqlite"}),
+    ("LK114", TAG_TWO, TAG_OTHER, {"dialect": "mysql"}),
+    ("LK114", TAG_TWO, TAG_OTHER, {"dialect": "sqlite"}),
+    ("LK114", SQLITE_BASE, edit(("  @@index([name])\n", "  @@index([name])\n  @@index([note])\n"), base=SQLITE_BASE),
+     {"dialect": "sqlite"}),
 ])
 def test_lint_ok_issue16(code, old, new, kw):
     assert_ok(code, old, new, **kw)
@@ -405,9 +424,36 @@ def test_lint_ok_issue16(code, old, new, kw):
     ("PG102", SERIAL_SQL, SERIAL_SQL_NEW, {}, Level.SAFE),  # SQL can say GENERATED ... AS IDENTITY
     ("MF106", CHECK_OLD_SQL, CHECK_NEW_SQL, {"dialect": "mysql"}, Level.MEDIUM),
     ("DS101", DROP_T_SQL, DROP_T_AFTER_SQL, {}, Level.HIGH),
+    # MySQL ON UPDATE CURRENT_TIMESTAMP added, removed, or on a column added to an existing table
+    ("BC109", MY_TS, MY_TS_ON_UPDATE, {"dialect": "mysql"}, Level.LOW),
+    ("BC109", MY_TS_ON_UPDATE, MY_TS, {"dialect": "mysql"}, Level.LOW),
+    ("BC109", MY_TS, MY_TS_ADDED, {"dialect": "mysql"}, Level.LOW),
 ])
 def test_lint_errors_sql_issue16(code, old, new, kw, level):
     assert level in sql_fired(code, old, new, **kw)
+
+
+@pytest.mark.parametrize("code, old, new, kw", [
+    # ON UPDATE kept while the default changes; a new table's ON UPDATE; no default lost by an
+    # ON UPDATE change (BC106 reads only the default)
+    ("BC109", MY_TS_ON_UPDATE, MY_TS_ON_UPDATE_DEFAULT, {"dialect": "mysql"}),
+    ("BC109", MY_TS, MY_TS_NEW_TABLE, {"dialect": "mysql"}),
+    ("BC106", MY_TS_ON_UPDATE, MY_TS, {"dialect": "mysql"}),
+    ("BC106", MY_TS, MY_TS_ON_UPDATE, {"dialect": "mysql"}),
+])
+def test_lint_ok_sql_issue16(code, old, new, kw):
+    assert sql_fired(code, old, new, **kw) == []
+
+
+def test_on_update_messages_say_what_every_update_does():
+    gone = finding("BC109", MY_TS_ON_UPDATE, MY_TS, sql=True, dialect="mysql")
+    assert "loses ON UPDATE CURRENT_TIMESTAMP" in gone.message and "deploy code that sets it" in gone.message
+    added = finding("BC109", MY_TS, MY_TS_ON_UPDATE, sql=True, dialect="mysql")
+    assert "gets ON UPDATE CURRENT_TIMESTAMP" in added.message and "SET at = at" in added.message
+    d, _ = sql_findings(MY_TS, MY_TS_ON_UPDATE, dialect="mysql")
+    (c,) = d.changes
+    assert c.kind.value == "alter_default" and c.detail["on_update"] == [None, "CURRENT_TIMESTAMP"]
+    assert c.detail.get("from") is None and c.detail.get("to") is None
 
 
 def test_lint_ok_sql_pg102_on_identity_columns():
@@ -439,6 +485,7 @@ def test_drop_table_lock_wording_names_only_real_foreign_keys():
     ("LK101", "mysql", "ALGORITHM=INPLACE", "CONCURRENTLY"),
     ("MF103", "mysql", "no NOT VALID", "then VALIDATE"),
     ("MF101", "mysql", "ALGORITHM=INPLACE", "concurrently"),
+    ("LK101", "sqlite", "write-locks the whole database", "CONCURRENTLY"),
 ])
 def test_help_lines_fit_the_dialect(code, dialect, wanted, unwanted):
     if code == "MF106":
@@ -461,11 +508,13 @@ def test_enum_rename_message_names_prisma_casts_and_the_columns():
     assert 'CAST($1::text AS "Status")' in f.message and "Child.status" in f.message
 
 
-def test_moved_column_gets_a_copy_the_data_hint():
-    f = finding("DS102", MOVED_OLD, MOVED_NEW)
+@pytest.mark.parametrize("dialect, how", [("postgresql", "UPDATE ... FROM"), ("mysql", "UPDATE ... JOIN"),
+                                          ("sqlite", "UPDATE ... FROM")])
+def test_moved_column_gets_a_copy_the_data_hint(dialect: str, how: str):
+    f = finding("DS102", MOVED_OLD, MOVED_NEW, dialect=dialect)
     assert "Child gains a column label of the same type" in f.message
-    assert "copy its values into Child" in f.help
-    plain = finding("DS102", BASE, DROP_NOTE)
+    assert "copy its values into Child" in f.help and how in f.help
+    plain = finding("DS102", BASE, DROP_NOTE, dialect=dialect)
     assert "moved" not in plain.message and "copy" not in plain.help
 
 

@@ -62,8 +62,10 @@ def build_column(
     collation: str | None = None,
     origin: str | None = None,
     doc: str | None = None,
+    on_update: str | None = None,
 ) -> Column:
-    """The one place a column's type and default are normalised, whatever the source."""
+    """The one place a column's type and default are normalised, whatever the source.
+    `on_update` (MySQL `ON UPDATE CURRENT_TIMESTAMP`) is normalised like a default."""
     low = type_text.strip().lower()
     if dialect == "postgresql" and low in _SERIALS:
         type_text, autoincrement, nullable = _SERIALS[low], "sequence", False
@@ -79,7 +81,26 @@ def build_column(
         autoincrement=autoincrement,
         generated=normalize_expression(generated, dialect) if generated else None,
         comment=comment or None, collation=collation, origin=origin, doc=doc,
+        on_update=normalize_default(on_update, dialect, ctype)[0] if on_update else None,
     )
+
+
+#: a default followed by MySQL's `ON UPDATE <expression>` (SQLAlchemy reflection and the
+#: documented SQLAlchemy spelling `server_default=text("CURRENT_TIMESTAMP ON UPDATE ...")`)
+_ON_UPDATE = re.compile(r"^(?P<default>.*?)\s*\bON\s+UPDATE\s+(?P<on_update>[\w.]+(?:\s*\(\s*\d*\s*\))?)\s*$",
+                        re.IGNORECASE | re.DOTALL)
+
+
+def split_on_update(text: str | None) -> tuple[str | None, str | None]:
+    """`CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP` -> (`CURRENT_TIMESTAMP`,
+    `CURRENT_TIMESTAMP`); text without a trailing ON UPDATE (or ending in a string literal)
+    comes back unchanged with None."""
+    if text is None:
+        return None, None
+    m = _ON_UPDATE.match(text)
+    if m is None or text.rstrip().endswith("'"):
+        return text, None
+    return m.group("default") or None, m.group("on_update")
 
 
 def build_part(dialect: str, *, column: str | None = None, expression: str | None = None,
@@ -435,5 +456,6 @@ class _PgLimits:
 __all__ = [
     "Check", "Column", "ForeignKey", "Index", "IndexPart", "LoadWarning", "Loaded", "Schema", "Table",
     "apply_name_limits", "build_check", "build_column", "build_part", "build_where", "finalize_schema",
+    "split_on_update",
     "normalize_action",
 ]

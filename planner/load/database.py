@@ -81,6 +81,7 @@ from planner.load.common import (
     build_where,
     finalize_schema,
     normalize_action,
+    split_on_update,
 )
 from planner.model import (
     DEFAULT_SCHEMA,
@@ -872,6 +873,14 @@ SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS
  WHERE TABLE_SCHEMA = DATABASE()
 """
 _INTRODUCER = re.compile(r"_(?:utf8mb4|utf8mb3|utf8|latin1|binary|ascii)(?=')", re.IGNORECASE)
+#: columns with `ON UPDATE ...` (EXTRA: MySQL 8 `DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)`,
+#: MariaDB `on update current_timestamp(3)`); SQLAlchemy's reflection keeps the clause inside
+#: the default's text, or loses it after a quoted default
+_MY_ON_UPDATE = """
+SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM information_schema.COLUMNS
+ WHERE TABLE_SCHEMA = DATABASE() AND LOWER(EXTRA) LIKE '%%on update%%'
+"""
+_EXTRA_ON_UPDATE = re.compile(r"\bon update (\S+)", re.IGNORECASE)
 
 
 def _is_json_valid(clause: str, column: str) -> bool:
@@ -892,6 +901,8 @@ class _MySQLReader(_Reader):
         self.json_columns: set[tuple[str, str]] = set()
         self._column_types: dict[tuple[str, str], str] | None = None
         self._raw_checks = self._rows(_MARIADB_CHECKS if self.mariadb else _MYSQL_CHECKS)
+        self.on_update = {(r["TABLE_NAME"], r["COLUMN_NAME"]): m.group(1) for r in self._rows(_MY_ON_UPDATE)
+                          if (m := _EXTRA_ON_UPDATE.search(r["EXTRA"] or ""))}
         for row in self._raw_checks:
             if self.mariadb and row["LEVEL"] == "Column" and _is_json_valid(row["CHECK_CLAUSE"], row["CONSTRAINT_NAME"]):
                 self.json_columns.add((row["TABLE_NAME"], row["CONSTRAINT_NAME"]))
@@ -918,7 +929,13 @@ class _MySQLReader(_Reader):
         return "auto_increment" if col.get("autoincrement") is True else None
 
     def column(self, db_schema: str | None, table: str, col: dict) -> Column:
-        column = super().column(db_schema, table, {**col, "name": _unescape_backticks(col["name"])})
+        name = _unescape_backticks(col["name"])
+        default, _ = split_on_update(col.get("default"))
+        column = super().column(db_schema, table, {**col, "name": name, "default": default})
+        on_update = self.on_update.get((table, name))
+        if on_update is not None:
+            column = dataclasses.replace(column, on_update=build_column(
+                name, column.type, self.dialect, on_update=on_update).on_update)
         if (table, column.name) in self.json_columns:  # MariaDB: JSON is LONGTEXT + json_valid
             column = dataclasses.replace(column, type="json", collation=None)
         return column

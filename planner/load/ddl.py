@@ -540,6 +540,8 @@ class _Col:
     collation: str | None = None
     #: PostgreSQL 18 names NOT NULL constraints (`CONSTRAINT x NOT NULL`)
     not_null_name: str | None = None
+    #: MySQL `ON UPDATE CURRENT_TIMESTAMP[(n)]`
+    on_update: str | None = None
 
 
 class _Names:
@@ -941,8 +943,10 @@ def _clause_charset(cur: _Cursor, st: _ColumnState, at: int) -> bool:
 
 
 def _clause_on(cur: _Cursor, st: _ColumnState, at: int) -> bool:
-    if cur.accept("ON", "UPDATE"):  # MySQL ON UPDATE CURRENT_TIMESTAMP: not modelled
-        cur.until_words(_DEFAULT_STOPS, min_tokens=1)
+    if cur.accept("ON", "UPDATE"):  # MySQL ON UPDATE CURRENT_TIMESTAMP[(n)]
+        lo, hi = cur.until_words(_DEFAULT_STOPS, min_tokens=1)
+        if cur.dialect == "mysql":
+            st.col.on_update = cur.text_of(lo, hi)
         return True
     if cur.at("ON", "CONFLICT"):
         _skip_conflict_clause(cur)
@@ -1587,7 +1591,7 @@ class Replayer:
             build_column(c.name, c.type_text, self.dialect, nullable=c.nullable,
                          default=self._column_default(c), autoincrement=c.autoincrement,
                          generated=c.generated, comment=c.comment,
-                         collation=c.collation)
+                         collation=c.collation, on_update=c.on_update)
             for c in t.columns)
         return Table(
             name=t.name, schema=t.schema, columns=columns, primary_key=t.primary_key,

@@ -53,6 +53,7 @@ from planner.load.common import (
     build_where,
     finalize_schema,
     normalize_action,
+    split_on_update,
 )
 from planner.model import (
     DEFAULT_SCHEMA,
@@ -204,9 +205,12 @@ class _Converter:
         if self.dialect == "postgresql" and autoincrement:  # SERIAL / identity sequence
             relations = self.relations[self.model_schema(t.schema)]
             relations.add(pg_choose_name(t.name, c.name, "seq", relations))
+        default, on_update = self.ddl.get_column_default_string(c), None
+        if self.dialect == "mysql":  # SQLAlchemy's spelling: server_default=text("... ON UPDATE ...")
+            default, on_update = split_on_update(default)
         return build_column(
-            c.name, type_text, self.dialect, nullable=bool(c.nullable),
-            default=self.ddl.get_column_default_string(c),
+            c.name, type_text, self.dialect, nullable=bool(c.nullable), on_update=on_update,
+            default=default,
             autoincrement=autoincrement, generated=generated,
             comment=c.comment if self.dialect != "sqlite" else None, collation=collation,
         )

@@ -92,8 +92,9 @@ class MySQLBuilder(_Builder):
     # ----------------------------------------------------------------- helpers
     def spec(self, md: sa.MetaData, table: str, column: str, *, name: str | None = None,
              nullable: bool | None = None, default: bool = True) -> str:
-        """The full column definition (`name TYPE [NOT NULL] [DEFAULT ..] [COMMENT ..]`) as
-        SQLAlchemy's MySQL dialect compiles it."""
+        """The full column definition (`name TYPE [NOT NULL] [DEFAULT ..] [COMMENT ..] [ON UPDATE ..]`)
+        as SQLAlchemy's MySQL dialect compiles it (ON UPDATE: planner's compile hook, so a MODIFY
+        keeps it); `default=False` leaves out the default and ON UPDATE."""
         sat = self.table(md, table)
         col = sat.c[column]
         if name is not None or nullable is not None or not default:
@@ -102,12 +103,30 @@ class MySQLBuilder(_Builder):
                 col.name = col.key = name
             if nullable is not None:
                 col.nullable = nullable
-            if not default:
+            if not default:  # the default and with it ON UPDATE (see to_metadata)
                 col.server_default = None
+                from planner.verify.metadata import ON_UPDATE_INFO
+
+                col.info = {k: v for k, v in col.info.items() if k != ON_UPDATE_INFO}
             if nullable:
                 col.autoincrement = False
             sa.Table(sat.name, sa.MetaData(), col)
         return str(CreateColumn(col).compile(dialect=_MY))
+
+    def keep_on_update(self, table: str, assigned: tuple[str, ...], prefix: str = "") -> str:
+        """`, x = x` for each `ON UPDATE CURRENT_TIMESTAMP` column of `table` an UPDATE of other
+        columns would otherwise overwrite with the current time (MySQL/MariaDB do not when the
+        statement assigns the column its own value): planner's backfills and restores must not
+        change data the naive migration keeps. Only columns that exist under the same name
+        before, during and after the plan (not added, dropped or renamed by it)."""
+        o, n = self.old.table(table), self.new.table(table)
+        if o is None or n is None:
+            return ""
+        renamed = {x.detail.get(k) for x in self.diff.changes if x.kind == Kind.RENAME_COLUMN and x.table == table
+                   for k in ("from", "to")}
+        keep = [c.name for c in o.columns if c.name not in assigned and c.name not in renamed
+                and (nc := n.column(c.name)) is not None and (c.on_update or nc.on_update)]
+        return "".join(f", {prefix}{q(k)} = {prefix}{q(k)}" for k in keep)
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False, also: tuple[str, ...] = ()) -> Block:
@@ -124,7 +143,8 @@ class MySQLBuilder(_Builder):
         on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
         if unchanged:
             on += f" AND ({unchanged})"
-        sql = f"UPDATE {qt(table)} AS t JOIN {q(bk)} AS b ON {on} SET t.{q(column)} = b.{q(column)}"
+        sql = (f"UPDATE {qt(table)} AS t JOIN {q(bk)} AS b ON {on} SET t.{q(column)} = b.{q(column)}"
+               f"{self.keep_on_update(table, (column,), 't.')}")
         return Block(execute(sql) + "\n" + execute(f"DROP TABLE {q(bk)}"))
 
     def _cast_guard(self, c: Change) -> Guard:
@@ -140,7 +160,8 @@ class MySQLBuilder(_Builder):
         pk = self.pk_columns(t)
         cond = where or f"{q(column)} IS NULL"
         order = f" ORDER BY {', '.join(q(p) for p in pk)}" if pk else ""
-        head = f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE {cond}{order} LIMIT "
+        head = (f"UPDATE {qt(table)} SET {q(column)} = {expression}{self.keep_on_update(table, (column,))} "
+                f"WHERE {cond}{order} LIMIT ")
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
                  [*(upgrade_first or []), Block(backfill_call(head), autocommit=True)], downgrade or [],
                  change=c)
@@ -193,7 +214,14 @@ class MySQLBuilder(_Builder):
         sat = self.table(self.new_md, c.table)
         create = ops.CreateTableOp.from_table(sat)
         index_ops = [ops.CreateIndexOp.from_index(i) for i in sorted(sat.indexes, key=lambda i: i.name or "")]
-        self.add(Phase.EXPAND, f"create table {c.table}", [Block(render([create, *index_ops], "mysql"))],
+        from planner.verify.metadata import ON_UPDATE_INFO
+
+        # ON UPDATE of a NOT NULL column without a default: not in what Alembic renders; the
+        # table is new and empty, so a MODIFY right after is instant
+        on_update = [self.ddl(alter(f"ALTER TABLE {qt(c.table)} MODIFY {self.spec(self.new_md, c.table, col.name)}",
+                                    INSTANT, INPLACE))
+                     for col in sat.columns if col.info.get(ON_UPDATE_INFO)]
+        self.add(Phase.EXPAND, f"create table {c.table}", [Block(render([create, *index_ops], "mysql")), *on_update],
                  [Block(render([ops.DropTableOp.from_table(sat)], "mysql"))], change=c)
 
     def drop_table(self, c: Change) -> None:
@@ -374,7 +402,8 @@ class MySQLBuilder(_Builder):
                                      INSTANT, INPLACE, COPY))], change=c)
             for a, b in renames.items():
                 self._backfill_step(c, table, old_name, lit(b), where=f"{q(old_name)} = {lit(a)}",
-                                    downgrade=[Block(backfill_call(f"UPDATE {t} SET {q(old_name)} = {lit(a)} "
+                                    downgrade=[Block(backfill_call(f"UPDATE {t} SET {q(old_name)} = {lit(a)}"
+                                                                    f"{self.keep_on_update(table, (old_name,))} "
                                                                     f"WHERE {q(old_name)} = {lit(b)} LIMIT "),
                                                       autocommit=True)])
         up.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {new_spec}", *clauses)))
@@ -428,8 +457,8 @@ class MySQLBuilder(_Builder):
         down = [self.ddl(alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {tmp_spec}", INSTANT, INPLACE)),
                 self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", INSTANT, INPLACE)),
                 self.restore(table, pk, col, bk, unchanged=f"t.{q(tmp)} <=> b.{q(tmp)}"),
-                Block(execute(f"UPDATE {t} SET {q(col)} = {to_old(q(tmp))} WHERE {q(col)} IS NULL AND "
-                              f"{q(tmp)} IS NOT NULL")),
+                Block(execute(f"UPDATE {t} SET {q(col)} = {to_old(q(tmp))}{self.keep_on_update(table, (col, tmp))} "
+                              f"WHERE {q(col)} IS NULL AND {q(tmp)} IS NOT NULL")),
                 sync]
         if full != loose:
             down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INSTANT, INPLACE)))

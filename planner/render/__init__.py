@@ -20,6 +20,8 @@ def column_sql(c: Column) -> str:
         out += f" {c.autoincrement.upper().replace('_', ' ')}"
     if c.default is not None:
         out += f" DEFAULT {c.default}"
+    if c.on_update is not None:
+        out += f" ON UPDATE {c.on_update}"
     if c.generated:
         out += f" GENERATED AS ({c.generated})"
     return out
@@ -62,7 +64,10 @@ def describe(c: Change) -> str:
     if k == Kind.ALTER_COLUMN_TYPE:
         return _arrow(d.get("from"), d.get("to"))
     if k == Kind.ALTER_DEFAULT:
-        return _arrow(d.get("from"), d.get("to"))
+        parts = [_arrow(d.get("from"), d.get("to"))] if d.get("from") != d.get("to") else []
+        if d.get("on_update"):
+            parts.append("ON UPDATE " + _arrow(*d["on_update"]))
+        return "; ".join(parts) or _arrow(d.get("from"), d.get("to"))
     if k == Kind.SET_NOT_NULL:
         return "NULL -> NOT NULL"
     if k == Kind.DROP_NOT_NULL:

@@ -84,8 +84,10 @@ def drop_column(c: Change, ctx: Context) -> Verdict | None:
     if moved:
         hint += (f" {' and '.join(moved)} {'gains' if len(moved) == 1 else 'gain'} a column {c.column} of the "
                  "same type: if it moved there, copy the data before the drop.")
-        help_ = (f"If the column moved, copy its values into {' / '.join(moved)} (an UPDATE ... FROM joined on "
-                 "the relation) in the backfill phase, verify, then drop it here.")
+        how = "an UPDATE ... JOIN on the relation" if ctx.dialect == "mysql" else \
+            "an UPDATE ... FROM joined on the relation"
+        help_ = (f"If the column moved, copy its values into {' / '.join(moved)} ({how}) in the backfill "
+                 "phase, verify, then drop it here.")
     return Verdict(Level.HIGH, f"Dropping column {c.table}.{c.column} deletes the values it holds"
                                f"{ctx.size_note(c.table)}; code that still reads or writes it fails.{hint}",
                    help=help_)

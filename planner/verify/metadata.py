@@ -342,8 +342,20 @@ def _column(schema: Schema, table: Table, column: Column, enums: dict[str, sa.En
         kwargs["autoincrement"] = "auto"
     elif auto is not None:
         _autoincrement(schema, table, column, args, kwargs)
-    if column.default is not None and column.generated is None:
-        kwargs["server_default"] = sa.text(_default_sql(schema, column, args[0]))
+    default = _default_sql(schema, column, args[0]) if column.default is not None and column.generated is None \
+        else None
+    if column.on_update is not None and schema.dialect == "mysql":
+        # SQLAlchemy never renders ON UPDATE (server_onupdate is only a marker); its documented
+        # spelling is the default's text followed by the clause, which also reaches the
+        # op.create_table / op.add_column calls Alembic renders. A NOT NULL column without a
+        # default has no such text: _mysql_create_column appends the clause there.
+        on_update = _mysql_default(column, column.on_update)
+        if default is not None or column.nullable:
+            default = f"{default if default is not None else 'NULL'} ON UPDATE {on_update}"
+        else:
+            kwargs["info"] = {**kwargs.get("info", {}), ON_UPDATE_INFO: on_update}
+    if default is not None:
+        kwargs["server_default"] = sa.text(default)
     return sa.Column(column.name, *args, **kwargs)
 
 
@@ -414,6 +426,22 @@ def _is_plain_literal(text: str, dialect: str) -> bool:
 
 #: Column.info key: name of an inline SQLite `PRIMARY KEY AUTOINCREMENT` constraint
 _INLINE_PK_NAME = "planner_inline_pk_name"
+
+
+#: Column.info key: the MySQL `ON UPDATE` expression of a NOT NULL column without a default
+#: (as DDL text; the other columns carry it in their server_default text)
+ON_UPDATE_INFO = "planner_on_update"
+
+
+@compiles(CreateColumn, "mysql")
+def _mysql_create_column(element: CreateColumn, compiler: Any, **kw: Any) -> str:
+    """The column definition with MySQL's `ON UPDATE CURRENT_TIMESTAMP[(n)]` (a column
+    attribute MySQL and MariaDB accept in any position after the type)."""
+    text = compiler.visit_create_column(element, **kw)
+    on_update = element.element.info.get(ON_UPDATE_INFO)
+    if on_update and text:
+        text += f" ON UPDATE {on_update}"
+    return text
 
 
 @compiles(CreateColumn, "sqlite")

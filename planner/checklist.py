@@ -300,6 +300,8 @@ def step_lock(step: Step, dialect: str) -> Lock:
         return Lock("SHARE UPDATE EXCLUSIVE (reads and writes go on)", "online", 0)
     if "ADD VALUE" in code:
         return Lock("brief lock on the enum type", "brief", 1)
+    if re.search(r"ALTER COLUMN \S+ TYPE .* USING |postgresql_using=", code):
+        return Lock("ACCESS EXCLUSIVE, table rewritten (reads and writes wait)", "rewrite", 2)
     return Lock("ACCESS EXCLUSIVE, brief (metadata only)", "brief", 1)
 
 
@@ -317,6 +319,8 @@ def _blocks(lock: Lock, rows: int | None, dialect: str, *, new_table: bool, meas
         return f"brief: each attempt waits at most {wait}, {LOCK_RETRIES} attempts ({n}, not scanned)"
     if lock.how == "copy":
         return f"writes blocked while {n} are copied"
+    if lock.how == "rewrite":
+        return f"reads and writes blocked while {n} are rewritten"
     return f"other writers wait while the revision runs ({n})"
 
 
@@ -538,6 +542,12 @@ class _Builder:
                        tuple(s.title for s in steps), tuple(items), tuple(restores), tuple(lost))
 
     def during(self, before: str, index: int, parts: list, rev: Revision) -> str:
+        if rev.after:  # the application versions the revision's docstring names (plan.ir.apps)
+            if not rev.during:
+                return (f"no version works both before and after it: stop every OLD writer when it starts, start "
+                        f"{' and '.join(rev.after)} when it is done (all writers switch at once)")
+            names = {"OLD": "OLD (the code for the old schema)", "NEW": "NEW (the code for the new schema)"}
+            return " and ".join(names[a] for a in rev.during)
         if before.startswith("nothing; this continues"):
             return "the versions running during the previous revision (nothing is deployed in between)"
         if before.startswith("nothing"):
@@ -784,6 +794,7 @@ def build_checklist(analysis: Analysis, *, source: str, plan: Plan | None = None
 
         cfg = analysis.config
         plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema, backfill=cfg.backfill,
-                          enum_remap=cfg.enum_remap, convert=cfg.convert)
+                          enum_remap=cfg.enum_remap, convert=cfg.convert,
+                          renames_in_place=cfg.renames_in_place)
     return _Builder(analysis, plan, source=source, project=project or Project(None, None, {}, True), seed=seed,
                     db=db, again=again or ["planner", "plan"], title=title).run()

@@ -575,7 +575,8 @@ def plan(
     cfg = load_config(config, no_config=no_config)
     analysis = _analyzed(old, new, cfg, dialect, rename, quiet)
     the_plan = build_plan(analysis.diff, analysis.old.schema, analysis.new.schema,
-                          backfill=cfg.backfill, enum_remap=cfg.enum_remap, convert=cfg.convert)
+                          backfill=cfg.backfill, enum_remap=cfg.enum_remap, convert=cfg.convert,
+                          renames_in_place=cfg.renames_in_place)
     _log_plan(the_plan)
     source = " -> ".join(_sources(analysis))  # in every revision's docstring (masked), never in a file name
     if cleanup:

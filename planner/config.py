@@ -7,6 +7,7 @@ dialect = "postgresql"
 fail_on = "high"                 # default for --fail-on
 select = ["DS", "MF", "LK101"]   # report only these rule families/codes (default: all)
 ignore = ["LK108"]               # never report these (applied after select)
+renames_in_place = false         # true: rename columns/enum values in one step (all writers switch at once)
 
 [tool.planner.renames]
 "User.name" = "full_name"        # column rename
@@ -78,6 +79,7 @@ KEYS = {
     "convert": "a table of \"table.column\" = \"SQL\" or { using, inverse, lossy, timezone }",
     "thresholds": "a table with small_rows, large_rows",
     "waivers": "an array of tables ([[tool.planner.waivers]])",
+    "renames_in_place": "true or false",
 }
 THRESHOLD_KEYS = ("small_rows", "large_rows")
 WAIVER_KEYS = ("code", "object", "reason", "expires")
@@ -124,6 +126,9 @@ class Config:
     #: rule codes/families to report (empty: all) and to leave out
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    #: PostgreSQL plans rename columns and enum values in place (one RENAME in contract, every
+    #: writer switching at once) instead of by expand/contract
+    renames_in_place: bool = False
     raw: dict[str, Any] = field(default_factory=dict)
     #: every file read, in order (the project's, then --config)
     paths: tuple[str, ...] = ()
@@ -355,6 +360,7 @@ def _merge(base: Config, top: Config) -> Config:
                   backfill={**base.backfill, **top.backfill}, enum_remap={**base.enum_remap, **top.enum_remap},
                   convert={**base.convert, **top.convert},
                   select=pick("select", base.select, top.select), ignore=pick("ignore", base.ignore, top.ignore),
+                  renames_in_place=pick("renames_in_place", base.renames_in_place, top.renames_in_place),
                   raw={**base.raw, **top.raw}, paths=base.paths + top.paths,
                   origins={**base.origins, **top.origins})
 
@@ -421,6 +427,9 @@ def _config(section: dict[str, Any], path: str) -> Config:
         except ValueError:
             raise bad("fail_on", f", not {fail_on!r}") from None
     selection = {key: _selectors(section.get(key), path, f"{pre}{key}") for key in ("select", "ignore")}
+    in_place = section.get("renames_in_place", False)
+    if not isinstance(in_place, bool):
+        raise bad("renames_in_place", f", not {in_place!r}")
     maps = {}
     for key in ("backfill", "enum_remap"):
         value = section.get(key, {})
@@ -447,7 +456,7 @@ def _config(section: dict[str, Any], path: str) -> Config:
     return Config(path=path, dialect=dialect, renames=tuple(f"{k}={v}" for k, v in renames.items()),
                   waivers=parse_waivers(raw_waivers, path),
                   thresholds=Thresholds(**raw_thresholds), fail_on=fail_on, raw=section, paths=(path,),
-                  origins=origins, convert=convert, **selection, **maps)
+                  origins=origins, convert=convert, renames_in_place=in_place, **selection, **maps)
 
 
 def _convert_rules(value: Any, path: str, pre: str) -> dict[str, ConvertRule]:

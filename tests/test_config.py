@@ -55,6 +55,11 @@ def pyproject(tmp_path: Path, body: str) -> Path:
     ('[tool.planner]\nignore = "LK"\n', "tool.planner.ignore must be a list"),
     ('[[tool.planner.waivers]]\ncode = "DS999"\nobject = "t.*"\nreason = "r"\n', "waiver 1: no rule 'DS999'"),
     ('[tool.planner.thresholds]\nsmall_rows = true\n', "values must be non-negative integers"),
+    ('[tool.planner]\nrenames-in-place = true\n',
+     "unknown key 'tool.planner.renames-in-place'; did you mean 'tool.planner.renames_in_place'?"),
+    ('[tool.planner]\nrename_in_place = true\n',
+     "unknown key 'tool.planner.rename_in_place'; did you mean 'tool.planner.renames_in_place'?"),
+    ('[tool.planner]\nrenames_in_place = "yes"\n', "tool.planner.renames_in_place must be true or false, not 'yes'"),
 ])
 def test_unknown_keys_and_values_name_the_key_and_the_file(tmp_path: Path, body: str, needle: str) -> None:
     path = pyproject(tmp_path, body)

@@ -311,8 +311,12 @@ class _Builder:
     STAGED = True
 
     def __init__(self, diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str] | None = None,
-                 enum_remap: dict[str, str] | None = None, convert: dict[str, ConvertRule] | None = None) -> None:
+                 enum_remap: dict[str, str] | None = None, convert: dict[str, ConvertRule] | None = None,
+                 renames_in_place: bool = False) -> None:
         self.diff, self.new = diff, new
+        #: column and enum value renames as one in-place RENAME in contract (every writer
+        #: switches at once) instead of expand/contract ([tool.planner] renames_in_place)
+        self.renames_in_place = renames_in_place
         # table renames run first (expand, behind a compatibility view), so every other step
         # names the table as NEW does: OLD is looked up under the new names too
         table_renames = tuple((c.detail["from"], c.detail["to"]) for c in diff.changes if c.kind == Kind.RENAME_TABLE)
@@ -362,11 +366,12 @@ class _Builder:
 
     def add(self, phase: Phase, title: str, upgrade: Iterable[Block], downgrade: Iterable[Block] = (),
             *, guards: Iterable[Guard] = (), change: Change | None = None, backup: str | None = None,
-            stage: Stage | None = None, rank: int = 0) -> None:
+            stage: Stage | None = None, rank: float = 0, breaks_old: bool | None = None,
+            new_waits: bool | None = None) -> None:
         if not self.STAGED:
             stage = Stage.MAIN
         self.steps.append(Step(phase, title, tuple(upgrade), tuple(downgrade), tuple(guards),
-                               change.id if change else None, backup, stage, rank))
+                               change.id if change else None, backup, stage, rank, breaks_old, new_waits))
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False, also: tuple[str, ...] = (), computed: tuple[str, ...] = ()) -> Block:
@@ -587,10 +592,99 @@ class _Builder:
         self.add(Phase.EXPAND, f"add value {v!r} to enum {c.name}", [up], down, change=c, stage=Stage.PRE)
 
     def rename_enum_value(self, c: Change) -> None:
+        """By default: expand adds the new value (before the old one, so it ends up at its
+        place) and triggers that store a write of the old value as the new one; backfill remaps
+        the rows in keyset batches (backed up); contract recreates the type without the old
+        value (guarded). In place (one RENAME VALUE in contract, every writer switching at once)
+        when asked for in config, or when the enum changes otherwise too."""
         a, b = c.detail["from"], c.detail["to"]
-        self.add(Phase.CONTRACT, f"rename enum value {c.name}.{a} to {b}",
+        why = "renames_in_place = true in config" if self.renames_in_place else self._enum_rename_blocker(c)
+        if why is None:
+            self._rename_value_by_remap(c)
+            return
+        self.add(Phase.CONTRACT, f"rename enum value {c.name}.{a} to {b} in place ({why}): no application version "
+                                 "works both before and after it, every writer must switch at once",
                  [self.ddl(execute(f"ALTER TYPE {qt(c.name)} RENAME VALUE {lit(a)} TO {lit(b)}"))],
-                 [self.ddl(execute(f"ALTER TYPE {qt(c.name)} RENAME VALUE {lit(b)} TO {lit(a)}"))], change=c)
+                 [self.ddl(execute(f"ALTER TYPE {qt(c.name)} RENAME VALUE {lit(b)} TO {lit(a)}"))], change=c,
+                 new_waits=True)
+
+    def _enum_rename_blocker(self, c: Change) -> str | None:
+        key = c.name
+        others = [x for x in self.diff.changes if x is not c and x.name == key and x.kind in (
+            Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES, Kind.RENAME_ENUM_VALUE, Kind.RENAME_ENUM, Kind.DROP_ENUM)]
+        if others:
+            return f"enum {key} changes otherwise too ({others[0].kind.value})"
+        if self.new.enum(key) is None:
+            return f"enum {key} is not in NEW under that name"
+        for table, col in self._enum_columns(self.old, key):
+            if not self.pk_columns(self.old.table(table)):
+                return f"{table} has no primary key to remap by"
+            if any(x.table == table and x.column == col.name for x in self.diff.changes):
+                return f"{table}.{col.name} changes too"
+        return None
+
+    def _rename_value_by_remap(self, c: Change) -> None:
+        key, a, b = c.name, c.detail["from"], c.detail["to"]
+        add = Block(execute(f"ALTER TYPE {qt(key)} ADD VALUE IF NOT EXISTS {lit(b)} BEFORE {lit(a)}"), autocommit=True)
+        old_enum, new_enum = self.old.enum(key), self.new.enum(key)
+        # the downgrade takes the value out again: rows holding it (written as NEW's name of
+        # the same value) get the old name back
+        self.add(Phase.EXPAND, f"add value {b!r} to enum {key} (renames {a!r})", [add],
+                 self._recreate_blocks(key, old_enum, renamed={b: a}), change=c, stage=Stage.PRE, rank=-1)
+        columns = self._enum_columns(self.old, key)
+        tables = list(dict.fromkeys(t for t, _ in columns))
+        triggers: dict[str, str] = {}
+        syncs, unsyncs = [], []
+        for table in tables:
+            tschema, tname = _split(table)
+            fn = triggers[table] = derived_name(f"{tname}_{key}_{a}", "__planner_remap")
+            qfn = f"{q(tschema)}.{q(fn)}" if tschema else q(fn)
+            body = " BEGIN "
+            for t, col in columns:
+                if t != table:
+                    continue
+                qc = q(col.name)
+                if col.type.endswith("[]"):
+                    body += (f"IF {lit(a)} = ANY(NEW.{qc}::text[]) THEN NEW.{qc} := "
+                             f"array_replace(NEW.{qc}::text[], {lit(a)}, {lit(b)}); END IF; ")
+                else:
+                    body += f"IF NEW.{qc}::text = {lit(a)} THEN NEW.{qc} := {lit(b)}; END IF; "
+            body += "RETURN NEW; END "
+            syncs.append("\n".join([
+                execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS " + dollar_quote(body)),
+                execute(f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(table)} FOR EACH ROW "
+                        f"EXECUTE FUNCTION {qfn}()")]))
+            unsyncs.append("\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(table)}"),
+                                      execute(f"DROP FUNCTION IF EXISTS {qfn}()")]))
+        if syncs:
+            self.add(Phase.EXPAND, f"triggers store writes of {key}.{a} as {b!r} "
+                                   f"({', '.join(f'{t}.{col.name}' for t, col in columns)})",
+                     [self.ddl("\n".join(syncs))], [self.ddl("\n".join(unsyncs))], change=c)
+        for table, col in columns:
+            pk = self.pk_columns(self.old.table(table))
+            bk = backup_name(_split(table)[1], col.name, a)
+            qc = q(col.name)
+            if col.type.endswith("[]"):
+                holds, to = f"{lit(a)} = ANY({qc}::text[])", f"array_replace({qc}::text[], {lit(a)}, {lit(b)})::{qt(key)}[]"
+                cast, unchanged = f"{qt(key)}[]", f"t.{qc}::text[] = array_replace(b.{qc}::text[], {lit(a)}, {lit(b)})"
+            else:
+                holds, to = f"{qc}::text = {lit(a)}", lit(b)
+                cast, unchanged = qt(key), f"t.{qc}::text = {lit(b)}"
+            # the expand trigger would store the restored old value as the new one again: off
+            # while the rows are put back (its lock holds the application's writes meanwhile)
+            toggle = f"ALTER TABLE {qt(table)} {{}} TRIGGER {q(triggers[table])}"
+            self._backfill_step(c, table, col.name, to, where=holds,
+                                upgrade_first=[self.backup(table, pk, col.name, bk, holds, as_text=True)],
+                                downgrade=[self.ddl(execute(toggle.format("DISABLE"))),
+                                           self.restore(table, pk, col.name, bk, cast=cast, unchanged=unchanged),
+                                           Block(execute(toggle.format("ENABLE")))])
+            self.steps[-1] = dataclasses.replace(self.steps[-1], backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, "
+                                                                        f"{col.name} holding {a!r})")
+        up = self._recreate_blocks(key, new_enum, guard_values=[a], renamed={a: b}, first=unsyncs)
+        down = self._recreate_blocks(key, _expanded(old_enum, new_enum))
+        if syncs:
+            down.append(self.ddl("\n".join(syncs)))
+        self.add(Phase.CONTRACT, f"recreate enum {key} without {a!r} (renamed to {b!r})", up, down, change=c)
 
     def _enum_columns(self, schema: Schema, key: str) -> list[tuple[str, Column]]:
         """Columns of enum `key` in `schema`'s tables, except those this plan drops: dropped
@@ -602,23 +696,32 @@ class _Builder:
         return [(k, col) for t in schema.tables if (k := schema.key(t.schema, t.name)) not in dropped
                 for col in t.columns if col.enum == key and (k, col.name) not in gone]
 
-    def _recreate_blocks(self, key: str, target: Enum, *, guard_values: Iterable[str] = ()) -> list[Block]:
-        """R10: recreate enum `key` with `target`'s values, converting every column of it."""
+    def _recreate_blocks(self, key: str, target: Enum, *, guard_values: Iterable[str] = (),
+                         renamed: dict[str, str] | None = None, first: Iterable[str] = ()) -> list[Block]:
+        """R10: recreate enum `key` with `target`'s values, converting every column of it
+        (rows and defaults holding a `renamed` value get its new one)."""
         tmp = derived_name(_split(key)[1], "__planner_new")
         schema = _split(key)[0]
         tmp_key = qualify(schema, tmp, None)
-        lines = [execute(self._create_enum_sql(target, tmp_key))]
+        lines = [*first, execute(self._create_enum_sql(target, tmp_key))]
         for table, col in self._enum_columns(self.old, key):
             arr = "[]" if col.type.endswith("[]") else ""
             if col.default is not None:
                 lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} DROP DEFAULT"))
+            value = f"{q(col.name)}::text{arr}"
+            for x, y in (renamed or {}).items():  # a renamed value is the same value: rows follow
+                value = (f"array_replace({value}, {lit(x)}, {lit(y)})" if arr else
+                         f"(CASE WHEN {value} = {lit(x)} THEN {lit(y)} ELSE {value} END)")
             lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} TYPE {qt(tmp_key)}{arr} "
-                                 f"USING {q(col.name)}::text{arr}::{qt(tmp_key)}{arr}"))
+                                 f"USING {value}::{qt(tmp_key)}{arr}"))
         lines.append(execute(f"DROP TYPE {qt(key)}"))
         lines.append(execute(f"ALTER TYPE {qt(tmp_key)} RENAME TO {q(_split(key)[1])}"))
         for table, col in self._enum_columns(self.old, key):
             if col.default is not None:
-                lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} SET DEFAULT {col.default}"))
+                default = col.default
+                for a, b in (renamed or {}).items():
+                    default = default.replace(lit(a), lit(b))
+                lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} SET DEFAULT {default}"))
         guards = []
         for v in guard_values:
             for table, col in self._enum_columns(self.old, key):
@@ -749,10 +852,11 @@ class _Builder:
         if col.default is not None:
             expand.append(self.ddl(self.set_default(c.table, col.name, loose.type, col.default)))
         self.add(Phase.EXPAND, f"add column {c.object} (nullable first)", expand, drop, change=c)
+        # NEW writes the column: it runs before the backfill (not depending on it yet)
         if col.default is not None:
-            self._backfill_step(c, c.table, col.name, col.default)
+            self._backfill_step(c, c.table, col.name, col.default, new_waits=False)
         elif c.object in self.backfill_exprs:
-            self._backfill_step(c, c.table, col.name, self.backfill_exprs[c.object])
+            self._backfill_step(c, c.table, col.name, self.backfill_exprs[c.object], new_waits=False)
         elif col.autoincrement:
             raise PlanError(f"{c.id}: adding a serial/identity column to an existing table rewrites it; "
                             "add it as a plain column with a sequence default instead")
@@ -762,17 +866,20 @@ class _Builder:
                           f"(add a default, or set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")",
                           inline=True)
             filled = col.default is not None or c.object in self.backfill_exprs
-            self._not_null_steps(c, c.table, col.name, guards=[] if filled else [guard])
+            # without a default, OLD's inserts (which leave the column out) fail from the check on
+            self._not_null_steps(c, c.table, col.name, guards=[] if filled else [guard],
+                                 breaks_old=col.default is None)
 
     def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
                        where: str | None = None, downgrade: list[Block] | None = None,
-                       upgrade_first: list[Block] | None = None, upgrade_after: list[Block] | None = None) -> None:
+                       upgrade_first: list[Block] | None = None, upgrade_after: list[Block] | None = None,
+                       new_waits: bool | None = None) -> None:
         """R12: keyset batches of BATCH_SIZE rows by primary-key range, each committed on its
         own, so the whole backfill reads the table once (linear in its size); ANALYZE after."""
         cond = where or f"{q(column)} IS NULL"
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
                  [*(upgrade_first or []), Block(self._batches(table, column, expression, cond), autocommit=True),
-                  *(upgrade_after or [])], downgrade or [], change=c)
+                  *(upgrade_after or [])], downgrade or [], change=c, new_waits=new_waits)
 
     def _batches(self, table: str, column: str, expression: str, cond: str) -> str:
         """The code of a batched `SET column = expression WHERE cond` (PostgreSQL: keyset by
@@ -787,7 +894,7 @@ class _Builder:
         return code + "\n" + execute(f"ANALYZE {qt(table)}")
 
     def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard],
-                        type_: sa.types.TypeEngine | None = None) -> None:
+                        type_: sa.types.TypeEngine | None = None, breaks_old: bool | None = None) -> None:
         """R3: CHECK (col IS NOT NULL) NOT VALID -> VALIDATE -> SET NOT NULL -> drop the CHECK.
 
         The NOT VALID check is committed at the end of the backfill revision, after every
@@ -801,7 +908,7 @@ class _Builder:
         add = _add_check_sql(table, check, f"{q(column)} IS NOT NULL")
         drop_check = ops.DropConstraintOp(check, name, type_="check", schema=schema, if_exists=True)
         self.add(Phase.BACKFILL, f"NOT VALID check {check}", [self.ddl(execute(add))],
-                 [self.ddl(render([drop_check]))], guards=guards, change=c, stage=Stage.TAIL)
+                 [self.ddl(render([drop_check]))], guards=guards, change=c, stage=Stage.TAIL, breaks_old=breaks_old)
         self.add(Phase.CONTRACT, f"validate check {check} (its own transaction)",
                  [online(execute(f"ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {q(check)}"))], [], change=c,
                  stage=Stage.PRE)
@@ -848,11 +955,227 @@ class _Builder:
                  backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col.name})")
 
     def rename_column(self, c: Change) -> None:
+        """R11 by default: the new column kept in step with the old one by a trigger, both ways,
+        backfilled, the old one dropped in contract, so OLD and NEW both run in between. In
+        place (one RENAME in contract, every writer switching at once) when asked for in config
+        or when something the copy cannot carry names the column (the title says which)."""
         schema, name = _split(c.table)
         a, b = c.detail["from"], c.detail["to"]
-        self.add(Phase.CONTRACT, f"rename column {c.table}.{a} to {b}",
+        why = "renames_in_place = true in config" if self.renames_in_place else self._rename_blocker(c)
+        if why is None:
+            self._rename_by_copy(c)
+            return
+        self.add(Phase.CONTRACT, f"rename column {c.table}.{a} to {b} in place ({why}): no application version "
+                                 "works both before and after it, every writer must switch at once",
                  [self.ddl(render([ops.AlterColumnOp(name, a, schema=schema, modify_name=b)]))],
-                 [self.ddl(render([ops.AlterColumnOp(name, b, schema=schema, modify_name=a)]))], change=c)
+                 [self.ddl(render([ops.AlterColumnOp(name, b, schema=schema, modify_name=a)]))], change=c,
+                 new_waits=True)
+
+    def _final_name(self, table: str, name: str | None, kinds: tuple[Kind, ...]) -> str | None:
+        """`name` of an index or constraint of `table` as NEW has it (after a rename change)."""
+        return next((x.detail["to"] for x in self.diff.changes if x.kind in kinds and x.table == table
+                     and x.detail.get("from") == name), name)
+
+    def _changed(self, table: str, name: str | None, kinds: tuple[Kind, ...]) -> bool:
+        return any(x.kind in kinds and x.table == table and name in (getattr(x.old, "name", None), x.name)
+                   for x in self.diff.changes)
+
+    def _rename_copies(self, c: Change) -> tuple[list[tuple[Index, Index]], list[tuple[ForeignKey, ForeignKey]],
+                                                  list[tuple[object, object]]] | str:
+        """The indexes (and UNIQUE constraints), foreign keys and CHECKs of OLD that name the
+        renamed column, each with NEW's definition (on the new column, under its final name),
+        to be built again on the new column; or why they cannot be."""
+        a = c.detail["from"]
+        t_old, t_new = self.old.table(c.table), self.new.table(c.table)
+        if t_old is None or t_new is None:
+            return "the table changes too"
+        mentions = re.compile(rf'(?<![\w"]){re.escape(a)}(?![\w"])|"{re.escape(a)}"')
+        idx, fks, checks = [], [], []
+        index_kinds = (Kind.DROP_INDEX, Kind.DROP_UNIQUE)
+        for i in t_old.indexes:
+            uses = any(p.column == a or (p.expression and mentions.search(p.expression)) for p in i.parts) \
+                or a in i.include or bool(i.where and mentions.search(i.where))
+            if not uses or self._changed(c.table, i.name, index_kinds):
+                continue  # dropped (or redefined) by its own change
+            final = self._final_name(c.table, i.name, (Kind.RENAME_INDEX, Kind.RENAME_CONSTRAINT))
+            target = next((j for j in t_new.indexes if j.name == final), None)
+            if target is None or not i.name:
+                return f"index {i.name} has no counterpart in NEW"
+            idx.append((i, target))
+        for fk in t_old.foreign_keys:
+            if a not in fk.columns or self._changed(c.table, fk.name, (Kind.DROP_FOREIGN_KEY,)):
+                continue
+            if self._changed(c.table, fk.name, (Kind.ALTER_FOREIGN_KEY,)):
+                return f"foreign key {fk.name} changes too"
+            final = self._final_name(c.table, fk.name, (Kind.RENAME_CONSTRAINT,))
+            target = next((f for f in t_new.foreign_keys if f.name == final), None)
+            if target is None or not fk.name:
+                return f"foreign key {fk.name} has no counterpart in NEW"
+            fks.append((fk, target))
+        for ch in t_old.checks:
+            if not mentions.search(ch.expression) or self._changed(c.table, ch.name, (Kind.DROP_CHECK,)):
+                continue
+            final = self._final_name(c.table, ch.name, (Kind.RENAME_CONSTRAINT,))
+            target = next((x for x in t_new.checks if x.name == final), None)
+            if target is None or not ch.name:
+                return f"CHECK {ch.name} has no counterpart in NEW"
+            checks.append((ch, target))
+        return idx, fks, checks
+
+    def _rename_blocker(self, c: Change) -> str | None:
+        """Why column rename c cannot go by a new column kept in step (None: it can)."""
+        a, b = c.detail["from"], c.detail["to"]
+        o, n = c.old, c.new
+        t_old = self.old.table(c.table)
+        if t_old is None or not self.pk_columns(t_old):
+            return "no primary key to backfill by"
+        if o.autoincrement or n.autoincrement or o.generated or n.generated:
+            return "a generated, identity or serial column"
+        if any(x is not c and x.table == c.table and x.column in (a, b) for x in self.diff.changes):
+            return "other changes of the same column"
+        if any(x.kind == Kind.RENAME_TABLE and x.table == c.table for x in self.diff.changes):
+            return "its table is renamed too"
+        if t_old.primary_key and a in t_old.primary_key.columns:
+            return "part of the primary key"
+        mentions = re.compile(rf'(?<![\w"]){re.escape(a)}(?![\w"])|"{re.escape(a)}"')
+        for schema in (self.old, self.new):
+            for t in schema.tables:
+                for fk in t.foreign_keys:
+                    if schema.key(fk.ref_schema, fk.ref_table) == c.table and a in fk.ref_columns:
+                        return f"foreign key {fk.name} references it"
+            if any(v.definition is None or mentions.search(v.definition) for v in schema.views):
+                return "a view may use it"
+        copies = self._rename_copies(c)
+        return copies if isinstance(copies, str) else None
+
+    def _rename_by_copy(self, c: Change) -> None:
+        """R11 for a column: expand adds the new column (no default yet, so an insert that leaves
+        it out is told apart) and a trigger that keeps both in step: an insert or update that
+        writes only the old column (OLD) copies it into the new one, one that writes the new
+        column (NEW) copies it into the old one; backfill copies the existing rows in keyset
+        batches and builds the indexes, UNIQUE, foreign keys and CHECKs that name the column
+        again on the new one (concurrently, NOT VALID then validated); contract checks both
+        agree, backs the old column up, drops the trigger and the old column, and gives the
+        copies their names, the new column its default and NOT NULL. Every downgrade restores
+        the state before it, rows written since included (the old column is filled from the
+        new one)."""
+        a, b = c.detail["from"], c.detail["to"]
+        o, n = c.old, c.new
+        schema, name = _split(c.table)
+        pk = self.pk_columns(self.old.table(c.table))
+        idx, fks, checks = self._rename_copies(c)  # type: ignore[misc]
+        new_col = self.sa_column(self.new_md, c.table, b)
+        old_col = self.sa_column(self.old_md, c.table, a)
+        loose = new_col._copy()
+        loose.nullable, loose.server_default, loose.autoincrement, loose.identity = True, None, False, None
+        fn = derived_name(f"{name}_{a}", "__planner_rename")
+        qfn = f"{q(schema)}.{q(fn)}" if schema else q(fn)
+        qa, qb = q(a), q(b)
+        # the side a write names wins: an INSERT that gives the new column a value (it has no
+        # default until contract) is NEW's, one that leaves it NULL is OLD's; an UPDATE that
+        # changes the new column is NEW's, any other copies the old column over
+        body = (f" BEGIN IF TG_OP = 'INSERT' THEN IF NEW.{qb} IS NULL THEN NEW.{qb} := NEW.{qa}; "
+                f"ELSE NEW.{qa} := NEW.{qb}; END IF; "
+                f"ELSIF NEW.{qb}::text IS DISTINCT FROM OLD.{qb}::text THEN NEW.{qa} := NEW.{qb}; "
+                f"ELSE NEW.{qb} := NEW.{qa}; END IF; RETURN NEW; END ")
+        sync = "\n".join([
+            execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS " + dollar_quote(body)),
+            execute(f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
+                    f"EXECUTE FUNCTION {qfn}()")])
+        unsync = "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(c.table)}"),
+                            execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
+        self.add(Phase.EXPAND, f"add {c.table}.{b} kept in step with {a} both ways by a trigger (rename, R11)",
+                 [self.ddl("\n".join([render([ops.AddColumnOp(name, loose, schema=schema)]), sync]))],
+                 [self.ddl("\n".join([unsync, render([ops.DropColumnOp(name, b, schema=schema)])]))],
+                 change=c, rank=-1)
+        self._backfill_step(c, c.table, b, qa, where=f"{qb} IS NULL AND {qa} IS NOT NULL")
+        copy_up: list[str] = []
+        copy_down: list[str] = []
+        rebuild: list[Block] = []
+        for i, target in idx:
+            copy = derived_name(target.name or "", "__planner_new")
+            at = self._final_name(c.table, i.name, (Kind.RENAME_INDEX, Kind.RENAME_CONSTRAINT)) or ""
+            self.add(Phase.BACKFILL, f"build index {copy} on {b} concurrently (becomes {target.name})",
+                     [_concurrent_build(copy, render([self._index_op(self.new_md, c.table, target, as_name=copy)]))],
+                     [online(render([ops.DropIndexOp(copy, table_name=name, schema=schema,
+                                                     postgresql_concurrently=True, if_exists=True)]))],
+                     change=c, rank=1)
+            if target.constraint:
+                deferrable = " DEFERRABLE" if target.deferrable else ""
+                copy_up.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(target.name or '')} UNIQUE "
+                                       f"USING INDEX {q(copy)}{deferrable}"))
+                copy_down.append(render([ops.DropConstraintOp(target.name, name, type_="unique", schema=schema)]))
+            else:
+                copy_up.append(rename_index_sql(c.table, copy, target.name or ""))
+                copy_down.append(rename_index_sql(c.table, target.name or "", copy))
+            # the old column's index comes back under the name it had before contract
+            rebuild.append(_concurrent_build(at, render([self._index_op(self.old_md, c.table, i, as_name=at)])))
+            if i.constraint:
+                rebuild.append(self._using_index_block(c.table, dataclasses.replace(i, name=at)))
+        validate_old = []
+        for fk, target in fks:
+            copy = derived_name(target.name or "", "__planner_new")
+            at = self._final_name(c.table, fk.name, (Kind.RENAME_CONSTRAINT,)) or ""
+            self.add(Phase.EXPAND, f"foreign key {copy} NOT VALID on {b} (becomes {target.name})",
+                     [self.ddl(render([self._fk_op(c.table, dataclasses.replace(target, name=copy))]))],
+                     [self.ddl(render([ops.DropConstraintOp(copy, name, type_="foreignkey", schema=schema,
+                                                            if_exists=True)]))], change=c, stage=Stage.TAIL)
+            self.add(Phase.CONTRACT, f"validate foreign key {copy} (its own transaction)",
+                     [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(copy)}"))], [], change=c,
+                     stage=Stage.PRE, breaks_old=False)
+            copy_up.append(rename_constraint_sql(c.table, copy, target.name or ""))
+            copy_down.append(rename_constraint_sql(c.table, target.name or "", copy))
+            rebuild.append(self.ddl(render([self._fk_op(c.table, dataclasses.replace(fk, name=at))])))
+            validate_old.append(Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(at)}")))
+        for ch, target in checks:
+            copy = derived_name(target.name or "", "__planner_new")
+            at = self._final_name(c.table, ch.name, (Kind.RENAME_CONSTRAINT,)) or ""
+            add = _add_check_sql(c.table, copy, quoted_expression(target.expression, self.DIALECT))
+            self.add(Phase.EXPAND, f"check {copy} NOT VALID on {b} (becomes {target.name})", [self.ddl(execute(add))],
+                     [self.ddl(render([ops.DropConstraintOp(copy, name, type_="check", schema=schema,
+                                                            if_exists=True)]))], change=c, stage=Stage.TAIL)
+            self.add(Phase.CONTRACT, f"validate check {copy} (its own transaction)",
+                     [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(copy)}"))], [], change=c,
+                     stage=Stage.PRE, breaks_old=False)
+            copy_up.append(rename_constraint_sql(c.table, copy, target.name or ""))
+            copy_down.append(rename_constraint_sql(c.table, target.name or "", copy))
+            rebuild.append(self.ddl(execute(_add_check_sql(c.table, at, quoted_expression(ch.expression,
+                                                                                           self.DIALECT)))))
+            validate_old.append(Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(at)}")))
+        if not n.nullable:
+            self._not_null_steps(c, c.table, b, guards=[], type_=new_col.type)
+        bk = backup_name(name, a, "renamed")
+        agree = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {qb}::text IS DISTINCT FROM {qa}::text",
+                      f"rows of {c.table} where {b} does not hold {a}: run the backfill revision again (and check "
+                      "the trigger is there)", inline=True)
+        # dropping the old column drops its indexes and constraints; the copies take their names
+        up = [unsync, render([ops.DropColumnOp(name, a, schema=schema)]), *copy_up]
+        if n.default is not None:
+            up.append(self.set_default(c.table, b, new_col.type, n.default))
+        arr = "[]" if o.type.endswith("[]") else ""
+        back = [*reversed(copy_down)]
+        if n.default is not None:
+            back.append(self.set_default(c.table, b, new_col.type, None))
+        loose_old = old_col._copy()
+        loose_old.nullable, loose_old.server_default, loose_old.autoincrement, loose_old.identity = \
+            True, None, False, None
+        back.append(render([ops.AddColumnOp(name, loose_old, schema=schema)]))
+        # rows written since the contract exist only in the new column: the old one is filled from it
+        fill = execute(f"UPDATE {qt(c.table)} SET {qa} = {qb} WHERE {qa} IS NULL AND {qb} IS NOT NULL")
+        tail = [fill]
+        if o.default is not None:
+            tail.append(self.set_default(c.table, a, old_col.type, o.default))
+        if not o.nullable:
+            tail.append(render([ops.AlterColumnOp(name, a, schema=schema, modify_nullable=False,
+                                                  existing_type=old_col.type, existing_nullable=True)]))
+        tail.append(sync)
+        self.add(Phase.CONTRACT, f"drop {c.table}.{a} (backed up) now that {b} holds its values: the rename is done",
+                 [self.backup(c.table, pk, a, bk, as_text=bool(o.enum)), self.ddl("\n".join(up))],
+                 [self.ddl("\n".join(back)),
+                  self.restore(c.table, pk, a, bk, cast=f"{qt(o.enum)}{arr}" if o.enum else None,
+                               unchanged=f"t.{qb}::text IS NOT DISTINCT FROM b.{qa}::text"),
+                  self.ddl("\n".join(tail)), *rebuild, *validate_old],
+                 guards=[agree], change=c, backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {a} before the drop)")
 
     def alter_type(self, c: Change) -> None:
         o, n = c.old, c.new
@@ -1447,14 +1770,18 @@ def _join(schema: str | None, name: str) -> str:
 
 
 def build_plan(diff: Diff, old: Schema, new: Schema, *, backfill: dict[str, str] | None = None,
-               enum_remap: dict[str, str] | None = None, convert: dict[str, ConvertRule] | None = None) -> Plan:
+               enum_remap: dict[str, str] | None = None, convert: dict[str, ConvertRule] | None = None,
+               renames_in_place: bool = False) -> Plan:
     """The staged plan for `diff` (PostgreSQL). `backfill` ("table.column" -> SQL expression)
     fills existing rows of columns that become NOT NULL; `enum_remap` ("Enum.OLD" -> "NEW")
     moves rows off enum values that are removed; `convert` ("table.column" -> ConvertRule)
-    says how a column's values become its new type. planner never invents any of them."""
+    says how a column's values become its new type. planner never invents any of them.
+    `renames_in_place`: column and enum value renames as one RENAME in contract (every writer
+    switches at once) instead of expand/contract (PostgreSQL; MySQL and SQLite rename in place)."""
     builder: type[_Builder] = _Builder
     if new.dialect == "mysql":
         from planner.plan.mysql import MySQLBuilder as builder
     elif new.dialect == "sqlite":
         from planner.plan.sqlite import SQLiteBuilder as builder
-    return builder(diff, old, new, backfill=backfill, enum_remap=enum_remap, convert=convert).run()
+    return builder(diff, old, new, backfill=backfill, enum_remap=enum_remap, convert=convert,
+                   renames_in_place=renames_in_place).run()

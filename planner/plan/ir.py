@@ -54,6 +54,26 @@ class Stage(IntEnum):
 
 ONLINE_STAGES = (Stage.PRE, Stage.ONLINE)
 
+#: the application versions a revision's docstring names
+OLD_APP, NEW_APP = "OLD", "NEW"
+
+
+def apps(parts: list[list[Step]]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """(during, after) for each revision of `parts` (in order): the application versions that
+    may run while it runs and once it is done. OLD may run until a step that ends it (contract
+    drops, an in-place rename); NEW once every step it needs is done (what expand and backfill
+    build). During a revision the versions allowed both before and after it run; where none is
+    (an in-place rename), every writer must switch at once: `during` is empty."""
+    out = []
+    before: tuple[str, ...] = (OLD_APP,)
+    for k in range(len(parts)):
+        old_ok = not any(s.ends_old for p in parts[: k + 1] for s in p)
+        new_ok = not any(s.needed_by_new for p in parts[k + 1:] for s in p)
+        after = tuple(a for a, ok in ((OLD_APP, old_ok), (NEW_APP, new_ok)) if ok)
+        out.append((tuple(a for a in before if a in after), after))
+        before = after
+    return out
+
 
 @dataclass(frozen=True, slots=True)
 class Block:
@@ -97,6 +117,20 @@ class Step:
     stage: Stage | None = None
     #: order within the stage (lower first): e.g. MySQL drops a key before the column it covers
     rank: float = 0
+    #: the OLD application can no longer run once this step is done (None: the phase's default,
+    #: True in contract); see `apps`
+    breaks_old: bool | None = None
+    #: the NEW application cannot run before this step is done (None: the phase's default, True
+    #: in expand and backfill, which build what it uses); see `apps`
+    new_waits: bool | None = None
+
+    @property
+    def ends_old(self) -> bool:
+        return self.breaks_old if self.breaks_old is not None else self.phase == Phase.CONTRACT
+
+    @property
+    def needed_by_new(self) -> bool:
+        return self.new_waits if self.new_waits is not None else self.phase != Phase.CONTRACT
 
     @property
     def online(self) -> bool:

@@ -20,7 +20,7 @@ from alembic.util import CommandError
 from alembic.util import rev_id as alembic_rev_id
 
 from planner.errors import PlannerError
-from planner.plan.ir import DEPLOY_NOTES, Block, Phase, Plan, Step
+from planner.plan.ir import DEPLOY_NOTES, NEW_APP, OLD_APP, Block, Phase, Plan, Step, apps
 from planner.plan.runtime import RUNTIME
 
 ENV_PY = '''"""Alembic environment written by planner: the database URL comes from `-x db=URL`
@@ -97,6 +97,10 @@ class Revision:
     message: str
     upgrade: str
     downgrade: str
+    #: the application versions (OLD, NEW) that may run while it runs and once it is done (see
+    #: ir.apps); empty `during`: every writer must switch at once
+    during: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
 
 
 def _indent(code: str, n: int = 4) -> str:
@@ -185,13 +189,30 @@ def default_title(steps: list[Step]) -> str:
     return f"{len(parsed)} changes to {', '.join(tables[:3])}{more}"
 
 
+def _versions(names: tuple[str, ...]) -> str:
+    return " and ".join(names) if names else "none"
+
+
+def apps_line(during: tuple[str, ...], after: tuple[str, ...]) -> str:
+    """The docstring line naming the application versions that may run during and after a
+    revision (OLD: the code for the old schema, NEW: the code for the new one)."""
+    if not during:
+        return (f"Application versions: no version works both before and after this revision: stop every "
+                f"writer of OLD, run it, then start {_versions(after)} (all writers switch at once); "
+                f"after it: {_versions(after)}.")
+    return f"Application versions: during this revision: {_versions(during)}; after it: {_versions(after)}."
+
+
 def _message(phase: str, steps: list[Step], source: str, notes: tuple[str, str] | None,
-             title: str | None = None) -> str:
+             title: str | None = None, versions: tuple[tuple[str, ...], tuple[str, ...]] | None = None) -> str:
     """The revision's docstring: `phase: title` first (Alembic's history line and the file
     name's slug), the sources below it."""
     lines = [f"{phase}: {title or default_title(steps)}", "", f"From: {source}", ""]
     if notes:
-        lines += list(notes) + [""]
+        lines += list(notes)
+        if versions is not None:
+            lines.append(apps_line(*versions))
+        lines.append("")
     lines.append("Steps:")
     lines += [f"- {s.title}" for s in steps]
     backups = [s.backup for s in steps if s.backup]
@@ -215,18 +236,42 @@ def revisions(plan: Plan, *, source: str, single: bool = False, title: str | Non
     """The plan's revisions; `title` (`-m`) names them all, else each is named after its changes."""
     if single:
         steps = [s for phase in plan.phases() for s in plan.steps_of(phase)]
+        versions = apps([steps])[0]
         msg = _message("single revision", steps, source,
                        ("Deploy before: code compatible with both schemas (this revision drops and renames).",
-                        "Deploy after: the code for the new schema."), title)
-        return [Revision(msg, _body(steps, downgrade=False, single=True), _body(steps, downgrade=True))]
-    out = []
+                        "Deploy after: the code for the new schema."), title, versions)
+        return [Revision(msg, _body(steps, downgrade=False, single=True), _body(steps, downgrade=True), *versions)]
+    named = []
     for phase in plan.phases():
         parts = plan.parts(phase)
         for i, steps in enumerate(parts):
             name = phase.value if len(parts) == 1 else f"{phase.value} {i + 1}/{len(parts)}"
-            out.append(Revision(_message(name, steps, source, _part_notes(Phase(phase), i, len(parts)), title),
-                                _body(steps, downgrade=False), _body(steps, downgrade=True)))
+            named.append((name, steps, _part_notes(Phase(phase), i, len(parts))))
+    out = []
+    before: tuple[str, ...] = (OLD_APP,)
+    for (name, steps, notes), versions in zip(named, apps([n[1] for n in named]), strict=True):
+        notes = _app_notes(notes, before, *versions)
+        before = versions[1]
+        out.append(Revision(_message(name, steps, source, notes, title, versions),
+                            _body(steps, downgrade=False), _body(steps, downgrade=True), *versions))
     return out
+
+
+def _app_notes(notes: tuple[str, str], before: tuple[str, ...], during: tuple[str, ...],
+               after: tuple[str, ...]) -> tuple[str, str]:
+    """The phase's deploy notes, where they would contradict the application versions that
+    may run (ir.apps): nothing to deploy while NEW must wait for a later revision, and the
+    switch of every writer at once where no version works both before and after."""
+    first, last = notes
+    if not during:
+        first = "Deploy before: nothing yet; stop every OLD writer when this revision starts (no version works " \
+                "both before and after it)."
+        last = f"Deploy after: {_versions(after)} (start it as soon as this revision is done)."
+    elif NEW_APP not in before and NEW_APP not in during and not first.startswith("Deploy before: nothing"):
+        first = "Deploy before: nothing; the running OLD application keeps working during this revision."
+    if during and NEW_APP not in after and not last.startswith("Deploy after: nothing"):
+        last = "Deploy after: nothing yet; the NEW application may run only once a later revision is done."
+    return first, last
 
 
 def cleanup_revision(plan: Plan, *, source: str, title: str | None = None) -> Revision | None:

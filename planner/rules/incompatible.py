@@ -19,8 +19,12 @@ def rename_table(c: Change, ctx: Context) -> Verdict | None:
     R11: rename, then `CREATE VIEW old_name AS SELECT * FROM new_name` in the same short
     transaction; drop the view once no code uses the old name.
     """
+    help_ = None
+    if ctx.from_prisma:
+        help_ = (f"To rename the model only in code, keep the table: `@@map(\"{c.detail.get('from')}\")` on the renamed "
+                 "model (zero downtime, no migration); else planner renames and leaves a view under the old name.")
     return Verdict(Level.MEDIUM, f"Table {c.detail.get('from')} is renamed to {c.detail.get('to')}: "
-                                 "code still using the old name fails during the deploy.")
+                                 "code still using the old name fails during the deploy.", help=help_)
 
 
 @rule("BC102", "rename-column", on=Kind.RENAME_COLUMN, playbook="rename-column",
@@ -33,11 +37,18 @@ def rename_column(c: Change, ctx: Context) -> Verdict | None:
     column name fails until every instance runs the new code.
 
     ## Instead
-    R11: expand (new column + trigger or dual writes), backfill, switch reads, contract.
-    Or keep the database name and rename only in the ORM (`@map`).
+    R11: expand (new column + trigger or dual writes), backfill, switch reads, contract;
+    planner's PostgreSQL plan does this by default (`renames_in_place = true` in config asks for
+    the one-step RENAME, every writer switching at once). Or keep the database name and rename
+    only in the ORM (Prisma: `newName Type @map("old_name")`).
     """
+    help_ = None
+    if ctx.from_prisma:
+        help_ = (f"To rename the field only in code, keep the column: `@map(\"{c.detail.get('from')}\")` on the renamed "
+                 "field (zero downtime, no migration); else planner's plan adds the new column kept in step by a "
+                 "trigger, backfills it and drops the old one in contract.")
     return Verdict(Level.MEDIUM, f"Column {c.table}.{c.detail.get('from')} is renamed to {c.detail.get('to')}: "
-                                 "code still using the old name fails during the deploy.")
+                                 "code still using the old name fails during the deploy.", help=help_)
 
 
 @rule("BC103", "rename-enum-value", on=Kind.RENAME_ENUM_VALUE, playbook="enum-rename-value",
@@ -50,10 +61,17 @@ def rename_enum_value(c: Change, ctx: Context) -> Verdict | None:
 
     ## Instead
     Add the new value (expand), deploy code that understands both, remap rows in batches
-    (backfill), then remove the old value (contract).
+    (backfill), then remove the old value (contract): planner's PostgreSQL plan does this by
+    default. Or keep the database value and rename only in the ORM (Prisma: `NEW @map("OLD")`
+    in the enum).
     """
+    help_ = None
+    if ctx.from_prisma:
+        help_ = (f"To rename the value only in code, keep the database value: `{c.detail.get('to')} "
+                 f"@map(\"{c.detail.get('from')}\")` in the enum (zero downtime, no migration); else planner's plan adds "
+                 "the new value, maps writes of the old one, remaps rows in batches and removes it in contract.")
     return Verdict(Level.MEDIUM, f"{c.name}.{c.detail.get('from')} becomes {c.detail.get('to')}: code writing "
-                                 "the old value fails during the deploy.")
+                                 "the old value fails during the deploy.", help=help_)
 
 
 @rule("BC104", "drop-not-null", on=Kind.DROP_NOT_NULL, playbook=None,

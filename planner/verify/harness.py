@@ -288,7 +288,8 @@ def _verify(analysis: Analysis, url: str, *, rows: int, seed: int) -> VerifyRepo
     old, new = analysis.old.schema, analysis.new.schema
     report = VerifyReport()
     plan = build_plan(analysis.diff, old, new, backfill=analysis.config.backfill,
-                      enum_remap=analysis.config.enum_remap, convert=analysis.config.convert)
+                      enum_remap=analysis.config.enum_remap, convert=analysis.config.convert,
+                      renames_in_place=analysis.config.renames_in_place)
     update("building OLD")
     build_schema(url, old)
     choices = oracle.rule_choices(url, old, new, analysis.config.convert) \

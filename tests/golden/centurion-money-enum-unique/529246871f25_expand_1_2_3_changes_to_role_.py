@@ -1,15 +1,19 @@
-"""expand 2/2: add unique entries.entries_userId_date_key
+"""expand 1/2: 3 changes to Role, appointments, invoices
 
 From: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
 
-Deploy before: nothing; this continues the previous revision.
-Deploy after: the application version that writes the new columns/values (it must not depend on the backfill yet).
+Deploy before: nothing; this revision is backward compatible with the running code.
+Deploy after: nothing; run the next expand revision right after this one (nothing to deploy in between).
+Application versions: during this revision: OLD; after it: OLD.
 
 Steps:
-- create unique index entries_userId_date_key concurrently
+- add value 'INSTRUCTOR' to enum Role (renames 'COACH')
+- triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role)
+- add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
+- add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
 
-Revision ID: cbe44896bf7b
-Revises: 8aa543301798
+Revision ID: 529246871f25
+Revises: 
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -266,8 +270,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'cbe44896bf7b'
-down_revision: Union[str, Sequence[str], None] = '8aa543301798'
+revision: str = '529246871f25'
+down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -276,19 +280,63 @@ def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
     # pre-flight guards: stop before any DDL if existing rows would break a change
-    _guard('SELECT count(*) AS "count"\nFROM (SELECT 1\nFROM "entries"\nWHERE "entries"."userId" IS NOT NULL AND "entries"."date" IS NOT NULL GROUP BY "entries"."userId", "entries"."date"\nHAVING count(*) > 1) AS "dup"', 'Groups of entries rows sharing (userId, date): UNIQUE entries_userId_date_key (userId, date) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)')
-    # create unique index entries_userId_date_key concurrently
+    _guard('SELECT count(*) AS "count"\nFROM "appointments"\nWHERE "appointments"."fee" IS NOT NULL AND ("appointments"."fee" >= 99999999.995 OR "appointments"."fee" <= -99999999.995)', 'Values of appointments.fee that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
+    _guard('SELECT count(*) AS "count"\nFROM "invoices"\nWHERE "invoices"."totalAmount" IS NOT NULL AND ("invoices"."totalAmount" >= 99999999.995 OR "invoices"."totalAmount" <= -99999999.995)', 'Values of invoices.totalAmount that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
+    # add value 'INSTRUCTOR' to enum Role (renames 'COACH')
     with op.get_context().autocommit_block():
-        _drop_invalid_index('entries_userId_date_key')
-        with _waiting():
-            op.create_index('entries_userId_date_key', 'entries', ['userId', 'date'], unique=True, postgresql_concurrently=True, if_not_exists=True)
-        _check_index_valid('entries_userId_date_key')
+        _sql('ALTER TYPE "Role" ADD VALUE IF NOT EXISTS \'INSTRUCTOR\' BEFORE \'COACH\'')
+    # triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role)
+    def _step_2() -> None:
+        _sql('CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$')
+        _sql('CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()')
+    
+    _with_lock_retry(_step_2)
+    # add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
+    def _step_8() -> None:
+        op.add_column('appointments', sa.Column('fee__planner_new', sa.NUMERIC(precision=10, scale=2), nullable=True))
+        _sql('CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$')
+        _sql('CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()')
+    
+    _with_lock_retry(_step_8)
+    # add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
+    def _step_17() -> None:
+        op.add_column('invoices', sa.Column('totalAmount__planner_new', sa.NUMERIC(precision=10, scale=2), nullable=True))
+        _sql('CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$')
+        _sql('CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()')
+    
+    _with_lock_retry(_step_17)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
-    # undo: create unique index entries_userId_date_key concurrently
-    with op.get_context().autocommit_block():
-        with _waiting():
-            op.drop_index('entries_userId_date_key', table_name='entries', postgresql_concurrently=True, if_exists=True)
+    # undo: add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
+    def _step_18() -> None:
+        _sql('DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"')
+        _sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
+        op.drop_column('invoices', 'totalAmount__planner_new')
+    
+    _with_lock_retry(_step_18)
+    # undo: add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
+    def _step_9() -> None:
+        _sql('DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"')
+        _sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
+        op.drop_column('appointments', 'fee__planner_new')
+    
+    _with_lock_retry(_step_9)
+    # undo: triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role)
+    def _step_3() -> None:
+        _sql('DROP TRIGGER IF EXISTS "users_Role_COACH__planner_remap" ON "users"')
+        _sql('DROP FUNCTION IF EXISTS "users_Role_COACH__planner_remap"()')
+    
+    _with_lock_retry(_step_3)
+    # undo: add value 'INSTRUCTOR' to enum Role (renames 'COACH')
+    def _step_1() -> None:
+        _sql('CREATE TYPE "Role__planner_new" AS ENUM (\'ADMIN\', \'COACH\', \'CLIENT\')')
+        _sql('ALTER TABLE "users" ALTER COLUMN "role" DROP DEFAULT')
+        _sql('ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING (CASE WHEN "role"::text = \'INSTRUCTOR\' THEN \'COACH\' ELSE "role"::text END)::"Role__planner_new"')
+        _sql('DROP TYPE "Role"')
+        _sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')
+        _sql('ALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT \'CLIENT\'')
+    
+    _with_lock_retry(_step_1)

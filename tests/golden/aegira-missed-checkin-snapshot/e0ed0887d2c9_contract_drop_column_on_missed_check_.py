@@ -2,8 +2,9 @@
 
 From: sample_schemas/aegira-missed-checkin-snapshot/old.prisma -> sample_schemas/aegira-missed-checkin-snapshot/new.prisma
 
-Deploy before: the application version that no longer reads or writes what this revision drops or renames.
-Deploy after: nothing; remove compatibility code at leisure.
+Deploy before: nothing yet; stop every OLD writer when this revision starts (no version works both before and after it).
+Deploy after: NEW (start it as soon as this revision is done).
+Application versions: no version works both before and after this revision: stop every writer of OLD, run it, then start NEW (all writers switch at once); after it: NEW.
 
 Steps:
 - drop column missed_check_ins.baseline_completion_rate (backed up)
@@ -39,7 +40,7 @@ Backups (restored by downgrade; dropped by the cleanup revision, written once th
 - planner_backup.missed_check_ins__week_of_month (id, week_of_month)
 - planner_backup.missed_check_ins__worker_role_at_miss (id, worker_role_at_miss)
 
-Revision ID: f7ac6b7b35e1
+Revision ID: e0ed0887d2c9
 Revises: 
 Create Date: 2000-01-01 00:00:00
 
@@ -297,7 +298,7 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'f7ac6b7b35e1'
+revision: str = 'e0ed0887d2c9'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

@@ -1,15 +1,23 @@
-"""contract: drop index WebhookEvent.WebhookEvent_tenantId_eventId_idx
+"""backfill: 3 changes to Role, appointments, invoices
 
-From: sample_schemas/mais-webhook-idempotency/old.prisma -> sample_schemas/mais-webhook-idempotency/new.prisma
+From: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
 
-Deploy before: the application version that no longer reads or writes what this revision drops or renames.
-Deploy after: nothing; remove compatibility code at leisure.
+Deploy before: nothing; the running OLD application keeps working during this revision.
+Deploy after: the application version that reads the new columns/values and no longer uses what the contract phase removes.
+Application versions: during this revision: OLD; after it: OLD and NEW.
 
 Steps:
-- drop index WebhookEvent_tenantId_eventId_idx concurrently
+- backfill users.role in batches
+- backfill appointments.fee__planner_new in batches
+- backfill invoices.totalAmount__planner_new in batches
+- NOT VALID check appointments_fee__planner_new_not_null
+- NOT VALID check invoices_totalAmount__planner_new_not_null
 
-Revision ID: 1a9172c7ae41
-Revises: 654131a6a7d0
+Backups (restored by downgrade; dropped by the cleanup revision, written once the release is accepted: planner plan OLD NEW --alembic alembic.ini --cleanup):
+- planner_backup.users__role__COACH (id, role holding 'COACH')
+
+Revision ID: b296fca7d071
+Revises: ccb937ebde25
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -266,8 +274,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '1a9172c7ae41'
-down_revision: Union[str, Sequence[str], None] = '654131a6a7d0'
+revision: str = 'b296fca7d071'
+down_revision: Union[str, Sequence[str], None] = 'ccb937ebde25'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -275,18 +283,50 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
-    # drop index WebhookEvent_tenantId_eventId_idx concurrently
+    # backfill users.role in batches
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."users__role__COACH" AS SELECT "id", "role"::text AS "role" FROM "users" WHERE "role"::text = \'COACH\'')
     with op.get_context().autocommit_block():
-        with _waiting():
-            op.drop_index('WebhookEvent_tenantId_eventId_idx', table_name='WebhookEvent', postgresql_concurrently=True, if_exists=True)
+        _batched('DO $planner$ DECLARE planner_last_0 "users"."id"%TYPE; planner_hi_0 "users"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "users" SET "role" = \'INSTRUCTOR\' WHERE ("id") <= (planner_hi_0) AND ("role"::text = \'COACH\'); ELSE UPDATE "users" SET "role" = \'INSTRUCTOR\' WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role"::text = \'COACH\'); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill users.role: \' || planner_total || \' rows\'; END LOOP; END $planner$')
+        _sql('ANALYZE "users"')
+    # backfill appointments.fee__planner_new in batches
+    with op.get_context().autocommit_block():
+        _batched('DO $planner$ DECLARE planner_last_0 "appointments"."id"%TYPE; planner_hi_0 "appointments"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "appointments" ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "appointments" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL); ELSE UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill appointments.fee__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$')
+        _sql('ANALYZE "appointments"')
+    # backfill invoices.totalAmount__planner_new in batches
+    with op.get_context().autocommit_block():
+        _batched('DO $planner$ DECLARE planner_last_0 "invoices"."id"%TYPE; planner_hi_0 "invoices"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "invoices" ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "invoices" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL); ELSE UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill invoices.totalAmount__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$')
+        _sql('ANALYZE "invoices"')
+    # NOT VALID check appointments_fee__planner_new_not_null
+    def _step_10() -> None:
+        _sql('ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_new_not_null" CHECK ("fee__planner_new" IS NOT NULL) NOT VALID')
+    
+    _with_lock_retry(_step_10)
+    # NOT VALID check invoices_totalAmount__planner_new_not_null
+    def _step_19() -> None:
+        _sql('ALTER TABLE "invoices" ADD CONSTRAINT "invoices_totalAmount__planner_new_not_null" CHECK ("totalAmount__planner_new" IS NOT NULL) NOT VALID')
+    
+    _with_lock_retry(_step_19)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
-    # undo: drop index WebhookEvent_tenantId_eventId_idx concurrently
-    with op.get_context().autocommit_block():
-        _drop_invalid_index('WebhookEvent_tenantId_eventId_idx')
-        with _waiting():
-            op.create_index('WebhookEvent_tenantId_eventId_idx', 'WebhookEvent', ['tenantId', 'eventId'], unique=False, postgresql_concurrently=True, if_not_exists=True)
-        _check_index_valid('WebhookEvent_tenantId_eventId_idx')
+    # undo: NOT VALID check invoices_totalAmount__planner_new_not_null
+    def _step_20() -> None:
+        op.drop_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', type_='check', if_exists=True)
+    
+    _with_lock_retry(_step_20)
+    # undo: NOT VALID check appointments_fee__planner_new_not_null
+    def _step_11() -> None:
+        op.drop_constraint('appointments_fee__planner_new_not_null', 'appointments', type_='check', if_exists=True)
+    
+    _with_lock_retry(_step_11)
+    # undo: backfill users.role in batches
+    def _step_4() -> None:
+        _sql('ALTER TABLE "users" DISABLE TRIGGER "users_Role_COACH__planner_remap"')
+    
+    _with_lock_retry(_step_4)
+    _sql('UPDATE "users" AS t SET "role" = b."role"::"Role" FROM "planner_backup"."users__role__COACH" AS b WHERE t."id" = b."id" AND (t."role"::text = \'INSTRUCTOR\')')
+    _sql('DROP TABLE "planner_backup"."users__role__COACH"')
+    _sql('ALTER TABLE "users" ENABLE TRIGGER "users_Role_COACH__planner_remap"')

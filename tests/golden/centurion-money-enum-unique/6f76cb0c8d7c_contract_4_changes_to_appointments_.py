@@ -1,18 +1,27 @@
-"""backfill: alter column type on appointments.fee and invoices.totalAmount
+"""contract: 4 changes to appointments, entries, invoices and 1 more table
 
 From: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
 
-Deploy before: the application version that writes the new columns/values, so no new row misses the backfill.
-Deploy after: the application version that reads the new columns/values and no longer uses what the contract phase removes.
+Deploy before: the application version that no longer reads or writes what this revision drops or renames.
+Deploy after: nothing; remove compatibility code at leisure.
+Application versions: during this revision: NEW; after it: NEW.
 
 Steps:
-- backfill appointments.fee__planner_new in batches
-- backfill invoices.totalAmount__planner_new in batches
-- NOT VALID check appointments_fee__planner_new_not_null
-- NOT VALID check invoices_totalAmount__planner_new_not_null
+- validate check appointments_fee__planner_new_not_null (its own transaction)
+- drop index entries_userId_date_idx concurrently
+- validate check invoices_totalAmount__planner_new_not_null (its own transaction)
+- recreate enum Role without 'COACH' (renamed to 'INSTRUCTOR')
+- SET NOT NULL appointments.fee__planner_new via the validated check
+- swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
+- SET NOT NULL invoices.totalAmount__planner_new via the validated check
+- swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
 
-Revision ID: f0cd3c4a13b9
-Revises: cbe44896bf7b
+Backups (restored by downgrade; dropped by the cleanup revision, written once the release is accepted: planner plan OLD NEW --alembic alembic.ini --cleanup):
+- planner_backup.appointments__fee__type (id, fee before the swap)
+- planner_backup.invoices__totalAmount__type (id, totalAmount before the swap)
+
+Revision ID: 6f76cb0c8d7c
+Revises: b296fca7d071
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -269,8 +278,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'f0cd3c4a13b9'
-down_revision: Union[str, Sequence[str], None] = 'cbe44896bf7b'
+revision: str = '6f76cb0c8d7c'
+down_revision: Union[str, Sequence[str], None] = 'b296fca7d071'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -278,36 +287,147 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
-    # backfill appointments.fee__planner_new in batches
+    # pre-flight guards: stop before any DDL if existing rows would break a change
+    _guard('SELECT count(*) FROM "appointments" WHERE "fee__planner_new" IS DISTINCT FROM "fee"::NUMERIC(10, 2)', 'rows of appointments where fee__planner_new does not hold fee converted: run the backfill revision again (and check the trigger is there)', first=False)
+    _guard('SELECT count(*) FROM "invoices" WHERE "totalAmount__planner_new" IS DISTINCT FROM "totalAmount"::NUMERIC(10, 2)', 'rows of invoices where totalAmount__planner_new does not hold totalAmount converted: run the backfill revision again (and check the trigger is there)', first=False)
+    # validate check appointments_fee__planner_new_not_null (its own transaction)
     with op.get_context().autocommit_block():
-        _batched('DO $planner$ DECLARE planner_last_0 "appointments"."id"%TYPE; planner_hi_0 "appointments"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "appointments" ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "appointments" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL); ELSE UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill appointments.fee__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$')
-        _sql('ANALYZE "appointments"')
-    # backfill invoices.totalAmount__planner_new in batches
+        with _waiting():
+            _sql('ALTER TABLE "appointments" VALIDATE CONSTRAINT "appointments_fee__planner_new_not_null"')
+    # drop index entries_userId_date_idx concurrently
     with op.get_context().autocommit_block():
-        _batched('DO $planner$ DECLARE planner_last_0 "invoices"."id"%TYPE; planner_hi_0 "invoices"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "invoices" ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "invoices" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL); ELSE UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill invoices.totalAmount__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$')
-        _sql('ANALYZE "invoices"')
-    # NOT VALID check appointments_fee__planner_new_not_null
+        with _waiting():
+            op.drop_index('entries_userId_date_idx', table_name='entries', postgresql_concurrently=True, if_exists=True)
+    # validate check invoices_totalAmount__planner_new_not_null (its own transaction)
+    with op.get_context().autocommit_block():
+        with _waiting():
+            _sql('ALTER TABLE "invoices" VALIDATE CONSTRAINT "invoices_totalAmount__planner_new_not_null"')
+    # recreate enum Role without 'COACH' (renamed to 'INSTRUCTOR')
+    _guard('SELECT count(*) FROM "users" WHERE "role"::text = \'COACH\'', "rows of users.role hold 'COACH': remap them first")
     def _step_5() -> None:
-        _sql('ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_new_not_null" CHECK ("fee__planner_new" IS NOT NULL) NOT VALID')
+        _sql('DROP TRIGGER IF EXISTS "users_Role_COACH__planner_remap" ON "users"')
+        _sql('DROP FUNCTION IF EXISTS "users_Role_COACH__planner_remap"()')
+        _sql('CREATE TYPE "Role__planner_new" AS ENUM (\'ADMIN\', \'INSTRUCTOR\', \'CLIENT\')')
+        _sql('ALTER TABLE "users" ALTER COLUMN "role" DROP DEFAULT')
+        _sql('ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING (CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END)::"Role__planner_new"')
+        _sql('DROP TYPE "Role"')
+        _sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')
+        _sql('ALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT \'CLIENT\'')
     
     _with_lock_retry(_step_5)
-    # NOT VALID check invoices_totalAmount__planner_new_not_null
+    # SET NOT NULL appointments.fee__planner_new via the validated check
+    def _step_12() -> None:
+        op.alter_column('appointments', 'fee__planner_new',
+                   existing_type=sa.NUMERIC(precision=10, scale=2),
+                   nullable=False)
+        op.drop_constraint('appointments_fee__planner_new_not_null', 'appointments', type_='check')
+    
+    _with_lock_retry(_step_12)
+    # swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee", "fee__planner_new" FROM "appointments"')
     def _step_14() -> None:
-        _sql('ALTER TABLE "invoices" ADD CONSTRAINT "invoices_totalAmount__planner_new_not_null" CHECK ("totalAmount__planner_new" IS NOT NULL) NOT VALID')
+        _sql('DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"')
+        _sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
+        op.drop_column('appointments', 'fee')
+        op.alter_column('appointments', 'fee__planner_new',
+                   new_column_name='fee')
     
     _with_lock_retry(_step_14)
+    # SET NOT NULL invoices.totalAmount__planner_new via the validated check
+    def _step_21() -> None:
+        op.alter_column('invoices', 'totalAmount__planner_new',
+                   existing_type=sa.NUMERIC(precision=10, scale=2),
+                   nullable=False)
+        op.drop_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', type_='check')
+    
+    _with_lock_retry(_step_21)
+    # swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount", "totalAmount__planner_new" FROM "invoices"')
+    def _step_23() -> None:
+        _sql('DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"')
+        _sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
+        op.drop_column('invoices', 'totalAmount')
+        op.alter_column('invoices', 'totalAmount__planner_new',
+                   new_column_name='totalAmount')
+    
+    _with_lock_retry(_step_23)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
-    # undo: NOT VALID check invoices_totalAmount__planner_new_not_null
+    # undo: swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
+    _sql('DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$')
+    def _step_24() -> None:
+        op.alter_column('invoices', 'totalAmount',
+                   new_column_name='totalAmount__planner_new')
+        op.add_column('invoices', sa.Column('totalAmount', sa.DOUBLE_PRECISION(), nullable=True))
+    
+    _with_lock_retry(_step_24)
+    _sql('UPDATE "invoices" AS t SET "totalAmount" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE t."id" = b."id" AND (t."totalAmount__planner_new" IS NOT DISTINCT FROM b."totalAmount__planner_new")')
+    _sql('DROP TABLE "planner_backup"."invoices__totalAmount__type"')
+    def _step_25() -> None:
+        _sql('UPDATE "invoices" SET "totalAmount" = "totalAmount__planner_new"::DOUBLE PRECISION WHERE "totalAmount" IS NULL AND "totalAmount__planner_new" IS NOT NULL')
+        _sql('CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$')
+        _sql('CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()')
+        op.alter_column('invoices', 'totalAmount',
+                   existing_type=sa.DOUBLE_PRECISION(),
+                   nullable=False)
+    
+    _with_lock_retry(_step_25)
+    # undo: SET NOT NULL invoices.totalAmount__planner_new via the validated check
+    def _step_22() -> None:
+        op.alter_column('invoices', 'totalAmount__planner_new',
+                   existing_type=sa.NUMERIC(precision=10, scale=2),
+                   nullable=True)
+    
+    _with_lock_retry(_step_22)
+    # undo: swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
+    _sql('DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$')
     def _step_15() -> None:
-        op.drop_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', type_='check', if_exists=True)
+        op.alter_column('appointments', 'fee',
+                   new_column_name='fee__planner_new')
+        op.add_column('appointments', sa.Column('fee', sa.DOUBLE_PRECISION(), nullable=True))
     
     _with_lock_retry(_step_15)
-    # undo: NOT VALID check appointments_fee__planner_new_not_null
+    _sql('UPDATE "appointments" AS t SET "fee" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b WHERE t."id" = b."id" AND (t."fee__planner_new" IS NOT DISTINCT FROM b."fee__planner_new")')
+    _sql('DROP TABLE "planner_backup"."appointments__fee__type"')
+    def _step_16() -> None:
+        _sql('UPDATE "appointments" SET "fee" = "fee__planner_new"::DOUBLE PRECISION WHERE "fee" IS NULL AND "fee__planner_new" IS NOT NULL')
+        _sql('CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$')
+        _sql('CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()')
+        op.alter_column('appointments', 'fee',
+                   existing_type=sa.DOUBLE_PRECISION(),
+                   nullable=False)
+    
+    _with_lock_retry(_step_16)
+    # undo: SET NOT NULL appointments.fee__planner_new via the validated check
+    def _step_13() -> None:
+        op.alter_column('appointments', 'fee__planner_new',
+                   existing_type=sa.NUMERIC(precision=10, scale=2),
+                   nullable=True)
+    
+    _with_lock_retry(_step_13)
+    # undo: recreate enum Role without 'COACH' (renamed to 'INSTRUCTOR')
     def _step_6() -> None:
-        op.drop_constraint('appointments_fee__planner_new_not_null', 'appointments', type_='check', if_exists=True)
+        _sql('CREATE TYPE "Role__planner_new" AS ENUM (\'ADMIN\', \'INSTRUCTOR\', \'COACH\', \'CLIENT\')')
+        _sql('ALTER TABLE "users" ALTER COLUMN "role" DROP DEFAULT')
+        _sql('ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING "role"::text::"Role__planner_new"')
+        _sql('DROP TYPE "Role"')
+        _sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')
+        _sql('ALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT \'CLIENT\'')
     
     _with_lock_retry(_step_6)
+    def _step_7() -> None:
+        _sql('CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$')
+        _sql('CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()')
+    
+    _with_lock_retry(_step_7)
+    # undo: drop index entries_userId_date_idx concurrently
+    with op.get_context().autocommit_block():
+        _drop_invalid_index('entries_userId_date_idx')
+        with _waiting():
+            op.create_index('entries_userId_date_idx', 'entries', ['userId', 'date'], unique=False, postgresql_concurrently=True, if_not_exists=True)
+        _check_index_valid('entries_userId_date_idx')

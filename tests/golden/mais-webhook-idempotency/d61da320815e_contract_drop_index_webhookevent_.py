@@ -1,26 +1,16 @@
-"""contract: 4 changes to appointments, entries, invoices and 1 more table
+"""contract: drop index WebhookEvent.WebhookEvent_tenantId_eventId_idx
 
-From: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
+From: sample_schemas/mais-webhook-idempotency/old.prisma -> sample_schemas/mais-webhook-idempotency/new.prisma
 
 Deploy before: the application version that no longer reads or writes what this revision drops or renames.
 Deploy after: nothing; remove compatibility code at leisure.
+Application versions: during this revision: NEW; after it: NEW.
 
 Steps:
-- validate check appointments_fee__planner_new_not_null (its own transaction)
-- drop index entries_userId_date_idx concurrently
-- validate check invoices_totalAmount__planner_new_not_null (its own transaction)
-- rename enum value Role.COACH to INSTRUCTOR
-- SET NOT NULL appointments.fee__planner_new via the validated check
-- swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-- SET NOT NULL invoices.totalAmount__planner_new via the validated check
-- swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
+- drop index WebhookEvent_tenantId_eventId_idx concurrently
 
-Backups (restored by downgrade; dropped by the cleanup revision, written once the release is accepted: planner plan OLD NEW --alembic alembic.ini --cleanup):
-- planner_backup.appointments__fee__type (id, fee before the swap)
-- planner_backup.invoices__totalAmount__type (id, totalAmount before the swap)
-
-Revision ID: bf47c39220e2
-Revises: f0cd3c4a13b9
+Revision ID: d61da320815e
+Revises: 2c64c28eb72f
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -277,8 +267,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'bf47c39220e2'
-down_revision: Union[str, Sequence[str], None] = 'f0cd3c4a13b9'
+revision: str = 'd61da320815e'
+down_revision: Union[str, Sequence[str], None] = '2c64c28eb72f'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -286,129 +276,18 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
-    # pre-flight guards: stop before any DDL if existing rows would break a change
-    _guard('SELECT count(*) FROM "appointments" WHERE "fee__planner_new" IS DISTINCT FROM "fee"::NUMERIC(10, 2)', 'rows of appointments where fee__planner_new does not hold fee converted: run the backfill revision again (and check the trigger is there)', first=False)
-    _guard('SELECT count(*) FROM "invoices" WHERE "totalAmount__planner_new" IS DISTINCT FROM "totalAmount"::NUMERIC(10, 2)', 'rows of invoices where totalAmount__planner_new does not hold totalAmount converted: run the backfill revision again (and check the trigger is there)', first=False)
-    # validate check appointments_fee__planner_new_not_null (its own transaction)
+    # drop index WebhookEvent_tenantId_eventId_idx concurrently
     with op.get_context().autocommit_block():
         with _waiting():
-            _sql('ALTER TABLE "appointments" VALIDATE CONSTRAINT "appointments_fee__planner_new_not_null"')
-    # drop index entries_userId_date_idx concurrently
-    with op.get_context().autocommit_block():
-        with _waiting():
-            op.drop_index('entries_userId_date_idx', table_name='entries', postgresql_concurrently=True, if_exists=True)
-    # validate check invoices_totalAmount__planner_new_not_null (its own transaction)
-    with op.get_context().autocommit_block():
-        with _waiting():
-            _sql('ALTER TABLE "invoices" VALIDATE CONSTRAINT "invoices_totalAmount__planner_new_not_null"')
-    # rename enum value Role.COACH to INSTRUCTOR
-    def _step_1() -> None:
-        _sql('ALTER TYPE "Role" RENAME VALUE \'COACH\' TO \'INSTRUCTOR\'')
-    
-    _with_lock_retry(_step_1)
-    # SET NOT NULL appointments.fee__planner_new via the validated check
-    def _step_7() -> None:
-        op.alter_column('appointments', 'fee__planner_new',
-                   existing_type=sa.NUMERIC(precision=10, scale=2),
-                   nullable=False)
-        op.drop_constraint('appointments_fee__planner_new_not_null', 'appointments', type_='check')
-    
-    _with_lock_retry(_step_7)
-    # swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee", "fee__planner_new" FROM "appointments"')
-    def _step_9() -> None:
-        _sql('DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"')
-        _sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
-        op.drop_column('appointments', 'fee')
-        op.alter_column('appointments', 'fee__planner_new',
-                   new_column_name='fee')
-    
-    _with_lock_retry(_step_9)
-    # SET NOT NULL invoices.totalAmount__planner_new via the validated check
-    def _step_16() -> None:
-        op.alter_column('invoices', 'totalAmount__planner_new',
-                   existing_type=sa.NUMERIC(precision=10, scale=2),
-                   nullable=False)
-        op.drop_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', type_='check')
-    
-    _with_lock_retry(_step_16)
-    # swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount", "totalAmount__planner_new" FROM "invoices"')
-    def _step_18() -> None:
-        _sql('DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"')
-        _sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
-        op.drop_column('invoices', 'totalAmount')
-        op.alter_column('invoices', 'totalAmount__planner_new',
-                   new_column_name='totalAmount')
-    
-    _with_lock_retry(_step_18)
+            op.drop_index('WebhookEvent_tenantId_eventId_idx', table_name='WebhookEvent', postgresql_concurrently=True, if_exists=True)
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
-    # undo: swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    _sql('DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$')
-    def _step_19() -> None:
-        op.alter_column('invoices', 'totalAmount',
-                   new_column_name='totalAmount__planner_new')
-        op.add_column('invoices', sa.Column('totalAmount', sa.DOUBLE_PRECISION(), nullable=True))
-    
-    _with_lock_retry(_step_19)
-    _sql('UPDATE "invoices" AS t SET "totalAmount" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE t."id" = b."id" AND (t."totalAmount__planner_new" IS NOT DISTINCT FROM b."totalAmount__planner_new")')
-    _sql('DROP TABLE "planner_backup"."invoices__totalAmount__type"')
-    def _step_20() -> None:
-        _sql('UPDATE "invoices" SET "totalAmount" = "totalAmount__planner_new"::DOUBLE PRECISION WHERE "totalAmount" IS NULL AND "totalAmount__planner_new" IS NOT NULL')
-        _sql('CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$')
-        _sql('CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()')
-        op.alter_column('invoices', 'totalAmount',
-                   existing_type=sa.DOUBLE_PRECISION(),
-                   nullable=False)
-    
-    _with_lock_retry(_step_20)
-    # undo: SET NOT NULL invoices.totalAmount__planner_new via the validated check
-    def _step_17() -> None:
-        op.alter_column('invoices', 'totalAmount__planner_new',
-                   existing_type=sa.NUMERIC(precision=10, scale=2),
-                   nullable=True)
-    
-    _with_lock_retry(_step_17)
-    # undo: swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    _sql('DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$')
-    def _step_10() -> None:
-        op.alter_column('appointments', 'fee',
-                   new_column_name='fee__planner_new')
-        op.add_column('appointments', sa.Column('fee', sa.DOUBLE_PRECISION(), nullable=True))
-    
-    _with_lock_retry(_step_10)
-    _sql('UPDATE "appointments" AS t SET "fee" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b WHERE t."id" = b."id" AND (t."fee__planner_new" IS NOT DISTINCT FROM b."fee__planner_new")')
-    _sql('DROP TABLE "planner_backup"."appointments__fee__type"')
-    def _step_11() -> None:
-        _sql('UPDATE "appointments" SET "fee" = "fee__planner_new"::DOUBLE PRECISION WHERE "fee" IS NULL AND "fee__planner_new" IS NOT NULL')
-        _sql('CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$')
-        _sql('CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()')
-        op.alter_column('appointments', 'fee',
-                   existing_type=sa.DOUBLE_PRECISION(),
-                   nullable=False)
-    
-    _with_lock_retry(_step_11)
-    # undo: SET NOT NULL appointments.fee__planner_new via the validated check
-    def _step_8() -> None:
-        op.alter_column('appointments', 'fee__planner_new',
-                   existing_type=sa.NUMERIC(precision=10, scale=2),
-                   nullable=True)
-    
-    _with_lock_retry(_step_8)
-    # undo: rename enum value Role.COACH to INSTRUCTOR
-    def _step_2() -> None:
-        _sql('ALTER TYPE "Role" RENAME VALUE \'INSTRUCTOR\' TO \'COACH\'')
-    
-    _with_lock_retry(_step_2)
-    # undo: drop index entries_userId_date_idx concurrently
+    # undo: drop index WebhookEvent_tenantId_eventId_idx concurrently
     with op.get_context().autocommit_block():
-        _drop_invalid_index('entries_userId_date_idx')
+        _drop_invalid_index('WebhookEvent_tenantId_eventId_idx')
         with _waiting():
-            op.create_index('entries_userId_date_idx', 'entries', ['userId', 'date'], unique=False, postgresql_concurrently=True, if_not_exists=True)
-        _check_index_valid('entries_userId_date_idx')
+            op.create_index('WebhookEvent_tenantId_eventId_idx', 'WebhookEvent', ['tenantId', 'eventId'], unique=False, postgresql_concurrently=True, if_not_exists=True)
+        _check_index_valid('WebhookEvent_tenantId_eventId_idx')

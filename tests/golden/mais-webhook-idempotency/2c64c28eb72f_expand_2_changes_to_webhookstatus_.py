@@ -4,12 +4,13 @@ From: sample_schemas/mais-webhook-idempotency/old.prisma -> sample_schemas/mais-
 
 Deploy before: nothing; this revision is backward compatible with the running code.
 Deploy after: the application version that writes the new columns/values (it must not depend on the backfill yet).
+Application versions: during this revision: OLD; after it: OLD and NEW.
 
 Steps:
 - add value 'DUPLICATE' to enum WebhookStatus
 - create unique index WebhookEvent_tenantId_eventId_key concurrently
 
-Revision ID: 654131a6a7d0
+Revision ID: 2c64c28eb72f
 Revises: 
 Create Date: 2000-01-01 00:00:00
 
@@ -267,7 +268,7 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '654131a6a7d0'
+revision: str = '2c64c28eb72f'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

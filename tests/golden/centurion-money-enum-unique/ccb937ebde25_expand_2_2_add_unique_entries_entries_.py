@@ -1,16 +1,16 @@
-"""expand 1/2: alter column type on appointments.fee and invoices.totalAmount
+"""expand 2/2: add unique entries.entries_userId_date_key
 
 From: sample_schemas/centurion-money-enum-unique/old.prisma -> sample_schemas/centurion-money-enum-unique/new.prisma
 
-Deploy before: nothing; this revision is backward compatible with the running code.
-Deploy after: nothing; run the next expand revision right after this one (nothing to deploy in between).
+Deploy before: nothing; this continues the previous revision.
+Deploy after: nothing yet; the NEW application may run only once a later revision is done.
+Application versions: during this revision: OLD; after it: OLD.
 
 Steps:
-- add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
-- add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
+- create unique index entries_userId_date_key concurrently
 
-Revision ID: 8aa543301798
-Revises: 
+Revision ID: ccb937ebde25
+Revises: 529246871f25
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -267,8 +267,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '8aa543301798'
-down_revision: Union[str, Sequence[str], None] = None
+revision: str = 'ccb937ebde25'
+down_revision: Union[str, Sequence[str], None] = '529246871f25'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
@@ -277,38 +277,19 @@ def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
     # pre-flight guards: stop before any DDL if existing rows would break a change
-    _guard('SELECT count(*) AS "count"\nFROM "appointments"\nWHERE "appointments"."fee" IS NOT NULL AND ("appointments"."fee" >= 99999999.995 OR "appointments"."fee" <= -99999999.995)', 'Values of appointments.fee that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
-    _guard('SELECT count(*) AS "count"\nFROM "invoices"\nWHERE "invoices"."totalAmount" IS NOT NULL AND ("invoices"."totalAmount" >= 99999999.995 OR "invoices"."totalAmount" <= -99999999.995)', 'Values of invoices.totalAmount that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
-    # add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
-    def _step_3() -> None:
-        op.add_column('appointments', sa.Column('fee__planner_new', sa.NUMERIC(precision=10, scale=2), nullable=True))
-        _sql('CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$')
-        _sql('CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()')
-    
-    _with_lock_retry(_step_3)
-    # add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
-    def _step_12() -> None:
-        op.add_column('invoices', sa.Column('totalAmount__planner_new', sa.NUMERIC(precision=10, scale=2), nullable=True))
-        _sql('CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$')
-        _sql('CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()')
-    
-    _with_lock_retry(_step_12)
+    _guard('SELECT count(*) AS "count"\nFROM (SELECT 1\nFROM "entries"\nWHERE "entries"."userId" IS NOT NULL AND "entries"."date" IS NOT NULL GROUP BY "entries"."userId", "entries"."date"\nHAVING count(*) > 1) AS "dup"', 'Groups of entries rows sharing (userId, date): UNIQUE entries_userId_date_key (userId, date) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)')
+    # create unique index entries_userId_date_key concurrently
+    with op.get_context().autocommit_block():
+        _drop_invalid_index('entries_userId_date_key')
+        with _waiting():
+            op.create_index('entries_userId_date_key', 'entries', ['userId', 'date'], unique=True, postgresql_concurrently=True, if_not_exists=True)
+        _check_index_valid('entries_userId_date_key')
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     _set_timeouts()
-    # undo: add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
-    def _step_13() -> None:
-        _sql('DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"')
-        _sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
-        op.drop_column('invoices', 'totalAmount__planner_new')
-    
-    _with_lock_retry(_step_13)
-    # undo: add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
-    def _step_4() -> None:
-        _sql('DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"')
-        _sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
-        op.drop_column('appointments', 'fee__planner_new')
-    
-    _with_lock_retry(_step_4)
+    # undo: create unique index entries_userId_date_key concurrently
+    with op.get_context().autocommit_block():
+        with _waiting():
+            op.drop_index('entries_userId_date_key', table_name='entries', postgresql_concurrently=True, if_exists=True)

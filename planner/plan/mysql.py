@@ -286,10 +286,11 @@ class MySQLBuilder(_Builder):
     def rename_column(self, c: Change) -> None:
         a, b = c.detail["from"], c.detail["to"]
         t = qt(c.table)
-        self.add(Phase.CONTRACT, f"rename column {c.table}.{a} to {b}",
+        self.add(Phase.CONTRACT, f"rename column {c.table}.{a} to {b} in place (MySQL): no application version works "
+                                 "both before and after it, every writer must switch at once",
                  [self.ddl(alter(f"ALTER TABLE {t} RENAME COLUMN {q(a)} TO {q(b)}", INSTANT, INPLACE))],
                  [self.ddl(alter(f"ALTER TABLE {t} RENAME COLUMN {q(b)} TO {q(a)}", INSTANT, INPLACE))], change=c,
-                 rank=1)  # after the drops, so their downgrades see OLD's names
+                 rank=1, new_waits=True)  # after the drops, so their downgrades see OLD's names
 
     def alter_type(self, c: Change) -> None:
         self._column_change(c)

@@ -238,8 +238,9 @@ class SQLiteBuilder(_Builder):
                 batch.down.insert(0, down)  # reversed when rendered: the rename is undone last
                 batch.titles.insert(0, f"rename column {a} to {b_}")
                 continue
-            self.add(Phase.CONTRACT, f"rename column {c.table}.{a} to {b_}", [Block(render([up], "sqlite"))],
-                     [Block(render([down], "sqlite"))], change=c)
+            self.add(Phase.CONTRACT, f"rename column {c.table}.{a} to {b_} in place (SQLite): no application version "
+                                     "works both before and after it, every writer must switch at once",
+                     [Block(render([up], "sqlite"))], [Block(render([down], "sqlite"))], change=c, new_waits=True)
 
     def alter_type(self, c: Change) -> None:
         """Type, NULL and default of one column as one alter_column of the table's rebuild."""
@@ -446,8 +447,10 @@ class SQLiteBuilder(_Builder):
                 *b.after_down]
         if b.down2:
             down += [Block(FK_OFF), self._rebuild(key, self._state_after_down(key, b.loose), b.down2), Block(FK_ON)]
+        # a column renamed by the rebuild: NEW cannot run before it, OLD not after it
+        renames = any(t.startswith("rename column ") for t in b.titles)
         self.add(Phase.CONTRACT, f"rebuild table {key} (batch mode): " + "; ".join(b.titles), up, down,
-                 guards=b.guards, change=b.change, backup="; ".join(b.backups) or None)
+                 guards=b.guards, change=b.change, backup="; ".join(b.backups) or None, new_waits=renames or None)
 
 
 def _table_source(t: sa.Table) -> str:

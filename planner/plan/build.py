@@ -948,11 +948,26 @@ class _Builder:
                 self.restore(c.table, pk, col.name, bk, cast=f"{qt(col.enum)}{arr}" if col.enum else None)]
         if col.default is not None:
             down.append(self.ddl(self.set_default(c.table, col.name, sacol.type, col.default)))
-        if not col.nullable:
+        # NEW's inserts leave a dropped column out: a NOT NULL one without a default would refuse
+        # them until the contract, so expand drops the NOT NULL (metadata only) and NEW runs from then
+        loosen = not col.nullable and col.default is None and col.name not in pk and not col.generated
+        if loosen:
+            set_nn = render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=False,
+                                               existing_type=sacol.type, existing_nullable=True)])
+            nulls = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(col.name)} IS NULL",
+                          f"{c.object} has NULLs (rows written without it since the upgrade): the downgrade "
+                          "cannot make it NOT NULL again; fill them first")
+            self.add(Phase.EXPAND, f"DROP NOT NULL {c.object}, so that inserts that leave it out (NEW) work until "
+                                   "contract drops it",
+                     [self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=True,
+                                                         existing_type=sacol.type, existing_nullable=False)]))],
+                     [Block(f"_guard({py(nulls.sql)}, {py(nulls.message)})"), self.ddl(set_nn)], change=c)
+        elif not col.nullable:
             down.append(self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=False,
                                                            existing_type=sacol.type, existing_nullable=True)])))
         self.add(Phase.CONTRACT, f"drop column {c.object} (backed up)", up, down, change=c,
-                 backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col.name})")
+                 backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col.name})",
+                 new_waits=True if not col.nullable and col.default is None and not loosen else None)
 
     def rename_column(self, c: Change) -> None:
         """R11 by default: the new column kept in step with the old one by a trigger, both ways,

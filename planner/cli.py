@@ -736,7 +736,8 @@ def verify(
     for label, items in (("after upgrade, differs from NEW", report.after_upgrade),
                          ("after downgrade, differs from OLD", report.after_downgrade),
                          ("data not restored", report.data),
-                         ("differs from the naive migration", report.differential)):
+                         ("differs from the naive migration", report.differential),
+                         ("a write the revision's docstring allows failed", report.window)):
         for item in items:
             out.print(f"FAIL {label}: {_escape(item)}")
     if not quiet:

@@ -201,3 +201,67 @@ def test_prisma_help_suggests_map(tmp_path: Path):
     helps = {f.code: f.help for fs in a.assessment.findings.values() for f in fs}
     assert '`@map("name")` on the renamed field' in helps["BC102"]
     assert '`INSTRUCTOR @map("COACH")` in the enum' in helps["BC103"]
+
+
+def _analysis(tmp_path: Path, **config):  # noqa: ANN003, ANN202
+    from planner.config import Config
+    from planner.pipeline import analyze
+
+    (tmp_path / "old.sql").write_text(OLD)
+    (tmp_path / "new.sql").write_text(NEW)
+    return analyze(str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), config=Config(**config),
+                   renames=list(RENAMES))
+
+
+def test_verify_writes_as_each_revision_allows(tmp_path: Path, pg_url: str):
+    """verify's window: after each revision, OLD- and NEW-shaped inserts and updates as its
+    docstring allows, all accepted by the expand/contract plan."""
+    from planner.verify.harness import verify
+
+    report = verify(_analysis(tmp_path), pg_url)
+    assert report.ok, report
+    assert any(n.startswith("window: ") and "all accepted" in n for n in report.notes), report.notes
+
+
+def test_verify_window_fails_where_a_version_cannot_write(tmp_path: Path, pg_url: str,
+                                                          monkeypatch: pytest.MonkeyPatch):
+    """The window writes can fail: with the in-place rename, a docstring that let OLD run after
+    the contract (as the old deploy notes implied) is refuted by OLD's own writes."""
+    from planner.plan import revisions as revisions_module
+    from planner.verify.harness import verify
+
+    def lenient(parts):  # noqa: ANN001, ANN202
+        return [(("OLD", "NEW"), ("OLD", "NEW")) for _ in parts]
+
+    monkeypatch.setattr(revisions_module, "apps", lenient)
+    report = verify(_analysis(tmp_path, renames_in_place=True), pg_url)
+    assert not report.ok
+    assert any("after contract: OLD: users has no column email" in f for f in report.window), report.window
+    assert any("after expand: NEW: users has no column mail" in f for f in report.window), report.window
+
+
+#: corpus pairs whose suggested renames are real ones, with what else the team states; verify
+#: passes with the renames by expand/contract (a unique key and its renamed index among them)
+CORPUS_RENAMES = {
+    "langfuse/02-api-keys-publishable-to-public": (("api_keys.publishable_key=public_key",), {}),
+    "trigger.dev/01-response-changed-output-context": (
+        ("IntegrationResponse.body=output", "IntegrationResponse.headers=context"), {}),
+    "documenso/07-rework-sessions": (("Session.expires=expiresAt",), {"backfill": {"Session.updatedAt": "now()"}}),
+}
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("pair", sorted(CORPUS_RENAMES))
+def test_verify_corpus_pairs_with_renames(corpus: Path, pg_url: str, pair: str):
+    from planner.config import Config
+    from planner.pipeline import analyze
+    from planner.verify.harness import verify
+
+    renames, config = CORPUS_RENAMES[pair]
+    folder = corpus / "prisma" / pair
+    analysis = analyze(str(folder / "old.prisma"), str(folder / "new.prisma"), config=Config(**config),
+                       renames=list(renames))
+    assert sum(c.kind.value == "rename_column" for c in analysis.diff.changes) == len(renames)
+    report = verify(analysis, pg_url)
+    assert report.ok, report
+    assert any(n.startswith("window: ") for n in report.notes), report.notes

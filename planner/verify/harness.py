@@ -6,7 +6,10 @@
    back (planner.verify.oracle), on the seeded rows and with the application's writes;
 3. write the staged revisions into a throwaway Alembic project and upgrade one revision at a
    time, on a session whose TimeZone is not UTC; between revisions the OLD application writes
-   boundary values (oracle); a guard stop passes only where the naive ALTER refuses the data;
+   boundary values (oracle); after each revision the application versions its docstring allows
+   (OLD, NEW) write rows shaped as their schema, inserts and updates of pre-existing rows
+   (planner.verify.window), and every write must be accepted; a guard stop passes only where
+   the naive ALTER refuses the data;
 4. the database must diff to zero changes against NEW, and every converted value must equal
    the naive ALTER's; the NEW application then writes the seeded values back;
 5. `alembic downgrade base`; the database must diff to zero against OLD, the application's
@@ -44,10 +47,10 @@ from planner.model import Schema
 from planner.normalize import quote_ident
 from planner.pipeline import Analysis
 from planner.plan.build import build_plan
-from planner.plan.revisions import init_project, revisions, write_revisions
+from planner.plan.revisions import Revision, init_project, revisions, write_revisions
 from planner.progress import update
 from planner.urls import mask_url, redact
-from planner.verify import oracle
+from planner.verify import oracle, window
 from planner.verify.checksum import compare_checksums, table_checksums
 from planner.verify.metadata import to_metadata
 from planner.verify.seed import seed_database
@@ -65,12 +68,14 @@ class VerifyReport:
     after_downgrade: list[str] = field(default_factory=list)
     data: list[str] = field(default_factory=list)
     differential: list[str] = field(default_factory=list)
+    #: writes of the application versions a revision's docstring allows that failed (window)
+    window: list[str] = field(default_factory=list)
     offline_sql_lines: int = 0
     notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.after_upgrade or self.after_downgrade or self.data or self.differential)
+        return not (self.after_upgrade or self.after_downgrade or self.data or self.differential or self.window)
 
 
 #: databases a server needs for itself: verify never fills (and empties) one of them
@@ -307,7 +312,7 @@ def _verify(analysis: Analysis, url: str, *, rows: int, seed: int) -> VerifyRepo
             cfg = _config(Path(tmp) / "project", url)
             write_revisions(revs, cfg, seed="verify")
             _round_trip(report, cfg, engine, url, old, new, before, len(revs), _backfilled(analysis),
-                        analysis.config.convert)
+                        analysis.config.convert, revs=revs, window_apps=window.apps(analysis.diff, old, new))
             offline = io.StringIO()
             with contextlib.redirect_stdout(offline):
                 command.upgrade(cfg, "head", sql=True)
@@ -325,9 +330,12 @@ def _backfilled(analysis: Analysis) -> list[tuple[str, str]]:
 
 def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, old: Schema, new: Schema,
                 before: dict[str, str], count: int, backfilled: list[tuple[str, str]],
-                convert: dict | None = None) -> None:
+                convert: dict | None = None, *, revs: list[Revision] | None = None,
+                window_apps: dict[str, window.App] | None = None) -> None:
     postgres = new.dialect == "postgresql"
     extensions = tuple(c.name for c in diff(old, new).changes if c.kind == Kind.ADD_EXTENSION and c.name)
+    window_writes = 0
+    window_skipped: set[str] = set()
     targets = oracle.converted_columns(old, new, convert) if postgres else []
     writes: list[oracle.Write] = []
     filled: list[oracle.Write] = []
@@ -355,12 +363,26 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
                                 f"rows too ({'; '.join(refused)}): as it should")
             _restore(report, cfg, engine, url, old, before, writes + filled, after_upgrade=False)
             return
-        if i < count - 1 and writes:  # the OLD application writes during the window
+        allowed = revs[i].after if revs is not None else ("OLD",)
+        if postgres and window_apps:  # the versions the docstring allows after it write (window)
+            label = revs[i].message.split(":", 1)[0] if revs is not None else f"revision {i + 1}"
+            for name in allowed:
+                failures, n, skipped = window.app_writes(engine, window_apps[name])
+                report.window.extend(f"after {label}: {f}" for f in failures)
+                window_writes += n
+                window_skipped.update(skipped)
+        if i < count - 1 and writes and "OLD" in allowed:  # the OLD application writes during the window
             with oracle.app_connection(engine) as conn:
                 for w in writes:
                     if w.refused is None:
                         w.refused = oracle.apply_write(conn, w, w.value)
                         conn.commit()
+    if window_writes and not report.window:
+        report.notes.append(f"window: {window_writes} writes shaped as the application versions each revision's "
+                            "docstring allows (OLD, NEW) after it, all accepted")
+    if window_skipped:
+        report.notes.append(f"window: no INSERT into {', '.join(sorted(window_skipped))} (every sampled row is "
+                            "referenced by another table, so none could be deleted to be inserted again)")
     report.after_upgrade = _changes(load_database(url).schema, new)
     _differential(report, targets, writes, naive_seed, naive_all)
     report.differential.extend(oracle.compare(engine, targets, naive_all))

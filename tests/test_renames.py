@@ -265,3 +265,24 @@ def test_verify_corpus_pairs_with_renames(corpus: Path, pg_url: str, pair: str):
     report = verify(analysis, pg_url)
     assert report.ok, report
     assert any(n.startswith("window: ") for n in report.notes), report.notes
+
+
+def test_column_and_enum_value_renamed_together_stay_consistent(tmp_path: Path, pg_url: str):
+    """A renamed enum column whose type also renames a value: the value rename goes by
+    expand/contract, the column rename in place (the title says why); the plan round-trips."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TYPE mood AS ENUM ('sad', 'ok');\nCREATE TABLE t (id integer PRIMARY KEY, m mood);\n")
+    new.write_text("CREATE TYPE mood AS ENUM ('blue', 'ok');\nCREATE TABLE t (id integer PRIMARY KEY, feeling mood);\n")
+    from planner.config import Config
+    from planner.pipeline import analyze
+    from planner.verify.harness import verify
+
+    analysis = analyze(str(old), str(new), config=Config(), renames=["t.m=feeling", "mood.sad=blue"])
+    report = verify(analysis, pg_url)
+    assert report.ok, report
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--rename", "t.m=feeling", "--rename",
+                                      "mood.sad=blue", "--init", str(proj), "-q"])
+    assert result.exit_code == 0, result.output
+    text = "\n".join(f.read_text() for f in (proj / "migrations" / "versions").glob("*.py"))
+    assert "in place (its enum type mood changes too)" in text

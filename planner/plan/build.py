@@ -619,7 +619,9 @@ class _Builder:
         for table, col in self._enum_columns(self.old, key):
             if not self.pk_columns(self.old.table(table)):
                 return f"{table} has no primary key to remap by"
-            if any(x.table == table and x.column == col.name for x in self.diff.changes):
+            if any(x.table == table and (x.column == col.name or (x.kind == Kind.RENAME_COLUMN and
+                                                                  x.detail.get("from") == col.name))
+                   for x in self.diff.changes):
                 return f"{table}.{col.name} changes too"
         return None
 
@@ -1050,6 +1052,10 @@ class _Builder:
             return "other changes of the same column"
         if any(x.kind == Kind.RENAME_TABLE and x.table == c.table for x in self.diff.changes):
             return "its table is renamed too"
+        if o.enum and any(x.name == o.enum and x.kind in (Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
+                                                          Kind.RENAME_ENUM_VALUE, Kind.RENAME_ENUM)
+                          for x in self.diff.changes):
+            return f"its enum type {o.enum} changes too"
         if t_old.primary_key and a in t_old.primary_key.columns:
             return "part of the primary key"
         mentions = re.compile(rf'(?<![\w"]){re.escape(a)}(?![\w"])|"{re.escape(a)}"')

@@ -660,7 +660,9 @@ class _Builder:
                                       execute(f"DROP FUNCTION IF EXISTS {qfn}()")]))
         if syncs:
             self.add(Phase.EXPAND, f"triggers store writes of {key}.{a} as {b!r} "
-                                   f"({', '.join(f'{t}.{col.name}' for t, col in columns)})",
+                                   f"({', '.join(f'{t}.{col.name}' for t, col in columns)}); from here on OLD "
+                                   f"reads {b!r} where rows hold it (a client that rejects values it does not know, "
+                                   "as Prisma's does, needs it first, or keep the database value with @map)",
                      [self.ddl("\n".join(syncs))], [self.ddl("\n".join(unsyncs))], change=c)
         for table, col in columns:
             pk = self.pk_columns(self.old.table(table))

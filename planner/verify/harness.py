@@ -381,8 +381,8 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
         report.notes.append(f"window: {window_writes} writes shaped as the application versions each revision's "
                             "docstring allows (OLD, NEW) after it, all accepted")
     if window_skipped:
-        report.notes.append(f"window: no INSERT into {', '.join(sorted(window_skipped))} (every sampled row is "
-                            "referenced by another table, so none could be deleted to be inserted again)")
+        report.notes.append(f"window: no INSERT into {', '.join(sorted(window_skipped))} (none of the sampled rows "
+                            "could be deleted to be inserted again: other rows reference them)")
     report.after_upgrade = _changes(load_database(url).schema, new)
     _differential(report, targets, writes, naive_seed, naive_all)
     report.differential.extend(oracle.compare(engine, targets, naive_all))

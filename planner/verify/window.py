@@ -7,10 +7,11 @@ revision, verify makes each of them write, shaped as its own schema sees the dat
 * an UPDATE of a pre-existing row that writes every column the version knows (as an ORM saving
   a whole row does), each set to what the row holds, in that version's spelling (an enum value
   renamed by the plan is written under the version's name for it);
-* an INSERT of a row naming only the columns the version knows: a pre-existing row no other
-  table references is deleted and inserted again in one statement (`WITH gone AS (DELETE ...
-  RETURNING ...) INSERT ... SELECT ... FROM gone`), so keys, unique values and its own
-  references stay valid (a table whose sampled rows are all referenced is named in a note);
+* an INSERT of a row naming only the columns the version knows: a pre-existing row that can be
+  deleted (no other row references it, its referential actions go through) is deleted and
+  inserted again in one statement (`WITH gone AS (DELETE ... RETURNING ...) INSERT ... SELECT
+  ... FROM gone`), so keys, unique values and its own references stay valid (a table whose
+  sampled rows cannot be deleted is named in a note);
 * for a renamed column while both names exist, an UPDATE that changes it to another row's
   value, and a check that the other name reads the same (the trigger keeps them in step).
 
@@ -155,15 +156,20 @@ def _where(pk: tuple[str, ...], row: tuple) -> str:
                         for k, v in zip(pk, row, strict=True))
 
 
-#: SQLSTATE of a foreign key violation: the row to insert again is referenced by another table
-_FK_VIOLATION = "23503"
+class _Undo(Exception):
+    """Rolls a savepoint back after a statement that went through (`keep=False`)."""
 
 
-def _attempt(conn: Connection, sql: str) -> str | None:
-    """Run `sql` in a savepoint: None, or the database's error (one line, after its SQLSTATE)."""
+def _attempt(conn: Connection, sql: str, *, keep: bool = True) -> str | None:
+    """Run `sql` in a savepoint (rolled back after it unless `keep`): None, or the database's
+    error (one line, after its SQLSTATE)."""
     try:
         with conn.begin_nested():
             conn.exec_driver_sql(sql, execution_options={"no_parameters": True})
+            if not keep:
+                raise _Undo
+    except _Undo:
+        return None
     except sa_exc.DBAPIError as e:
         state = getattr(getattr(e, "orig", None), "sqlstate", None) or ""
         return f"{state}: {_first_line(e)}"
@@ -195,21 +201,21 @@ def _table_writes(conn: Connection, app: App, t: Table, live: set[str], live_val
             done += 1
     names = ", ".join(q(c.name) for c in cols)
     values = ", ".join(_value(c, app, live_values) for c in cols)
-    first_error = None
-    for row in found:  # a row another table references cannot be deleted to be inserted again: the next
-        error = _attempt(conn, f"WITH gone AS (DELETE FROM {_qt(t)} WHERE {_where(pk, tuple(row))} RETURNING *) "
-                               f"INSERT INTO {_qt(t)} ({names}) SELECT {values} FROM gone")
-        if error is None:
-            done += 1
-            first_error = None
+    deletable = None
+    for row in found:  # a row other tables reference (or whose referential actions fail) cannot be
+        # deleted to be inserted again: the first row whose delete alone goes through
+        if _attempt(conn, f"DELETE FROM {_qt(t)} WHERE {_where(pk, tuple(row))}", keep=False) is None:
+            deletable = _where(pk, tuple(row))
             break
-        first_error = first_error or error
-        if not error.startswith(_FK_VIOLATION):
-            break
-    if first_error and first_error.startswith(_FK_VIOLATION):
+    if deletable is None:
         skipped.append(t.name)
-    elif first_error:
-        failures.append(f"{app.name}: INSERT into {t.name}: {_message(first_error)}")
+    else:
+        error = _attempt(conn, f"WITH gone AS (DELETE FROM {_qt(t)} WHERE {deletable} RETURNING *) "
+                               f"INSERT INTO {_qt(t)} ({names}) SELECT {values} FROM gone")
+        if error:
+            failures.append(f"{app.name}: INSERT into {t.name}: {_message(error)}")
+        else:
+            done += 1
     key = app.schema.key(t.schema, t.name)
     for table, mine, other in app.renamed:
         if table != key or other not in live or mine not in live:

@@ -8,11 +8,11 @@ Application versions: during this revision: OLD; after it: OLD.
 
 Steps:
 - add value 'INSTRUCTOR' to enum Role (renames 'COACH')
-- triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role)
+- triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
 - add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
 - add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
 
-Revision ID: 529246871f25
+Revision ID: 3287ad2c0a81
 Revises: 
 Create Date: 2000-01-01 00:00:00
 
@@ -270,7 +270,7 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '529246871f25'
+revision: str = '3287ad2c0a81'
 down_revision: Union[str, Sequence[str], None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -285,7 +285,7 @@ def upgrade() -> None:
     # add value 'INSTRUCTOR' to enum Role (renames 'COACH')
     with op.get_context().autocommit_block():
         _sql('ALTER TYPE "Role" ADD VALUE IF NOT EXISTS \'INSTRUCTOR\' BEFORE \'COACH\'')
-    # triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role)
+    # triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
     def _step_2() -> None:
         _sql('CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$')
         _sql('CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()')
@@ -324,7 +324,7 @@ def downgrade() -> None:
         op.drop_column('appointments', 'fee__planner_new')
     
     _with_lock_retry(_step_9)
-    # undo: triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role)
+    # undo: triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
     def _step_3() -> None:
         _sql('DROP TRIGGER IF EXISTS "users_Role_COACH__planner_remap" ON "users"')
         _sql('DROP FUNCTION IF EXISTS "users_Role_COACH__planner_remap"()')

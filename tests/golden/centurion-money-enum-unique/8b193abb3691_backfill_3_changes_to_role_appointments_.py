@@ -16,8 +16,8 @@ Steps:
 Backups (restored by downgrade; dropped by the cleanup revision, written once the release is accepted: planner plan OLD NEW --alembic alembic.ini --cleanup):
 - planner_backup.users__role__COACH (id, role holding 'COACH')
 
-Revision ID: b296fca7d071
-Revises: ccb937ebde25
+Revision ID: 8b193abb3691
+Revises: 02049fb372ec
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -274,8 +274,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'b296fca7d071'
-down_revision: Union[str, Sequence[str], None] = 'ccb937ebde25'
+revision: str = '8b193abb3691'
+down_revision: Union[str, Sequence[str], None] = '02049fb372ec'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -9,8 +9,8 @@ Application versions: during this revision: OLD; after it: OLD.
 Steps:
 - create unique index entries_userId_date_key concurrently
 
-Revision ID: ccb937ebde25
-Revises: 529246871f25
+Revision ID: 02049fb372ec
+Revises: 3287ad2c0a81
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -267,8 +267,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = 'ccb937ebde25'
-down_revision: Union[str, Sequence[str], None] = '529246871f25'
+revision: str = '02049fb372ec'
+down_revision: Union[str, Sequence[str], None] = '3287ad2c0a81'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -20,8 +20,8 @@ Backups (restored by downgrade; dropped by the cleanup revision, written once th
 - planner_backup.appointments__fee__type (id, fee before the swap)
 - planner_backup.invoices__totalAmount__type (id, totalAmount before the swap)
 
-Revision ID: 6f76cb0c8d7c
-Revises: b296fca7d071
+Revision ID: 11c181ea8098
+Revises: 8b193abb3691
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -278,8 +278,8 @@ def _check_index_valid(name: str) -> None:
 
 
 # revision identifiers, used by Alembic.
-revision: str = '6f76cb0c8d7c'
-down_revision: Union[str, Sequence[str], None] = 'b296fca7d071'
+revision: str = '11c181ea8098'
+down_revision: Union[str, Sequence[str], None] = '8b193abb3691'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -1198,7 +1198,10 @@ class _Builder:
                   self.restore(c.table, pk, a, bk, cast=f"{qt(o.enum)}{arr}" if o.enum else None,
                                unchanged=f"t.{qb}::text IS NOT DISTINCT FROM b.{qa}::text"),
                   self.ddl("\n".join(tail)), *rebuild, *validate_old],
-                 guards=[agree], change=c, backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {a} before the drop)")
+                 # first in the contract's transaction: its backup copies the table before any
+                 # step there (the new column's SET NOT NULL) holds a strong lock on it
+                 guards=[agree], change=c, backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {a} before the drop)",
+                 rank=-1)
 
     def alter_type(self, c: Change) -> None:
         o, n = c.old, c.new

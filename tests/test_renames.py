@@ -168,6 +168,18 @@ def test_renames_in_place_when_config_asks(tmp_path: Path, pg_url: str):
     assert "every writer must switch at once" in doc
     assert "no version works both before and after this revision" in doc
     assert "RENAME VALUE \\'COACH\\' TO \\'INSTRUCTOR\\'" in doc and "new_column_name='mail'" in doc
+    # the checklist says so too, for the contract
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        args = ["checklist", "old.sql", "new.sql", "--format", "text"]
+        for r in RENAMES:
+            args += ["--rename", r]
+        checklist = CliRunner().invoke(app, args)
+    finally:
+        os.chdir(cwd)
+    assert checklist.exit_code == 0, checklist.output
+    assert "all writers switch at once" in checklist.output
     _run(proj, pg_url, "upgrade", "head")
     assert _changes(pg_url, tmp_path / "new.sql") == []
     _run(proj, pg_url, "downgrade", "base")

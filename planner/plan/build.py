@@ -321,6 +321,7 @@ class _Builder:
         # names the table as NEW does: OLD is looked up under the new names too
         table_renames = tuple((c.detail["from"], c.detail["to"]) for c in diff.changes if c.kind == Kind.RENAME_TABLE)
         self.old = apply_renames(old, Renames(tables=table_renames), []) if table_renames else old
+        self.original_old = old  # OLD's own names (what the expand downgrade ends with)
         self.backfill_exprs = backfill or {}
         self.enum_remap = enum_remap or {}
         self.convert = convert or {}
@@ -588,7 +589,7 @@ class _Builder:
             where = f" BEFORE {lit(c.detail['before'])}" if c.detail.get("before") else ""
         up = Block(execute(f"ALTER TYPE {qt(c.name)} ADD VALUE IF NOT EXISTS {lit(v)}{where}"), autocommit=True)
         # removing a value needs the type recreated (R10); rows holding it block the downgrade
-        down = self._recreate_blocks(c.name, c.old, guard_values=[v])
+        down = self._recreate_blocks(c.name, c.old, guard_values=[v], last=True)
         self.add(Phase.EXPAND, f"add value {v!r} to enum {c.name}", [up], down, change=c, stage=Stage.PRE)
 
     def rename_enum_value(self, c: Change) -> None:
@@ -700,15 +701,34 @@ class _Builder:
         return [(k, col) for t in schema.tables if (k := schema.key(t.schema, t.name)) not in dropped
                 for col in t.columns if col.enum == key and (k, col.name) not in gone]
 
+    def _added_enum_columns(self, key: str) -> list[tuple[str, Column]]:
+        """Columns of enum `key` this plan creates in expand (in new tables, or added to old
+        ones): they exist by contract, so recreating the enum there converts them too."""
+        added = {c.table for c in self.diff.changes if c.kind == Kind.ADD_TABLE}
+        out = [(k, col) for t in self.new.tables if (k := self.new.key(t.schema, t.name)) in added
+               for col in t.columns if col.enum == key]
+        return out + [(c.table, c.new) for c in self.diff.changes
+                      if c.kind == Kind.ADD_COLUMN and c.table not in added and c.new.enum == key]
+
     def _recreate_blocks(self, key: str, target: Enum, *, guard_values: Iterable[str] = (),
-                         renamed: dict[str, str] | None = None, first: Iterable[str] = ()) -> list[Block]:
+                         renamed: dict[str, str] | None = None, first: Iterable[str] = (),
+                         with_added: bool = False, last: bool = False) -> list[Block]:
         """R10: recreate enum `key` with `target`'s values, converting every column of it
-        (rows and defaults holding a `renamed` value get its new one)."""
+        (rows and defaults holding a `renamed` value get its new one). `with_added`: also the
+        columns this plan adds in expand (in contract they exist). `last`: the final step of a
+        downgrade (an expand step's), when every later step is undone: the tables and columns
+        the plan drops are back and renames are reverted, so every column of OLD, under OLD's
+        names."""
         tmp = derived_name(_split(key)[1], "__planner_new")
         schema = _split(key)[0]
         tmp_key = qualify(schema, tmp, None)
         lines = [*first, execute(self._create_enum_sql(target, tmp_key))]
-        for table, col in self._enum_columns(self.old, key):
+        if last:
+            columns = [(self.original_old.key(t.schema, t.name), col) for t in self.original_old.tables
+                       for col in t.columns if col.enum == key]
+        else:
+            columns = self._enum_columns(self.old, key) + (self._added_enum_columns(key) if with_added else [])
+        for table, col in columns:
             arr = "[]" if col.type.endswith("[]") else ""
             if col.default is not None:
                 lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} DROP DEFAULT"))
@@ -720,7 +740,7 @@ class _Builder:
                                  f"USING {value}::{qt(tmp_key)}{arr}"))
         lines.append(execute(f"DROP TYPE {qt(key)}"))
         lines.append(execute(f"ALTER TYPE {qt(tmp_key)} RENAME TO {q(_split(key)[1])}"))
-        for table, col in self._enum_columns(self.old, key):
+        for table, col in columns:
             if col.default is not None:
                 default = col.default
                 for a, b in (renamed or {}).items():
@@ -728,7 +748,7 @@ class _Builder:
                 lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} SET DEFAULT {default}"))
         guards = []
         for v in guard_values:
-            for table, col in self._enum_columns(self.old, key):
+            for table, col in (columns if last else self._enum_columns(self.old, key)):
                 cond = f"{lit(v)} = ANY({q(col.name)}::text[])" if col.type.endswith("[]") else \
                     f"{q(col.name)}::text = {lit(v)}"
                 sql = f"SELECT count(*) FROM {qt(table)} WHERE {cond}"
@@ -765,10 +785,10 @@ class _Builder:
         held = [h for h in held if h[0] not in remapped]
         up = [self.backup(table, pk, col.name, names[v, table, col.name], f"{q(col.name)}::text = {lit(v)}",
                           as_text=True) for v, table, col, pk in held]
-        up += self._recreate_blocks(key, new_enum, guard_values=removed)
+        up += self._recreate_blocks(key, new_enum, guard_values=removed, with_added=True)
         # back to the type as expand left it: OLD's values and the ones expand added (rows may
         # hold those, remapped there; the backfill and expand downgrades deal with them after)
-        down = self._recreate_blocks(key, _expanded(old_enum, new_enum))
+        down = self._recreate_blocks(key, _expanded(old_enum, new_enum), with_added=True)
         down += [self.restore(table, pk, col.name, names[v, table, col.name], cast=qt(key))
                  for v, table, col, pk in held]
         backups = list(names.values())
@@ -832,7 +852,14 @@ class _Builder:
         self.add(Phase.EXPAND, f"rename table {old} to {new} (a view keeps the old name until contract)",
                  [self.ddl(rename(old, new) + "\n" + view)], [self.ddl(drop_view + "\n" + rename(new, old))],
                  change=c, rank=-10)
-        self.add(Phase.CONTRACT, f"drop the compatibility view {old}", [Block(drop_view)], [Block(view)], change=c)
+        # the contract's downgrade puts back the view expand made: OLD's columns (not `*`: by then
+        # the table also has the columns expand added, whose downgrade drops them). Column renames
+        # are contract steps after this one: their downgrades have run, the names are OLD's again
+        table = self.old.table(new)
+        columns = ", ".join(quote_ident(col.name, self.DIALECT) for col in table.columns) \
+            if table is not None and table.columns else "*"
+        again = execute(f"CREATE VIEW {self.quote_table(old)} AS SELECT {columns} FROM {self.quote_table(new)}")
+        self.add(Phase.CONTRACT, f"drop the compatibility view {old}", [Block(drop_view)], [Block(again)], change=c)
 
     # ----------------------------------------------------------------- columns
     def add_column(self, c: Change) -> None:

@@ -239,7 +239,10 @@ def main() -> None:
         print(f"{label(c):<90} {found:>9} {t:8.3f} {t / base:7.2f}  {how}")
         if o.error:
             print(f"    error: {o.error}")
-        what = c.description.split(":")[0].split(" (")[0].replace("|", "\\|")
+        what = c.description.split(":")[0].split(" (")[0]
+        if c.kind == CheckKind.DUPLICATES:
+            what += f" ({', '.join(c.columns)}{', indexed' if _indexed(old, c) else ', no index'})"
+        what = what.replace("|", "\\|")
         lines.append(f"| {c.kind.value}: {what} | {c.change_id.split(':', 1)[0]} | {found} | {t:.3f} | "
                      f"{t / base:.2f} | {how} |")
     n_shared = sum(o.shared > 1 for o in outcomes)
@@ -256,6 +259,13 @@ def main() -> None:
 
         text = "\n".join([f"#### {head}", "", *lines, "", *[f"- {x}" for x in summary]])
         replace_section(args.out, f"checks-{args.dialect}-{rows}", text)
+
+
+def _indexed(old: Schema, c: Check) -> bool:
+    """An index of the table starts with the key's columns (the check reads it in order)."""
+    t = old.table(c.table)
+    keys = [i.columns for i in t.indexes] + ([t.primary_key.columns] if t.primary_key else [])
+    return any(set(k[:len(c.columns)]) == set(c.columns) for k in keys)
 
 
 def _server(url: str) -> str:

@@ -397,7 +397,7 @@ def _prisma_schema(case: Case, dialect: str, kinds: tuple[str, ...], names: tupl
 FORBIDDEN_NAMES = {"os", "__import__", "eval", "exec", "compile", "open", "subprocess", "system", "globals",
                    "__builtins__", "breakpoint", "input"}
 #: the runtime's own standard-library helpers (lock retry backoff) are harmless; nothing else
-ALLOWED_IMPORTS = {"alembic", "sqlalchemy", "typing", "__future__", "contextlib", "random", "time"}
+ALLOWED_IMPORTS = {"alembic", "sqlalchemy", "typing", "__future__", "contextlib", "random", "sys", "threading", "time"}
 
 
 @dataclass

@@ -117,11 +117,15 @@ def test_index_builds_wait_for_an_old_transaction(tmp_path: Path, pg_url: str):
     held = _hold(engine, "SELECT count(*) FROM orgs", 3, threading.Event())
     with _LockSampler(engine) as sampler:
         t0 = time.monotonic()
-        r = _upgrade(ini, pg_url, "lock_timeout=200ms")
+        r = _upgrade(ini, pg_url, "lock_timeout=200ms", "progress_every=0.5")
         took = time.monotonic() - t0
     held.join()
     assert r.returncode == 0, r.stderr[-2000:]
     assert took > 2  # it waited for the old transaction instead of failing at 200 ms
+    # while it waited it said what for: the build's phase and the session it waits out
+    waits = [ln for ln in r.stderr.splitlines() if ln.startswith("planner: ") and "CREATE INDEX CONCURRENTLY" in ln]
+    assert any("phase: waiting for old snapshots" in ln and "waiting for pid" in ln
+               and "SELECT count(*) FROM orgs" in ln for ln in waits), r.stderr[-2000:]
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM pg_index WHERE NOT indisvalid").scalar() == 0
         names = {n for (n,) in c.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'users'")}
@@ -168,3 +172,32 @@ def test_gives_up_naming_the_blocker(tmp_path: Path, pg_url: str):
     assert "planner: lock timeout" in r.stderr and "UPDATE orgs" in r.stderr, r.stderr[-2000:]
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM pg_constraint WHERE conname = 'users_org_id_fkey'").scalar() == 0
+
+
+def test_rename_waits_behind_an_open_transaction(tmp_path: Path, pg_url: str):
+    """A column rename while an application transaction that read `users` stays open 3 s:
+    the rename's ACCESS EXCLUSIVE times out (200 ms) and is retried outside any strong lock
+    until the transaction ends; the migration completes and never waits holding a strong lock
+    longer than one lock timeout."""
+    new = OLD.replace("email text", "email_address text")
+    (tmp_path / "old.sql").write_text(OLD)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
+                                 str(tmp_path / "p"), "--rev-id-seed", "t", "-q", "--rename", "users.email=email_address"])
+    assert r.exit_code == 0, r.output
+    engine = _seed(pg_url)
+    held = _hold(engine, "SELECT count(*) FROM users", 3, threading.Event())
+    with _LockSampler(engine) as sampler:
+        t0 = time.monotonic()
+        r = _upgrade(tmp_path / "p" / "alembic.ini", pg_url, "lock_timeout=200ms")
+        took = time.monotonic() - t0
+    held.join()
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert took > 1.5  # it waited for the transaction (retries with backoff), then renamed
+    with engine.connect() as c:
+        cols = {n for (n,) in c.exec_driver_sql("SELECT column_name FROM information_schema.columns "
+                                                "WHERE table_name = 'users'")}
+        assert "email_address" in cols and "email" not in cols
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE email_address IS NULL").scalar() == 0
+    assert sampler.samples > 10
+    assert sampler.longest_wait_holding() < 0.2 + 0.15, sampler.violations[:3]

@@ -524,6 +524,9 @@ def test_type_change_by_new_column_and_swap(tmp_path: Path, pg_url: str):
         cols = dict(c.exec_driver_sql("SELECT column_name, data_type FROM information_schema.columns "
                                       "WHERE table_name = 'pets'").all())
         assert cols == {"id": "integer", "amount": "numeric", "age": "bigint"}
+        # statistics for the swapped-in columns (ANALYZE ran online; they keep them through the rename)
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_stats WHERE tablename = 'pets' "
+                                 "AND attname IN ('age', 'amount')").scalar() == 2
         assert c.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'pets'::regclass "
                                  "AND NOT tgisinternal").scalar() == 0
         assert c.exec_driver_sql("SELECT indexdef FROM pg_indexes WHERE indexname = 'pets_age_idx'").scalar() \
@@ -553,3 +556,64 @@ def test_type_change_by_new_column_and_swap(tmp_path: Path, pg_url: str):
                                  "WHERE table_schema = 'planner_backup'").scalar() == 0
     engine.dispose()
     assert [x.id for x in diff(load_source(pg_url).schema, load_source(str(old)).schema).changes] == []
+
+
+# --------------------------------------------------------------------------- guards and backups
+
+def _plan_of(old: str, new: str, config: Config | None = None):
+    from planner.plan.build import build_plan
+
+    config = config or Config()
+    a = analyze(old, new, config=config)
+    return build_plan(a.diff, a.old.schema, a.new.schema, backfill=config.backfill, enum_remap=config.enum_remap)
+
+
+def test_identical_guards_run_once_per_plan(tmp_path: Path):
+    """A UNIQUE constraint and a unique index on the same column need the same duplicate
+    check: the plan runs it once, naming both."""
+    from planner.plan.revisions import revisions
+
+    (tmp_path / "old.sql").write_text("CREATE TABLE users (id int PRIMARY KEY, email text);\n")
+    (tmp_path / "new.sql").write_text("CREATE TABLE users (id int PRIMARY KEY, email text, "
+                                      "CONSTRAINT users_email_key UNIQUE (email));\n"
+                                      "CREATE UNIQUE INDEX users_email_idx ON users (email);\n")
+    plan = _plan_of(str(tmp_path / "old.sql"), str(tmp_path / "new.sql"))
+    assert sum(len(s.guards) for s in plan.steps) == 2  # one per change
+    guards = [ln for r in revisions(plan, source="x") for ln in r.upgrade.splitlines() if ln.startswith("_guard(")]
+    assert len(guards) == 1
+    assert "users_email_idx" in guards[0] and "users_email_key" in guards[0]
+
+
+def _backups_under_a_lock(body: str) -> list[str]:
+    """Backup copies a revision body runs after a strong-lock step of the same transaction."""
+    locked, out = False, []
+    for ln in body.splitlines():
+        if ln.startswith("with op.get_context().autocommit_block()"):
+            locked = False  # the transaction so far is committed
+        elif ln.startswith("_with_lock_retry("):
+            locked = True
+        elif locked and ln.strip().startswith("_sql('CREATE TABLE IF NOT EXISTS \"planner_backup\""):
+            out.append(ln.strip())
+    return out
+
+
+@pytest.mark.corpus
+def test_no_backup_copies_under_a_strong_lock(corpus: Path):
+    """Backups (full-table CREATE TABLE ... AS SELECT) run before the first strong-lock step
+    of their revision, never while an earlier step holds ACCESS EXCLUSIVE (issue 10)."""
+    from planner.plan.build import PlanError
+    from planner.plan.revisions import revisions
+
+    inputs = [(str(corpus / "prisma" / p / "old.prisma"), str(corpus / "prisma" / p / "new.prisma"),
+               CORPUS_CONFIG.get(p, Config())) for p in _corpus_pairs()]
+    inputs += [(*_story(name), Config()) for name, _ in PG_STORIES]
+    backups = 0
+    for old, new, config in inputs:
+        try:
+            plan = _plan_of(old, new, config)
+        except PlanError:
+            continue
+        for r in revisions(plan, source="x"):
+            assert _backups_under_a_lock(r.upgrade) == [], (old, r.message.splitlines()[0])
+            backups += r.upgrade.count('"planner_backup"."')
+    assert backups > 10  # the check saw backups

@@ -82,6 +82,9 @@ class Block:
 
     code: str
     autocommit: bool = False
+    #: a copy of data a later statement of its step destroys (CREATE TABLE ... AS SELECT): on
+    #: PostgreSQL it runs before the revision's first strong-lock step, never under its lock
+    backup: bool = False
 
 
 @dataclass(frozen=True, slots=True)

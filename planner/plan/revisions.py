@@ -4,6 +4,7 @@ script.py.mako (`--alembic alembic.ini`) or into a new runnable project (`--init
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -20,7 +21,18 @@ from alembic.util import CommandError
 from alembic.util import rev_id as alembic_rev_id
 
 from planner.errors import PlannerError
-from planner.plan.ir import DEPLOY_NOTES, NEW_APP, OLD_APP, Block, Phase, Plan, Step, apps
+from planner.plan.ir import (
+    DEPLOY_NOTES,
+    NEW_APP,
+    OLD_APP,
+    ONLINE_STAGES,
+    Block,
+    Guard,
+    Phase,
+    Plan,
+    Step,
+    apps,
+)
 from planner.plan.runtime import RUNTIME
 
 ENV_PY = '''"""Alembic environment written by planner: the database URL comes from `-x db=URL`
@@ -146,25 +158,64 @@ def _blocks(blocks: list[Block]) -> list[str]:
     return out
 
 
-def _body(steps: list[Step], *, downgrade: bool, single: bool = False) -> str:
+def _merged_guards(steps: list[Step]) -> dict[str, Guard]:
+    """Guards of `steps` that run the same query for several changes (a UNIQUE constraint and
+    a unique index on the same columns, say): one guard whose message names every change."""
+    by_sql: dict[str, list[Guard]] = {}
+    for g in (g for s in steps for g in s.guards):
+        by_sql.setdefault(g.sql, []).append(g)
+    out = {}
+    for sql, gs in by_sql.items():
+        messages = list(dict.fromkeys(g.message for g in gs))
+        if len(messages) > 1 and not gs[0].raises:
+            out[sql] = dataclasses.replace(gs[0], message="; ".join(messages))
+    return out
+
+
+def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set[str] | None = None,
+          merged: dict[str, Guard] | None = None, hoist_backups: bool = False) -> str:
     """A revision body; `single` (every phase in one revision): guards that read what an
-    earlier phase creates run right before their step instead of at the top."""
+    earlier phase creates run right before their step instead of at the top. `seen` holds
+    the guards earlier revisions of the plan run: an identical guard runs once per plan.
+    `hoist_backups` (PostgreSQL): the backups of the transactional steps run before the first
+    of them, so no backup copies a table while an earlier step holds a strong lock."""
     parts = ["_set_timeouts()"]
+    seen = set() if seen is None else seen
+    merged = _merged_guards(steps) if merged is None else merged
+
+    def fresh(g: Guard) -> bool:
+        if g.sql in seen:
+            return False
+        seen.add(g.sql)
+        return True
+
     if downgrade:
         for s in reversed(steps):
             if s.downgrade:
                 parts.append(comment(f"undo: {s.title}"))
                 parts.extend(_blocks(list(s.downgrade)))
     else:
-        guards = [g for s in steps for g in s.guards if not (single and g.inline)]
+        guards = [g for s in steps for g in s.guards if not (single and g.inline) and fresh(g)]
         if guards:
             parts.append("# pre-flight guards: stop before any DDL if existing rows would break a change")
-            parts.extend(g.code() for g in guards)
+            parts.extend(merged.get(g.sql, g).code() for g in guards)
+        transactional = [s for s in steps if s.at not in ONLINE_STAGES and any(b.code.strip() for b in s.upgrade)]
+        hoisted = [b for s in transactional for b in s.upgrade if b.backup and not b.autocommit]
+        # (the first transactional step starts with its own backups: nothing to move then)
+        if not hoist_backups or all(b in transactional[0].upgrade for b in hoisted):
+            hoisted = []
+        moved: list[Block] = []
         for s in steps:
+            if hoisted and s.at not in ONLINE_STAGES and any(b.code.strip() for b in s.upgrade):
+                # the transactional part starts here (after the online work, so nothing is
+                # committed before it)
+                parts.append("# backups first: no copy runs while a step of this revision holds a strong lock")
+                parts.extend(_blocks(hoisted))
+                moved, hoisted = hoisted, []
             if s.upgrade:
                 parts.append(comment(s.title))
-                parts.extend(g.code() for g in s.guards if single and g.inline)
-                parts.extend(_blocks(list(s.upgrade)))
+                parts.extend(merged.get(g.sql, g).code() for g in s.guards if single and g.inline and fresh(g))
+                parts.extend(_blocks([b for b in s.upgrade if b not in moved]))
     return "\n".join(parts) if len(parts) > 1 else "pass"
 
 
@@ -234,13 +285,17 @@ def _part_notes(phase: Phase, i: int, n: int) -> tuple[str, str]:
 
 def revisions(plan: Plan, *, source: str, single: bool = False, title: str | None = None) -> list[Revision]:
     """The plan's revisions; `title` (`-m`) names them all, else each is named after its changes."""
+    seen: set[str] = set()  # guards already run by an earlier revision of the plan
+    merged = _merged_guards(list(plan.steps))
+    hoist = plan.dialect == "postgresql"
     if single:
         steps = [s for phase in plan.phases() for s in plan.steps_of(phase)]
         versions = apps([steps])[0]
         msg = _message("single revision", steps, source,
                        ("Deploy before: code compatible with both schemas (this revision drops and renames).",
                         "Deploy after: the code for the new schema."), title, versions)
-        return [Revision(msg, _body(steps, downgrade=False, single=True), _body(steps, downgrade=True), *versions)]
+        return [Revision(msg, _body(steps, downgrade=False, single=True, seen=seen, merged=merged),
+                         _body(steps, downgrade=True), *versions)]
     named = []
     for phase in plan.phases():
         parts = plan.parts(phase)
@@ -253,7 +308,8 @@ def revisions(plan: Plan, *, source: str, single: bool = False, title: str | Non
         notes = _app_notes(notes, before, *versions)
         before = versions[1]
         out.append(Revision(_message(name, steps, source, notes, title, versions),
-                            _body(steps, downgrade=False), _body(steps, downgrade=True), *versions))
+                            _body(steps, downgrade=False, seen=seen, merged=merged, hoist_backups=hoist),
+                            _body(steps, downgrade=True), *versions))
     return out
 
 

@@ -51,6 +51,8 @@ from alembic import op
 import sqlalchemy as sa
 import contextlib
 import random
+import sys
+import threading
 import time
 
 from alembic import context
@@ -64,6 +66,7 @@ LOCK_TIMEOUT = "1s"
 LOCK_RETRIES = 8  # attempts per strong-lock step
 LOCK_RETRY_BUDGET = 300.0  # seconds of waiting between attempts, in all
 BATCH_SIZE = 5000  # rows per backfill transaction
+PROGRESS_EVERY = 5.0  # seconds between progress lines of online steps (-x progress_every=...)
 
 
 def _setting(name: str, default):  # noqa: ANN001, ANN202
@@ -162,15 +165,76 @@ def _seconds(value: str) -> float:
 def _waiting():
     """Online DDL (concurrent index builds and drops, VALIDATE) holds no lock that blocks the
     application: it waits for older transactions as long as PostgreSQL needs, never cut short
-    by LOCK_TIMEOUT (which is for strong locks). Outside the migration transaction only."""
+    by LOCK_TIMEOUT (which is for strong locks). Outside the migration transaction only.
+    While it runs, a line on stderr every PROGRESS_EVERY seconds says what it waits for."""
     if _offline() or _dialect() != "postgresql":
         yield
         return
     _sql("SET lock_timeout = 0")
+    watch = _Watch(op.get_bind())
     try:
         yield
     finally:
+        watch.stop()
         _sql(f"SET lock_timeout = {_literal(_setting('lock_timeout', LOCK_TIMEOUT))}")
+
+
+class _Watch:
+    """Reports, from a connection of its own, what the migration's backend is doing while an
+    online step runs: the phase and progress of an index build (pg_stat_progress_create_index)
+    and the sessions it waits for (pg_blocking_pids, or the old transaction a concurrent build
+    waits out), with their state, transaction age and query (pg_stat_activity)."""
+
+    SQL = ("SELECT round(extract(epoch FROM now() - a.query_start)) AS secs, a.wait_event_type AS wtype, "
+           "a.wait_event AS wevent, left(a.query, 80) AS query, p.phase, p.blocks_done, p.blocks_total, "
+           "p.tuples_done, p.tuples_total, p.lockers_done, p.lockers_total, "
+           "array_remove(pg_blocking_pids(a.pid) || coalesce(p.current_locker_pid, 0)::int, 0) AS blockers "
+           "FROM pg_stat_activity a LEFT JOIN pg_stat_progress_create_index p ON p.pid = a.pid "
+           "WHERE a.pid = %d")
+    WHO = ("SELECT pid, state, round(extract(epoch FROM now() - xact_start)) AS age, left(query, 80) AS query "
+           "FROM pg_stat_activity WHERE pid = ANY(ARRAY[%s]::int[]) ORDER BY xact_start LIMIT 3")
+
+    def __init__(self, bind) -> None:  # noqa: ANN001
+        self.every = _setting("progress_every", PROGRESS_EVERY)
+        self.done = threading.Event()
+        self.pid = bind.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        self.engine = bind.engine
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        try:
+            with self.engine.connect() as c:
+                c.execution_options(isolation_level="AUTOCOMMIT")
+                while not self.done.wait(self.every):
+                    line = self.line(c)
+                    if line:
+                        print(f"planner: {line}", file=sys.stderr, flush=True)
+        except Exception as err:  # noqa: BLE001 (reporting must never fail the migration)
+            print(f"planner: (no progress reports: {err.__class__.__name__})", file=sys.stderr, flush=True)
+
+    def line(self, c) -> str:  # noqa: ANN001
+        r = c.exec_driver_sql(self.SQL % self.pid).first()
+        if r is None or r.secs is None:
+            return ""
+        parts = [f"{r.secs:.0f} s in {r.query!r}"]
+        if r.phase:
+            parts.append(f"phase: {r.phase}")
+            for done, total, unit in ((r.lockers_done, r.lockers_total, "old transactions"),
+                                      (r.blocks_done, r.blocks_total, "blocks"), (r.tuples_done, r.tuples_total, "rows")):
+                if total:
+                    parts.append(f"{done:,} of {total:,} {unit} ({100 * done / total:.0f}%)")
+        if r.blockers:
+            rows = c.exec_driver_sql(self.WHO % ",".join(str(int(p)) for p in r.blockers)).fetchall()
+            parts.append("waiting for " + "; ".join(
+                f"pid {w.pid} ({w.state}, transaction open {w.age or 0:.0f} s: {w.query!r})" for w in rows))
+        elif r.wtype in ("Lock", "IPC"):
+            parts.append(f"waiting ({r.wtype}: {r.wevent})")
+        return ", ".join(parts)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(5)
 
 
 def _is_lock_timeout(err: Exception) -> bool:
@@ -260,8 +324,41 @@ def _backfill(head: str, tail: str = "") -> None:
 
 def _batched(*parts: str) -> None:
     """Run a statement that batches by itself (a PL/pgSQL block committing after each batch of
-    BATCH_SIZE rows: `parts` joined by BATCH_SIZE), outside any transaction."""
-    _sql(str(BATCH_SIZE).join(parts))
+    BATCH_SIZE rows: `parts` joined by BATCH_SIZE), outside any transaction. Its progress
+    NOTICEs go to stderr, one every PROGRESS_EVERY seconds and the last."""
+    if _offline():
+        _sql(str(BATCH_SIZE).join(parts))
+        return
+    # each batch commits without waiting for its WAL flush: a crash can only lose batches that
+    # a re-run does again (they are idempotent), and the revision's synchronous commit of its
+    # version stamp flushes them all
+    _sql("SET synchronous_commit = off")
+    try:
+        _notify_batches(parts)
+    finally:
+        _sql("RESET synchronous_commit")
+
+
+def _notify_batches(parts: tuple[str, ...]) -> None:
+    raw = getattr(op.get_bind().connection, "dbapi_connection", None)
+    if not hasattr(raw, "add_notice_handler"):  # a driver without notice handlers
+        _sql(str(BATCH_SIZE).join(parts))
+        return
+    every, last = _setting("progress_every", PROGRESS_EVERY), [time.monotonic(), ""]
+
+    def notice(diag) -> None:  # noqa: ANN001
+        last[1] = diag.message_primary or ""
+        if last[1].startswith("planner") and time.monotonic() - last[0] >= every:
+            last[0] = time.monotonic()
+            print(last[1], file=sys.stderr, flush=True)
+
+    raw.add_notice_handler(notice)
+    try:
+        _sql(str(BATCH_SIZE).join(parts))
+    finally:
+        raw.remove_notice_handler(notice)
+    if last[1].startswith("planner"):
+        print(last[1] + " (done)", file=sys.stderr, flush=True)
 
 
 def _sqlite_foreign_key_check() -> None:
@@ -307,107 +404,108 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     """Upgrade schema."""
     _set_timeouts()
-    # drop column missed_check_ins.baseline_completion_rate (backed up)
+    # backups first: no copy runs while a step of this revision holds a strong lock
     _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__baseline_completion_rate" AS SELECT "id", "baseline_completion_rate" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__check_in_streak_before" AS SELECT "id", "check_in_streak_before" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__day_of_week" AS SELECT "id", "day_of_week" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__days_since_last_check_in" AS SELECT "id", "days_since_last_check_in" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__days_since_last_miss" AS SELECT "id", "days_since_last_miss" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__is_first_miss_in_30d" AS SELECT "id", "is_first_miss_in_30d" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__is_increasing_frequency" AS SELECT "id", "is_increasing_frequency" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_30d" AS SELECT "id", "misses_in_last_30d" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_60d" AS SELECT "id", "misses_in_last_60d" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_90d" AS SELECT "id", "misses_in_last_90d" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__recent_readiness_avg" AS SELECT "id", "recent_readiness_avg" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__team_leader_name_at_miss" AS SELECT "id", "team_leader_name_at_miss" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__team_name_at_miss" AS SELECT "id", "team_name_at_miss" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__week_of_month" AS SELECT "id", "week_of_month" FROM "missed_check_ins"')
+    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
+    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__worker_role_at_miss" AS SELECT "id", "worker_role_at_miss"::text AS "worker_role_at_miss" FROM "missed_check_ins"')
+    # drop column missed_check_ins.baseline_completion_rate (backed up)
     def _step_1() -> None:
         op.drop_column('missed_check_ins', 'baseline_completion_rate')
     
     _with_lock_retry(_step_1)
     # drop column missed_check_ins.check_in_streak_before (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__check_in_streak_before" AS SELECT "id", "check_in_streak_before" FROM "missed_check_ins"')
     def _step_3() -> None:
         op.drop_column('missed_check_ins', 'check_in_streak_before')
     
     _with_lock_retry(_step_3)
     # drop column missed_check_ins.day_of_week (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__day_of_week" AS SELECT "id", "day_of_week" FROM "missed_check_ins"')
     def _step_5() -> None:
         op.drop_column('missed_check_ins', 'day_of_week')
     
     _with_lock_retry(_step_5)
     # drop column missed_check_ins.days_since_last_check_in (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__days_since_last_check_in" AS SELECT "id", "days_since_last_check_in" FROM "missed_check_ins"')
     def _step_7() -> None:
         op.drop_column('missed_check_ins', 'days_since_last_check_in')
     
     _with_lock_retry(_step_7)
     # drop column missed_check_ins.days_since_last_miss (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__days_since_last_miss" AS SELECT "id", "days_since_last_miss" FROM "missed_check_ins"')
     def _step_9() -> None:
         op.drop_column('missed_check_ins', 'days_since_last_miss')
     
     _with_lock_retry(_step_9)
     # drop column missed_check_ins.is_first_miss_in_30d (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__is_first_miss_in_30d" AS SELECT "id", "is_first_miss_in_30d" FROM "missed_check_ins"')
     def _step_11() -> None:
         op.drop_column('missed_check_ins', 'is_first_miss_in_30d')
     
     _with_lock_retry(_step_11)
     # drop column missed_check_ins.is_increasing_frequency (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__is_increasing_frequency" AS SELECT "id", "is_increasing_frequency" FROM "missed_check_ins"')
     def _step_13() -> None:
         op.drop_column('missed_check_ins', 'is_increasing_frequency')
     
     _with_lock_retry(_step_13)
     # drop column missed_check_ins.misses_in_last_30d (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_30d" AS SELECT "id", "misses_in_last_30d" FROM "missed_check_ins"')
     def _step_15() -> None:
         op.drop_column('missed_check_ins', 'misses_in_last_30d')
     
     _with_lock_retry(_step_15)
     # drop column missed_check_ins.misses_in_last_60d (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_60d" AS SELECT "id", "misses_in_last_60d" FROM "missed_check_ins"')
     def _step_17() -> None:
         op.drop_column('missed_check_ins', 'misses_in_last_60d')
     
     _with_lock_retry(_step_17)
     # drop column missed_check_ins.misses_in_last_90d (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_90d" AS SELECT "id", "misses_in_last_90d" FROM "missed_check_ins"')
     def _step_19() -> None:
         op.drop_column('missed_check_ins', 'misses_in_last_90d')
     
     _with_lock_retry(_step_19)
     # drop column missed_check_ins.recent_readiness_avg (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__recent_readiness_avg" AS SELECT "id", "recent_readiness_avg" FROM "missed_check_ins"')
     def _step_21() -> None:
         op.drop_column('missed_check_ins', 'recent_readiness_avg')
     
     _with_lock_retry(_step_21)
     # drop column missed_check_ins.team_leader_name_at_miss (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__team_leader_name_at_miss" AS SELECT "id", "team_leader_name_at_miss" FROM "missed_check_ins"')
     def _step_23() -> None:
         op.drop_column('missed_check_ins', 'team_leader_name_at_miss')
     
     _with_lock_retry(_step_23)
     # drop column missed_check_ins.team_name_at_miss (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__team_name_at_miss" AS SELECT "id", "team_name_at_miss" FROM "missed_check_ins"')
     def _step_25() -> None:
         op.drop_column('missed_check_ins', 'team_name_at_miss')
     
     _with_lock_retry(_step_25)
     # drop column missed_check_ins.week_of_month (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__week_of_month" AS SELECT "id", "week_of_month" FROM "missed_check_ins"')
     def _step_27() -> None:
         op.drop_column('missed_check_ins', 'week_of_month')
     
     _with_lock_retry(_step_27)
     # drop column missed_check_ins.worker_role_at_miss (backed up)
-    _sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    _sql('CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__worker_role_at_miss" AS SELECT "id", "worker_role_at_miss"::text AS "worker_role_at_miss" FROM "missed_check_ins"')
     def _step_29() -> None:
         op.drop_column('missed_check_ins', 'worker_role_at_miss')
     

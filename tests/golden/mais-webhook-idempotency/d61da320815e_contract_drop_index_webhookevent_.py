@@ -20,6 +20,8 @@ from alembic import op
 import sqlalchemy as sa
 import contextlib
 import random
+import sys
+import threading
 import time
 
 from alembic import context
@@ -33,6 +35,7 @@ LOCK_TIMEOUT = "1s"
 LOCK_RETRIES = 8  # attempts per strong-lock step
 LOCK_RETRY_BUDGET = 300.0  # seconds of waiting between attempts, in all
 BATCH_SIZE = 5000  # rows per backfill transaction
+PROGRESS_EVERY = 5.0  # seconds between progress lines of online steps (-x progress_every=...)
 
 
 def _setting(name: str, default):  # noqa: ANN001, ANN202
@@ -131,15 +134,76 @@ def _seconds(value: str) -> float:
 def _waiting():
     """Online DDL (concurrent index builds and drops, VALIDATE) holds no lock that blocks the
     application: it waits for older transactions as long as PostgreSQL needs, never cut short
-    by LOCK_TIMEOUT (which is for strong locks). Outside the migration transaction only."""
+    by LOCK_TIMEOUT (which is for strong locks). Outside the migration transaction only.
+    While it runs, a line on stderr every PROGRESS_EVERY seconds says what it waits for."""
     if _offline() or _dialect() != "postgresql":
         yield
         return
     _sql("SET lock_timeout = 0")
+    watch = _Watch(op.get_bind())
     try:
         yield
     finally:
+        watch.stop()
         _sql(f"SET lock_timeout = {_literal(_setting('lock_timeout', LOCK_TIMEOUT))}")
+
+
+class _Watch:
+    """Reports, from a connection of its own, what the migration's backend is doing while an
+    online step runs: the phase and progress of an index build (pg_stat_progress_create_index)
+    and the sessions it waits for (pg_blocking_pids, or the old transaction a concurrent build
+    waits out), with their state, transaction age and query (pg_stat_activity)."""
+
+    SQL = ("SELECT round(extract(epoch FROM now() - a.query_start)) AS secs, a.wait_event_type AS wtype, "
+           "a.wait_event AS wevent, left(a.query, 80) AS query, p.phase, p.blocks_done, p.blocks_total, "
+           "p.tuples_done, p.tuples_total, p.lockers_done, p.lockers_total, "
+           "array_remove(pg_blocking_pids(a.pid) || coalesce(p.current_locker_pid, 0)::int, 0) AS blockers "
+           "FROM pg_stat_activity a LEFT JOIN pg_stat_progress_create_index p ON p.pid = a.pid "
+           "WHERE a.pid = %d")
+    WHO = ("SELECT pid, state, round(extract(epoch FROM now() - xact_start)) AS age, left(query, 80) AS query "
+           "FROM pg_stat_activity WHERE pid = ANY(ARRAY[%s]::int[]) ORDER BY xact_start LIMIT 3")
+
+    def __init__(self, bind) -> None:  # noqa: ANN001
+        self.every = _setting("progress_every", PROGRESS_EVERY)
+        self.done = threading.Event()
+        self.pid = bind.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        self.engine = bind.engine
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self) -> None:
+        try:
+            with self.engine.connect() as c:
+                c.execution_options(isolation_level="AUTOCOMMIT")
+                while not self.done.wait(self.every):
+                    line = self.line(c)
+                    if line:
+                        print(f"planner: {line}", file=sys.stderr, flush=True)
+        except Exception as err:  # noqa: BLE001 (reporting must never fail the migration)
+            print(f"planner: (no progress reports: {err.__class__.__name__})", file=sys.stderr, flush=True)
+
+    def line(self, c) -> str:  # noqa: ANN001
+        r = c.exec_driver_sql(self.SQL % self.pid).first()
+        if r is None or r.secs is None:
+            return ""
+        parts = [f"{r.secs:.0f} s in {r.query!r}"]
+        if r.phase:
+            parts.append(f"phase: {r.phase}")
+            for done, total, unit in ((r.lockers_done, r.lockers_total, "old transactions"),
+                                      (r.blocks_done, r.blocks_total, "blocks"), (r.tuples_done, r.tuples_total, "rows")):
+                if total:
+                    parts.append(f"{done:,} of {total:,} {unit} ({100 * done / total:.0f}%)")
+        if r.blockers:
+            rows = c.exec_driver_sql(self.WHO % ",".join(str(int(p)) for p in r.blockers)).fetchall()
+            parts.append("waiting for " + "; ".join(
+                f"pid {w.pid} ({w.state}, transaction open {w.age or 0:.0f} s: {w.query!r})" for w in rows))
+        elif r.wtype in ("Lock", "IPC"):
+            parts.append(f"waiting ({r.wtype}: {r.wevent})")
+        return ", ".join(parts)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join(5)
 
 
 def _is_lock_timeout(err: Exception) -> bool:
@@ -229,8 +293,41 @@ def _backfill(head: str, tail: str = "") -> None:
 
 def _batched(*parts: str) -> None:
     """Run a statement that batches by itself (a PL/pgSQL block committing after each batch of
-    BATCH_SIZE rows: `parts` joined by BATCH_SIZE), outside any transaction."""
-    _sql(str(BATCH_SIZE).join(parts))
+    BATCH_SIZE rows: `parts` joined by BATCH_SIZE), outside any transaction. Its progress
+    NOTICEs go to stderr, one every PROGRESS_EVERY seconds and the last."""
+    if _offline():
+        _sql(str(BATCH_SIZE).join(parts))
+        return
+    # each batch commits without waiting for its WAL flush: a crash can only lose batches that
+    # a re-run does again (they are idempotent), and the revision's synchronous commit of its
+    # version stamp flushes them all
+    _sql("SET synchronous_commit = off")
+    try:
+        _notify_batches(parts)
+    finally:
+        _sql("RESET synchronous_commit")
+
+
+def _notify_batches(parts: tuple[str, ...]) -> None:
+    raw = getattr(op.get_bind().connection, "dbapi_connection", None)
+    if not hasattr(raw, "add_notice_handler"):  # a driver without notice handlers
+        _sql(str(BATCH_SIZE).join(parts))
+        return
+    every, last = _setting("progress_every", PROGRESS_EVERY), [time.monotonic(), ""]
+
+    def notice(diag) -> None:  # noqa: ANN001
+        last[1] = diag.message_primary or ""
+        if last[1].startswith("planner") and time.monotonic() - last[0] >= every:
+            last[0] = time.monotonic()
+            print(last[1], file=sys.stderr, flush=True)
+
+    raw.add_notice_handler(notice)
+    try:
+        _sql(str(BATCH_SIZE).join(parts))
+    finally:
+        raw.remove_notice_handler(notice)
+    if last[1].startswith("planner"):
+        print(last[1] + " (done)", file=sys.stderr, flush=True)
 
 
 def _sqlite_foreign_key_check() -> None:

@@ -288,7 +288,7 @@ def step_lock(step: Step, dialect: str) -> Lock:
     code = "\n".join(b.code for b in step.upgrade)
     if dialect == "sqlite":
         return Lock("database write lock (SQLite locks the whole file)", "database", 3)
-    if "_backfill(" in code or step.title.startswith("backfill"):
+    if "rt.backfill(" in code or step.title.startswith("backfill"):
         return Lock("row locks, one batch at a time", "online", 0)
     if dialect == "mysql":
         if "LOCK=SHARED" in code:

@@ -396,8 +396,9 @@ def _prisma_schema(case: Case, dialect: str, kinds: tuple[str, ...], names: tupl
 #: module-level names a revision may bind (the planner's runtime and Alembic's identifiers)
 FORBIDDEN_NAMES = {"os", "__import__", "eval", "exec", "compile", "open", "subprocess", "system", "globals",
                    "__builtins__", "breakpoint", "input"}
-#: the runtime's own standard-library helpers (lock retry backoff) are harmless; nothing else
-ALLOWED_IMPORTS = {"alembic", "sqlalchemy", "typing", "__future__", "contextlib", "random", "sys", "threading", "time"}
+#: alembic and sqlalchemy (the runtime module is loaded through alembic), and the typing
+#: names of the revision template; nothing else
+ALLOWED_IMPORTS = {"alembic", "sqlalchemy", "typing", "collections", "__future__"}
 
 
 @dataclass

@@ -80,10 +80,10 @@ def quoting_dialect(name: str) -> sa.engine.Dialect:
 
 def _render_item(dialect: str):  # noqa: ANN202
     def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
-        """Types SQLAlchemy has no class for render as the revision's own `_RawType('...')`, so
+        """Types SQLAlchemy has no class for render as the runtime's `rt.RawType('...')`, so
         a revision never imports planner."""
         if type_ == "type" and not type(obj).__module__.startswith("sqlalchemy"):
-            return f"_RawType({obj.compile(dialect=_CONTEXTS[dialect].dialect)!r})"  # type: ignore[attr-defined]
+            return f"rt.RawType({obj.compile(dialect=_CONTEXTS[dialect].dialect)!r})"  # type: ignore[attr-defined]
         return False
     return render_item
 
@@ -108,7 +108,7 @@ def with_kw(rendered: str, **kw: str) -> str:
 def execute(sql: str) -> str:
     """A revision statement that runs `sql` as written (the runtime's `_sql`: no bind-parameter
     parsing, no `%` escaping, so a `:name` or `%` in an identifier stays what it is)."""
-    return f"_sql({py(sql)})"
+    return f"rt.sql({py(sql)})"
 
 
 def dollar_quote(body: str) -> str:
@@ -122,8 +122,8 @@ def dollar_quote(body: str) -> str:
 
 
 def backfill_call(head: str, tail: str = "") -> str:
-    """The runtime's `_backfill(head, tail)`: `head` BATCH_SIZE `tail`, repeated until no row changes."""
-    return f"_backfill({py(head)}{', ' + py(tail) if tail else ''})"
+    """The runtime's `rt.backfill(head, tail)`: `head` BATCH_SIZE `tail`, repeated until no row changes."""
+    return f"rt.backfill({py(head)}{', ' + py(tail) if tail else ''})"
 
 
 def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str) -> str:
@@ -154,7 +154,7 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
             f"END LOOP; END ")
     quoted = "DO " + dollar_quote(body)
     parts = quoted.split("\x00")
-    return f"_batched({', '.join(py(p) for p in parts)})"
+    return f"rt.batched({', '.join(py(p) for p in parts)})"
 
 
 #: the column of a backup of NULLs that records what the backfill wrote
@@ -268,15 +268,15 @@ def _concurrent_build(name: str, create: str) -> Block:
     """`create` (a CREATE INDEX CONCURRENTLY IF NOT EXISTS of index `name`) outside the
     transaction, re-runnable: an INVALID leftover of a failed run is dropped first, and a build
     that ends INVALID stops the migration."""
-    return Block(f"_drop_invalid_index({py(name)})\nwith _waiting():\n{textwrap.indent(create, '    ')}\n"
-                 f"_check_index_valid({py(name)})", autocommit=True)
+    return Block(f"rt.drop_invalid_index({py(name)})\nwith rt.waiting():\n{textwrap.indent(create, '    ')}\n"
+                 f"rt.check_index_valid({py(name)})", autocommit=True)
 
 
 def online(code: str) -> Block:
     """Online DDL outside the migration transaction (DROP INDEX CONCURRENTLY, VALIDATE): it
     holds no lock that blocks the application, so it waits for older transactions as long as
-    PostgreSQL needs (the runtime's `_waiting`), never cut short by the strong-lock timeout."""
-    return Block("with _waiting():\n" + textwrap.indent(code, "    "), autocommit=True)
+    PostgreSQL needs (the runtime's `rt.waiting`), never cut short by the strong-lock timeout."""
+    return Block("with rt.waiting():\n" + textwrap.indent(code, "    "), autocommit=True)
 
 
 def derived_name(base: str, suffix: str, limit: int | None = 63) -> str:
@@ -327,7 +327,6 @@ class _Builder:
         self.convert = convert or {}
         self.steps: list[Step] = []
         self.kept: list[tuple[str | None, str]] = []
-        self.n = 0
         from planner.checks import build_checks
         from planner.verify.metadata import to_metadata
 
@@ -359,11 +358,7 @@ class _Builder:
 
     def ddl(self, code: str, *, retry: bool = True) -> Block:
         """Strong-lock DDL: bounded lock wait, retried on lock timeout."""
-        if not retry:
-            return Block(code)
-        self.n += 1
-        body = textwrap.indent(code, "    ")
-        return Block(f"def _step_{self.n}() -> None:\n{body}\n\n_with_lock_retry(_step_{self.n})")
+        return Block(code, retry=retry)
 
     def add(self, phase: Phase, title: str, upgrade: Iterable[Block], downgrade: Iterable[Block] = (),
             *, guards: Iterable[Guard] = (), change: Change | None = None, backup: str | None = None,
@@ -752,7 +747,7 @@ class _Builder:
                 cond = f"{lit(v)} = ANY({q(col.name)}::text[])" if col.type.endswith("[]") else \
                     f"{q(col.name)}::text = {lit(v)}"
                 sql = f"SELECT count(*) FROM {qt(table)} WHERE {cond}"
-                guards.append(f"_guard({py(sql)}, {py(f'rows of {table}.{col.name} hold {v!r}: remap them first')})")
+                guards.append(f"rt.guard({py(sql)}, {py(f'rows of {table}.{col.name} hold {v!r}: remap them first')})")
         blocks = [Block("\n".join(guards))] if guards else []
         return [*blocks, self.ddl("\n".join(lines))]
 
@@ -992,7 +987,7 @@ class _Builder:
                                    "contract drops it",
                      [self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=True,
                                                          existing_type=sacol.type, existing_nullable=False)]))],
-                     [Block(f"_guard({py(nulls.sql)}, {py(nulls.message)})"), self.ddl(set_nn)], change=c)
+                     [Block(f"rt.guard({py(nulls.sql)}, {py(nulls.message)})"), self.ddl(set_nn)], change=c)
         elif not col.nullable:
             down.append(self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=False,
                                                            existing_type=sacol.type, existing_nullable=True)])))
@@ -1479,7 +1474,7 @@ class _Builder:
         self.add(Phase.EXPAND, f"DROP NOT NULL {c.object}",
                  [self.ddl(render([ops.AlterColumnOp(name, c.column, schema=schema, modify_nullable=True,
                                                      existing_type=t, existing_nullable=False)]))],
-                 [Block(f"_guard({py(guard_down.sql)}, {py(guard_down.message)})"),
+                 [Block(f"rt.guard({py(guard_down.sql)}, {py(guard_down.message)})"),
                   self.ddl(render([ops.AlterColumnOp(name, c.column, schema=schema, modify_nullable=False,
                                                      existing_type=t, existing_nullable=True)]))], change=c)
 

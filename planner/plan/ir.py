@@ -2,7 +2,8 @@
 
 A `Step` holds already-rendered Python statements (`Block`s) for a revision body: Alembic
 op calls rendered by Alembic's own renderer, `op.execute` only where Alembic has no op, and
-calls to the small runtime helpers every generated revision carries (`runtime.py`).
+calls to the runtime helpers each revision loads as `rt` (`migration_runtime.py`, written
+into the migrations folder).
 """
 
 from __future__ import annotations
@@ -78,13 +79,16 @@ def apps(parts: list[list[Step]]) -> list[tuple[tuple[str, ...], tuple[str, ...]
 @dataclass(frozen=True, slots=True)
 class Block:
     """Python statements for a revision body (no indentation); `autocommit` runs them outside
-    the migration transaction (`op.get_context().autocommit_block()`)."""
+    the migration transaction (`op.get_context().autocommit_block()`); `retry`: strong-lock
+    DDL, written as a step function the runtime runs with a bounded lock wait, retried on a
+    lock timeout (`rt.with_lock_retry(_step_N)`, numbered per revision)."""
 
     code: str
     autocommit: bool = False
     #: a copy of data a later statement of its step destroys (CREATE TABLE ... AS SELECT): on
     #: PostgreSQL it runs before the revision's first strong-lock step, never under its lock
     backup: bool = False
+    retry: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +105,8 @@ class Guard:
 
     def code(self) -> str:
         if self.raises:
-            return f"_sql({self.sql!r})"
-        return f"_guard({self.sql!r}, {self.message!r}{', first=False' if self.inline else ''})"
+            return f"rt.sql({self.sql!r})"
+        return f"rt.guard({self.sql!r}, {self.message!r}{', first=False' if self.inline else ''})"
 
 
 @dataclass(frozen=True, slots=True)

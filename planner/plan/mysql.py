@@ -3,7 +3,7 @@
 MySQL has no transactional DDL, no NOT VALID and no concurrent index builds; what it has is
 online DDL: `ALGORITHM=INSTANT|INPLACE, LOCK=NONE`, which the server refuses (error 1846)
 instead of silently copying the table. So every ALTER here names its algorithm and lock, in
-order of preference (`_alter(sql, *clauses)` in the revision runtime tries them in turn); a
+order of preference (`rt.alter(sql, *clauses)` in the revision runtime tries them in turn); a
 change that can only copy (ADD CHECK, a data type change R8's new column and swap cannot do)
 says `ALGORITHM=COPY, LOCK=SHARED` so reads go on and the reviewer sees it. Alembic's ops cannot append these clauses, so ALTER
 TABLE is `op.execute`; tables, renames and checks drops use Alembic's own ops.
@@ -76,7 +76,7 @@ def backup_table(*parts: str) -> str:
 
 
 def alter(sql: str, *clauses: str) -> str:
-    return f"_alter({py(sql)}, {', '.join(py(c) for c in clauses)})"
+    return f"rt.alter({py(sql)}, {', '.join(py(c) for c in clauses)})"
 
 
 class MySQLBuilder(_Builder):
@@ -188,11 +188,11 @@ class MySQLBuilder(_Builder):
     def _add_fk(self, md: sa.MetaData, table: str, fk: ForeignKey) -> Block:
         """INPLACE needs foreign_key_checks off; a guard has checked for orphans first."""
         return self.ddl("\n".join([
-            "_sql(\"SET SESSION foreign_key_checks = 0\")",
+            "rt.sql(\"SET SESSION foreign_key_checks = 0\")",
             "try:",
             "    " + alter(self._fk_sql(md, table, fk), INPLACE),
             "finally:",
-            "    _sql(\"SET SESSION foreign_key_checks = 1\")",
+            "    rt.sql(\"SET SESSION foreign_key_checks = 1\")",
         ]))
 
     def _drop_fk(self, table: str, fk: ForeignKey) -> Block:

@@ -33,7 +33,7 @@ from planner.plan.ir import (
     Step,
     apps,
 )
-from planner.plan.runtime import RUNTIME
+from planner.plan.runtime import FILENAME, write_runtime
 
 ENV_PY = '''"""Alembic environment written by planner: the database URL comes from `-x db=URL`
 or the DATABASE_URL environment variable; each revision runs in its own transaction
@@ -49,7 +49,9 @@ from sqlalchemy import engine_from_config, pool
 
 config = context.config
 target_metadata = None
-if config.config_file_name is not None and not config.attributes.get("planner_in_process"):
+if config.config_file_name is not None and not config.attributes.get(
+    "planner_in_process"
+):
     # alembic's own "Running upgrade ..." lines (planner runs it in-process without them)
     from logging.config import fileConfig
 
@@ -57,10 +59,12 @@ if config.config_file_name is not None and not config.attributes.get("planner_in
 
 
 def _url() -> str:
-    url = context.get_x_argument(as_dictionary=True).get("db") or os.environ.get("DATABASE_URL")
+    url = context.get_x_argument(as_dictionary=True).get("db") or os.environ.get(
+        "DATABASE_URL"
+    )
     if not url:
         raise SystemExit("no database URL: pass -x db=URL or set DATABASE_URL")
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     elif url.startswith("mysql://"):
         url = "mysql+pymysql://" + url.split("://", 1)[1]
@@ -68,8 +72,13 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      dialect_opts={"paramstyle": "named"}, transaction_per_migration=True)
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+        transaction_per_migration=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -77,13 +86,18 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     section = config.get_section(config.config_ini_section, {})
     section["sqlalchemy.url"] = _url()
-    connectable = engine_from_config(section, prefix="sqlalchemy.", poolclass=pool.NullPool)
+    connectable = engine_from_config(
+        section, prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
     attempts = int(context.get_x_argument(as_dictionary=True).get("lock_retries", 8))
     for attempt in range(attempts):
         try:
             with connectable.connect() as connection:
-                context.configure(connection=connection, target_metadata=target_metadata,
-                                  transaction_per_migration=True)
+                context.configure(
+                    connection=connection,
+                    target_metadata=target_metadata,
+                    transaction_per_migration=True,
+                )
                 with context.begin_transaction():
                     context.run_migrations()
             return
@@ -92,7 +106,7 @@ def run_migrations_online() -> None:
             # whole: wait outside any transaction, then run the remaining revisions again
             if "planner: lock timeout while" not in str(e) or attempt == attempts - 1:
                 raise
-            pause = min(2 ** attempt, 30) * random.uniform(0.5, 1.5)
+            pause = min(2**attempt, 30) * random.uniform(0.5, 1.5)
             print(f"planner: {e}; retrying in {pause:.1f} s", file=sys.stderr)
             time.sleep(pause)
 
@@ -101,6 +115,55 @@ if context.is_offline_mode():
     run_migrations_offline()
 else:
     run_migrations_online()
+'''
+
+
+#: script.py.mako of a project planner creates: Alembic's generic template, with the
+#: imports each revision needs (no unused `op`/`sa`) and double-quoted identifiers, so the
+#: revisions pass `ruff check` and `ruff format --check` with ruff's defaults
+SCRIPT_MAKO = '''<%!
+def py(value):
+    if value is None:
+        return "None"
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(py(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return '"' + str(value).replace("\\\\", "\\\\\\\\").replace('"', '\\\\"') + '"'
+
+
+
+def revises(value):
+    if not value:
+        return ""
+    return " " + (", ".join(value) if isinstance(value, (tuple, list)) else value)
+%>"""${message}
+
+Revision ID: ${up_revision}
+Revises:${revises(down_revision)}
+Create Date: ${create_date}
+
+"""
+
+from collections.abc import Sequence
+% if imports:
+
+${imports}
+% endif
+
+# revision identifiers, used by Alembic.
+revision: str = ${py(up_revision)}
+down_revision: str | Sequence[str] | None = ${py(down_revision)}
+branch_labels: str | Sequence[str] | None = ${py(branch_labels)}
+depends_on: str | Sequence[str] | None = ${py(depends_on)}
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    ${upgrades if upgrades else "pass"}
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    ${downgrades if downgrades else "pass"}
 '''
 
 
@@ -146,15 +209,29 @@ def docstring_text(text: str) -> str:
     return "".join(out)
 
 
-def _blocks(blocks: list[Block]) -> list[str]:
+class _Steps:
+    """Numbers the step functions of one revision body: _step_1, _step_2, ..."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def wrap(self, code: str) -> str:
+        self.n += 1
+        return f"def _step_{self.n}() -> None:\n{_indent(code)}\n\nrt.with_lock_retry(_step_{self.n})"
+
+
+def _blocks(blocks: list[Block], steps: _Steps) -> list[str]:
     out = []
     for b in blocks:
         if not b.code.strip():
             continue
-        if b.autocommit:
-            out.append("with op.get_context().autocommit_block():\n" + _indent(b.code))
+        code = steps.wrap(b.code) if b.retry else b.code
+        if not b.autocommit:
+            out.append(code)
+        elif _single_with(code):  # one `with` of two context managers, not two nested ones
+            out.append("with op.get_context().autocommit_block(), " + code.removeprefix("with "))
         else:
-            out.append(b.code)
+            out.append("with op.get_context().autocommit_block():\n" + _indent(code))
     return out
 
 
@@ -172,6 +249,18 @@ def _merged_guards(steps: list[Step]) -> dict[str, Guard]:
     return out
 
 
+def _single_with(code: str) -> bool:
+    """Whether `code` is one `with` statement (of one context manager)."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    return (len(tree.body) == 1 and isinstance(tree.body[0], ast.With) and len(tree.body[0].items) == 1
+            and code.startswith("with "))
+
+
 def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set[str] | None = None,
           merged: dict[str, Guard] | None = None, hoist_backups: bool = False) -> str:
     """A revision body; `single` (every phase in one revision): guards that read what an
@@ -179,7 +268,8 @@ def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set
     the guards earlier revisions of the plan run: an identical guard runs once per plan.
     `hoist_backups` (PostgreSQL): the backups of the transactional steps run before the first
     of them, so no backup copies a table while an earlier step holds a strong lock."""
-    parts = ["_set_timeouts()"]
+    parts = ["rt.set_timeouts()"]
+    numbering = _Steps()
     seen = set() if seen is None else seen
     merged = _merged_guards(steps) if merged is None else merged
 
@@ -193,7 +283,7 @@ def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set
         for s in reversed(steps):
             if s.downgrade:
                 parts.append(comment(f"undo: {s.title}"))
-                parts.extend(_blocks(list(s.downgrade)))
+                parts.extend(_blocks(list(s.downgrade), numbering))
     else:
         guards = [g for s in steps for g in s.guards if not (single and g.inline) and fresh(g)]
         if guards:
@@ -210,12 +300,12 @@ def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set
                 # the transactional part starts here (after the online work, so nothing is
                 # committed before it)
                 parts.append("# backups first: no copy runs while a step of this revision holds a strong lock")
-                parts.extend(_blocks(hoisted))
+                parts.extend(_blocks(hoisted, numbering))
                 moved, hoisted = hoisted, []
             if s.upgrade:
                 parts.append(comment(s.title))
                 parts.extend(merged.get(g.sql, g).code() for g in s.guards if single and g.inline and fresh(g))
-                parts.extend(_blocks([b for b in s.upgrade if b not in moved]))
+                parts.extend(_blocks([b for b in s.upgrade if b not in moved], numbering))
     return "\n".join(parts) if len(parts) > 1 else "pass"
 
 
@@ -348,7 +438,7 @@ def cleanup_revision(plan: Plan, *, source: str, title: str | None = None) -> Re
                    plan.dialect)
     down = ("raise RuntimeError(\"planner: the cleanup revision dropped the backups the earlier revisions' "
             "downgrades restore from; there is no way back past it\")")
-    return Revision(msg, "_set_timeouts()\n# drop the backups and moved-aside tables kept for the downgrade\n" + drops,
+    return Revision(msg, "rt.set_timeouts()\n# drop the backups and moved-aside tables kept for the downgrade\n" + drops,
                     down)
 
 
@@ -383,6 +473,7 @@ def init_project(directory: str) -> Config:
     except CommandError as e:
         raise PlannerError(f"cannot create the Alembic project in {directory}: {e}") from None
     (path / "migrations" / "env.py").write_text(ENV_PY)
+    (path / "migrations" / "script.py.mako").write_text(SCRIPT_MAKO)
     text = ini.read_text()
     # relative to the ini's folder: the project works wherever it is moved or checked out
     text = re.sub(r"(?m)^script_location = .*$", lambda _: "script_location = %(here)s/migrations", text, count=1)
@@ -417,23 +508,30 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
                     f"the {r.message.split(':', 1)[0]} revision (\"{doc.splitlines()[0]}\"): this plan is in "
                     "the project already",
                     hint="plan from what the database holds now (e.g. OLD = its URL), or remove the earlier revisions")
+    template_path = Path(script.dir) / "script.py.mako"
+    template = template_path.read_text() if template_path.is_file() else ""
     written: list[Path] = []
     try:
+        runtime = write_runtime(script.dir)
+        if runtime is not None:
+            written.append(runtime)
         for i, r in enumerate(revs):
             rid = rev_id(seed, i, r.message, head) or alembic_rev_id()
             if rid in taken:
                 raise PlannerError(f"revision {rid} already exists in {cfg.config_file_name}",
                                    hint="use another --rev-id-seed")
+            upgrade, downgrade = _with_runtime(r.upgrade), _with_runtime(r.downgrade)
+            imports = _imports(upgrade + "\n" + downgrade, template)
             with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Generating ..." lines
                 sc = script.generate_revision(rid, docstring_text(r.message), head=head,
-                                              upgrades=r.upgrade.replace("\n", "\n    "),
-                                              downgrades=r.downgrade.replace("\n", "\n    "),
-                                              imports=RUNTIME)
+                                              upgrades=_indent(upgrade).lstrip(" "),
+                                              downgrades=_indent(downgrade).lstrip(" "),
+                                              imports="\n".join(imports))
             if sc is None:
                 raise PlannerError("Alembic did not write the revision")
             path = _slug_from_title(Path(sc.path), script, r.message)
             written.append(path)
-            _check_written(path, r)
+            _check_written(path, r, imports)
             head = sc.revision
             taken.add(head)
     except BaseException:
@@ -461,9 +559,73 @@ def _slug_from_title(path: Path, script: ScriptDirectory, message: str) -> Path:
     return renamed
 
 
-def _check_written(path: Path, rev: Revision) -> None:
+#: what a revision body may use at module level: the module it comes from and, for a
+#: straight import, its alias (`import sqlalchemy as sa`)
+_IMPORTS = {"sa": ("sqlalchemy", True), "context": ("alembic", False), "op": ("alembic", False),
+            "load_python_file": ("alembic.util", False),
+            **{d: ("sqlalchemy.dialects", False) for d in ("mysql", "postgresql", "sqlite")}}
+#: the line of a revision body that loads the runtime module (see runtime.py)
+LOAD_RUNTIME = f'rt = load_python_file(context.script.dir, "{FILENAME}")'
+
+
+def _names(code: str) -> set[str]:
+    """The names `code` reads (NAME tokens that are not attributes or keyword arguments)."""
+    import keyword
+    import tokenize
+
+    out: set[str] = set()
+    prev = None
+    tokens = list(tokenize.generate_tokens(io.StringIO(code + "\n").readline))
+    for i, tok in enumerate(tokens):
+        if tok.type == tokenize.NAME and not keyword.iskeyword(tok.string):
+            after = tokens[i + 1].string if i + 1 < len(tokens) else ""
+            if not (prev is not None and prev.string == ".") and after != "=":
+                out.add(tok.string)
+        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+            prev = tok
+    return out
+
+
+def _with_runtime(body: str) -> str:
+    """`body` with the line that loads the runtime module first, when it uses it."""
+    if "rt" not in _names(body):
+        return body
+    return ("# planner's runtime helpers (guards, lock retries, batches), beside env.py\n"
+            f"{LOAD_RUNTIME}\n{body}")
+
+
+def _bound(code: str) -> set[str]:
+    """The names the import lines of `code` (a template: only its lines that parse) bind."""
+    import ast
+
+    out: set[str] = set()
+    for line in code.splitlines():
+        try:
+            tree = ast.parse(line.strip())
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import | ast.ImportFrom):
+                out |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return out
+
+
+def _imports(code: str, template: str) -> list[str]:
+    """The import lines `code` needs that the project's script.py.mako does not write itself,
+    sorted and merged as isort (ruff's I001) wants them."""
+    needed = sorted(name for name in _names(code) - _bound(template) if name in _IMPORTS)
+    straight = [f"import {_IMPORTS[n][0]} as {n}" for n in needed if _IMPORTS[n][1]]
+    froms: dict[str, list[str]] = {}
+    for n in needed:
+        if not _IMPORTS[n][1]:
+            froms.setdefault(_IMPORTS[n][0], []).append(n)
+    return sorted(straight) + [f"from {m} import {', '.join(names)}" for m, names in sorted(froms.items())]
+
+
+def _check_written(path: Path, rev: Revision, imports: list[str]) -> None:
     """The file Alembic wrote compiles, and its docstring is the revision's message (a
-    project template that writes the message elsewhere, unescaped, is refused)."""
+    project template that writes the message elsewhere, unescaped, is refused); the imports
+    the body needs are there (a template without `${imports}` is refused)."""
     import ast
 
     text = path.read_text()
@@ -476,6 +638,13 @@ def _check_written(path: Path, rev: Revision) -> None:
     if rev.message not in (ast.get_docstring(tree, clean=False) or ""):
         raise PlannerError(f"{path}: the project's script.py.mako does not start the revision with "
                            "\"\"\"${message}; nothing was written", hint="restore Alembic's template header")
+    bound = {(a.asname or a.name).split(".")[0] for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom)
+             for a in node.names}
+    missing = sorted((_names("\n".join(imports)) & set(_IMPORTS)) - bound)
+    if missing:
+        raise PlannerError(f"{path}: the project's script.py.mako does not write ${{imports}}, so the revision "
+                           f"would not import {', '.join(missing)}; nothing was written",
+                           hint="add a line ${imports if imports else \"\"} after the template's imports")
 
 
 _OFFLINE_URLS = {"postgresql": "postgresql+psycopg://offline@localhost/offline",

@@ -51,7 +51,7 @@ _COLUMN_KINDS = {Kind.ALTER_COLUMN_TYPE, Kind.SET_NOT_NULL, Kind.DROP_NOT_NULL, 
 
 FK_OFF = ("with op.get_context().autocommit_block():\n"
           "    op.execute(\"PRAGMA foreign_keys = OFF\")  # R14: outside the transaction, or it is a no-op")
-FK_ON = ("_sqlite_foreign_key_check()\n"
+FK_ON = ("rt.sqlite_foreign_key_check()\n"
          "with op.get_context().autocommit_block():\n"
          "    op.execute(\"PRAGMA foreign_keys = ON\")")
 

@@ -1,0 +1,158 @@
+"""The runtime module of the generated revisions: written once into the migrations folder,
+versioned, loaded by each revision without any change to the project's env.py (online and
+--sql), and the only thing besides alembic and sqlalchemy a revision imports."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from planner.cli import app
+from planner.load import load_source
+from planner.plan import runtime
+from planner.verify.harness import build_schema
+
+OLD = "CREATE TABLE pets (id integer PRIMARY KEY, name text, legs integer);\n"
+#: several change kinds: a NOT NULL column with a default, an index, a type change, a drop
+NEW = ("CREATE TABLE pets (id integer PRIMARY KEY, name varchar(80), status text NOT NULL DEFAULT 'new');\n"
+       "CREATE INDEX pets_name_idx ON pets (name);\n")
+
+
+def _sources(tmp_path: Path) -> tuple[str, str]:
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text(OLD)
+    new.write_text(NEW)
+    return str(old), str(new)
+
+
+def _plan(*args: str) -> None:
+    result = CliRunner().invoke(app, ["plan", *args, "-q"])
+    assert result.exit_code == 0, result.output
+
+
+def _alembic(ini: Path, *args: str, url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run([sys.executable, "-m", "alembic", "-c", str(ini), *args], env=env, cwd=ini.parent,
+                          capture_output=True, text=True, check=False)
+
+
+def _user_project(path: Path, url: str) -> Path:
+    """An Alembic project as `alembic init` writes it, with the user's own env.py (its URL in
+    alembic.ini); planner changes nothing in it but the revisions and its runtime module."""
+    subprocess.run([sys.executable, "-m", "alembic", "init", "migrations"], cwd=path, check=True,
+                   capture_output=True)
+    ini = path / "alembic.ini"
+    ini.write_text(ini.read_text().replace("driver://user:pass@localhost/dbname", url.replace("%", "%%")))
+    return ini
+
+
+def test_digest_pins_the_released_text():
+    """A version's text never changes: helpers that change get a new VERSION (and file name)."""
+    assert runtime.digest(runtime.RUNTIME) == runtime.DIGEST, (
+        "planner/plan/migration_runtime.py changed: revisions already written load "
+        f"{runtime.FILENAME} by name, so a text that was released needs a new VERSION; pin the new DIGEST "
+        "(in the same release, before any release: the DIGEST only)")
+    assert runtime.FILENAME == f"planner_runtime_v{runtime.VERSION}.py"
+
+
+def test_module_imports_only_alembic_and_sqlalchemy():
+    tree = ast.parse(runtime.RUNTIME)
+    roots = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    roots |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert roots - set(sys.stdlib_module_names) == {"alembic", "sqlalchemy"}
+
+
+def test_written_once_beside_env_py(tmp_path: Path):
+    old, new = _sources(tmp_path)
+    proj = tmp_path / "proj"
+    _plan(old, new, "--init", str(proj))
+    module = proj / "migrations" / runtime.FILENAME
+    assert module.read_text() == runtime.RUNTIME
+    revisions = sorted((proj / "migrations" / "versions").glob("*.py"))
+    assert len(revisions) >= 2
+    for f in revisions:
+        text = f.read_text()
+        tree = ast.parse(text)
+        imported = {(n.module or "") for n in tree.body if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names}
+        assert {m.split(".")[0] for m in imported} <= {"alembic", "sqlalchemy", "collections"}, (f.name, imported)
+        assert f'rt = load_python_file(context.script.dir, "{runtime.FILENAME}")' in text
+        assert "def _sql(" not in text and "LOCK_TIMEOUT" not in text  # the helpers live in the module only
+        steps = [int(n.name.removeprefix("_step_")) for n in ast.walk(tree)
+                 if isinstance(n, ast.FunctionDef) and n.name.startswith("_step_")]
+        for fn in ("upgrade", "downgrade"):
+            body = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == fn)
+            numbers = [int(n.name.removeprefix("_step_")) for n in ast.walk(body)
+                       if isinstance(n, ast.FunctionDef) and n.name.startswith("_step_")]
+            assert numbers == list(range(1, len(numbers) + 1)), (f.name, fn, numbers)
+        assert steps or "with_lock_retry" not in text
+
+    # a second plan into the same project leaves the identical module as it is
+    before = module.stat().st_mtime_ns
+    (tmp_path / "new2.sql").write_text(NEW + "CREATE INDEX pets_status_idx ON pets (status);\n")
+    _plan(new, str(tmp_path / "new2.sql"), "--alembic", str(proj / "alembic.ini"))
+    assert module.stat().st_mtime_ns == before
+    assert sorted(p.name for p in (proj / "migrations").glob("planner_runtime_*.py")) == [runtime.FILENAME]
+
+
+def test_modified_module_is_an_error_not_overwritten(tmp_path: Path):
+    old, new = _sources(tmp_path)
+    proj = tmp_path / "proj"
+    _plan(old, new, "--init", str(proj))
+    module = proj / "migrations" / runtime.FILENAME
+    module.write_text(runtime.RUNTIME.replace('LOCK_TIMEOUT = "1s"', 'LOCK_TIMEOUT = "9s"'))
+    versions = sorted((proj / "migrations" / "versions").glob("*.py"))
+    (tmp_path / "new2.sql").write_text(NEW + "CREATE INDEX pets_status_idx ON pets (status);\n")
+    result = CliRunner().invoke(app, ["plan", new, str(tmp_path / "new2.sql"), "--alembic",
+                                      str(proj / "alembic.ini"), "-q"])
+    assert result.exit_code == 2, result.output
+    assert runtime.FILENAME in result.output and "modified" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert 'LOCK_TIMEOUT = "9s"' in module.read_text()  # left as the user made it
+    assert sorted((proj / "migrations" / "versions").glob("*.py")) == versions  # nothing written
+
+
+def test_an_older_version_stays_beside_the_new_one(tmp_path: Path):
+    """Revisions written by an earlier planner load their own version by name: it is kept."""
+    old, new = _sources(tmp_path)
+    proj = tmp_path / "proj"
+    _plan(old, new, "--init", str(proj))
+    older = proj / "migrations" / "planner_runtime_v0.py"
+    older.write_text('"""an earlier planner\'s helpers"""\n')
+    (tmp_path / "new2.sql").write_text(NEW + "CREATE INDEX pets_status_idx ON pets (status);\n")
+    _plan(new, str(tmp_path / "new2.sql"), "--alembic", str(proj / "alembic.ini"))
+    assert older.read_text() == '"""an earlier planner\'s helpers"""\n'
+
+
+@pytest.mark.postgres
+def test_users_own_env_py_online_and_offline(tmp_path: Path, pg_url: str):
+    """`alembic init` + the user's env.py (not planner's): the revisions find their runtime
+    module through Alembic itself, online (upgrade, downgrade) and offline (--sql)."""
+    old, new = _sources(tmp_path)
+    build_schema(pg_url, load_source(old).schema)
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO pets SELECT g, 'pet ' || g, 4 FROM generate_series(1, 50) g")
+    ini = _user_project(tmp_path, sa.make_url(pg_url).set(drivername="postgresql+psycopg")
+                        .render_as_string(hide_password=False))
+    env_py = (tmp_path / "migrations" / "env.py").read_text()
+    _plan(old, new, "--alembic", str(ini))
+    assert (tmp_path / "migrations" / "env.py").read_text() == env_py
+    assert (tmp_path / "migrations" / runtime.FILENAME).is_file()
+    offline = _alembic(ini, "upgrade", "head", "--sql", url=pg_url)
+    assert offline.returncode == 0, offline.stderr
+    assert 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "pets_name_idx"' in offline.stdout
+    assert "SET lock_timeout = '1s'" in offline.stdout
+    for args in (["upgrade", "head"], ["downgrade", "base"]):
+        r = _alembic(ini, *args, url=pg_url)
+        assert r.returncode == 0, r.stdout + r.stderr
+    with engine.begin() as c:
+        assert c.exec_driver_sql("SELECT count(*), sum(legs) FROM pets").one() == (50, 200)
+    engine.dispose()

@@ -156,3 +156,90 @@ def test_users_own_env_py_online_and_offline(tmp_path: Path, pg_url: str):
     with engine.begin() as c:
         assert c.exec_driver_sql("SELECT count(*), sum(legs) FROM pets").one() == (50, 200)
     engine.dispose()
+
+
+# --------------------------------------------------------------------------- generated code style
+
+NEW_SQLITE = NEW.replace("name varchar(80)", "name varchar(80) CONSTRAINT pets_name_check CHECK (name <> '')")
+OLD_MANY = ("CREATE TABLE owners (id integer PRIMARY KEY, name varchar(50));\n"
+            "CREATE TABLE pets (id integer PRIMARY KEY, name text, legs integer, owner_id integer, kind varchar(20));\n"
+            "CREATE INDEX pets_kind_idx ON pets (kind);\n")
+#: several change kinds at once: type changes, NOT NULL with a backfill, a default, a named
+#: foreign key, a CHECK, a unique and a plain index, a dropped index and column, a new table
+NEW_MANY = ("CREATE TABLE owners (id integer PRIMARY KEY, name varchar(80) NOT NULL, email varchar(200));\n"
+            "CREATE TABLE pets (id integer PRIMARY KEY, name varchar(80), "
+            "owner_id integer CONSTRAINT pets_owner_fk REFERENCES owners (id), kind varchar(20) NOT NULL, "
+            "status text NOT NULL DEFAULT 'new', CONSTRAINT pets_status_check CHECK (status <> ''));\n"
+            "CREATE INDEX pets_name_idx ON pets (name);\n"
+            "CREATE UNIQUE INDEX pets_owner_name_key ON pets (owner_id, name);\n"
+            "CREATE TABLE visits (id integer PRIMARY KEY, pet_id integer NOT NULL "
+            "CONSTRAINT visits_pet_fk REFERENCES pets (id), at timestamp NOT NULL);\n")
+
+
+def _ruff() -> list[str]:
+    import shutil
+
+    exe = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
+    if not Path(exe).is_file():
+        pytest.skip("ruff is not installed (pip install -e '.[dev]')")
+    return [exe]
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql", "sqlite"])
+def test_generated_project_passes_ruff_with_its_defaults(tmp_path: Path, dialect: str):
+    """`ruff check` and `ruff format --check` with ruff's own defaults (no project config) on
+    everything planner writes: env.py, the runtime module, the revisions and the cleanup."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text(OLD_MANY)
+    new.write_text(NEW_MANY)
+    config = tmp_path / "planner.toml"
+    config.write_text("[backfill]\n\"owners.name\" = \"'unknown'\"\n\"pets.kind\" = \"'dog'\"\n")
+    proj = tmp_path / "proj"
+    common = [str(old), str(new), "--dialect", dialect, "--config", str(config)]
+    _plan(*common, "--init", str(proj))
+    _plan(*common, "--alembic", str(proj / "alembic.ini"), "--cleanup")
+    revisions = sorted((proj / "migrations" / "versions").glob("*.py"))
+    assert len(revisions) >= 3
+    text = "\n".join(f.read_text() for f in revisions)
+    assert "rt.with_lock_retry(_step_1)" in text or dialect == "sqlite"
+    assert 'rt.guard(\n        """\n        SELECT count(*)' in text  # guard SQL as a block, not \n escapes
+    for args in (["check", "--isolated", "--no-cache", "."], ["format", "--isolated", "--no-cache", "--check", "."]):
+        r = subprocess.run([*_ruff(), *args], cwd=proj, capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+    for f in revisions:
+        assert not any(line != line.rstrip() for line in f.read_text().splitlines()), f.name
+
+
+HOSTILE = ["plain", 'say "hi"', "it's", "both ' and \"", 'x"""y', "back\\slash", "new\nline", "tab\there",
+           "\u2028sep", "\x00nul", "é ü ✓", '"', "'", '"""', "\\", "end\"", "q'q\"q\"",
+           "a" * 120, 'long "quoted" ' * 10]
+
+
+def test_formatter_keeps_every_value_and_passes_ruff(tmp_path: Path):
+    from planner.plan import pyformat
+
+    names = [repr(h) for h in HOSTILE]
+    code = "\n".join([
+        *(f"rt.sql({n})" for n in names),
+        *(f"op.add_column({n}, sa.Column({n}, sa.Integer(), nullable=True), schema={n})" for n in names),
+        *(f"rt.guard({repr('SELECT count(*) FROM ' + chr(10) + h.join(chr(34) * 2) + chr(10) + 'WHERE 1 = 1')}, {n})"
+          for h, n in zip(HOSTILE, names, strict=True)),
+        "with op.get_context().autocommit_block():",
+        "    def _step_1() -> None:",
+        *(f"        rt.alter({n}, ', ALGORITHM=INSTANT', ', ALGORITHM=INPLACE, LOCK=NONE')" for n in names),
+        "",
+        "    rt.with_lock_retry(_step_1)  # trailing comment",
+    ])
+    out = pyformat.body(code)
+    assert out != "\n".join("    " + ln if ln.strip() else "" for ln in code.splitlines())  # formatted, no fallback
+    original = [n.value for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Constant)]
+    formatted = [n.value for n in ast.walk(ast.parse("def f():\n" + out)) if isinstance(n, ast.Constant)]
+    assert len(original) == len(formatted)
+    for a, b in zip(original, formatted, strict=True):
+        # only SQL blocks gain indentation, and only at newlines outside quotes
+        assert a == b or (pyformat._sql_words(a) == pyformat._sql_words(b) and "\n" in b), (a, b)
+    module = tmp_path / "m.py"
+    module.write_text("def upgrade() -> None:\n" + out + "\n")
+    r = subprocess.run([*_ruff(), "format", "--isolated", "--no-cache", "--check", "--diff", str(module)],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -21,6 +21,7 @@ from alembic.util import CommandError
 from alembic.util import rev_id as alembic_rev_id
 
 from planner.errors import PlannerError
+from planner.plan import pyformat
 from planner.plan.ir import (
     DEPLOY_NOTES,
     NEW_APP,
@@ -524,8 +525,8 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
             imports = _imports(upgrade + "\n" + downgrade, template)
             with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Generating ..." lines
                 sc = script.generate_revision(rid, docstring_text(r.message), head=head,
-                                              upgrades=_indent(upgrade).lstrip(" "),
-                                              downgrades=_indent(downgrade).lstrip(" "),
+                                              upgrades=pyformat.body(upgrade).removeprefix("    "),
+                                              downgrades=pyformat.body(downgrade).removeprefix("    "),
                                               imports="\n".join(imports))
             if sc is None:
                 raise PlannerError("Alembic did not write the revision")

@@ -33,13 +33,29 @@ def upgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
     # pre-flight guards: stop before any DDL if existing rows would break a change
-    rt.guard('SELECT count(*) AS "count"\nFROM (SELECT 1\nFROM "entries"\nWHERE "entries"."userId" IS NOT NULL AND "entries"."date" IS NOT NULL GROUP BY "entries"."userId", "entries"."date"\nHAVING count(*) > 1) AS "dup"', 'Groups of entries rows sharing (userId, date): UNIQUE entries_userId_date_key (userId, date) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)')
+    rt.guard(
+        """
+        SELECT count(*) AS "count"
+        FROM (SELECT 1
+        FROM "entries"
+        WHERE "entries"."userId" IS NOT NULL AND "entries"."date" IS NOT NULL GROUP BY "entries"."userId", "entries"."date"
+        HAVING count(*) > 1) AS "dup"
+        """,
+        "Groups of entries rows sharing (userId, date): UNIQUE entries_userId_date_key (userId, date) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)",
+    )
     # create unique index entries_userId_date_key concurrently
     with op.get_context().autocommit_block():
-        rt.drop_invalid_index('entries_userId_date_key')
+        rt.drop_invalid_index("entries_userId_date_key")
         with rt.waiting():
-            op.create_index('entries_userId_date_key', 'entries', ['userId', 'date'], unique=True, postgresql_concurrently=True, if_not_exists=True)
-        rt.check_index_valid('entries_userId_date_key')
+            op.create_index(
+                "entries_userId_date_key",
+                "entries",
+                ["userId", "date"],
+                unique=True,
+                postgresql_concurrently=True,
+                if_not_exists=True,
+            )
+        rt.check_index_valid("entries_userId_date_key")
 
 
 def downgrade() -> None:
@@ -49,4 +65,9 @@ def downgrade() -> None:
     rt.set_timeouts()
     # undo: create unique index entries_userId_date_key concurrently
     with op.get_context().autocommit_block(), rt.waiting():
-        op.drop_index('entries_userId_date_key', table_name='entries', postgresql_concurrently=True, if_exists=True)
+        op.drop_index(
+            "entries_userId_date_key",
+            table_name="entries",
+            postgresql_concurrently=True,
+            if_exists=True,
+        )

@@ -37,29 +37,72 @@ def upgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
     # pre-flight guards: stop before any DDL if existing rows would break a change
-    rt.guard('SELECT count(*) AS "count"\nFROM "appointments"\nWHERE "appointments"."fee" IS NOT NULL AND ("appointments"."fee" >= 99999999.995 OR "appointments"."fee" <= -99999999.995)', 'Values of appointments.fee that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
-    rt.guard('SELECT count(*) AS "count"\nFROM "invoices"\nWHERE "invoices"."totalAmount" IS NOT NULL AND ("invoices"."totalAmount" >= 99999999.995 OR "invoices"."totalAmount" <= -99999999.995)', 'Values of invoices.totalAmount that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)')
+    rt.guard(
+        """
+        SELECT count(*) AS "count"
+        FROM "appointments"
+        WHERE "appointments"."fee" IS NOT NULL AND ("appointments"."fee" >= 99999999.995 OR "appointments"."fee" <= -99999999.995)
+        """,
+        "Values of appointments.fee that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)",
+    )
+    rt.guard(
+        """
+        SELECT count(*) AS "count"
+        FROM "invoices"
+        WHERE "invoices"."totalAmount" IS NOT NULL AND ("invoices"."totalAmount" >= 99999999.995 OR "invoices"."totalAmount" <= -99999999.995)
+        """,
+        "Values of invoices.totalAmount that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)",
+    )
     # add value 'INSTRUCTOR' to enum Role (renames 'COACH')
     with op.get_context().autocommit_block():
-        rt.sql('ALTER TYPE "Role" ADD VALUE IF NOT EXISTS \'INSTRUCTOR\' BEFORE \'COACH\'')
+        rt.sql(
+            "ALTER TYPE \"Role\" ADD VALUE IF NOT EXISTS 'INSTRUCTOR' BEFORE 'COACH'"
+        )
+
     # triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
     def _step_1() -> None:
-        rt.sql('CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$')
-        rt.sql('CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()')
+        rt.sql(
+            'CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$'
+        )
+        rt.sql(
+            'CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()'
+        )
 
     rt.with_lock_retry(_step_1)
+
     # add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
     def _step_2() -> None:
-        op.add_column('appointments', sa.Column('fee__planner_new', sa.NUMERIC(precision=10, scale=2), nullable=True))
-        rt.sql('CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$')
-        rt.sql('CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()')
+        op.add_column(
+            "appointments",
+            sa.Column(
+                "fee__planner_new", sa.NUMERIC(precision=10, scale=2), nullable=True
+            ),
+        )
+        rt.sql(
+            'CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$'
+        )
+        rt.sql(
+            'CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()'
+        )
 
     rt.with_lock_retry(_step_2)
+
     # add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
     def _step_3() -> None:
-        op.add_column('invoices', sa.Column('totalAmount__planner_new', sa.NUMERIC(precision=10, scale=2), nullable=True))
-        rt.sql('CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$')
-        rt.sql('CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()')
+        op.add_column(
+            "invoices",
+            sa.Column(
+                "totalAmount__planner_new",
+                sa.NUMERIC(precision=10, scale=2),
+                nullable=True,
+            ),
+        )
+        rt.sql(
+            'CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$'
+        )
+        rt.sql(
+            'CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()'
+        )
 
     rt.with_lock_retry(_step_3)
 
@@ -69,31 +112,41 @@ def downgrade() -> None:
     # planner's runtime helpers (guards, lock retries, batches), beside env.py
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
+
     # undo: add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
     def _step_1() -> None:
-        rt.sql('DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"')
+        rt.sql(
+            'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"'
+        )
         rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
-        op.drop_column('invoices', 'totalAmount__planner_new')
+        op.drop_column("invoices", "totalAmount__planner_new")
 
     rt.with_lock_retry(_step_1)
+
     # undo: add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
     def _step_2() -> None:
-        rt.sql('DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"')
+        rt.sql(
+            'DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"'
+        )
         rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
-        op.drop_column('appointments', 'fee__planner_new')
+        op.drop_column("appointments", "fee__planner_new")
 
     rt.with_lock_retry(_step_2)
+
     # undo: triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
     def _step_3() -> None:
         rt.sql('DROP TRIGGER IF EXISTS "users_Role_COACH__planner_remap" ON "users"')
         rt.sql('DROP FUNCTION IF EXISTS "users_Role_COACH__planner_remap"()')
 
     rt.with_lock_retry(_step_3)
+
     # undo: add value 'INSTRUCTOR' to enum Role (renames 'COACH')
     def _step_4() -> None:
-        rt.sql('CREATE TYPE "Role__planner_new" AS ENUM (\'ADMIN\', \'COACH\', \'CLIENT\')')
+        rt.sql("CREATE TYPE \"Role__planner_new\" AS ENUM ('ADMIN', 'COACH', 'CLIENT')")
         rt.sql('ALTER TABLE "users" ALTER COLUMN "role" DROP DEFAULT')
-        rt.sql('ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING (CASE WHEN "role"::text = \'INSTRUCTOR\' THEN \'COACH\' ELSE "role"::text END)::"Role__planner_new"')
+        rt.sql(
+            'ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING (CASE WHEN "role"::text = \'INSTRUCTOR\' THEN \'COACH\' ELSE "role"::text END)::"Role__planner_new"'
+        )
         rt.sql('DROP TYPE "Role"')
         rt.sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')
         rt.sql('ALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT \'CLIENT\'')

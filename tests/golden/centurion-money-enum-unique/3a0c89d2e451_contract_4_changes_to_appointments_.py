@@ -47,73 +47,120 @@ def upgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
     # pre-flight guards: stop before any DDL if existing rows would break a change
-    rt.guard('SELECT count(*) FROM "appointments" WHERE "fee__planner_new" IS DISTINCT FROM "fee"::NUMERIC(10, 2)', 'rows of appointments where fee__planner_new does not hold fee converted: run the backfill revision again (and check the trigger is there)', first=False)
-    rt.guard('SELECT count(*) FROM "invoices" WHERE "totalAmount__planner_new" IS DISTINCT FROM "totalAmount"::NUMERIC(10, 2)', 'rows of invoices where totalAmount__planner_new does not hold totalAmount converted: run the backfill revision again (and check the trigger is there)', first=False)
+    rt.guard(
+        'SELECT count(*) FROM "appointments" WHERE "fee__planner_new" IS DISTINCT FROM "fee"::NUMERIC(10, 2)',
+        "rows of appointments where fee__planner_new does not hold fee converted: run the backfill revision again (and check the trigger is there)",
+        first=False,
+    )
+    rt.guard(
+        'SELECT count(*) FROM "invoices" WHERE "totalAmount__planner_new" IS DISTINCT FROM "totalAmount"::NUMERIC(10, 2)',
+        "rows of invoices where totalAmount__planner_new does not hold totalAmount converted: run the backfill revision again (and check the trigger is there)",
+        first=False,
+    )
     # validate check appointments_fee__planner_new_not_null (its own transaction)
     with op.get_context().autocommit_block(), rt.waiting():
-        rt.sql('ALTER TABLE "appointments" VALIDATE CONSTRAINT "appointments_fee__planner_new_not_null"')
+        rt.sql(
+            'ALTER TABLE "appointments" VALIDATE CONSTRAINT "appointments_fee__planner_new_not_null"'
+        )
     # ANALYZE appointments.fee__planner_new before the swap (its statistics stay with it)
     with op.get_context().autocommit_block(), rt.waiting():
         rt.sql('ANALYZE "appointments" ("fee__planner_new")')
     # drop index entries_userId_date_idx concurrently
     with op.get_context().autocommit_block(), rt.waiting():
-        op.drop_index('entries_userId_date_idx', table_name='entries', postgresql_concurrently=True, if_exists=True)
+        op.drop_index(
+            "entries_userId_date_idx",
+            table_name="entries",
+            postgresql_concurrently=True,
+            if_exists=True,
+        )
     # validate check invoices_totalAmount__planner_new_not_null (its own transaction)
     with op.get_context().autocommit_block(), rt.waiting():
-        rt.sql('ALTER TABLE "invoices" VALIDATE CONSTRAINT "invoices_totalAmount__planner_new_not_null"')
+        rt.sql(
+            'ALTER TABLE "invoices" VALIDATE CONSTRAINT "invoices_totalAmount__planner_new_not_null"'
+        )
     # ANALYZE invoices.totalAmount__planner_new before the swap (its statistics stay with it)
     with op.get_context().autocommit_block(), rt.waiting():
         rt.sql('ANALYZE "invoices" ("totalAmount__planner_new")')
     # backups first: no copy runs while a step of this revision holds a strong lock
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    rt.sql('CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee", "fee__planner_new" FROM "appointments"')
+    rt.sql(
+        'CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee", "fee__planner_new" FROM "appointments"'
+    )
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    rt.sql('CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount", "totalAmount__planner_new" FROM "invoices"')
+    rt.sql(
+        'CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount", "totalAmount__planner_new" FROM "invoices"'
+    )
     # recreate enum Role without 'COACH' (renamed to 'INSTRUCTOR')
-    rt.guard('SELECT count(*) FROM "users" WHERE "role"::text = \'COACH\'', "rows of users.role hold 'COACH': remap them first")
+    rt.guard(
+        'SELECT count(*) FROM "users" WHERE "role"::text = \'COACH\'',
+        "rows of users.role hold 'COACH': remap them first",
+    )
+
     def _step_1() -> None:
         rt.sql('DROP TRIGGER IF EXISTS "users_Role_COACH__planner_remap" ON "users"')
         rt.sql('DROP FUNCTION IF EXISTS "users_Role_COACH__planner_remap"()')
-        rt.sql('CREATE TYPE "Role__planner_new" AS ENUM (\'ADMIN\', \'INSTRUCTOR\', \'CLIENT\')')
+        rt.sql(
+            "CREATE TYPE \"Role__planner_new\" AS ENUM ('ADMIN', 'INSTRUCTOR', 'CLIENT')"
+        )
         rt.sql('ALTER TABLE "users" ALTER COLUMN "role" DROP DEFAULT')
-        rt.sql('ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING (CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END)::"Role__planner_new"')
+        rt.sql(
+            'ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING (CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END)::"Role__planner_new"'
+        )
         rt.sql('DROP TYPE "Role"')
         rt.sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')
         rt.sql('ALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT \'CLIENT\'')
 
     rt.with_lock_retry(_step_1)
+
     # SET NOT NULL appointments.fee__planner_new via the validated check
     def _step_2() -> None:
-        op.alter_column('appointments', 'fee__planner_new',
-                   existing_type=sa.NUMERIC(precision=10, scale=2),
-                   nullable=False)
-        op.drop_constraint('appointments_fee__planner_new_not_null', 'appointments', type_='check')
+        op.alter_column(
+            "appointments",
+            "fee__planner_new",
+            existing_type=sa.NUMERIC(precision=10, scale=2),
+            nullable=False,
+        )
+        op.drop_constraint(
+            "appointments_fee__planner_new_not_null", "appointments", type_="check"
+        )
 
     rt.with_lock_retry(_step_2)
+
     # swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     def _step_3() -> None:
-        rt.sql('DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"')
+        rt.sql(
+            'DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"'
+        )
         rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
-        op.drop_column('appointments', 'fee')
-        op.alter_column('appointments', 'fee__planner_new',
-                   new_column_name='fee')
+        op.drop_column("appointments", "fee")
+        op.alter_column("appointments", "fee__planner_new", new_column_name="fee")
 
     rt.with_lock_retry(_step_3)
+
     # SET NOT NULL invoices.totalAmount__planner_new via the validated check
     def _step_4() -> None:
-        op.alter_column('invoices', 'totalAmount__planner_new',
-                   existing_type=sa.NUMERIC(precision=10, scale=2),
-                   nullable=False)
-        op.drop_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', type_='check')
+        op.alter_column(
+            "invoices",
+            "totalAmount__planner_new",
+            existing_type=sa.NUMERIC(precision=10, scale=2),
+            nullable=False,
+        )
+        op.drop_constraint(
+            "invoices_totalAmount__planner_new_not_null", "invoices", type_="check"
+        )
 
     rt.with_lock_retry(_step_4)
+
     # swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     def _step_5() -> None:
-        rt.sql('DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"')
+        rt.sql(
+            'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"'
+        )
         rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
-        op.drop_column('invoices', 'totalAmount')
-        op.alter_column('invoices', 'totalAmount__planner_new',
-                   new_column_name='totalAmount')
+        op.drop_column("invoices", "totalAmount")
+        op.alter_column(
+            "invoices", "totalAmount__planner_new", new_column_name="totalAmount"
+        )
 
     rt.with_lock_retry(_step_5)
 
@@ -124,75 +171,131 @@ def downgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
     # undo: swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    rt.sql('DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$')
+    rt.sql(
+        'DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
+    )
+
     def _step_1() -> None:
-        op.alter_column('invoices', 'totalAmount',
-                   new_column_name='totalAmount__planner_new')
-        op.add_column('invoices', sa.Column('totalAmount', sa.DOUBLE_PRECISION(), nullable=True))
+        op.alter_column(
+            "invoices", "totalAmount", new_column_name="totalAmount__planner_new"
+        )
+        op.add_column(
+            "invoices", sa.Column("totalAmount", sa.DOUBLE_PRECISION(), nullable=True)
+        )
 
     rt.with_lock_retry(_step_1)
-    rt.sql('UPDATE "invoices" AS t SET "totalAmount" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE t."id" = b."id" AND (t."totalAmount__planner_new" IS NOT DISTINCT FROM b."totalAmount__planner_new")')
+    rt.sql(
+        'UPDATE "invoices" AS t SET "totalAmount" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE t."id" = b."id" AND (t."totalAmount__planner_new" IS NOT DISTINCT FROM b."totalAmount__planner_new")'
+    )
     rt.sql('DROP TABLE "planner_backup"."invoices__totalAmount__type"')
+
     def _step_2() -> None:
-        rt.sql('UPDATE "invoices" SET "totalAmount" = "totalAmount__planner_new"::DOUBLE PRECISION WHERE "totalAmount" IS NULL AND "totalAmount__planner_new" IS NOT NULL')
-        rt.sql('CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$')
-        rt.sql('CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()')
-        op.alter_column('invoices', 'totalAmount',
-                   existing_type=sa.DOUBLE_PRECISION(),
-                   nullable=False)
+        rt.sql(
+            'UPDATE "invoices" SET "totalAmount" = "totalAmount__planner_new"::DOUBLE PRECISION WHERE "totalAmount" IS NULL AND "totalAmount__planner_new" IS NOT NULL'
+        )
+        rt.sql(
+            'CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$'
+        )
+        rt.sql(
+            'CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()'
+        )
+        op.alter_column(
+            "invoices",
+            "totalAmount",
+            existing_type=sa.DOUBLE_PRECISION(),
+            nullable=False,
+        )
 
     rt.with_lock_retry(_step_2)
+
     # undo: SET NOT NULL invoices.totalAmount__planner_new via the validated check
     def _step_3() -> None:
-        op.alter_column('invoices', 'totalAmount__planner_new',
-                   existing_type=sa.NUMERIC(precision=10, scale=2),
-                   nullable=True)
+        op.alter_column(
+            "invoices",
+            "totalAmount__planner_new",
+            existing_type=sa.NUMERIC(precision=10, scale=2),
+            nullable=True,
+        )
 
     rt.with_lock_retry(_step_3)
     # undo: swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    rt.sql('DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$')
+    rt.sql(
+        'DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
+    )
+
     def _step_4() -> None:
-        op.alter_column('appointments', 'fee',
-                   new_column_name='fee__planner_new')
-        op.add_column('appointments', sa.Column('fee', sa.DOUBLE_PRECISION(), nullable=True))
+        op.alter_column("appointments", "fee", new_column_name="fee__planner_new")
+        op.add_column(
+            "appointments", sa.Column("fee", sa.DOUBLE_PRECISION(), nullable=True)
+        )
 
     rt.with_lock_retry(_step_4)
-    rt.sql('UPDATE "appointments" AS t SET "fee" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b WHERE t."id" = b."id" AND (t."fee__planner_new" IS NOT DISTINCT FROM b."fee__planner_new")')
+    rt.sql(
+        'UPDATE "appointments" AS t SET "fee" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b WHERE t."id" = b."id" AND (t."fee__planner_new" IS NOT DISTINCT FROM b."fee__planner_new")'
+    )
     rt.sql('DROP TABLE "planner_backup"."appointments__fee__type"')
+
     def _step_5() -> None:
-        rt.sql('UPDATE "appointments" SET "fee" = "fee__planner_new"::DOUBLE PRECISION WHERE "fee" IS NULL AND "fee__planner_new" IS NOT NULL')
-        rt.sql('CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$')
-        rt.sql('CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()')
-        op.alter_column('appointments', 'fee',
-                   existing_type=sa.DOUBLE_PRECISION(),
-                   nullable=False)
+        rt.sql(
+            'UPDATE "appointments" SET "fee" = "fee__planner_new"::DOUBLE PRECISION WHERE "fee" IS NULL AND "fee__planner_new" IS NOT NULL'
+        )
+        rt.sql(
+            'CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$'
+        )
+        rt.sql(
+            'CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()'
+        )
+        op.alter_column(
+            "appointments", "fee", existing_type=sa.DOUBLE_PRECISION(), nullable=False
+        )
 
     rt.with_lock_retry(_step_5)
+
     # undo: SET NOT NULL appointments.fee__planner_new via the validated check
     def _step_6() -> None:
-        op.alter_column('appointments', 'fee__planner_new',
-                   existing_type=sa.NUMERIC(precision=10, scale=2),
-                   nullable=True)
+        op.alter_column(
+            "appointments",
+            "fee__planner_new",
+            existing_type=sa.NUMERIC(precision=10, scale=2),
+            nullable=True,
+        )
 
     rt.with_lock_retry(_step_6)
+
     # undo: recreate enum Role without 'COACH' (renamed to 'INSTRUCTOR')
     def _step_7() -> None:
-        rt.sql('CREATE TYPE "Role__planner_new" AS ENUM (\'ADMIN\', \'INSTRUCTOR\', \'COACH\', \'CLIENT\')')
+        rt.sql(
+            "CREATE TYPE \"Role__planner_new\" AS ENUM ('ADMIN', 'INSTRUCTOR', 'COACH', 'CLIENT')"
+        )
         rt.sql('ALTER TABLE "users" ALTER COLUMN "role" DROP DEFAULT')
-        rt.sql('ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING "role"::text::"Role__planner_new"')
+        rt.sql(
+            'ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING "role"::text::"Role__planner_new"'
+        )
         rt.sql('DROP TYPE "Role"')
         rt.sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')
         rt.sql('ALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT \'CLIENT\'')
 
     rt.with_lock_retry(_step_7)
+
     def _step_8() -> None:
-        rt.sql('CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$')
-        rt.sql('CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()')
+        rt.sql(
+            'CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$'
+        )
+        rt.sql(
+            'CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()'
+        )
 
     rt.with_lock_retry(_step_8)
     # undo: drop index entries_userId_date_idx concurrently
     with op.get_context().autocommit_block():
-        rt.drop_invalid_index('entries_userId_date_idx')
+        rt.drop_invalid_index("entries_userId_date_idx")
         with rt.waiting():
-            op.create_index('entries_userId_date_idx', 'entries', ['userId', 'date'], unique=False, postgresql_concurrently=True, if_not_exists=True)
-        rt.check_index_valid('entries_userId_date_idx')
+            op.create_index(
+                "entries_userId_date_idx",
+                "entries",
+                ["userId", "date"],
+                unique=False,
+                postgresql_concurrently=True,
+                if_not_exists=True,
+            )
+        rt.check_index_valid("entries_userId_date_idx")

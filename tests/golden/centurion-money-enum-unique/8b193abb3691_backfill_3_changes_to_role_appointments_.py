@@ -41,26 +41,46 @@ def upgrade() -> None:
     rt.set_timeouts()
     # backfill users.role in batches
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
-    rt.sql('CREATE TABLE IF NOT EXISTS "planner_backup"."users__role__COACH" AS SELECT "id", "role"::text AS "role" FROM "users" WHERE "role"::text = \'COACH\'')
+    rt.sql(
+        'CREATE TABLE IF NOT EXISTS "planner_backup"."users__role__COACH" AS SELECT "id", "role"::text AS "role" FROM "users" WHERE "role"::text = \'COACH\''
+    )
     with op.get_context().autocommit_block():
-        rt.batched('DO $planner$ DECLARE planner_last_0 "users"."id"%TYPE; planner_hi_0 "users"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "users" SET "role" = \'INSTRUCTOR\' WHERE ("id") <= (planner_hi_0) AND ("role"::text = \'COACH\'); ELSE UPDATE "users" SET "role" = \'INSTRUCTOR\' WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role"::text = \'COACH\'); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill users.role: \' || planner_total || \' rows\'; END LOOP; END $planner$')
+        rt.batched(
+            'DO $planner$ DECLARE planner_last_0 "users"."id"%TYPE; planner_hi_0 "users"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" ORDER BY "id" LIMIT ',
+            ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ',
+            ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "users" SET "role" = \'INSTRUCTOR\' WHERE ("id") <= (planner_hi_0) AND ("role"::text = \'COACH\'); ELSE UPDATE "users" SET "role" = \'INSTRUCTOR\' WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role"::text = \'COACH\'); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill users.role: \' || planner_total || \' rows\'; END LOOP; END $planner$',
+        )
         rt.sql('ANALYZE "users"')
     # backfill appointments.fee__planner_new in batches
     with op.get_context().autocommit_block():
-        rt.batched('DO $planner$ DECLARE planner_last_0 "appointments"."id"%TYPE; planner_hi_0 "appointments"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "appointments" ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "appointments" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL); ELSE UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill appointments.fee__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$')
+        rt.batched(
+            'DO $planner$ DECLARE planner_last_0 "appointments"."id"%TYPE; planner_hi_0 "appointments"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "appointments" ORDER BY "id" LIMIT ',
+            ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "appointments" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ',
+            ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL); ELSE UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill appointments.fee__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$',
+        )
         rt.sql('ANALYZE "appointments"')
     # backfill invoices.totalAmount__planner_new in batches
     with op.get_context().autocommit_block():
-        rt.batched('DO $planner$ DECLARE planner_last_0 "invoices"."id"%TYPE; planner_hi_0 "invoices"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "invoices" ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "invoices" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ', ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL); ELSE UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill invoices.totalAmount__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$')
+        rt.batched(
+            'DO $planner$ DECLARE planner_last_0 "invoices"."id"%TYPE; planner_hi_0 "invoices"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "invoices" ORDER BY "id" LIMIT ',
+            ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "invoices" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ',
+            ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL); ELSE UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill invoices.totalAmount__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$',
+        )
         rt.sql('ANALYZE "invoices"')
+
     # NOT VALID check appointments_fee__planner_new_not_null
     def _step_1() -> None:
-        rt.sql('ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_new_not_null" CHECK ("fee__planner_new" IS NOT NULL) NOT VALID')
+        rt.sql(
+            'ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_new_not_null" CHECK ("fee__planner_new" IS NOT NULL) NOT VALID'
+        )
 
     rt.with_lock_retry(_step_1)
+
     # NOT VALID check invoices_totalAmount__planner_new_not_null
     def _step_2() -> None:
-        rt.sql('ALTER TABLE "invoices" ADD CONSTRAINT "invoices_totalAmount__planner_new_not_null" CHECK ("totalAmount__planner_new" IS NOT NULL) NOT VALID')
+        rt.sql(
+            'ALTER TABLE "invoices" ADD CONSTRAINT "invoices_totalAmount__planner_new_not_null" CHECK ("totalAmount__planner_new" IS NOT NULL) NOT VALID'
+        )
 
     rt.with_lock_retry(_step_2)
 
@@ -70,21 +90,36 @@ def downgrade() -> None:
     # planner's runtime helpers (guards, lock retries, batches), beside env.py
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
+
     # undo: NOT VALID check invoices_totalAmount__planner_new_not_null
     def _step_1() -> None:
-        op.drop_constraint('invoices_totalAmount__planner_new_not_null', 'invoices', type_='check', if_exists=True)
+        op.drop_constraint(
+            "invoices_totalAmount__planner_new_not_null",
+            "invoices",
+            type_="check",
+            if_exists=True,
+        )
 
     rt.with_lock_retry(_step_1)
+
     # undo: NOT VALID check appointments_fee__planner_new_not_null
     def _step_2() -> None:
-        op.drop_constraint('appointments_fee__planner_new_not_null', 'appointments', type_='check', if_exists=True)
+        op.drop_constraint(
+            "appointments_fee__planner_new_not_null",
+            "appointments",
+            type_="check",
+            if_exists=True,
+        )
 
     rt.with_lock_retry(_step_2)
+
     # undo: backfill users.role in batches
     def _step_3() -> None:
         rt.sql('ALTER TABLE "users" DISABLE TRIGGER "users_Role_COACH__planner_remap"')
 
     rt.with_lock_retry(_step_3)
-    rt.sql('UPDATE "users" AS t SET "role" = b."role"::"Role" FROM "planner_backup"."users__role__COACH" AS b WHERE t."id" = b."id" AND (t."role"::text = \'INSTRUCTOR\')')
+    rt.sql(
+        'UPDATE "users" AS t SET "role" = b."role"::"Role" FROM "planner_backup"."users__role__COACH" AS b WHERE t."id" = b."id" AND (t."role"::text = \'INSTRUCTOR\')'
+    )
     rt.sql('DROP TABLE "planner_backup"."users__role__COACH"')
     rt.sql('ALTER TABLE "users" ENABLE TRIGGER "users_Role_COACH__planner_remap"')

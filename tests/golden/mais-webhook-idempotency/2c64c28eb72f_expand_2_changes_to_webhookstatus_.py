@@ -34,16 +34,34 @@ def upgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
     # pre-flight guards: stop before any DDL if existing rows would break a change
-    rt.guard('SELECT count(*) AS "count"\nFROM (SELECT 1\nFROM "WebhookEvent"\nWHERE "WebhookEvent"."tenantId" IS NOT NULL AND "WebhookEvent"."eventId" IS NOT NULL GROUP BY "WebhookEvent"."tenantId", "WebhookEvent"."eventId"\nHAVING count(*) > 1) AS "dup"', 'Groups of WebhookEvent rows sharing (tenantId, eventId): UNIQUE WebhookEvent_tenantId_eventId_key (tenantId, eventId) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)')
+    rt.guard(
+        """
+        SELECT count(*) AS "count"
+        FROM (SELECT 1
+        FROM "WebhookEvent"
+        WHERE "WebhookEvent"."tenantId" IS NOT NULL AND "WebhookEvent"."eventId" IS NOT NULL GROUP BY "WebhookEvent"."tenantId", "WebhookEvent"."eventId"
+        HAVING count(*) > 1) AS "dup"
+        """,
+        "Groups of WebhookEvent rows sharing (tenantId, eventId): UNIQUE WebhookEvent_tenantId_eventId_key (tenantId, eventId) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)",
+    )
     # add value 'DUPLICATE' to enum WebhookStatus
     with op.get_context().autocommit_block():
-        rt.sql('ALTER TYPE "WebhookStatus" ADD VALUE IF NOT EXISTS \'DUPLICATE\' AFTER \'FAILED\'')
+        rt.sql(
+            "ALTER TYPE \"WebhookStatus\" ADD VALUE IF NOT EXISTS 'DUPLICATE' AFTER 'FAILED'"
+        )
     # create unique index WebhookEvent_tenantId_eventId_key concurrently
     with op.get_context().autocommit_block():
-        rt.drop_invalid_index('WebhookEvent_tenantId_eventId_key')
+        rt.drop_invalid_index("WebhookEvent_tenantId_eventId_key")
         with rt.waiting():
-            op.create_index('WebhookEvent_tenantId_eventId_key', 'WebhookEvent', ['tenantId', 'eventId'], unique=True, postgresql_concurrently=True, if_not_exists=True)
-        rt.check_index_valid('WebhookEvent_tenantId_eventId_key')
+            op.create_index(
+                "WebhookEvent_tenantId_eventId_key",
+                "WebhookEvent",
+                ["tenantId", "eventId"],
+                unique=True,
+                postgresql_concurrently=True,
+                if_not_exists=True,
+            )
+        rt.check_index_valid("WebhookEvent_tenantId_eventId_key")
 
 
 def downgrade() -> None:
@@ -53,15 +71,30 @@ def downgrade() -> None:
     rt.set_timeouts()
     # undo: create unique index WebhookEvent_tenantId_eventId_key concurrently
     with op.get_context().autocommit_block(), rt.waiting():
-        op.drop_index('WebhookEvent_tenantId_eventId_key', table_name='WebhookEvent', postgresql_concurrently=True, if_exists=True)
+        op.drop_index(
+            "WebhookEvent_tenantId_eventId_key",
+            table_name="WebhookEvent",
+            postgresql_concurrently=True,
+            if_exists=True,
+        )
     # undo: add value 'DUPLICATE' to enum WebhookStatus
-    rt.guard('SELECT count(*) FROM "WebhookEvent" WHERE "status"::text = \'DUPLICATE\'', "rows of WebhookEvent.status hold 'DUPLICATE': remap them first")
+    rt.guard(
+        'SELECT count(*) FROM "WebhookEvent" WHERE "status"::text = \'DUPLICATE\'',
+        "rows of WebhookEvent.status hold 'DUPLICATE': remap them first",
+    )
+
     def _step_1() -> None:
-        rt.sql('CREATE TYPE "WebhookStatus__planner_new" AS ENUM (\'PENDING\', \'PROCESSED\', \'FAILED\')')
+        rt.sql(
+            "CREATE TYPE \"WebhookStatus__planner_new\" AS ENUM ('PENDING', 'PROCESSED', 'FAILED')"
+        )
         rt.sql('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" DROP DEFAULT')
-        rt.sql('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" TYPE "WebhookStatus__planner_new" USING "status"::text::"WebhookStatus__planner_new"')
+        rt.sql(
+            'ALTER TABLE "WebhookEvent" ALTER COLUMN "status" TYPE "WebhookStatus__planner_new" USING "status"::text::"WebhookStatus__planner_new"'
+        )
         rt.sql('DROP TYPE "WebhookStatus"')
         rt.sql('ALTER TYPE "WebhookStatus__planner_new" RENAME TO "WebhookStatus"')
-        rt.sql('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" SET DEFAULT \'PENDING\'')
+        rt.sql(
+            'ALTER TABLE "WebhookEvent" ALTER COLUMN "status" SET DEFAULT \'PENDING\''
+        )
 
     rt.with_lock_retry(_step_1)

@@ -34,7 +34,12 @@ def upgrade() -> None:
     rt.set_timeouts()
     # drop index WebhookEvent_tenantId_eventId_idx concurrently
     with op.get_context().autocommit_block(), rt.waiting():
-        op.drop_index('WebhookEvent_tenantId_eventId_idx', table_name='WebhookEvent', postgresql_concurrently=True, if_exists=True)
+        op.drop_index(
+            "WebhookEvent_tenantId_eventId_idx",
+            table_name="WebhookEvent",
+            postgresql_concurrently=True,
+            if_exists=True,
+        )
 
 
 def downgrade() -> None:
@@ -44,7 +49,14 @@ def downgrade() -> None:
     rt.set_timeouts()
     # undo: drop index WebhookEvent_tenantId_eventId_idx concurrently
     with op.get_context().autocommit_block():
-        rt.drop_invalid_index('WebhookEvent_tenantId_eventId_idx')
+        rt.drop_invalid_index("WebhookEvent_tenantId_eventId_idx")
         with rt.waiting():
-            op.create_index('WebhookEvent_tenantId_eventId_idx', 'WebhookEvent', ['tenantId', 'eventId'], unique=False, postgresql_concurrently=True, if_not_exists=True)
-        rt.check_index_valid('WebhookEvent_tenantId_eventId_idx')
+            op.create_index(
+                "WebhookEvent_tenantId_eventId_idx",
+                "WebhookEvent",
+                ["tenantId", "eventId"],
+                unique=False,
+                postgresql_concurrently=True,
+                if_not_exists=True,
+            )
+        rt.check_index_valid("WebhookEvent_tenantId_eventId_idx")

@@ -74,7 +74,13 @@ def quoting_dialect(name: str) -> sa.engine.Dialect:
     """A dialect that quotes every identifier it compiles (SQLAlchemy quotes only where needed;
     generated SQL quotes every identifier)."""
     dialect = _CONTEXTS[name].dialect.__class__(paramstyle="named")  # no `%` doubled for a DBAPI
-    dialect.identifier_preparer._requires_quotes = lambda value: True  # type: ignore[method-assign]
+    preparer = type(dialect.identifier_preparer)
+
+    class QuoteEveryName(preparer):  # type: ignore[valid-type, misc]
+        def quote(self, ident: str, force: object = None) -> str:
+            return self.quote_identifier(ident)
+
+    dialect.identifier_preparer = QuoteEveryName(dialect)
     return dialect
 
 
@@ -84,8 +90,34 @@ def _render_item(dialect: str):  # noqa: ANN202
         a revision never imports planner."""
         if type_ == "type" and not type(obj).__module__.startswith("sqlalchemy"):
             return f"rt.RawType({obj.compile(dialect=_CONTEXTS[dialect].dialect)!r})"  # type: ignore[attr-defined]
+        if type_ == "foreign_key":
+            return _render_foreign_key(obj)  # type: ignore[arg-type]
         return False
     return render_item
+
+
+def _render_foreign_key(fk: sa.ForeignKeyConstraint) -> str | bool:
+    """A foreign key of a new table, its referenced columns given as columns (`rt.refs`, whose
+    names SQLAlchemy always quotes) instead of "table.column" strings (which it parses into
+    plain names and quotes only where it must)."""
+    try:
+        targets = [e.column for e in fk.elements]
+    except sa.exc.SQLAlchemyError:
+        return False
+    tables = {t.table for t in targets}
+    if len(tables) != 1:
+        return False
+    table = targets[0].table
+    refs = ", ".join(py(t.name) for t in [table, *targets])
+    args = [f"[{', '.join(py(e.parent.name) for e in fk.elements)}]",
+            f"rt.refs({refs}{', schema=' + py(table.schema) if table.schema else ''})"]
+    if fk.name:
+        args.append(f"name={py(fk.name)}")
+    for option in ("onupdate", "ondelete", "deferrable", "initially", "match"):
+        value = getattr(fk, option)
+        if value is not None:
+            args.append(f"{option}={value!r}")
+    return f"sa.ForeignKeyConstraint({', '.join(args)})"
 
 
 def render(op_list: Iterable[ops.MigrateOperation], dialect: str = "postgresql") -> str:

@@ -51,8 +51,21 @@ class RawType(sa.types.UserDefinedType):
 
 
 def q(name: str) -> sa.sql.quoted_name:
-    """An identifier SQLAlchemy always quotes (generated SQL quotes every identifier)."""
+    """A name SQLAlchemy always quotes, online and in --sql output (it quotes a plain string
+    only where it must; the revisions quote every identifier)."""
     return sa.sql.quoted_name(name, quote=True)
+
+
+def refs(table: str, *columns: str, schema: str | None = None) -> list[sa.Column]:
+    """The columns a foreign key of a new table references, their names always quoted (a
+    "table.column" string is parsed into plain names SQLAlchemy quotes only where it must)."""
+    target = sa.Table(
+        q(table),
+        sa.MetaData(),
+        *(sa.Column(q(c)) for c in columns),
+        schema=q(schema) if schema else None,
+    )
+    return [target.c[c] for c in columns]
 
 
 def _offline() -> bool:
@@ -115,10 +128,6 @@ def guard(statement: str, message: str, first: bool = True) -> None:
 
 def set_timeouts() -> None:
     """The strong-lock timeout of this revision (from LOCK_TIMEOUT or -x lock_timeout)."""
-    # quote every identifier, online and in --sql output (SQLAlchemy quotes only where needed)
-    preparer = op.get_context().dialect.identifier_preparer
-    preparer._requires_quotes = lambda value: True
-    preparer._strings.clear()
     _HELD.clear()
     timeout = setting("lock_timeout", LOCK_TIMEOUT)
     if _dialect() == "postgresql":

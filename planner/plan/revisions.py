@@ -34,6 +34,7 @@ from planner.plan.ir import (
     Step,
     apps,
 )
+from planner.plan.quoting import force_quotes
 from planner.plan.runtime import FILENAME, write_runtime
 
 ENV_PY = '''"""Alembic environment written by planner: the database URL comes from `-x db=URL`
@@ -521,7 +522,7 @@ def write_revisions(revs: list[Revision], cfg: Config, *, seed: str | None = Non
             if rid in taken:
                 raise PlannerError(f"revision {rid} already exists in {cfg.config_file_name}",
                                    hint="use another --rev-id-seed")
-            upgrade, downgrade = _with_runtime(r.upgrade), _with_runtime(r.downgrade)
+            upgrade, downgrade = (_with_runtime(force_quotes(code)) for code in (r.upgrade, r.downgrade))
             imports = _imports(upgrade + "\n" + downgrade, template)
             with contextlib.redirect_stdout(io.StringIO()):  # Alembic's "Generating ..." lines
                 sc = script.generate_revision(rid, docstring_text(r.message), head=head,

@@ -18,7 +18,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "19fafe73a851ed0b09edacbdf4b5b86a38d79f0d39bebb4b2600b0156ead8ba3"
+DIGEST = "82dbc7c835676d1f3112f1d9027630ec06d1488ca0ce76d2614b5cca80c9d9d0"
 
 
 def digest(text: str) -> str:

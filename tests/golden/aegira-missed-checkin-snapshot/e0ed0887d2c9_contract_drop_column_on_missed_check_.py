@@ -129,91 +129,91 @@ def upgrade() -> None:
 
     # drop column missed_check_ins.baseline_completion_rate (backed up)
     def _step_1() -> None:
-        op.drop_column("missed_check_ins", "baseline_completion_rate")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("baseline_completion_rate"))
 
     rt.with_lock_retry(_step_1)
 
     # drop column missed_check_ins.check_in_streak_before (backed up)
     def _step_2() -> None:
-        op.drop_column("missed_check_ins", "check_in_streak_before")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("check_in_streak_before"))
 
     rt.with_lock_retry(_step_2)
 
     # drop column missed_check_ins.day_of_week (backed up)
     def _step_3() -> None:
-        op.drop_column("missed_check_ins", "day_of_week")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("day_of_week"))
 
     rt.with_lock_retry(_step_3)
 
     # drop column missed_check_ins.days_since_last_check_in (backed up)
     def _step_4() -> None:
-        op.drop_column("missed_check_ins", "days_since_last_check_in")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("days_since_last_check_in"))
 
     rt.with_lock_retry(_step_4)
 
     # drop column missed_check_ins.days_since_last_miss (backed up)
     def _step_5() -> None:
-        op.drop_column("missed_check_ins", "days_since_last_miss")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("days_since_last_miss"))
 
     rt.with_lock_retry(_step_5)
 
     # drop column missed_check_ins.is_first_miss_in_30d (backed up)
     def _step_6() -> None:
-        op.drop_column("missed_check_ins", "is_first_miss_in_30d")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("is_first_miss_in_30d"))
 
     rt.with_lock_retry(_step_6)
 
     # drop column missed_check_ins.is_increasing_frequency (backed up)
     def _step_7() -> None:
-        op.drop_column("missed_check_ins", "is_increasing_frequency")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("is_increasing_frequency"))
 
     rt.with_lock_retry(_step_7)
 
     # drop column missed_check_ins.misses_in_last_30d (backed up)
     def _step_8() -> None:
-        op.drop_column("missed_check_ins", "misses_in_last_30d")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("misses_in_last_30d"))
 
     rt.with_lock_retry(_step_8)
 
     # drop column missed_check_ins.misses_in_last_60d (backed up)
     def _step_9() -> None:
-        op.drop_column("missed_check_ins", "misses_in_last_60d")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("misses_in_last_60d"))
 
     rt.with_lock_retry(_step_9)
 
     # drop column missed_check_ins.misses_in_last_90d (backed up)
     def _step_10() -> None:
-        op.drop_column("missed_check_ins", "misses_in_last_90d")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("misses_in_last_90d"))
 
     rt.with_lock_retry(_step_10)
 
     # drop column missed_check_ins.recent_readiness_avg (backed up)
     def _step_11() -> None:
-        op.drop_column("missed_check_ins", "recent_readiness_avg")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("recent_readiness_avg"))
 
     rt.with_lock_retry(_step_11)
 
     # drop column missed_check_ins.team_leader_name_at_miss (backed up)
     def _step_12() -> None:
-        op.drop_column("missed_check_ins", "team_leader_name_at_miss")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("team_leader_name_at_miss"))
 
     rt.with_lock_retry(_step_12)
 
     # drop column missed_check_ins.team_name_at_miss (backed up)
     def _step_13() -> None:
-        op.drop_column("missed_check_ins", "team_name_at_miss")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("team_name_at_miss"))
 
     rt.with_lock_retry(_step_13)
 
     # drop column missed_check_ins.week_of_month (backed up)
     def _step_14() -> None:
-        op.drop_column("missed_check_ins", "week_of_month")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("week_of_month"))
 
     rt.with_lock_retry(_step_14)
 
     # drop column missed_check_ins.worker_role_at_miss (backed up)
     def _step_15() -> None:
-        op.drop_column("missed_check_ins", "worker_role_at_miss")
+        op.drop_column(rt.q("missed_check_ins"), rt.q("worker_role_at_miss"))
 
     rt.with_lock_retry(_step_15)
 
@@ -227,16 +227,16 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.worker_role_at_miss (backed up)
     def _step_1() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "worker_role_at_miss",
+                rt.q("worker_role_at_miss"),
                 postgresql.ENUM(
                     "ADMIN",
                     "WHS",
                     "SUPERVISOR",
                     "TEAM_LEAD",
                     "WORKER",
-                    name="Role",
+                    name=rt.q("Role"),
                     create_type=False,
                 ),
                 autoincrement=False,
@@ -253,9 +253,9 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.week_of_month (backed up)
     def _step_2() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "week_of_month", sa.SMALLINT(), autoincrement=False, nullable=True
+                rt.q("week_of_month"), sa.SMALLINT(), autoincrement=False, nullable=True
             ),
         )
 
@@ -268,9 +268,9 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.team_name_at_miss (backed up)
     def _step_3() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "team_name_at_miss", sa.TEXT(), autoincrement=False, nullable=True
+                rt.q("team_name_at_miss"), sa.TEXT(), autoincrement=False, nullable=True
             ),
         )
 
@@ -283,9 +283,9 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.team_leader_name_at_miss (backed up)
     def _step_4() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "team_leader_name_at_miss",
+                rt.q("team_leader_name_at_miss"),
                 sa.TEXT(),
                 autoincrement=False,
                 nullable=True,
@@ -301,9 +301,9 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.recent_readiness_avg (backed up)
     def _step_5() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "recent_readiness_avg",
+                rt.q("recent_readiness_avg"),
                 sa.DOUBLE_PRECISION(),
                 autoincrement=False,
                 nullable=True,
@@ -319,9 +319,12 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.misses_in_last_90d (backed up)
     def _step_6() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "misses_in_last_90d", sa.INTEGER(), autoincrement=False, nullable=True
+                rt.q("misses_in_last_90d"),
+                sa.INTEGER(),
+                autoincrement=False,
+                nullable=True,
             ),
         )
 
@@ -334,9 +337,12 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.misses_in_last_60d (backed up)
     def _step_7() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "misses_in_last_60d", sa.INTEGER(), autoincrement=False, nullable=True
+                rt.q("misses_in_last_60d"),
+                sa.INTEGER(),
+                autoincrement=False,
+                nullable=True,
             ),
         )
 
@@ -349,9 +355,12 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.misses_in_last_30d (backed up)
     def _step_8() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "misses_in_last_30d", sa.INTEGER(), autoincrement=False, nullable=True
+                rt.q("misses_in_last_30d"),
+                sa.INTEGER(),
+                autoincrement=False,
+                nullable=True,
             ),
         )
 
@@ -364,9 +373,9 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.is_increasing_frequency (backed up)
     def _step_9() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "is_increasing_frequency",
+                rt.q("is_increasing_frequency"),
                 sa.BOOLEAN(),
                 autoincrement=False,
                 nullable=True,
@@ -382,9 +391,12 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.is_first_miss_in_30d (backed up)
     def _step_10() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "is_first_miss_in_30d", sa.BOOLEAN(), autoincrement=False, nullable=True
+                rt.q("is_first_miss_in_30d"),
+                sa.BOOLEAN(),
+                autoincrement=False,
+                nullable=True,
             ),
         )
 
@@ -397,9 +409,12 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.days_since_last_miss (backed up)
     def _step_11() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "days_since_last_miss", sa.INTEGER(), autoincrement=False, nullable=True
+                rt.q("days_since_last_miss"),
+                sa.INTEGER(),
+                autoincrement=False,
+                nullable=True,
             ),
         )
 
@@ -412,9 +427,9 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.days_since_last_check_in (backed up)
     def _step_12() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "days_since_last_check_in",
+                rt.q("days_since_last_check_in"),
                 sa.INTEGER(),
                 autoincrement=False,
                 nullable=True,
@@ -430,8 +445,10 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.day_of_week (backed up)
     def _step_13() -> None:
         op.add_column(
-            "missed_check_ins",
-            sa.Column("day_of_week", sa.SMALLINT(), autoincrement=False, nullable=True),
+            rt.q("missed_check_ins"),
+            sa.Column(
+                rt.q("day_of_week"), sa.SMALLINT(), autoincrement=False, nullable=True
+            ),
         )
 
     rt.with_lock_retry(_step_13)
@@ -443,9 +460,9 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.check_in_streak_before (backed up)
     def _step_14() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "check_in_streak_before",
+                rt.q("check_in_streak_before"),
                 sa.INTEGER(),
                 autoincrement=False,
                 nullable=True,
@@ -461,9 +478,9 @@ def downgrade() -> None:
     # undo: drop column missed_check_ins.baseline_completion_rate (backed up)
     def _step_15() -> None:
         op.add_column(
-            "missed_check_ins",
+            rt.q("missed_check_ins"),
             sa.Column(
-                "baseline_completion_rate",
+                rt.q("baseline_completion_rate"),
                 sa.DOUBLE_PRECISION(),
                 autoincrement=False,
                 nullable=True,

@@ -48,9 +48,9 @@ def upgrade() -> None:
         rt.drop_invalid_index("entries_userId_date_key")
         with rt.waiting():
             op.create_index(
-                "entries_userId_date_key",
-                "entries",
-                ["userId", "date"],
+                rt.q("entries_userId_date_key"),
+                rt.q("entries"),
+                [rt.q("userId"), rt.q("date")],
                 unique=True,
                 postgresql_concurrently=True,
                 if_not_exists=True,
@@ -66,8 +66,8 @@ def downgrade() -> None:
     # undo: create unique index entries_userId_date_key concurrently
     with op.get_context().autocommit_block(), rt.waiting():
         op.drop_index(
-            "entries_userId_date_key",
-            table_name="entries",
+            rt.q("entries_userId_date_key"),
+            table_name=rt.q("entries"),
             postgresql_concurrently=True,
             if_exists=True,
         )

@@ -73,9 +73,11 @@ def upgrade() -> None:
     # add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
     def _step_2() -> None:
         op.add_column(
-            "appointments",
+            rt.q("appointments"),
             sa.Column(
-                "fee__planner_new", sa.NUMERIC(precision=10, scale=2), nullable=True
+                rt.q("fee__planner_new"),
+                sa.NUMERIC(precision=10, scale=2),
+                nullable=True,
             ),
         )
         rt.sql(
@@ -90,9 +92,9 @@ def upgrade() -> None:
     # add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
     def _step_3() -> None:
         op.add_column(
-            "invoices",
+            rt.q("invoices"),
             sa.Column(
-                "totalAmount__planner_new",
+                rt.q("totalAmount__planner_new"),
                 sa.NUMERIC(precision=10, scale=2),
                 nullable=True,
             ),
@@ -119,7 +121,7 @@ def downgrade() -> None:
             'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"'
         )
         rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
-        op.drop_column("invoices", "totalAmount__planner_new")
+        op.drop_column(rt.q("invoices"), rt.q("totalAmount__planner_new"))
 
     rt.with_lock_retry(_step_1)
 
@@ -129,7 +131,7 @@ def downgrade() -> None:
             'DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"'
         )
         rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
-        op.drop_column("appointments", "fee__planner_new")
+        op.drop_column(rt.q("appointments"), rt.q("fee__planner_new"))
 
     rt.with_lock_retry(_step_2)
 

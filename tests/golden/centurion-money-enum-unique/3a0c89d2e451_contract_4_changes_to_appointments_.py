@@ -68,8 +68,8 @@ def upgrade() -> None:
     # drop index entries_userId_date_idx concurrently
     with op.get_context().autocommit_block(), rt.waiting():
         op.drop_index(
-            "entries_userId_date_idx",
-            table_name="entries",
+            rt.q("entries_userId_date_idx"),
+            table_name=rt.q("entries"),
             postgresql_concurrently=True,
             if_exists=True,
         )
@@ -115,13 +115,15 @@ def upgrade() -> None:
     # SET NOT NULL appointments.fee__planner_new via the validated check
     def _step_2() -> None:
         op.alter_column(
-            "appointments",
-            "fee__planner_new",
+            rt.q("appointments"),
+            rt.q("fee__planner_new"),
             existing_type=sa.NUMERIC(precision=10, scale=2),
             nullable=False,
         )
         op.drop_constraint(
-            "appointments_fee__planner_new_not_null", "appointments", type_="check"
+            rt.q("appointments_fee__planner_new_not_null"),
+            rt.q("appointments"),
+            type_="check",
         )
 
     rt.with_lock_retry(_step_2)
@@ -132,21 +134,25 @@ def upgrade() -> None:
             'DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"'
         )
         rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
-        op.drop_column("appointments", "fee")
-        op.alter_column("appointments", "fee__planner_new", new_column_name="fee")
+        op.drop_column(rt.q("appointments"), rt.q("fee"))
+        op.alter_column(
+            rt.q("appointments"), rt.q("fee__planner_new"), new_column_name=rt.q("fee")
+        )
 
     rt.with_lock_retry(_step_3)
 
     # SET NOT NULL invoices.totalAmount__planner_new via the validated check
     def _step_4() -> None:
         op.alter_column(
-            "invoices",
-            "totalAmount__planner_new",
+            rt.q("invoices"),
+            rt.q("totalAmount__planner_new"),
             existing_type=sa.NUMERIC(precision=10, scale=2),
             nullable=False,
         )
         op.drop_constraint(
-            "invoices_totalAmount__planner_new_not_null", "invoices", type_="check"
+            rt.q("invoices_totalAmount__planner_new_not_null"),
+            rt.q("invoices"),
+            type_="check",
         )
 
     rt.with_lock_retry(_step_4)
@@ -157,9 +163,11 @@ def upgrade() -> None:
             'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"'
         )
         rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
-        op.drop_column("invoices", "totalAmount")
+        op.drop_column(rt.q("invoices"), rt.q("totalAmount"))
         op.alter_column(
-            "invoices", "totalAmount__planner_new", new_column_name="totalAmount"
+            rt.q("invoices"),
+            rt.q("totalAmount__planner_new"),
+            new_column_name=rt.q("totalAmount"),
         )
 
     rt.with_lock_retry(_step_5)
@@ -177,10 +185,13 @@ def downgrade() -> None:
 
     def _step_1() -> None:
         op.alter_column(
-            "invoices", "totalAmount", new_column_name="totalAmount__planner_new"
+            rt.q("invoices"),
+            rt.q("totalAmount"),
+            new_column_name=rt.q("totalAmount__planner_new"),
         )
         op.add_column(
-            "invoices", sa.Column("totalAmount", sa.DOUBLE_PRECISION(), nullable=True)
+            rt.q("invoices"),
+            sa.Column(rt.q("totalAmount"), sa.DOUBLE_PRECISION(), nullable=True),
         )
 
     rt.with_lock_retry(_step_1)
@@ -200,8 +211,8 @@ def downgrade() -> None:
             'CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()'
         )
         op.alter_column(
-            "invoices",
-            "totalAmount",
+            rt.q("invoices"),
+            rt.q("totalAmount"),
             existing_type=sa.DOUBLE_PRECISION(),
             nullable=False,
         )
@@ -211,8 +222,8 @@ def downgrade() -> None:
     # undo: SET NOT NULL invoices.totalAmount__planner_new via the validated check
     def _step_3() -> None:
         op.alter_column(
-            "invoices",
-            "totalAmount__planner_new",
+            rt.q("invoices"),
+            rt.q("totalAmount__planner_new"),
             existing_type=sa.NUMERIC(precision=10, scale=2),
             nullable=True,
         )
@@ -224,9 +235,12 @@ def downgrade() -> None:
     )
 
     def _step_4() -> None:
-        op.alter_column("appointments", "fee", new_column_name="fee__planner_new")
+        op.alter_column(
+            rt.q("appointments"), rt.q("fee"), new_column_name=rt.q("fee__planner_new")
+        )
         op.add_column(
-            "appointments", sa.Column("fee", sa.DOUBLE_PRECISION(), nullable=True)
+            rt.q("appointments"),
+            sa.Column(rt.q("fee"), sa.DOUBLE_PRECISION(), nullable=True),
         )
 
     rt.with_lock_retry(_step_4)
@@ -246,7 +260,10 @@ def downgrade() -> None:
             'CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()'
         )
         op.alter_column(
-            "appointments", "fee", existing_type=sa.DOUBLE_PRECISION(), nullable=False
+            rt.q("appointments"),
+            rt.q("fee"),
+            existing_type=sa.DOUBLE_PRECISION(),
+            nullable=False,
         )
 
     rt.with_lock_retry(_step_5)
@@ -254,8 +271,8 @@ def downgrade() -> None:
     # undo: SET NOT NULL appointments.fee__planner_new via the validated check
     def _step_6() -> None:
         op.alter_column(
-            "appointments",
-            "fee__planner_new",
+            rt.q("appointments"),
+            rt.q("fee__planner_new"),
             existing_type=sa.NUMERIC(precision=10, scale=2),
             nullable=True,
         )
@@ -291,9 +308,9 @@ def downgrade() -> None:
         rt.drop_invalid_index("entries_userId_date_idx")
         with rt.waiting():
             op.create_index(
-                "entries_userId_date_idx",
-                "entries",
-                ["userId", "date"],
+                rt.q("entries_userId_date_idx"),
+                rt.q("entries"),
+                [rt.q("userId"), rt.q("date")],
                 unique=False,
                 postgresql_concurrently=True,
                 if_not_exists=True,

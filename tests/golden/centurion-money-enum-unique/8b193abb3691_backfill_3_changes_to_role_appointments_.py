@@ -94,8 +94,8 @@ def downgrade() -> None:
     # undo: NOT VALID check invoices_totalAmount__planner_new_not_null
     def _step_1() -> None:
         op.drop_constraint(
-            "invoices_totalAmount__planner_new_not_null",
-            "invoices",
+            rt.q("invoices_totalAmount__planner_new_not_null"),
+            rt.q("invoices"),
             type_="check",
             if_exists=True,
         )
@@ -105,8 +105,8 @@ def downgrade() -> None:
     # undo: NOT VALID check appointments_fee__planner_new_not_null
     def _step_2() -> None:
         op.drop_constraint(
-            "appointments_fee__planner_new_not_null",
-            "appointments",
+            rt.q("appointments_fee__planner_new_not_null"),
+            rt.q("appointments"),
             type_="check",
             if_exists=True,
         )

@@ -54,9 +54,9 @@ def upgrade() -> None:
         rt.drop_invalid_index("WebhookEvent_tenantId_eventId_key")
         with rt.waiting():
             op.create_index(
-                "WebhookEvent_tenantId_eventId_key",
-                "WebhookEvent",
-                ["tenantId", "eventId"],
+                rt.q("WebhookEvent_tenantId_eventId_key"),
+                rt.q("WebhookEvent"),
+                [rt.q("tenantId"), rt.q("eventId")],
                 unique=True,
                 postgresql_concurrently=True,
                 if_not_exists=True,
@@ -72,8 +72,8 @@ def downgrade() -> None:
     # undo: create unique index WebhookEvent_tenantId_eventId_key concurrently
     with op.get_context().autocommit_block(), rt.waiting():
         op.drop_index(
-            "WebhookEvent_tenantId_eventId_key",
-            table_name="WebhookEvent",
+            rt.q("WebhookEvent_tenantId_eventId_key"),
+            table_name=rt.q("WebhookEvent"),
             postgresql_concurrently=True,
             if_exists=True,
         )

@@ -35,8 +35,8 @@ def upgrade() -> None:
     # drop index WebhookEvent_tenantId_eventId_idx concurrently
     with op.get_context().autocommit_block(), rt.waiting():
         op.drop_index(
-            "WebhookEvent_tenantId_eventId_idx",
-            table_name="WebhookEvent",
+            rt.q("WebhookEvent_tenantId_eventId_idx"),
+            table_name=rt.q("WebhookEvent"),
             postgresql_concurrently=True,
             if_exists=True,
         )
@@ -52,9 +52,9 @@ def downgrade() -> None:
         rt.drop_invalid_index("WebhookEvent_tenantId_eventId_idx")
         with rt.waiting():
             op.create_index(
-                "WebhookEvent_tenantId_eventId_idx",
-                "WebhookEvent",
-                ["tenantId", "eventId"],
+                rt.q("WebhookEvent_tenantId_eventId_idx"),
+                rt.q("WebhookEvent"),
+                [rt.q("tenantId"), rt.q("eventId")],
                 unique=False,
                 postgresql_concurrently=True,
                 if_not_exists=True,

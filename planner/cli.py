@@ -586,7 +586,10 @@ def plan(
             return
         revs = [rev]
     else:
-        revs = revisions(the_plan, source=source, single=single, title=title)
+        same = [*(["--dialect", dialect] if dialect else []), *(["--config", config] if config else []),
+                *(["--no-config"] if no_config else []), *[x for r in rename or [] for x in ("--rename", r)]]
+        check = shlex.join(["planner", "check", mask_url(old), mask_url(new), *same, "--db", "URL"])
+        revs = revisions(the_plan, source=source, single=single, title=title, check=_safe(check))
     if not revs:
         _stderr().print("No changes: nothing to write.")
         return

@@ -284,3 +284,51 @@ def test_every_identifier_quoted_offline_without_private_api(tmp_path: Path, dia
              "pets_status_check"}
     assert "pets" in sql and "CREATE" in sql
     assert not (_bare_words(sql) & names), sorted(_bare_words(sql) & names)
+
+
+# --------------------------------------------------------------------------- a guard's stop (issue 16)
+
+@pytest.mark.postgres
+def test_guard_stop_is_one_line_with_samples_check_and_setting(tmp_path: Path, pg_url: str):
+    """A guard that finds offending rows stops `alembic upgrade` with one line (Alembic's
+    FAILED, no traceback): how many, a few sample rows, the `planner check` command that lists
+    them all and the setting that resolves it; the traceback only with `alembic --raiseerr`."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE pets (id integer PRIMARY KEY, name text, kind text);\n")
+    new.write_text("CREATE TABLE pets (id integer PRIMARY KEY, name text NOT NULL, kind varchar(3));\n")
+    build_schema(pg_url, load_source(str(old)).schema)
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO pets SELECT g, CASE WHEN mod(g, 4) = 0 THEN NULL ELSE 'p' || g END, "
+                          "CASE WHEN mod(g, 3) = 0 THEN 'hamster' ELSE 'dog' END FROM generate_series(1, 20) g")
+    proj = tmp_path / "proj"
+    _plan(str(old), str(new), "--init", str(proj))
+    ini = proj / "alembic.ini"
+
+    def stop(*args: str) -> str:
+        r = _alembic(ini, *args, url=pg_url)
+        output = r.stdout + r.stderr
+        assert r.returncode != 0, output
+        assert "Traceback" not in output, output
+        failed = [line for line in output.splitlines() if line.startswith("FAILED:")]
+        assert len(failed) == 1, output
+        return failed[0]
+
+    line = stop("upgrade", "head")
+    assert line.startswith("FAILED: planner guard failed: Values of pets.kind that are longer than 3 characters")
+    assert ": 6 found, expected 0 (e.g. id=3, kind=hamster; id=6, kind=hamster; id=9, kind=hamster)" in line
+    assert "no DDL was run" in line
+    assert f"See every row: planner check {old} {new} --db URL." in line
+    assert 'Resolve: set [tool.planner.convert] "pets.kind" = "<SQL expression>"' in line
+    with engine.begin() as c:  # nothing of the revision ran
+        assert c.exec_driver_sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'pets' "
+                                 "AND column_name = 'kind__planner_new'").scalar() == 0
+    verbose = _alembic(ini, "--raiseerr", "upgrade", "head", url=pg_url)
+    assert verbose.returncode != 0 and "Traceback" in verbose.stderr and "CommandError" in verbose.stderr
+
+    with engine.begin() as c:
+        c.exec_driver_sql("UPDATE pets SET kind = 'cat'")
+    line = stop("upgrade", "head")  # the expand revision runs; the NOT NULL guard stops the next one
+    assert "Rows of pets where name IS NULL" in line and ": 5 found, expected 0 (e.g. id=4, name=NULL;" in line
+    assert 'Resolve: set [tool.planner.backfill] "pets.name" = "<SQL expression>", then plan again.' in line
+    engine.dispose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 import textwrap
 from collections.abc import Iterable
@@ -279,6 +280,29 @@ def assigned(value: str, target: Column, target_sql: str) -> str:
     return f"{value}::text::{target_sql}" if target.enum else value
 
 
+def _toml_key(key: str) -> str:
+    """`key` as a quoted TOML key (a basic string)."""
+    return json.dumps(key, ensure_ascii=False)
+
+
+def resolution(c: Change, kind: str) -> str | None:
+    """The setting that lets a plan handle the rows a blocking check of change `c` finds, as
+    the guard's stop names it; None when only fixing the rows does (duplicates, orphans,
+    CHECK violations)."""
+    from planner.checks import CheckKind
+
+    if kind == CheckKind.NULLS and c.table and c.column:
+        return f"set [tool.planner.backfill] {_toml_key(c.object)} = \"<SQL expression>\", then plan again"
+    if kind in (CheckKind.OVERFLOW, CheckKind.CAST) and c.table and c.column:
+        return (f"set [tool.planner.convert] {_toml_key(c.object)} = \"<SQL expression>\" (or fix those values), "
+                "then plan again")
+    if kind == CheckKind.ENUM_IN_USE and c.detail.get("value") is not None:
+        key = f"{c.table}.{c.column}" if c.table and c.column else (c.name or "")
+        return f"set [tool.planner.enum_remap] {_toml_key(key + '.' + str(c.detail['value']))} = \"<new value>\", " \
+               "then plan again"
+    return None
+
+
 def rename_index_sql(table: str, a: str, b: str) -> str:
     """ALTER INDEX a RENAME TO b, `a` in `table`'s schema."""
     schema = _split(table)[0]
@@ -453,7 +477,8 @@ class _Builder:
             if not k.blocking or not k.sql:
                 continue
             if k.accept is None:
-                out.append(Guard(k.sql, f"{k.description} (expected {k.expect})"))
+                out.append(Guard(k.sql, k.description.rstrip("."), sample=k.sample_sql,
+                                 resolve=resolution(c, k.kind)))
             elif c.kind == Kind.ALTER_COLUMN_TYPE:
                 out.append(self._cast_guard(c))
         return out
@@ -486,7 +511,9 @@ class _Builder:
                 f"planner_bad := planner_bad + 1; END; END LOOP; "
                 f"IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = {lit('planner guard failed: ')} || "
                 f"planner_bad || {lit(what)}; END IF; END ")
-        return Guard("DO " + dollar_quote(body), "planner guard failed: N" + what, raises=True)
+        return Guard("DO " + dollar_quote(body), "planner guard failed: N" + what, raises=True,
+                     resolve=f"set [tool.planner.convert] {_toml_key(f'{table}.{column}')} = \"<SQL expression>\" "
+                             "(or fix those values), then plan again")
 
     # ----------------------------------------------------------------- conversions
     def rule(self, c: Change) -> ConvertRule | None:
@@ -779,7 +806,7 @@ class _Builder:
                 cond = f"{lit(v)} = ANY({q(col.name)}::text[])" if col.type.endswith("[]") else \
                     f"{q(col.name)}::text = {lit(v)}"
                 sql = f"SELECT count(*) FROM {qt(table)} WHERE {cond}"
-                guards.append(f"rt.guard({py(sql)}, {py(f'rows of {table}.{col.name} hold {v!r}: remap them first')})")
+                guards.append(Guard(sql, f"rows of {table}.{col.name} hold {v!r}: remap them first").code())
         blocks = [Block("\n".join(guards))] if guards else []
         return [*blocks, self.ddl("\n".join(lines))]
 

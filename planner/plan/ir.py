@@ -102,11 +102,19 @@ class Guard:
     #: it reads what an earlier phase of the plan creates (a new column): in a --single
     #: revision it runs right before its step instead of at the top
     inline: bool = False
+    #: SQL listing the offending rows (a few are shown when the guard stops)
+    sample: str | None = None
+    #: the setting that resolves a stop (`[tool.planner.backfill] "t.c" = ...`), if one does
+    resolve: str | None = None
 
-    def code(self) -> str:
+    def code(self, check: str | None = None) -> str:
+        """The revision statement; `check`: the `planner check` command a stop names."""
+        first = ", first=False" if self.inline else ""
+        options = (("check", check), ("resolve", self.resolve))
         if self.raises:
-            return f"rt.sql({self.sql!r})"
-        return f"rt.guard({self.sql!r}, {self.message!r}{', first=False' if self.inline else ''})"
+            return f"rt.guard_block({self.sql!r}{first}{''.join(f', {k}={v!r}' for k, v in options if v)})"
+        options = (("sample", self.sample), *options)
+        return f"rt.guard({self.sql!r}, {self.message!r}{first}{''.join(f', {k}={v!r}' for k, v in options if v)})"
 
 
 @dataclass(frozen=True, slots=True)

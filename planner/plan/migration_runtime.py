@@ -17,6 +17,7 @@ import time
 
 import sqlalchemy as sa
 from alembic import context, op
+from alembic.util import CommandError
 
 # Strong-lock waits are bounded: while an ALTER waits for its lock every writer of its
 # table queues behind it, so a failed attempt stalls them at most LOCK_TIMEOUT (SQLSTATE
@@ -102,15 +103,25 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def guard(statement: str, message: str, first: bool = True) -> None:
+def guard(
+    statement: str,
+    message: str,
+    first: bool = True,
+    *,
+    sample: str | None = None,
+    check: str | None = None,
+    resolve: str | None = None,
+) -> None:
     """Stop when existing rows would break the change (`statement` must count 0): before
     any DDL (`first`), or right before the step that needs it, where the revision's
-    transactional DDL so far is rolled back with it."""
+    transactional DDL so far is rolled back with it. The stop is one line (Alembic prints
+    it as FAILED, its traceback only with `alembic --raiseerr`): the count, a few rows of
+    `sample`, the `check` to run and the setting that would `resolve` it."""
     if _offline():
         if _dialect() == "postgresql":
             body = (
                 f" BEGIN IF ({statement}) > 0 THEN RAISE EXCEPTION USING MESSAGE = "
-                f"{_literal(message)}; END IF; END "
+                f"{_literal('planner guard failed: ' + message)}; END IF; END "
             )
             tag = _dollar(body)
             sql("DO " + tag + body + tag)
@@ -122,8 +133,62 @@ def guard(statement: str, message: str, first: bool = True) -> None:
         return
     count = sql(statement, scalar=True)
     if count:
-        done = "no DDL was run" if first else "the revision's DDL is rolled back"
-        raise RuntimeError(f"planner guard failed: {message} ({count} rows); {done}")
+        found = f"{message}: {count} found, expected 0{_samples(sample)}"
+        raise CommandError(
+            _stop(f"planner guard failed: {found}", first, check, resolve)
+        )
+
+
+def guard_block(
+    statement: str,
+    first: bool = True,
+    *,
+    check: str | None = None,
+    resolve: str | None = None,
+) -> None:
+    """A guard that raises by itself (a PL/pgSQL block trying each value): its exception,
+    when it is the guard's, becomes the same one-line stop as `guard`'s."""
+    if _offline():
+        sql(statement)
+        return
+    try:
+        sql(statement)
+    except sa.exc.DBAPIError as err:
+        text = (str(getattr(err, "orig", None) or err).strip().splitlines() or [""])[0]
+        if "planner guard failed" not in text:
+            raise
+        raise CommandError(_stop(text, first, check, resolve)) from None
+
+
+def _samples(sample: str | None) -> str:
+    """`; e.g. id=3, role=COACH; id=8, role=COACH` from the first rows of `sample`."""
+    if not sample:
+        return ""
+    try:
+        rows = op.get_bind().exec_driver_sql(
+            f"SELECT * FROM ({sample}) AS planner_sample LIMIT 3",
+            execution_options={"no_parameters": True},
+        )
+        shown = [
+            ", ".join(
+                f"{key}={'NULL' if value is None else value}"
+                for key, value in row._mapping.items()
+            )
+            for row in rows
+        ]
+    except sa.exc.DBAPIError:
+        return ""
+    return f" (e.g. {'; '.join(shown)})" if shown else ""
+
+
+def _stop(found: str, first: bool, check: str | None, resolve: str | None) -> str:
+    done = "no DDL was run" if first else "the revision's DDL is rolled back"
+    out = f"{found}; {done}."
+    if check:
+        out += f" See every row: {check}."
+    if resolve:
+        return out + f" Resolve: {resolve}."
+    return out + " Resolve: fix those rows, then run it again."
 
 
 def set_timeouts() -> None:

@@ -3,7 +3,7 @@ project's revisions pass `ruff format --check` as planner writes them.
 
 Only what planner's bodies hold is formatted: calls, names, attributes, literals, lists,
 tuples and dicts, in expression statements, assignments and `raise`, inside `with`, `def`
-and `try` blocks, with full-line and trailing comments. SQL passed to `rt.sql` / `rt.guard`
+and `try` blocks, with full-line and trailing comments. SQL passed to `rt.sql` / `rt.guard` (and its `sample=`)
 that spans lines is written as a triple-quoted block, indented with the code (only where SQL
 ignores whitespace: never inside a quoted name, literal or dollar-quoted body). Anything else
 is returned as it was (`FormatError`): the text is never changed in meaning.
@@ -18,7 +18,7 @@ import tokenize
 WIDTH = 88
 INDENT = "    "
 #: calls whose first argument is SQL (written as a triple-quoted block when it spans lines)
-SQL_CALLS = {"rt.sql", "rt.guard"}
+SQL_CALLS = {"rt.sql", "rt.guard", "rt.guard_block"}
 
 
 class FormatError(Exception):
@@ -159,14 +159,10 @@ def expression(node: ast.AST, indent: str, prefix: str = "", suffix: str = "") -
     """The lines of `prefix node suffix` at `indent`: on one line when it fits, else split at
     its last brackets (the arguments on one line, else one per line with a trailing comma),
     recursively, as Black's right-hand split does."""
-    if isinstance(node, ast.Call) and _dotted(node.func) in SQL_CALLS and node.args \
-            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
-        block = sql_block(node.args[0].value, indent + INDENT)
-        if block is not None:
-            rest = [flat(a) for a in _items(node)[1:]]
-            first = indent + INDENT + block + ("," if rest else "")
-            return ([indent + prefix + flat(node.func) + "(", first]
-                    + [indent + INDENT + r + "," for r in rest] + [indent + ")" + suffix])
+    if isinstance(node, ast.Call) and _dotted(node.func) in SQL_CALLS:
+        lines = _sql_call(node, indent, prefix, suffix)
+        if lines is not None:
+            return lines
     line = indent + prefix + flat(node) + suffix
     if _fits(line):
         return [line]
@@ -195,6 +191,29 @@ def expression(node: ast.AST, indent: str, prefix: str = "", suffix: str = "") -
     for item in items:
         out += expression(item, inner, suffix=",")
     return [*out, tail]
+
+
+def _sql_call(node: ast.Call, indent: str, prefix: str, suffix: str) -> list[str] | None:
+    """A call of SQL_CALLS whose SQL (the first argument, `sample=`) spans lines: one argument
+    a line, the SQL as blocks; None when none spans lines."""
+    inner = indent + INDENT
+    items = _items(node)
+    parts, blocks = [], 0
+    for i, item in enumerate(items):
+        value = item.value if isinstance(item, ast.keyword) else item
+        is_sql = (i == 0 and not isinstance(item, ast.keyword)) or \
+            (isinstance(item, ast.keyword) and item.arg == "sample")
+        block = sql_block(value.value, inner) if is_sql and isinstance(value, ast.Constant) \
+            and isinstance(value.value, str) else None
+        if block is None:
+            parts.append(inner + flat(item))
+        else:
+            blocks += 1
+            parts.append(inner + (f"{item.arg}=" if isinstance(item, ast.keyword) else "") + block)
+    if not blocks:
+        return None
+    body = [p + "," for p in parts] if len(parts) > 1 else parts
+    return [indent + prefix + flat(node.func) + "(", *body, indent + ")" + suffix]
 
 
 class _Comments:

@@ -264,12 +264,13 @@ def _single_with(code: str) -> bool:
 
 
 def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set[str] | None = None,
-          merged: dict[str, Guard] | None = None, hoist_backups: bool = False) -> str:
+          merged: dict[str, Guard] | None = None, hoist_backups: bool = False, check: str | None = None) -> str:
     """A revision body; `single` (every phase in one revision): guards that read what an
     earlier phase creates run right before their step instead of at the top. `seen` holds
     the guards earlier revisions of the plan run: an identical guard runs once per plan.
     `hoist_backups` (PostgreSQL): the backups of the transactional steps run before the first
-    of them, so no backup copies a table while an earlier step holds a strong lock."""
+    of them, so no backup copies a table while an earlier step holds a strong lock. `check`:
+    the `planner check` command a guard's stop names."""
     parts = ["rt.set_timeouts()"]
     numbering = _Steps()
     seen = set() if seen is None else seen
@@ -290,7 +291,7 @@ def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set
         guards = [g for s in steps for g in s.guards if not (single and g.inline) and fresh(g)]
         if guards:
             parts.append("# pre-flight guards: stop before any DDL if existing rows would break a change")
-            parts.extend(merged.get(g.sql, g).code() for g in guards)
+            parts.extend(merged.get(g.sql, g).code(check) for g in guards)
         transactional = [s for s in steps if s.at not in ONLINE_STAGES and any(b.code.strip() for b in s.upgrade)]
         hoisted = [b for s in transactional for b in s.upgrade if b.backup and not b.autocommit]
         # (the first transactional step starts with its own backups: nothing to move then)
@@ -306,7 +307,7 @@ def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set
                 moved, hoisted = hoisted, []
             if s.upgrade:
                 parts.append(comment(s.title))
-                parts.extend(merged.get(g.sql, g).code() for g in s.guards if single and g.inline and fresh(g))
+                parts.extend(merged.get(g.sql, g).code(check) for g in s.guards if single and g.inline and fresh(g))
                 parts.extend(_blocks([b for b in s.upgrade if b not in moved], numbering))
     return "\n".join(parts) if len(parts) > 1 else "pass"
 
@@ -375,8 +376,10 @@ def _part_notes(phase: Phase, i: int, n: int) -> tuple[str, str]:
             after if i == n - 1 else "Deploy after: nothing; run " + between)
 
 
-def revisions(plan: Plan, *, source: str, single: bool = False, title: str | None = None) -> list[Revision]:
-    """The plan's revisions; `title` (`-m`) names them all, else each is named after its changes."""
+def revisions(plan: Plan, *, source: str, single: bool = False, title: str | None = None,
+              check: str | None = None) -> list[Revision]:
+    """The plan's revisions; `title` (`-m`) names them all, else each is named after its changes;
+    `check`: the `planner check` command a guard's stop names (how to see every offending row)."""
     seen: set[str] = set()  # guards already run by an earlier revision of the plan
     merged = _merged_guards(list(plan.steps))
     hoist = plan.dialect == "postgresql"
@@ -386,7 +389,7 @@ def revisions(plan: Plan, *, source: str, single: bool = False, title: str | Non
         msg = _message("single revision", steps, source,
                        ("Deploy before: code compatible with both schemas (this revision drops and renames).",
                         "Deploy after: the code for the new schema."), title, versions)
-        return [Revision(msg, _body(steps, downgrade=False, single=True, seen=seen, merged=merged),
+        return [Revision(msg, _body(steps, downgrade=False, single=True, seen=seen, merged=merged, check=check),
                          _body(steps, downgrade=True), *versions)]
     named = []
     for phase in plan.phases():
@@ -400,7 +403,7 @@ def revisions(plan: Plan, *, source: str, single: bool = False, title: str | Non
         notes = _app_notes(notes, before, *versions)
         before = versions[1]
         out.append(Revision(_message(name, steps, source, notes, title, versions),
-                            _body(steps, downgrade=False, seen=seen, merged=merged, hoist_backups=hoist),
+                            _body(steps, downgrade=False, seen=seen, merged=merged, hoist_backups=hoist, check=check),
                             _body(steps, downgrade=True), *versions))
     return out
 

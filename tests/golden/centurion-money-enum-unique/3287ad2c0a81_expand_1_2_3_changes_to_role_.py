@@ -43,7 +43,17 @@ def upgrade() -> None:
         FROM "appointments"
         WHERE "appointments"."fee" IS NOT NULL AND ("appointments"."fee" >= 99999999.995 OR "appointments"."fee" <= -99999999.995)
         """,
-        "Values of appointments.fee that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)",
+        "Values of appointments.fee that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2))",
+        sample="""
+        SELECT "offending"."id", "offending"."fee"
+        FROM (SELECT "appointments"."id" AS "id", "appointments"."fee" AS "fee"
+        FROM "appointments"
+        WHERE "appointments"."fee" IS NOT NULL AND ("appointments"."fee" >= 99999999.995 OR "appointments"."fee" <= -99999999.995)
+        LIMIT ALL OFFSET 0) AS "offending" ORDER BY "offending"."id"
+        LIMIT 5
+        """,
+        check="planner check sample_schemas/centurion-money-enum-unique/old.prisma sample_schemas/centurion-money-enum-unique/new.prisma --rename Role.COACH=INSTRUCTOR --db URL",
+        resolve='set [tool.planner.convert] "appointments.fee" = "<SQL expression>" (or fix those values), then plan again',
     )
     rt.guard(
         """
@@ -51,7 +61,17 @@ def upgrade() -> None:
         FROM "invoices"
         WHERE "invoices"."totalAmount" IS NOT NULL AND ("invoices"."totalAmount" >= 99999999.995 OR "invoices"."totalAmount" <= -99999999.995)
         """,
-        "Values of invoices.totalAmount that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2)). (expected 0 values)",
+        "Values of invoices.totalAmount that do not fit numeric(10,2) (absolute value of 99999999.995 or more) (double precision -> numeric(10,2))",
+        sample="""
+        SELECT "offending"."id", "offending"."totalAmount"
+        FROM (SELECT "invoices"."id" AS "id", "invoices"."totalAmount" AS "totalAmount"
+        FROM "invoices"
+        WHERE "invoices"."totalAmount" IS NOT NULL AND ("invoices"."totalAmount" >= 99999999.995 OR "invoices"."totalAmount" <= -99999999.995)
+        LIMIT ALL OFFSET 0) AS "offending" ORDER BY "offending"."id"
+        LIMIT 5
+        """,
+        check="planner check sample_schemas/centurion-money-enum-unique/old.prisma sample_schemas/centurion-money-enum-unique/new.prisma --rename Role.COACH=INSTRUCTOR --db URL",
+        resolve='set [tool.planner.convert] "invoices.totalAmount" = "<SQL expression>" (or fix those values), then plan again',
     )
     # add value 'INSTRUCTOR' to enum Role (renames 'COACH')
     with op.get_context().autocommit_block():

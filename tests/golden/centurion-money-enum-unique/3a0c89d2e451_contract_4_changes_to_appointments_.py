@@ -51,11 +51,13 @@ def upgrade() -> None:
         'SELECT count(*) FROM "appointments" WHERE "fee__planner_new" IS DISTINCT FROM "fee"::NUMERIC(10, 2)',
         "rows of appointments where fee__planner_new does not hold fee converted: run the backfill revision again (and check the trigger is there)",
         first=False,
+        check="planner check sample_schemas/centurion-money-enum-unique/old.prisma sample_schemas/centurion-money-enum-unique/new.prisma --rename Role.COACH=INSTRUCTOR --db URL",
     )
     rt.guard(
         'SELECT count(*) FROM "invoices" WHERE "totalAmount__planner_new" IS DISTINCT FROM "totalAmount"::NUMERIC(10, 2)',
         "rows of invoices where totalAmount__planner_new does not hold totalAmount converted: run the backfill revision again (and check the trigger is there)",
         first=False,
+        check="planner check sample_schemas/centurion-money-enum-unique/old.prisma sample_schemas/centurion-money-enum-unique/new.prisma --rename Role.COACH=INSTRUCTOR --db URL",
     )
     # validate check appointments_fee__planner_new_not_null (its own transaction)
     with op.get_context().autocommit_block(), rt.waiting():
@@ -179,8 +181,9 @@ def downgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
     # undo: swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    rt.sql(
-        'DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
+    rt.guard_block(
+        'DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$',
+        resolve='set [tool.planner.convert] "invoices.totalAmount" = "<SQL expression>" (or fix those values), then plan again',
     )
 
     def _step_1() -> None:
@@ -230,8 +233,9 @@ def downgrade() -> None:
 
     rt.with_lock_retry(_step_3)
     # undo: swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    rt.sql(
-        'DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
+    rt.guard_block(
+        'DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$',
+        resolve='set [tool.planner.convert] "appointments.fee" = "<SQL expression>" (or fix those values), then plan again',
     )
 
     def _step_4() -> None:

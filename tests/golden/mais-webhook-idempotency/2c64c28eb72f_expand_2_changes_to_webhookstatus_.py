@@ -42,7 +42,15 @@ def upgrade() -> None:
         WHERE "WebhookEvent"."tenantId" IS NOT NULL AND "WebhookEvent"."eventId" IS NOT NULL GROUP BY "WebhookEvent"."tenantId", "WebhookEvent"."eventId"
         HAVING count(*) > 1) AS "dup"
         """,
-        "Groups of WebhookEvent rows sharing (tenantId, eventId): UNIQUE WebhookEvent_tenantId_eventId_key (tenantId, eventId) fails on them (rows with a NULL in the key are skipped). (expected 0 duplicate groups)",
+        "Groups of WebhookEvent rows sharing (tenantId, eventId): UNIQUE WebhookEvent_tenantId_eventId_key (tenantId, eventId) fails on them (rows with a NULL in the key are skipped)",
+        sample="""
+        SELECT "WebhookEvent"."tenantId" AS "tenantId", "WebhookEvent"."eventId" AS "eventId", count(*) AS "rows"
+        FROM "WebhookEvent"
+        WHERE "WebhookEvent"."tenantId" IS NOT NULL AND "WebhookEvent"."eventId" IS NOT NULL GROUP BY "WebhookEvent"."tenantId", "WebhookEvent"."eventId"
+        HAVING count(*) > 1 ORDER BY count(*) DESC, "WebhookEvent"."tenantId", "WebhookEvent"."eventId"
+        LIMIT 5
+        """,
+        check="planner check sample_schemas/mais-webhook-idempotency/old.prisma sample_schemas/mais-webhook-idempotency/new.prisma --db URL",
     )
     # add value 'DUPLICATE' to enum WebhookStatus
     with op.get_context().autocommit_block():

@@ -160,7 +160,6 @@ def test_users_own_env_py_online_and_offline(tmp_path: Path, pg_url: str):
 
 # --------------------------------------------------------------------------- generated code style
 
-NEW_SQLITE = NEW.replace("name varchar(80)", "name varchar(80) CONSTRAINT pets_name_check CHECK (name <> '')")
 OLD_MANY = ("CREATE TABLE owners (id integer PRIMARY KEY, name varchar(50));\n"
             "CREATE TABLE pets (id integer PRIMARY KEY, name text, legs integer, owner_id integer, kind varchar(20));\n"
             "CREATE INDEX pets_kind_idx ON pets (kind);\n")
@@ -176,6 +175,21 @@ NEW_MANY = ("CREATE TABLE owners (id integer PRIMARY KEY, name varchar(80) NOT N
             "CONSTRAINT visits_pet_fk REFERENCES pets (id), at timestamp NOT NULL);\n")
 
 
+def _many_project(tmp_path: Path, dialect: str, *, cleanup: bool = False) -> Path:
+    """An --init project of OLD_MANY -> NEW_MANY in `dialect` (and its cleanup revision)."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text(OLD_MANY)
+    new.write_text(NEW_MANY)
+    config = tmp_path / "planner.toml"
+    config.write_text("[backfill]\n\"owners.name\" = \"'unknown'\"\n\"pets.kind\" = \"'dog'\"\n")
+    proj = tmp_path / "proj"
+    common = [str(old), str(new), "--dialect", dialect, "--config", str(config)]
+    _plan(*common, "--init", str(proj))
+    if cleanup:
+        _plan(*common, "--alembic", str(proj / "alembic.ini"), "--cleanup")
+    return proj
+
+
 def _ruff() -> list[str]:
     import shutil
 
@@ -189,15 +203,7 @@ def _ruff() -> list[str]:
 def test_generated_project_passes_ruff_with_its_defaults(tmp_path: Path, dialect: str):
     """`ruff check` and `ruff format --check` with ruff's own defaults (no project config) on
     everything planner writes: env.py, the runtime module, the revisions and the cleanup."""
-    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
-    old.write_text(OLD_MANY)
-    new.write_text(NEW_MANY)
-    config = tmp_path / "planner.toml"
-    config.write_text("[backfill]\n\"owners.name\" = \"'unknown'\"\n\"pets.kind\" = \"'dog'\"\n")
-    proj = tmp_path / "proj"
-    common = [str(old), str(new), "--dialect", dialect, "--config", str(config)]
-    _plan(*common, "--init", str(proj))
-    _plan(*common, "--alembic", str(proj / "alembic.ini"), "--cleanup")
+    proj = _many_project(tmp_path, dialect, cleanup=True)
     revisions = sorted((proj / "migrations" / "versions").glob("*.py"))
     assert len(revisions) >= 3
     text = "\n".join(f.read_text() for f in revisions)
@@ -261,13 +267,7 @@ def test_every_identifier_quoted_offline_without_private_api(tmp_path: Path, dia
     constraints as quoted_name(..., quote=True) (`rt.q`, `rt.refs`), and SQLAlchemy quotes
     every one of them in the --sql script, lower-case names too."""
     assert "_requires_quotes" not in runtime.RUNTIME and "._strings" not in runtime.RUNTIME
-    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
-    old.write_text(OLD_MANY)
-    new.write_text(NEW_MANY)
-    config = tmp_path / "planner.toml"
-    config.write_text("[backfill]\n\"owners.name\" = \"'unknown'\"\n\"pets.kind\" = \"'dog'\"\n")
-    proj = tmp_path / "proj"
-    _plan(str(old), str(new), "--dialect", dialect, "--config", str(config), "--init", str(proj))
+    proj = _many_project(tmp_path, dialect)
     url = {"postgresql": "postgresql://offline@localhost/offline", "mysql": "mysql://offline@localhost/offline",
            "sqlite": "sqlite://"}[dialect]
     up = _alembic(proj / "alembic.ini", "upgrade", "head", "--sql", url=url)

@@ -487,15 +487,18 @@ class _Builder:
         """Values the server can only test by converting them (JSON before PostgreSQL 16):
         a PL/pgSQL block tries each one, and raises before any DDL if some do not convert."""
         new_sql = self.sa_column(self.new_md, c.table, c.column).type.compile(dialect=_PG)
-        return self._convert_guard(c.table, c.column, new_sql, self.to_new(c, GUARD_VALUE, new_sql))
+        return self._convert_guard(c.table, c.column, new_sql, self.to_new(c, GUARD_VALUE, new_sql),
+                                   resolve=resolution(c, "cast"))
 
     def _convert_guard(self, table: str, column: str, target_sql: str, conversion: str, *, why: str = "",
-                       nulls: bool = False, enum_values: tuple[str, ...] | None = None) -> Guard:
+                       nulls: bool = False, enum_values: tuple[str, ...] | None = None,
+                       resolve: str | None = None) -> Guard:
         """A PL/pgSQL block that assigns `conversion` (SQL over GUARD_VALUE, each value of
         `column`; NULLs too when `nulls`: a conversion rule may turn them into something) to a
         variable of type `target_sql`, as the column's UPDATE would, and raises, naming how many
         fail, if any does. With `enum_values` (a new enum, which the guard may run before the
-        type exists) `conversion` gives text, which must be one of them."""
+        type exists) `conversion` gives text, which must be one of them. `resolve`: the setting
+        a stop names (none for a downgrade's: only fixing the values does)."""
         what = f" values of {table}.{column} do not convert to {target_sql}{why}"
         where = "" if nulls else f" WHERE {q(column)} IS NOT NULL"
         test = ""
@@ -511,9 +514,7 @@ class _Builder:
                 f"planner_bad := planner_bad + 1; END; END LOOP; "
                 f"IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = {lit('planner guard failed: ')} || "
                 f"planner_bad || {lit(what)}; END IF; END ")
-        return Guard("DO " + dollar_quote(body), "planner guard failed: N" + what, raises=True,
-                     resolve=f"set [tool.planner.convert] {_toml_key(f'{table}.{column}')} = \"<SQL expression>\" "
-                             "(or fix those values), then plan again")
+        return Guard("DO " + dollar_quote(body), "planner guard failed: N" + what, raises=True, resolve=resolve)
 
     # ----------------------------------------------------------------- conversions
     def rule(self, c: Change) -> ConvertRule | None:
@@ -546,13 +547,15 @@ class _Builder:
         rule = self.rule(c)
         assert rule is not None
         why = " by the configured conversion rule"
+        resolve = (f"change the rule of [tool.planner.convert] {_toml_key(c.object)} (or fix those values), "
+                   "then plan again")
         enum = self.new.enum(c.new.enum) if c.new.enum else None
         if enum is not None and rule.using:
             return self._convert_guard(c.table, c.old.name, new_sql,
                                        f"{rule_value(rule.using, c.old.name, GUARD_VALUE)}::text", why=why,
-                                       nulls=True, enum_values=tuple(enum.values))
+                                       nulls=True, enum_values=tuple(enum.values), resolve=resolve)
         return self._convert_guard(c.table, c.old.name, new_sql, self.to_new(c, GUARD_VALUE, new_sql),
-                                   nulls=bool(rule.using), why=why)
+                                   nulls=bool(rule.using), why=why, resolve=resolve)
 
     def _pk_or_fail(self, c: Change, why: str) -> tuple[str, ...]:
         pk = self.pk_columns(self.old.table(c.table))

@@ -20,6 +20,11 @@ try:  # typer >= 0.2x carries its own click
 except ImportError:  # pragma: no cover - typer on the click package (the floor)
     from click import exceptions as _click_exceptions
 
+# click keeps Abort beside its other exceptions; typer's own click raises typer.exceptions.Abort
+_Abort = getattr(_click_exceptions, "Abort", None)
+if _Abort is None:
+    from typer.exceptions import Abort as _Abort
+
 
 def _line(text: str) -> str:
     return " ".join(text.split())
@@ -86,7 +91,7 @@ class OneLineUsageGroup(TyperGroup):
                 raise
             sys.stderr.write(f"error: {_line(e.format_message())}\n")
             sys.exit(e.exit_code)
-        except _click_exceptions.Abort:
+        except _Abort:
             if not standalone_mode:
                 raise
             sys.stderr.write("Aborted!\n")

@@ -82,3 +82,14 @@ def test_help_lists_choices_and_prints_no_bool_after_flags(command: str) -> None
 
 def test_diff_help_lists_every_format() -> None:
     assert "text|json|markdown|sarif|github" in planner("diff", "--help").stdout
+
+
+def test_help_into_a_closed_pipe_is_no_traceback() -> None:
+    """`planner diff --help | head -1`: the reader goes away early; no Python traceback."""
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
+    p = subprocess.Popen([sys.executable, "-m", "planner", "diff", "--help"], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.close()  # nothing reads the help
+    err = p.stderr.read().decode()
+    p.wait(timeout=120)
+    assert "Traceback" not in err, err

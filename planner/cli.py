@@ -616,7 +616,7 @@ def plan(
         if single:
             _stderr().print(f"1 revision written (every phase): {_escape(hint.replace('+1', 'head'))}")
         else:
-            _stderr().print(f"{len(paths)} revision(s) written; apply one phase at a time: {_escape(hint)}")
+            _stderr().print(f"{len(revs)} revision(s) written; apply one phase at a time: {_escape(hint)}")
         if the_plan.kept:
             same = [*(["--dialect", dialect] if dialect else []), *(["--config", config] if config else []),
                     *(["-m", title] if title else []),

@@ -102,6 +102,17 @@ def test_written_once_beside_env_py(tmp_path: Path):
     assert sorted(p.name for p in (proj / "migrations").glob("planner_runtime_*.py")) == [runtime.FILENAME]
 
 
+def test_count_printed_is_the_revisions_not_the_runtime_module(tmp_path: Path):
+    """The runtime module is written beside the revisions, but is no revision: not counted."""
+    old, new = _sources(tmp_path)
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", old, new, "--init", str(proj)])
+    assert result.exit_code == 0, result.output
+    revisions = sorted((proj / "migrations" / "versions").glob("*.py"))
+    assert (proj / "migrations" / runtime.FILENAME).is_file()
+    assert f"{len(revisions)} revision(s) written" in result.stderr, result.stderr
+
+
 def test_modified_module_is_an_error_not_overwritten(tmp_path: Path):
     old, new = _sources(tmp_path)
     proj = tmp_path / "proj"

@@ -446,3 +446,40 @@ def test_sqlite_string_rule_converts_in_the_rebuild(tmp_path: Path):
     con = sqlite3.connect(db)
     assert con.execute("SELECT id, amount FROM t ORDER BY id").fetchall() == [(1, "1250"), (2, "7"), (3, None)]
     con.close()
+
+
+def test_sqlite_lossy_rule_backs_up_the_values_before_converting(tmp_path: Path):
+    """A lossy type change with a rule: the backup is taken BEFORE the rule's UPDATE, so the
+    downgrade restores the original values, not the converted ones."""
+    import sqlite3
+
+    old_sql = "CREATE TABLE t (id integer PRIMARY KEY, amount real);\n"
+    new_sql = "CREATE TABLE t (id integer PRIMARY KEY, amount integer);\n"
+    (tmp_path / "old.sql").write_text(old_sql)
+    (tmp_path / "new.sql").write_text(new_sql)
+    cfg = tmp_path / "release.toml"
+    cfg.write_text('[convert]\n"t.amount" = { using = "CAST(amount * 100 AS INTEGER)" }\n')
+    db = tmp_path / "app.db"
+    con = sqlite3.connect(db)
+    con.executescript(old_sql + "INSERT INTO t VALUES (1, 12.5), (2, 0.07), (3, NULL);")
+    con.commit()
+    con.close()
+    url = f"sqlite:///{db}"
+    pair = [str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "sqlite", "--config", str(cfg), "--no-config"]
+    project = tmp_path / "project"
+    p = _run(sys.executable, "-m", "planner", "plan", *pair, "--init", str(project), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    code = "\n".join(f.read_text() for f in (project / "migrations" / "versions").glob("*.py"))
+    backup = 'CREATE TABLE IF NOT EXISTS "planner_backup__t__amount__type" AS SELECT'
+    assert code.count(backup) == 1
+    assert code.index(backup) < code.index('UPDATE "t" SET "amount" = (CAST')
+    up = _alembic(project, url, "upgrade", "head")
+    assert up.returncode == 0, up.stderr
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT id, amount FROM t ORDER BY id").fetchall() == [(1, 1250), (2, 7), (3, None)]
+    con.close()
+    down = _alembic(project, url, "downgrade", "base")
+    assert down.returncode == 0, down.stderr
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT id, amount FROM t ORDER BY id").fetchall() == [(1, 12.5), (2, 0.07), (3, None)]
+    con.close()

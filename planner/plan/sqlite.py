@@ -265,27 +265,23 @@ class SQLiteBuilder(_Builder):
         rule = self.rule(typed) if typed is not None else None
         if Kind.ALTER_COLUMN_TYPE in kinds:
             up["modify_type"], down["modify_type"] = new_col.type, old_col.type
-            if rule is not None and rule.using:
-                # SQLite stores any value in any column: the rule converts in place, right before
-                # the rebuild copies the values into the new definition; the downgrade's rebuild
-                # copies them back, then the inverse (or the backup) gives the OLD values
-                pk = self._pk_or_fail(c, "the conversion")
-                if rule.lossy and not lossy(o.type, n.type):
-                    bk = backup_table(table, c.column, "type")
-                    b.before.append(self.backup(c.table, pk, c.column, bk))
-                    b.after_down.append(self.restore(c.table, pk, c.column, bk))
-                    b.backups.append(f"{bk} ({', '.join(pk)}, {c.column} before the conversion)")
-                b.before.append(Block(execute(f"UPDATE {qt(c.table)} SET {q(c.column)} = "
-                                              f"{rule_on(rule.using, q(c.column), 'sqlite')}")))
-                if rule.inverse:
-                    b.after_down.insert(0, Block(execute(f"UPDATE {qt(c.table)} SET {q(c.column)} = "
-                                                         f"{rule_on(rule.inverse, q(c.column), 'sqlite')}")))
-            if lossy(o.type, n.type):
+            if lossy(o.type, n.type) or (rule is not None and rule.using and rule.lossy):
+                # the backup holds the values BEFORE the rule's UPDATE converts them
                 pk = self._pk_or_fail(c, "the conversion")
                 bk = backup_table(table, c.column, "type")
                 b.before.append(self.backup(c.table, pk, c.column, bk))
                 b.after_down.append(self.restore(c.table, pk, c.column, bk))
                 b.backups.append(f"{bk} ({', '.join(pk)}, {c.column} before the conversion)")
+            if rule is not None and rule.using:
+                # SQLite stores any value in any column: the rule converts in place, right before
+                # the rebuild copies the values into the new definition; the downgrade's rebuild
+                # copies them back, then the inverse (or the backup) gives the OLD values
+                self._pk_or_fail(c, "the conversion")
+                b.before.append(Block(execute(f"UPDATE {qt(c.table)} SET {q(c.column)} = "
+                                              f"{rule_on(rule.using, q(c.column), 'sqlite')}")))
+                if rule.inverse:
+                    b.after_down.insert(0, Block(execute(f"UPDATE {qt(c.table)} SET {q(c.column)} = "
+                                                         f"{rule_on(rule.inverse, q(c.column), 'sqlite')}")))
         if kinds & {Kind.SET_NOT_NULL, Kind.DROP_NOT_NULL}:
             up["modify_nullable"], down["modify_nullable"] = n.nullable, o.nullable
         if Kind.ALTER_DEFAULT in kinds:

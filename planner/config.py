@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.errors import ConfigError
+from planner.rules.facts import zone_kind
 from planner.rules.registry import RULES, Level, Thresholds
 from planner.rules.waivers import Waiver, parse_waivers
 
@@ -229,21 +230,13 @@ def _backfill_targets(diff: Diff, dialect: str) -> dict[str, str]:
     return out
 
 
-def _zone_kinds(old_type: str, new_type: str) -> tuple[str | None, str | None]:
-    def kind(t: str) -> str | None:
-        base = t.split("(")[0].strip()
-        return "instant" if base == "timestamptz" else "local" if base in ("timestamp", "date") else None
-
-    return kind(old_type), kind(new_type)
-
-
 def _convert_problem(rule: ConvertRule, change: Any, dialect: str) -> str:
     """Why `rule` cannot apply to the type change `change` ("" when it can)."""
     column = change.column or ""
     if rule.timezone is not None:
         if dialect != "postgresql":
             return "timezone applies to PostgreSQL timestamp <-> timestamptz changes"
-        src, dst = _zone_kinds(change.old.type, change.new.type)
+        src, dst = zone_kind(change.old.type), zone_kind(change.new.type)
         if {src, dst} != {"local", "instant"}:
             return (f"timezone applies to timestamp <-> timestamptz changes, not {change.old.type} -> "
                     f"{change.new.type}")

@@ -367,6 +367,42 @@ def test_timestamps_convert_as_utc_or_in_the_configured_zone(tmp_path: Path, pg_
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)
 
 
+@pytest.mark.postgres
+def test_timestamp_arrays_convert_in_the_session_zone_and_pg107_says_so(tmp_path: Path, pg_url: str):
+    """timestamp(3)[] -> timestamptz(3)[]: `AT TIME ZONE` takes no array, so the plan casts the
+    array (the session's TimeZone, as a plain ALTER) and the upgrade runs; PG107 says the
+    session's TimeZone decides, not that planner reads UTC; a timezone rule is refused."""
+    (tmp_path / "old.prisma").write_text(_TZ_OLD.replace("DateTime @db", "DateTime[] @db"))
+    (tmp_path / "new.prisma").write_text(_TZ_NEW.replace("DateTime @db", "DateTime[] @db"))
+    cfg = tmp_path / "release.toml"
+    cfg.write_text("")
+    engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as c:
+        c.exec_driver_sql('CREATE TABLE "Event" (id int PRIMARY KEY, at timestamp(3)[])')
+        c.exec_driver_sql("""INSERT INTO "Event" VALUES (1, '{"2024-07-01 12:00:00"}')""")
+    base = [sys.executable, "-m", "planner"]
+    pair = [str(tmp_path / "old.prisma"), str(tmp_path / "new.prisma"), "--config", str(cfg), "--no-config"]
+    d = _run(*base, "diff", *pair, cwd=tmp_path)
+    assert "PG107 time-zone-conversion: Event.at timestamp(3)[] -> timestamptz(3)[]: the values of an array " \
+           "are converted in the session's TimeZone" in d.stdout, d.stdout
+    assert "as UTC" not in d.stdout, d.stdout
+    project = tmp_path / "project"
+    assert _run(*base, "plan", *pair, "--init", str(project), cwd=tmp_path).returncode == 0
+    utc = sa.engine.make_url(pg_url).update_query_dict({"options": "-c TimeZone=UTC"})
+    up = _alembic(project, utc.render_as_string(hide_password=False), "upgrade", "head")
+    assert up.returncode == 0, up.stderr
+    with engine.connect() as c:
+        c.exec_driver_sql("SET TimeZone = 'UTC'")
+        assert str(c.exec_driver_sql('SELECT at::text FROM "Event"').scalar()) == '{"2024-07-01 12:00:00+00"}'
+        c.exec_driver_sql('DROP TABLE "Event", alembic_version')
+        c.commit()
+    engine.dispose()
+    cfg.write_text('[convert]\n"Event.at" = { timezone = "UTC" }\n')
+    with pytest.raises(ConfigError, match="timezone applies to timestamp <-> timestamptz changes"):
+        analyze(str(tmp_path / "old.prisma"), str(tmp_path / "new.prisma"),
+                config=load_config(str(cfg), cwd=tmp_path, no_config=True), renames=[])
+
+
 # --------------------------------------------------------------------------- MySQL / SQLite
 
 _MY_OLD = OLD.replace('provider = "postgresql"', 'provider = "mysql"')

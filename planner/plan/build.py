@@ -31,7 +31,7 @@ from planner.naming import clip_bytes
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
 from planner.renames import Renames
-from planner.rules.facts import binary_coercible
+from planner.rules.facts import binary_coercible, zone_kind
 
 if TYPE_CHECKING:
     from planner.config import ConvertRule
@@ -210,13 +210,6 @@ def _unbounded(type_sql: str) -> str:
     return type_sql
 
 
-def _zone_kind(type_text: str) -> str | None:
-    base = type_text.split("(")[0].strip()
-    if base == "timestamptz":
-        return "instant"
-    return "local" if base in ("timestamp", "date") else None
-
-
 def converted(expr: str, old: Column, new: Column, new_sql: str, zone_name: str = CONVERSION_ZONE) -> str:
     """`expr`, a value of `old`'s type, as `new`'s type with the naive ALTER's semantics where
     they are safe and never a silent cut: a value too long for a bounded type fails at the
@@ -224,7 +217,7 @@ def converted(expr: str, old: Column, new: Column, new_sql: str, zone_name: str 
     `zone_name`, a column's configured zone), never in the session's TimeZone (Prisma writes
     UTC; a migration's result must not depend on who runs it); enum values go through text."""
     via = "::text" if (old.enum or new.enum) else ""
-    src, dst = _zone_kind(old.type), _zone_kind(new.type)
+    src, dst = zone_kind(old.type), zone_kind(new.type)
     zone = lit(zone_name)
     if src == "local" and dst == "instant":
         cast = "::timestamp" if old.type.startswith("date") else ""

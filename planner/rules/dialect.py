@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from planner.changes import Change, Kind
 from planner.model import Column
-from planner.rules.facts import binary_coercible, split_type
+from planner.rules.facts import binary_coercible, split_type, zone_kind
 from planner.rules.registry import Context, Level, Verdict, rule
 
 _ADDS = (Kind.ADD_TABLE, Kind.ADD_COLUMN, Kind.ALTER_COLUMN_TYPE)
@@ -89,11 +89,6 @@ def ban_char(c: Change, ctx: Context) -> Verdict | None:
     return _advice(c, lambda col: split_type(col.type)[0] == "char", "char(n) is blank-padded; prefer text.")
 
 
-def _zone(type_text: str) -> str | None:
-    base = split_type(type_text)[0]
-    return "instant" if base == "timestamptz" else "local" if base in ("timestamp", "date") else None
-
-
 @rule("PG107", "time-zone-conversion", on=Kind.ALTER_COLUMN_TYPE, dialects=("postgresql",),
       playbook="change-column-type",
       summary="timestamp <-> timestamptz reads the stored wall-clock times in a time zone.",
@@ -118,9 +113,15 @@ def time_zone_conversion(c: Change, ctx: Context) -> Verdict | None:
     `tool.planner.convert` table: `"table.column" = { timezone = "Europe/Paris" }`; `planner
     verify` then compares the plan with the naive ALTER read in that zone.
     """
-    src, dst = _zone(c.old.type), _zone(c.new.type)
+    src, dst = zone_kind(c.old.type, arrays=True), zone_kind(c.new.type, arrays=True)
     if {src, dst} != {"local", "instant"}:
         return None
+    if split_type(c.old.type)[3]:
+        return Verdict(Level.LOW, f"{c.table}.{c.column} {c.old.type} -> {c.new.type}: the values of an array are "
+                                  "converted in the session's TimeZone (AT TIME ZONE takes no array), so the result "
+                                  "depends on who runs the migration.",
+                       help="Run the migration with TimeZone set to the zone the times were written in "
+                            "(UTC for Prisma), e.g. PGOPTIONS='-c TimeZone=UTC'.")
     how = "reads the stored wall-clock times as UTC" if src == "local" else "writes the instants as UTC wall-clock times"
     return Verdict(Level.LOW, f"{c.table}.{c.column} {c.old.type} -> {c.new.type}: planner {how} (what Prisma "
                               "writes), whoever runs the migration; a plain ALTER would use the session's TimeZone. "

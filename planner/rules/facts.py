@@ -21,6 +21,18 @@ def split_type(t: str) -> tuple[str, int | None, int | None, bool]:
     return m.group(1), a, b, array
 
 
+def zone_kind(type_text: str, arrays: bool = False) -> str | None:
+    """"instant" for timestamptz, "local" for timestamp and date, else None; an array of them
+    is None unless `arrays` (`AT TIME ZONE` takes no array: the plan casts one in the
+    session's TimeZone, which PG107 says)."""
+    base, _, _, array = split_type(type_text.strip())
+    if array and not arrays:
+        return None
+    if base == "timestamptz":
+        return "instant"
+    return "local" if base in ("timestamp", "date") else None
+
+
 def is_text(t: str) -> bool:
     return split_type(t)[0] in _TEXT
 

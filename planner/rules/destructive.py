@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from planner.changes import Change, Kind
 from planner.rules.facts import lossy
-from planner.rules.registry import Context, Level, Verdict, evidence, rule
+from planner.rules.registry import Context, Level, Verdict, covered_text, evidence, rule
 
 
 def _loss_evidence(c: Change, ctx: Context, what: str) -> Verdict | None:
@@ -14,11 +14,12 @@ def _loss_evidence(c: Change, ctx: Context, what: str) -> Verdict | None:
         return None
     lost = sum(r.count for r in results)
     unit = "values" if c.column else "rows"
-    if lost and all(r.covered for r in results if r.count):
-        return Verdict(Level.HIGH, f"{what}: {lost:,} {unit} are {results[0].covered} "
+    handled = covered_text(results)
+    if handled:
+        return Verdict(Level.HIGH, f"{what}: {lost:,} {unit} are {handled} "
                                    f"(pre-flight {results[0].summary or 'data_loss'}).", evidence=evidence(results))
     if lost:
-        return Verdict(Level.CRITICAL, f"{what}: {lost:,} {'values' if c.column else 'rows'} will be lost "
+        return Verdict(Level.CRITICAL, f"{what}: {lost:,} {unit} will be lost "
                                        f"(pre-flight {results[0].summary or 'data_loss'}).",
                        evidence=evidence(results))
     return Verdict(Level.LOW, f"{what}: verified empty, nothing will be lost.", evidence=evidence(results))
@@ -173,9 +174,10 @@ def remove_enum_value(c: Change, ctx: Context) -> Verdict | None:
     results = ctx.results(c, "enum_in_use")
     if results:
         n = sum(r.count for r in results)
-        if n and all(r.covered for r in results if r.count):
+        handled = covered_text(results)
+        if handled:
             return Verdict(Level.MEDIUM, f"{n:,} rows hold {c.name}.{value!s} ({used}): "
-                                         f"{results[0].covered}.", evidence=evidence(results))
+                                         f"{handled}.", evidence=evidence(results))
         if n:
             return Verdict(Level.CRITICAL, f"{n:,} rows still hold {c.name}.{value!s} ({used}); removing "
                                            "it will fail or lose their value.", evidence=evidence(results))

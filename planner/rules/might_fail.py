@@ -7,7 +7,7 @@ import re
 from planner.changes import Change, Kind
 from planner.model import Column
 from planner.rules.facts import may_fail_cast
-from planner.rules.registry import Context, Level, Verdict, evidence, rule
+from planner.rules.registry import Context, Level, Verdict, covered_text, evidence, rule
 
 
 def _new_columns(ctx: Context, table: str | None) -> set[str]:
@@ -20,9 +20,9 @@ def _evidence(c: Change, ctx: Context, kind: str, fail: str, clean: str) -> Verd
     if not results:
         return None
     n = sum(r.count for r in results)
-    if n and all(r.covered for r in results if r.count):
+    handled = covered_text(results)
+    if handled:
         # the plan deals with those rows (a configured backfill): no failure
-        handled = "; ".join(sorted({r.covered for r in results if r.count}))
         return Verdict(Level.LOW, fail.format(n=f"{n:,}").replace(" will fail", "").rstrip(".") + f" ({handled}).",
                        evidence=evidence(results))
     if n:

@@ -200,15 +200,25 @@ class Context:
         return [r for r in found if kind is None or r.kind == kind]
 
 
+def covered_text(results: list[CheckResult], *, every: bool = True) -> str | None:
+    """What the plan does with the rows the pre-flight `results` found (their `covered`,
+    "; "-joined), or None when no result that found rows is covered or, with `every`, when one
+    of them is not (those rows are a failure or a loss)."""
+    handled = sorted({r.covered for r in results if r.covered and r.count})
+    if not handled or (every and not all(r.covered for r in results if r.count)):
+        return None
+    return "; ".join(handled)
+
+
 def evidence(results: list[CheckResult], *, limit: int = 5, **extra: Any) -> dict[str, Any]:
     """The structured evidence of pre-flight results (JSON `findings[].evidence`): the check
     kind, the offending count, a few sample rows, plus rule-specific counts in `extra`."""
     samples = [dict(row) for r in results for row in r.samples][:limit]
     out: dict[str, Any] = {"check": results[0].kind if results else None,
                            "count": sum(r.count for r in results), "samples": samples}
-    handled = sorted({r.covered for r in results if r.covered and r.count})
+    handled = covered_text(results, every=False)
     if handled:
-        out["covered"] = "; ".join(handled)
+        out["covered"] = handled
     out.update(extra)
     return out
 

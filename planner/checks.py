@@ -157,7 +157,7 @@ class CheckOutcome:
     def informed(self) -> bool:
         """An informative (non-blocking) check, or one whose rows the plan deals with, ran and
         found rows: reported, not a failure."""
-        return self.error is None and not self.passed and (not self.check.blocking or bool(self.check.covered))
+        return self.error is None and not self.passed and not self.blocking_failed
 
     def result(self) -> CheckResult:
         return CheckResult(str(self.check.kind), self.count or 0, self.passed, sample_summary(self),

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import difflib
 import tomllib
-import zoneinfo
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -482,6 +481,8 @@ def _convert_rules(value: Any, path: str, pre: str) -> dict[str, ConvertRule]:
         if zone is not None:
             if using is not None or inverse is not None:
                 raise ConfigError(f"{where}: timezone is the whole rule; leave out using and inverse")
+            import zoneinfo  # only when a rule names a zone: not at start-up
+
             try:
                 zoneinfo.ZoneInfo(zone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):

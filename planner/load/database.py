@@ -453,7 +453,7 @@ class _Reader:
             default=self.clean_expression(col.get("default")),
             autoincrement=self.autoincrement(db_schema, table, col),
             generated=self.clean_expression(computed.get("sqltext")),
-            comment=col.get("comment"), collation=collation,
+            comment=col.get("comment"), collation=collation, on_update=col.get("on_update"),
         )
 
     def type_text(self, db_schema: str | None, table: str, col: dict) -> tuple[str, str | None]:
@@ -931,11 +931,8 @@ class _MySQLReader(_Reader):
     def column(self, db_schema: str | None, table: str, col: dict) -> Column:
         name = _unescape_backticks(col["name"])
         default, _ = split_on_update(col.get("default"))
-        column = super().column(db_schema, table, {**col, "name": name, "default": default})
-        on_update = self.on_update.get((table, name))
-        if on_update is not None:
-            column = dataclasses.replace(column, on_update=build_column(
-                name, column.type, self.dialect, on_update=on_update).on_update)
+        column = super().column(db_schema, table, {**col, "name": name, "default": default,
+                                                   "on_update": self.on_update.get((table, name))})
         if (table, column.name) in self.json_columns:  # MariaDB: JSON is LONGTEXT + json_valid
             column = dataclasses.replace(column, type="json", collation=None)
         return column

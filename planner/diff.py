@@ -93,9 +93,9 @@ class _Differ:
         """An extension NEW needs or declares that OLD neither needs nor has (never a drop:
         DROP EXTENSION would take every object using it along)."""
         have = set(extensions.wanted(self.old))
-        for name in extensions.wanted(self.new):
+        for name, needed_by in extensions.wanted_by(self.new).items():
             if name not in have:
-                self.add(Kind.ADD_EXTENSION, name=name, needed_by=extensions.why(self.new, name))
+                self.add(Kind.ADD_EXTENSION, name=name, needed_by=needed_by)
 
     # ----------------------------------------------------------------- enums
     def enums(self) -> None:

@@ -11,6 +11,8 @@ them, and `DROP EXTENSION` would take those with it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from planner.model import Schema
 
 #: column type (base name, lower case) -> extension
@@ -38,24 +40,34 @@ FUNCTION_EXTENSIONS = {
 BUILT_IN = frozenset({"plpgsql"})
 
 
-def needed(schema: Schema) -> tuple[str, ...]:
-    """Extensions the schema's types, operator classes and defaults need (sorted)."""
+def _uses(schema: Schema) -> Iterator[tuple[str, str]]:
+    """(extension, what needs it) for each use in `schema`, in its order: a column's type
+    (`table.column (citext)`), a function its default calls (`table.column (default ...)`), an
+    index operator class (`index name (gin_trgm_ops)`). Nothing outside PostgreSQL."""
     if schema.dialect != "postgresql":
-        return ()
-    found: set[str] = set()
+        return
     for table in schema.tables:
+        key = schema.key(table.schema, table.name)
         for column in table.columns:
             base = column.type.removesuffix("[]").split("(")[0].strip().lower()
-            if column.enum is None and base in TYPE_EXTENSIONS:
-                found.add(TYPE_EXTENSIONS[base])
+            typed = TYPE_EXTENSIONS.get(base) if column.enum is None else None
+            if typed:
+                yield typed, f"{key}.{column.name} ({column.type})"
             if column.default:
                 low = column.default.lower()
-                found.update(ext for fn, ext in FUNCTION_EXTENSIONS.items() if fn in low)
+                for ext in dict.fromkeys(ext for fn, ext in FUNCTION_EXTENSIONS.items() if fn in low):
+                    if ext != typed:
+                        yield ext, f"{key}.{column.name} (default {column.default})"
         for index in table.indexes:
             for part in index.parts:
-                if part.opclass and part.opclass.lower() in OPCLASS_EXTENSIONS:
-                    found.add(OPCLASS_EXTENSIONS[part.opclass.lower()])
-    return tuple(sorted(found))
+                ext = OPCLASS_EXTENSIONS.get(part.opclass.lower()) if part.opclass else None
+                if ext:
+                    yield ext, f"index {index.name or key} ({part.opclass})"
+
+
+def needed(schema: Schema) -> tuple[str, ...]:
+    """Extensions the schema's types, operator classes and defaults need (sorted)."""
+    return tuple(sorted({ext for ext, _ in _uses(schema)}))
 
 
 def wanted(schema: Schema) -> tuple[str, ...]:
@@ -65,21 +77,13 @@ def wanted(schema: Schema) -> tuple[str, ...]:
     return tuple(sorted((set(needed(schema)) | set(schema.extensions)) - BUILT_IN))
 
 
-def why(schema: Schema, extension: str) -> list[str]:
-    """What in `schema` needs `extension`: `table.column (citext)`, `index name (gin_trgm_ops)`,
-    or `declared` when only the source names it."""
-    out = []
-    for table in schema.tables:
-        key = schema.key(table.schema, table.name)
-        for column in table.columns:
-            base = column.type.removesuffix("[]").split("(")[0].strip().lower()
-            if column.enum is None and TYPE_EXTENSIONS.get(base) == extension:
-                out.append(f"{key}.{column.name} ({column.type})")
-            elif column.default and any(ext == extension and fn in column.default.lower()
-                                        for fn, ext in FUNCTION_EXTENSIONS.items()):
-                out.append(f"{key}.{column.name} (default {column.default})")
-        for index in table.indexes:
-            for part in index.parts:
-                if part.opclass and OPCLASS_EXTENSIONS.get(part.opclass.lower()) == extension:
-                    out.append(f"index {index.name or key} ({part.opclass})")
-    return out or (["declared"] if extension in schema.extensions else [])
+def wanted_by(schema: Schema) -> dict[str, list[str]]:
+    """Each extension the schema needs or declares (sorted, as `wanted`) -> what needs it:
+    `table.column (citext)`, `index name (gin_trgm_ops)`, or `declared` when only the source
+    names it. One pass over the schema."""
+    if schema.dialect != "postgresql":
+        return {}
+    uses: dict[str, list[str]] = {}
+    for ext, reason in _uses(schema):
+        uses.setdefault(ext, []).append(reason)
+    return {ext: uses.get(ext) or ["declared"] for ext in sorted((set(uses) | set(schema.extensions)) - BUILT_IN)}

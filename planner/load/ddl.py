@@ -252,30 +252,33 @@ def split_statements(text: str, dialect: str) -> list[Statement]:
 
 _TOKEN_RE = {
     "postgresql": re.compile(r"""
-        (?P<ws>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
+        (?:\s+|--[^\n]*|/\*.*?(?:\*/|\Z))*+
+      (?:(?P<end>\Z)
       | (?P<estr>[eE]'(?:[^'\\]|''|\\.)*'|[uU]&'(?:[^']|'')*'(?:\s*UESCAPE\s*'[^']')?)
       | (?P<str>'(?:[^']|'')*')
       | (?P<qid>"(?:[^"]|"")*")
       | (?P<dollar>\$\$.*?\$\$|\$(?P<tag>[^\W\d]\w*)\$.*?\$(?P=tag)\$)
       | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)
       | (?P<word>[^\W\d][\w$]*)
-      | (?P<op>::|<>|!=|<=|>=|\|\||->>|->|\#>>|\#>|&&|@>|<@|\$\d+|\S)
+      | (?P<op>::|<>|!=|<=|>=|\|\||->>|->|\#>>|\#>|&&|@>|<@|\$\d+|\S))
     """, re.S | re.X),
     "mysql": re.compile(r"""
-        (?P<ws>\s+|--[^\n]*|\#[^\n]*|/\*.*?(?:\*/|\Z))
+        (?:\s+|--[^\n]*|\#[^\n]*|/\*.*?(?:\*/|\Z))*+
+      (?:(?P<end>\Z)
       | (?P<estr>'(?:[^'\\]|''|\\.)*'|"(?:[^"\\]|""|\\.)*")
       | (?P<qid>`(?:[^`]|``)*`)
       | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)
       | (?P<word>[^\W\d][\w$]*)
-      | (?P<op><=>|<>|!=|<=|>=|\|\||->>|->|:=|&&|\S)
+      | (?P<op><=>|<>|!=|<=|>=|\|\||->>|->|:=|&&|\S))
     """, re.S | re.X),
     "sqlite": re.compile(r"""
-        (?P<ws>\s+|--[^\n]*|/\*.*?(?:\*/|\Z))
+        (?:\s+|--[^\n]*|/\*.*?(?:\*/|\Z))*+
+      (?:(?P<end>\Z)
       | (?P<str>'(?:[^']|'')*')
       | (?P<qid>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
       | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)
       | (?P<word>[^\W\d][\w$]*)
-      | (?P<op><>|!=|<=|>=|\|\||->>|->|\S)
+      | (?P<op><>|!=|<=|>=|\|\||->>|->|\S))
     """, re.S | re.X),
 }
 _PG_ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
@@ -338,15 +341,23 @@ def _pg_unicode_string(text: str) -> str:
                   body)
 
 
+_new_tok = tuple.__new__  # _Tok(...) without the Python-level __new__ of a NamedTuple
+
+
 def _tokenize(text: str, dialect: str) -> list[_Tok]:
-    out = []
+    # one match per token: whitespace and comments are skipped inside the matches (possessively,
+    # so a comment is never re-read as operators), and `end` takes what is left at the end
+    out: list[_Tok] = []
+    append = out.append
     for m in _TOKEN_RE[dialect].finditer(text):
         kind = m.lastgroup
+        if kind == "end":
+            continue
         if kind == "tag":
             kind = "dollar"
-        if kind != "ws":
-            text = m.group()
-            out.append(_Tok(kind, text, m.start(), m.end(), text.upper() if kind == "word" else ""))
+        tok = m[kind]
+        end = m.end()
+        append(_new_tok(_Tok, (kind, tok, end - len(tok), end, tok.upper() if kind == "word" else "")))
     return out
 
 
@@ -375,10 +386,13 @@ class _Cursor:
         return self.toks[j].upper if j < len(self.toks) else ""
 
     def at(self, *words: str) -> bool:
-        toks, i, n = self.toks, self.i, len(self.toks)
-        for k, w in enumerate(words):
-            if (toks[i + k].upper if i + k < n else "") != w:
+        toks, i = self.toks, self.i
+        if i + len(words) > len(toks):  # past the end reads as ""
+            return all((toks[i + k].upper if i + k < len(toks) else "") == w for k, w in enumerate(words))
+        for w in words:
+            if toks[i].upper != w:
                 return False
+            i += 1
         return True
 
     def at_op(self, op: str, k: int = 0) -> bool:
@@ -391,22 +405,30 @@ class _Cursor:
 
     @property
     def offset(self) -> int:
-        t = self.peek()
-        return t.start if t else self.end_offset
+        i, toks = self.i, self.toks
+        return toks[i].start if i < len(toks) else self.end_offset
 
-    # -- consuming
+    # -- consuming (the cursor's hot paths: the token list is read directly, not through peek)
     def next(self) -> _Tok:
-        t = self.peek()
-        if t is None:
+        i, toks = self.i, self.toks
+        if i >= len(toks):
             raise _Syntax("unexpected end of statement", self.end_offset)
-        self.i += 1
-        return t
+        self.i = i + 1
+        return toks[i]
 
     def accept(self, *words: str) -> bool:
-        if self.at(*words):
-            self.i += len(words)
-            return True
-        return False
+        toks, i = self.toks, self.i
+        if i + len(words) > len(toks):
+            if self.at(*words):
+                self.i += len(words)
+                return True
+            return False
+        for w in words:
+            if toks[i].upper != w:
+                return False
+            i += 1
+        self.i = i
+        return True
 
     def expect(self, *words: str) -> None:
         if not self.accept(*words):
@@ -438,11 +460,14 @@ class _Cursor:
         return t is not None and t.kind in ("word", "qid")
 
     def name(self, what: str = "a name") -> str:
-        t = self.peek()
+        i, toks = self.i, self.toks
+        t = toks[i] if i < len(toks) else None
         if t is None or t.kind not in ("word", "qid"):
             raise self.error(f"expected {what}")
-        self.i += 1
-        return self.fold(t)
+        self.i = i + 1
+        if t.kind == "word":
+            return t.text.lower() if self.dialect == "postgresql" else t.text
+        return t.value
 
     def qname(self, what: str = "a name") -> list[str]:
         """A dotted name: `a`, `s.a`, `"S"."A"`; returns its parts."""
@@ -462,15 +487,23 @@ class _Cursor:
     def group(self) -> tuple[int, int]:
         """Consume a parenthesised group; return the token range inside it."""
         self.expect_op("(")
-        first, depth = self.i, 1
+        toks, n = self.toks, len(self.toks)
+        first = i = self.i
+        depth = 1
         while True:
-            t = self.next()
-            if t.kind == "op" and t.text == "(":
-                depth += 1
-            elif t.kind == "op" and t.text == ")":
-                depth -= 1
-                if depth == 0:
-                    return first, self.i - 1
+            if i >= n:
+                self.i = i
+                raise _Syntax("unexpected end of statement", self.end_offset)
+            t = toks[i]
+            i += 1
+            if t.kind == "op":
+                if t.text == "(":
+                    depth += 1
+                elif t.text == ")":
+                    depth -= 1
+                    if depth == 0:
+                        self.i = i
+                        return first, i - 1
 
     def skip_group(self) -> None:
         self.group()
@@ -508,20 +541,23 @@ class _Cursor:
     def until_words(self, stops: frozenset[str], *, min_tokens: int = 0) -> tuple[int, int]:
         """Consume tokens up to (not including) a stop word at depth 0; return the range.
         `CHARACTER` stops only as `CHARACTER SET` (it also starts `character varying`)."""
-        first, depth = self.i, 0
-        while not self.done:
-            t = self.peek()
+        toks, n = self.toks, len(self.toks)
+        first = i = self.i
+        depth = 0
+        while i < n:
+            t = toks[i]
             if t.kind == "op" and t.text in "([":
                 depth += 1
             elif t.kind == "op" and t.text in ")]":
                 if depth == 0:
                     break
                 depth -= 1
-            elif depth == 0 and t.upper in stops and self.i - first >= min_tokens and (
-                    t.upper != "CHARACTER" or self.word(1) == "SET"):
+            elif depth == 0 and t.upper in stops and i - first >= min_tokens and (
+                    t.upper != "CHARACTER" or (i + 1 < n and toks[i + 1].upper == "SET")):
                 break
-            self.i += 1
-        return first, self.i
+            i += 1
+        self.i = i
+        return first, i
 
 
 # --------------------------------------------------------------------------- builder state
@@ -1323,8 +1359,9 @@ class Replayer:
 
     def run(self, text: str, filename: str) -> None:
         """Replay every statement of `text` (read from `filename`)."""
-        for stmt in split_statements(text, self.dialect):
-            self.apply(stmt, filename)
+        with _quiet_sqlglot():
+            for stmt in split_statements(text, self.dialect):
+                self.apply(stmt, filename)
 
     def apply(self, stmt: Statement, filename: str) -> None:
         """Replay one statement; problems are reported at `filename`'s line and column."""
@@ -2911,15 +2948,25 @@ def _has_words(cur: _Cursor, *words: str) -> bool:
 
 
 class _quiet_sqlglot:
-    """sqlglot logs a warning whenever it falls back to a generic Command: keep that quiet."""
+    """sqlglot logs a warning whenever it falls back to a generic Command: keep that quiet.
+    Nested uses (every statement of a replayed file) leave the level alone: setting a logger's
+    level clears every logger's cache, which cost ~5% of replaying a large file."""
+
+    depth = 0
 
     def __enter__(self) -> None:
-        self.logger = logging.getLogger("sqlglot")
-        self.level = self.logger.level
-        self.logger.setLevel(logging.ERROR)
+        cls = _quiet_sqlglot
+        cls.depth += 1
+        if cls.depth == 1:
+            self.logger = logging.getLogger("sqlglot")
+            self.level = self.logger.level
+            self.logger.setLevel(logging.ERROR)
 
     def __exit__(self, *exc: object) -> None:
-        self.logger.setLevel(self.level)
+        cls = _quiet_sqlglot
+        cls.depth -= 1
+        if cls.depth == 0:
+            self.logger.setLevel(self.level)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -659,7 +659,7 @@ class _Builder:
         table = self.new.table(key)
         if self.dialect != "postgresql" or table is None or c.new is None or c.old is None:
             return []
-        citext = {col.name for col in table.columns if split_type(col.type)[0] == "citext"}
+        citext = {col.name: split_type(col.type)[3] for col in table.columns if split_type(col.type)[0] == "citext"}
         to_citext = c.column in citext and split_type(c.old.type)[0] != "citext"
         collation = c.new.collation if (c.new.collation or None) != (c.old.collation or None) else None
         if not to_citext and not collation:
@@ -677,7 +677,11 @@ class _Builder:
             for part in idx.parts:
                 label, v = self._part(key, part, src)
                 if v.kind == "column" and part.column in citext:
-                    v = _Value("column", sa.func.lower(v.expr), v.node, v.name)
+                    # an array compares element by element: lower() of its text form lowers every
+                    # element and keeps the quoting and the dimensions (lower(text[]) does not exist)
+                    low = (sa.cast(sa.func.lower(sa.cast(v.expr, sa.Text)), sa_postgresql.ARRAY(sa.Text))
+                           if citext[part.column] else sa.func.lower(v.expr))
+                    v = _Value("column", low, v.node, v.name)
                 elif v.kind == "column" and part.column == c.column and collation:
                     v = _Value("column", v.expr.collate(collation), v.node, v.name)
                 parts.append((label, v))

@@ -158,6 +158,49 @@ def test_case_duplicates_stop_at_the_guard_not_a_unique_violation(tmp_path: Path
     assert _scalar(pg_url, "SELECT data_type FROM information_schema.columns WHERE column_name = 'email'") == "text"
 
 
+_ARR_OLD = "CREATE TABLE t (id int PRIMARY KEY, tags text[] NOT NULL, CONSTRAINT t_tags_key UNIQUE (tags));\n"
+_ARR_ROWS = ("(1, '{A,b}'), (2, '{a,B}'), (3, '{c}'), (4, '{NULL}'), (5, ARRAY['NULL']), (6, ARRAY['null']), "
+             "(7, ARRAY['a,b']), (8, ARRAY['A,B']), (9, '{{x,y},{z,w}}'), (10, '{{X,Y},{Z,W}}'), "
+             "(11, '{x,y,z,w}'), (12, ARRAY['É\"q']), (13, ARRAY['é\"Q']), (14, '{}'), (15, '[0:1]={p,q}'), "
+             "(16, '{P,Q}')")
+
+
+@pytest.mark.postgres
+def test_text_array_to_citext_array_gets_mf109_a_check_that_runs_and_a_guard(tmp_path: Path, pg_url: str):
+    """text[] -> citext[] compares every element case-insensitively: MF109 says so, planner check
+    counts the groups the server's own citext[] comparison finds (lower(text[]) does not exist:
+    each array is lowered through its text form, quoting, NULL elements and dimensions kept),
+    and the upgrade stops at the plan's guard, not at the unique index rebuild."""
+    a, b = _write(tmp_path, _ARR_OLD, _ARR_OLD.replace("text[]", "citext[]"), "sql")
+    r = runner.invoke(app, ["diff", a, b, "--dialect", "postgresql", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    findings = {f["code"]: f for ch in json.loads(r.stdout)["changes"] for f in ch["findings"]}
+    assert "t_tags_key fails if values differ only under citext's case-insensitive comparison" in \
+        findings["MF109"]["message"], findings
+    build_schema(pg_url, load_source(a, dialect="postgresql").schema)
+    engine = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS citext")
+        conn.exec_driver_sql(f"INSERT INTO t VALUES {_ARR_ROWS}")
+        truth = conn.exec_driver_sql("SELECT count(*) FROM (SELECT 1 FROM t GROUP BY tags::citext[] "
+                                     "HAVING count(*) > 1) d").scalar()
+        conn.exec_driver_sql("DROP EXTENSION citext")
+    engine.dispose()
+    assert truth == 5  # {A,b}/{a,B}, NULL-string pair, 'a,b' pair, the 2-D pair, the quoted pair
+    r = runner.invoke(app, ["check", a, b, "--dialect", "postgresql", "--db", pg_url, "--format", "json"])
+    assert r.exit_code == 1, r.output
+    (check,) = json.loads(r.stdout)["checks"]
+    assert (check["kind"], check["count"], check["passed"]) == ("duplicates", truth, False), check
+    r = runner.invoke(app, ["plan", a, b, "--dialect", "postgresql", "--init", str(tmp_path / "proj"), "-q"])
+    assert r.exit_code == 0, r.output
+    result = _alembic(tmp_path / "proj", pg_url, "upgrade", "head")
+    assert result.returncode != 0
+    assert "planner guard failed: Groups of t rows sharing (tags): UNIQUE t_tags_key (tags) under citext's " \
+           "case-insensitive comparison" in result.stderr and "5 found" in result.stderr, result.stderr[-2000:]
+    assert _scalar(pg_url, "SELECT data_type FROM information_schema.columns WHERE column_name = 'tags'") == "ARRAY"
+    assert _scalar(pg_url, "SELECT udt_name FROM information_schema.columns WHERE column_name = 'tags'") == "_text"
+
+
 @pytest.mark.postgres
 def test_text_to_citext_creates_the_extension_and_rewrites_no_row(tmp_path: Path, pg_url: str):
     proj = _prepared(tmp_path, pg_url, OLD, NEW, ["A@x.io", "b@x.io"])

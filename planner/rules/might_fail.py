@@ -6,7 +6,7 @@ import re
 
 from planner.changes import Change, Kind
 from planner.model import Column
-from planner.rules.facts import may_fail_cast
+from planner.rules.facts import may_fail_cast, split_type
 from planner.rules.registry import Context, Level, Verdict, covered_text, evidence, rule
 
 
@@ -274,7 +274,7 @@ def comparison_keys(c: Change, ctx: Context) -> tuple[str, list[str]] | None:
     collation change alters what equal means for a UNIQUE key or primary key; else None."""
     if ctx.dialect != "postgresql" or c.old is None or c.new is None or not c.table:
         return None
-    to_citext = c.new.type.split("(")[0] == "citext" and c.old.type.split("(")[0] != "citext"
+    to_citext = split_type(c.new.type)[0] == "citext" and split_type(c.old.type)[0] != "citext"
     collation = c.new.collation if (c.new.collation or None) != (c.old.collation or None) else None
     table = ctx.new.table(c.table)
     if not (to_citext or collation) or table is None:

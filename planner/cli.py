@@ -387,7 +387,8 @@ def rules(
         from rich.markdown import Markdown
 
         console = _stdout()
-        console.print(Markdown(text) if console.is_terminal else text)
+        # the document is Markdown, not Rich markup: `[tool.planner.backfill]` stays as written
+        console.print(Markdown(text) if console.is_terminal else text, markup=False)
 
 
 class _CheckProgress:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.table import Table as RichTable
+from rich.text import Text
 
 from planner.playbooks import get_playbook
 from planner.render.json_report import envelope
@@ -24,8 +25,9 @@ def rules_table() -> RichTable:
     for col in ("code", "rule", "applies to", "dialects", "playbook", "summary"):
         t.add_column(col, overflow="fold")
     for spec in sorted(RULES.values(), key=lambda r: r.code):
-        t.add_row(spec.code, spec.slug, _kinds(spec), ", ".join(spec.dialects or ("all",)), spec.playbook or "-",
-                  spec.summary)
+        # Text, not markup: `[tool.planner.backfill]` in a summary is text to show
+        t.add_row(*(Text(x) for x in (spec.code, spec.slug, _kinds(spec), ", ".join(spec.dialects or ("all",)),
+                                      spec.playbook or "-", spec.summary)))
     return t
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -192,6 +192,11 @@ def _blen(text: str) -> int:
     return len(text.encode())
 
 
+#: the last schemas found within the limits (by identity): every loader applies the limits and
+#: `Loaded` applies them again, a second pass over every name of a large schema
+_WITHIN_LIMITS: deque[Schema] = deque(maxlen=4)
+
+
 def apply_name_limits(schema: Schema,
                       locations: Mapping[str, Location] | None = None) -> tuple[Schema, list[LoadWarning]]:
     """The schema the server builds from this source, given its identifier length limits.
@@ -205,17 +210,22 @@ def apply_name_limits(schema: Schema,
     `locations` maps a name (or label) as written to where the source first wrote it.
     Idempotent: a schema within the limits comes back unchanged, with no warnings.
     """
+    if any(s is schema for s in _WITHIN_LIMITS):
+        return schema, []
     if locations is None:
         locations = {}
     if schema.dialect == "postgresql":
         if not _pg_needs_limits(schema):
+            _WITHIN_LIMITS.append(schema)
             return schema, []
         schema, found = _PgLimits(schema, locations).apply()
+        _WITHIN_LIMITS.append(schema)  # idempotent: the result is within the limits
         return schema, sorted(found, key=lambda w: (w.location is None, str(w.location and w.location.file),
                                                     w.location.line if w.location else 0,
                                                     w.location.column if w.location else 0))
     if schema.dialect == "mysql":
         _mysql_check_names(schema, locations)
+    _WITHIN_LIMITS.append(schema)
     return schema, []
 
 
@@ -257,41 +267,53 @@ def _mysql_check_names(schema: Schema, locations: Mapping[str, Location]) -> Non
 
 
 def _pg_needs_limits(schema: Schema) -> bool:
-    def long(name: str | None) -> bool:
-        # 15 characters are at most 60 bytes: only longer names need encoding
-        return name is not None and len(name) > 15 and _blen(name) > PG_NAME_BYTES
-
-    def long_expr(text: str | None) -> bool:
-        # a run of 16+ word characters is common (CURRENT_TIMESTAMP): long only over 63 bytes
-        return text is not None and any(_blen(m.group().strip('"')) > PG_NAME_BYTES
-                                        for m in _MAYBE_LONG.finditer(text))
-
+    """Whether any name or expression of the schema may be over PostgreSQL's 63 bytes. One list
+    of every name and one of every expression, then one filter each: a call per name cost a
+    fifth of loading a large schema."""
+    names: list[str | None] = []
+    exprs: list[str | None] = []
+    add, extend, add_expr = names.append, names.extend, exprs.append
     for e in schema.enums:
-        if long(e.name) or long(e.schema) or any(long(v) for v in e.values):
-            return True
+        add(e.name)
+        add(e.schema)
+        extend(e.values)
     for v in schema.views:
-        if long(v.name) or long(v.schema) or long_expr(v.definition):
-            return True
+        add(v.name)
+        add(v.schema)
+        add_expr(v.definition)
     for t in schema.tables:
-        if long(t.name) or long(t.schema):
-            return True
-        if t.primary_key and (long(t.primary_key.name) or any(map(long, t.primary_key.columns))):
-            return True
+        add(t.name)
+        add(t.schema)
+        if t.primary_key:
+            add(t.primary_key.name)
+            extend(t.primary_key.columns)
         for c in t.columns:
-            if long(c.name) or long(c.enum) or long_expr(c.default) or long_expr(c.generated):
-                return True
+            add(c.name)
+            add(c.enum)
+            add_expr(c.default)
+            add_expr(c.generated)
         for i in t.indexes:
-            if (long(i.name) or any(long(p.column) or long_expr(p.expression) for p in i.parts)
-                    or long_expr(i.where) or any(map(long, i.include))):
-                return True
+            add(i.name)
+            extend(i.include)
+            add_expr(i.where)
+            for part in i.parts:
+                add(part.column)
+                add_expr(part.expression)
         for f in t.foreign_keys:
-            if (long(f.name) or long(f.ref_table) or long(f.ref_schema)
-                    or any(map(long, f.columns)) or any(map(long, f.ref_columns))):
-                return True
+            add(f.name)
+            add(f.ref_table)
+            add(f.ref_schema)
+            extend(f.columns)
+            extend(f.ref_columns)
         for k in t.checks:
-            if long(k.name) or long_expr(k.expression):
-                return True
-    return False
+            add(k.name)
+            add_expr(k.expression)
+    # 15 characters are at most 60 bytes: only longer names need encoding
+    if any(_blen(n) > PG_NAME_BYTES for n in names if n is not None and len(n) > 15):
+        return True
+    # a run of 16+ word characters is common (CURRENT_TIMESTAMP): long only over 63 bytes
+    return any(_blen(m.group().strip('"')) > PG_NAME_BYTES
+               for x in exprs if x is not None and len(x) > 15 for m in _MAYBE_LONG.finditer(x))
 
 
 class _PgLimits:

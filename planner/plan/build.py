@@ -162,30 +162,49 @@ def backfill_call(head: str, tail: str = "") -> str:
 def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str) -> str:
     """A PL/pgSQL block that walks `table` by primary-key ranges of BATCH_SIZE rows (an index
     range scan each) and updates the rows of each range that match `cond`, committing after
-    every batch (it runs outside any transaction) and reporting progress as a NOTICE."""
+    every batch (it runs outside any transaction) and reporting progress as a NOTICE.
+
+    Written one statement a line, indented by block; `rt.batched` joins its parts with
+    BATCH_SIZE, so each part ends and the next starts at a line break (where the revision
+    shows it as one indented SQL block per part)."""
     keys = ", ".join(q(k) for k in pk)
     desc = ", ".join(f"{q(k)} DESC" for k in pk)
     last = [f"planner_last_{i}" for i in range(len(pk))]
     hi = [f"planner_hi_{i}" for i in range(len(pk))]
-    decl = "".join(f"{v} {qt(table)}.{q(k)}%TYPE; " for vs in (last, hi) for v, k in zip(vs, pk, strict=True))
     row = "(" + keys + ")"
+    after, upto = f"{row} > ({', '.join(last)})", f"{row} <= ({', '.join(hi)})"
 
-    def bound(where: str) -> str:
-        return (f"SELECT {keys} INTO {', '.join(hi)} FROM (SELECT {keys} FROM {qt(table)}{where} ORDER BY {keys} "
-                f"LIMIT \x00) planner_s ORDER BY {desc} LIMIT 1;")
+    def bound(where: str) -> list[str]:
+        return [f"SELECT {keys} INTO {', '.join(hi)} FROM (",
+                f"    SELECT {keys} FROM {qt(table)}{where} ORDER BY {keys} LIMIT", "\x00",
+                f") planner_s ORDER BY {desc} LIMIT 1;"]
 
-    after = f" WHERE {row} > ({', '.join(last)})"
-    upd = f"UPDATE {qt(table)} SET {assignment} WHERE"
-    body = (f" DECLARE {decl}planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; "
-            f"BEGIN LOOP IF planner_first THEN {bound('')} ELSE {bound(after)} END IF; EXIT WHEN NOT FOUND; "
-            f"IF planner_first THEN {upd} {row} <= ({', '.join(hi)}) AND ({cond}); "
-            f"ELSE {upd} {row} > ({', '.join(last)}) AND {row} <= ({', '.join(hi)}) AND ({cond}); END IF; "
-            f"GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; "
-            + "".join(f"{a} := {b}; " for a, b in zip(last, hi, strict=True))
-            + "planner_first := false; COMMIT; "
-            f"RAISE NOTICE USING MESSAGE = {lit('planner backfill ' + what + ': ')} || planner_total || ' rows'; "
-            f"END LOOP; END ")
-    quoted = "DO " + dollar_quote(body)
+    def update(where: str) -> list[str]:
+        return [f"UPDATE {qt(table)} SET {assignment}", f"WHERE {where} AND ({cond});"]
+
+    def indented(lines: list[str]) -> list[str]:
+        return [ln if ln == "\x00" else "    " + ln for ln in lines]
+
+    loop = ["IF planner_first THEN", *indented(bound("")),
+            "ELSE", *indented(bound(f" WHERE {after}")),
+            "END IF;",
+            "EXIT WHEN NOT FOUND;",
+            "IF planner_first THEN", *indented(update(upto)),
+            "ELSE", *indented(update(f"{after} AND {upto}")),
+            "END IF;",
+            "GET DIAGNOSTICS planner_n = ROW_COUNT;",
+            "planner_total := planner_total + planner_n;",
+            *[f"{a} := {b};" for a, b in zip(last, hi, strict=True)],
+            "planner_first := false;",
+            "COMMIT;",
+            f"RAISE NOTICE USING MESSAGE = {lit('planner backfill ' + what + ': ')} || planner_total || ' rows';"]
+    body = ["DECLARE",
+            *indented([f"{v} {qt(table)}.{q(k)}%TYPE;" for vs in (last, hi) for v, k in zip(vs, pk, strict=True)]),
+            *indented(["planner_n bigint := 0;", "planner_total bigint := 0;", "planner_first boolean := true;"]),
+            "BEGIN",
+            *indented(["LOOP", *indented(loop), "END LOOP;"]),
+            "END"]
+    quoted = "DO " + dollar_quote("\n" + "\n".join(body) + " ")
     parts = quoted.split("\x00")
     return f"rt.batched({', '.join(py(p) for p in parts)})"
 

@@ -4,9 +4,12 @@ project's revisions pass `ruff format --check` as planner writes them.
 Only what planner's bodies hold is formatted: calls, names, attributes, literals, lists,
 tuples and dicts, in expression statements, assignments and `raise`, inside `with`, `def`
 and `try` blocks, with full-line and trailing comments. SQL passed to `rt.sql` / `rt.guard` (and its `sample=`)
-that spans lines is written as a triple-quoted block, indented with the code (only where SQL
-ignores whitespace: never inside a quoted name, literal or dollar-quoted body). Anything else
-is returned as it was (`FormatError`): the text is never changed in meaning.
+that spans lines is written as a triple-quoted block, indented with the code and keeping its own
+indentation (only where SQL ignores whitespace: never inside a quoted name, a literal or a
+dollar-quoted body, but for the body of a `DO` block, which is PL/pgSQL code run once and
+never stored); the parts of `rt.batched` (a `DO` block cut where the runtime puts its batch
+size) are one such block each. Anything else is returned as it was (`FormatError`): the text
+is never changed in meaning.
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ WIDTH = 88
 INDENT = "    "
 #: calls whose first argument is SQL (written as a triple-quoted block when it spans lines)
 SQL_CALLS = {"rt.sql", "rt.guard", "rt.guard_block"}
+#: the call whose arguments are the parts of one statement (joined by the runtime's BATCH_SIZE)
+SQL_PARTS_CALL = "rt.batched"
+#: what PostgreSQL's and MySQL's lexers read as whitespace (Python's str.strip takes more)
+SQL_SPACE = " \t\r\f"
 
 
 class FormatError(Exception):
@@ -44,9 +51,11 @@ def string(value: str) -> str:
 
 def _free_newlines(sql: str) -> list[int]:
     """Offsets of the newlines of `sql` outside quoted names, literals, dollar-quoted bodies
-    and comments: where SQL reads any whitespace alike."""
+    and comments: where SQL reads any whitespace alike. The body of a `DO` block is PL/pgSQL,
+    read the same way: it runs once and is never stored, so its layout means nothing."""
     out: list[int] = []
     i, n = 0, len(sql)
+    code_tag: str | None = None
     while i < n:
         ch = sql[i]
         if ch in "'\"`":
@@ -63,8 +72,13 @@ def _free_newlines(sql: str) -> list[int]:
             end = sql.find("$", i + 1)
             tag = sql[i:end + 1] if end > 0 else ""
             if tag and all(c.isalnum() or c == "_" for c in tag[1:-1]) and not tag[1:2].isdigit():
-                close = sql.find(tag, end + 1)
-                i = n if close < 0 else close + len(tag)
+                if tag == code_tag:  # the end of the DO block's body
+                    code_tag, i = None, end + 1
+                elif code_tag is None and sql[:i].strip(SQL_SPACE + "\n").upper() == "DO":
+                    code_tag, i = tag, end + 1  # a DO block's body: PL/pgSQL, read as code
+                else:
+                    close = sql.find(tag, end + 1)
+                    i = n if close < 0 else close + len(tag)
             else:
                 i += 1
         else:
@@ -74,20 +88,31 @@ def _free_newlines(sql: str) -> list[int]:
     return out
 
 
-def sql_block(sql: str, indent: str) -> str | None:
-    """`sql` as a triple-quoted literal whose lines start at `indent`, when it spans lines
-    (None when it does not). Newlines inside quotes stay escaped (`\\n`), so the indentation
-    added at the others never changes a name or a value."""
-    if "\\" in sql or "--" in sql or "/*" in sql or "#" in sql:
-        return None  # escapes and comments read differently by dialect: keep it on one line
-    free = _free_newlines(sql)
-    if not free:
-        return None
+def _unsafe(sql: str) -> bool:
+    """Escapes and comments read differently by dialect: such SQL stays on one line."""
+    return "\\" in sql or "--" in sql or "/*" in sql or "#" in sql
+
+
+def _lines(sql: str) -> list[str]:
+    """`sql` cut at its free newlines."""
     lines, start = [], 0
-    for pos in free:
+    for pos in _free_newlines(sql):
         lines.append(sql[start:pos])
         start = pos + 1
-    lines.append(sql[start:])
+    return [*lines, sql[start:]]
+
+
+def _margin(lines: list[str]) -> int:
+    """The indentation the non-blank lines share."""
+    return min((len(ln) - len(ln.lstrip(SQL_SPACE)) for ln in lines if ln.strip(SQL_SPACE)), default=0)
+
+
+def _quoted_block(lines: list[str], indent: str, margin: int) -> str:
+    """`lines` as a triple-quoted literal: each at `indent` plus its own indentation beyond
+    `margin` (none when `margin` is negative), without trailing blanks; blank lines at either
+    end left out. Newlines inside
+    quotes stay escaped (`\\n`), so the indentation added at the others never changes a
+    name or a value."""
 
     def text(part: str) -> str:
         out = []
@@ -100,8 +125,61 @@ def sql_block(sql: str, indent: str) -> str | None:
                 out.append(_escape_char(ch, ""))
         return "".join(out)
 
-    body = "\n".join(indent + text(line.strip()) if line.strip() else "" for line in lines)
-    return '"""\n' + body + "\n" + indent + '"""'
+    def laid(line: str) -> str:
+        line = line.rstrip(SQL_SPACE)
+        own = len(line) - len(line.lstrip(SQL_SPACE))
+        return indent + text(line[min(own, margin):]) if line else ""
+
+    if margin < 0:  # no indentation of its own (a statement SQLAlchemy compiled: its breaks only)
+        lines, margin = [ln.strip(SQL_SPACE) for ln in lines], 0
+
+    body = [laid(ln) for ln in lines]
+    while body and not body[0]:
+        body.pop(0)
+    while body and not body[-1]:
+        body.pop()
+    return '"""\n' + "\n".join(body) + "\n" + indent + '"""'
+
+
+def sql_block(sql: str, indent: str) -> str | None:
+    """`sql` as a triple-quoted literal whose lines start at `indent` (a DO block keeping its
+    own indentation), when it spans lines (None when it does not)."""
+    if _unsafe(sql):
+        return None
+    lines = _lines(sql)
+    if len(lines) < 2:
+        return None
+    return _quoted_block(lines, indent, _margin(lines) if _is_do(sql) else -1)
+
+
+def _is_do(sql: str) -> bool:
+    return sql.lstrip(SQL_SPACE + "\n")[:3].upper() in ("DO ", "DO$", "DO\n")
+
+
+def sql_parts_blocks(parts: list[str], indent: str) -> list[str] | None:
+    """The parts of one statement (`rt.batched`'s: the runtime joins them with its batch size)
+    as one triple-quoted block each, indented as the whole statement is; None unless each
+    part ends, and the next starts, at a free newline of the statement (the blocks add
+    whitespace there)."""
+    if len(parts) < 2 or any("\x00" in p for p in parts):
+        return None
+    joined = "\x00".join(parts)
+    if _unsafe(joined):
+        return None
+    free = set(_free_newlines(joined))
+    cut = [pos for pos, ch in enumerate(joined) if ch == "\x00"]
+    if not all(pos - 1 in free and pos + 1 in free for pos in cut):
+        return None
+    groups: list[list[str]] = [[]]
+    for line in _lines(joined):
+        if line == "\x00":
+            groups.append([])
+        else:
+            groups[-1].append(line)
+    margin = _margin([ln for g in groups for ln in g])
+    if any(not any(ln.strip(SQL_SPACE) for ln in g) for g in groups):
+        return None
+    return [_quoted_block(g, indent, margin) for g in groups]
 
 
 def _dotted(node: ast.expr) -> str:
@@ -163,6 +241,12 @@ def expression(node: ast.AST, indent: str, prefix: str = "", suffix: str = "") -
         lines = _sql_call(node, indent, prefix, suffix)
         if lines is not None:
             return lines
+    parts = _sql_parts(node)
+    if parts is not None:
+        blocks = sql_parts_blocks(parts, indent + INDENT)
+        if blocks is not None:
+            return [indent + prefix + flat(node.func) + "(", *[indent + INDENT + b + "," for b in blocks],
+                    indent + ")" + suffix]
     line = indent + prefix + flat(node) + suffix
     if _fits(line):
         return [line]
@@ -318,11 +402,7 @@ def _comments(code: str) -> list[str]:
 
 def _sql_words(sql: str) -> list[str]:
     """`sql` cut at its free newlines, each part stripped (what a SQL block may re-indent)."""
-    parts, start = [], 0
-    for pos in _free_newlines(sql):
-        parts.append(sql[start:pos].strip())
-        start = pos + 1
-    parts.append(sql[start:].strip())
+    parts = [line.strip(SQL_SPACE) for line in _lines(sql.strip(SQL_SPACE + "\n"))]
     return [p for p in parts if p]
 
 
@@ -330,6 +410,10 @@ def _same(a: ast.AST, b: ast.AST) -> bool:
     """The same code, but for whitespace at the free newlines of SQL blocks."""
     if type(a) is not type(b):
         return False
+    parts_a, parts_b = _sql_parts(a), _sql_parts(b)
+    if parts_a is not None and parts_b is not None:  # one statement: compared whole
+        return len(parts_a) == len(parts_b) and (
+            parts_a == parts_b or _sql_words("\x00".join(parts_a)) == _sql_words("\x00".join(parts_b)))
     if isinstance(a, ast.Constant):
         if a.value == b.value:
             return True
@@ -346,3 +430,11 @@ def _same(a: ast.AST, b: ast.AST) -> bool:
         elif x != y:
             return False
     return True
+
+
+def _sql_parts(node: ast.AST) -> list[str] | None:
+    """The parts of an `rt.batched(...)` call of string literals."""
+    if isinstance(node, ast.Call) and _dotted(node.func) == SQL_PARTS_CALL and not node.keywords \
+            and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
+        return [a.value for a in node.args]
+    return None

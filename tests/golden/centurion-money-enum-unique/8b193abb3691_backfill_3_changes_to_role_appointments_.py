@@ -46,25 +46,136 @@ def upgrade() -> None:
     )
     with op.get_context().autocommit_block():
         rt.batched(
-            'DO $planner$ DECLARE planner_last_0 "users"."id"%TYPE; planner_hi_0 "users"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" ORDER BY "id" LIMIT ',
-            ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ',
-            ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "users" SET "role" = \'INSTRUCTOR\' WHERE ("id") <= (planner_hi_0) AND ("role"::text = \'COACH\'); ELSE UPDATE "users" SET "role" = \'INSTRUCTOR\' WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role"::text = \'COACH\'); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill users.role: \' || planner_total || \' rows\'; END LOOP; END $planner$',
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "users"."id"%TYPE;
+                planner_hi_0 "users"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "users" ORDER BY "id" LIMIT
+            """,
+            """
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT
+            """,
+            """
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    IF planner_first THEN
+                        UPDATE "users" SET "role" = 'INSTRUCTOR'
+                        WHERE ("id") <= (planner_hi_0) AND ("role"::text = 'COACH');
+                    ELSE
+                        UPDATE "users" SET "role" = 'INSTRUCTOR'
+                        WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role"::text = 'COACH');
+                    END IF;
+                    GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    RAISE NOTICE USING MESSAGE = 'planner backfill users.role: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
         )
         rt.sql('ANALYZE "users"')
     # backfill appointments.fee__planner_new in batches
     with op.get_context().autocommit_block():
         rt.batched(
-            'DO $planner$ DECLARE planner_last_0 "appointments"."id"%TYPE; planner_hi_0 "appointments"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "appointments" ORDER BY "id" LIMIT ',
-            ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "appointments" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ',
-            ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL); ELSE UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2) WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill appointments.fee__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$',
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "appointments"."id"%TYPE;
+                planner_hi_0 "appointments"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "appointments" ORDER BY "id" LIMIT
+            """,
+            """
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "appointments" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT
+            """,
+            """
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    IF planner_first THEN
+                        UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2)
+                        WHERE ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL);
+                    ELSE
+                        UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2)
+                        WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL);
+                    END IF;
+                    GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    RAISE NOTICE USING MESSAGE = 'planner backfill appointments.fee__planner_new: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
         )
         rt.sql('ANALYZE "appointments"')
     # backfill invoices.totalAmount__planner_new in batches
     with op.get_context().autocommit_block():
         rt.batched(
-            'DO $planner$ DECLARE planner_last_0 "invoices"."id"%TYPE; planner_hi_0 "invoices"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "invoices" ORDER BY "id" LIMIT ',
-            ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "invoices" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ',
-            ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL); ELSE UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2) WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill invoices.totalAmount__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$',
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "invoices"."id"%TYPE;
+                planner_hi_0 "invoices"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "invoices" ORDER BY "id" LIMIT
+            """,
+            """
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "invoices" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT
+            """,
+            """
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    IF planner_first THEN
+                        UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2)
+                        WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL);
+                    ELSE
+                        UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2)
+                        WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL);
+                    END IF;
+                    GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    RAISE NOTICE USING MESSAGE = 'planner backfill invoices.totalAmount__planner_new: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
         )
         rt.sql('ANALYZE "invoices"')
 

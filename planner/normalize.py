@@ -429,16 +429,32 @@ def quoted_expression(text: str, dialect: str) -> str:
         return text
 
 
+#: numeric cast targets whose string literal is the number (not bit strings, not money)
+_NUMBER_CASTS = exp.DataType.NUMERIC_TYPES - {exp.DataType.Type.BIT, exp.DataType.Type.MONEY,
+                                              exp.DataType.Type.SMALLMONEY}
+
+
 def _strip(node: exp.Expression) -> exp.Expression:
     """Remove what spelling adds but meaning does not: parentheses and casts of literals."""
 
     def fix(n: exp.Expression) -> exp.Expression:
         if isinstance(n, exp.Paren) and not isinstance(n.this, exp.Subquery):
             return n.this
+        if isinstance(n, exp.Literal) and not n.is_string and "e" in n.this.lower():
+            # PostgreSQL stores 1e3 as the numeric 1000
+            value = Decimal(n.this) if _NUMBER.match(n.this) else None
+            if value is not None and abs(value.adjusted()) <= 30:
+                return exp.Literal.number(format(value, "f"))
         if isinstance(n, (exp.Cast, exp.TryCast)):
             inner = n.this
             while isinstance(inner, exp.Paren):
                 inner = inner.this
+            to = n.to if isinstance(n.to, exp.DataType) else None
+            if isinstance(inner, exp.Literal) and inner.is_string and to is not None and \
+                    to.this in _NUMBER_CASTS and _NUMBER.match(inner.this):
+                # PostgreSQL stores `h > -5` as `(h > '-5'::integer)`: the number it stands for
+                number = exp.Literal.number(inner.this.lstrip("+-"))
+                return exp.Neg(this=number) if inner.this.startswith("-") else number
             if isinstance(inner, (exp.Literal, exp.Null, exp.Boolean, exp.Array, exp.Neg)):
                 return inner
             # column::text, (json ->> 'k')::varchar: PostgreSQL adds such casts of text values when

@@ -595,3 +595,26 @@ def test_mysql_on_update_current_timestamp_is_read_from_ddl_database_and_models(
     models = _Converter(md, "mysql", "models:md").schema()
     assert [(c.name, c.default, c.on_update) for c in models.tables[0].columns] == [
         ("id", None, None), ("a", "CURRENT_TIMESTAMP", "CURRENT_TIMESTAMP"), ("e", "CURRENT_TIMESTAMP", None)]
+
+
+NEGATIVE_CHECKS = """CREATE TABLE m (id int PRIMARY KEY, h int CHECK (h > -5),
+  x numeric(6,2) CONSTRAINT x_range CHECK (x >= -1.5 AND x <= 10), f double precision CHECK (f > -1e3),
+  b bigint CHECK (b <> -7), s smallint CHECK (s >= -3 AND s <= +3), t text CHECK (t <> '-5'));
+"""
+
+
+def test_postgresql_negative_numbers_in_checks_compare_equal_to_the_file(pg_url: str, tmp_path: Path) -> None:
+    """PostgreSQL stores `h > -5` as `(h > '-5'::integer)` and `f > -1e3` as
+    `(f > ('-1000'::numeric)::double precision)`: the database and the SQL file that created it
+    are the same schema (a text '-5' stays text)."""
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    run_sql(pg_url, NEGATIVE_CHECKS)
+    stored = {c.expression for t in load_database(pg_url).schema.tables for c in t.checks}
+    assert "h > -5" in stored and "f > -1000" in stored and "t <> '-5'" in stored, stored
+    (tmp_path / "m.sql").write_text(NEGATIVE_CHECKS)
+    r = CliRunner().invoke(app, ["diff", str(tmp_path / "m.sql"), pg_url, "--dialect", "postgresql", "--no-config"])
+    assert r.exit_code == 0, r.output
+    assert "No changes: the schemas are equivalent." in r.output, r.output

@@ -169,7 +169,9 @@ class _Differ:
             self.add(Kind.DROP_TABLE, table=k, old=t, columns=[c.name for c in t.columns], model=t.origin)
         self.suggest_table_renames(ot, nt, added, dropped)
         for k in sorted(set(ot) & set(nt)):
-            self.table(k, ot[k], nt[k])
+            o, n = ot[k], nt[k]
+            if o != n:  # an unchanged table (most of a large schema) has nothing to compare
+                self.table(k, o, n)
 
     def suggest_table_renames(self, ot: dict, nt: dict, added: list[str], dropped: list[str]) -> None:
         scored = []

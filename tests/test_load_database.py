@@ -618,3 +618,42 @@ def test_postgresql_negative_numbers_in_checks_compare_equal_to_the_file(pg_url:
     r = CliRunner().invoke(app, ["diff", str(tmp_path / "m.sql"), pg_url, "--dialect", "postgresql", "--no-config"])
     assert r.exit_code == 0, r.output
     assert "No changes: the schemas are equivalent." in r.output, r.output
+
+
+ON_UPDATE_TIMESTAMPS = """CREATE TABLE e (id int PRIMARY KEY,
+  a TIMESTAMP NOT NULL ON UPDATE CURRENT_TIMESTAMP, a3 TIMESTAMP(3) NOT NULL ON UPDATE CURRENT_TIMESTAMP(3),
+  d DATETIME NOT NULL ON UPDATE CURRENT_TIMESTAMP,{b}
+  c TIMESTAMP NULL ON UPDATE CURRENT_TIMESTAMP, k TIMESTAMP NOT NULL DEFAULT '2000-01-01 00:00:00' ON UPDATE
+  CURRENT_TIMESTAMP);
+"""
+
+
+@pytest.mark.parametrize("explicit", [1, 0])
+def test_mariadb_on_update_timestamps_without_a_default_compare_equal_to_the_file(
+        mysql_url: str, tmp_path: Path, explicit: int) -> None:
+    """MariaDB gives `a TIMESTAMP NOT NULL ON UPDATE CURRENT_TIMESTAMP` (and DATETIME, any
+    precision) the implicit default '0000-00-00 00:00:00', under either
+    explicit_defaults_for_timestamp: that is the column the file declares, not an alter_default;
+    a default the file states stays. (The legacy mode's zero default of a plain `b TIMESTAMP NOT
+    NULL` is not recognised: the mode the table was created under is not known.)"""
+    sql = ON_UPDATE_TIMESTAMPS.format(b=" b TIMESTAMP NOT NULL," if explicit else "")
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    engine = sa.create_engine(mysql_url, poolclass=sa.pool.NullPool)
+    with engine.begin() as c:
+        if not engine.dialect.is_mariadb:
+            pytest.skip("MariaDB's implicit default")
+        c.exec_driver_sql(f"SET SESSION explicit_defaults_for_timestamp = {explicit}")
+        c.exec_driver_sql(sql)
+        created = c.exec_driver_sql("SHOW CREATE TABLE e").fetchone()[1]
+    engine.dispose()
+    assert "`a` timestamp NOT NULL DEFAULT '0000-00-00 00:00:00' ON UPDATE" in created, created
+    cols = {c.name: c for c in load_database(mysql_url).schema.tables[0].columns}
+    assert [cols[n].default for n in ("a", "a3", "d")] == [None, None, None]
+    assert cols["k"].default == "'2000-01-01 00:00:00'" and cols["a"].on_update == "CURRENT_TIMESTAMP"
+    (tmp_path / "e.sql").write_text(sql)
+    r = CliRunner().invoke(app, ["diff", str(tmp_path / "e.sql"), mysql_url, "--dialect", "mysql", "--no-config"])
+    assert r.exit_code == 0, r.output
+    assert "No changes: the schemas are equivalent." in r.output, r.output

@@ -881,6 +881,7 @@ SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM information_schema.COLUMNS
  WHERE TABLE_SCHEMA = DATABASE() AND LOWER(EXTRA) LIKE '%%on update%%'
 """
 _EXTRA_ON_UPDATE = re.compile(r"\bon update (\S+)", re.IGNORECASE)
+_ZERO_DATE = re.compile(r"^'0000-00-00 00:00:00(\.0+)?'$")
 
 
 def _is_json_valid(clause: str, column: str) -> bool:
@@ -935,6 +936,12 @@ class _MySQLReader(_Reader):
                                                    "on_update": self.on_update.get((table, name))})
         if (table, column.name) in self.json_columns:  # MariaDB: JSON is LONGTEXT + json_valid
             column = dataclasses.replace(column, type="json", collation=None)
+        if self.mariadb and column.on_update and not column.nullable and column.default is not None and \
+                _ZERO_DATE.match(column.default) and column.type.split("(")[0] in ("timestamp", "datetime"):
+            # MariaDB gives a NOT NULL TIMESTAMP/DATETIME ... ON UPDATE column declared without a
+            # default the zero date (whatever explicit_defaults_for_timestamp says): the implicit
+            # default of the column the SQL file declares, not a default of its own
+            column = dataclasses.replace(column, default=None)
         return column
 
     def type_text(self, db_schema: str | None, table: str, col: dict) -> tuple[str, str | None]:

@@ -753,6 +753,28 @@ def verify(
         raise typer.Exit(code=1)
 
 
+class SchemaName(StrEnum):
+    diff = "diff"
+    inspect = "inspect"
+    rules = "rules"
+    check = "check"
+    checklist = "checklist"
+
+
+@app.command(epilog=GLOBAL_EPILOG)
+@guard
+def schema(
+    name: Annotated[SchemaName, typer.Argument(metavar="NAME",
+                                               help="The command whose `--format json` output it describes.")],
+    debug: DebugOpt = False,
+) -> None:
+    """Print the JSON Schema (draft 2020-12) of a command's `--format json` output, self-contained."""
+    _State.debug = _State.debug or debug
+    from planner.render.json_report import dumps, json_schema
+
+    sys.stdout.write(dumps(json_schema(name.value)))
+
+
 def main() -> None:
     import gc
 

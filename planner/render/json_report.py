@@ -25,9 +25,47 @@ def envelope(dialect: str, old_source: str | None, new_source: str | None) -> di
     return doc
 
 
+#: the documents planner writes with `--format json`, each described by `<name>.schema.json`
+#: beside this module (draft 2020-12; the parts they share are in `common.schema.json`)
+SCHEMAS = ("diff", "inspect", "rules", "check", "checklist")
+COMMON = "common.schema.json"
+
+
+def schema_path(name: str) -> Path:
+    """The installed `<name>.schema.json` (it refers to `common.schema.json` beside it)."""
+    if name not in (*SCHEMAS, "common"):
+        raise ValueError(f"no JSON Schema {name!r}; planner has {', '.join(SCHEMAS)}")
+    return Path(__file__).with_name(f"{name}.schema.json")
+
+
+def json_schema(name: str, *, bundled: bool = True) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of `planner NAME --format json`. `bundled`: one
+    self-contained document, the shared definitions of common.schema.json copied into its
+    `$defs` (what `planner schema NAME` prints); else the file as installed, whose
+    `common.schema.json#/...` references a validator resolves with the file beside it."""
+    doc = json.loads(schema_path(name).read_text(encoding="utf-8"))
+    if not bundled:
+        return doc
+    common = json.loads(schema_path("common").read_text(encoding="utf-8"))["$defs"]
+    defs = doc.setdefault("$defs", {})
+    clash = sorted(set(defs) & set(common))
+    if clash:
+        raise ValueError(f"{name}.schema.json redefines {', '.join(clash)} of {COMMON}")
+
+    def local(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (v.replace(COMMON + "#", "#", 1) if k == "$ref" and isinstance(v, str) else local(v))
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [local(x) for x in node]
+        return node
+
+    return local({**doc, "$defs": {**defs, **common}})
+
+
 def diff_json_schema() -> dict[str, Any]:
     """The JSON Schema of the `planner diff --format json` document (draft 2020-12)."""
-    return json.loads((Path(__file__).with_name("diff.schema.json")).read_text())
+    return json_schema("diff")
 
 
 def dumps(doc: Any) -> str:

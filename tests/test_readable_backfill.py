@@ -61,3 +61,27 @@ def test_parts_not_cut_at_a_line_break_stay_as_they_are():
     # a function body is stored as written: its newlines are never re-indented
     create = "rt.sql('CREATE FUNCTION f() RETURNS int AS $$\\nSELECT 1\\n$$ LANGUAGE sql')"
     assert "\\nSELECT 1\\n" in pyformat.body(create)
+
+
+def test_hostile_names_keep_their_value_and_pass_ruff(tmp_path):
+    """Every name of the runtime-module hostile list as table and column: the blocks hold the
+    same statement (names never re-indented) and `ruff format --check` accepts the file."""
+    import subprocess
+
+    from .test_runtime_module import HOSTILE, _ruff
+
+    lines = []
+    for h in HOSTILE:
+        code = _keyset_backfill(h.replace("\x00", ""), ("id", h), f"{pyformat.string(h)} = 1", "true", h)
+        out = pyformat.body(code)
+        before, after = _parts(code), _parts(out.strip())
+        assert pyformat._sql_words(BATCH.join(before)) == pyformat._sql_words(BATCH.join(after)), h
+        for a, b in zip(before, after, strict=True):  # a name's own characters are never touched
+            assert a.count(h) == b.count(h) or "\n" in h, h
+        lines.append(out)
+    module = tmp_path / "m.py"
+    module.write_text("def upgrade() -> None:\n" + "\n".join(lines) + "\n")
+    r = subprocess.run([*_ruff(), "format", "--isolated", "--no-cache", "--check", "--diff", str(module)],
+                       capture_output=True, text=True, check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sum('"""' in ln for ln in lines) >= len(HOSTILE) // 2  # most are laid out as blocks

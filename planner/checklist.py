@@ -491,8 +491,8 @@ class _Builder:
 
     # ------------------------------------------------------------ sections
     def place_checks(self, parts: list[tuple[Phase, list[Step]]]) -> dict[int, list[Check]]:
-        """Each check goes to the revision whose guards run it, else the first revision with a
-        step of its change (data_loss checks: the revision that destroys the data)."""
+        """Each check goes to the revision whose guards run it (pre-flight guards: not the
+        plan's own inline consistency guards), else the first revision with a step of its change (data_loss checks: the revision that destroys the data)."""
         out: dict[int, list[Check]] = {}
         for k in self.checks:
             at = None
@@ -501,7 +501,8 @@ class _Builder:
                            if any(s.change_id == k.change_id for s in parts[i][1])), None)
             if at is None:
                 at = next((i for i, (_, steps) in enumerate(parts)
-                           if any(s.change_id == k.change_id and s.guards for s in steps)), None)
+                           if any(s.change_id == k.change_id and any(not g.inline for g in s.guards)
+                                  for s in steps)), None)
             if at is None:
                 at = next((i for i, (_, steps) in enumerate(parts) if any(s.change_id == k.change_id for s in steps)),
                           0)

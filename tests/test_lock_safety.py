@@ -201,3 +201,57 @@ def test_rename_waits_behind_an_open_transaction(tmp_path: Path, pg_url: str):
         assert c.exec_driver_sql("SELECT count(*) FROM users WHERE email_address IS NULL").scalar() == 0
     assert sampler.samples > 10
     assert sampler.longest_wait_holding() < 0.2 + 0.15, sampler.violations[:3]
+
+
+ENUM_OLD = """CREATE TYPE mood AS ENUM ('ok', 'sad', 'happy');
+CREATE TABLE users (id int PRIMARY KEY, mood mood NOT NULL DEFAULT 'sad', moods mood[]);
+CREATE INDEX users_mood_idx ON users (mood);
+"""
+SNAPSHOT = "SELECT id, mood::text, moods::text FROM users ORDER BY id"
+
+
+def test_enum_value_rename_rewrites_no_table(tmp_path: Path, pg_url: str):
+    """The contract of an enum value rename recreates the type without the old value: its
+    columns take R8's route to the new type (shadow column, trigger, keyset backfill, short
+    swap) instead of an ALTER ... TYPE that rewrites the table under ACCESS EXCLUSIVE. The
+    table's file (relfilenode) stays the same through the whole upgrade, and no migration
+    step holds ACCESS EXCLUSIVE on it for longer than a short swap."""
+    new = ENUM_OLD.replace("sad", "blue")
+    (tmp_path / "old.sql").write_text(ENUM_OLD)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
+                                 str(tmp_path / "p"), "--rev-id-seed", "t", "-q", "--rename", "mood.sad=blue"])
+    assert r.exit_code == 0, r.output
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        for stmt in ENUM_OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO users SELECT g, (ARRAY['ok', 'sad', 'happy'])[1 + mod(g, 3)]::mood, "
+                          "ARRAY['sad', 'ok']::mood[] FROM generate_series(1, 60000) g")
+        before = c.exec_driver_sql("SELECT relfilenode FROM pg_class WHERE relname = 'users'").scalar()
+        snapshot = c.exec_driver_sql(SNAPSHOT).all()
+    with _LockSampler(engine) as sampler:
+        r = _upgrade(tmp_path / "p" / "alembic.ini", pg_url, "lock_timeout=200ms")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT relfilenode FROM pg_class WHERE relname = 'users'").scalar() == before
+        assert c.exec_driver_sql("SELECT enum_range(NULL::mood)::text").scalar() == "{ok,blue,happy}"
+        counts = c.exec_driver_sql("SELECT mood::text, count(*) FROM users GROUP BY 1 ORDER BY 1").all()
+        assert [tuple(x) for x in counts] == [("blue", 20000), ("happy", 20000), ("ok", 20000)]
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE moods::text <> '{blue,ok}'").scalar() == 0
+        c.exec_driver_sql("INSERT INTO users (id) VALUES (0)")  # the default holds the renamed value
+        assert c.exec_driver_sql("SELECT mood::text FROM users WHERE id = 0").scalar() == "blue"
+        assert c.exec_driver_sql("SELECT indexdef FROM pg_indexes WHERE indexname = 'users_mood_idx'").scalar() \
+            == "CREATE INDEX users_mood_idx ON public.users USING btree (mood)"
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_type WHERE strpos(typname, 'planner') > 0").scalar() == 0
+        c.exec_driver_sql("DELETE FROM users WHERE id = 0")
+    assert sampler.samples > 10
+    db = sa.make_url(pg_url).render_as_string(hide_password=False)
+    r = subprocess.run([sys.executable, "-m", "alembic", "-c", str(tmp_path / "p" / "alembic.ini"), "-x", f"db={db}",
+                        "downgrade", "base"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:  # the downgrade gives back OLD's type, default and every row's values
+        assert c.exec_driver_sql(SNAPSHOT).all() == snapshot
+        assert c.exec_driver_sql("SELECT enum_range(NULL::mood)::text").scalar() == "{ok,sad,happy}"
+        assert c.exec_driver_sql("SELECT column_default FROM information_schema.columns "
+                                 "WHERE table_name = 'users' AND column_name = 'mood'").scalar() == "'sad'::mood"

@@ -15,7 +15,6 @@ import json
 import re
 import textwrap
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from alembic.autogenerate import render_python_code
@@ -24,6 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.dialects import postgresql
 
 from planner.changes import Change, Diff, Kind
+from planner.config import ConvertRule
 from planner.diff import apply_renames
 from planner.errors import PlannerError
 from planner.model import Column, Enum, ForeignKey, Index, IndexPart, Schema, Table, qualify, split_key
@@ -32,9 +32,6 @@ from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
 from planner.renames import Renames
 from planner.rules.facts import binary_coercible, zone_kind
-
-if TYPE_CHECKING:
-    from planner.config import ConvertRule
 
 BACKUP_SCHEMA = "planner_backup"
 #: MySQL and SQLite have no schema for backups: planner's tables carry this prefix instead
@@ -530,7 +527,10 @@ class _Builder:
 
     # ----------------------------------------------------------------- conversions
     def rule(self, c: Change) -> ConvertRule | None:
-        """The configured conversion rule of a type change (`[tool.planner.convert]`)."""
+        """The configured conversion rule of a type change (`[tool.planner.convert]`), or the
+        one planner gives a column of a recreated enum (`detail["rule"]`, see _swap_enum)."""
+        if "rule" in c.detail:
+            return c.detail["rule"]
         return self.convert.get(c.object)
 
     def to_new(self, c: Change, expr: str | None, new_sql: str) -> str:
@@ -754,11 +754,23 @@ class _Builder:
                                            Block(execute(toggle.format("ENABLE")))])
             self.steps[-1] = dataclasses.replace(self.steps[-1], backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, "
                                                                         f"{col.name} holding {a!r})")
-        up = self._recreate_blocks(key, new_enum, guard_values=[a], renamed={a: b}, first=unsyncs)
-        down = self._recreate_blocks(key, _expanded(old_enum, new_enum))
+        n = len(self.steps)
+        swapped, inplace = self._swap_enum(c, key, new_enum, {a: b})
+        up = self._recreate_blocks(key, new_enum, guard_values=[a], renamed={a: b}, swapped=swapped)
+        if swapped:
+            rest = [(t, col) for t, col in self._enum_columns(self.old, key) if (t, col.name) not in swapped]
+            down = self._type_back_blocks(key, _expanded(old_enum, new_enum), rest)
+        else:
+            down = self._recreate_blocks(key, _expanded(old_enum, new_enum))
         if syncs:
-            down.append(self.ddl("\n".join(syncs)))
-        self.add(Phase.CONTRACT, f"recreate enum {key} without {a!r} (renamed to {b!r})", up, down, change=c)
+            # first in contract (its own transaction), before the swaps: its downgrade runs
+            # after theirs, once the old columns are back (a trigger run in between would keep
+            # a plan of the swapped column's type)
+            self.add(Phase.CONTRACT, f"drop the triggers that store writes of {key}.{a} as {b!r}",
+                     [self.ddl("\n".join(unsyncs))], [self.ddl("\n".join(syncs))], change=c)
+            self.steps.insert(n, self.steps.pop())
+        self.add(Phase.CONTRACT, f"recreate enum {key} without {a!r} (renamed to {b!r})"
+                                 f"{_recreate_note(swapped, inplace)}", up, down, change=c)
 
     def _enum_columns(self, schema: Schema, key: str) -> list[tuple[str, Column]]:
         """Columns of enum `key` in `schema`'s tables, except those this plan drops: dropped
@@ -779,24 +791,106 @@ class _Builder:
         return out + [(c.table, c.new) for c in self.diff.changes
                       if c.kind == Kind.ADD_COLUMN and c.table not in added and c.new.enum == key]
 
+    def _enum_tmp(self, key: str) -> str:
+        """The key of the type enum `key` is recreated as before it takes the name."""
+        return qualify(_split(key)[0], derived_name(_split(key)[1], "__planner_new"), None)
+
+    def _swap_enum(self, c: Change, key: str, target: Enum, mapping: dict[str, str],
+                   removed: Iterable[str] = ()) -> tuple[list[tuple[str, str]], list[str]]:
+        """Enum `key` recreated as `target` without rewriting tables under ACCESS EXCLUSIVE:
+        expand creates the new type (`..__planner_new`), and each column of the enum takes R8's
+        route to it (_swap_type: a shadow column kept in step by a trigger, keyset backfill, a
+        short swap in contract), rows and writes holding a `mapping` value getting its new one.
+        Returns the (table, column) pairs swapped, and why each other column (its table has no
+        primary key, an index R8 cannot rebuild uses it ...) is converted in place by the
+        contract's ALTER ... TYPE, which rewrites its table under ACCESS EXCLUSIVE. `removed`:
+        values that leave the type unmapped: rows holding them stop the plan in expand."""
+        tmp_key = self._enum_tmp(key)
+        schema, tmp = _split(tmp_key)
+        todo, inplace = [], []
+        for table, col in self._enum_columns(self.old, key):
+            arr = col.type.endswith("[]")
+            pk = self.pk_columns(self.old.table(table))
+            value = f"{q(col.name)}::text{'[]' if arr else ''}"
+            for x, y in mapping.items():
+                value = (f"array_replace({value}, {lit(x)}, {lit(y)})" if arr else
+                         f"(CASE WHEN {value} = {lit(x)} THEN {lit(y)} ELSE {value} END)")
+            rule = ConvertRule(using=value) if mapping else None
+            default, why = None, None
+            if col.default is not None:
+                m = re.fullmatch(r"'((?:[^']|'')*)'(?:::.+)?", col.default)
+                if m is None or arr:
+                    why = f"its default {col.default} is not a single value"
+                else:
+                    v = m.group(1).replace("''", "'")
+                    default = f"{lit(mapping.get(v, v))}::{qt(tmp_key)}"
+            new_col = dataclasses.replace(col, enum=tmp_key, type=tmp_key + ("[]" if arr else ""), default=default)
+            sc = Change(Kind.ALTER_COLUMN_TYPE, table, col.name, detail={"rule": rule}, old=col, new=new_col)
+            if not pk:
+                why = "no primary key to backfill by"
+            touched = [x for x in self.diff.changes if x.table == table and col.name in (x.column, x.detail.get("from"))]
+            why = why or (f"{table}.{col.name} changes too ({touched[0].kind.value})" if touched else None)
+            why = why or self._swap_blocker(sc)
+            if why is not None:
+                inplace.append(f"{table}.{col.name} ({why})")
+                continue
+            enum_t = postgresql.ENUM(*target.values, name=tmp, schema=schema, create_type=False)
+            todo.append((sc, pk, self.sa_column(self.old_md, table, col.name).type,
+                         postgresql.ARRAY(enum_t) if arr else enum_t))
+        inplace += [f"{t}.{col.name} (added by this plan)" for t, col in self._added_enum_columns(key)]
+        if not todo:
+            return [], inplace
+        guards = [Guard(f"SELECT count(*) FROM {qt(t)} WHERE " + (f"{lit(v)} = ANY({q(col.name)}::text[])"
+                                                                   if col.type.endswith("[]") else
+                                                                   f"{q(col.name)}::text = {lit(v)}"),
+                        f"rows of {t}.{col.name} hold {v!r}, which {key} loses: remap them first")
+                  for v in removed for t, col in self._enum_columns(self.old, key)]
+        self.add(Phase.EXPAND, f"create enum {tmp_key} ({key} as NEW has it; takes its name in contract)",
+                 [self.ddl(execute(self._create_enum_sql(target, tmp_key)))],
+                 [self.ddl(execute(f"DROP TYPE IF EXISTS {qt(tmp_key)}"))], guards=guards, change=c)
+        for sc, pk, old_t, new_t in todo:
+            n = len(self.steps)
+            self._swap_type(sc, pk, old_t, new_t, [])
+            self.steps[n:] = [dataclasses.replace(s, change_id=c.id) for s in self.steps[n:]]
+        return [(sc.table, sc.column) for sc, *_ in todo], inplace
+
+    def _type_back_blocks(self, key: str, target: Enum, columns: list[tuple[str, Column]]) -> list[Block]:
+        """The downgrade of a recreation whose columns _swap_enum swapped: the type takes its
+        temporary name again, `key` comes back with `target`'s values, and `columns` (those
+        converted in place) go back to it; the swapped ones go back in their own steps."""
+        tmp_key = self._enum_tmp(key)
+        lines = [execute(f"ALTER TYPE {qt(key)} RENAME TO {q(_split(tmp_key)[1])}"),
+                 execute(self._create_enum_sql(target, key))]
+        for table, col in columns:
+            arr = "[]" if col.type.endswith("[]") else ""
+            if col.default is not None:
+                lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} DROP DEFAULT"))
+            lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} TYPE {qt(key)}{arr} "
+                                 f"USING {q(col.name)}::text{arr}::{qt(key)}{arr}"))
+            if col.default is not None:
+                lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} SET DEFAULT {col.default}"))
+        return [self.ddl("\n".join(lines))]
+
     def _recreate_blocks(self, key: str, target: Enum, *, guard_values: Iterable[str] = (),
                          renamed: dict[str, str] | None = None, first: Iterable[str] = (),
-                         with_added: bool = False, last: bool = False) -> list[Block]:
+                         with_added: bool = False, last: bool = False,
+                         swapped: Iterable[tuple[str, str]] = ()) -> list[Block]:
         """R10: recreate enum `key` with `target`'s values, converting every column of it
         (rows and defaults holding a `renamed` value get its new one). `with_added`: also the
         columns this plan adds in expand (in contract they exist). `last`: the final step of a
         downgrade (an expand step's), when every later step is undone: the tables and columns
         the plan drops are back and renames are reverted, so every column of OLD, under OLD's
-        names."""
-        tmp = derived_name(_split(key)[1], "__planner_new")
-        schema = _split(key)[0]
-        tmp_key = qualify(schema, tmp, None)
-        lines = [*first, execute(self._create_enum_sql(target, tmp_key))]
+        names. `swapped`: (table, column) already converted to the new type by R8 swaps
+        (_swap_enum), which also created it: only the others are converted here."""
+        tmp_key = self._enum_tmp(key)
+        swapped = set(swapped)
+        lines = [*first] + ([] if swapped else [execute(self._create_enum_sql(target, tmp_key))])
         if last:
             columns = [(self.original_old.key(t.schema, t.name), col) for t in self.original_old.tables
                        for col in t.columns if col.enum == key]
         else:
             columns = self._enum_columns(self.old, key) + (self._added_enum_columns(key) if with_added else [])
+        columns = [(t, col) for t, col in columns if (t, col.name) not in swapped]
         for table, col in columns:
             arr = "[]" if col.type.endswith("[]") else ""
             if col.default is not None:
@@ -852,17 +946,24 @@ class _Builder:
                                                             unchanged=f"t.{q(col.name)}::text = "
                                                                       f"{lit(remapped[v])}")])
         held = [h for h in held if h[0] not in remapped]
+        swapped, inplace = self._swap_enum(c, key, new_enum, remapped, [v for v in removed if v not in remapped])
         up = [self.backup(table, pk, col.name, names[v, table, col.name], f"{q(col.name)}::text = {lit(v)}",
                           as_text=True) for v, table, col, pk in held]
-        up += self._recreate_blocks(key, new_enum, guard_values=removed, with_added=True)
+        up += self._recreate_blocks(key, new_enum, guard_values=removed, with_added=True, swapped=swapped)
         # back to the type as expand left it: OLD's values and the ones expand added (rows may
         # hold those, remapped there; the backfill and expand downgrades deal with them after)
-        down = self._recreate_blocks(key, _expanded(old_enum, new_enum), with_added=True)
+        if swapped:
+            rest = [(t, col) for t, col in self._enum_columns(self.old, key) + self._added_enum_columns(key)
+                    if (t, col.name) not in swapped]
+            down = self._type_back_blocks(key, _expanded(old_enum, new_enum), rest)
+        else:
+            down = self._recreate_blocks(key, _expanded(old_enum, new_enum), with_added=True)
         down += [self.restore(table, pk, col.name, names[v, table, col.name], cast=qt(key))
                  for v, table, col, pk in held]
         backups = list(names.values())
         what = ", ".join(removed) if removed else "reordered values"
-        self.add(Phase.CONTRACT, f"recreate enum {key} ({what})", up, down, change=c,
+        self.add(Phase.CONTRACT, f"recreate enum {key} ({what}){_recreate_note(swapped, inplace)}", up, down,
+                 change=c,
                  backup=", ".join(f"{BACKUP_SCHEMA}.{b}" for b in backups) or None)
 
     # ----------------------------------------------------------------- tables
@@ -1879,6 +1980,16 @@ def _enums_not_created(md: sa.MetaData) -> sa.MetaData:
         for col in table.columns:
             col.type = fix(col.type)
     return md
+
+
+def _recreate_note(swapped: list[tuple[str, str]], inplace: list[str]) -> str:
+    """What a recreation's step says about its columns: swapped online before it, or
+    converted in place (a table rewrite under ACCESS EXCLUSIVE, and why)."""
+    note = f"; {', '.join(f'{t}.{c}' for t, c in swapped)} swapped to it online (R8)" if swapped else ""
+    if inplace:
+        note += (f"; converts {', '.join(inplace)} in place: ALTER ... TYPE rewrites the table under ACCESS "
+                 "EXCLUSIVE, writers wait for it")
+    return note
 
 
 def _expanded(old: Enum, new: Enum) -> Enum:

@@ -9,10 +9,12 @@ Application versions: during this revision: OLD; after it: OLD.
 Steps:
 - add value 'INSTRUCTOR' to enum Role (renames 'COACH')
 - triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
+- create enum Role__planner_new (Role as NEW has it; takes its name in contract)
+- add users.role__planner_new (\"Role__planner_new\") kept in step with role by a trigger (R8); from here on a write of role that does not convert to \"Role__planner_new\" fails
 - add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
 - add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
 
-Revision ID: 3287ad2c0a81
+Revision ID: b6853b5afd17
 Revises:
 Create Date: 2000-01-01 00:00:00
 
@@ -23,9 +25,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import context, op
 from alembic.util import load_python_file
+from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision: str = "3287ad2c0a81"
+revision: str = "b6853b5afd17"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -90,8 +93,41 @@ def upgrade() -> None:
 
     rt.with_lock_retry(_step_1)
 
-    # add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
+    # create enum Role__planner_new (Role as NEW has it; takes its name in contract)
     def _step_2() -> None:
+        rt.sql(
+            "CREATE TYPE \"Role__planner_new\" AS ENUM ('ADMIN', 'INSTRUCTOR', 'CLIENT')"
+        )
+
+    rt.with_lock_retry(_step_2)
+
+    # add users.role__planner_new ("Role__planner_new") kept in step with role by a trigger (R8); from here on a write of role that does not convert to "Role__planner_new" fails
+    def _step_3() -> None:
+        op.add_column(
+            rt.q("users"),
+            sa.Column(
+                rt.q("role__planner_new"),
+                postgresql.ENUM(
+                    "ADMIN",
+                    "INSTRUCTOR",
+                    "CLIENT",
+                    name=rt.q("Role__planner_new"),
+                    create_type=False,
+                ),
+                nullable=True,
+            ),
+        )
+        rt.sql(
+            'CREATE OR REPLACE FUNCTION "users_role__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."role__planner_new" := (SELECT ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END)) FROM (SELECT NEW."role" AS "role") AS "planner_rule")::text::"Role__planner_new"; RETURN NEW; END $planner$'
+        )
+        rt.sql(
+            'CREATE TRIGGER "users_role__planner_sync" BEFORE INSERT OR UPDATE OF "role" ON "users" FOR EACH ROW EXECUTE FUNCTION "users_role__planner_sync"()'
+        )
+
+    rt.with_lock_retry(_step_3)
+
+    # add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
+    def _step_4() -> None:
         op.add_column(
             rt.q("appointments"),
             sa.Column(
@@ -107,10 +143,10 @@ def upgrade() -> None:
             'CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()'
         )
 
-    rt.with_lock_retry(_step_2)
+    rt.with_lock_retry(_step_4)
 
     # add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
-    def _step_3() -> None:
+    def _step_5() -> None:
         op.add_column(
             rt.q("invoices"),
             sa.Column(
@@ -126,7 +162,7 @@ def upgrade() -> None:
             'CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()'
         )
 
-    rt.with_lock_retry(_step_3)
+    rt.with_lock_retry(_step_5)
 
 
 def downgrade() -> None:
@@ -155,15 +191,29 @@ def downgrade() -> None:
 
     rt.with_lock_retry(_step_2)
 
-    # undo: triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
+    # undo: add users.role__planner_new ("Role__planner_new") kept in step with role by a trigger (R8); from here on a write of role that does not convert to "Role__planner_new" fails
     def _step_3() -> None:
-        rt.sql('DROP TRIGGER IF EXISTS "users_Role_COACH__planner_remap" ON "users"')
-        rt.sql('DROP FUNCTION IF EXISTS "users_Role_COACH__planner_remap"()')
+        rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_sync" ON "users"')
+        rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_sync"()')
+        op.drop_column(rt.q("users"), rt.q("role__planner_new"))
 
     rt.with_lock_retry(_step_3)
 
-    # undo: add value 'INSTRUCTOR' to enum Role (renames 'COACH')
+    # undo: create enum Role__planner_new (Role as NEW has it; takes its name in contract)
     def _step_4() -> None:
+        rt.sql('DROP TYPE IF EXISTS "Role__planner_new"')
+
+    rt.with_lock_retry(_step_4)
+
+    # undo: triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
+    def _step_5() -> None:
+        rt.sql('DROP TRIGGER IF EXISTS "users_Role_COACH__planner_remap" ON "users"')
+        rt.sql('DROP FUNCTION IF EXISTS "users_Role_COACH__planner_remap"()')
+
+    rt.with_lock_retry(_step_5)
+
+    # undo: add value 'INSTRUCTOR' to enum Role (renames 'COACH')
+    def _step_6() -> None:
         rt.sql("CREATE TYPE \"Role__planner_new\" AS ENUM ('ADMIN', 'COACH', 'CLIENT')")
         rt.sql('ALTER TABLE "users" ALTER COLUMN "role" DROP DEFAULT')
         rt.sql(
@@ -173,4 +223,4 @@ def downgrade() -> None:
         rt.sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')
         rt.sql('ALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT \'CLIENT\'')
 
-    rt.with_lock_retry(_step_4)
+    rt.with_lock_retry(_step_6)

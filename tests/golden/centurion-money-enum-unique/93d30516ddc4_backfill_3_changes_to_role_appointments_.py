@@ -8,16 +8,19 @@ Application versions: during this revision: OLD; after it: OLD and NEW.
 
 Steps:
 - backfill users.role in batches
+- backfill users.role__planner_new in batches
+- build index users_role_idx__planner_new on role__planner_new concurrently (becomes users_role_idx)
 - backfill appointments.fee__planner_new in batches
 - backfill invoices.totalAmount__planner_new in batches
+- NOT VALID check users_role__planner_new_not_null
 - NOT VALID check appointments_fee__planner_new_not_null
 - NOT VALID check invoices_totalAmount__planner_new_not_null
 
 Backups (restored by downgrade; dropped by the cleanup revision, written once the release is accepted: planner plan OLD NEW --alembic alembic.ini --cleanup):
 - planner_backup.users__role__COACH (id, role holding 'COACH')
 
-Revision ID: 8b193abb3691
-Revises: 02049fb372ec
+Revision ID: 93d30516ddc4
+Revises: 03a63747c053
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -28,8 +31,8 @@ from alembic import context, op
 from alembic.util import load_python_file
 
 # revision identifiers, used by Alembic.
-revision: str = "8b193abb3691"
-down_revision: str | Sequence[str] | None = "02049fb372ec"
+revision: str = "93d30516ddc4"
+down_revision: str | Sequence[str] | None = "03a63747c053"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -88,6 +91,27 @@ def upgrade() -> None:
             """,
         )
         rt.sql('ANALYZE "users"')
+    # backfill users.role__planner_new in batches
+    with op.get_context().autocommit_block():
+        rt.batched(
+            'DO $planner$ DECLARE planner_last_0 "users"."id"%TYPE; planner_hi_0 "users"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" ORDER BY "id" LIMIT ',
+            ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ',
+            ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END))::text::"Role__planner_new" WHERE ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL); ELSE UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END))::text::"Role__planner_new" WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill users.role__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$',
+        )
+        rt.sql('ANALYZE "users"')
+    # build index users_role_idx__planner_new on role__planner_new concurrently (becomes users_role_idx)
+    with op.get_context().autocommit_block():
+        rt.drop_invalid_index("users_role_idx__planner_new")
+        with rt.waiting():
+            op.create_index(
+                rt.q("users_role_idx__planner_new"),
+                rt.q("users"),
+                [rt.q("role__planner_new")],
+                unique=False,
+                postgresql_concurrently=True,
+                if_not_exists=True,
+            )
+        rt.check_index_valid("users_role_idx__planner_new")
     # backfill appointments.fee__planner_new in batches
     with op.get_context().autocommit_block():
         rt.batched(
@@ -179,21 +203,29 @@ def upgrade() -> None:
         )
         rt.sql('ANALYZE "invoices"')
 
-    # NOT VALID check appointments_fee__planner_new_not_null
+    # NOT VALID check users_role__planner_new_not_null
     def _step_1() -> None:
         rt.sql(
-            'ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_new_not_null" CHECK ("fee__planner_new" IS NOT NULL) NOT VALID'
+            'ALTER TABLE "users" ADD CONSTRAINT "users_role__planner_new_not_null" CHECK ("role__planner_new" IS NOT NULL) NOT VALID'
         )
 
     rt.with_lock_retry(_step_1)
 
-    # NOT VALID check invoices_totalAmount__planner_new_not_null
+    # NOT VALID check appointments_fee__planner_new_not_null
     def _step_2() -> None:
+        rt.sql(
+            'ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_new_not_null" CHECK ("fee__planner_new" IS NOT NULL) NOT VALID'
+        )
+
+    rt.with_lock_retry(_step_2)
+
+    # NOT VALID check invoices_totalAmount__planner_new_not_null
+    def _step_3() -> None:
         rt.sql(
             'ALTER TABLE "invoices" ADD CONSTRAINT "invoices_totalAmount__planner_new_not_null" CHECK ("totalAmount__planner_new" IS NOT NULL) NOT VALID'
         )
 
-    rt.with_lock_retry(_step_2)
+    rt.with_lock_retry(_step_3)
 
 
 def downgrade() -> None:
@@ -224,11 +256,30 @@ def downgrade() -> None:
 
     rt.with_lock_retry(_step_2)
 
-    # undo: backfill users.role in batches
+    # undo: NOT VALID check users_role__planner_new_not_null
     def _step_3() -> None:
-        rt.sql('ALTER TABLE "users" DISABLE TRIGGER "users_Role_COACH__planner_remap"')
+        op.drop_constraint(
+            rt.q("users_role__planner_new_not_null"),
+            rt.q("users"),
+            type_="check",
+            if_exists=True,
+        )
 
     rt.with_lock_retry(_step_3)
+    # undo: build index users_role_idx__planner_new on role__planner_new concurrently (becomes users_role_idx)
+    with op.get_context().autocommit_block(), rt.waiting():
+        op.drop_index(
+            rt.q("users_role_idx__planner_new"),
+            table_name=rt.q("users"),
+            postgresql_concurrently=True,
+            if_exists=True,
+        )
+
+    # undo: backfill users.role in batches
+    def _step_4() -> None:
+        rt.sql('ALTER TABLE "users" DISABLE TRIGGER "users_Role_COACH__planner_remap"')
+
+    rt.with_lock_retry(_step_4)
     rt.sql(
         'UPDATE "users" AS t SET "role" = b."role"::"Role" FROM "planner_backup"."users__role__COACH" AS b WHERE t."id" = b."id" AND (t."role"::text = \'INSTRUCTOR\')'
     )

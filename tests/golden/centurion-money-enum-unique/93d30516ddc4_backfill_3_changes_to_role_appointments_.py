@@ -94,9 +94,46 @@ def upgrade() -> None:
     # backfill users.role__planner_new in batches
     with op.get_context().autocommit_block():
         rt.batched(
-            'DO $planner$ DECLARE planner_last_0 "users"."id"%TYPE; planner_hi_0 "users"."id"%TYPE; planner_n bigint := 0; planner_total bigint := 0; planner_first boolean := true; BEGIN LOOP IF planner_first THEN SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" ORDER BY "id" LIMIT ',
-            ') planner_s ORDER BY "id" DESC LIMIT 1; ELSE SELECT "id" INTO planner_hi_0 FROM (SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT ',
-            ') planner_s ORDER BY "id" DESC LIMIT 1; END IF; EXIT WHEN NOT FOUND; IF planner_first THEN UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END))::text::"Role__planner_new" WHERE ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL); ELSE UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END))::text::"Role__planner_new" WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL); END IF; GET DIAGNOSTICS planner_n = ROW_COUNT; planner_total := planner_total + planner_n; planner_last_0 := planner_hi_0; planner_first := false; COMMIT; RAISE NOTICE USING MESSAGE = \'planner backfill users.role__planner_new: \' || planner_total || \' rows\'; END LOOP; END $planner$',
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "users"."id"%TYPE;
+                planner_hi_0 "users"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "users" ORDER BY "id" LIMIT
+            """,
+            """
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT
+            """,
+            """
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    IF planner_first THEN
+                        UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = 'COACH' THEN 'INSTRUCTOR' ELSE "role"::text END))::text::"Role__planner_new"
+                        WHERE ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL);
+                    ELSE
+                        UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = 'COACH' THEN 'INSTRUCTOR' ELSE "role"::text END))::text::"Role__planner_new"
+                        WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL);
+                    END IF;
+                    GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    RAISE NOTICE USING MESSAGE = 'planner backfill users.role__planner_new: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
         )
         rt.sql('ANALYZE "users"')
     # build index users_role_idx__planner_new on role__planner_new concurrently (becomes users_role_idx)

@@ -95,6 +95,19 @@ _TOKEN = {
     "mysql": re.compile(_MY_STRING + r"|#[^\n]*|" + _COMMON, re.S),
     "sqlite": re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]|" + _COMMON, re.S),
 }
+#: A statement that is not a stored program ends at the first `;` outside strings, quoted names,
+#: comments and dollar quotes: `_TOKEN`'s tokens but `;` and dollar quotes are skipped in one
+#: possessive run (with every character that starts no token), so one match is one `;` or
+#: dollar quote (`.` takes a character whose token is unterminated, `\Z` the end of the text).
+_NOT_END = r"[A-Za-z_][A-Za-z0-9_$]*|-(?!-)|/(?!\*)|--[^\n]*|/\*.*?(?:\*/|\Z)"
+_PLAIN_END = {
+    d: re.compile(f"(?:{quoted}|{_NOT_END}|[^A-Za-z_;\\-/{starts}])*+(?:(;|{dollar})|.|\\Z)", re.S)
+    for d, quoted, starts, dollar in (
+        ("postgresql", _PG_STRING, "'\"$", r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$"),
+        ("mysql", _MY_STRING + r"|#[^\n]*", "'\"`#", "(?!)"),
+        ("sqlite", r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`(?:[^`]|``)*`|\[[^\]]*\]", "'\"`\\[", "(?!)"),
+    )
+}
 #: MySQL executable comments `/*!50001 ... */` (MariaDB `/*M!100100 ... */`): code, not comments
 _MY_CONDITIONAL = re.compile(r"/\*(M?)!(\d*)(.*?)\*/", re.S)
 _MY_QUOTED = re.compile(_MY_STRING + r"|#[^\n]*|--[^\n]*|/\*.*?(?:\*/|\Z)", re.S)
@@ -177,6 +190,8 @@ class _Splitter:
             return self._custom_end(start, delimiter)
         text, n = self.text, len(self.text)
         compound = self._compound_kind(start)
+        if compound is None:
+            return self._plain_end(start)
         depth, pos, prev = 0, start, ""
         while True:
             m = self.token.search(text, pos)
@@ -198,6 +213,25 @@ class _Splitter:
                 if prev != "END":  # END IF / END CASE / END LOOP close, they do not open
                     depth = self._track_block(word, pos, depth, compound)
                 prev = word
+
+    def _plain_end(self, start: int) -> tuple[int, int]:
+        """`_statement_end` of a statement that is not a stored program: the first `;` outside
+        strings, quoted names, comments and dollar quotes."""
+        text, n, pos = self.text, len(self.text), start
+        search = _PLAIN_END.get(self.dialect, _PLAIN_END["postgresql"]).search
+        while True:
+            m = search(text, pos)
+            tok, pos = m.group(1), m.end()
+            if tok is None:
+                if pos >= n:
+                    return n, n
+            elif tok == ";":
+                return m.start(1), pos
+            elif tok[0] == "$":  # PostgreSQL dollar quote: jump to the closing tag
+                close = text.find(tok, pos)
+                if close < 0:
+                    return n, n
+                pos = close + len(tok)
 
     def _compound_kind(self, start: int) -> str | None:
         """'mysql' for a stored program whose body holds `;`, 'atomic' for PG BEGIN ATOMIC."""

@@ -195,6 +195,7 @@ class TypeTextError(ValueError):
     """A type text that cannot be read (a MySQL ENUM or SET with broken quoting)."""
 
 
+@lru_cache(maxsize=16384)  # a schema spells few types, once per column (90,000 calls at 5,000 models)
 def canonical_type(text: str, dialect: str) -> str:
     """Canonical type text: `int4` -> `integer`, `character varying(20)` -> `varchar(20)`,
     `timestamp(6) without time zone` -> `timestamp`, `"public"."Role"[]` -> `Role[]`."""

@@ -274,14 +274,30 @@ class MySQLBuilder(_Builder):
         full = self.spec(self.old_md, c.table, col.name)
         down = [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", INSTANT, INPLACE)),
                 self.restore(c.table, pk, col.name, bk)]
-        if full != loose:
-            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INSTANT, INPLACE)))
+        # NEW's inserts leave a dropped column out: a NOT NULL one without a default would refuse
+        # them until the contract, so expand drops the NOT NULL and NEW runs from then (as on
+        # PostgreSQL); its downgrade makes it NOT NULL again where no row was written without it
+        loosen = not col.nullable and col.default is None and col.name not in pk and not col.generated
+        # what the contract's downgrade brings back: the expand's downgrade restores the NOT NULL
+        back = self.spec(self.old_md, c.table, col.name, nullable=True) if loosen else full
+        if back != loose:
+            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {back}", INSTANT, INPLACE)))
+        if loosen:
+            nulls = Guard(f"SELECT count(*) FROM {t} WHERE {q(col.name)} IS NULL",
+                          f"{c.object} has NULLs (rows written without it since the upgrade): the downgrade "
+                          "cannot make it NOT NULL again; fill them first")
+            self.add(Phase.EXPAND, f"DROP NOT NULL {c.object}, so that inserts that leave it out (NEW) work until "
+                                   "contract drops it",
+                     [self.ddl(alter(f"ALTER TABLE {t} MODIFY {back}", INPLACE))],
+                     [Block(f"rt.guard({py(nulls.sql)}, {py(nulls.message)})"),
+                      self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INPLACE))], change=c)
         self.add(Phase.CONTRACT, f"drop column {c.object} (backed up)",
                  [self.backup(c.table, pk, col.name, bk),
                   self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col.name)}", INSTANT, INPLACE))],
                  down, change=c, backup=f"{bk} ({', '.join(pk)}, {col.name})",
                  # in column order (before the renames at rank 1): the downgrades run in reverse
-                 rank=names.index(col.name) / (len(names) + 1))
+                 rank=names.index(col.name) / (len(names) + 1),
+                 new_waits=True if not col.nullable and col.default is None and not loosen else None)
 
     def rename_column(self, c: Change) -> None:
         a, b = c.detail["from"], c.detail["to"]

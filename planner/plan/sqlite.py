@@ -160,9 +160,12 @@ class SQLiteBuilder(_Builder):
         a, b = _split(c.detail["from"])[1], _split(c.detail["to"])[1]
         view = execute(f"CREATE VIEW {q(a)} AS SELECT * FROM {q(b)}")
         drop_view = execute(f"DROP VIEW {q(a)}")
-        self.add(Phase.EXPAND, f"rename table {a} to {b} (a read-only view keeps the old name until contract)",
+        # the view is read-only (SQLite writes no view): OLD's writes to the old name fail from
+        # here on, so the docstring lets only NEW run after it (verify's window writes prove it)
+        self.add(Phase.EXPAND, f"rename table {a} to {b} (a read-only view keeps the old name until contract: "
+                               "OLD may read it, not write it)",
                  [Block(f"op.rename_table({a!r}, {b!r})\n{view}")], [Block(f"{drop_view}\nop.rename_table({b!r}, {a!r})")],
-                 change=c, rank=-10)
+                 change=c, rank=-10, breaks_old=True)
         self.add(Phase.CONTRACT, f"drop the compatibility view {a}", [Block(drop_view)], [Block(view)], change=c,
                  rank=-5)
 
@@ -443,10 +446,13 @@ class SQLiteBuilder(_Builder):
                 *b.after_down]
         if b.down2:
             down += [Block(FK_OFF), self._rebuild(key, self._state_after_down(key, b.loose), b.down2), Block(FK_ON)]
-        # a column renamed by the rebuild: NEW cannot run before it, OLD not after it
+        # a column renamed by the rebuild: NEW cannot run before it, OLD not after it; a dropped
+        # NOT NULL column without a default (b.loose) refuses NEW's inserts, which leave it out,
+        # until the rebuild drops it (SQLite cannot drop the NOT NULL without a rebuild either)
         renames = any(t.startswith("rename column ") for t in b.titles)
         self.add(Phase.CONTRACT, f"rebuild table {key} (batch mode): " + "; ".join(b.titles), up, down,
-                 guards=b.guards, change=b.change, backup="; ".join(b.backups) or None, new_waits=renames or None)
+                 guards=b.guards, change=b.change, backup="; ".join(b.backups) or None,
+                 new_waits=renames or bool(b.loose) or None)
 
 
 def _table_source(t: sa.Table) -> str:

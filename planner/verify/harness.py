@@ -8,7 +8,7 @@
    time, on a session whose TimeZone is not UTC; between revisions the OLD application writes
    boundary values (oracle); after each revision the application versions its docstring allows
    (OLD, NEW) write rows shaped as their schema, inserts and updates of pre-existing rows
-   (planner.verify.window), and every write must be accepted; a guard stop passes only where
+   (planner.verify.window, on every dialect), and every write must be accepted; a guard stop passes only where
    the naive ALTER refuses the data;
 4. the database must diff to zero changes against NEW, and every converted value must equal
    the naive ALTER's; the NEW application then writes the seeded values back;
@@ -364,7 +364,7 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
             _restore(report, cfg, engine, url, old, before, writes + filled, after_upgrade=False)
             return
         allowed = revs[i].after if revs is not None else ("OLD",)
-        if postgres and window_apps:  # the versions the docstring allows after it write (window)
+        if window_apps:  # the versions the docstring allows after it write (window)
             label = revs[i].message.split(":", 1)[0] if revs is not None else f"revision {i + 1}"
             for name in allowed:
                 failures, n, skipped = window.app_writes(engine, window_apps[name])

@@ -519,3 +519,61 @@ def test_sqlite_lossy_rule_backs_up_the_values_before_converting(tmp_path: Path)
     con = sqlite3.connect(db)
     assert con.execute("SELECT id, amount FROM t ORDER BY id").fetchall() == [(1, 12.5), (2, 0.07), (3, None)]
     con.close()
+
+
+_LOSSY_OLD = "CREATE TABLE t (id integer PRIMARY KEY, amount {real});\n"
+_LOSSY_NEW = "CREATE TABLE t (id integer PRIMARY KEY, amount integer);\n"
+_LOSSY_RULE = '[convert]\n"t.amount" = { using = "round(amount * 100)", lossy = true }\n'
+
+
+def _lossy_round_trip(tmp_path: Path, url: str, dialect: str, real: str, extra: str = "") -> str:
+    """Plan real -> integer with a lossy rule (x100: the converted values differ from the
+    originals), upgrade, check the converted values, downgrade, check the ORIGINAL values are
+    back (a backup taken after the conversion would give 1250.0 back for 12.5)."""
+    old_sql, new_sql = _LOSSY_OLD.format(real=real) + extra, _LOSSY_NEW + extra
+    (tmp_path / "old.sql").write_text(old_sql)
+    (tmp_path / "new.sql").write_text(new_sql)
+    cfg = tmp_path / "release.toml"
+    cfg.write_text(_LOSSY_RULE)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as c:
+        for stmt in filter(str.strip, old_sql.split(";")):
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO t VALUES (1, 12.5), (2, 0.25), (3, NULL)")
+    project = tmp_path / "project"
+    p = _run(sys.executable, "-m", "planner", "plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
+             "-d", dialect, "--config", str(cfg), "--no-config", "--init", str(project), cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    code = "\n".join(f.read_text() for f in sorted((project / "migrations" / "versions").glob("*.py")))
+    up = _alembic(project, url, "upgrade", "head")
+    assert up.returncode == 0, up.stderr[-3000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT id, amount FROM t ORDER BY id").fetchall() == \
+            [(1, 1250), (2, 25), (3, None)]
+    down = _alembic(project, url, "downgrade", "base")
+    assert down.returncode == 0, down.stderr[-3000:]
+    with engine.connect() as c:
+        assert [(i, None if a is None else float(a)) for i, a in
+                c.exec_driver_sql("SELECT id, amount FROM t ORDER BY id").fetchall()] == \
+            [(1, 12.5), (2, 0.25), (3, None)]
+    engine.dispose()
+    return code
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("extra, route", [
+    ("", "swap"),  # R8: the backup copies the old column before the swap drops it
+    ("COMMENT ON COLUMN t.amount IS 'cents';\n", "in place"),  # a comment keeps it in place: backup, then USING
+])
+def test_pg_lossy_rule_downgrade_restores_the_original_values(tmp_path: Path, pg_url: str, extra: str, route: str):
+    code = _lossy_round_trip(tmp_path, pg_url, "postgresql", "real", extra)
+    assert ("swap t.amount__planner_new in as amount" in code) == (route == "swap"), code
+    if route == "in place":
+        backup = code.index('CREATE TABLE IF NOT EXISTS "planner_backup"."t__amount__type"')
+        assert backup < code.index("postgresql_using="), code
+
+
+@pytest.mark.mysql
+def test_mysql_lossy_rule_downgrade_restores_the_original_values(tmp_path: Path, mysql_url: str):
+    code = _lossy_round_trip(tmp_path, mysql_url, "mysql", "double")
+    assert code.index("planner_backup__t__amount__type") < code.index("DROP COLUMN `amount`"), code

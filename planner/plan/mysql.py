@@ -461,8 +461,9 @@ class MySQLBuilder(_Builder):
                  [unsync, self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(tmp)}", INSTANT, INPLACE))],
                  guards=self.guards(c), change=c)
         ruled = rule is not None and bool(rule.using)
-        # a rule may give NULL a value: then every row is converted, NULLs too
-        todo = f"{q(tmp)} IS NULL" + ("" if ruled else f" AND {q(col)} IS NOT NULL")
+        # a rule may give NULL a value (then NULLs are converted too), or give a value NULL: such a
+        # row is done as it is (left in the batches' WHERE, it would be updated again forever)
+        todo = f"{q(tmp)} IS NULL AND {to_new(q(col))} IS NOT NULL"
         self._backfill_step(c, table, tmp, to_new(q(col)), where=todo)
         bk = backup_table(name, col, "type")
         differs = f"NOT ({q(tmp)} <=> {to_new(q(col))})" if ruled else f"{q(tmp)} IS NULL AND {q(col)} IS NOT NULL"

@@ -435,11 +435,53 @@ _NUMBER_CASTS = exp.DataType.NUMERIC_TYPES - {exp.DataType.Type.BIT, exp.DataTyp
                                               exp.DataType.Type.SMALLMONEY}
 
 
+_PRECEDENCE: tuple[tuple[tuple[type[exp.Expression], ...], int], ...] = (
+    ((exp.Or,), 1), ((exp.And,), 2), ((exp.Not,), 3),
+    ((exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ, exp.Is, exp.Like,
+      exp.ILike, exp.In, exp.Between, exp.SimilarTo, exp.Glob, exp.RegexpLike), 4),
+    ((exp.Add, exp.Sub), 6), ((exp.Mul, exp.Div, exp.Mod, exp.IntDiv), 7), ((exp.Pow,), 8),
+    ((exp.Neg, exp.BitwiseNot), 9), ((exp.Binary,), 5),
+)
+#: operators whose right operand of the same precedence needs no parentheses: a AND (b AND c)
+_ASSOCIATIVE = (exp.And, exp.Or, exp.Add, exp.Mul)
+#: parents whose operands are delimited (function arguments, CAST(... AS t), lists, clauses)
+_DELIMITED = (exp.Func, exp.Tuple, exp.Array, exp.Paren, exp.Case, exp.If, exp.Where, exp.Having, exp.Join,
+              exp.Alias, exp.Select, exp.Ordered, exp.Group)
+
+
+def _precedence(node: exp.Expression) -> int:
+    """How tightly an operator binds (10: an operand that is not an operator)."""
+    return next((p for kinds, p in _PRECEDENCE if isinstance(node, kinds)), 10)
+
+
+def _paren_needed(paren: exp.Paren) -> bool:
+    """Whether `( ... )` changes how the expression reads: `(a OR b) AND c`, `(a + b) * c`,
+    `NOT (a AND b)` keep theirs; `(a)`, `f((x))`, `((a = 1))` and a CHECK's outer pair do not.
+    Unknown contexts keep them (a different spelling at worst, never a different meaning)."""
+    parent, child = paren.parent, paren.this
+    cp = _precedence(child)
+    if parent is None or cp == 10:
+        return False
+    pp = _precedence(parent)
+    if isinstance(parent, (exp.Not, exp.Neg, exp.BitwiseNot)):
+        return cp < pp
+    if pp < 10 and not isinstance(parent, (exp.In, exp.Between)) or isinstance(parent, (exp.In, exp.Between)) \
+            and paren.arg_key in ("this", "low", "high"):
+        if cp != pp:
+            return cp < pp
+        # the same precedence: left to right, except comparisons and the other operators
+        # (`(a = b) IS NULL`, `(a | b) & c` on MySQL) and a right operand of - / %
+        return pp in (4, 5) or (paren.arg_key != "this" and not isinstance(parent, _ASSOCIATIVE))
+    if isinstance(parent, _DELIMITED) and not isinstance(parent, exp.Binary):
+        return False
+    return True
+
+
 def _strip(node: exp.Expression) -> exp.Expression:
     """Remove what spelling adds but meaning does not: parentheses and casts of literals."""
 
     def fix(n: exp.Expression) -> exp.Expression:
-        if isinstance(n, exp.Paren) and not isinstance(n.this, exp.Subquery):
+        if isinstance(n, exp.Paren) and not isinstance(n.this, exp.Subquery) and not _paren_needed(n):
             return n.this
         if isinstance(n, exp.Literal) and not n.is_string and "e" in n.this.lower():
             # PostgreSQL stores 1e3 as the numeric 1000

@@ -657,3 +657,49 @@ def test_mariadb_on_update_timestamps_without_a_default_compare_equal_to_the_fil
     r = CliRunner().invoke(app, ["diff", str(tmp_path / "e.sql"), mysql_url, "--dialect", "mysql", "--no-config"])
     assert r.exit_code == 0, r.output
     assert "No changes: the schemas are equivalent." in r.output, r.output
+
+
+PRECEDENCE = """CREATE TABLE p (id int PRIMARY KEY, a int, b int, c int, d boolean, e boolean,
+  CONSTRAINT pc CHECK ((a + b) * c > 0 AND (a = 1 OR b = 2) AND c - (a - b) > 0),
+  CONSTRAINT pn CHECK (NOT (d AND e)), CONSTRAINT pq CHECK ((a IS NULL) = (b IS NULL)));
+CREATE INDEX pi ON p (a) WHERE NOT (d OR e);
+"""
+
+
+@pytest.mark.parametrize(("text", "canonical"), [
+    ("(a OR b) AND c", "(a OR b) AND c"), ("a OR (b AND c)", "a OR b AND c"), ("(a + b) * c", "(a + b) * c"),
+    ("a - (b - c)", "a - (b - c)"), ("(a - b) - c", "a - b - c"), ("NOT (d AND e)", "NOT (d AND e)"),
+    ("((a > 0) AND (b > 0)) OR (c > 0)", "a > 0 AND b > 0 OR c > 0"), ("-(a + b)", "-(a + b)"),
+    ("((a IS NULL) = (b IS NULL))", "(a IS NULL) = (b IS NULL)"), ("(a || b)[1]", "(a || b)[1]"),
+])
+def test_parentheses_that_change_the_meaning_are_kept(text: str, canonical: str) -> None:
+    from planner.normalize import normalize_expression
+
+    assert normalize_expression(text, "postgresql") == canonical
+
+
+def test_postgresql_checks_keep_their_meaning_and_match_the_database(pg_url: str, tmp_path: Path) -> None:
+    """`(a OR b) AND c` is not `a OR b AND c`: the parentheses survive normalisation (they were
+    dropped, so two different CHECKs compared equal and the plan wrote a different CHECK), and
+    the database's spelling still compares equal to the file's."""
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    run_sql(pg_url, PRECEDENCE)
+    (tmp_path / "p.sql").write_text(PRECEDENCE)
+    r = CliRunner().invoke(app, ["diff", str(tmp_path / "p.sql"), pg_url, "--dialect", "postgresql", "--no-config"])
+    assert r.exit_code == 0 and "No changes: the schemas are equivalent." in r.output, r.output
+    (tmp_path / "q.sql").write_text(PRECEDENCE.replace("(a = 1 OR b = 2)", "a = 1 OR b = 2"))
+    r = CliRunner().invoke(app, ["diff", str(tmp_path / "p.sql"), str(tmp_path / "q.sql"), "--dialect", "postgresql",
+                                 "--no-config"])
+    assert "drop_check pc  CHECK ((a + b) * c > 0 AND (a = 1 OR b = 2) AND c - (a - b) > 0)" in r.output, r.output
+    assert "add_check  pc  CHECK ((a + b) * c > 0 AND a = 1 OR b = 2 AND c - (a - b) > 0)" in r.output, r.output
+    (tmp_path / "empty.sql").write_text("CREATE TABLE p (id int PRIMARY KEY, a int, b int, c int, d boolean, "
+                                        "e boolean);\n")
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "empty.sql"), str(tmp_path / "p.sql"), "--dialect",
+                                 "postgresql", "--no-config", "--init", str(tmp_path / "proj"), "-q"])
+    assert r.exit_code == 0, r.output
+    code = "\n".join(f.read_text() for f in (tmp_path / "proj" / "migrations" / "versions").glob("*.py"))
+    assert 'CHECK (("a" + "b") * "c" > 0 AND ("a" = 1 OR "b" = 2) AND "c" - ("a" - "b") > 0)' in code, code
+    assert 'CHECK (NOT ("d" AND "e"))' in code and 'postgresql_where=sa.text("NOT (d OR e)")' in code, code

@@ -537,6 +537,33 @@ def _any_array_to_in(node: exp.Expression) -> exp.Expression:
     return node.transform(fix)
 
 
+def _between_to_comparisons(node: exp.Expression) -> exp.Expression:
+    """PostgreSQL stores `x BETWEEN a AND b` as `x >= a AND x <= b`, `x NOT BETWEEN a AND b` as
+    `x < a OR x > b` and SYMMETRIC as both orders: one spelling (parenthesised; _strip drops
+    the pair where it changes nothing)."""
+
+    def between(b: exp.Between) -> exp.Expression:
+        x, low, high = b.this, b.args["low"], b.args["high"]
+        one = exp.And(this=exp.GTE(this=x.copy(), expression=low.copy()),
+                      expression=exp.LTE(this=x.copy(), expression=high.copy()))
+        if not b.args.get("symmetric"):
+            return one
+        other = exp.And(this=exp.GTE(this=x.copy(), expression=high.copy()),
+                        expression=exp.LTE(this=x.copy(), expression=low.copy()))
+        return exp.Or(this=exp.Paren(this=one), expression=exp.Paren(this=other))
+
+    def fix(n: exp.Expression) -> exp.Expression:
+        if isinstance(n, exp.Not) and isinstance(n.this, exp.Between) and not n.this.args.get("symmetric"):
+            b = n.this
+            return exp.Paren(this=exp.Or(this=exp.LT(this=b.this.copy(), expression=b.args["low"].copy()),
+                                         expression=exp.GT(this=b.this.copy(), expression=b.args["high"].copy())))
+        if isinstance(n, exp.Between):
+            return exp.Paren(this=between(n))
+        return n
+
+    return node.transform(fix)
+
+
 #: SQLAlchemy's quoting rules (reserved words, case, illegal characters) per dialect, without
 #: importing SQLAlchemy: `needs_quotes(name, d)` is `preparer.quote(name) != name`
 _RESERVED = {"postgresql": reserved_words.POSTGRESQL, "mysql": reserved_words.MYSQL,
@@ -601,6 +628,8 @@ def normalize_expression(text: str, dialect: str) -> str:
     if dialect == "mysql":
         node = _mysql_byte_length(node)
     node = _any_array_to_in(_strip(node))
+    if dialect == "postgresql":
+        node = _between_to_comparisons(node)
     node = _canonical_identifiers(_strip(node), dialect)
     return node.sql(dialect=sqlglot_dialect(dialect))
 

@@ -599,14 +599,18 @@ def test_mysql_on_update_current_timestamp_is_read_from_ddl_database_and_models(
 
 NEGATIVE_CHECKS = """CREATE TABLE m (id int PRIMARY KEY, h int CHECK (h > -5),
   x numeric(6,2) CONSTRAINT x_range CHECK (x >= -1.5 AND x <= 10), f double precision CHECK (f > -1e3),
-  b bigint CHECK (b <> -7), s smallint CHECK (s >= -3 AND s <= +3), t text CHECK (t <> '-5'));
+  b bigint CHECK (b <> -7), s smallint CHECK (s >= -3 AND s <= +3), t text CHECK (t <> '-5'),
+  w int CHECK (w BETWEEN -3 AND 3), v int CHECK (id > 0 AND v NOT BETWEEN 1 AND 5),
+  u int CHECK (u BETWEEN SYMMETRIC 1 AND 5));
+CREATE INDEX m_w ON m (w) WHERE w NOT BETWEEN -1 AND 1;
 """
 
 
 def test_postgresql_negative_numbers_in_checks_compare_equal_to_the_file(pg_url: str, tmp_path: Path) -> None:
     """PostgreSQL stores `h > -5` as `(h > '-5'::integer)` and `f > -1e3` as
     `(f > ('-1000'::numeric)::double precision)`: the database and the SQL file that created it
-    are the same schema (a text '-5' stays text)."""
+    are the same schema (a text '-5' stays text). BETWEEN is stored as two comparisons (NOT
+    BETWEEN as `<` OR `>`, SYMMETRIC as both orders): one spelling too."""
     from typer.testing import CliRunner
 
     from planner.cli import app

@@ -430,28 +430,34 @@ def quoted_expression(text: str, dialect: str) -> str:
         return text
 
 
-#: numeric cast targets whose string literal is the number (not bit strings, not money)
-_NUMBER_CASTS = exp.DataType.NUMERIC_TYPES - {exp.DataType.Type.BIT, exp.DataType.Type.MONEY,
-                                              exp.DataType.Type.SMALLMONEY}
+@lru_cache(maxsize=1)
+def _number_casts() -> frozenset:
+    """Numeric cast targets whose string literal is the number (not bit strings, not money)."""
+    return frozenset(exp.DataType.NUMERIC_TYPES - {exp.DataType.Type.BIT, exp.DataType.Type.MONEY,
+                                                   exp.DataType.Type.SMALLMONEY})
 
 
-_PRECEDENCE: tuple[tuple[tuple[type[exp.Expression], ...], int], ...] = (
-    ((exp.Or,), 1), ((exp.And,), 2), ((exp.Not,), 3),
-    ((exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ, exp.Is, exp.Like,
-      exp.ILike, exp.In, exp.Between, exp.SimilarTo, exp.Glob, exp.RegexpLike), 4),
-    ((exp.Add, exp.Sub), 6), ((exp.Mul, exp.Div, exp.Mod, exp.IntDiv), 7), ((exp.Pow,), 8),
-    ((exp.Neg, exp.BitwiseNot), 9), ((exp.Binary,), 5),
-)
-#: operators whose right operand of the same precedence needs no parentheses: a AND (b AND c)
-_ASSOCIATIVE = (exp.And, exp.Or, exp.Add, exp.Mul)
-#: parents whose operands are delimited (function arguments, CAST(... AS t), lists, clauses)
-_DELIMITED = (exp.Func, exp.Tuple, exp.Array, exp.Paren, exp.Case, exp.If, exp.Where, exp.Having, exp.Join,
-              exp.Alias, exp.Select, exp.Ordered, exp.Group)
+@lru_cache(maxsize=1)
+def _operators() -> tuple[tuple[tuple[tuple[type, ...], int], ...], tuple[type, ...], tuple[type, ...]]:
+    """(precedence table, associative operators, delimiting parents), built on first use
+    (sqlglot is imported lazily). Associative: a right operand of the same precedence needs
+    no parentheses (a AND (b AND c)). Delimiting: function arguments, CAST(... AS t), lists,
+    clauses."""
+    precedence = (
+        ((exp.Or,), 1), ((exp.And,), 2), ((exp.Not,), 3),
+        ((exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ, exp.Is, exp.Like,
+          exp.ILike, exp.In, exp.Between, exp.SimilarTo, exp.Glob, exp.RegexpLike), 4),
+        ((exp.Add, exp.Sub), 6), ((exp.Mul, exp.Div, exp.Mod, exp.IntDiv), 7), ((exp.Pow,), 8),
+        ((exp.Neg, exp.BitwiseNot), 9), ((exp.Binary,), 5),
+    )
+    delimited = (exp.Func, exp.Tuple, exp.Array, exp.Paren, exp.Case, exp.If, exp.Where, exp.Having, exp.Join,
+                 exp.Alias, exp.Select, exp.Ordered, exp.Group)
+    return precedence, (exp.And, exp.Or, exp.Add, exp.Mul), delimited
 
 
 def _precedence(node: exp.Expression) -> int:
     """How tightly an operator binds (10: an operand that is not an operator)."""
-    return next((p for kinds, p in _PRECEDENCE if isinstance(node, kinds)), 10)
+    return next((p for kinds, p in _operators()[0] if isinstance(node, kinds)), 10)
 
 
 def _paren_needed(paren: exp.Paren) -> bool:
@@ -471,8 +477,8 @@ def _paren_needed(paren: exp.Paren) -> bool:
             return cp < pp
         # the same precedence: left to right, except comparisons and the other operators
         # (`(a = b) IS NULL`, `(a | b) & c` on MySQL) and a right operand of - / %
-        return pp in (4, 5) or (paren.arg_key != "this" and not isinstance(parent, _ASSOCIATIVE))
-    if isinstance(parent, _DELIMITED) and not isinstance(parent, exp.Binary):
+        return pp in (4, 5) or (paren.arg_key != "this" and not isinstance(parent, _operators()[1]))
+    if isinstance(parent, _operators()[2]) and not isinstance(parent, exp.Binary):
         return False
     return True
 
@@ -494,7 +500,7 @@ def _strip(node: exp.Expression) -> exp.Expression:
                 inner = inner.this
             to = n.to if isinstance(n.to, exp.DataType) else None
             if isinstance(inner, exp.Literal) and inner.is_string and to is not None and \
-                    to.this in _NUMBER_CASTS and _NUMBER.match(inner.this):
+                    to.this in _number_casts() and _NUMBER.match(inner.this):
                 # PostgreSQL stores `h > -5` as `(h > '-5'::integer)`: the number it stands for
                 number = exp.Literal.number(inner.this.lstrip("+-"))
                 return exp.Neg(this=number) if inner.this.startswith("-") else number

@@ -911,7 +911,9 @@ class _Builder:
                 lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} SET DEFAULT {default}"))
         guards = []
         for v in guard_values:
-            for table, col in (columns if last else self._enum_columns(self.old, key)):
+            # a swapped column holds the new type already (no removed value): not scanned again
+            for table, col in (columns if last else [(t, col) for t, col in self._enum_columns(self.old, key)
+                                                     if (t, col.name) not in swapped]):
                 cond = f"{lit(v)} = ANY({q(col.name)}::text[])" if col.type.endswith("[]") else \
                     f"{q(col.name)}::text = {lit(v)}"
                 sql = f"SELECT count(*) FROM {qt(table)} WHERE {cond}"
@@ -945,8 +947,10 @@ class _Builder:
                                     downgrade=[self.restore(table, pk, col.name, bk, cast=qt(key),
                                                             unchanged=f"t.{q(col.name)}::text = "
                                                                       f"{lit(remapped[v])}")])
-        held = [h for h in held if h[0] not in remapped]
         swapped, inplace = self._swap_enum(c, key, new_enum, remapped, [v for v in removed if v not in remapped])
+        # a swapped column cannot hold a removed value (expand's guard stops the plan, its sync
+        # trigger refuses writes of one) and its swap backs the whole column up: nothing to keep
+        held = [h for h in held if h[0] not in remapped and (h[1], h[2].name) not in swapped]
         up = [self.backup(table, pk, col.name, names[v, table, col.name], f"{q(col.name)}::text = {lit(v)}",
                           as_text=True) for v, table, col, pk in held]
         up += self._recreate_blocks(key, new_enum, guard_values=removed, with_added=True, swapped=swapped)

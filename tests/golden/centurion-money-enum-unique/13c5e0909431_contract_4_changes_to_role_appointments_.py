@@ -168,12 +168,8 @@ def upgrade() -> None:
         )
 
     rt.with_lock_retry(_step_3)
-    # recreate enum Role without 'COACH' (renamed to 'INSTRUCTOR'); users.role swapped to it online (R8)
-    rt.guard(
-        'SELECT count(*) FROM "users" WHERE "role"::text = \'COACH\'',
-        "rows of users.role hold 'COACH': remap them first",
-    )
 
+    # recreate enum Role without 'COACH' (renamed to 'INSTRUCTOR'); users.role swapped to it online (R8)
     def _step_4() -> None:
         rt.sql('DROP TYPE "Role"')
         rt.sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')

@@ -102,6 +102,7 @@ class Run:
     error: str = ""
     stalls: list[float] = field(default_factory=list)
     worst_wait: str = ""  # what the writer of the longest stall was seen waiting for in pg_locks
+    worst_causes: list[str] = field(default_factory=list)  # the 5 longest writes: when, and what they waited on
     max_lock_stall_ms: float = 0.0  # the longest write during which pg_locks showed it waiting for a lock
     max_writer_lock_wait_s: float = 0.0  # the longest lock wait of a writer seen in pg_locks (consecutive samples)
 
@@ -162,7 +163,11 @@ class Sampler:
     # a strong lock counts when it is on a table the application uses (not, say, on the
     # alembic_version table the first revision creates)
     SQL = ("SELECT a.pid, a.application_name AS app, l.mode, l.granted, "
-           "coalesce(l.relation = ANY(ARRAY['users'::regclass, 'orgs'::regclass]), false) AS rel, l.locktype "
+           "coalesce(l.relation = ANY(ARRAY['users'::regclass, 'orgs'::regclass]), false) AS rel, l.locktype, "
+           # what a waiting writer waits behind: the first blocking session's statement
+           "CASE WHEN a.application_name = %s AND NOT l.granted THEN (SELECT b.application_name || ': ' || "
+           "left(regexp_replace(b.query, '\\s+', ' ', 'g'), 90) FROM pg_stat_activity b "
+           "WHERE b.pid = ANY(pg_blocking_pids(a.pid)) ORDER BY b.pid LIMIT 1) END AS behind "
            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
            "WHERE a.datname = current_database() AND (a.application_name = %s OR "
            "(a.application_name = %s AND NOT l.granted))")
@@ -180,9 +185,10 @@ class Sampler:
         with psycopg.connect(self.dsn, autocommit=True) as c:
             while not self.stop.is_set():
                 now = time.monotonic()
-                rows = c.execute(self.SQL, (APP_MIGRATION, APP_WRITER)).fetchall()
+                rows = c.execute(self.SQL, (APP_WRITER, APP_MIGRATION, APP_WRITER)).fetchall()
                 self.samples += 1
-                self.writer_waits += [(now, r[0], f"{r[5]} {r[2]}") for r in rows if r[1] == APP_WRITER]
+                self.writer_waits += [(now, r[0], f"{r[5]} {r[2]}" + (f" behind {r[6]}" if r[6] else ""))
+                                      for r in rows if r[1] == APP_WRITER]
                 rows = [r for r in rows if r[1] == APP_MIGRATION]
                 for pid in {r[0] for r in rows}:
                     mine = [r for r in rows if r[0] == pid]
@@ -349,10 +355,12 @@ def one_run(admin: str, template: str, rows: int, case: str, how: str, blocker_s
             i = bisect.bisect_left(times, start)
             if i < len(times) and times[i] <= start + d:
                 run.max_lock_stall_ms = max(run.max_lock_stall_ms, 1000 * d)
-        if ops:
-            start, d, pid = ops[-1]
+        for i, (start, d, pid) in enumerate(reversed(ops[-5:])):
             seen = sorted({what for at, p, what in s.writer_waits if p == pid and start <= at <= start + d})
-            run.worst_wait = ", ".join(seen) or "no lock wait sampled"
+            if i == 0:
+                run.worst_wait = ", ".join(seen) or "no lock wait sampled"
+            run.worst_causes.append(f"{1000 * d:.0f} ms at +{start - t0:.1f} s: "
+                                    f"{', '.join(seen) or 'no lock wait sampled'}")
         waits = Sampler.stretches(s.waiting)
         run.lock_waits, run.max_lock_wait_s = len(waits), max(waits, default=0)
         run.max_wait_holding_s = max(Sampler.stretches(s.holding), default=0)
@@ -382,7 +390,7 @@ def table(runs: list[Run]) -> str:
         lines.append(f"| {r.case} | {r.blocker_s} s | {r.how} | {'yes' if r.ok else 'NO'} | {r.total_s:.1f} | "
                      f"{r.max_stall_ms:.0f} | {r.max_lock_stall_ms:.0f} | {r.p99_ms:.0f} | {r.baseline_max_ms:.0f} | "
                      f"{r.lock_waits} ({r.max_lock_wait_s:.2f}) | {r.max_wait_holding_s:.2f} | {r.max_writer_lock_wait_s:.2f} | {r.retries} | "
-                     f"{r.writes} ({r.write_errors}) | {r.worst_wait} | {r.load} |")
+                     f"{r.writes} ({r.write_errors}) | {r.worst_wait.replace('|', '/')} | {r.load} |")
     return "\n".join(lines)
 
 
@@ -467,6 +475,8 @@ def main() -> None:
                           f"retries {r.retries}  writes {r.writes} ({r.write_errors})  worst: {r.worst_wait}  "
                           f"load {r.load}  {r.error}",
                           file=sys.stderr, flush=True)
+                    for cause in r.worst_causes:
+                        print(f"    {cause}", file=sys.stderr, flush=True)
     took = time.monotonic() - started
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     with psycopg.connect(a.url) as c:

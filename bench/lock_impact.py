@@ -13,7 +13,10 @@ fresh copy of the same database, with no blocker and with an application transac
 Per run: max writer stall (the longest single INSERT/UPDATE while the migration ran), the
 writers' p99 and their max in a 3 s baseline before it (the machine's noise floor), the
 migration's lock waits seen in pg_locks (each one an attempt: count and longest), the longest
-stretch the migration waited for a lock while holding a strong one, total time and success.
+stretch the migration waited for a lock while holding a strong one, total time and success;
+for the 5 longest writes, what the writer waited on (a lock from pg_locks and the statement of
+the session it waited behind, or another wait event such as `LWLock:WALWrite`) and which
+statement the migration was running (stderr; the longest in the table).
 Writes a Markdown section into bench/RESULTS.md (--out) and raw numbers as JSON (--json).
 """
 
@@ -172,8 +175,15 @@ class Sampler:
            "WHERE a.datname = current_database() AND (a.application_name = %s OR "
            "(a.application_name = %s AND NOT l.granted))")
 
+    #: what else a stall can wait on (WAL flush, I/O, an LWLock), and what the migration runs
+    ACTIVITY = ("SELECT pid, application_name, wait_event_type || ':' || wait_event, "
+                "left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND state = 'active' AND application_name IN (%s, %s)")
+
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
+        self.activity: list[tuple[float, str]] = []  # (time, the migration's running statement)
+        self.writer_events: list[tuple[float, int, str]] = []  # (time, writer pid, other wait event)
         self.stop = threading.Event()
         self.waiting: list[float] = []  # sample times the migration waited for a lock
         self.holding: list[float] = []  # ... while holding a strong one
@@ -189,6 +199,11 @@ class Sampler:
                 self.samples += 1
                 self.writer_waits += [(now, r[0], f"{r[5]} {r[2]}" + (f" behind {r[6]}" if r[6] else ""))
                                       for r in rows if r[1] == APP_WRITER]
+                for pid, app, event, query in c.execute(self.ACTIVITY, (APP_WRITER, APP_MIGRATION)).fetchall():
+                    if app == APP_MIGRATION:
+                        self.activity.append((now, query))
+                    elif event and not event.startswith("Lock:"):  # lock waits: from pg_locks above
+                        self.writer_events.append((now, pid, event))
                 rows = [r for r in rows if r[1] == APP_MIGRATION]
                 for pid in {r[0] for r in rows}:
                     mine = [r for r in rows if r[0] == pid]
@@ -356,11 +371,14 @@ def one_run(admin: str, template: str, rows: int, case: str, how: str, blocker_s
             if i < len(times) and times[i] <= start + d:
                 run.max_lock_stall_ms = max(run.max_lock_stall_ms, 1000 * d)
         for i, (start, d, pid) in enumerate(reversed(ops[-5:])):
-            seen = sorted({what for at, p, what in s.writer_waits if p == pid and start <= at <= start + d})
+            seen = sorted({what for at, p, what in s.writer_waits + s.writer_events
+                           if p == pid and start <= at <= start + d})
             if i == 0:
-                run.worst_wait = ", ".join(seen) or "no lock wait sampled"
+                run.worst_wait = ", ".join(seen) or "no wait sampled"
+            doing = sorted({q for at, q in s.activity if start - 0.02 <= at <= start + d})
             run.worst_causes.append(f"{1000 * d:.0f} ms at +{start - t0:.1f} s: "
-                                    f"{', '.join(seen) or 'no lock wait sampled'}")
+                                    f"{', '.join(seen) or 'no wait sampled'}; migration running: "
+                                    f"{' / '.join(doing) or 'nothing sampled'}")
         waits = Sampler.stretches(s.waiting)
         run.lock_waits, run.max_lock_wait_s = len(waits), max(waits, default=0)
         run.max_wait_holding_s = max(Sampler.stretches(s.holding), default=0)

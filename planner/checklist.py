@@ -25,7 +25,7 @@ from planner.pipeline import Analysis
 from planner.plan.ir import Phase, Plan, Step
 from planner.plan.revisions import Revision, cleanup_revision, holds, revisions
 from planner.plan.revisions import rev_id as plan_rev_id
-from planner.plan.runtime import RUNTIME
+from planner.plan.runtime import constant
 from planner.renames import shell_hint
 from planner.rules import Level
 
@@ -39,17 +39,10 @@ STATIC_PG_VERSION = 12
 PROJECT_DIR = "alembic_project"
 
 
-def _runtime_setting(name: str) -> str:
-    """A constant of the generated runtime (what every revision actually uses)."""
-    m = re.search(rf"^{name} = (.+?)(?:\s+#.*)?$", RUNTIME, re.M)
-    if m is None:
-        raise PlannerError(f"internal error: the revision runtime has no {name}")
-    return m.group(1).strip().strip('"')
-
-
-LOCK_TIMEOUT = _runtime_setting("LOCK_TIMEOUT")
-LOCK_RETRIES = int(_runtime_setting("LOCK_RETRIES"))
-BATCH_SIZE = int(_runtime_setting("BATCH_SIZE"))
+LOCK_TIMEOUT = constant("LOCK_TIMEOUT")
+LOCK_RETRIES = int(constant("LOCK_RETRIES"))
+BATCH_SIZE = int(constant("BATCH_SIZE"))
+BATCH_MS = int(constant("BATCH_MS"))
 
 
 # --------------------------------------------------------------------------- the model
@@ -598,8 +591,10 @@ class _Builder:
             out = [Item("watch", "Other writers get 'database is locked' (SQLITE_BUSY) until the revision commits: "
                                  "stop them or give them a busy timeout")]
         if any(s.title.startswith("backfill") for s in steps):
-            out.append(Item("watch", f"The backfill commits every {BATCH_SIZE:,} rows and logs its progress; it can "
-                                     "be stopped and run again (it resumes where it stopped)"))
+            out.append(Item("watch", f"The backfill commits after each batch (up to {BATCH_SIZE:,} rows, sized to take "
+                                     f"about {BATCH_MS} ms: a batch holds its rows' locks until it commits; "
+                                     "-x batch_rows / -x batch_ms) and logs its progress; it can be stopped and "
+                                     "run again (it resumes where it stopped)"))
         return out
 
     def backups(self, steps: list[Step]) -> list[Item]:

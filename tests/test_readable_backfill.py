@@ -22,18 +22,20 @@ def _parts(call: str) -> list[str]:
 def test_the_backfill_block_is_one_statement_a_line():
     call = _keyset_backfill("users", ("id",), "\"role\" = 'INSTRUCTOR'", "\"role\"::text = 'COACH'", "users.role")
     parts = _parts(call)
-    assert len(parts) == 3  # the runtime puts its batch size between them (LIMIT BATCH_SIZE, twice)
-    sql = BATCH.join(parts)
+    assert len(parts) == 1  # the batch size is a variable of the block (planner.batch_rows / batch_ms)
+    sql = parts[0]
     lines = [ln.strip() for ln in sql.splitlines()]
     assert lines[:3] == ["DO $planner$", "DECLARE", 'planner_last_0 "users"."id"%TYPE;']
-    limits = [i for i, ln in enumerate(lines) if ln.endswith(" LIMIT")]
-    assert len(limits) == 2 and all(lines[i + 1] == BATCH for i in limits)  # LIMIT, then the batch size
+    assert sum(ln.endswith(" LIMIT planner_batch") for ln in lines) == 2
     assert lines.count("COMMIT;") == 1 and lines[-1] == "END $planner$"
     assert all(len(ln) < 120 for ln in lines)
     # indented by block: the loop's statements deeper than LOOP, the IF branches deeper still
     depth = {ln.strip(): len(ln) - len(ln.lstrip()) for ln in sql.splitlines()}
     assert depth["DECLARE"] == depth["BEGIN"] < depth["LOOP"] < depth["COMMIT;"] == depth["EXIT WHEN NOT FOUND;"]
     assert depth["COMMIT;"] < depth['UPDATE "users" SET "role" = \'INSTRUCTOR\'']
+    # the batch is timed from its UPDATE (its row locks) to its COMMIT
+    assert lines.index("planner_started := clock_timestamp();") < lines.index("COMMIT;") \
+        < next(i for i, ln in enumerate(lines) if ln.startswith("planner_took :="))
 
 
 def test_the_revision_shows_each_part_as_an_indented_block():
@@ -48,7 +50,7 @@ def test_the_revision_shows_each_part_as_an_indented_block():
 def test_formatted_parts_run_the_same_statement():
     code = _keyset_backfill('s."we""ird"', ("a", "b"), "\"v\" = 'x\ny'", "\"v\" IS NULL", "t.v")
     out = pyformat.body(code)
-    assert out.count('"""') == 6  # three blocks: the formatter did not fall back
+    assert out.count('"""') == 2  # one block: the formatter did not fall back
     before, after = _parts(code), _parts(out.strip())
     assert len(before) == len(after)
     assert pyformat._sql_words(BATCH.join(before)) == pyformat._sql_words(BATCH.join(after))

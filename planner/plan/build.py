@@ -30,6 +30,7 @@ from planner.model import Column, Enum, ForeignKey, Index, IndexPart, Schema, Ta
 from planner.naming import clip_bytes
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
+from planner.plan.runtime import constant
 from planner.renames import Renames
 from planner.rules.facts import binary_coercible, zone_kind
 
@@ -156,14 +157,23 @@ def backfill_call(head: str, tail: str = "") -> str:
     return f"rt.backfill({py(head)}{', ' + py(tail) if tail else ''})"
 
 
-def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str) -> str:
-    """A PL/pgSQL block that walks `table` by primary-key ranges of BATCH_SIZE rows (an index
-    range scan each) and updates the rows of each range that match `cond`, committing after
-    every batch (it runs outside any transaction) and reporting progress as a NOTICE.
+#: the most rows a backfill batch updates, and the time it is sized to take (the runtime's defaults)
+BATCH_ROWS, BATCH_MS = int(constant("BATCH_SIZE")), int(constant("BATCH_MS"))
 
-    Written one statement a line, indented by block; `rt.batched` joins its parts with
-    BATCH_SIZE, so each part ends and the next starts at a line break (where the revision
-    shows it as one indented SQL block per part)."""
+
+def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str) -> str:
+    """A PL/pgSQL block that walks `table` by primary-key ranges (an index range scan each)
+    and updates the rows of each range that match `cond`, committing after every batch (it
+    runs outside any transaction) and reporting progress as a NOTICE.
+
+    A batch holds its rows' locks until it commits, so an application write to one of them
+    waits for the whole batch: the batch size adapts to take about `planner.batch_ms` (the
+    runtime sets it, -x batch_ms), from 500 rows up to `planner.batch_rows` (-x batch_rows),
+    halving at most or doubling at most per batch; without those settings (the block run by
+    hand) the runtime's defaults, written in.
+
+    Written one statement a line, indented by block (the revision shows it as one indented
+    SQL block)."""
     keys = ", ".join(q(k) for k in pk)
     desc = ", ".join(f"{q(k)} DESC" for k in pk)
     last = [f"planner_last_{i}" for i in range(len(pk))]
@@ -173,19 +183,23 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
 
     def bound(where: str) -> list[str]:
         return [f"SELECT {keys} INTO {', '.join(hi)} FROM (",
-                f"    SELECT {keys} FROM {qt(table)}{where} ORDER BY {keys} LIMIT", "\x00",
+                f"    SELECT {keys} FROM {qt(table)}{where} ORDER BY {keys} LIMIT planner_batch",
                 f") planner_s ORDER BY {desc} LIMIT 1;"]
 
     def update(where: str) -> list[str]:
         return [f"UPDATE {qt(table)} SET {assignment}", f"WHERE {where} AND ({cond});"]
 
     def indented(lines: list[str]) -> list[str]:
-        return [ln if ln == "\x00" else "    " + ln for ln in lines]
+        return ["    " + ln for ln in lines]
+
+    def setting(name: str, pg_type: str, default: object) -> str:
+        return f"coalesce(nullif(current_setting('planner.{name}', true), '')::{pg_type}, {default})"
 
     loop = ["IF planner_first THEN", *indented(bound("")),
             "ELSE", *indented(bound(f" WHERE {after}")),
             "END IF;",
             "EXIT WHEN NOT FOUND;",
+            "planner_started := clock_timestamp();",
             "IF planner_first THEN", *indented(update(upto)),
             "ELSE", *indented(update(f"{after} AND {upto}")),
             "END IF;",
@@ -194,16 +208,22 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
             *[f"{a} := {b};" for a, b in zip(last, hi, strict=True)],
             "planner_first := false;",
             "COMMIT;",
+            "planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);",
+            "planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,",
+            "    (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));",
             f"RAISE NOTICE USING MESSAGE = {lit('planner backfill ' + what + ': ')} || planner_total || ' rows';"]
     body = ["DECLARE",
             *indented([f"{v} {qt(table)}.{q(k)}%TYPE;" for vs in (last, hi) for v, k in zip(vs, pk, strict=True)]),
-            *indented(["planner_n bigint := 0;", "planner_total bigint := 0;", "planner_first boolean := true;"]),
+            *indented(["planner_n bigint := 0;", "planner_total bigint := 0;", "planner_first boolean := true;",
+                       f"planner_max integer := {setting('batch_rows', 'integer', BATCH_ROWS)};",
+                       f"planner_ms double precision := {setting('batch_ms', 'double precision', BATCH_MS)};",
+                       "planner_batch integer := least(500, planner_max);",
+                       "planner_started timestamptz;",
+                       "planner_took double precision;"]),
             "BEGIN",
             *indented(["LOOP", *indented(loop), "END LOOP;"]),
             "END"]
-    quoted = "DO " + dollar_quote("\n" + "\n".join(body) + " ")
-    parts = quoted.split("\x00")
-    return f"rt.batched({', '.join(py(p) for p in parts)})"
+    return f"rt.batched({py('DO ' + dollar_quote(chr(10) + chr(10).join(body) + ' '))})"
 
 
 #: the column of a backup of NULLs that records what the backfill wrote

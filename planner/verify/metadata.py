@@ -42,6 +42,7 @@ from planner.normalize import (
     canonical_type,
     enum_values_of_type,
     parse_expression,
+    quoted_expression,
 )
 
 __all__ = [
@@ -512,7 +513,7 @@ def _index_options(schema: Schema, index: Index, native_lengths: bool) -> dict[s
         if index.method != "btree":
             opts["postgresql_using"] = index.method
         if index.where:
-            opts["postgresql_where"] = sa.text(index.where)
+            opts["postgresql_where"] = sa.text(quoted_expression(index.where, dialect))
         if index.include:
             opts["postgresql_include"] = list(index.include)
         if index.nulls_not_distinct:
@@ -529,7 +530,7 @@ def _index_options(schema: Schema, index: Index, native_lengths: bool) -> dict[s
         if index.where:
             raise VerifyError(f"index {index.name}: MySQL has no partial indexes")
     elif index.where:
-        opts["sqlite_where"] = sa.text(index.where)
+        opts["sqlite_where"] = sa.text(quoted_expression(index.where, dialect))
     return opts
 
 

@@ -159,6 +159,31 @@ def test_constraint_retries_and_never_waits_holding_a_lock(tmp_path: Path, pg_ur
     assert sampler.longest_wait_holding() < 0.2 + 0.15, sampler.violations[:3]
 
 
+def test_foreign_key_locks_the_referenced_table_first(tmp_path: Path, pg_url: str):
+    """ADD FOREIGN KEY locks `users` and `orgs` in one statement: with `orgs` held by an open
+    transaction it used to wait for `orgs` holding SHARE ROW EXCLUSIVE on `users` (every writer
+    of `users` queued behind it for a whole lock timeout per attempt). The step locks `orgs`
+    first, holding nothing else while it waits, then `users` within the short second timeout."""
+    ini = _project(tmp_path, OLD.replace("org_id int", "org_id int REFERENCES orgs (id)"))
+    engine = _seed(pg_url)
+    held = _hold(engine, "UPDATE orgs SET name = 'b'", 2, threading.Event())
+    with _LockSampler(engine) as sampler:
+        t0 = time.monotonic()
+        r = _upgrade(ini, pg_url, "lock_timeout=500ms")
+        took = time.monotonic() - t0
+    held.join()
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert took > 1.5  # it did wait for orgs (timed out, paused, tried again)
+    strong = [(at, [x for x in locks if x[2] and x[0] in STRONG]) for at, locks in sampler.violations]
+    # (the first revision's transaction creates alembic_version: ACCESS EXCLUSIVE on that new,
+    # still invisible table, which no other session can want)
+    assert sampler.samples > 20 and [v for v in strong if any(x[1] in ("users", "orgs") for x in v[1])] == [], \
+        strong[:3]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_constraint WHERE conname = 'users_org_id_fkey' "
+                                 "AND convalidated").scalar() == 1
+
+
 def test_gives_up_naming_the_blocker(tmp_path: Path, pg_url: str):
     """Bounded: with 2 attempts the migration stops, naming the session that blocks it, and
     leaves nothing of the revision behind."""

@@ -1361,7 +1361,8 @@ class _Builder:
             copy = derived_name(target.name or "", "__planner_new")
             at = self._final_name(c.table, fk.name, (Kind.RENAME_CONSTRAINT,)) or ""
             self.add(Phase.EXPAND, f"foreign key {copy} NOT VALID on {b} (becomes {target.name})",
-                     [self.ddl(render([self._fk_op(c.table, dataclasses.replace(target, name=copy))]))],
+                     [self._fk_ddl(c.table, target, render([self._fk_op(c.table,
+                                                                        dataclasses.replace(target, name=copy))]))],
                      [self.ddl(render([ops.DropConstraintOp(copy, name, type_="foreignkey", schema=schema,
                                                             if_exists=True)]))], change=c, stage=Stage.TAIL)
             self.add(Phase.CONTRACT, f"validate foreign key {copy} (its own transaction)",
@@ -1822,6 +1823,17 @@ class _Builder:
                  [self.ddl(rename_constraint_sql(c.table, b, a))], change=c)
 
     # ----------------------------------------------------------------- constraints
+    def _fk_ddl(self, table: str, fk: ForeignKey, code: str, mode: str = "SHARE ROW EXCLUSIVE") -> Block:
+        """Strong-lock DDL of foreign key `fk` of `table`, which locks the referenced table too:
+        that one is locked first (rt.referenced_first), so the step never waits long holding
+        a strong lock on one table for the other. A self-reference needs nothing."""
+        ref = qualify(fk.ref_schema, fk.ref_table, None)
+        if ref == table:
+            return self.ddl(code)
+        return self.ddl(f"with rt.referenced_first({py(qt(ref))}"
+                        f"{'' if mode == 'SHARE ROW EXCLUSIVE' else ', ' + py(mode)}):\n"
+                        + textwrap.indent(code, "    "))
+
     def _fk_op(self, table: str, fk: ForeignKey) -> ops.CreateForeignKeyOp:
         schema, name = _split(table)
         return ops.CreateForeignKeyOp(
@@ -1836,7 +1848,8 @@ class _Builder:
         drop = self.ddl(render([ops.DropConstraintOp(fk.name, name, type_="foreignkey", schema=schema,
                                                     if_exists=True)]))
         # after the phase's concurrent index builds: it may reference a unique index built there
-        self.add(Phase.EXPAND, f"foreign key {fk.name} NOT VALID", [self.ddl(render([self._fk_op(c.table, fk)]))],
+        self.add(Phase.EXPAND, f"foreign key {fk.name} NOT VALID",
+                 [self._fk_ddl(c.table, fk, render([self._fk_op(c.table, fk)]))],
                  [drop], guards=self.guards(c), change=c, stage=Stage.TAIL)
         self.add(Phase.BACKFILL, f"validate foreign key {fk.name} (its own transaction)",
                  [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(fk.name)}"))], [], change=c,
@@ -1851,10 +1864,12 @@ class _Builder:
         if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
             # the table moves aside with its constraints
             return
-        down = [self.ddl(render([self._fk_op(c.table, fk)])),
+        down = [self._fk_ddl(c.table, fk, render([self._fk_op(c.table, fk)])),
                 Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(fk.name)}"))]
+        # dropping a foreign key takes ACCESS EXCLUSIVE on both tables
         self.add(Phase.CONTRACT, f"drop foreign key {fk.name}",
-                 [self.ddl(render([ops.DropConstraintOp(fk.name, name, type_="foreignkey", schema=schema)]))],
+                 [self._fk_ddl(c.table, fk, render([ops.DropConstraintOp(fk.name, name, type_="foreignkey",
+                                                                        schema=schema)]), "ACCESS EXCLUSIVE")],
                  down, change=c)
 
     def alter_fk(self, c: Change) -> None:
@@ -1862,8 +1877,9 @@ class _Builder:
         schema, name = _split(c.table)
 
         def swap(a: ForeignKey, b: ForeignKey) -> Block:
-            return self.ddl(render([ops.DropConstraintOp(a.name, name, type_="foreignkey", schema=schema),
-                                    self._fk_op(c.table, b)]))
+            return self._fk_ddl(c.table, a, render([ops.DropConstraintOp(a.name, name, type_="foreignkey",
+                                                                         schema=schema),
+                                                    self._fk_op(c.table, b)]), "ACCESS EXCLUSIVE")
 
         validate_new = online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(n.name)}"))
         validate_old = Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(o.name)}"))

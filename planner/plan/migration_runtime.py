@@ -26,6 +26,9 @@ from alembic.util import CommandError
 LOCK_TIMEOUT = "1s"
 LOCK_RETRIES = 8  # attempts per strong-lock step
 LOCK_RETRY_BUDGET = 300.0  # seconds of waiting between attempts, in all
+# A foreign key's DDL locks two tables: once it holds the first, it waits at most this long
+# for the second (-x second_lock_timeout=...), see referenced_first
+SECOND_LOCK_TIMEOUT = "100ms"
 BATCH_SIZE = 5000  # most rows per backfill transaction (-x batch_rows=...)
 # A batch holds its rows' locks until it commits (an application write to one of them waits
 # for the batch): the batch size adapts so each takes about this long (-x batch_ms=...)
@@ -338,6 +341,26 @@ def _blockers() -> str:
         f"pid {r.pid} ({r.state}, transaction open {r.age:.0f} s): {r.query!r}"
         for r in rows
     )
+
+
+@contextlib.contextmanager
+def referenced_first(table: str, mode: str = "SHARE ROW EXCLUSIVE"):
+    """PostgreSQL: a foreign key's DDL locks its own table and the one it references (`table`,
+    quoted) in one statement, and would wait for the second while holding the first. Lock
+    `table` first, waiting up to the revision's lock timeout while this step holds nothing
+    else; the DDL in the block then waits at most SECOND_LOCK_TIMEOUT for its own table (a
+    timeout rolls the step back and with_lock_retry tries again)."""
+    if _dialect() != "postgresql":
+        yield
+        return
+    sql(f"LOCK TABLE {table} IN {mode} MODE")
+    if _offline():
+        yield
+        return
+    second = setting("second_lock_timeout", SECOND_LOCK_TIMEOUT)
+    sql(f"SET LOCAL lock_timeout = {_literal(second)}")
+    yield
+    sql(f"SET LOCAL lock_timeout = {_literal(setting('lock_timeout', LOCK_TIMEOUT))}")
 
 
 def with_lock_retry(step) -> None:

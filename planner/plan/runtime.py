@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "d5f012a00daedf87ee72bd6eb0369c38fa707b0ef67c32a36916da8269a0fb83"
+DIGEST = "02d5cd6bb91db2101543ee61f0e5b01c04a8f519fd7f8459e961d44ae1a9a0e7"
 
 
 def constant(name: str) -> str:

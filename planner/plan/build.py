@@ -753,7 +753,11 @@ class _Builder:
                                    f"({', '.join(f'{t}.{col.name}' for t, col in columns)}); from here on OLD "
                                    f"reads {b!r} where rows hold it (a client that rejects values it does not know, "
                                    "as Prisma's does, needs it first, or keep the database value with @map)",
-                     [self.ddl("\n".join(syncs))], [self.ddl("\n".join(unsyncs))], change=c)
+                     [self.ddl("\n".join(syncs))], [self.ddl("\n".join(unsyncs))], change=c,
+                     # after the steps that take ACCESS EXCLUSIVE on the same tables (the R8 shadow
+                     # column): CREATE TRIGGER's SHARE ROW EXCLUSIVE first would make them wait for
+                     # a stronger lock while holding it (a lock upgrade behind any open reader)
+                     rank=2)
         for table, col in columns:
             pk = self.pk_columns(self.old.table(table))
             bk = backup_name(_split(table)[1], col.name, a)

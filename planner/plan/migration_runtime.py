@@ -26,8 +26,9 @@ from alembic.util import CommandError
 LOCK_TIMEOUT = "1s"
 LOCK_RETRIES = 8  # attempts per strong-lock step
 LOCK_RETRY_BUDGET = 300.0  # seconds of waiting between attempts, in all
-# A foreign key's DDL locks two tables: once it holds the first, it waits at most this long
-# for the second (-x second_lock_timeout=...), see referenced_first
+# Once a revision holds a strong lock (an earlier step's, or a foreign key's first table),
+# it waits at most this long for the next one (-x second_lock_timeout=...): the writers
+# queued behind the lock it holds wait with it
 SECOND_LOCK_TIMEOUT = "100ms"
 BATCH_SIZE = 5000  # most rows per backfill transaction (-x batch_rows=...)
 # A batch holds its rows' locks until it commits (an application write to one of them waits
@@ -36,7 +37,7 @@ BATCH_MS = 50
 # seconds between progress lines of online steps (-x progress_every=...)
 PROGRESS_EVERY = 5.0
 
-_HELD: list[str] = []  # strong-lock steps already done in this revision's transaction
+_HELD: list[str] = []  # steps of this revision's transaction that hold a strong lock
 
 
 def setting(name: str, default):
@@ -343,11 +344,31 @@ def _blockers() -> str:
     )
 
 
+def _holds_strong_lock(bind) -> bool:
+    """PostgreSQL: this transaction holds a lock on a table that blocks its writers (a step
+    that created a type or a function holds none)."""
+    return bool(
+        bind.exec_driver_sql(
+            "SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() AND granted "
+            "AND locktype = 'relation' AND mode IN ('ShareLock', "
+            "'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock') LIMIT 1"
+        ).first()
+    )
+
+
+def _step_timeout() -> str:
+    """The lock timeout of the step about to run: LOCK_TIMEOUT while this revision holds
+    no strong lock, else SECOND_LOCK_TIMEOUT."""
+    if _HELD:
+        return setting("second_lock_timeout", SECOND_LOCK_TIMEOUT)
+    return setting("lock_timeout", LOCK_TIMEOUT)
+
+
 @contextlib.contextmanager
 def referenced_first(table: str, mode: str = "SHARE ROW EXCLUSIVE"):
     """PostgreSQL: a foreign key's DDL locks its own table and the one it references (`table`,
     quoted) in one statement, and would wait for the second while holding the first. Lock
-    `table` first, waiting up to the revision's lock timeout while this step holds nothing
+    `table` first, waiting up to the step's lock timeout while this step holds nothing
     else; the DDL in the block then waits at most SECOND_LOCK_TIMEOUT for its own table (a
     timeout rolls the step back and with_lock_retry tries again)."""
     if _dialect() != "postgresql":
@@ -360,7 +381,7 @@ def referenced_first(table: str, mode: str = "SHARE ROW EXCLUSIVE"):
     second = setting("second_lock_timeout", SECOND_LOCK_TIMEOUT)
     sql(f"SET LOCAL lock_timeout = {_literal(second)}")
     yield
-    sql(f"SET LOCAL lock_timeout = {_literal(setting('lock_timeout', LOCK_TIMEOUT))}")
+    sql(f"SET LOCAL lock_timeout = {_literal(_step_timeout())}")
 
 
 def with_lock_retry(step) -> None:
@@ -368,17 +389,21 @@ def with_lock_retry(step) -> None:
     earlier step of this revision holds a strong lock, roll the step back (PostgreSQL: to
     a savepoint; a MySQL statement that timed out waiting for its metadata lock did
     nothing), wait with jittered backoff and try again; bounded by LOCK_RETRIES and
-    LOCK_RETRY_BUDGET. When an earlier step holds one, never wait holding it: fail at
-    once, so the whole revision rolls back and releases everything (planner's env.py then
-    runs it again)."""
+    LOCK_RETRY_BUDGET. When an earlier step holds one, the step waits at most
+    SECOND_LOCK_TIMEOUT (every writer queued behind the held lock waits with it) and then
+    fails, so the whole revision rolls back and releases everything (planner's env.py then
+    runs it again after a pause)."""
     if _offline() or _dialect() not in ("postgresql", "mysql"):
         step()
         return
     bind = op.get_bind()
     pg = _dialect() == "postgresql"
+    later = pg and bool(_HELD)
     waited = 0.0
     retries = setting("lock_retries", LOCK_RETRIES)
     budget = setting("lock_retry_budget", LOCK_RETRY_BUDGET)
+    if later:
+        sql(f"SET LOCAL lock_timeout = {_literal(_step_timeout())}")
     for attempt in range(retries):
         try:
             if pg:
@@ -386,12 +411,17 @@ def with_lock_retry(step) -> None:
                     step()
             else:
                 step()
-            _HELD.append("step")
+            if later:
+                sql(
+                    f"SET LOCAL lock_timeout = {_literal(setting('lock_timeout', LOCK_TIMEOUT))}"
+                )
+            if not pg or _holds_strong_lock(bind):
+                _HELD.append("step")
             return
         except sa.exc.DBAPIError as err:
             if not _is_lock_timeout(err):
                 raise
-            if pg and _HELD:
+            if later:
                 raise RuntimeError(
                     "planner: lock timeout while an earlier step of this revision holds "
                     "a strong lock; the revision is rolled back, run it again. "

@@ -19,8 +19,8 @@ Steps:
 Backups (restored by downgrade; dropped by the cleanup revision, written once the release is accepted: planner plan OLD NEW --alembic alembic.ini --cleanup):
 - planner_backup.users__role__COACH (id, role holding 'COACH')
 
-Revision ID: 93d30516ddc4
-Revises: 03a63747c053
+Revision ID: 7555d8502931
+Revises: d8ce3b9f5848
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -31,8 +31,8 @@ from alembic import context, op
 from alembic.util import load_python_file
 
 # revision identifiers, used by Alembic.
-revision: str = "93d30516ddc4"
-down_revision: str | Sequence[str] | None = "03a63747c053"
+revision: str = "7555d8502931"
+down_revision: str | Sequence[str] | None = "d8ce3b9f5848"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -28,8 +28,8 @@ Backups (restored by downgrade; dropped by the cleanup revision, written once th
 - planner_backup.appointments__fee__type (id, fee before the swap)
 - planner_backup.invoices__totalAmount__type (id, totalAmount before the swap)
 
-Revision ID: 13c5e0909431
-Revises: 93d30516ddc4
+Revision ID: bf92be06297d
+Revises: 7555d8502931
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -42,8 +42,8 @@ from alembic.util import load_python_file
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision: str = "13c5e0909431"
-down_revision: str | Sequence[str] | None = "93d30516ddc4"
+revision: str = "bf92be06297d"
+down_revision: str | Sequence[str] | None = "7555d8502931"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

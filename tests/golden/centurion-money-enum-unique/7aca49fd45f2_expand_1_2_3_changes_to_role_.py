@@ -8,13 +8,13 @@ Application versions: during this revision: OLD; after it: OLD.
 
 Steps:
 - add value 'INSTRUCTOR' to enum Role (renames 'COACH')
-- triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
 - create enum Role__planner_new (Role as NEW has it; takes its name in contract)
 - add users.role__planner_new (\"Role__planner_new\") kept in step with role by a trigger (R8); from here on a write of role that does not convert to \"Role__planner_new\" fails
 - add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
 - add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
+- triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
 
-Revision ID: b6853b5afd17
+Revision ID: 7aca49fd45f2
 Revises:
 Create Date: 2000-01-01 00:00:00
 
@@ -28,7 +28,7 @@ from alembic.util import load_python_file
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
-revision: str = "b6853b5afd17"
+revision: str = "7aca49fd45f2"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -82,27 +82,16 @@ def upgrade() -> None:
             "ALTER TYPE \"Role\" ADD VALUE IF NOT EXISTS 'INSTRUCTOR' BEFORE 'COACH'"
         )
 
-    # triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
-    def _step_1() -> None:
-        rt.sql(
-            'CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$'
-        )
-        rt.sql(
-            'CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()'
-        )
-
-    rt.with_lock_retry(_step_1)
-
     # create enum Role__planner_new (Role as NEW has it; takes its name in contract)
-    def _step_2() -> None:
+    def _step_1() -> None:
         rt.sql(
             "CREATE TYPE \"Role__planner_new\" AS ENUM ('ADMIN', 'INSTRUCTOR', 'CLIENT')"
         )
 
-    rt.with_lock_retry(_step_2)
+    rt.with_lock_retry(_step_1)
 
     # add users.role__planner_new ("Role__planner_new") kept in step with role by a trigger (R8); from here on a write of role that does not convert to "Role__planner_new" fails
-    def _step_3() -> None:
+    def _step_2() -> None:
         op.add_column(
             rt.q("users"),
             sa.Column(
@@ -124,10 +113,10 @@ def upgrade() -> None:
             'CREATE TRIGGER "users_role__planner_sync" BEFORE INSERT OR UPDATE OF "role" ON "users" FOR EACH ROW EXECUTE FUNCTION "users_role__planner_sync"()'
         )
 
-    rt.with_lock_retry(_step_3)
+    rt.with_lock_retry(_step_2)
 
     # add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
-    def _step_4() -> None:
+    def _step_3() -> None:
         op.add_column(
             rt.q("appointments"),
             sa.Column(
@@ -143,10 +132,10 @@ def upgrade() -> None:
             'CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()'
         )
 
-    rt.with_lock_retry(_step_4)
+    rt.with_lock_retry(_step_3)
 
     # add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
-    def _step_5() -> None:
+    def _step_4() -> None:
         op.add_column(
             rt.q("invoices"),
             sa.Column(
@@ -162,6 +151,17 @@ def upgrade() -> None:
             'CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()'
         )
 
+    rt.with_lock_retry(_step_4)
+
+    # triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
+    def _step_5() -> None:
+        rt.sql(
+            'CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$'
+        )
+        rt.sql(
+            'CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()'
+        )
+
     rt.with_lock_retry(_step_5)
 
 
@@ -171,44 +171,44 @@ def downgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
 
-    # undo: add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
+    # undo: triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
     def _step_1() -> None:
+        rt.sql('DROP TRIGGER IF EXISTS "users_Role_COACH__planner_remap" ON "users"')
+        rt.sql('DROP FUNCTION IF EXISTS "users_Role_COACH__planner_remap"()')
+
+    rt.with_lock_retry(_step_1)
+
+    # undo: add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
+    def _step_2() -> None:
         rt.sql(
             'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"'
         )
         rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
         op.drop_column(rt.q("invoices"), rt.q("totalAmount__planner_new"))
 
-    rt.with_lock_retry(_step_1)
+    rt.with_lock_retry(_step_2)
 
     # undo: add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
-    def _step_2() -> None:
+    def _step_3() -> None:
         rt.sql(
             'DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"'
         )
         rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
         op.drop_column(rt.q("appointments"), rt.q("fee__planner_new"))
 
-    rt.with_lock_retry(_step_2)
+    rt.with_lock_retry(_step_3)
 
     # undo: add users.role__planner_new ("Role__planner_new") kept in step with role by a trigger (R8); from here on a write of role that does not convert to "Role__planner_new" fails
-    def _step_3() -> None:
+    def _step_4() -> None:
         rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_sync" ON "users"')
         rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_sync"()')
         op.drop_column(rt.q("users"), rt.q("role__planner_new"))
 
-    rt.with_lock_retry(_step_3)
-
-    # undo: create enum Role__planner_new (Role as NEW has it; takes its name in contract)
-    def _step_4() -> None:
-        rt.sql('DROP TYPE IF EXISTS "Role__planner_new"')
-
     rt.with_lock_retry(_step_4)
 
-    # undo: triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
+    # undo: create enum Role__planner_new (Role as NEW has it; takes its name in contract)
     def _step_5() -> None:
-        rt.sql('DROP TRIGGER IF EXISTS "users_Role_COACH__planner_remap" ON "users"')
-        rt.sql('DROP FUNCTION IF EXISTS "users_Role_COACH__planner_remap"()')
+        rt.sql('DROP TYPE IF EXISTS "Role__planner_new"')
 
     rt.with_lock_retry(_step_5)
 

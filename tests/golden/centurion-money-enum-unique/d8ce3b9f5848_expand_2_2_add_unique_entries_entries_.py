@@ -9,8 +9,8 @@ Application versions: during this revision: OLD; after it: OLD.
 Steps:
 - create unique index entries_userId_date_key concurrently
 
-Revision ID: 03a63747c053
-Revises: b6853b5afd17
+Revision ID: d8ce3b9f5848
+Revises: 7aca49fd45f2
 Create Date: 2000-01-01 00:00:00
 
 """
@@ -21,8 +21,8 @@ from alembic import context, op
 from alembic.util import load_python_file
 
 # revision identifiers, used by Alembic.
-revision: str = "03a63747c053"
-down_revision: str | Sequence[str] | None = "b6853b5afd17"
+revision: str = "d8ce3b9f5848"
+down_revision: str | Sequence[str] | None = "7aca49fd45f2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -32,7 +32,7 @@ from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
 from planner.plan.runtime import constant
 from planner.renames import Renames
-from planner.rules.facts import binary_coercible, zone_kind
+from planner.rules.facts import binary_coercible, round_trips, zone_kind
 
 BACKUP_SCHEMA = "planner_backup"
 #: MySQL and SQLite have no schema for backups: planner's tables carry this prefix instead
@@ -1630,16 +1630,21 @@ class _Builder:
         # the downgrade converts rows written since the swap back: stop first if some cannot be
         back_guard = self._convert_guard(c.table, col, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
                                          why=" (written since the swap; fix them first)")
+        # a conversion that round-trips exactly (int -> bigint) destroys nothing: the downgrade
+        # converts every value back, and a full-table backup copy would only cost time and WAL
+        exact = rule is None and not o.enum and round_trips(o.type, n.type)
+        # else the converted value is backed up too: a row whose value changed after the swap
+        # keeps it (converted back) on downgrade instead of getting the old one
+        backup = [] if exact else [self.backup(c.table, pk, col, bk, as_text=bool(o.enum), also=(tmp,))]
+        restore = [] if exact else [self.restore(c.table, pk, col, bk, cast=old_sql if o.enum else None,
+                                                 unchanged=f"t.{q(tmp)} IS NOT DISTINCT FROM b.{q(tmp)}")]
         self.add(Phase.CONTRACT, f"swap {c.table}.{tmp} in as {col} ({old_sql} -> {new_sql}, R8)",
-                 # the converted value is backed up too: a row whose value changed after the swap
-                 # keeps it (converted back) on downgrade instead of getting the old one
-                 [self.backup(c.table, pk, col, bk, as_text=bool(o.enum), also=(tmp,)), self.ddl("\n".join(swap))],
-                 [Block(back_guard.code()), self.ddl("\n".join(back)),
-                  self.restore(c.table, pk, col, bk, cast=old_sql if o.enum else None,
-                               unchanged=f"t.{q(tmp)} IS NOT DISTINCT FROM b.{q(tmp)}"),
+                 [*backup, self.ddl("\n".join(swap))],
+                 [Block(back_guard.code()), self.ddl("\n".join(back)), *restore,
                   self.ddl("\n".join(down_tail)),
                   *[self._build_index_block(self.old_md, c.table, i) for i in rebuilt]],
-                 guards=[agree], change=c, backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col} before the swap)")
+                 guards=[agree], change=c,
+                 backup=None if exact else f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col} before the swap)")
         # fresh statistics for the converted column without an ANALYZE under the swap's ACCESS
         # EXCLUSIVE: it runs online right before the swap (contract, stage PRE), and the column
         # keeps them through the rename (pg_statistic is keyed by column number)

@@ -81,6 +81,22 @@ def binary_coercible(old: str, new: str, dialect: str) -> bool:
     return False
 
 
+def round_trips(old: str, new: str) -> bool:
+    """Every OLD value converts to NEW and back to exactly itself, whatever the session's
+    settings (time zone, DateStyle, extra_float_digits): integer widening, an integer into
+    a numeric with room for it, real into double precision. A plan needs no backup of OLD's
+    values to undo such a change: converting back restores them."""
+    ob, on, os_, oa = split_type(old)
+    nb, nn, ns, na = split_type(new)
+    if oa != na:
+        return False
+    if is_integer(old) and is_integer(new):
+        return _INT_RANK[nb.split()[0]] >= _INT_RANK[ob.split()[0]]
+    if is_integer(old) and is_numeric(new):
+        return lossy(old, new) is None
+    return ob == "real" and nb == "double precision"
+
+
 def lossy(old: str, new: str) -> str | None:
     """Why converting OLD values to NEW may lose or reject data, or None."""
     ob, on, os_, _ = split_type(old)

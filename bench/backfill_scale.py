@@ -51,10 +51,14 @@ def run(admin_url: str, sizes: list[int]) -> list[tuple[int, float, float]]:
                         f"{tmp}/p", "-q", "--rev-id-seed", "bench"], check=True, capture_output=True)
         for rows in sizes:
             url = _db(admin, rows)
+            alembic = [sys.executable, "-m", "alembic", "-c", f"{tmp}/p/alembic.ini", "-x", f"db={url}"]
             try:
+                # what any migration run through Alembic pays before its first statement
                 t0 = time.monotonic()
-                subprocess.run([sys.executable, "-m", "alembic", "-c", f"{tmp}/p/alembic.ini", "-x", f"db={url}",
-                                "upgrade", "head"], check=True, capture_output=True)
+                subprocess.run([*alembic, "current"], check=True, capture_output=True)
+                start = time.monotonic() - t0
+                t0 = time.monotonic()
+                subprocess.run([*alembic, "upgrade", "head"], check=True, capture_output=True)
                 planned = time.monotonic() - t0
             finally:
                 _drop(admin, url)
@@ -69,8 +73,9 @@ def run(admin_url: str, sizes: list[int]) -> list[tuple[int, float, float]]:
             finally:
                 _drop(admin, url)
             out.append((rows, planned, naive))
-            print(f"{rows:>10,} rows  planner {planned:7.1f} s  naive {naive:6.1f} s  ratio {planned / naive:5.1f}x",
-                  flush=True)
+            print(f"{rows:>10,} rows  planner {planned:7.1f} s (of which starting Alembic {start:.1f} s)  "
+                  f"naive ALTER {naive:6.1f} s  ratio {planned / naive:5.1f}x "
+                  f"({planned / (naive + start):.1f}x the naive ALTER run through Alembic)", flush=True)
     return out
 
 

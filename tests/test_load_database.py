@@ -706,4 +706,4 @@ def test_postgresql_checks_keep_their_meaning_and_match_the_database(pg_url: str
     assert r.exit_code == 0, r.output
     code = "\n".join(f.read_text() for f in (tmp_path / "proj" / "migrations" / "versions").glob("*.py"))
     assert 'CHECK (("a" + "b") * "c" > 0 AND ("a" = 1 OR "b" = 2) AND "c" - ("a" - "b") > 0)' in code, code
-    assert 'CHECK (NOT ("d" AND "e"))' in code and 'postgresql_where=sa.text("NOT (d OR e)")' in code, code
+    assert 'CHECK (NOT ("d" AND "e"))' in code and "postgresql_where=sa.text('NOT (\"d\" OR \"e\")')" in code, code

@@ -86,8 +86,8 @@ def round_trips(old: str, new: str) -> bool:
     settings (time zone, DateStyle, extra_float_digits): integer widening, an integer into
     a numeric with room for it, real into double precision. A plan needs no backup of OLD's
     values to undo such a change: converting back restores them."""
-    ob, on, os_, oa = split_type(old)
-    nb, nn, ns, na = split_type(new)
+    ob, *_, oa = split_type(old)
+    nb, *_, na = split_type(new)
     if oa != na:
         return False
     if is_integer(old) and is_integer(new):

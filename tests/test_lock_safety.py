@@ -226,6 +226,48 @@ def test_rename_waits_behind_an_open_transaction(tmp_path: Path, pg_url: str):
     assert sampler.longest_wait_holding() < 0.2 + 0.15, sampler.violations[:3]
 
 
+def test_rename_contract_locks_the_referenced_table_first(tmp_path: Path, pg_url: str):
+    """The contract of a column rename drops the old column, and with it its foreign key: that
+    takes ACCESS EXCLUSIVE on the referenced table too. With `orgs` held by an open
+    transaction the drop used to wait for `orgs` holding ACCESS EXCLUSIVE on `users`; now it
+    locks `orgs` first, holding nothing. The downgrade re-adds the key after the column comes
+    back (a later step of its transaction): it waits at most second_lock_timeout for `orgs`."""
+    old = OLD.replace("org_id int", "org_id int CONSTRAINT users_org_fkey REFERENCES orgs (id)")
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(old.replace("org_id int", "team_id int"))
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
+                                 str(tmp_path / "p"), "--rev-id-seed", "t", "-q", "--rename", "users.org_id=team_id"])
+    assert r.exit_code == 0, r.output
+    ini = tmp_path / "p" / "alembic.ini"
+    engine = _seed(pg_url)
+    with engine.connect() as c:
+        c.exec_driver_sql("ALTER TABLE users ADD CONSTRAINT users_org_fkey FOREIGN KEY (org_id) REFERENCES orgs (id)")
+    db = sa.make_url(pg_url).update_query_dict({"application_name": "planner_migration"})
+    alembic = [sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"db={db.render_as_string(hide_password=False)}",
+               "-x", "lock_timeout=500ms"]
+    r = subprocess.run([*alembic, "upgrade", "+2"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    for step in ("upgrade head", "downgrade -1"):
+        held = _hold(engine, "UPDATE orgs SET name = 'b'", 2, threading.Event())
+        with _LockSampler(engine) as sampler:
+            t0 = time.monotonic()
+            r = subprocess.run([*alembic, *step.split()], capture_output=True, text=True, timeout=300)
+            took = time.monotonic() - t0
+        held.join()
+        assert r.returncode == 0, (step, r.stderr[-2000:])
+        assert took > 1.5, step  # it did wait for orgs
+        strong = [(at, [x for x in locks if x[2] and x[0] in STRONG]) for at, locks in sampler.violations]
+        waits = [v for v in strong if any(x[1] in ("users", "orgs") for x in v[1])]
+        if step == "upgrade head":
+            assert sampler.samples > 20 and waits == [], (step, waits[:3])
+        else:  # the key comes back after the column, in a later step: it waits second_lock_timeout at most
+            assert sampler.samples > 20 and sampler.longest_wait_holding() < 0.1 + 0.15, waits[:3]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_constraint WHERE conname = 'users_org_fkey' "
+                                 "AND convalidated").scalar() == 1
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE org_id = 1").scalar() == 20000
+
+
 ENUM_OLD = """CREATE TYPE mood AS ENUM ('ok', 'sad', 'happy');
 CREATE TABLE users (id int PRIMARY KEY, mood mood NOT NULL DEFAULT 'sad', moods mood[]);
 CREATE INDEX users_mood_idx ON users (mood);

@@ -1374,7 +1374,7 @@ class _Builder:
                      stage=Stage.PRE, breaks_old=False)
             copy_up.append(rename_constraint_sql(c.table, copy, target.name or ""))
             copy_down.append(rename_constraint_sql(c.table, target.name or "", copy))
-            rebuild.append(self.ddl(render([self._fk_op(c.table, dataclasses.replace(fk, name=at))])))
+            rebuild.append(self._fk_ddl(c.table, fk, render([self._fk_op(c.table, dataclasses.replace(fk, name=at))])))
             validate_old.append(Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(at)}")))
         for ch, target in checks:
             copy = derived_name(target.name or "", "__planner_new")
@@ -1419,7 +1419,9 @@ class _Builder:
                                                   existing_type=old_col.type, existing_nullable=True)]))
         tail.append(sync)
         self.add(Phase.CONTRACT, f"drop {c.table}.{a} (backed up) now that {b} holds its values: the rename is done",
-                 [self.backup(c.table, pk, a, bk, as_text=bool(o.enum)), self.ddl("\n".join(up))],
+                 # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they reference
+                 [self.backup(c.table, pk, a, bk, as_text=bool(o.enum)),
+                  self._referenced_first_ddl(c.table, [fk for fk, _ in fks], "\n".join(up), "ACCESS EXCLUSIVE")],
                  [self.ddl("\n".join(back)),
                   self.restore(c.table, pk, a, bk, cast=f"{qt(o.enum)}{arr}" if o.enum else None,
                                unchanged=f"t.{qb}::text IS NOT DISTINCT FROM b.{qa}::text"),
@@ -1836,12 +1838,19 @@ class _Builder:
         """Strong-lock DDL of foreign key `fk` of `table`, which locks the referenced table too:
         that one is locked first (rt.referenced_first), so the step never waits long holding
         a strong lock on one table for the other. A self-reference needs nothing."""
-        ref = qualify(fk.ref_schema, fk.ref_table, None)
-        if ref == table:
+        return self._referenced_first_ddl(table, [fk], code, mode)
+
+    def _referenced_first_ddl(self, table: str, fks: list[ForeignKey], code: str,
+                              mode: str = "SHARE ROW EXCLUSIVE") -> Block:
+        """Strong-lock DDL of `table` that also locks the tables foreign keys `fks` reference
+        (adding, dropping, or dropping a column that has one): those are locked first, in name
+        order, so the step never waits long holding a strong lock on one table for another."""
+        refs = sorted({r for fk in fks if (r := qualify(fk.ref_schema, fk.ref_table, None)) != table})
+        if not refs:
             return self.ddl(code)
-        return self.ddl(f"with rt.referenced_first({py(qt(ref))}"
-                        f"{'' if mode == 'SHARE ROW EXCLUSIVE' else ', ' + py(mode)}):\n"
-                        + textwrap.indent(code, "    "))
+        tail = "" if mode == "SHARE ROW EXCLUSIVE" else ", " + py(mode)
+        managers = ", ".join(f"rt.referenced_first({py(qt(ref))}{tail})" for ref in refs)
+        return self.ddl(f"with {managers}:\n" + textwrap.indent(code, "    "))
 
     def _fk_op(self, table: str, fk: ForeignKey) -> ops.CreateForeignKeyOp:
         schema, name = _split(table)

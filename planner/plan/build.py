@@ -1102,15 +1102,17 @@ class _Builder:
     def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
                        where: str | None = None, downgrade: list[Block] | None = None,
                        upgrade_first: list[Block] | None = None, upgrade_after: list[Block] | None = None,
-                       new_waits: bool | None = None) -> None:
+                       new_waits: bool | None = None, analyze: bool = True) -> None:
         """R12: keyset batches of BATCH_SIZE rows by primary-key range, each committed on its
-        own, so the whole backfill reads the table once (linear in its size); ANALYZE after."""
+        own, so the whole backfill reads the table once (linear in its size); ANALYZE after
+        (`analyze=False`: a later step analyzes the column before anything reads it)."""
         cond = where or f"{q(column)} IS NULL"
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []), Block(self._batches(table, column, expression, cond), autocommit=True),
+                 [*(upgrade_first or []), Block(self._batches(table, column, expression, cond, analyze),
+                                                autocommit=True),
                   *(upgrade_after or [])], downgrade or [], change=c, new_waits=new_waits)
 
-    def _batches(self, table: str, column: str, expression: str, cond: str) -> str:
+    def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True) -> str:
         """The code of a batched `SET column = expression WHERE cond` (PostgreSQL: keyset by
         primary key in one PL/pgSQL block, by ctid without one; then ANALYZE)."""
         pk = self.pk_columns(self.new.table(table) or self.old.table(table))
@@ -1120,7 +1122,7 @@ class _Builder:
             head = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ctid IN (SELECT ctid "
                     f"FROM {qt(table)} WHERE {cond} LIMIT ")
             code = backfill_call(head, ")")
-        return code + "\n" + execute(f"ANALYZE {qt(table)}")
+        return code + "\n" + execute(f"ANALYZE {qt(table)}") if analyze else code
 
     def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard],
                         type_: sa.types.TypeEngine | None = None, breaks_old: bool | None = None) -> None:
@@ -1588,7 +1590,9 @@ class _Builder:
                  guards=guards, change=c)
         # a rule may give NULL a value: then every row is converted, NULLs too
         todo = f"{q(tmp)} IS NULL" + ("" if rule is not None and rule.using else f" AND {q(col)} IS NOT NULL")
-        self._backfill_step(c, c.table, tmp, convert, where=todo)
+        # no ANALYZE of the whole table here: the contract analyzes the new column right before
+        # the swap (nothing reads it until then), one sampling pass instead of two
+        self._backfill_step(c, c.table, tmp, convert, where=todo, analyze=False)
         t_old = self.old.table(c.table)
         rebuilt = [i for i in (t_old.indexes if t_old else ()) if col in i.columns]
         renames_up, renames_down = [], []

@@ -110,8 +110,9 @@ class SQLiteBuilder(_Builder):
         return b
 
     # ----------------------------------------------------------------- helpers
-    def _batches(self, table: str, column: str, expression: str, cond: str) -> str:
-        """Batches by rowid: one writer at a time, so no keyset block is needed (nor possible)."""
+    def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True) -> str:
+        """Batches by rowid: one writer at a time, so no keyset block is needed (nor possible);
+        no ANALYZE (SQLite plans without statistics unless the application keeps them)."""
         head = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE rowid IN (SELECT rowid "
                 f"FROM {qt(table)} WHERE {cond} LIMIT ")
         return backfill_call(head, ")")

@@ -145,7 +145,6 @@ def upgrade() -> None:
             END $planner$
             """,
         )
-        rt.sql('ANALYZE "users"')
     # build index users_role_idx__planner_new on role__planner_new concurrently (becomes users_role_idx)
     with op.get_context().autocommit_block():
         rt.drop_invalid_index("users_role_idx__planner_new")
@@ -208,7 +207,6 @@ def upgrade() -> None:
             END $planner$
             """,
         )
-        rt.sql('ANALYZE "appointments"')
     # backfill invoices.totalAmount__planner_new in batches
     with op.get_context().autocommit_block():
         rt.batched(
@@ -258,7 +256,6 @@ def upgrade() -> None:
             END $planner$
             """,
         )
-        rt.sql('ANALYZE "invoices"')
 
     # NOT VALID check users_role__planner_new_not_null
     def _step_1() -> None:

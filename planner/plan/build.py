@@ -161,6 +161,20 @@ def backfill_call(head: str, tail: str = "") -> str:
 BATCH_ROWS, BATCH_MS = int(constant("BATCH_SIZE")), int(constant("BATCH_MS"))
 
 
+def stored_type(type_: sa.types.TypeEngine) -> sa.types.TypeEngine:
+    """The type a column stores: `serial`/`bigserial`/`smallserial` spellings (metadata of a
+    serial column outside the primary key) are their integer type."""
+    base = getattr(type_, "base", None)
+    if base is not None and str(getattr(type_, "spelling", "")).lower().endswith("serial"):
+        return base
+    return type_
+
+
+def _serial_sequence_as(table: str, column: str, type_sql: str) -> str:
+    """SQL that gives the sequence owned by serial column `table.column` the type `type_sql`."""
+    return (f"DO {dollar_quote(' BEGIN EXECUTE format(' + lit('ALTER SEQUENCE %s AS ' + type_sql) + ', ' + f'pg_get_serial_sequence({lit(qt(table))}, {lit(column)})); END ')}")
+
+
 def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str) -> str:
     """A PL/pgSQL block that walks `table` by primary-key ranges (an index range scan each)
     and updates the rows of each range that match `cond`, committing after every batch (it
@@ -521,15 +535,17 @@ class _Builder:
 
     def _convert_guard(self, table: str, column: str, target_sql: str, conversion: str, *, why: str = "",
                        nulls: bool = False, enum_values: tuple[str, ...] | None = None,
-                       resolve: str | None = None) -> Guard:
+                       resolve: str | None = None, also_where: str = "") -> Guard:
         """A PL/pgSQL block that assigns `conversion` (SQL over GUARD_VALUE, each value of
         `column`; NULLs too when `nulls`: a conversion rule may turn them into something) to a
         variable of type `target_sql`, as the column's UPDATE would, and raises, naming how many
         fail, if any does. With `enum_values` (a new enum, which the guard may run before the
         type exists) `conversion` gives text, which must be one of them. `resolve`: the setting
-        a stop names (none for a downgrade's: only fixing the values does)."""
+        a stop names (none for a downgrade's: only fixing the values does). `also_where`: only
+        the rows that meet it (SQL over the table by its name)."""
         what = f" values of {table}.{column} do not convert to {target_sql}{why}"
-        where = "" if nulls else f" WHERE {q(column)} IS NOT NULL"
+        conditions = ([] if nulls else [f"{q(column)} IS NOT NULL"]) + ([also_where] if also_where else [])
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         test = ""
         if enum_values is not None:
             allowed = ", ".join(lit(v) for v in enum_values)
@@ -1436,8 +1452,10 @@ class _Builder:
     def alter_type(self, c: Change) -> None:
         o, n = c.old, c.new
         schema, name = _split(c.table)
-        old_t = self.sa_column(self.old_md, c.table, o.name).type
-        new_t = self.sa_column(self.new_md, c.table, n.name).type
+        # a serial column outside the primary key is spelled `serial` in metadata (what CREATE
+        # and ADD COLUMN want); its type is the integer underneath
+        old_t = stored_type(self.sa_column(self.old_md, c.table, o.name).type)
+        new_t = stored_type(self.sa_column(self.new_md, c.table, n.name).type)
         new_sql = new_t.compile(dialect=_PG)
         old_sql = old_t.compile(dialect=_PG)
         from planner.rules.facts import lossy
@@ -1487,6 +1505,12 @@ class _Builder:
                 return []
             return [self.ddl(self.set_default(c.table, o.name, type_, col.default))]
 
+        if o.autoincrement == n.autoincrement == "sequence":
+            # serial -> bigserial: the column's sequence takes the new type too (ALTER ... TYPE
+            # leaves it as it was, and nextval would stop at the old type's maximum); the
+            # downgrade's fails where the sequence has gone past the old type's range
+            up_ops += "\n" + execute(_serial_sequence_as(c.table, o.name, new_sql))
+            down_ops += "\n" + execute(_serial_sequence_as(c.table, o.name, old_sql))
         up.append(self.ddl("\n".join([*drop_default(o, old_t), up_ops])))
         up.extend(set_default(n, new_t))
         down.append(self.ddl("\n".join([*drop_default(n, new_t), down_ops])))
@@ -1524,7 +1548,7 @@ class _Builder:
                 return "part of the primary key"
             for i in t.indexes:
                 uses = any(p.column == col or (p.expression and mentions.search(p.expression)) for p in i.parts) \
-                    or bool(i.where and mentions.search(i.where))
+                    or col in i.include or bool(i.where and mentions.search(i.where))
                 if uses and not self._rebuildable(c, i):
                     return f"index {i.name} uses it"
             if any(col in fk.columns for fk in t.foreign_keys):
@@ -1541,8 +1565,9 @@ class _Builder:
         return None
 
     def _rebuildable(self, c: Change, i: Index) -> bool:
-        """An index on the column R8 builds again on the new column (plain column keys, in OLD
-        and NEW alike, not changed by the plan); a UNIQUE constraint is not rebuilt."""
+        """An index on the column R8 builds again on the new column (plain column keys and
+        INCLUDE columns, in OLD and NEW alike, not changed by the plan); a UNIQUE constraint is
+        not rebuilt."""
         t_old, t_new = self.old.table(c.table), self.new.table(c.table)
         same = t_old is not None and t_new is not None and i in t_old.indexes and i in t_new.indexes
         plain = all(p.column is not None and p == IndexPart(column=p.column) for p in i.parts)
@@ -1550,7 +1575,7 @@ class _Builder:
                                                              getattr(x.new, "name", None))
                             for x in self.diff.changes if x is not c)
         return bool(same and plain and untouched and i.name and not i.constraint and not i.where
-                    and not i.include and not i.nulls_not_distinct)
+                    and not i.nulls_not_distinct)
 
     def _swap_type(self, c: Change, pk: tuple[str, ...], old_t: sa.types.TypeEngine, new_t: sa.types.TypeEngine,
                    guards: list[Guard]) -> None:
@@ -1594,14 +1619,18 @@ class _Builder:
         # the swap (nothing reads it until then), one sampling pass instead of two
         self._backfill_step(c, c.table, tmp, convert, where=todo, analyze=False)
         t_old = self.old.table(c.table)
-        rebuilt = [i for i in (t_old.indexes if t_old else ()) if col in i.columns]
+        # every index that names the column, as a key or an INCLUDE column (dropping the old
+        # column drops them all): built again on the new one
+        rebuilt = [i for i in (t_old.indexes if t_old else ()) if col in i.columns or col in i.include]
         renames_up, renames_down = [], []
         for i in rebuilt:
             copy = derived_name(i.name, "__planner_new")
             cols = [tmp if x == col else x for x in i.columns]
+            extra = {"postgresql_using": i.method} if i.method != "btree" else {}
+            if i.include:
+                extra["postgresql_include"] = [tmp if x == col else x for x in i.include]
             build = ops.CreateIndexOp(copy, name, cols, schema=schema, unique=i.unique, if_not_exists=True,
-                                      postgresql_concurrently=True,
-                                      **({"postgresql_using": i.method} if i.method != "btree" else {}))
+                                      postgresql_concurrently=True, **extra)
             self.add(Phase.BACKFILL, f"build index {copy} on {tmp} concurrently (becomes {i.name})",
                      [_concurrent_build(copy, render([build]))],
                      [online(render([ops.DropIndexOp(copy, table_name=name, schema=schema,
@@ -1612,7 +1641,11 @@ class _Builder:
         if not n.nullable:
             self._not_null_steps(c, c.table, tmp, guards=[], type_=new_t)
         bk = backup_name(name, col, "type")
-        agree = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(tmp)} IS DISTINCT FROM {convert}",
+        # the new column holds what the assignment stored: to a bounded type (varchar(5)) a value
+        # whose excess is only trailing spaces is cut to the bound, which an explicit cast to
+        # the bounded type does too (any other excess failed the assignment, so no row holds it)
+        stored = convert if _unbounded(new_sql) == new_sql else f"({convert})::{new_sql}"
+        agree = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(tmp)} IS DISTINCT FROM {stored}",
                       f"rows of {c.table} where {tmp} does not hold {col} converted: run the backfill revision "
                       "again (and check the trigger is there)", inline=True)
         # dropping the old column drops its indexes; the copies built on the new one take their names
@@ -1634,11 +1667,17 @@ class _Builder:
             down_tail.append(render([ops.AlterColumnOp(name, col, schema=schema, modify_nullable=False,
                                                        existing_type=old_t, existing_nullable=True)]))
         # the downgrade converts rows written since the swap back: stop first if some cannot be
-        back_guard = self._convert_guard(c.table, col, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
-                                         why=" (written since the swap; fix them first)")
         # a conversion that round-trips exactly (int -> bigint) destroys nothing: the downgrade
         # converts every value back, and a full-table backup copy would only cost time and WAL
         exact = rule is None and not o.enum and round_trips(o.type, n.type)
+        # with a backup, rows unchanged since the swap get their old value from it (99.9999 ->
+        # numeric(6,2) is 100.00, which does not convert back to numeric(6,4)): only the others
+        # are converted back, so only they are tested
+        on = " AND ".join(f"b.{q(p)} = {qt(c.table)}.{q(p)}" for p in pk)
+        restored = "" if exact else (f"NOT EXISTS (SELECT 1 FROM {q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on} "
+                                     f"AND b.{q(tmp)} IS NOT DISTINCT FROM {qt(c.table)}.{q(col)})")
+        back_guard = self._convert_guard(c.table, col, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
+                                         why=" (written since the swap; fix them first)", also_where=restored)
         # else the converted value is backed up too: a row whose value changed after the swap
         # keeps it (converted back) on downgrade instead of getting the old one
         backup = [] if exact else [self.backup(c.table, pk, col, bk, as_text=bool(o.enum), also=(tmp,))]

@@ -120,9 +120,10 @@ def lossy(old: str, new: str) -> str | None:
         return "precision drops from 15 to 6 significant digits"
     if ob == "timestamptz" and nb == "timestamp":
         return "the time zone offset is dropped (values are converted to the session time zone)"
-    if ob in ("timestamp", "timestamptz") and nb == ob and on is None and nn is not None:
-        return f"fractional seconds beyond {nn} digits are rounded"
-    if ob in ("timestamp", "timestamptz") and nb == ob and on is not None and nn is not None and nn < on:
+    # timestamp <-> timestamptz keeps the fraction too: a smaller precision rounds either way
+    # (no precision is 6 digits)
+    if ob in ("timestamp", "timestamptz") and nb in ("timestamp", "timestamptz") and nn is not None \
+            and nn < (6 if on is None else on):
         return f"fractional seconds beyond {nn} digits are rounded"
     if ob in ("timestamp", "timestamptz", "datetime") and nb == "date":
         return "the time of day is dropped"

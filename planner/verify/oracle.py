@@ -42,6 +42,7 @@ from sqlalchemy.engine import Connection
 from planner.config import ConvertRule
 from planner.model import Column, Schema, Table
 from planner.normalize import quote_ident
+from planner.plan.build import stored_type
 from planner.rules.facts import split_type
 from planner.verify.metadata import to_metadata
 
@@ -109,7 +110,8 @@ def converted_columns(old: Schema, new: Schema, convert: dict[str, ConvertRule] 
                 continue
             key = f"{t.schema}.{t.name}" if t.schema else t.name
             rule = convert.get(f"{old.key(t.schema, t.name)}.{c.name}")
-            out.append(Converted(t, c, nc, md_new.tables[key].c[c.name].type, md_old.tables[key].c[c.name].type,
+            out.append(Converted(t, c, nc, stored_type(md_new.tables[key].c[c.name].type),
+                                 stored_type(md_old.tables[key].c[c.name].type),
                                  rule))
     return out
 
@@ -270,14 +272,17 @@ def fill_after_upgrade(conn: Connection, write: Write) -> str | None:
     return apply_write(conn, write, other)
 
 
-def apply_write(conn: Connection, write: Write, value: Any, column: str | None = None) -> str | None:
-    """UPDATE the write's row (in a savepoint); the database's error (one line) when it
-    refuses, else None."""
+def apply_write(conn: Connection, write: Write, value: Any, column: str | None = None,
+                type_: sa.types.TypeEngine | None = None) -> str | None:
+    """UPDATE the write's row (in a savepoint), `value` bound as `type_` when given (a value of
+    the new type written back: a Python str read from jsonb must be sent as JSON); the
+    database's error (one line) when it refuses, else None."""
     name = column or write.target.old.name
     tbl = _core(write.target.table, name)
+    bound = value if type_ is None else sa.literal(value, type_)
     try:
         with conn.begin_nested():
-            conn.execute(sa.update(tbl).where(_match(tbl, write.target.table, write.key)).values({name: value}))
+            conn.execute(sa.update(tbl).where(_match(tbl, write.target.table, write.key)).values({name: bound}))
     except sa_exc.DBAPIError as e:
         return _first_line(e)
     return None

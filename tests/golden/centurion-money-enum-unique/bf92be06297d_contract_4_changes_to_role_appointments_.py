@@ -244,7 +244,7 @@ def downgrade() -> None:
     rt.set_timeouts()
     # undo: swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     rt.guard_block(
-        'DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
+        'DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE b."id" = "invoices"."id" AND b."totalAmount__planner_new" IS NOT DISTINCT FROM "invoices"."totalAmount") LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
     )
 
     def _step_1() -> None:
@@ -295,7 +295,7 @@ def downgrade() -> None:
     rt.with_lock_retry(_step_3)
     # undo: swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     rt.guard_block(
-        'DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
+        'DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "planner_backup"."appointments__fee__type" AS b WHERE b."id" = "appointments"."id" AND b."fee__planner_new" IS NOT DISTINCT FROM "appointments"."fee") LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
     )
 
     def _step_4() -> None:
@@ -353,7 +353,7 @@ def downgrade() -> None:
     rt.with_lock_retry(_step_7)
     # undo: swap users.role__planner_new in as role ("Role" -> "Role__planner_new", R8)
     rt.guard_block(
-        'DO $planner$ DECLARE planner_value "users"."role"%TYPE; planner_converted "Role"; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "role" FROM "users" WHERE "role" IS NOT NULL LOOP BEGIN planner_converted := planner_value::text::"Role"; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of users.role do not convert to "Role" (written since the swap; fix them first)\'; END IF; END $planner$'
+        'DO $planner$ DECLARE planner_value "users"."role"%TYPE; planner_converted "Role"; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "role" FROM "users" WHERE "role" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "planner_backup"."users__role__type" AS b WHERE b."id" = "users"."id" AND b."role__planner_new" IS NOT DISTINCT FROM "users"."role") LOOP BEGIN planner_converted := planner_value::text::"Role"; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of users.role do not convert to "Role" (written since the swap; fix them first)\'; END IF; END $planner$'
     )
 
     def _step_8() -> None:

@@ -1,0 +1,166 @@
+"""Type changes at their edges, on PostgreSQL, found by trying planner on new schemas: a plan
+must leave what the naive ALTER leaves, keep every index, and its downgrade must give back
+every row. Each case failed before its fix."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from planner.cli import app
+from planner.rules.facts import lossy
+
+from .test_verify_oracle import _verify
+
+pytestmark = pytest.mark.postgres
+
+
+def _plan(tmp_path: Path, old: str, new: str, url: str) -> list[str]:
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
+                                 str(tmp_path / "p"), "--rev-id-seed", "t", "-q"])
+    assert r.exit_code == 0, r.output
+    db = sa.make_url(url).render_as_string(hide_password=False)
+    return [sys.executable, "-m", "alembic", "-c", str(tmp_path / "p" / "alembic.ini"), "-x", f"db={db}"]
+
+
+@pytest.fixture
+def engine(pg_url: str):
+    e = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    yield e
+    e.dispose()
+
+
+def _run(alembic: list[str], *args: str, tz: str = "America/New_York") -> subprocess.CompletedProcess:
+    env = {**os.environ, "PGOPTIONS": f"-c TimeZone={tz}"}
+    return subprocess.run([*alembic, *args], capture_output=True, text=True, timeout=300, env=env)
+
+
+def test_an_index_that_includes_the_column_is_rebuilt(tmp_path: Path, pg_url: str):
+    """An index that names the converted column only in INCLUDE was dropped with the old
+    column by the swap and never built again (nor on downgrade)."""
+    old = "CREATE TABLE t (id int PRIMARY KEY, a int, code int);\nCREATE INDEX t_a ON t (a) INCLUDE (code);\n"
+    report = _verify(tmp_path, old, old.replace("code int", "code bigint"), pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)
+
+
+def test_a_serial_column_outside_the_key_widens_with_its_sequence(tmp_path: Path, engine: sa.Engine):
+    """serial -> bigserial outside the primary key: the revision said `TYPE bigserial` (a
+    spelling CREATE accepts, ALTER does not) and failed where the naive ALTER works; the
+    column's sequence becomes bigint too (or nextval would stop at 2^31 - 1), and back."""
+    old = "CREATE TABLE t (id int PRIMARY KEY, s serial);\n"
+    alembic = _plan(tmp_path, old, old.replace("serial", "bigserial"), engine.url)
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO t (id) SELECT g FROM generate_series(1, 10) g")
+    r = _run(alembic, "upgrade", "head")
+    assert r.returncode == 0, r.stderr[-2000:]
+    seq_type = "SELECT data_type FROM information_schema.sequences WHERE sequence_name = 't_s_seq'"
+    with engine.connect() as c:
+        assert c.exec_driver_sql(seq_type).scalar() == "bigint"
+        assert c.exec_driver_sql("SELECT data_type FROM information_schema.columns WHERE table_name = 't' "
+                                 "AND column_name = 's'").scalar() == "bigint"
+        assert c.exec_driver_sql("SELECT sum(s) FROM t").scalar() == 55
+    r = _run(alembic, "downgrade", "base")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql(seq_type).scalar() == "integer"
+
+
+def test_fraction_rounding_across_time_zone_kinds_is_backed_up(tmp_path: Path, pg_url: str):
+    """timestamp(6) -> timestamptz(3) rounds the microseconds like timestamp(6) -> timestamp(3)
+    does: it is lossy (DS103), so the values are backed up and the downgrade restores them
+    (here in place, a comment keeps the column from the swap)."""
+    assert lossy("timestamp", "timestamptz(3)") and lossy("timestamptz(6)", "timestamp(3)") is not None
+    assert lossy("timestamp(3)", "timestamptz(3)") is None and lossy("timestamp", "timestamptz") is None
+    old = "CREATE TABLE t (id int PRIMARY KEY, ts timestamp(6));\nCOMMENT ON COLUMN t.ts IS 'event time';\n"
+    report = _verify(tmp_path, old, old.replace("timestamp(6)", "timestamptz(3)"), pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)
+
+
+def test_the_downgrade_restores_a_value_rounding_pushed_past_the_old_range(tmp_path: Path, engine: sa.Engine):
+    """numeric(6,4) -> numeric(6,2) rounds 99.9999 to 100.00, which numeric(6,4) cannot hold:
+    the downgrade's guard refused it as "written since the swap", though the row was not
+    touched and its backup holds 99.9999. Rows unchanged since the swap come from the backup
+    and are not tested; a row the application changed to such a value still stops it."""
+    old = "CREATE TABLE t (id int PRIMARY KEY, price numeric(6,4));\n"
+    alembic = _plan(tmp_path, old, old.replace("(6,4)", "(6,2)"), engine.url)
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO t VALUES (1, 99.9999), (2, 1.2345), (3, NULL)")
+    r = _run(alembic, "upgrade", "head")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert [str(v) for (v,) in c.exec_driver_sql("SELECT price FROM t ORDER BY id")] == ["100.00", "1.23", "None"]
+        c.exec_driver_sql("INSERT INTO t VALUES (4, 100.00)")  # written after the swap: cannot go back
+    r = _run(alembic, "downgrade", "base")
+    assert r.returncode != 0 and "1 values of t.price do not convert" in r.stderr, r.stderr[-2000:]
+    with engine.connect() as c:
+        c.exec_driver_sql("DELETE FROM t WHERE id = 4")
+    r = _run(alembic, "downgrade", "base")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert [str(v) for (v,) in c.exec_driver_sql("SELECT price FROM t ORDER BY id")] == \
+            ["99.9999", "1.2345", "None"]
+
+
+def test_trailing_spaces_are_cut_as_the_naive_alter_cuts_them(tmp_path: Path, engine: sa.Engine):
+    """varchar(10) -> varchar(5): PostgreSQL stores a longer value when the excess is only
+    spaces (it cuts them), so the naive ALTER succeeds on 'ab      '. The plan's guard counted
+    the spaces and refused it, and a value the old application wrote during the window ('q'
+    and six spaces, cut by the trigger) made the contract's agreement check fail on every run.
+    Now the plan leaves exactly what the naive ALTER leaves; a value with more than 5
+    characters before its spaces still stops it, as the naive ALTER fails on it."""
+    old = "CREATE TABLE t (id int PRIMARY KEY, code varchar(10));\n"
+    alembic = _plan(tmp_path, old, old.replace("(10)", "(5)"), engine.url)
+    rows = "INSERT INTO t VALUES (1, 'ab      '), (2, 'abcde     '), (3, NULL), (4, 'x')"
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql(rows)
+        c.exec_driver_sql("CREATE TABLE naive (id int PRIMARY KEY, code varchar(10))")
+        c.exec_driver_sql(rows.replace("INTO t", "INTO naive"))
+        c.exec_driver_sql("ALTER TABLE naive ALTER COLUMN code TYPE varchar(5)")
+    r = _run(alembic, "upgrade", "+1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:  # the old application writes during the window
+        c.exec_driver_sql("INSERT INTO t VALUES (5, 'q      ')")
+        c.exec_driver_sql("INSERT INTO naive VALUES (5, 'q      ')")
+    r = _run(alembic, "upgrade", "head")
+    assert r.returncode == 0, r.stderr[-2000:]
+    compare = "SELECT id, code, octet_length(code) FROM {} ORDER BY id"
+    with engine.connect() as c:
+        assert c.exec_driver_sql(compare.format("t")).all() == c.exec_driver_sql(compare.format("naive")).all()
+    r = _run(alembic, "downgrade", "base")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        got = c.exec_driver_sql("SELECT id, code FROM t ORDER BY id").all()
+        assert [tuple(x) for x in got] == [(1, "ab      "), (2, "abcde     "), (3, None), (4, "x"), (5, "q      ")]
+        c.exec_driver_sql("UPDATE t SET code = 'abcdef  ' WHERE id = 4")
+    r = _run(alembic, "upgrade", "head")
+    assert r.returncode != 0 and "planner guard failed" in r.stderr, r.stderr[-2000:]
+
+
+def test_verify_writes_a_json_value_back_as_json(tmp_path: Path, pg_url: str):
+    """text -> jsonb by a rule (`to_jsonb(prompt)`): verify's NEW application wrote the value it
+    read back from jsonb (a Python str) as text, which jsonb refused ("invalid input syntax
+    for type json"), failing a correct plan. It is bound as the new column's type now."""
+    from planner.config import load_config
+    from planner.pipeline import analyze
+    from planner.verify.harness import verify
+
+    old = "CREATE TABLE prompts (id int PRIMARY KEY, prompt text NOT NULL);\n"
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(old.replace("prompt text", "prompt jsonb"))
+    (tmp_path / "planner.toml").write_text(
+        '[convert]\n"prompts.prompt" = { using = "to_jsonb(prompt)", inverse = "prompt #>> \'{}\'" }\n')
+    analysis = analyze(str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
+                       config=load_config(None, cwd=tmp_path), dialect="postgresql", renames=[])
+    report = verify(analysis, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)

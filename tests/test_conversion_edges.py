@@ -85,15 +85,21 @@ def test_fraction_rounding_across_time_zone_kinds_is_backed_up(tmp_path: Path, p
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)
 
 
-def test_the_downgrade_restores_a_value_rounding_pushed_past_the_old_range(tmp_path: Path, engine: sa.Engine):
+@pytest.mark.parametrize("comment", [False, True], ids=["swap", "in-place"])
+def test_the_downgrade_restores_a_value_rounding_pushed_past_the_old_range(tmp_path: Path, engine: sa.Engine,
+                                                                            comment: bool):
     """numeric(6,4) -> numeric(6,2) rounds 99.9999 to 100.00, which numeric(6,4) cannot hold:
-    the downgrade's guard refused it as "written since the swap", though the row was not
-    touched and its backup holds 99.9999. Rows unchanged since the swap come from the backup
+    the swap's downgrade guard refused it as "written since the swap", though the row was not
+    touched and its backup holds 99.9999; in place (a comment keeps the column from the swap)
+    the downgrade's ALTER failed on it. Rows unchanged since the upgrade come from the backup
     and are not tested; a row the application changed to such a value still stops it."""
     old = "CREATE TABLE t (id int PRIMARY KEY, price numeric(6,4));\n"
+    if comment:
+        old += "COMMENT ON COLUMN t.price IS 'p';\n"
     alembic = _plan(tmp_path, old, old.replace("(6,4)", "(6,2)"), engine.url)
     with engine.connect() as c:
-        c.exec_driver_sql(old)
+        for stmt in old.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
         c.exec_driver_sql("INSERT INTO t VALUES (1, 99.9999), (2, 1.2345), (3, NULL)")
     r = _run(alembic, "upgrade", "head")
     assert r.returncode == 0, r.stderr[-2000:]

@@ -32,7 +32,7 @@ from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
 from planner.plan.runtime import constant
 from planner.renames import Renames
-from planner.rules.facts import binary_coercible, round_trips, zone_kind
+from planner.rules.facts import binary_coercible, round_trips, split_type, zone_kind
 
 BACKUP_SCHEMA = "planner_backup"
 #: MySQL and SQLite have no schema for backups: planner's tables carry this prefix instead
@@ -1480,14 +1480,38 @@ class _Builder:
         up: list[Block] = []
         down: list[Block] = []
         down_tail = []
+        down_first: list[Block] = []
         if (lossy(o.type, n.type) or (rule is not None and rule.lossy)) and pk:
             bk = backup_name(name, o.name, "type")
             up.append(self.backup(c.table, pk, o.name, bk))
-            # rows changed since the conversion keep their value (converted back)
-            round_trip = self.to_old(c, self.to_new(c, f"b.{q(o.name)}", new_sql), old_sql)
-            down_tail.append(self.restore(c.table, pk, o.name, bk,
-                                          unchanged=f"t.{q(o.name)} IS NOT DISTINCT FROM {round_trip}"))
             backup = f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {o.name} before the conversion)"
+            ob, _, _, o_arr = split_type(o.type)
+            if rule is None and not o_arr and ob in ("numeric", "decimal") and split_type(n.type)[0] == ob:
+                # a rounded value may not fit the old scale (99.9999 -> numeric(6,2) is 100.00,
+                # which numeric(6,4) cannot hold): the downgrade goes through unconstrained
+                # NUMERIC, puts back the values of the rows unchanged since the upgrade (compared
+                # as the new type), and only then converts to the old type; rows changed since
+                # that do not fit stop it first (a guard, nothing done)
+                unchanged_new = f"t.{q(o.name)} IS NOT DISTINCT FROM {self.to_new(c, f'b.{q(o.name)}', new_sql)}"
+                restored = unchanged_new.replace("t.", f"{qt(c.table)}.", 1)
+                on = " AND ".join(f"b.{q(p)} = {qt(c.table)}.{q(p)}" for p in pk)
+                back_guard = self._convert_guard(
+                    c.table, o.name, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
+                    why=" (written since the upgrade; fix them first)",
+                    also_where=f"NOT EXISTS (SELECT 1 FROM {q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on} AND {restored})")
+                down_first.append(Block(back_guard.code()))
+                loose = sa.Numeric()
+                down_ops = render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=loose,
+                                                     existing_type=new_t, existing_nullable=n.nullable)])
+                down_tail.append(self.restore(c.table, pk, o.name, bk, unchanged=unchanged_new))
+                down_tail.append(self.ddl(render([ops.AlterColumnOp(
+                    name, o.name, schema=schema, modify_type=old_t, existing_type=loose,
+                    existing_nullable=n.nullable)])))
+            else:
+                # rows changed since the conversion keep their value (converted back)
+                round_trip = self.to_old(c, self.to_new(c, f"b.{q(o.name)}", new_sql), old_sql)
+                down_tail.append(self.restore(c.table, pk, o.name, bk,
+                                              unchanged=f"t.{q(o.name)} IS NOT DISTINCT FROM {round_trip}"))
         if not coercible and pk:
             why_not = self._swap_blocker(c)
             if why_not is None:
@@ -1513,6 +1537,7 @@ class _Builder:
             down_ops += "\n" + execute(_serial_sequence_as(c.table, o.name, old_sql))
         up.append(self.ddl("\n".join([*drop_default(o, old_t), up_ops])))
         up.extend(set_default(n, new_t))
+        down.extend(down_first)
         down.append(self.ddl("\n".join([*drop_default(n, new_t), down_ops])))
         down.extend(set_default(o, old_t))
         down.extend(down_tail)

@@ -109,7 +109,8 @@ def run_migrations_online() -> None:
             if "planner: lock timeout while" not in str(e) or attempt == attempts - 1:
                 raise
             pause = min(2**attempt, 30) * random.uniform(0.5, 1.5)
-            print(f"{e}; retrying in {pause:.1f} s", file=sys.stderr)  # e says "planner: ..."
+            # (e says "planner: lock timeout ...")
+            print(f"{e}; retrying in {pause:.1f} s", file=sys.stderr)
             time.sleep(pause)
 
 

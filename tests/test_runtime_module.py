@@ -344,7 +344,7 @@ def test_guard_stop_is_one_line_with_samples_check_and_setting(tmp_path: Path, p
 
     line = stop("upgrade", "head")
     assert line.startswith("FAILED: planner guard failed: Values of pets.kind that are longer than 3 characters")
-    assert ": 6 found, expected 0 (e.g. id=3, kind=hamster; id=6, kind=hamster; id=9, kind=hamster)" in line
+    assert ": 6 found, expected 0 (e.g. id=3, kind='hamster'; id=6, kind='hamster'; id=9, kind='hamster')" in line
     assert "no DDL was run" in line
     assert f"See every row: planner check {old} {new} --db URL." in line
     assert 'Resolve: set [tool.planner.convert] "pets.kind" = "<SQL expression>"' in line

@@ -168,7 +168,8 @@ def guard_block(
 
 
 def _samples(sample: str | None) -> str:
-    """`; e.g. id=3, role=COACH; id=8, role=COACH` from the first rows of `sample`."""
+    """` (e.g. id=3, role='COACH'; id=8, role='COACH')` from the first rows of `sample`
+    (strings quoted, as SQL writes them: trailing spaces show)."""
     if not sample:
         return ""
     try:
@@ -177,15 +178,20 @@ def _samples(sample: str | None) -> str:
             execution_options={"no_parameters": True},
         )
         shown = [
-            ", ".join(
-                f"{key}={'NULL' if value is None else value}"
-                for key, value in row._mapping.items()
-            )
+            ", ".join(f"{key}={_shown(value)}" for key, value in row._mapping.items())
             for row in rows
         ]
     except sa.exc.DBAPIError:
         return ""
     return f" (e.g. {'; '.join(shown)})" if shown else ""
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return str(value)
 
 
 def _stop(found: str, first: bool, check: str | None, resolve: str | None) -> str:

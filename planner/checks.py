@@ -1007,10 +1007,14 @@ def _text_specs(old_t: str, target: _Target) -> list[_Spec]:
     nb, nn, _, _ = split_type(new_t)
     ob, on, _, _ = split_type(old_t)
     if nb in ("varchar", "char") and nn is not None and (on is None or nn < on):
-        # storing a longer value fails unless the excess is all spaces, which are cut (PostgreSQL
-        # and MySQL alike): what counts is the length without trailing spaces
-        return [_Spec(CheckKind.OVERFLOW, f"are longer than {nn} characters (not counting trailing spaces)",
-                      lambda v: _length(v if d == "sqlite" else sa.func.rtrim(v), d) > nn)]
+        # PostgreSQL stores a longer value when the excess is all spaces (cut to the bound): what
+        # counts there is the length without trailing spaces. MySQL's ALTER refuses any excess
+        # in strict mode (1265 Data truncated), spaces too
+        if d == "postgresql":
+            return [_Spec(CheckKind.OVERFLOW, f"are longer than {nn} characters (not counting trailing spaces)",
+                          lambda v: _length(sa.func.rtrim(v), d) > nn)]
+        return [_Spec(CheckKind.OVERFLOW, f"are longer than {nn} characters",
+                      lambda v: _length(v, d) > nn)]
     family = _family(new_t)
     if family is None:
         return []

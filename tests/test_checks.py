@@ -590,3 +590,20 @@ def test_text_to_integer_checks_the_range(dialect: str, request: pytest.FixtureR
         unsigned = edit(old, "t", lambda t: retype(t, "v", "int unsigned", dialect))
         o = one(check(url, old, unsigned), CheckKind.CAST)
         assert ids(o) == [3, 4, 6]  # 2147483648 fits an unsigned column, -5 does not
+
+
+@pytest.mark.parametrize("dialect, counted", [("postgresql", "char_length(rtrim(\"t\".\"code\")) > 5"),
+                                               ("mysql", "char_length(`t`.`code`) > 5")])
+def test_a_shorter_varchar_counts_trailing_spaces_as_the_server_does(tmp_path, dialect: str, counted: str):
+    """PostgreSQL stores 'ab      ' in varchar(5) (the excess is spaces: cut), so its check does
+    not count trailing spaces; MySQL's ALTER refuses it in strict mode, so its check does."""
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    (tmp_path / "old.sql").write_text("CREATE TABLE t (id int PRIMARY KEY, code varchar(10));\n")
+    (tmp_path / "new.sql").write_text("CREATE TABLE t (id int PRIMARY KEY, code varchar(5));\n")
+    r = CliRunner().invoke(app, ["check", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--sql",
+                                 "--dialect", dialect])
+    assert r.exit_code == 0, r.output
+    assert counted in r.output, r.output

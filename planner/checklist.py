@@ -284,7 +284,9 @@ def step_lock(step: Step, dialect: str) -> Lock:
     if "rt.backfill(" in code or step.title.startswith("backfill"):
         return Lock("row locks, one batch at a time", "online", 0)
     if dialect == "mysql":
-        if "LOCK=SHARED" in code:
+        # LOCK=SHARED after LOCK=NONE is a fallback the server asks for only on some tables
+        # (one with a FULLTEXT index): the step is online where LOCK=NONE is accepted
+        if "ALGORITHM=COPY" in code or ("LOCK=SHARED" in code and "LOCK=NONE" not in code):
             return Lock("SHARED (ALGORITHM=COPY or INPLACE, LOCK=SHARED)", "copy", 2)
         if "LOCK=NONE" in code:
             return Lock("metadata lock at start and end (ALGORITHM=INPLACE, LOCK=NONE)", "online", 0)

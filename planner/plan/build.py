@@ -88,7 +88,13 @@ def _render_item(dialect: str):  # noqa: ANN202
         """Types SQLAlchemy has no class for render as the runtime's `rt.RawType('...')`, so
         a revision never imports planner."""
         if type_ == "type" and not type(obj).__module__.startswith("sqlalchemy"):
-            return f"rt.RawType({obj.compile(dialect=_CONTEXTS[dialect].dialect)!r})"  # type: ignore[attr-defined]
+            spelled = obj.compile(dialect=_CONTEXTS[dialect].dialect)  # type: ignore[attr-defined]
+            base = getattr(obj, "base", None)
+            if isinstance(base, sa.Integer) and base.compile(dialect=_CONTEXTS[dialect].dialect) == spelled:
+                # an integer spelled as SQLAlchemy spells it (SQLite's INTEGER PRIMARY KEY):
+                # its own type keeps the integer affinity AUTOINCREMENT needs
+                return f"sa.{type(base).__name__}()"
+            return f"rt.RawType({spelled!r})"
         if type_ == "foreign_key":
             return _render_foreign_key(obj)  # type: ignore[arg-type]
         return False

@@ -375,7 +375,8 @@ class SQLiteBuilder(_Builder):
         b = self.batch(c, f"re-create foreign key {c.new.name}")
         table = _split(c.table)[1]
         b.up += [ops.DropConstraintOp(c.old.name, table, type_="foreignkey"), self._fk_op(c.table, c.new)]
-        b.down += [ops.DropConstraintOp(c.new.name, table, type_="foreignkey"), self._fk_op(c.table, c.old)]
+        # b.down runs reversed: drop the new key, then create the old one (they may share a name)
+        b.down += [self._fk_op(c.table, c.old), ops.DropConstraintOp(c.new.name, table, type_="foreignkey")]
 
     def add_check(self, c: Change) -> None:
         ch = c.new
@@ -427,7 +428,10 @@ class SQLiteBuilder(_Builder):
             t.c[name].nullable = True
         return t
 
-    def _rebuild(self, key: str, table: sa.Table, op_list: list[ops.MigrateOperation]) -> Block:
+    def _rebuild(self, key: str, table: sa.Table, op_list: list[ops.MigrateOperation],
+                 target: sa.Table | None = None) -> Block:
+        """Batch-mode rebuild of `table` (its state before) by `op_list`; the new table gets
+        `target`'s table options (AUTOINCREMENT: Alembic builds it from table_kwargs alone)."""
         name = _split(key)[1]
         text = render_python_code(ops.UpgradeOps([ops.ModifyTableOps(name, op_list)]), render_as_batch=True,
                                   sqlalchemy_module_prefix="sa.", alembic_module_prefix="op.",
@@ -437,16 +441,22 @@ class SQLiteBuilder(_Builder):
         head = f"with op.batch_alter_table({name!r}, schema=None) as batch_op:"
         assert code.startswith(head), code
         source = _table_source(table)
+        options = {k: v for k, v in (target if target is not None else table).dialect_kwargs.items()
+                   if k == "sqlite_autoincrement" and v}
+        kw = f", table_kwargs={options!r}" if options else ""
         return Block(f"_copy_from = {source}\n"
-                     f"with op.batch_alter_table({name!r}, copy_from=_copy_from, recreate='always') as batch_op:"
+                     f"with op.batch_alter_table({name!r}, copy_from=_copy_from, recreate='always'{kw}) as batch_op:"
                      + code[len(head):])
 
     def _finish(self, key: str, b: _Batch) -> None:
-        up = [*b.before, Block(FK_OFF), self._rebuild(key, self._state_before(key), b.up), Block(FK_ON)]
-        down = [Block(FK_OFF), self._rebuild(key, self.table(self.new_md, key), list(reversed(b.down))), Block(FK_ON),
+        new_t = self.table(self.new_md, key)
+        old_t = self.table(self.old_md, key) if self.old_md is not None and key in self.old_md.tables else new_t
+        up = [*b.before, Block(FK_OFF), self._rebuild(key, self._state_before(key), b.up, new_t), Block(FK_ON)]
+        down = [Block(FK_OFF), self._rebuild(key, new_t, list(reversed(b.down)), old_t), Block(FK_ON),
                 *b.after_down]
         if b.down2:
-            down += [Block(FK_OFF), self._rebuild(key, self._state_after_down(key, b.loose), b.down2), Block(FK_ON)]
+            down += [Block(FK_OFF), self._rebuild(key, self._state_after_down(key, b.loose), b.down2, old_t),
+                     Block(FK_ON)]
         # a column renamed by the rebuild: NEW cannot run before it, OLD not after it; a dropped
         # NOT NULL column without a default (b.loose) refuses NEW's inserts, which leave it out,
         # until the rebuild drops it (SQLite cannot drop the NOT NULL without a rebuild either)
@@ -459,19 +469,24 @@ class SQLiteBuilder(_Builder):
 def _table_source(t: sa.Table) -> str:
     """`sa.Table(...)` source for a batch's `copy_from` (Alembic's renderer writes the columns
     and constraints; indexes are added as `sa.Index`)."""
-    text = render([ops.CreateTableOp.from_table(t)], "sqlite")
+    create = ops.CreateTableOp.from_table(t)
+    # the table's keyword arguments (sqlite_autoincrement=...) go last, after the indexes
+    table_kw, create.kw = create.kw, {}
+    text = render([create], "sqlite")
     prefix = f"op.create_table({t.name!r}"
     assert text.startswith(prefix), text
     body = text[len(prefix):]
     assert body.endswith(")")
     indexes = []
     for ix in sorted(t.indexes, key=lambda i: i.name or ""):
+        # an expression (`a DESC`) names its columns bare: SQLite refuses `t.a` in an index
         parts = [repr(x.name) if isinstance(x, sa.Column) else
-                 f"sa.text({str(x.compile(dialect=_BATCH_CONTEXT.dialect)).strip()!r})" for x in ix.expressions]
+                 f"sa.text({str(x.compile(dialect=_BATCH_CONTEXT.dialect, compile_kwargs={'include_table': False})).strip()!r})"
+                 for x in ix.expressions]
         kw = [f"unique={ix.unique!r}"]
         where = ix.dialect_options["sqlite"].get("where")
         if where is not None:
             kw.append(f"sqlite_where=sa.text({str(where).strip()!r})")
         indexes.append(f"sa.Index({ix.name!r}, {', '.join(parts + kw)})")
-    extra = "".join(f",\n{i}" for i in indexes)
+    extra = "".join(f",\n{i}" for i in indexes) + "".join(f",\n{k}={v!r}" for k, v in sorted(table_kw.items()))
     return f"sa.Table({t.name!r}, sa.MetaData(){body[:-1]}{extra})"

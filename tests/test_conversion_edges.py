@@ -170,3 +170,57 @@ def test_verify_writes_a_json_value_back_as_json(tmp_path: Path, pg_url: str):
                        config=load_config(None, cwd=tmp_path), dialect="postgresql", renames=[])
     report = verify(analysis, pg_url)
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)
+
+
+def test_the_backfill_downgrade_keeps_a_value_the_application_wrote_meanwhile(tmp_path: Path,
+                                                                              engine: sa.Engine):
+    """SET NOT NULL with a configured backfill: an application transaction sets the NULL
+    nickname of row 1 while the backfill runs (it commits after the backfill's batch reached
+    that row, so the batch leaves it). The backup used to learn what the backfill wrote from a
+    snapshot of the rows after it, which took the application's value for the fill, and the
+    downgrade put NULL back over it. Each batch now records what it wrote itself."""
+    import threading
+    import time
+
+    old = "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, nickname text);\n"
+    (tmp_path / "planner.toml").write_text('[backfill]\n"users.nickname" = "split_part(email, \'@\', 1)"\n')
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(old.replace("nickname text)", "nickname text NOT NULL)"))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # the config file is found from there
+    try:
+        r = CliRunner().invoke(app, ["plan", "old.sql", "new.sql", "--init", "p", "--rev-id-seed", "t", "-q"])
+    finally:
+        os.chdir(cwd)
+    assert r.exit_code == 0, r.output
+    db = sa.make_url(engine.url).render_as_string(hide_password=False)
+    alembic = [sys.executable, "-m", "alembic", "-c", str(tmp_path / "p" / "alembic.ini"), "-x", f"db={db}"]
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO users SELECT g, 'u' || g || '@x.org', CASE WHEN mod(g, 2) = 0 THEN 'n' || g END "
+                          "FROM generate_series(1, 1000) g")
+    started = threading.Event()
+
+    def app_write() -> None:
+        with engine.connect() as c:
+            c.exec_driver_sql("BEGIN")
+            c.exec_driver_sql("UPDATE users SET nickname = 'set-by-app' WHERE id = 1")
+            started.set()
+            time.sleep(0.7)
+            c.exec_driver_sql("COMMIT")
+
+    writer = threading.Thread(target=app_write)
+    writer.start()
+    assert started.wait(10)
+    r = _run(alembic, "upgrade", "head")
+    writer.join()
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT nickname FROM users WHERE id = 1").scalar() == "set-by-app"
+        assert c.exec_driver_sql("SELECT nickname FROM users WHERE id = 3").scalar() == "u3"
+    r = _run(alembic, "downgrade", "base")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT nickname FROM users WHERE id = 1").scalar() == "set-by-app"
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE nickname IS NULL").scalar() == 499
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE nickname = 'n' || id").scalar() == 500

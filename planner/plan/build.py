@@ -181,7 +181,8 @@ def _serial_sequence_as(table: str, column: str, type_sql: str) -> str:
     return (f"DO {dollar_quote(' BEGIN EXECUTE format(' + lit('ALTER SEQUENCE %s AS ' + type_sql) + ', ' + f'pg_get_serial_sequence({lit(qt(table))}, {lit(column)})); END ')}")
 
 
-def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str) -> str:
+def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str,
+                     record: tuple[str, str] | None = None) -> str:
     """A PL/pgSQL block that walks `table` by primary-key ranges (an index range scan each)
     and updates the rows of each range that match `cond`, committing after every batch (it
     runs outside any transaction) and reporting progress as a NOTICE.
@@ -191,6 +192,10 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
     runtime sets it, -x batch_ms), from 500 rows up to `planner.batch_rows` (-x batch_rows),
     halving at most or doubling at most per batch; without those settings (the block run by
     hand) the runtime's defaults, written in.
+
+    `record` = (backup table, quoted; the updated column): each batch also stores, in the
+    same statement, the value it wrote into the backup's FILLED column of the same key, so a
+    downgrade can tell the backfill's values from the application's.
 
     Written one statement a line, indented by block (the revision shows it as one indented
     SQL block)."""
@@ -207,7 +212,16 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
                 f") planner_s ORDER BY {desc} LIMIT 1;"]
 
     def update(where: str) -> list[str]:
-        return [f"UPDATE {qt(table)} SET {assignment}", f"WHERE {where} AND ({cond});"]
+        if record is None:
+            return [f"UPDATE {qt(table)} SET {assignment}", f"WHERE {where} AND ({cond});"]
+        backup, column = record
+        on = " AND ".join(f"b.{q(k)} = planner_u.{q(k)}" for k in pk)
+        return ["WITH planner_u AS (",
+                f"    UPDATE {qt(table)} SET {assignment}",
+                f"    WHERE {where} AND ({cond})",
+                f"    RETURNING {keys}, {q(column)}",
+                f") UPDATE {backup} AS b SET {q(FILLED)} = planner_u.{q(column)}",
+                f"FROM planner_u WHERE {on};"]
 
     def indented(lines: list[str]) -> list[str]:
         return ["    " + ln for ln in lines]
@@ -1124,22 +1138,26 @@ class _Builder:
     def _backfill_step(self, c: Change, table: str, column: str, expression: str, *,
                        where: str | None = None, downgrade: list[Block] | None = None,
                        upgrade_first: list[Block] | None = None, upgrade_after: list[Block] | None = None,
-                       new_waits: bool | None = None, analyze: bool = True) -> None:
+                       new_waits: bool | None = None, analyze: bool = True,
+                       record: str | None = None) -> None:
         """R12: keyset batches of BATCH_SIZE rows by primary-key range, each committed on its
         own, so the whole backfill reads the table once (linear in its size); ANALYZE after
-        (`analyze=False`: a later step analyzes the column before anything reads it)."""
+        (`analyze=False`: a later step analyzes the column before anything reads it).
+        `record`: the backup table (quoted) whose FILLED column gets what each row was set to."""
         cond = where or f"{q(column)} IS NULL"
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []), Block(self._batches(table, column, expression, cond, analyze),
+                 [*(upgrade_first or []), Block(self._batches(table, column, expression, cond, analyze, record),
                                                 autocommit=True),
                   *(upgrade_after or [])], downgrade or [], change=c, new_waits=new_waits)
 
-    def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True) -> str:
+    def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True,
+                 record: str | None = None) -> str:
         """The code of a batched `SET column = expression WHERE cond` (PostgreSQL: keyset by
         primary key in one PL/pgSQL block, by ctid without one; then ANALYZE)."""
         pk = self.pk_columns(self.new.table(table) or self.old.table(table))
         if pk:
-            code = _keyset_backfill(table, pk, f"{q(column)} = {expression}", cond, f"{table}.{column}")
+            code = _keyset_backfill(table, pk, f"{q(column)} = {expression}", cond, f"{table}.{column}",
+                                    record=(record, column) if record else None)
         else:  # no key to range over: the row address, batch by batch
             head = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ctid IN (SELECT ctid "
                     f"FROM {qt(table)} WHERE {cond} LIMIT ")
@@ -1735,16 +1753,14 @@ class _Builder:
             if not pk:
                 raise PlanError(f"{c.id}: {c.table} has no primary key: a backfill could not be undone")
             bk = backup_name(_split(c.table)[1], c.column, "nulls")
-            # the backup remembers what the backfill wrote (FILLED, set once it is done): the
-            # downgrade puts NULL back only where the row still holds that, so a value the
-            # application wrote after the upgrade stays
-            on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
-            snapshot = execute(f"UPDATE {q(BACKUP_SCHEMA)}.{q(bk)} AS b SET {q(FILLED)} = t.{q(c.column)} "
-                               f"FROM {qt(c.table)} AS t WHERE {on} AND b.{q(FILLED)} IS NULL")
+            # the backup remembers what the backfill wrote (FILLED, recorded by each batch in
+            # the statement that writes it): the downgrade puts NULL back only where the row
+            # still holds that, so a value the application wrote, during the backfill or after,
+            # stays (a snapshot of the rows after the backfill took such a value for the fill)
             self._backfill_step(c, c.table, c.column, expression,
                                 upgrade_first=[self.backup(c.table, pk, c.column, bk, f"{q(c.column)} IS NULL",
                                                            computed=(f"{q(c.column)} AS {q(FILLED)}",))],
-                                upgrade_after=[Block(snapshot, autocommit=True)],
+                                record=f"{q(BACKUP_SCHEMA)}.{q(bk)}",
                                 downgrade=[self.restore(c.table, pk, c.column, bk,
                                                         unchanged=f"t.{q(c.column)} IS NOT DISTINCT FROM "
                                                                   f"b.{q(FILLED)}")])

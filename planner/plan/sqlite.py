@@ -110,7 +110,8 @@ class SQLiteBuilder(_Builder):
         return b
 
     # ----------------------------------------------------------------- helpers
-    def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True) -> str:
+    def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True,
+                 record: str | None = None) -> str:
         """Batches by rowid: one writer at a time, so no keyset block is needed (nor possible);
         no ANALYZE (SQLite plans without statistics unless the application keeps them)."""
         head = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE rowid IN (SELECT rowid "

@@ -165,6 +165,7 @@ def backfill_call(head: str, tail: str = "") -> str:
 
 #: the most rows a backfill batch updates, and the time it is sized to take (the runtime's defaults)
 BATCH_ROWS, BATCH_MS = int(constant("BATCH_SIZE")), int(constant("BATCH_MS"))
+LOCK_RETRIES = int(constant("LOCK_RETRIES"))
 
 
 def stored_type(type_: sa.types.TypeEngine) -> sa.types.TypeEngine:
@@ -229,15 +230,39 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
     def setting(name: str, pg_type: str, default: object) -> str:
         return f"coalesce(nullif(current_setting('planner.{name}', true), '')::{pg_type}, {default})"
 
+    # a row of the batch locked by an application transaction longer than the lock timeout:
+    # the batch is rolled back (its subtransaction), committed out of, and tried again smaller
+    # after a jittered pause, holding nothing meanwhile; bounded by lock_retries attempts
+    gave_up = [lit(f"planner backfill {what}: "),
+               "|| " + lit("rows of the next batch stayed locked by another transaction through "),
+               "|| planner_waits || " + lit(" attempts (lock timeout each); nothing of that batch was"),
+               "|| " + lit(" written, the batches before it are kept: run the revision again once"),
+               "|| " + lit(" that transaction ends") + ";"]
     loop = ["IF planner_first THEN", *indented(bound("")),
             "ELSE", *indented(bound(f" WHERE {after}")),
             "END IF;",
             "EXIT WHEN NOT FOUND;",
             "planner_started := clock_timestamp();",
-            "IF planner_first THEN", *indented(update(upto)),
-            "ELSE", *indented(update(f"{after} AND {upto}")),
+            "BEGIN",
+            *indented(["IF planner_first THEN", *indented(update(upto)),
+                       "ELSE", *indented(update(f"{after} AND {upto}")),
+                       "END IF;",
+                       "GET DIAGNOSTICS planner_n = ROW_COUNT;"]),
+            "EXCEPTION WHEN lock_not_available OR deadlock_detected THEN",
+            "    planner_n := -1;",
+            "END;",
+            "IF planner_n < 0 THEN",
+            *indented(["planner_waits := planner_waits + 1;",
+                       "IF planner_waits >= planner_tries THEN",
+                       f"    RAISE EXCEPTION USING MESSAGE = {gave_up[0]}",
+                       *(f"        {part}" for part in gave_up[1:]),
+                       "END IF;",
+                       "planner_batch := greatest(1, planner_batch / 2);",
+                       "COMMIT;",
+                       "PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));",
+                       "CONTINUE;"]),
             "END IF;",
-            "GET DIAGNOSTICS planner_n = ROW_COUNT;",
+            "planner_waits := 0;",
             "planner_total := planner_total + planner_n;",
             *[f"{a} := {b};" for a, b in zip(last, hi, strict=True)],
             "planner_first := false;",
@@ -252,6 +277,8 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
                        f"planner_max integer := {setting('batch_rows', 'integer', BATCH_ROWS)};",
                        f"planner_ms double precision := {setting('batch_ms', 'double precision', BATCH_MS)};",
                        "planner_batch integer := least(500, planner_max);",
+                       f"planner_tries integer := {setting('lock_retries', 'integer', LOCK_RETRIES)};",
+                       "planner_waits integer := 0;",
                        "planner_started timestamptz;",
                        "planner_took double precision;"]),
             "BEGIN",

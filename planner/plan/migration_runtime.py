@@ -435,7 +435,7 @@ def with_lock_retry(step) -> None:
                 ) from None
             pause = min(2**attempt, 30) * random.uniform(0.5, 1.5)
             if attempt == retries - 1 or waited + pause > budget:
-                raise RuntimeError(
+                raise CommandError(  # one line (Alembic prints it as FAILED: ...)
                     f"planner: lock timeout: gave up after {attempt + 1} attempts "
                     f"({waited:.0f} s of waiting); nothing of this revision is "
                     f"committed. Waiting on: {_blockers()}"
@@ -504,6 +504,7 @@ def batched(*parts: str) -> None:
     limits = [
         f"SET planner.batch_rows = '{most}'",
         f"SET planner.batch_ms = '{target:g}'",
+        f"SET planner.lock_retries = '{setting('lock_retries', LOCK_RETRIES)}'",
     ]
     if _offline():
         for statement in limits:
@@ -517,11 +518,17 @@ def batched(*parts: str) -> None:
         sql(statement)
     try:
         _notify_batches(parts)
+    except sa.exc.DBAPIError as err:
+        text = (str(getattr(err, "orig", None) or err).strip().splitlines() or [""])[0]
+        if not text.startswith("planner backfill"):
+            raise
+        raise CommandError(text) from None  # one line: what, and what to do
     finally:
         for statement in (
             "RESET synchronous_commit",
             "RESET planner.batch_rows",
             "RESET planner.batch_ms",
+            "RESET planner.lock_retries",
         ):
             sql(statement)
 

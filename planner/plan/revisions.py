@@ -47,6 +47,7 @@ import sys
 import time
 
 from alembic import context
+from alembic.util import CommandError
 from sqlalchemy import engine_from_config, pool
 
 config = context.config
@@ -106,8 +107,10 @@ def run_migrations_online() -> None:
         except RuntimeError as e:
             # a revision that timed out waiting for a lock while holding another rolled back
             # whole: wait outside any transaction, then run the remaining revisions again
-            if "planner: lock timeout while" not in str(e) or attempt == attempts - 1:
+            if "planner: lock timeout while" not in str(e):
                 raise
+            if attempt == attempts - 1:
+                raise CommandError(f"{e} (gave up after {attempts} runs)") from None
             pause = min(2**attempt, 30) * random.uniform(0.5, 1.5)
             # (e says "planner: lock timeout ...")
             print(f"{e}; retrying in {pause:.1f} s", file=sys.stderr)

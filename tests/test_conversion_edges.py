@@ -224,3 +224,22 @@ def test_the_backfill_downgrade_keeps_a_value_the_application_wrote_meanwhile(tm
         assert c.exec_driver_sql("SELECT nickname FROM users WHERE id = 1").scalar() == "set-by-app"
         assert c.exec_driver_sql("SELECT count(*) FROM users WHERE nickname IS NULL").scalar() == 499
         assert c.exec_driver_sql("SELECT count(*) FROM users WHERE nickname = 'n' || id").scalar() == 500
+
+
+def test_a_renamed_tables_enum_column_is_swapped_after_its_view_goes(tmp_path: Path, pg_url: str):
+    """A table rename leaves a view under the old name (`SELECT *`) until contract; an enum
+    reorder swaps the table's enum column in contract (R8), whose DROP COLUMN failed on that
+    view ("view orgs depends on column p"). The view is dropped first in contract now."""
+    from planner.config import load_config
+    from planner.pipeline import analyze
+    from planner.verify.harness import verify
+
+    old = ("CREATE TYPE prio AS ENUM ('low', 'high', 'mid');\n"
+           "CREATE TABLE orgs (id bigserial PRIMARY KEY, title text NOT NULL, p prio NOT NULL DEFAULT 'low');\n")
+    new = old.replace("'low', 'high', 'mid'", "'low', 'mid', 'high'").replace("TABLE orgs", "TABLE organizations")
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    analysis = analyze(str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), config=load_config(None, cwd=tmp_path),
+                       dialect="postgresql", renames=["orgs=organizations"])
+    report = verify(analysis, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)

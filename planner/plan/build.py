@@ -1120,7 +1120,10 @@ class _Builder:
         columns = ", ".join(quote_ident(col.name, self.DIALECT) for col in table.columns) \
             if table is not None and table.columns else "*"
         again = execute(f"CREATE VIEW {self.quote_table(old)} AS SELECT {columns} FROM {self.quote_table(new)}")
-        self.add(Phase.CONTRACT, f"drop the compatibility view {old}", [Block(drop_view)], [Block(again)], change=c)
+        # first in contract: the view selects every column, and a contract step that drops one
+        # (an R8 swap, a drop) would fail on it ("view depends on column"); its downgrade, last
+        self.add(Phase.CONTRACT, f"drop the compatibility view {old}", [Block(drop_view)], [Block(again)], change=c,
+                 rank=-20)
 
     # ----------------------------------------------------------------- columns
     def add_column(self, c: Change) -> None:

@@ -243,3 +243,46 @@ def test_a_renamed_tables_enum_column_is_swapped_after_its_view_goes(tmp_path: P
                        dialect="postgresql", renames=["orgs=organizations"])
     report = verify(analysis, pg_url)
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)
+
+
+def test_old_keeps_writing_nulls_after_a_not_null_backfill(tmp_path: Path, engine: sa.Engine):
+    """SET NOT NULL with a configured backfill: the backfill revision's docstring lets OLD run
+    after it, but OLD (which wrote the column nullable) had its NULL writes refused by the NOT
+    VALID check, and a NULL written during the backfill made the contract's VALIDATE fail. A
+    trigger now gives a NULL write the backfill's value from the backfill on (dropped once the
+    column is NOT NULL), and the downgrade gives those rows their NULL back."""
+    old = "CREATE TABLE users (id int PRIMARY KEY, email text NOT NULL, nickname text);\n"
+    (tmp_path / "planner.toml").write_text('[backfill]\n"users.nickname" = "split_part(email, \'@\', 1)"\n')
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(old.replace("nickname text)", "nickname text NOT NULL)"))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        r = CliRunner().invoke(app, ["plan", "old.sql", "new.sql", "--init", "p", "--rev-id-seed", "t", "-q"])
+    finally:
+        os.chdir(cwd)
+    assert r.exit_code == 0, r.output
+    backfill = next((tmp_path / "p" / "migrations" / "versions").glob("*_backfill_*.py")).read_text()
+    assert "after it: OLD and NEW" in backfill
+    db = sa.make_url(engine.url).render_as_string(hide_password=False)
+    alembic = [sys.executable, "-m", "alembic", "-c", str(tmp_path / "p" / "alembic.ini"), "-x", f"db={db}"]
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO users SELECT g, 'u' || g || '@x.org', NULL FROM generate_series(1, 100) g")
+        c.exec_driver_sql("INSERT INTO users VALUES (500, 'kept@x.org', 'kept')")
+    r = _run(alembic, "upgrade", "+1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:  # OLD writes NULL after the backfill: filled, not refused
+        c.exec_driver_sql("INSERT INTO users (id, email) VALUES (101, 'late@x.org')")
+        c.exec_driver_sql("UPDATE users SET nickname = NULL WHERE id = 500")
+        got = c.exec_driver_sql("SELECT id, nickname FROM users WHERE id IN (101, 500) ORDER BY id").all()
+        assert [tuple(x) for x in got] == [(101, "late"), (500, "kept")]
+    r = _run(alembic, "upgrade", "head")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE strpos(tgname, 'planner_fill') > 0").scalar() == 0
+    r = _run(alembic, "downgrade", "base")
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:  # every NULL as written comes back, the rest stays
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE nickname IS NULL").scalar() == 102
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE strpos(tgname, 'planner_fill') > 0").scalar() == 0

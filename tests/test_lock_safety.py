@@ -329,8 +329,8 @@ def test_a_backfill_batch_waits_out_a_row_lock_and_gives_up_in_one_line(tmp_path
     retry). It is rolled back, waits outside any transaction and tries again smaller: with the
     transaction open 2 s it completes; with lock_retries=2 behind a 10 s one it stops with one
     line that says what to do, keeping the batches before it."""
-    new = OLD.replace("email text", "email text NOT NULL DEFAULT ''")
-    (tmp_path / "planner.toml").write_text('[backfill]\n"users.email" = "\'none\'"\n')
+    new = OLD.replace("org_id int", "org_id int, note text NOT NULL")
+    (tmp_path / "planner.toml").write_text('[backfill]\n"users.note" = "\'none\'"\n')
     (tmp_path / "old.sql").write_text(OLD)
     (tmp_path / "new.sql").write_text(new)
     r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
@@ -339,8 +339,6 @@ def test_a_backfill_batch_waits_out_a_row_lock_and_gives_up_in_one_line(tmp_path
     assert r.exit_code == 0, r.output
     ini = tmp_path / "p" / "alembic.ini"
     engine = _seed(pg_url)
-    with engine.connect() as c:
-        c.exec_driver_sql("UPDATE users SET email = NULL")
     held = _hold(engine, "UPDATE users SET org_id = 2 WHERE id = 15000", 2, threading.Event())
     t0 = time.monotonic()
     r = _upgrade(ini, pg_url, "lock_timeout=300ms")
@@ -349,7 +347,7 @@ def test_a_backfill_batch_waits_out_a_row_lock_and_gives_up_in_one_line(tmp_path
     assert r.returncode == 0, r.stderr[-2000:]
     assert took > 1.5  # it waited for the row (retried), then went on
     with engine.connect() as c:
-        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE email = 'none'").scalar() == 20000
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE note = 'none'").scalar() == 20000
     db = sa.make_url(pg_url).render_as_string(hide_password=False)
     down = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"db={db}", "downgrade", "base"],
                           capture_output=True, text=True, timeout=300)
@@ -360,9 +358,9 @@ def test_a_backfill_batch_waits_out_a_row_lock_and_gives_up_in_one_line(tmp_path
     held = _hold(engine, "UPDATE users SET org_id = 2 WHERE id = 15000", 10, threading.Event())
     r = _upgrade(ini, pg_url, "lock_timeout=200ms", "lock_retries=2")
     assert r.returncode != 0
-    assert "planner backfill users.email: rows of the next batch stayed locked by another transaction through 2 " \
+    assert "planner backfill users.note: rows of the next batch stayed locked by another transaction through 2 " \
            "attempts" in r.stderr, r.stderr[-2000:]
     assert "Traceback" not in r.stderr, r.stderr[-3000:]
     with engine.connect() as c:  # the batches before it are kept (idempotent: a re-run goes on)
-        assert 0 < c.exec_driver_sql("SELECT count(*) FROM users WHERE email = 'none'").scalar() < 20000
+        assert 0 < c.exec_driver_sql("SELECT count(*) FROM users WHERE note = 'none'").scalar() < 20000
     held.join()

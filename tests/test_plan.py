@@ -212,7 +212,8 @@ def test_verify_corpus_pairs(corpus: Path, pg_url: str, pair: str):
 # --------------------------------------------------------------------------- re-runnable revisions
 
 #: transactional statements a revision may run before an autocommit block: they can run again
-_RERUNNABLE = re.compile(r"""^\s*(rt\.guard\(|rt\.sql\(['"]CREATE (SCHEMA|TABLE) IF NOT EXISTS )""")
+_RERUNNABLE = re.compile(r"""^\s*(rt\.guard\(|rt\.sql\(['"](CREATE (SCHEMA|TABLE) IF NOT EXISTS |CREATE OR REPLACE """
+                         r"""FUNCTION |DO \$planner\$ BEGIN IF NOT EXISTS ))""")
 
 
 def _unsafe_before_online(steps) -> list[str]:

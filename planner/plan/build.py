@@ -1777,25 +1777,58 @@ class _Builder:
 
     def set_not_null(self, c: Change) -> None:
         expression = self.backfill_exprs.get(c.object)
+        fill = unfill = None
         if expression is not None:
             # overwrite the NULLs (backed up, so the downgrade puts them back)
+            schema, name = _split(c.table)
             pk = self.pk_columns(self.old.table(c.table))
             if not pk:
                 raise PlanError(f"{c.id}: {c.table} has no primary key: a backfill could not be undone")
-            bk = backup_name(_split(c.table)[1], c.column, "nulls")
+            bk = backup_name(name, c.column, "nulls")
+            # from the backfill on, a trigger gives a NULL write the backfill's value (the
+            # expression over the written row): OLD, which may write NULL, keeps working after
+            # the NOT VALID check, and no NULL written during the backfill reaches VALIDATE
+            fn = derived_name(f"{name}_{c.column}", "__planner_fill")
+            qfn = f"{q(schema)}.{q(fn)}" if schema else q(fn)
+            # ... and notes the row in the backup (it was NULL as written, FILLED is what it got),
+            # so the downgrade gives it its NULL back too, like the rows the batches fill
+            keys = ", ".join(q(p) for p in pk)
+            body = (f" BEGIN NEW.{q(c.column)} := (SELECT ({expression}) FROM (SELECT NEW.*) AS planner_row); "
+                    f"INSERT INTO {q(BACKUP_SCHEMA)}.{q(bk)} ({keys}, {q(c.column)}, {q(FILLED)}) VALUES ("
+                    + ", ".join(f"NEW.{q(p)}" for p in pk) + f", NULL, NEW.{q(c.column)}); RETURN NEW; END ")
+            # re-runnable (the batches' autocommit block commits it; a re-run after a failed batch
+            # finds it there), and without DROP TRIGGER's ACCESS EXCLUSIVE
+            create = (f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
+                      f"WHEN (NEW.{q(c.column)} IS NULL) EXECUTE FUNCTION {qfn}()")
+            exists = f"SELECT 1 FROM pg_trigger WHERE tgname = {lit(fn)} AND tgrelid = {lit(qt(c.table))}::regclass"
+            fill = "\n".join([
+                execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS " + dollar_quote(body)),
+                execute("DO " + dollar_quote(f" BEGIN IF NOT EXISTS ({exists}) THEN {create}; END IF; END "))])
+            unfill = "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(c.table)}"),
+                                 execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
             # the backup remembers what the backfill wrote (FILLED, recorded by each batch in
             # the statement that writes it): the downgrade puts NULL back only where the row
             # still holds that, so a value the application wrote, during the backfill or after,
-            # stays (a snapshot of the rows after the backfill took such a value for the fill)
+            # stays (a snapshot of the rows after the backfill took such a value for the fill).
+            # The backup is copied before the trigger's lock is taken; the downgrade drops the
+            # trigger before it puts the NULLs back (the trigger would fill them again)
             self._backfill_step(c, c.table, c.column, expression,
                                 upgrade_first=[self.backup(c.table, pk, c.column, bk, f"{q(c.column)} IS NULL",
-                                                           computed=(f"{q(c.column)} AS {q(FILLED)}",))],
+                                                           computed=(f"{q(c.column)} AS {q(FILLED)}",)),
+                                               self.ddl(fill)],
                                 record=f"{q(BACKUP_SCHEMA)}.{q(bk)}",
-                                downgrade=[self.restore(c.table, pk, c.column, bk,
+                                downgrade=[self.ddl(unfill),
+                                           self.restore(c.table, pk, c.column, bk,
                                                         unchanged=f"t.{q(c.column)} IS NOT DISTINCT FROM "
                                                                   f"b.{q(FILLED)}")])
-        # with a backfill no NULL is left for the guard to find (it would run before the backfill)
-        self._not_null_steps(c, c.table, c.column, guards=self.guards(c) if expression is None else [])
+        # with a backfill no NULL is left for the guard to find (it would run before the backfill).
+        # Without one, OLD wrote the column nullable: from the NOT VALID check on its NULL writes
+        # fail, so only NEW runs after that revision
+        self._not_null_steps(c, c.table, c.column, guards=self.guards(c) if expression is None else [],
+                             breaks_old=expression is None)
+        if fill is not None and unfill is not None:
+            self.add(Phase.CONTRACT, f"drop the trigger that fills NULL writes of {c.object} (NOT NULL now)",
+                     [self.ddl(unfill)], [self.ddl(fill)], change=c)
 
     def drop_not_null(self, c: Change) -> None:
         schema, name = _split(c.table)

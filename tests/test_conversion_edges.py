@@ -286,3 +286,19 @@ def test_old_keeps_writing_nulls_after_a_not_null_backfill(tmp_path: Path, engin
     with engine.connect() as c:  # every NULL as written comes back, the rest stays
         assert c.exec_driver_sql("SELECT count(*) FROM users WHERE nickname IS NULL").scalar() == 102
         assert c.exec_driver_sql("SELECT count(*) FROM pg_trigger WHERE strpos(tgname, 'planner_fill') > 0").scalar() == 0
+
+
+def test_an_enum_value_rename_with_a_removal_of_the_same_enum_is_refused(tmp_path: Path):
+    """Renaming a value and removing another of the same enum in one plan made a plan whose
+    upgrade stopped on rows holding the renamed value and whose downgrade could not run (the
+    recreated type held both names): refused at plan time, with what to do instead."""
+    old = ("CREATE TYPE status AS ENUM ('draft', 'active', 'archived', 'legacy');\n"
+           "CREATE TABLE users (id bigserial PRIMARY KEY, status status NOT NULL DEFAULT 'draft');\n")
+    new = old.replace("'draft', 'active', 'archived', 'legacy'", "'draft', 'live', 'archived'")
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
+                                 str(tmp_path / "p"), "-q", "--rename", "status.active=live"])
+    assert r.exit_code == 2, r.output
+    assert "renaming value 'active' of enum status in the same plan as removing or reordering" in r.output
+    assert "Traceback" not in r.output

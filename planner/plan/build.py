@@ -755,6 +755,15 @@ class _Builder:
         if why is None:
             self._rename_value_by_remap(c)
             return
+        if self.old.enum(c.name) is not None and any(
+                x.name == c.name and x.kind in (Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES)
+                for x in self.diff.changes):
+            # the recreation the removal or reorder needs would count the renamed value as
+            # removed (rows holding it stop its guard) and its downgrade would hold both names
+            raise PlanError(f"{c.id}: renaming value {a!r} of enum {c.name} in the same plan as removing or "
+                            "reordering its values is not planned",
+                            hint=f"release the rename first (--rename {c.name}.{a}={b}), then the other changes "
+                                 "of the enum in a later plan")
         self.add(Phase.CONTRACT, f"rename enum value {c.name}.{a} to {b} in place ({why}): no application version "
                                  "works both before and after it, every writer must switch at once",
                  [self.ddl(execute(f"ALTER TYPE {qt(c.name)} RENAME VALUE {lit(a)} TO {lit(b)}"))],

@@ -62,3 +62,13 @@ def test_a_sqlite_autoincrement_table_with_a_descending_index_is_rebuilt(tmp_pat
     takes table options from `table_kwargs` alone)."""
     _verify(tmp_path, AUTO, AUTO.replace("b TEXT)", "b TEXT NOT NULL DEFAULT '')"), "sqlite", sqlite_url,
             config="[backfill]\n\"t.b\" = \"''\"\n")
+
+
+@pytest.mark.mysql
+def test_a_removed_mysql_enum_value_remapped_to_an_added_one(tmp_path: Path, mysql_url: str):
+    """`enum_remap` of a removed value to a value NEW adds: the backfill moved the rows there
+    before the contract's MODIFY allowed it (1265 Data truncated), where the naive add, update,
+    remove works. Expand now allows the added value first, as for a renamed one."""
+    old = "CREATE TABLE e (id INT NOT NULL PRIMARY KEY, status ENUM('a','b') NOT NULL DEFAULT 'a');\n"
+    _verify(tmp_path, old, old.replace("'a','b'", "'a','c'"), "mysql", mysql_url,
+            config='[enum_remap]\n"e.status.b" = "c"\n')

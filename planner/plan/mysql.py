@@ -414,14 +414,22 @@ class MySQLBuilder(_Builder):
                                 upgrade_first=[self.backup(table, pk, old_name, bk, f"{q(old_name)} = {lit(v)}")],
                                 downgrade=[self.restore(table, pk, name, bk, unchanged=f"t.{q(name)} = {lit(target)}")])
             backups.append(f"{bk} (rows that held {v!r})")
-        if renames:
+        # a removed value remapped to a value NEW adds: the rows move there in backfill, so the
+        # column must allow it from expand on, as for a renamed value
+        old_values = list(getattr(self.table(self.old_md, table).c[old_name].type, "enums", ()) or ())
+        added_targets = {v: self.enum_remap[f"{key}.{v}"] for v in removed
+                         if f"{key}.{v}" in self.enum_remap and self.enum_remap[f"{key}.{v}"] not in old_values}
+        if renames or added_targets:
             # R11 for values: allow both spellings, move the rows, then keep only the new ones
-            union = self._enum_union(table, old_name, renames)
-            old_spec = self._enum_union(table, old_name, renames, name=name)
-            self.add(Phase.EXPAND, f"allow the new spellings of {key} ({', '.join(renames.values())})",
+            spellings = {**added_targets, **renames}
+            union = self._enum_union(table, old_name, spellings)
+            old_spec = self._enum_union(table, old_name, spellings, name=name)
+            what = "spellings" if not added_targets else "values"
+            self.add(Phase.EXPAND, f"allow the new {what} of {key} ({', '.join(dict.fromkeys(spellings.values()))})",
                      [self.ddl(alter(f"ALTER TABLE {t} MODIFY {union}", INSTANT, INPLACE, COPY))],
                      [self.ddl(alter(f"ALTER TABLE {t} MODIFY {self.spec(self.old_md, table, old_name)}",
                                      INSTANT, INPLACE, COPY))], change=c)
+        if renames:
             for a, b in renames.items():
                 self._backfill_step(c, table, old_name, lit(b), where=f"{q(old_name)} = {lit(a)}",
                                     downgrade=[Block(backfill_call(f"UPDATE {t} SET {q(old_name)} = {lit(a)}"

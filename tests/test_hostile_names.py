@@ -859,9 +859,6 @@ KNOWN_GAPS = {
     **{(case, kind, "*", "mysql"): "SQLAlchemy's MySQL reflection cannot parse a FOREIGN KEY line whose names "
                                   "hold ')' (SAWarning 'Unknown schema content'): the key reads back missing"
        for case in ("percent", "quote_code", "triple_quote_code") for kind in ("add_foreign_key", "all")},
-    **{("plain_remap_to_added", kind, "*", "mysql"): "MySQL inline ENUM: a remap to a value the same plan adds "
-                                                   "runs before the MODIFY that adds it (Data truncated)"
-       for kind in ("enum_values", "all")},
     **{("triple_quote_code", kind, "prisma", "postgresql"): "the Prisma loader reads an enum @@map holding \"\" "
                                                            "as a different type name than the database has"
        for kind in ("enum_values", "all")},

@@ -179,7 +179,9 @@ def stored_type(type_: sa.types.TypeEngine) -> sa.types.TypeEngine:
 
 def _serial_sequence_as(table: str, column: str, type_sql: str) -> str:
     """SQL that gives the sequence owned by serial column `table.column` the type `type_sql`."""
-    return (f"DO {dollar_quote(' BEGIN EXECUTE format(' + lit('ALTER SEQUENCE %s AS ' + type_sql) + ', ' + f'pg_get_serial_sequence({lit(qt(table))}, {lit(column)})); END ')}")
+    sequence = f"pg_get_serial_sequence({lit(qt(table))}, {lit(column)})"
+    alter = lit(f"ALTER SEQUENCE %s AS {type_sql}")
+    return "DO " + dollar_quote(f" BEGIN EXECUTE format({alter}, {sequence}); END ")
 
 
 def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str,
@@ -550,6 +552,12 @@ class _Builder:
         return Block(execute(f"UPDATE {qt(table)} AS t SET {q(column)} = {value} FROM "
                              f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}") + "\n" +
                      execute(f"DROP TABLE {q(BACKUP_SCHEMA)}.{q(bk)}"))
+
+    def not_restored(self, table: str, pk: tuple[str, ...], bk: str, unchanged: str) -> str:
+        """SQL over `table` (by its name): the row is not one `restore(..., unchanged=...)`
+        would take from backup `bk` (`unchanged` over `b`, the backup, and the table)."""
+        on = " AND ".join(f"b.{q(p)} = {qt(table)}.{q(p)}" for p in pk)
+        return f"NOT EXISTS (SELECT 1 FROM {q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on} AND {unchanged})"
 
     def set_default(self, table: str, column: str, type_: sa.types.TypeEngine, default: str | None) -> str:
         """`op.alter_column(..., server_default=sa.text(...))`: rendered here because Alembic's
@@ -1555,13 +1563,13 @@ class _Builder:
                 # NUMERIC, puts back the values of the rows unchanged since the upgrade (compared
                 # as the new type), and only then converts to the old type; rows changed since
                 # that do not fit stop it first (a guard, nothing done)
-                unchanged_new = f"t.{q(o.name)} IS NOT DISTINCT FROM {self.to_new(c, f'b.{q(o.name)}', new_sql)}"
-                restored = unchanged_new.replace("t.", f"{qt(c.table)}.", 1)
-                on = " AND ".join(f"b.{q(p)} = {qt(c.table)}.{q(p)}" for p in pk)
+                converted = self.to_new(c, f"b.{q(o.name)}", new_sql)
+                unchanged_new = f"t.{q(o.name)} IS NOT DISTINCT FROM {converted}"
                 back_guard = self._convert_guard(
                     c.table, o.name, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
                     why=" (written since the upgrade; fix them first)",
-                    also_where=f"NOT EXISTS (SELECT 1 FROM {q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on} AND {restored})")
+                    also_where=self.not_restored(c.table, pk, bk,
+                                                 f"{qt(c.table)}.{q(o.name)} IS NOT DISTINCT FROM {converted}"))
                 down_first.append(Block(back_guard.code()))
                 loose = sa.Numeric()
                 down_ops = render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=loose,
@@ -1761,9 +1769,8 @@ class _Builder:
         # with a backup, rows unchanged since the swap get their old value from it (99.9999 ->
         # numeric(6,2) is 100.00, which does not convert back to numeric(6,4)): only the others
         # are converted back, so only they are tested
-        on = " AND ".join(f"b.{q(p)} = {qt(c.table)}.{q(p)}" for p in pk)
-        restored = "" if exact else (f"NOT EXISTS (SELECT 1 FROM {q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on} "
-                                     f"AND b.{q(tmp)} IS NOT DISTINCT FROM {qt(c.table)}.{q(col)})")
+        restored = "" if exact else self.not_restored(c.table, pk, bk,
+                                                      f"b.{q(tmp)} IS NOT DISTINCT FROM {qt(c.table)}.{q(col)}")
         back_guard = self._convert_guard(c.table, col, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
                                          why=" (written since the swap; fix them first)", also_where=restored)
         # else the converted value is backed up too: a row whose value changed after the swap

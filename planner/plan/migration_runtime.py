@@ -161,10 +161,15 @@ def guard_block(
     try:
         sql(statement)
     except sa.exc.DBAPIError as err:
-        text = (str(getattr(err, "orig", None) or err).strip().splitlines() or [""])[0]
+        text = _first_line(err)
         if "planner guard failed" not in text:
             raise
         raise CommandError(_stop(text, first, check, resolve)) from None
+
+
+def _first_line(err: Exception) -> str:
+    """The server's message of a failed statement, first line."""
+    return (str(getattr(err, "orig", None) or err).strip().splitlines() or [""])[0]
 
 
 def _samples(sample: str | None) -> str:
@@ -519,7 +524,7 @@ def batched(*parts: str) -> None:
     try:
         _notify_batches(parts)
     except sa.exc.DBAPIError as err:
-        text = (str(getattr(err, "orig", None) or err).strip().splitlines() or [""])[0]
+        text = _first_line(err)
         if not text.startswith("planner backfill"):
             raise
         raise CommandError(text) from None  # one line: what, and what to do

@@ -53,6 +53,8 @@ INPLACE = ", ALGORITHM=INPLACE, LOCK=NONE"
 #: refused without a copy (a table with a FULLTEXT index rebuilt for a column change)
 INPLACE_SHARED = ", ALGORITHM=INPLACE, LOCK=SHARED"
 COPY = ", ALGORITHM=COPY, LOCK=SHARED"
+#: a column step that need not copy the table, in order of preference
+ONLINE = (INSTANT, INPLACE, INPLACE_SHARED)
 INDEX_INPLACE = " ALGORITHM=INPLACE LOCK=NONE"
 INDEX_SHARED = " ALGORITHM=INPLACE LOCK=SHARED"
 
@@ -222,7 +224,7 @@ class MySQLBuilder(_Builder):
         # ON UPDATE of a NOT NULL column without a default: not in what Alembic renders; the
         # table is new and empty, so a MODIFY right after is instant
         on_update = [self.ddl(alter(f"ALTER TABLE {qt(c.table)} MODIFY {self.spec(self.new_md, c.table, col.name)}",
-                                    INSTANT, INPLACE, INPLACE_SHARED))
+                                    *ONLINE))
                      for col in sat.columns if col.info.get(ON_UPDATE_INFO)]
         self.add(Phase.EXPAND, f"create table {c.table}", [Block(render([create, *index_ops], "mysql")), *on_update],
                  [Block(render([ops.DropTableOp.from_table(sat)], "mysql"))], change=c)
@@ -239,17 +241,17 @@ class MySQLBuilder(_Builder):
     def add_column(self, c: Change) -> None:
         col: Column = c.new
         t = qt(c.table)
-        drop = [self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col.name)}", INSTANT, INPLACE, INPLACE_SHARED))]
+        drop = [self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col.name)}", *ONLINE))]
         if col.autoincrement and self.old.table(c.table) is not None:
             raise PlanError(f"{c.id}: adding an AUTO_INCREMENT column to an existing table copies it "
                             "(ALGORITHM=INPLACE is refused); add it in a maintenance window by hand")
         if col.nullable or col.default is not None:
             add = f"ALTER TABLE {t} ADD COLUMN {self.spec(self.new_md, c.table, col.name)}"
-            self.add(Phase.EXPAND, f"add column {c.object}", [self.ddl(alter(add, INSTANT, INPLACE, INPLACE_SHARED))], drop, change=c)
+            self.add(Phase.EXPAND, f"add column {c.object}", [self.ddl(alter(add, *ONLINE))], drop, change=c)
             return
         # R2: nullable first, backfill in batches, NOT NULL once the code writes it (contract)
         add = f"ALTER TABLE {t} ADD COLUMN {self.spec(self.new_md, c.table, col.name, nullable=True)}"
-        self.add(Phase.EXPAND, f"add column {c.object} (nullable first)", [self.ddl(alter(add, INSTANT, INPLACE, INPLACE_SHARED))],
+        self.add(Phase.EXPAND, f"add column {c.object} (nullable first)", [self.ddl(alter(add, *ONLINE))],
                  drop, change=c)
         if c.object in self.backfill_exprs:
             self._backfill_step(c, c.table, col.name, self.backfill_exprs[c.object])
@@ -275,7 +277,7 @@ class MySQLBuilder(_Builder):
         where = f" AFTER {q(kept[-1])}" if kept else " FIRST"
         loose = self.spec(self.old_md, c.table, col.name, nullable=True, default=False)
         full = self.spec(self.old_md, c.table, col.name)
-        down = [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", INSTANT, INPLACE, INPLACE_SHARED)),
+        down = [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", *ONLINE)),
                 self.restore(c.table, pk, col.name, bk)]
         # NEW's inserts leave a dropped column out: a NOT NULL one without a default would refuse
         # them until the contract, so expand drops the NOT NULL and NEW runs from then (as on
@@ -284,7 +286,7 @@ class MySQLBuilder(_Builder):
         # what the contract's downgrade brings back: the expand's downgrade restores the NOT NULL
         back = self.spec(self.old_md, c.table, col.name, nullable=True) if loosen else full
         if back != loose:
-            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {back}", INSTANT, INPLACE, INPLACE_SHARED)))
+            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {back}", *ONLINE)))
         if loosen:
             nulls = Guard(f"SELECT count(*) FROM {t} WHERE {q(col.name)} IS NULL",
                           f"{c.object} has NULLs (rows written without it since the upgrade): the downgrade "
@@ -296,7 +298,7 @@ class MySQLBuilder(_Builder):
                       self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INPLACE))], change=c)
         self.add(Phase.CONTRACT, f"drop column {c.object} (backed up)",
                  [self.backup(c.table, pk, col.name, bk),
-                  self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col.name)}", INSTANT, INPLACE, INPLACE_SHARED))],
+                  self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col.name)}", *ONLINE))],
                  down, change=c, backup=f"{bk} ({', '.join(pk)}, {col.name})",
                  # in column order (before the renames at rank 1): the downgrades run in reverse
                  rank=names.index(col.name) / (len(names) + 1),
@@ -376,7 +378,7 @@ class MySQLBuilder(_Builder):
         # takes it out again, copy the table (the server says which by refusing the others)
         copies = Kind.ALTER_COLUMN_TYPE in kinds or bool(kinds & {Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
                                                                    Kind.RENAME_ENUM_VALUE, Kind.ADD_ENUM_VALUE})
-        clauses = (INSTANT, INPLACE, INPLACE_SHARED, COPY) if copies else (INSTANT, INPLACE, INPLACE_SHARED)
+        clauses = (*ONLINE, COPY) if copies else ONLINE
         guards: list[Guard] = []
         for x in group:
             guards += self.guards(x)
@@ -470,8 +472,8 @@ class MySQLBuilder(_Builder):
         new_sql = str(self.sa_column(self.new_md, table, col).type.compile(dialect=_MY))
         self.add(Phase.EXPAND, f"add {table}.{tmp} ({new_sql}) kept in step with {col} by triggers (R8); "
                                f"from here on a write of {col} that does not convert to {new_sql} fails",
-                 [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {tmp_spec}", INSTANT, INPLACE, INPLACE_SHARED)), sync],
-                 [unsync, self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(tmp)}", INSTANT, INPLACE, INPLACE_SHARED))],
+                 [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {tmp_spec}", *ONLINE)), sync],
+                 [unsync, self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(tmp)}", *ONLINE))],
                  guards=self.guards(c), change=c)
         ruled = rule is not None and bool(rule.using)
         # a rule may give NULL a value (then NULLs are converted too), or give a value NULL: such a
@@ -485,19 +487,19 @@ class MySQLBuilder(_Builder):
                       "again (and check the triggers are there)", inline=True)
         loose = self.spec(self.old_md, table, col, nullable=True, default=False)
         full = self.spec(self.old_md, table, col)
-        down = [self.ddl(alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {tmp_spec}", INSTANT, INPLACE, INPLACE_SHARED)),
-                self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", INSTANT, INPLACE, INPLACE_SHARED)),
+        down = [self.ddl(alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {tmp_spec}", *ONLINE)),
+                self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", *ONLINE)),
                 self.restore(table, pk, col, bk, unchanged=f"t.{q(tmp)} <=> b.{q(tmp)}"),
                 Block(execute(f"UPDATE {t} SET {q(col)} = {to_old(q(tmp))}{self.keep_on_update(table, (col, tmp))} "
                               f"WHERE {q(col)} IS NULL AND {q(tmp)} IS NOT NULL")),
                 sync]
         if full != loose:
-            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INSTANT, INPLACE, INPLACE_SHARED)))
+            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", *ONLINE)))
         self.add(Phase.CONTRACT, f"swap {table}.{tmp} in as {col} ({new_sql}, R8)",
                  [self.backup(table, pk, col, bk, also=(tmp,)), unsync,
-                  self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col)}", INSTANT, INPLACE, INPLACE_SHARED)),
+                  self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col)}", *ONLINE)),
                   self.ddl(alter(f"ALTER TABLE {t} CHANGE COLUMN {q(tmp)} {self.spec(self.new_md, table, col)}{where}",
-                                 INSTANT, INPLACE, INPLACE_SHARED))],
+                                 *ONLINE))],
                  down, guards=[agree], change=c, backup=f"{bk} ({', '.join(pk)}, {col} before the swap)", rank=2)
 
     def _enum_union(self, table: str, column: str, renames: dict[str, str], *, name: str | None = None) -> str:

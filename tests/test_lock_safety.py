@@ -68,7 +68,10 @@ class _LockSampler:
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def run(self) -> None:
-        sql = ("SELECT l.pid, l.mode, l.granted, l.relation::regclass::text AS rel FROM pg_locks l "
+        # table locks only: a row wait also holds a tuple lock (locktype 'tuple', ExclusiveLock
+        # on the table's row), which blocks no one but writers of that row
+        sql = ("SELECT l.pid, l.mode, l.granted, CASE WHEN l.locktype = 'relation' THEN "
+               "l.relation::regclass::text END AS rel FROM pg_locks l "
                "JOIN pg_stat_activity a ON a.pid = l.pid WHERE a.application_name = 'planner_migration'")
         with self.engine.connect() as c:
             while not self.stop.is_set():
@@ -100,12 +103,18 @@ class _LockSampler:
         self.thread.join(5)
 
 
-def _upgrade(ini: Path, url: str, *x: str) -> subprocess.CompletedProcess:
+def _alembic(command: str, ini: Path, url: str, *x: str) -> subprocess.CompletedProcess:
+    """`alembic upgrade head` / `downgrade base` as the migration session the samplers watch."""
     db = sa.make_url(url).update_query_dict({"application_name": "planner_migration"})
     args = [sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"db={db.render_as_string(hide_password=False)}"]
     for a in x:
         args += ["-x", a]
-    return subprocess.run([*args, "upgrade", "head"], capture_output=True, text=True, timeout=300)
+    target = "head" if command == "upgrade" else "base"
+    return subprocess.run([*args, command, target], capture_output=True, text=True, timeout=300)
+
+
+def _upgrade(ini: Path, url: str, *x: str) -> subprocess.CompletedProcess:
+    return _alembic("upgrade", ini, url, *x)
 
 
 def test_index_builds_wait_for_an_old_transaction(tmp_path: Path, pg_url: str):
@@ -364,3 +373,76 @@ def test_a_backfill_batch_waits_out_a_row_lock_and_gives_up_in_one_line(tmp_path
     with engine.connect() as c:  # the batches before it are kept (idempotent: a re-run goes on)
         assert 0 < c.exec_driver_sql("SELECT count(*) FROM users WHERE note = 'none'").scalar() < 20000
     held.join()
+
+
+
+def _hold_once(engine: sa.Engine, ready: str, sql: str, seconds: float, waited: list[float]) -> threading.Thread:
+    """An application transaction started as soon as query `ready` returns true: runs `sql`
+    (how long that took goes to `waited`), then stays open `seconds`."""
+    def run() -> None:
+        with engine.connect() as c:
+            deadline = time.monotonic() + 60
+            while not c.exec_driver_sql(ready).scalar() and time.monotonic() < deadline:
+                time.sleep(0.002)
+            c.exec_driver_sql("BEGIN")
+            t0 = time.monotonic()
+            c.exec_driver_sql(sql)
+            waited.append(time.monotonic() - t0)
+            time.sleep(seconds)
+            c.exec_driver_sql("COMMIT")
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def _downgrade(ini: Path, url: str, *x: str) -> subprocess.CompletedProcess:
+    return _alembic("downgrade", ini, url, *x)
+
+
+def test_a_downgrade_puts_dropped_values_back_without_holding_a_lock(tmp_path: Path, pg_url: str):
+    """The downgrade of a dropped column used to copy every value back in the transaction that
+    re-added the column, holding ACCESS EXCLUSIVE on the table for the whole copy: every
+    application query on the table waited for it (and the copy waited for any row lock under
+    it). It re-adds the column in its own short transaction, then puts the values back in
+    keyset batches outside any transaction: behind a row lock it waits holding nothing; given
+    up, it stops in one line and a re-run finishes the job."""
+    ini = _project(tmp_path, OLD.replace(", email text", ""))
+    engine = _seed(pg_url)
+    rows = 300_000
+    with engine.connect() as c:
+        c.exec_driver_sql(f"INSERT INTO users SELECT g, 'u' || g, 1 FROM generate_series(20001, {rows}) g")
+    assert _upgrade(ini, pg_url).returncode == 0
+    with engine.connect() as c:  # NEW writes a row without the column
+        c.exec_driver_sql(f"INSERT INTO users (id, org_id) VALUES ({rows + 1}, 1)")
+    # the application writes the last row as soon as the downgrade holds its strong lock (or
+    # the column is back), and keeps the row locked 2 s
+    ready = ("SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+             "WHERE a.application_name = 'planner_migration' AND l.mode = 'AccessExclusiveLock' "
+             "AND l.granted AND l.relation = 'users'::regclass) OR EXISTS (SELECT FROM "
+             "information_schema.columns WHERE table_name = 'users' AND column_name = 'email')")
+    waited: list[float] = []
+    held = _hold_once(engine, ready, f"UPDATE users SET org_id = 2 WHERE id = {rows}", 2, waited)
+    with _LockSampler(engine) as sampler:
+        down = _downgrade(ini, pg_url, "lock_timeout=300ms")
+    held.join()
+    assert down.returncode == 0, down.stderr[-2000:]
+    assert waited and waited[0] < 0.3, waited  # not the whole copy
+    assert sampler.samples > 10 and sampler.violations == [], sampler.violations[:3]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE email = 'u' || id").scalar() == rows
+        assert c.exec_driver_sql(f"SELECT email FROM users WHERE id = {rows + 1}").scalar() is None
+        assert c.exec_driver_sql("SELECT count(*) FROM information_schema.tables "
+                                 "WHERE table_schema = 'planner_backup'").scalar() == 0
+    # given up behind a long row lock: one line, and a re-run of the downgrade completes it
+    assert _upgrade(ini, pg_url).returncode == 0
+    waited.clear()
+    held = _hold_once(engine, ready, f"UPDATE users SET org_id = 2 WHERE id = {rows}", 8, waited)
+    down = _downgrade(ini, pg_url, "lock_timeout=200ms", "lock_retries=2")
+    assert down.returncode != 0
+    assert "planner restore users.email: rows of the next batch stayed locked" in down.stderr, down.stderr[-2000:]
+    assert "Traceback" not in down.stderr, down.stderr[-3000:]
+    held.join()
+    down = _downgrade(ini, pg_url)
+    assert down.returncode == 0, down.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE email = 'u' || id").scalar() == rows

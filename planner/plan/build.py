@@ -185,7 +185,8 @@ def _serial_sequence_as(table: str, column: str, type_sql: str) -> str:
 
 
 def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str,
-                     record: tuple[str, str] | None = None) -> str:
+                     record: tuple[str, str] | None = None, source: str | None = None,
+                     verb: str = "backfill") -> str:
     """A PL/pgSQL block that walks `table` by primary-key ranges (an index range scan each)
     and updates the rows of each range that match `cond`, committing after every batch (it
     runs outside any transaction) and reporting progress as a NOTICE.
@@ -200,21 +201,36 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
     same statement, the value it wrote into the backup's FILLED column of the same key, so a
     downgrade can tell the backfill's values from the application's.
 
+    `source` (a relation, quoted, with the same key columns: a backup): the block walks its
+    keys instead and updates the rows of `table` (alias `t`) joined to it (alias `b`), so
+    `assignment` and `cond` can read `b`. `verb` names the work in progress and errors.
+
     Written one statement a line, indented by block (the revision shows it as one indented
     SQL block)."""
     keys = ", ".join(q(k) for k in pk)
     desc = ", ".join(f"{q(k)} DESC" for k in pk)
     last = [f"planner_last_{i}" for i in range(len(pk))]
     hi = [f"planner_hi_{i}" for i in range(len(pk))]
-    row = "(" + keys + ")"
-    after, upto = f"{row} > ({', '.join(last)})", f"{row} <= ({', '.join(hi)})"
+    walked = source or qt(table)
+
+    def ranges(prefix: str) -> tuple[str, str]:
+        row = "(" + ", ".join(prefix + q(k) for k in pk) + ")"
+        return f"{row} > ({', '.join(last)})", f"{row} <= ({', '.join(hi)})"
+
+    after, upto = ranges("")
+    # the update's ranges: over the walked relation's keys (`b`) when it joins one
+    u_after, u_upto = ranges("b.") if source is not None else (after, upto)
 
     def bound(where: str) -> list[str]:
         return [f"SELECT {keys} INTO {', '.join(hi)} FROM (",
-                f"    SELECT {keys} FROM {qt(table)}{where} ORDER BY {keys} LIMIT planner_batch",
+                f"    SELECT {keys} FROM {walked}{where} ORDER BY {keys} LIMIT planner_batch",
                 f") planner_s ORDER BY {desc} LIMIT 1;"]
 
     def update(where: str) -> list[str]:
+        if source is not None:
+            on = " AND ".join(f"t.{q(k)} = b.{q(k)}" for k in pk)
+            return [f"UPDATE {qt(table)} AS t SET {assignment} FROM {source} AS b",
+                    f"WHERE {where} AND {on}{f' AND ({cond})' if cond else ''};"]
         if record is None:
             return [f"UPDATE {qt(table)} SET {assignment}", f"WHERE {where} AND ({cond});"]
         backup, column = record
@@ -235,7 +251,7 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
     # a row of the batch locked by an application transaction longer than the lock timeout:
     # the batch is rolled back (its subtransaction), committed out of, and tried again smaller
     # after a jittered pause, holding nothing meanwhile; bounded by lock_retries attempts
-    gave_up = [lit(f"planner backfill {what}: "),
+    gave_up = [lit(f"planner {verb} {what}: "),
                "|| " + lit("rows of the next batch stayed locked by another transaction through "),
                "|| planner_waits || " + lit(" attempts (lock timeout each); nothing of that batch was"),
                "|| " + lit(" written, the batches before it are kept: run the revision again once"),
@@ -246,8 +262,8 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
             "EXIT WHEN NOT FOUND;",
             "planner_started := clock_timestamp();",
             "BEGIN",
-            *indented(["IF planner_first THEN", *indented(update(upto)),
-                       "ELSE", *indented(update(f"{after} AND {upto}")),
+            *indented(["IF planner_first THEN", *indented(update(u_upto)),
+                       "ELSE", *indented(update(f"{u_after} AND {u_upto}")),
                        "END IF;",
                        "GET DIAGNOSTICS planner_n = ROW_COUNT;"]),
             "EXCEPTION WHEN lock_not_available OR deadlock_detected THEN",
@@ -272,7 +288,7 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
             "planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);",
             "planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,",
             "    (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));",
-            f"RAISE NOTICE USING MESSAGE = {lit('planner backfill ' + what + ': ')} || planner_total || ' rows';"]
+            f"RAISE NOTICE USING MESSAGE = {lit(f'planner {verb} {what}: ')} || planner_total || ' rows';"]
     body = ["DECLARE",
             *indented([f"{v} {qt(table)}.{q(k)}%TYPE;" for vs in (last, hi) for v, k in zip(vs, pk, strict=True)]),
             *indented(["planner_n bigint := 0;", "planner_total bigint := 0;", "planner_first boolean := true;",
@@ -541,17 +557,32 @@ class _Builder:
             self.kept.append((schema, table))
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
-                unchanged: str | None = None) -> Block:
+                unchanged: str | None = None, batched: bool = False) -> Block:
         """Put the backed-up values back (cast back from text where `cast` is given), row by
         primary key, then remove the backup. `unchanged` (SQL over `t`, the table, and `b`, the
-        backup) keeps rows the application changed after the upgrade: their current value wins."""
+        backup) keeps rows the application changed after the upgrade: their current value wins.
+
+        `batched`: outside the downgrade's transaction (whatever strong lock its earlier steps
+        took is released first), in keyset batches over the backup's keys (indexed first), each
+        committed on its own and retried behind row locks like a backfill; re-runnable (a batch
+        puts back what it already put back), the backup dropped at the end of the downgrade
+        (`Block.final`), so a re-run after any later failure finds it again. For a copy of many
+        rows after a step that takes a strong lock: the table stays usable meanwhile."""
+        value = f"b.{q(column)}::{cast}" if cast else f"b.{q(column)}"
+        backup = f"{q(BACKUP_SCHEMA)}.{q(bk)}"
+        if batched:
+            keys = ", ".join(q(p) for p in pk)
+            index = q(derived_name(bk, "_planner_key"))
+            walk = _keyset_backfill(table, pk, f"{q(column)} = {value}", unchanged or "",
+                                    f"{table}.{column}", source=backup, verb="restore")
+            return Block(execute(f"CREATE INDEX IF NOT EXISTS {index} ON {backup} ({keys})") + "\n" + walk,
+                         autocommit=True, final=execute(f"DROP TABLE {backup}"))
         on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
         if unchanged:
             on += f" AND ({unchanged})"
-        value = f"b.{q(column)}::{cast}" if cast else f"b.{q(column)}"
         return Block(execute(f"UPDATE {qt(table)} AS t SET {q(column)} = {value} FROM "
-                             f"{q(BACKUP_SCHEMA)}.{q(bk)} AS b WHERE {on}") + "\n" +
-                     execute(f"DROP TABLE {q(BACKUP_SCHEMA)}.{q(bk)}"))
+                             f"{backup} AS b WHERE {on}") + "\n" +
+                     execute(f"DROP TABLE {backup}"))
 
     def not_restored(self, table: str, pk: tuple[str, ...], bk: str, unchanged: str) -> str:
         """SQL over `table` (by its name): the row is not one `restore(..., unchanged=...)`
@@ -1050,7 +1081,7 @@ class _Builder:
                                                                f"{q(col.name)}::text = {lit(v)}", as_text=True)],
                                     downgrade=[self.restore(table, pk, col.name, bk, cast=qt(key),
                                                             unchanged=f"t.{q(col.name)}::text = "
-                                                                      f"{lit(remapped[v])}")])
+                                                                      f"{lit(remapped[v])}", batched=True)])
         swapped, inplace = self._swap_enum(c, key, new_enum, remapped, [v for v in removed if v not in remapped])
         # a swapped column cannot hold a removed value (expand's guard stops the plan, its sync
         # trigger refuses writes of one) and its swap backs the whole column up: nothing to keep
@@ -1262,8 +1293,11 @@ class _Builder:
         up = [self.backup(c.table, pk, col.name, bk, as_text=bool(col.enum)),
               self.ddl(render([ops.DropColumnOp(name, col.name, schema=schema)]))]
         # downgrade: the column comes back nullable, gets its values, then its default and NOT NULL
-        down = [self.ddl(render([ops.AddColumnOp(name, loose, schema=schema)])),
-                self.restore(c.table, pk, col.name, bk, cast=f"{qt(col.enum)}{arr}" if col.enum else None)]
+        # (the column is added in its own transaction, IF NOT EXISTS: the values go back in batches
+        # outside it, and a re-run after a failed batch goes on from there)
+        down = [self.ddl(render([ops.AddColumnOp(name, loose, schema=schema, if_not_exists=True)])),
+                self.restore(c.table, pk, col.name, bk, cast=f"{qt(col.enum)}{arr}" if col.enum else None,
+                             batched=True)]
         if col.default is not None:
             down.append(self.ddl(self.set_default(c.table, col.name, sacol.type, col.default)))
         # NEW's inserts leave a dropped column out: a NOT NULL one without a default would refuse
@@ -1836,7 +1870,7 @@ class _Builder:
                                 downgrade=[self.ddl(unfill),
                                            self.restore(c.table, pk, c.column, bk,
                                                         unchanged=f"t.{q(c.column)} IS NOT DISTINCT FROM "
-                                                                  f"b.{q(FILLED)}")])
+                                                                  f"b.{q(FILLED)}", batched=True)])
         # with a backfill no NULL is left for the guard to find (it would run before the backfill).
         # Without one, OLD wrote the column nullable: from the NOT VALID check on its NULL writes
         # fail, so only NEW runs after that revision

@@ -89,6 +89,10 @@ class Block:
     #: PostgreSQL it runs before the revision's first strong-lock step, never under its lock
     backup: bool = False
     retry: bool = False
+    #: downgrade only: statements run at the end of the downgrade, in its last transaction
+    #: (dropping a backup an autocommit block restored from: until the whole revision is
+    #: undone, a re-run after a failure restores from it again)
+    final: str = ""
 
 
 @dataclass(frozen=True, slots=True)

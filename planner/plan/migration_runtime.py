@@ -505,6 +505,7 @@ def batched(*parts: str) -> None:
     sized by the settings `planner.batch_rows` and `planner.batch_ms` set here from
     -x batch_rows / -x batch_ms; `parts` joined by BATCH_SIZE), outside any transaction. Its
     progress NOTICEs go to stderr, one every PROGRESS_EVERY seconds and the last."""
+    _HELD.clear()  # outside the transaction: what its steps held is released
     most, target = _batch_limits()
     limits = [
         f"SET planner.batch_rows = '{most}'",
@@ -525,7 +526,7 @@ def batched(*parts: str) -> None:
         _notify_batches(parts)
     except sa.exc.DBAPIError as err:
         text = _first_line(err)
-        if not text.startswith("planner backfill"):
+        if not text.startswith(("planner backfill", "planner restore")):
             raise
         raise CommandError(text) from None  # one line: what, and what to do
     finally:

@@ -291,6 +291,10 @@ def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set
             if s.downgrade:
                 parts.append(comment(f"undo: {s.title}"))
                 parts.extend(_blocks(list(s.downgrade), numbering))
+        finals = [b.final for s in reversed(steps) for b in s.downgrade if b.final]
+        if finals:
+            parts.append("# the backups restored above, once the whole revision is undone")
+            parts.extend(finals)
     else:
         guards = [g for s in steps for g in s.guards if not (single and g.inline) and fresh(g)]
         if guards:

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "2af0eb9b6f98a3fdcb28b6cad2f382765e9d4a7e87bb3673eb942563b3b1aa7c"
+DIGEST = "81ba9115fdef96ee107b1bfeafd1a73156f6fd767ca119b89af21736c9f97e4e"
 
 
 def constant(name: str) -> str:

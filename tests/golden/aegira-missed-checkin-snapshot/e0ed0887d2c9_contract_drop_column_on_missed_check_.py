@@ -242,13 +242,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_1)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "worker_role_at_miss" = b."worker_role_at_miss"::"Role" FROM "planner_backup"."missed_check_ins__worker_role_at_miss" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__worker_role_at_miss"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__worker_role_at_miss_planner_key" ON "planner_backup"."missed_check_ins__worker_role_at_miss" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__worker_role_at_miss" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__worker_role_at_miss" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "worker_role_at_miss" = b."worker_role_at_miss"::"Role" FROM "planner_backup"."missed_check_ins__worker_role_at_miss" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "worker_role_at_miss" = b."worker_role_at_miss"::"Role" FROM "planner_backup"."missed_check_ins__worker_role_at_miss" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.worker_role_at_miss: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.worker_role_at_miss: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.week_of_month (backed up)
     def _step_2() -> None:
@@ -257,13 +326,82 @@ def downgrade() -> None:
             sa.Column(
                 rt.q("week_of_month"), sa.SMALLINT(), autoincrement=False, nullable=True
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_2)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "week_of_month" = b."week_of_month" FROM "planner_backup"."missed_check_ins__week_of_month" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__week_of_month"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__week_of_month_planner_key" ON "planner_backup"."missed_check_ins__week_of_month" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__week_of_month" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__week_of_month" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "week_of_month" = b."week_of_month" FROM "planner_backup"."missed_check_ins__week_of_month" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "week_of_month" = b."week_of_month" FROM "planner_backup"."missed_check_ins__week_of_month" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.week_of_month: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.week_of_month: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.team_name_at_miss (backed up)
     def _step_3() -> None:
@@ -272,13 +410,82 @@ def downgrade() -> None:
             sa.Column(
                 rt.q("team_name_at_miss"), sa.TEXT(), autoincrement=False, nullable=True
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_3)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "team_name_at_miss" = b."team_name_at_miss" FROM "planner_backup"."missed_check_ins__team_name_at_miss" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__team_name_at_miss"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__team_name_at_miss_planner_key" ON "planner_backup"."missed_check_ins__team_name_at_miss" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__team_name_at_miss" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__team_name_at_miss" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "team_name_at_miss" = b."team_name_at_miss" FROM "planner_backup"."missed_check_ins__team_name_at_miss" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "team_name_at_miss" = b."team_name_at_miss" FROM "planner_backup"."missed_check_ins__team_name_at_miss" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.team_name_at_miss: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.team_name_at_miss: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.team_leader_name_at_miss (backed up)
     def _step_4() -> None:
@@ -290,13 +497,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_4)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "team_leader_name_at_miss" = b."team_leader_name_at_miss" FROM "planner_backup"."missed_check_ins__team_leader_name_at_miss" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__team_leader_name_at_miss"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__team_leader_name_at_miss_planner_key" ON "planner_backup"."missed_check_ins__team_leader_name_at_miss" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__team_leader_name_at_miss" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__team_leader_name_at_miss" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "team_leader_name_at_miss" = b."team_leader_name_at_miss" FROM "planner_backup"."missed_check_ins__team_leader_name_at_miss" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "team_leader_name_at_miss" = b."team_leader_name_at_miss" FROM "planner_backup"."missed_check_ins__team_leader_name_at_miss" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.team_leader_name_at_miss: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.team_leader_name_at_miss: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.recent_readiness_avg (backed up)
     def _step_5() -> None:
@@ -308,13 +584,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_5)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "recent_readiness_avg" = b."recent_readiness_avg" FROM "planner_backup"."missed_check_ins__recent_readiness_avg" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__recent_readiness_avg"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__recent_readiness_avg_planner_key" ON "planner_backup"."missed_check_ins__recent_readiness_avg" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__recent_readiness_avg" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__recent_readiness_avg" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "recent_readiness_avg" = b."recent_readiness_avg" FROM "planner_backup"."missed_check_ins__recent_readiness_avg" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "recent_readiness_avg" = b."recent_readiness_avg" FROM "planner_backup"."missed_check_ins__recent_readiness_avg" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.recent_readiness_avg: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.recent_readiness_avg: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.misses_in_last_90d (backed up)
     def _step_6() -> None:
@@ -326,13 +671,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_6)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "misses_in_last_90d" = b."misses_in_last_90d" FROM "planner_backup"."missed_check_ins__misses_in_last_90d" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__misses_in_last_90d"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__misses_in_last_90d_planner_key" ON "planner_backup"."missed_check_ins__misses_in_last_90d" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__misses_in_last_90d" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__misses_in_last_90d" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "misses_in_last_90d" = b."misses_in_last_90d" FROM "planner_backup"."missed_check_ins__misses_in_last_90d" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "misses_in_last_90d" = b."misses_in_last_90d" FROM "planner_backup"."missed_check_ins__misses_in_last_90d" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.misses_in_last_90d: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.misses_in_last_90d: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.misses_in_last_60d (backed up)
     def _step_7() -> None:
@@ -344,13 +758,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_7)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "misses_in_last_60d" = b."misses_in_last_60d" FROM "planner_backup"."missed_check_ins__misses_in_last_60d" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__misses_in_last_60d"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__misses_in_last_60d_planner_key" ON "planner_backup"."missed_check_ins__misses_in_last_60d" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__misses_in_last_60d" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__misses_in_last_60d" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "misses_in_last_60d" = b."misses_in_last_60d" FROM "planner_backup"."missed_check_ins__misses_in_last_60d" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "misses_in_last_60d" = b."misses_in_last_60d" FROM "planner_backup"."missed_check_ins__misses_in_last_60d" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.misses_in_last_60d: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.misses_in_last_60d: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.misses_in_last_30d (backed up)
     def _step_8() -> None:
@@ -362,13 +845,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_8)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "misses_in_last_30d" = b."misses_in_last_30d" FROM "planner_backup"."missed_check_ins__misses_in_last_30d" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__misses_in_last_30d"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__misses_in_last_30d_planner_key" ON "planner_backup"."missed_check_ins__misses_in_last_30d" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__misses_in_last_30d" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__misses_in_last_30d" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "misses_in_last_30d" = b."misses_in_last_30d" FROM "planner_backup"."missed_check_ins__misses_in_last_30d" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "misses_in_last_30d" = b."misses_in_last_30d" FROM "planner_backup"."missed_check_ins__misses_in_last_30d" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.misses_in_last_30d: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.misses_in_last_30d: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.is_increasing_frequency (backed up)
     def _step_9() -> None:
@@ -380,13 +932,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_9)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "is_increasing_frequency" = b."is_increasing_frequency" FROM "planner_backup"."missed_check_ins__is_increasing_frequency" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__is_increasing_frequency"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__is_increasing_frequency_planner_key" ON "planner_backup"."missed_check_ins__is_increasing_frequency" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__is_increasing_frequency" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__is_increasing_frequency" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "is_increasing_frequency" = b."is_increasing_frequency" FROM "planner_backup"."missed_check_ins__is_increasing_frequency" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "is_increasing_frequency" = b."is_increasing_frequency" FROM "planner_backup"."missed_check_ins__is_increasing_frequency" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.is_increasing_frequency: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.is_increasing_frequency: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.is_first_miss_in_30d (backed up)
     def _step_10() -> None:
@@ -398,13 +1019,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_10)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "is_first_miss_in_30d" = b."is_first_miss_in_30d" FROM "planner_backup"."missed_check_ins__is_first_miss_in_30d" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__is_first_miss_in_30d"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__is_first_miss_in_30d_planner_key" ON "planner_backup"."missed_check_ins__is_first_miss_in_30d" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__is_first_miss_in_30d" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__is_first_miss_in_30d" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "is_first_miss_in_30d" = b."is_first_miss_in_30d" FROM "planner_backup"."missed_check_ins__is_first_miss_in_30d" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "is_first_miss_in_30d" = b."is_first_miss_in_30d" FROM "planner_backup"."missed_check_ins__is_first_miss_in_30d" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.is_first_miss_in_30d: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.is_first_miss_in_30d: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.days_since_last_miss (backed up)
     def _step_11() -> None:
@@ -416,13 +1106,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_11)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "days_since_last_miss" = b."days_since_last_miss" FROM "planner_backup"."missed_check_ins__days_since_last_miss" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__days_since_last_miss"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__days_since_last_miss_planner_key" ON "planner_backup"."missed_check_ins__days_since_last_miss" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__days_since_last_miss" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__days_since_last_miss" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "days_since_last_miss" = b."days_since_last_miss" FROM "planner_backup"."missed_check_ins__days_since_last_miss" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "days_since_last_miss" = b."days_since_last_miss" FROM "planner_backup"."missed_check_ins__days_since_last_miss" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.days_since_last_miss: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.days_since_last_miss: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.days_since_last_check_in (backed up)
     def _step_12() -> None:
@@ -434,13 +1193,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_12)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "days_since_last_check_in" = b."days_since_last_check_in" FROM "planner_backup"."missed_check_ins__days_since_last_check_in" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__days_since_last_check_in"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__days_since_last_check_in_planner_key" ON "planner_backup"."missed_check_ins__days_since_last_check_in" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__days_since_last_check_in" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__days_since_last_check_in" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "days_since_last_check_in" = b."days_since_last_check_in" FROM "planner_backup"."missed_check_ins__days_since_last_check_in" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "days_since_last_check_in" = b."days_since_last_check_in" FROM "planner_backup"."missed_check_ins__days_since_last_check_in" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.days_since_last_check_in: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.days_since_last_check_in: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.day_of_week (backed up)
     def _step_13() -> None:
@@ -449,13 +1277,82 @@ def downgrade() -> None:
             sa.Column(
                 rt.q("day_of_week"), sa.SMALLINT(), autoincrement=False, nullable=True
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_13)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "day_of_week" = b."day_of_week" FROM "planner_backup"."missed_check_ins__day_of_week" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__day_of_week"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__day_of_week_planner_key" ON "planner_backup"."missed_check_ins__day_of_week" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__day_of_week" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__day_of_week" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "day_of_week" = b."day_of_week" FROM "planner_backup"."missed_check_ins__day_of_week" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "day_of_week" = b."day_of_week" FROM "planner_backup"."missed_check_ins__day_of_week" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.day_of_week: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.day_of_week: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.check_in_streak_before (backed up)
     def _step_14() -> None:
@@ -467,13 +1364,82 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_14)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "check_in_streak_before" = b."check_in_streak_before" FROM "planner_backup"."missed_check_ins__check_in_streak_before" AS b WHERE t."id" = b."id"'
-    )
-    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__check_in_streak_before"')
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__check_in_streak_before_planner_key" ON "planner_backup"."missed_check_ins__check_in_streak_before" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__check_in_streak_before" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__check_in_streak_before" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "check_in_streak_before" = b."check_in_streak_before" FROM "planner_backup"."missed_check_ins__check_in_streak_before" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "check_in_streak_before" = b."check_in_streak_before" FROM "planner_backup"."missed_check_ins__check_in_streak_before" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.check_in_streak_before: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.check_in_streak_before: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
 
     # undo: drop column missed_check_ins.baseline_completion_rate (backed up)
     def _step_15() -> None:
@@ -485,10 +1451,95 @@ def downgrade() -> None:
                 autoincrement=False,
                 nullable=True,
             ),
+            if_not_exists=True,
         )
 
     rt.with_lock_retry(_step_15)
-    rt.sql(
-        'UPDATE "missed_check_ins" AS t SET "baseline_completion_rate" = b."baseline_completion_rate" FROM "planner_backup"."missed_check_ins__baseline_completion_rate" AS b WHERE t."id" = b."id"'
-    )
+    with op.get_context().autocommit_block():
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "missed_check_ins__baseline_completion_rate_planner_key" ON "planner_backup"."missed_check_ins__baseline_completion_rate" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__baseline_completion_rate" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."missed_check_ins__baseline_completion_rate" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "missed_check_ins" AS t SET "baseline_completion_rate" = b."baseline_completion_rate" FROM "planner_backup"."missed_check_ins__baseline_completion_rate" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        ELSE
+                            UPDATE "missed_check_ins" AS t SET "baseline_completion_rate" = b."baseline_completion_rate" FROM "planner_backup"."missed_check_ins__baseline_completion_rate" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id";
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore missed_check_ins.baseline_completion_rate: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore missed_check_ins.baseline_completion_rate: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
+    # the backups restored above, once the whole revision is undone
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__worker_role_at_miss"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__week_of_month"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__team_name_at_miss"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__team_leader_name_at_miss"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__recent_readiness_avg"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__misses_in_last_90d"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__misses_in_last_60d"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__misses_in_last_30d"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__is_increasing_frequency"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__is_first_miss_in_30d"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__days_since_last_miss"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__days_since_last_check_in"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__day_of_week"')
+    rt.sql('DROP TABLE "planner_backup"."missed_check_ins__check_in_streak_before"')
     rt.sql('DROP TABLE "planner_backup"."missed_check_ins__baseline_completion_rate"')

@@ -399,21 +399,33 @@ def _downgrade(ini: Path, url: str, *x: str) -> subprocess.CompletedProcess:
     return _alembic("downgrade", ini, url, *x)
 
 
-def test_a_downgrade_puts_dropped_values_back_without_holding_a_lock(tmp_path: Path, pg_url: str):
-    """The downgrade of a dropped column used to copy every value back in the transaction that
-    re-added the column, holding ACCESS EXCLUSIVE on the table for the whole copy: every
-    application query on the table waited for it (and the copy waited for any row lock under
-    it). It re-adds the column in its own short transaction, then puts the values back in
-    keyset batches outside any transaction: behind a row lock it waits holding nothing; given
-    up, it stops in one line and a re-run finishes the job."""
-    ini = _project(tmp_path, OLD.replace(", email text", ""))
+@pytest.mark.parametrize("change", ["drop", "rename"])
+def test_a_downgrade_puts_dropped_values_back_without_holding_a_lock(tmp_path: Path, pg_url: str, change: str):
+    """The downgrade of a dropped (or renamed) column used to copy every value back in the
+    transaction that re-added the column, holding ACCESS EXCLUSIVE on the table for the whole
+    copy: every application query on the table waited for it (and the copy waited for any row
+    lock under it). It re-adds the column in its own short transaction, then puts the values
+    back in keyset batches outside any transaction: behind a row lock it waits holding nothing;
+    given up, it stops in one line and a re-run finishes the job."""
+    if change == "drop":
+        ini = _project(tmp_path, OLD.replace(", email text", ""))
+    else:
+        (tmp_path / "old.sql").write_text(OLD)
+        (tmp_path / "new.sql").write_text(OLD.replace("email text", "mail text"))
+        r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
+                                     str(tmp_path / "p"), "--rev-id-seed", "t", "-q", "--rename", "users.email=mail"])
+        assert r.exit_code == 0, r.output
+        ini = tmp_path / "p" / "alembic.ini"
     engine = _seed(pg_url)
     rows = 300_000
     with engine.connect() as c:
         c.exec_driver_sql(f"INSERT INTO users SELECT g, 'u' || g, 1 FROM generate_series(20001, {rows}) g")
     assert _upgrade(ini, pg_url).returncode == 0
-    with engine.connect() as c:  # NEW writes a row without the column
-        c.exec_driver_sql(f"INSERT INTO users (id, org_id) VALUES ({rows + 1}, 1)")
+    with engine.connect() as c:  # NEW writes a row (without the column, or under its new name)
+        if change == "drop":
+            c.exec_driver_sql(f"INSERT INTO users (id, org_id) VALUES ({rows + 1}, 1)")
+        else:
+            c.exec_driver_sql(f"INSERT INTO users (id, org_id, mail) VALUES ({rows + 1}, 1, 'new')")
     # the application writes the last row as soon as the downgrade holds its strong lock (or
     # the column is back), and keeps the row locked 2 s
     ready = ("SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
@@ -430,7 +442,8 @@ def test_a_downgrade_puts_dropped_values_back_without_holding_a_lock(tmp_path: P
     assert sampler.samples > 10 and sampler.violations == [], sampler.violations[:3]
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM users WHERE email = 'u' || id").scalar() == rows
-        assert c.exec_driver_sql(f"SELECT email FROM users WHERE id = {rows + 1}").scalar() is None
+        assert c.exec_driver_sql(f"SELECT email FROM users WHERE id = {rows + 1}").scalar() == \
+            (None if change == "drop" else "new")
         assert c.exec_driver_sql("SELECT count(*) FROM information_schema.tables "
                                  "WHERE table_schema = 'planner_backup'").scalar() == 0
     # given up behind a long row lock: one line, and a re-run of the downgrade completes it

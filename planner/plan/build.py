@@ -411,14 +411,22 @@ def resolution(c: Change, kind: str) -> str | None:
     return None
 
 
-def rename_index_sql(table: str, a: str, b: str) -> str:
-    """ALTER INDEX a RENAME TO b, `a` in `table`'s schema."""
+def rename_index_sql(table: str, a: str, b: str, *, if_exists: bool = False) -> str:
+    """ALTER INDEX a RENAME TO b, `a` in `table`'s schema (`if_exists`: nothing when there is
+    no `a`, as on a re-run after the rename)."""
     schema = _split(table)[0]
-    return execute(f"ALTER INDEX {q(schema) + '.' if schema else ''}{q(a)} RENAME TO {q(b)}")
+    guard = "IF EXISTS " if if_exists else ""
+    return execute(f"ALTER INDEX {guard}{q(schema) + '.' if schema else ''}{q(a)} RENAME TO {q(b)}")
 
 
-def rename_constraint_sql(table: str, a: str, b: str) -> str:
-    return execute(f"ALTER TABLE {qt(table)} RENAME CONSTRAINT {q(a)} TO {q(b)}")
+def rename_constraint_sql(table: str, a: str, b: str, *, if_exists: bool = False) -> str:
+    """ALTER TABLE ... RENAME CONSTRAINT a TO b (`if_exists`: nothing when `table` has no
+    constraint `a`; PostgreSQL has no IF EXISTS for it, so a DO block looks first)."""
+    rename = f"ALTER TABLE {qt(table)} RENAME CONSTRAINT {q(a)} TO {q(b)}"
+    if not if_exists:
+        return execute(rename)
+    look = f"SELECT FROM pg_constraint WHERE conrelid = {lit(qt(table))}::regclass AND conname = {lit(a)}"
+    return execute("DO " + dollar_quote(f" BEGIN IF EXISTS ({look}) THEN {rename}; END IF; END "))
 
 
 def _add_check_sql(table: str, name: str, condition: str) -> str:
@@ -1449,10 +1457,11 @@ class _Builder:
                 f"ELSE NEW.{qa} := NEW.{qb}; END IF; "
                 f"ELSIF NEW.{qb}::text IS DISTINCT FROM OLD.{qb}::text THEN NEW.{qa} := NEW.{qb}; "
                 f"ELSE NEW.{qb} := NEW.{qa}; END IF; RETURN NEW; END ")
-        sync = "\n".join([
-            execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS " + dollar_quote(body)),
-            execute(f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
-                    f"EXECUTE FUNCTION {qfn}()")])
+        sync_fn = execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS "
+                          + dollar_quote(body))
+        sync_trigger = execute(f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
+                               f"EXECUTE FUNCTION {qfn}()")
+        sync = sync_fn + "\n" + sync_trigger
         unsync = "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(c.table)}"),
                             execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
         self.add(Phase.EXPAND, f"add {c.table}.{b} kept in step with {a} both ways by a trigger (rename, R11)",
@@ -1475,10 +1484,11 @@ class _Builder:
                 deferrable = " DEFERRABLE" if target.deferrable else ""
                 copy_up.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(target.name or '')} UNIQUE "
                                        f"USING INDEX {q(copy)}{deferrable}"))
-                copy_down.append(render([ops.DropConstraintOp(target.name, name, type_="unique", schema=schema)]))
+                copy_down.append(render([ops.DropConstraintOp(target.name, name, type_="unique", schema=schema,
+                                                               if_exists=True)]))
             else:
                 copy_up.append(rename_index_sql(c.table, copy, target.name or ""))
-                copy_down.append(rename_index_sql(c.table, target.name or "", copy))
+                copy_down.append(rename_index_sql(c.table, target.name or "", copy, if_exists=True))
             # the old column's index comes back under the name it had before contract
             rebuild.append(_concurrent_build(at, render([self._index_op(self.old_md, c.table, i, as_name=at)])))
             if i.constraint:
@@ -1496,7 +1506,7 @@ class _Builder:
                      [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(copy)}"))], [], change=c,
                      stage=Stage.PRE, breaks_old=False)
             copy_up.append(rename_constraint_sql(c.table, copy, target.name or ""))
-            copy_down.append(rename_constraint_sql(c.table, target.name or "", copy))
+            copy_down.append(rename_constraint_sql(c.table, target.name or "", copy, if_exists=True))
             rebuild.append(self._fk_ddl(c.table, fk, render([self._fk_op(c.table, dataclasses.replace(fk, name=at))])))
             validate_old.append(Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(at)}")))
         for ch, target in checks:
@@ -1510,7 +1520,7 @@ class _Builder:
                      [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(copy)}"))], [], change=c,
                      stage=Stage.PRE, breaks_old=False)
             copy_up.append(rename_constraint_sql(c.table, copy, target.name or ""))
-            copy_down.append(rename_constraint_sql(c.table, target.name or "", copy))
+            copy_down.append(rename_constraint_sql(c.table, target.name or "", copy, if_exists=True))
             rebuild.append(self.ddl(execute(_add_check_sql(c.table, at, quoted_expression(ch.expression,
                                                                                            self.DIALECT)))))
             validate_old.append(Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(at)}")))
@@ -1531,24 +1541,35 @@ class _Builder:
         loose_old = old_col._copy()
         loose_old.nullable, loose_old.server_default, loose_old.autoincrement, loose_old.identity = \
             True, None, False, None
-        back.append(render([ops.AddColumnOp(name, loose_old, schema=schema)]))
-        # rows written since the contract exist only in the new column: the old one is filled from it
-        fill = execute(f"UPDATE {qt(c.table)} SET {qa} = {qb} WHERE {qa} IS NULL AND {qb} IS NOT NULL")
-        tail = [fill]
+        # the old column comes back in its own transaction, with the trigger that keeps both in
+        # step (NEW writes the new one meanwhile), all re-runnable; the values go back in batches
+        # outside any transaction (from the backup, where the new column still holds what the
+        # old one held; rows written since the contract get the new column's value), and only
+        # then its default and NOT NULL
+        # Until the values are back the trigger only copies NEW's writes of the new column to the
+        # old one (the two-way body would copy a not yet restored NULL over the new column on any
+        # other UPDATE); the tail gives it the two-way body
+        window = (f" BEGIN IF TG_OP = 'INSERT' OR NEW.{qb}::text IS DISTINCT FROM OLD.{qb}::text THEN "
+                  f"NEW.{qa} := NEW.{qb}; END IF; RETURN NEW; END ")
+        back += [render([ops.AddColumnOp(name, loose_old, schema=schema, if_not_exists=True)]), unsync,
+                 execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS "
+                         + dollar_quote(window)), sync_trigger]
+        fill = Block(self._batches(c.table, a, qb, f"{qa} IS NULL AND {qb} IS NOT NULL", analyze=False),
+                     autocommit=True)
+        tail = [sync_fn]
         if o.default is not None:
             tail.append(self.set_default(c.table, a, old_col.type, o.default))
         if not o.nullable:
             tail.append(render([ops.AlterColumnOp(name, a, schema=schema, modify_nullable=False,
                                                   existing_type=old_col.type, existing_nullable=True)]))
-        tail.append(sync)
         self.add(Phase.CONTRACT, f"drop {c.table}.{a} (backed up) now that {b} holds its values: the rename is done",
                  # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they reference
                  [self.backup(c.table, pk, a, bk, as_text=bool(o.enum)),
                   self._referenced_first_ddl(c.table, [fk for fk, _ in fks], "\n".join(up), "ACCESS EXCLUSIVE")],
                  [self.ddl("\n".join(back)),
                   self.restore(c.table, pk, a, bk, cast=f"{qt(o.enum)}{arr}" if o.enum else None,
-                               unchanged=f"t.{qb}::text IS NOT DISTINCT FROM b.{qa}::text"),
-                  self.ddl("\n".join(tail)), *rebuild, *validate_old],
+                               unchanged=f"t.{qb}::text IS NOT DISTINCT FROM b.{qa}::text", batched=True),
+                  fill, self.ddl("\n".join(tail)), *rebuild, *validate_old],
                  # first in the contract's transaction: its backup copies the table before any
                  # step there (the new column's SET NOT NULL) holds a strong lock on it
                  guards=[agree], change=c, backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {a} before the drop)",

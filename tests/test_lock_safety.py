@@ -25,11 +25,11 @@ CREATE TABLE users (id int PRIMARY KEY, email text, org_id int);
 STRONG = ("AccessExclusiveLock", "ExclusiveLock", "ShareRowExclusiveLock", "ShareLock")
 
 
-def _project(tmp_path: Path, new: str) -> Path:
-    (tmp_path / "old.sql").write_text(OLD)
+def _project(tmp_path: Path, new: str, *options: str, old: str = OLD) -> Path:
+    (tmp_path / "old.sql").write_text(old)
     (tmp_path / "new.sql").write_text(new)
     r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
-                                 "--init", str(tmp_path / "p"), "--rev-id-seed", "t", "-q"])
+                                 "--init", str(tmp_path / "p"), "--rev-id-seed", "t", "-q", *options])
     assert r.exit_code == 0, r.output
     return tmp_path / "p" / "alembic.ini"
 
@@ -243,12 +243,7 @@ def test_rename_contract_locks_the_referenced_table_first(tmp_path: Path, pg_url
     locks `orgs` first, holding nothing. The downgrade re-adds the key after the column comes
     back (a later step of its transaction): it waits at most second_lock_timeout for `orgs`."""
     old = OLD.replace("org_id int", "org_id int CONSTRAINT users_org_fkey REFERENCES orgs (id)")
-    (tmp_path / "old.sql").write_text(old)
-    (tmp_path / "new.sql").write_text(old.replace("org_id int", "team_id int"))
-    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
-                                 str(tmp_path / "p"), "--rev-id-seed", "t", "-q", "--rename", "users.org_id=team_id"])
-    assert r.exit_code == 0, r.output
-    ini = tmp_path / "p" / "alembic.ini"
+    ini = _project(tmp_path, old.replace("org_id int", "team_id int"), "--rename", "users.org_id=team_id", old=old)
     engine = _seed(pg_url)
     with engine.connect() as c:
         c.exec_driver_sql("ALTER TABLE users ADD CONSTRAINT users_org_fkey FOREIGN KEY (org_id) REFERENCES orgs (id)")
@@ -410,12 +405,7 @@ def test_a_downgrade_puts_dropped_values_back_without_holding_a_lock(tmp_path: P
     if change == "drop":
         ini = _project(tmp_path, OLD.replace(", email text", ""))
     else:
-        (tmp_path / "old.sql").write_text(OLD)
-        (tmp_path / "new.sql").write_text(OLD.replace("email text", "mail text"))
-        r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
-                                     str(tmp_path / "p"), "--rev-id-seed", "t", "-q", "--rename", "users.email=mail"])
-        assert r.exit_code == 0, r.output
-        ini = tmp_path / "p" / "alembic.ini"
+        ini = _project(tmp_path, OLD.replace("email text", "mail text"), "--rename", "users.email=mail")
     engine = _seed(pg_url)
     rows = 300_000
     with engine.connect() as c:

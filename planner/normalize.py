@@ -180,6 +180,8 @@ def unknown_type(text: str, dialect: str) -> str | None:
         low = low[:-6]
     if '"' in low or "`" in low or "." in low or re.match(r"(?i)(enum|set)\s*\(", low):
         return None  # quoted or schema-qualified: a type the schema names on purpose
+    if dialect == "postgresql" and _pg_simple_type(low) is not None:
+        return None  # built in
     low = re.sub(r"\s+(character set|charset|collate)\s+\S+", "", low)
     try:
         dt = exp.DataType.build(low, dialect=sqlglot_dialect(dialect), udt=True)
@@ -249,6 +251,10 @@ def _canonical_type(text: str, dialect: str) -> str:
         schema = parts[-2] if len(parts) > 1 else None
         return qualify(schema, parts[-1], DEFAULT_SCHEMA[dialect]) + array
     low = text.lower()
+    if dialect == "postgresql":
+        simple = _pg_simple_type(low)
+        if simple is not None:
+            return simple + array
     low = re.sub(r"\bbit varying\b", "varbit", low)
     low = re.sub(r"^national (character varying|char varying|character|char)\b", r"\1", low)
     low = re.sub(r"\s+(character set|charset|collate)\s+\S+", "", low)
@@ -266,6 +272,40 @@ def _canonical_type(text: str, dialect: str) -> str:
     if dialect == "postgresql":
         return _pg_type(dt, low) + array
     return _mysql_type(dt, low)
+
+
+#: the PostgreSQL type spellings most schemas use, read without sqlglot (~75 ms to import, and
+#: a parse per distinct spelling): what `_pg_type` makes of them (tests/test_fast_paths.py)
+_PG_SIMPLE = re.compile(r"([a-z][a-z0-9]*(?: [a-z][a-z0-9]*)*)(?:\((\d+)(?:,(\d+))?\))?")
+_PG_PLAIN = {"integer": "integer", "int": "integer", "int4": "integer", "smallint": "smallint",
+             "int2": "smallint", "bigint": "bigint", "int8": "bigint", "text": "text", "boolean": "boolean",
+             "bool": "boolean", "date": "date", "jsonb": "jsonb", "json": "json", "uuid": "uuid",
+             "bytea": "bytea", "double precision": "double precision", "float8": "double precision",
+             "real": "real", "float4": "real", "serial": "integer", "bigserial": "bigint",
+             "smallserial": "smallint"}
+_PG_SIZED = {"varchar": "varchar", "character varying": "varchar", "char": "char", "character": "char",
+             "numeric": "numeric", "decimal": "numeric", "timestamp": "timestamp",
+             "timestamp without time zone": "timestamp", "timestamptz": "timestamptz",
+             "timestamp with time zone": "timestamptz"}
+
+
+def _pg_simple_type(low: str) -> str | None:
+    """The canonical text of a common PostgreSQL type spelling (lower case, blanks folded), or
+    None for any other: sqlglot reads those."""
+    m = _PG_SIMPLE.fullmatch(low)
+    if m is None:
+        return None
+    name, p, s = m.groups()
+    base = _PG_SIZED.get(name)
+    if p is None:
+        return _PG_PLAIN.get(name) or ("char(1)" if base == "char" else base)
+    if base == "numeric":
+        return f"numeric({p},{s or '0'})"
+    if base is None or s is not None or name.endswith(" zone"):  # `timestamp(3) with time zone` only
+        return None
+    if base in ("timestamp", "timestamptz"):
+        return base if p == "6" else f"{base}({p})"
+    return f"{base}({p})"
 
 
 def _pg_type(dt: exp.DataType, low: str) -> str:
@@ -668,6 +708,10 @@ def normalize_default(text: str | None, dialect: str, column_type: str) -> tuple
         return None, False, False
     if _NEXTVAL.match(text):
         return None, True, True
+    if dialect == "postgresql":
+        simple = _pg_simple_default(text, column_type.removesuffix("[]"))
+        if simple is not None:
+            return simple, False, False
     try:
         node = parse_expression(text, dialect)
     except ExpressionError:
@@ -699,6 +743,27 @@ def normalize_default(text: str | None, dialect: str, column_type: str) -> tuple
     if isinstance(node, exp.CurrentTimestamp):
         return "CURRENT_TIMESTAMP", False, False
     return node.sql(dialect=sqlglot_dialect(dialect)), volatile, False
+
+
+#: the default spellings most PostgreSQL schemas use, read without sqlglot: a plain string,
+#: an integer, true/false, CURRENT_TIMESTAMP (tests/test_fast_paths.py compares with sqlglot's)
+_PG_PLAIN_STRING = re.compile(r"'[^'\\]*'")
+_PG_INTEGER = re.compile(r"-?\d{1,15}")
+
+
+def _pg_simple_default(text: str, base: str) -> str | None:
+    """`normalize_default`'s expression for a common PostgreSQL default, or None (sqlglot's)."""
+    word = base.split("(")[0]
+    if _PG_PLAIN_STRING.fullmatch(text):
+        if _is_numeric_type(base, "postgresql") or word in ("boolean", "jsonb", "json", "timestamp", "date"):
+            return None  # a literal those types read differently
+        return text
+    if _PG_INTEGER.fullmatch(text):
+        return str(int(text))
+    upper = text.upper()
+    if upper in ("TRUE", "FALSE", "CURRENT_TIMESTAMP"):
+        return upper
+    return None
 
 
 _DATETIME_LITERAL = re.compile(

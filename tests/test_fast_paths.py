@@ -39,6 +39,20 @@ def test_a_missing_source_file_imports_no_heavy_library(tmp_path: Path):
         assert got == {"code": 2, "heavy": []}, args
 
 
+def test_inspecting_plain_ddl_imports_no_heavy_library(tmp_path: Path):
+    """Replaying plain DDL of common types and defaults needs no sqlglot (~75 ms): it is
+    imported for an expression (a CHECK here) or a type or default it has to read."""
+    (tmp_path / "s.sql").write_text("""CREATE TYPE "Status" AS ENUM ('A', 'B');
+CREATE TABLE "a" ("id" SERIAL NOT NULL, "n" VARCHAR(20) DEFAULT 'x', "s" "Status" NOT NULL DEFAULT 'A',
+  "t" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, "k" INTEGER DEFAULT 0, "d" DECIMAL(10,2),
+  CONSTRAINT "a_pkey" PRIMARY KEY ("id"));
+CREATE UNIQUE INDEX "a_n_key" ON "a"("n");
+""")
+    assert _probe(["inspect", "s.sql", "--dialect", "postgresql"], tmp_path) == {"code": 0, "heavy": []}
+    (tmp_path / "c.sql").write_text("CREATE TABLE a (id int, CHECK (id > 0));\n")
+    assert _probe(["inspect", "c.sql", "--dialect", "postgresql"], tmp_path)["heavy"] == ["sqlglot"]
+
+
 def test_options_parse_without_pydantic_and_bad_values_still_fail_as_before(tmp_path: Path):
     assert _probe(["diff", "empty", "empty", "-f", "json", "--rename", "a.b=c", "-q"], tmp_path)["heavy"] \
         == ["sqlglot"]  # planner.diff reads expressions; nothing else
@@ -65,3 +79,40 @@ def test_needs_quotes_is_sqlalchemys_rule(dialect: str):
         "select", "key", "status", "type", "value", "name", "date", "index", "limit", "offset"}
     for name in sorted(names):
         assert needs_quotes(name, dialect) == (preparer.quote(name) != name), name
+
+
+def test_common_postgresql_types_read_without_sqlglot_as_sqlglot_reads_them(monkeypatch):
+    """The fast path for common type spellings gives what the sqlglot path gives, for every
+    spelling it takes (and leaves the others to sqlglot)."""
+    from planner import normalize
+
+    names = [*normalize._PG_PLAIN, *normalize._PG_SIZED, "int(11)", "serial", "timestamp with time zone x",
+             "varchar(10,2)", "numeric(10, 2)", "mytype", "bit", "interval", "time"]
+    spellings = [f"{n}{p}" for n in names for p in ("", "(0)", "(1)", "(3)", "(6)", "(7)", "(10,2)", "(38,0)")]
+    fast = {x: normalize._pg_simple_type(x) for x in spellings}
+    assert sum(v is not None for v in fast.values()) > 40
+    monkeypatch.setattr(normalize, "_pg_simple_type", lambda low: None)
+    normalize._canonical_type.cache_clear()
+    try:
+        for spelling, got in fast.items():
+            if got is not None:
+                assert got == normalize._canonical_type(spelling, "postgresql"), spelling
+                assert normalize.unknown_type.__wrapped__(spelling, "postgresql") is None, spelling
+    finally:
+        normalize._canonical_type.cache_clear()
+
+
+def test_common_postgresql_defaults_read_without_sqlglot_as_sqlglot_reads_them(monkeypatch):
+    from planner import normalize
+
+    defaults = ["'ACTIVE'", "''", "'a b'", "'0'", "'1.5'", "'true'", "'{}'", "'2024-01-01'", "0", "-1", "007",
+                "12345678901234", "1.50", "true", "FALSE", "current_timestamp", "CURRENT_TIMESTAMP", "now()",
+                "'it''s'", "'a\\b'", "'é ✓'", "'a\nb'", "''", "'%s'", "'{a}'"]
+    types = ["text", "varchar(20)", "Status", "integer", "numeric(10,2)", "boolean", "jsonb", "json",
+             "timestamp(3)", "timestamptz", "date", "uuid", "bigint", "double precision", "real"]
+    fast = {(d, t): normalize._pg_simple_default(d, t) for d in defaults for t in types}
+    assert sum(v is not None for v in fast.values()) > 60
+    monkeypatch.setattr(normalize, "_pg_simple_default", lambda text, base: None)
+    for (d, t), got in fast.items():
+        if got is not None:
+            assert (got, False, False) == normalize.normalize_default.__wrapped__(d, "postgresql", t), (d, t)

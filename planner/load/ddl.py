@@ -30,10 +30,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
-
-import sqlglot
-from sqlglot import exp
+from typing import TYPE_CHECKING, NamedTuple
 
 from planner.errors import Location, ParseError, PlannerError, SourceError, UnsupportedError
 from planner.load import check_dialect
@@ -74,6 +71,13 @@ from planner.normalize import (
     sqlglot_dialect,
     unknown_type,
 )
+
+if TYPE_CHECKING:
+    import sqlglot.errors
+    from sqlglot import exp
+
+# sqlglot (~75 ms to import) is imported where an expression or an unknown statement needs it:
+# replaying plain DDL does not
 
 # --------------------------------------------------------------------------- statements
 
@@ -285,15 +289,17 @@ def split_statements(text: str, dialect: str) -> list[Statement]:
 # --------------------------------------------------------------------------- tokens
 
 _TOKEN_RE = {
+    # the commonest tokens first (a quoted name, a word: the alternatives are tried in order);
+    # a word is not the E'...' or U&'...' string it starts
     "postgresql": re.compile(r"""
         (?:\s+|--[^\n]*|/\*.*?(?:\*/|\Z))*+
-      (?:(?P<end>\Z)
-      | (?P<estr>[eE]'(?:[^'\\]|''|\\.)*'|[uU]&'(?:[^']|'')*'(?:\s*UESCAPE\s*'[^']')?)
+      (?:(?P<qid>"(?:[^"]|"")*")
+      | (?P<word>(?![eE]'|[uU]&')[^\W\d][\w$]*)
       | (?P<str>'(?:[^']|'')*')
-      | (?P<qid>"(?:[^"]|"")*")
-      | (?P<dollar>\$\$.*?\$\$|\$(?P<tag>[^\W\d]\w*)\$.*?\$(?P=tag)\$)
       | (?P<num>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)
-      | (?P<word>[^\W\d][\w$]*)
+      | (?P<estr>[eE]'(?:[^'\\]|''|\\.)*'|[uU]&'(?:[^']|'')*'(?:\s*UESCAPE\s*'[^']')?)
+      | (?P<dollar>\$\$.*?\$\$|\$(?P<tag>[^\W\d]\w*)\$.*?\$(?P=tag)\$)
+      | (?P<end>\Z)
       | (?P<op>::|<>|!=|<=|>=|\|\||->>|->|\#>>|\#>|&&|@>|<@|\$\d+|\S))
     """, re.S | re.X),
     "mysql": re.compile(r"""
@@ -1584,6 +1590,8 @@ class Replayer:
     def _unknown(self, text: str, *, schema_changing: bool = False) -> None:
         """A statement planner does not know: malformed SQL (as sqlglot finds it) is a ParseError;
         an unknown CREATE/ALTER/DROP is unsupported; anything else is a warning."""
+        import sqlglot
+
         try:
             sqlglot.parse(text, read=sqlglot_dialect(self.dialect))
         except sqlglot.errors.ParseError as e:
@@ -3115,6 +3123,8 @@ def _expression_columns(expression: str, dialect: str) -> frozenset[str]:
         words = {t.value if t.kind == "qid" else t.text for t in _tokenize(expression, dialect)
                  if t.kind in ("word", "qid")}
         return frozenset(w.lower() if dialect == "postgresql" else w for w in words)
+    from sqlglot import exp
+
     out = set()
     for col in node.find_all(exp.Column):
         ident = col.this
@@ -3128,6 +3138,8 @@ def _rename_in_expression(text: str, old: str, new: str, dialect: str) -> str:
         node = parse_expression(text, dialect)
     except ExpressionError:
         return text
+    from sqlglot import exp
+
     quoted = not _PLAIN_NAME[dialect].fullmatch(new)
     same = (lambda a: a == old) if dialect == "postgresql" else (lambda a: a.lower() == old.lower())
 
@@ -3148,6 +3160,8 @@ def _mentions_table(definition: str, name: str, dialect: str) -> bool:
         node = parse_expression(definition, dialect)
     except ExpressionError:
         return re.search(rf"\b{re.escape(name)}\b", definition) is not None
+    from sqlglot import exp
+
     return any(t.name == name for t in node.find_all(exp.Table))
 
 

@@ -72,3 +72,63 @@ def test_a_removed_mysql_enum_value_remapped_to_an_added_one(tmp_path: Path, mys
     old = "CREATE TABLE e (id INT NOT NULL PRIMARY KEY, status ENUM('a','b') NOT NULL DEFAULT 'a');\n"
     _verify(tmp_path, old, old.replace("'a','b'", "'a','c'"), "mysql", mysql_url,
             config='[enum_remap]\n"e.status.b" = "c"\n')
+
+
+NULLABLE = ("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, name VARCHAR(20) NULL, note VARCHAR(20) NULL, "
+            "seen DATETIME NULL);\n")
+
+
+@pytest.mark.parametrize("dialect", ["mysql", "sqlite"])
+def test_a_not_null_backfill_downgrade_keeps_what_the_application_wrote_since(tmp_path: Path, dialect: str,
+                                                                                request: pytest.FixtureRequest):
+    """The downgrade of a NOT NULL backfill put NULL back into every row the backfill had
+    filled, erasing what the application wrote there after the upgrade. The backup now records
+    what each row is filled with (computed before the batches, which write that value), and the
+    downgrade puts NULL back only where the row still holds it; a volatile fill (NOW()) too."""
+    import os
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+    from planner.load import load_source
+    from planner.verify.harness import build_schema
+
+    url = request.getfixturevalue("mysql_url" if dialect == "mysql" else "sqlite_url")
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text(NULLABLE)
+    new.write_text(NULLABLE.replace("note VARCHAR(20) NULL", "note VARCHAR(20) NOT NULL")
+                   .replace("seen DATETIME NULL", "seen DATETIME NOT NULL"))
+    now = "NOW()" if dialect == "mysql" else "datetime('now')"
+    (tmp_path / "planner.toml").write_text(f'[backfill]\n"t.note" = "concat(\'n-\', id)"\n"t.seen" = "{now}"\n'
+                                           if dialect == "mysql" else
+                                           f'[backfill]\n"t.note" = "\'n-\' || id"\n"t.seen" = "{now}"\n')
+    build_schema(url, load_source(str(old), dialect=dialect).schema)
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO t (id, name, note, seen) VALUES (1, 'a', NULL, NULL), (2, 'b', NULL, NULL), "
+                          "(3, 'c', NULL, NULL), (4, 'd', 'x', '2020-01-01 00:00:00')")
+    proj = tmp_path / "proj"
+    r = CliRunner().invoke(app, ["plan", str(old), str(new), "--dialect", dialect, "--init", str(proj), "-q",
+                                 "--config", str(tmp_path / "planner.toml")])
+    assert r.exit_code == 0, r.output
+    env = {**os.environ, "DATABASE_URL": sa.make_url(url).render_as_string(hide_password=False)}
+
+    def run(*args: str) -> None:
+        r = subprocess.run([sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini"), *args], env=env,
+                           capture_output=True, text=True, check=False)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+    run("upgrade", "head")
+    with engine.begin() as c:
+        assert dict(c.exec_driver_sql("SELECT id, note FROM t").all()) == {1: "n-1", 2: "n-2", 3: "n-3", 4: "x"}
+        c.exec_driver_sql("UPDATE t SET note = 'app', seen = '2021-02-02 00:00:00' WHERE id = 2")
+    run("downgrade", "base")
+    with engine.begin() as c:
+        got = {i: (n, str(s) if s is not None else None)
+               for i, n, s in c.exec_driver_sql("SELECT id, note, seen FROM t").all()}
+    engine.dispose()
+    assert got == {1: (None, None), 2: ("app", "2021-02-02 00:00:00"), 3: (None, None),
+                   4: ("x", "2020-01-01 00:00:00")}

@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 from alembic.autogenerate import render_python_code
@@ -307,6 +307,22 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
 
 #: the column of a backup of NULLs that records what the backfill wrote
 FILLED = "planner_filled"
+
+
+def recorded_fill_sql(q: Callable[[str], str], qt: Callable[[str], str], table: str, pk: tuple[str, ...],
+                      column: str, bk: str, expression: str) -> tuple[str, str, str]:
+    """MySQL/SQLite: the parts of a NOT NULL backfill the downgrade can undo exactly (in each
+    dialect's quoting `q`/`qt`): the SELECT the backup is made of (the NULL rows, and FILLED,
+    typed as the column), the UPDATE that computes FILLED once per row before the batches (a
+    volatile expression too), and the batches' expression (FILLED, or `expression` for rows NULL
+    since the backup). The downgrade restores NULL where the row still holds FILLED."""
+    keys = ", ".join(q(p) for p in pk)
+    inner = " AND ".join(f"{qt(table)}.{q(p)} = {q(bk)}.{q(p)}" for p in pk)
+    outer = " AND ".join(f"b.{q(p)} = {qt(table)}.{q(p)}" for p in pk)
+    return (f"SELECT {keys}, {q(column)}, {q(column)} AS {q(FILLED)} FROM {qt(table)} WHERE {q(column)} IS NULL",
+            f"UPDATE {q(bk)} SET {q(FILLED)} = (SELECT {expression} FROM {qt(table)} WHERE {inner}) "
+            f"WHERE {q(FILLED)} IS NULL",
+            f"coalesce((SELECT b.{q(FILLED)} FROM {q(bk)} AS b WHERE {outer}), {expression})")
 #: length-bounded types: an explicit cast to them cuts a value silently (`'abcdef'::varchar(3)`),
 #: where the naive ALTER's assignment fails; the cast goes to the unbounded type instead and
 #: the assignment to the column (UPDATE, trigger `:=`, USING) checks the length

@@ -30,6 +30,7 @@ from planner.model import Column, ForeignKey, Index
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.build import (
     BACKUP_TABLE_PREFIX,
+    FILLED,
     PlanError,
     _Builder,
     _split,
@@ -39,6 +40,7 @@ from planner.plan.build import (
     execute,
     py,
     quoting_dialect,
+    recorded_fill_sql,
     render,
     rule_on,
 )
@@ -142,6 +144,17 @@ class MySQLBuilder(_Builder):
         return Block("\n".join([
             execute(f"CREATE TABLE IF NOT EXISTS {q(bk)} AS SELECT {keys}, {q(column)}{column_list} FROM {qt(table)}{cond}"),
         ]))
+
+    def _recorded_fill(self, table: str, pk: tuple[str, ...], column: str, bk: str,
+                       expression: str) -> tuple[list[Block], str]:
+        """A NOT NULL backfill the downgrade can undo exactly (`recorded_fill_sql`): the blocks
+        that run before the batches (the backup, keyed by its primary key, and FILLED computed)
+        and the batches' expression."""
+        self.keep(None, bk)
+        select, compute, fill = recorded_fill_sql(q, qt, table, pk, column, bk, expression)
+        keys = ", ".join(q(p) for p in pk)
+        return [Block(execute(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys})) AS {select}") + "\n"
+                      + execute(compute))], fill
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
                 unchanged: str | None = None) -> Block:
@@ -390,9 +403,10 @@ class MySQLBuilder(_Builder):
             # overwrite the NULLs (backed up, so the downgrade puts them back); the guard runs after
             pk = self._pk_or_fail(c, "a backfill")
             bk = backup_table(_split(table)[1], column, "nulls")
-            self._backfill_step(c, table, old_name, self.backfill_exprs[not_null.object],
-                                upgrade_first=[self.backup(table, pk, old_name, bk, f"{q(old_name)} IS NULL")],
-                                downgrade=[self.restore(table, pk, old_name, bk)])
+            first, fill = self._recorded_fill(table, pk, old_name, bk, self.backfill_exprs[not_null.object])
+            self._backfill_step(c, table, old_name, fill, upgrade_first=first,
+                                downgrade=[self.restore(table, pk, old_name, bk,
+                                                        unchanged=f"t.{q(old_name)} <=> b.{q(FILLED)}")])
         if Kind.ALTER_COLUMN_TYPE in kinds and lossy(o.type, n.type):
             pk = self._pk_or_fail(c, "the conversion")
             bk = backup_table(_split(table)[1], column, "type")

@@ -29,6 +29,7 @@ from planner.model import Column, ForeignKey, Index
 from planner.normalize import quoted_expression
 from planner.plan.build import (
     BACKUP_TABLE_PREFIX,
+    FILLED,
     PlanError,
     _Builder,
     _render_item,
@@ -38,6 +39,7 @@ from planner.plan.build import (
     execute,
     q,
     qt,
+    recorded_fill_sql,
     render,
     rule_on,
 )
@@ -125,8 +127,22 @@ class SQLiteBuilder(_Builder):
         cond = f" WHERE {where}" if where else ""
         return Block("\n".join([execute(f"CREATE TABLE IF NOT EXISTS {q(bk)} AS SELECT {keys}, {q(column)} FROM {qt(table)}{cond}")]))
 
-    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None) -> Block:
+    def _recorded_fill(self, table: str, pk: tuple[str, ...], column: str, bk: str,
+                       expression: str) -> tuple[list[Block], str]:
+        """As MySQL's (`recorded_fill_sql`), the backup keyed by an index."""
+        self.keep(None, bk)
+        select, compute, fill = recorded_fill_sql(q, qt, table, pk, column, bk, expression)
+        keys = ", ".join(q(p) for p in pk)
+        return [Block("\n".join([execute(f"CREATE TABLE IF NOT EXISTS {q(bk)} AS {select}"),
+                                 execute(f"CREATE INDEX IF NOT EXISTS {q(bk + '_key')} ON {q(bk)} ({keys})"),
+                                 execute(compute)]))], fill
+
+    def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
+                unchanged: str | None = None) -> Block:
+        """`unchanged` (over the table by its name and `b`, the backup): only rows where it holds."""
         on = " AND ".join(f"b.{q(p)} = {qt(table)}.{q(p)}" for p in pk)
+        if unchanged:
+            on += f" AND ({unchanged})"
         sql = (f"UPDATE {qt(table)} SET {q(column)} = (SELECT b.{q(column)} FROM {q(bk)} AS b WHERE {on}) "
                f"WHERE EXISTS (SELECT 1 FROM {q(bk)} AS b WHERE {on})")
         return Block(execute(sql) + "\n" + execute(f"DROP TABLE {q(bk)}"))
@@ -298,9 +314,10 @@ class SQLiteBuilder(_Builder):
         if not_null is not None and not_null.object in self.backfill_exprs:
             pk = self._pk_or_fail(c, "a backfill")
             bk = backup_table(table, c.column, "nulls")
-            self._backfill_step(c, c.table, c.column, self.backfill_exprs[not_null.object],
-                                upgrade_first=[self.backup(c.table, pk, c.column, bk, f"{q(c.column)} IS NULL")],
-                                downgrade=[self.restore(c.table, pk, c.column, bk)])
+            first, fill = self._recorded_fill(c.table, pk, c.column, bk, self.backfill_exprs[not_null.object])
+            self._backfill_step(c, c.table, c.column, fill, upgrade_first=first,
+                                downgrade=[self.restore(c.table, pk, c.column, bk,
+                                                        unchanged=f"{qt(c.table)}.{q(c.column)} IS b.{q(FILLED)}")])
         for x in group:
             b.guards.extend(self.guards(x))
         b.up.append(ops.AlterColumnOp(table, c.column, **up))

@@ -449,3 +449,43 @@ def test_a_downgrade_puts_dropped_values_back_without_holding_a_lock(tmp_path: P
     assert down.returncode == 0, down.stderr[-2000:]
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM users WHERE email = 'u' || id").scalar() == rows
+
+
+def test_an_enum_value_rename_backfill_downgrade_holds_no_lock(tmp_path: Path, pg_url: str):
+    """The backfill's downgrade puts the old value back into the rows it remapped. The expand
+    trigger would rewrite those writes to the new value, so it used to be disabled meanwhile
+    (`ALTER TABLE ... DISABLE TRIGGER`: SHARE ROW EXCLUSIVE, every application write to the table
+    waited for the whole restore). The restore's own session now turns the trigger off for
+    itself (`planner.restoring`), in keyset batches outside any transaction."""
+    ini = _project(tmp_path, ENUM_OLD.replace("sad", "blue"), "--rename", "mood.sad=blue", old=ENUM_OLD)
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        for stmt in ENUM_OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO users SELECT g, (ARRAY['ok', 'sad', 'happy'])[1 + mod(g, 3)]::mood, "
+                          "ARRAY['sad', 'ok']::mood[] FROM generate_series(1, 300000) g")
+        snapshot = c.exec_driver_sql(SNAPSHOT).all()
+    assert _upgrade(ini, pg_url).returncode == 0
+    db = sa.make_url(pg_url).update_query_dict({"application_name": "planner_migration"})
+    down = [sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"db={db.render_as_string(hide_password=False)}",
+            "downgrade", "-1"]
+    r = subprocess.run(down, capture_output=True, text=True, timeout=300)  # the contract
+    assert r.returncode == 0, r.stderr[-2000:]
+    ready = ("SELECT EXISTS (SELECT FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+             "WHERE a.application_name = 'planner_migration' AND l.mode IN ('ShareRowExclusiveLock', "
+             "'ExclusiveLock', 'AccessExclusiveLock') AND l.granted AND l.relation = 'users'::regclass) OR EXISTS "
+             "(SELECT FROM pg_stat_activity WHERE application_name = 'planner_migration' "
+             "AND strpos(query, 'planner restore') > 0)")
+    waited: list[float] = []
+    held = _hold_once(engine, ready, "UPDATE users SET moods = moods WHERE id = 299998", 0, waited)
+    r = subprocess.run(down, capture_output=True, text=True, timeout=300)  # the backfill
+    held.join()
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert waited and waited[0] < 0.3, waited  # not the whole restore
+    with engine.connect() as c:  # the restored rows hold the old value again (the written one: renamed)
+        # (the application's write of one of them, before or after its batch, may have renamed it)
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE mood = 'sad'").scalar() in (99999, 100000)
+    r = subprocess.run([*down[:-1], "base"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql(SNAPSHOT).all() == snapshot

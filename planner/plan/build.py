@@ -307,6 +307,9 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
 
 #: the column of a backup of NULLs that records what the backfill wrote
 FILLED = "planner_filled"
+#: a session setting of the downgrade's restores: planner's triggers that rewrite a value written
+#: (an enum value rename's) let that session's writes through
+RESTORING = "planner.restoring"
 
 
 def recorded_fill_sql(q: Callable[[str], str], qt: Callable[[str], str], table: str, pk: tuple[str, ...],
@@ -581,7 +584,7 @@ class _Builder:
             self.kept.append((schema, table))
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
-                unchanged: str | None = None, batched: bool = False) -> Block:
+                unchanged: str | None = None, batched: bool = False, restoring: bool = False) -> Block:
         """Put the backed-up values back (cast back from text where `cast` is given), row by
         primary key, then remove the backup. `unchanged` (SQL over `t`, the table, and `b`, the
         backup) keeps rows the application changed after the upgrade: their current value wins.
@@ -591,7 +594,9 @@ class _Builder:
         committed on its own and retried behind row locks like a backfill; re-runnable (a batch
         puts back what it already put back), the backup dropped at the end of the downgrade
         (`Block.final`), so a re-run after any later failure finds it again. For a copy of many
-        rows after a step that takes a strong lock: the table stays usable meanwhile."""
+        rows after a step that takes a strong lock: the table stays usable meanwhile.
+        `restoring` (batched only): the session sets RESTORING meanwhile, which planner's
+        triggers that rewrite a value read to let its writes through."""
         value = f"b.{q(column)}::{cast}" if cast else f"b.{q(column)}"
         backup = f"{q(BACKUP_SCHEMA)}.{q(bk)}"
         if batched:
@@ -599,8 +604,10 @@ class _Builder:
             index = q(derived_name(bk, "_planner_key"))
             walk = _keyset_backfill(table, pk, f"{q(column)} = {value}", unchanged or "",
                                     f"{table}.{column}", source=backup, verb="restore")
-            return Block(execute(f"CREATE INDEX IF NOT EXISTS {index} ON {backup} ({keys})") + "\n" + walk,
-                         autocommit=True, final=execute(f"DROP TABLE {backup}"))
+            code = execute(f"CREATE INDEX IF NOT EXISTS {index} ON {backup} ({keys})") + "\n" + walk
+            if restoring:
+                code = "\n".join([execute(f"SET {RESTORING} = 'on'"), code, execute(f"RESET {RESTORING}")])
+            return Block(code, autocommit=True, final=execute(f"DROP TABLE {backup}"))
         on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
         if unchanged:
             on += f" AND ({unchanged})"
@@ -866,7 +873,8 @@ class _Builder:
             tschema, tname = _split(table)
             fn = triggers[table] = derived_name(f"{tname}_{key}_{a}", "__planner_remap")
             qfn = f"{q(tschema)}.{q(fn)}" if tschema else q(fn)
-            body = " BEGIN "
+            # off in the session of the downgrade's restore (RESTORING), which writes the old value back
+            body = f" BEGIN IF current_setting({lit(RESTORING)}, true) = 'on' THEN RETURN NEW; END IF; "
             for t, col in columns:
                 if t != table:
                     continue
@@ -903,14 +911,13 @@ class _Builder:
             else:
                 holds, to = f"{qc}::text = {lit(a)}", lit(b)
                 cast, unchanged = qt(key), f"t.{qc}::text = {lit(b)}"
-            # the expand trigger would store the restored old value as the new one again: off
-            # while the rows are put back (its lock holds the application's writes meanwhile)
-            toggle = f"ALTER TABLE {qt(table)} {{}} TRIGGER {q(triggers[table])}"
+            # the expand trigger would store the restored old value as the new one again: the
+            # restore's session turns it off for itself (RESTORING), so no lock (DISABLE TRIGGER
+            # took SHARE ROW EXCLUSIVE, holding the application's writes for the whole restore)
             self._backfill_step(c, table, col.name, to, where=holds,
                                 upgrade_first=[self.backup(table, pk, col.name, bk, holds, as_text=True)],
-                                downgrade=[self.ddl(execute(toggle.format("DISABLE"))),
-                                           self.restore(table, pk, col.name, bk, cast=cast, unchanged=unchanged),
-                                           Block(execute(toggle.format("ENABLE")))])
+                                downgrade=[self.restore(table, pk, col.name, bk, cast=cast, unchanged=unchanged,
+                                                        batched=True, restoring=True)])
             self.steps[-1] = dataclasses.replace(self.steps[-1], backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, "
                                                                         f"{col.name} holding {a!r})")
         n = len(self.steps)

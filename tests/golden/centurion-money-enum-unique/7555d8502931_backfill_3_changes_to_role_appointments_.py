@@ -412,14 +412,80 @@ def downgrade() -> None:
             postgresql_concurrently=True,
             if_exists=True,
         )
-
     # undo: backfill users.role in batches
-    def _step_4() -> None:
-        rt.sql('ALTER TABLE "users" DISABLE TRIGGER "users_Role_COACH__planner_remap"')
-
-    rt.with_lock_retry(_step_4)
-    rt.sql(
-        'UPDATE "users" AS t SET "role" = b."role"::"Role" FROM "planner_backup"."users__role__COACH" AS b WHERE t."id" = b."id" AND (t."role"::text = \'INSTRUCTOR\')'
-    )
+    with op.get_context().autocommit_block():
+        rt.sql("SET planner.restoring = 'on'")
+        rt.sql(
+            'CREATE INDEX IF NOT EXISTS "users__role__COACH_planner_key" ON "planner_backup"."users__role__COACH" ("id")'
+        )
+        rt.batched(
+            """
+            DO $planner$
+            DECLARE
+                planner_last_0 "users"."id"%TYPE;
+                planner_hi_0 "users"."id"%TYPE;
+                planner_n bigint := 0;
+                planner_total bigint := 0;
+                planner_first boolean := true;
+                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                planner_batch integer := least(500, planner_max);
+                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                planner_waits integer := 0;
+                planner_started timestamptz;
+                planner_took double precision;
+            BEGIN
+                LOOP
+                    IF planner_first THEN
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."users__role__COACH" ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    ELSE
+                        SELECT "id" INTO planner_hi_0 FROM (
+                            SELECT "id" FROM "planner_backup"."users__role__COACH" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                        ) planner_s ORDER BY "id" DESC LIMIT 1;
+                    END IF;
+                    EXIT WHEN NOT FOUND;
+                    planner_started := clock_timestamp();
+                    BEGIN
+                        IF planner_first THEN
+                            UPDATE "users" AS t SET "role" = b."role"::"Role" FROM "planner_backup"."users__role__COACH" AS b
+                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."role"::text = 'INSTRUCTOR');
+                        ELSE
+                            UPDATE "users" AS t SET "role" = b."role"::"Role" FROM "planner_backup"."users__role__COACH" AS b
+                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."role"::text = 'INSTRUCTOR');
+                        END IF;
+                        GET DIAGNOSTICS planner_n = ROW_COUNT;
+                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                        planner_n := -1;
+                    END;
+                    IF planner_n < 0 THEN
+                        planner_waits := planner_waits + 1;
+                        IF planner_waits >= planner_tries THEN
+                            RAISE EXCEPTION USING MESSAGE = 'planner restore users.role: '
+                                || 'rows of the next batch stayed locked by another transaction through '
+                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                || ' written, the batches before it are kept: run the revision again once'
+                                || ' that transaction ends';
+                        END IF;
+                        planner_batch := greatest(1, planner_batch / 2);
+                        COMMIT;
+                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                        CONTINUE;
+                    END IF;
+                    planner_waits := 0;
+                    planner_total := planner_total + planner_n;
+                    planner_last_0 := planner_hi_0;
+                    planner_first := false;
+                    COMMIT;
+                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                    RAISE NOTICE USING MESSAGE = 'planner restore users.role: ' || planner_total || ' rows';
+                END LOOP;
+            END $planner$
+            """,
+        )
+        rt.sql("RESET planner.restoring")
+    # the backups restored above, once the whole revision is undone
     rt.sql('DROP TABLE "planner_backup"."users__role__COACH"')
-    rt.sql('ALTER TABLE "users" ENABLE TRIGGER "users_Role_COACH__planner_remap"')

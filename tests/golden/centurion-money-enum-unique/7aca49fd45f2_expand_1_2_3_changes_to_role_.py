@@ -156,7 +156,7 @@ def upgrade() -> None:
     # triggers store writes of Role.COACH as 'INSTRUCTOR' (users.role); from here on OLD reads 'INSTRUCTOR' where rows hold it (a client that rejects values it does not know, as Prisma's does, needs it first, or keep the database value with @map)
     def _step_5() -> None:
         rt.sql(
-            'CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$'
+            "CREATE OR REPLACE FUNCTION \"users_Role_COACH__planner_remap\"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF current_setting('planner.restoring', true) = 'on' THEN RETURN NEW; END IF; IF NEW.\"role\"::text = 'COACH' THEN NEW.\"role\" := 'INSTRUCTOR'; END IF; RETURN NEW; END $planner$"
         )
         rt.sql(
             'CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()'

@@ -451,7 +451,7 @@ def downgrade() -> None:
     # undo: drop the triggers that store writes of Role.COACH as 'INSTRUCTOR'
     def _step_11() -> None:
         rt.sql(
-            'CREATE OR REPLACE FUNCTION "users_Role_COACH__planner_remap"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF NEW."role"::text = \'COACH\' THEN NEW."role" := \'INSTRUCTOR\'; END IF; RETURN NEW; END $planner$'
+            "CREATE OR REPLACE FUNCTION \"users_Role_COACH__planner_remap\"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN IF current_setting('planner.restoring', true) = 'on' THEN RETURN NEW; END IF; IF NEW.\"role\"::text = 'COACH' THEN NEW.\"role\" := 'INSTRUCTOR'; END IF; RETURN NEW; END $planner$"
         )
         rt.sql(
             'CREATE TRIGGER "users_Role_COACH__planner_remap" BEFORE INSERT OR UPDATE ON "users" FOR EACH ROW EXECUTE FUNCTION "users_Role_COACH__planner_remap"()'

@@ -280,6 +280,17 @@ CREATE INDEX users_mood_idx ON users (mood);
 SNAPSHOT = "SELECT id, mood::text, moods::text FROM users ORDER BY id"
 
 
+def _seed_enum(url: str, rows: int) -> sa.Engine:
+    """ENUM_OLD with `rows` users, a third of them 'sad'."""
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        for stmt in ENUM_OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO users SELECT g, (ARRAY['ok', 'sad', 'happy'])[1 + mod(g, 3)]::mood, "
+                          f"ARRAY['sad', 'ok']::mood[] FROM generate_series(1, {rows}) g")
+    return engine
+
+
 def test_enum_value_rename_rewrites_no_table(tmp_path: Path, pg_url: str):
     """The contract of an enum value rename recreates the type without the old value: its
     columns take R8's route to the new type (shadow column, trigger, keyset backfill, short
@@ -292,12 +303,8 @@ def test_enum_value_rename_rewrites_no_table(tmp_path: Path, pg_url: str):
     r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
                                  str(tmp_path / "p"), "--rev-id-seed", "t", "-q", "--rename", "mood.sad=blue"])
     assert r.exit_code == 0, r.output
-    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    engine = _seed_enum(pg_url, 60000)
     with engine.connect() as c:
-        for stmt in ENUM_OLD.split(";")[:-1]:
-            c.exec_driver_sql(stmt)
-        c.exec_driver_sql("INSERT INTO users SELECT g, (ARRAY['ok', 'sad', 'happy'])[1 + mod(g, 3)]::mood, "
-                          "ARRAY['sad', 'ok']::mood[] FROM generate_series(1, 60000) g")
         before = c.exec_driver_sql("SELECT relfilenode FROM pg_class WHERE relname = 'users'").scalar()
         snapshot = c.exec_driver_sql(SNAPSHOT).all()
     with _LockSampler(engine) as sampler:
@@ -458,12 +465,8 @@ def test_an_enum_value_rename_backfill_downgrade_holds_no_lock(tmp_path: Path, p
     waited for the whole restore). The restore's own session now turns the trigger off for
     itself (`planner.restoring`), in keyset batches outside any transaction."""
     ini = _project(tmp_path, ENUM_OLD.replace("sad", "blue"), "--rename", "mood.sad=blue", old=ENUM_OLD)
-    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    engine = _seed_enum(pg_url, 300000)
     with engine.connect() as c:
-        for stmt in ENUM_OLD.split(";")[:-1]:
-            c.exec_driver_sql(stmt)
-        c.exec_driver_sql("INSERT INTO users SELECT g, (ARRAY['ok', 'sad', 'happy'])[1 + mod(g, 3)]::mood, "
-                          "ARRAY['sad', 'ok']::mood[] FROM generate_series(1, 300000) g")
         snapshot = c.exec_driver_sql(SNAPSHOT).all()
     assert _upgrade(ini, pg_url).returncode == 0
     db = sa.make_url(pg_url).update_query_dict({"application_name": "planner_migration"})

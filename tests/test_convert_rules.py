@@ -133,8 +133,10 @@ def test_string_to_enum_with_a_rule_takes_the_swap(tmp_path: Path) -> None:
     assert ('NEW."status__planner_new" := (SELECT (upper(status)) FROM (SELECT NEW."status" AS "status") AS '
             '"planner_rule")::text::"Status"') in code
     assert 'SET "status__planner_new" = (upper(status))::text::"Status"' in code
-    assert ('SET "status" = (SELECT (lower(status::text)) FROM (SELECT "status__planner_new" AS "status") AS '
-            '"planner_rule")') in code
+    # the way back: a trigger converts NEW's writes back into the re-added old column, batches the rows
+    assert ('NEW."status__planner_old" := (SELECT (lower(status::text)) FROM (SELECT NEW."status" AS "status") '
+            'AS "planner_rule")') in code
+    assert 'SET "status__planner_old" = (lower(status::text))' in code
     assert "planner_converted <> ALL (ARRAY['OPEN', 'CLOSED']::text[])" in guards
     assert "by the configured conversion rule" in guards
     default = next(s for s in plan.steps if s.title.startswith("default of Ticket.status"))

@@ -492,3 +492,104 @@ def test_an_enum_value_rename_backfill_downgrade_holds_no_lock(tmp_path: Path, p
     assert r.returncode == 0, r.stderr[-2000:]
     with engine.connect() as c:
         assert c.exec_driver_sql(SNAPSHOT).all() == snapshot
+
+
+TYPE_OLD = """CREATE TABLE users (id int PRIMARY KEY, email text, org_id int NOT NULL DEFAULT 0);
+CREATE INDEX users_org_id_idx ON users (org_id);
+"""
+
+
+class _NewApp:
+    """NEW's writes and reads while a migration runs, in autocommit: inserts rows, updates
+    existing ones, reads one back. Records what failed, and the slowest statement."""
+
+    def __init__(self, engine: sa.Engine, first_id: int, rows: int) -> None:
+        self.engine, self.next_id, self.rows = engine, first_id, rows
+        self.stop, self.errors, self.slowest, self.writes = threading.Event(), [], 0.0, 0
+        self.inserted: list[int] = []
+        self.updated: dict[int, int] = {}
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        import random
+        rng = random.Random(7)
+        with self.engine.connect() as c:
+            while not self.stop.is_set():
+                k = rng.randrange(1, self.rows)
+                value = 3_000_000 + self.writes
+                for sql in (f"INSERT INTO users (id, email, org_id) VALUES ({self.next_id}, 'w', {value})",
+                            f"UPDATE users SET org_id = {value} WHERE id = {k}",
+                            f"SELECT org_id FROM users WHERE id = {k}"):
+                    t0 = time.monotonic()
+                    try:
+                        got = c.exec_driver_sql(sql)
+                        if sql.startswith("SELECT") and got.scalar() != value:
+                            self.errors.append(f"read {k}: not what was written")
+                    except sa.exc.DBAPIError as e:
+                        self.errors.append(f"{sql}: {str(e.orig).splitlines()[0]}")
+                    self.slowest = max(self.slowest, time.monotonic() - t0)
+                self.inserted.append(self.next_id)
+                self.updated[k] = value
+                self.next_id += 1
+                self.writes += 1
+                time.sleep(0.005)
+
+    def __enter__(self) -> _NewApp:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(10)
+
+
+def test_a_type_swap_downgrade_keeps_the_application_running(tmp_path: Path, pg_url: str):
+    """The contract's downgrade of R8 (int -> bigint) used to rename the new column aside and
+    re-add the old one empty in one short transaction, then fill it with one UPDATE of the whole
+    table: in between NEW read NULL from the column, its inserts failed (the renamed column kept
+    NOT NULL without its default), and its updates waited for the whole UPDATE. The way back
+    now mirrors the way there: the old column comes back under a temporary name, kept in step
+    by a trigger, filled in keyset batches, its indexes built concurrently and its NOT NULL
+    validated online, then one short transaction swaps the names back."""
+    ini = _project(tmp_path, TYPE_OLD.replace("org_id int", "org_id bigint"), old=TYPE_OLD)
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    rows = 300_000
+    with engine.connect() as c:
+        for stmt in TYPE_OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql(f"INSERT INTO users SELECT g, 'u' || g, g FROM generate_series(1, {rows}) g")
+    assert _upgrade(ini, pg_url).returncode == 0
+    db = sa.make_url(pg_url).update_query_dict({"application_name": "planner_migration"})
+    down = [sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"db={db.render_as_string(hide_password=False)}",
+            "downgrade", "-1"]
+    with _LockSampler(engine) as sampler, _NewApp(engine, rows + 1, rows) as new_app:
+        time.sleep(0.2)
+        r = subprocess.run(down, capture_output=True, text=True, timeout=300)  # the contract
+        time.sleep(0.2)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert new_app.writes > 20 and new_app.errors == [], new_app.errors[:5]
+    assert new_app.slowest < 1.0, new_app.slowest  # never the whole fill
+    assert sampler.samples > 10 and sampler.violations == [], sampler.violations[:3]
+    with engine.connect() as c:
+        # every row holds its value in both columns (the backfill revision's state); the
+        # application's writes kept
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE org_id__planner_new IS DISTINCT FROM "
+                                 "org_id::bigint").scalar() == 0
+        expect = {k: v for k, v in new_app.updated.items()}
+        got = dict(c.exec_driver_sql(f"SELECT id, org_id FROM users WHERE id IN ({','.join(map(str, expect))})").all())
+        assert got == expect
+        assert c.exec_driver_sql(f"SELECT count(*) FROM users WHERE id <= {rows} AND org_id <> id").scalar() == \
+            len(expect)
+        assert c.exec_driver_sql(f"SELECT count(*) FROM users WHERE id > {rows}").scalar() == len(new_app.inserted)
+        indexes = c.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users' "
+                                    "ORDER BY 1").all()
+        assert [i.indexname for i in indexes] == ["users_org_id_idx", "users_org_id_idx__planner_new", "users_pkey"]
+        assert "(org_id)" in indexes[0].indexdef
+        assert c.exec_driver_sql("SELECT is_nullable, column_default, data_type FROM information_schema.columns "
+                                 "WHERE table_name = 'users' AND column_name = 'org_id'").one() == ("NO", "0", "integer")
+    r = subprocess.run([*down[:-1], "base"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert [x[0] for x in c.exec_driver_sql("SELECT column_name FROM information_schema.columns "
+                                                "WHERE table_name = 'users' ORDER BY ordinal_position")] == \
+            ["id", "email", "org_id"]

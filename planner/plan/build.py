@@ -455,6 +455,14 @@ def _add_check_sql(table: str, name: str, condition: str) -> str:
     return f"ALTER TABLE {qt(table)} ADD CONSTRAINT {q(name)} CHECK ({condition}) NOT VALID"
 
 
+def _create_trigger_once(table: str, name: str, definition: str) -> str:
+    """`CREATE TRIGGER name definition` unless `table` has it: re-runnable (a re-run after a
+    later failure finds it there), and without the ACCESS EXCLUSIVE of a DROP TRIGGER first."""
+    exists = f"SELECT 1 FROM pg_trigger WHERE tgname = {lit(name)} AND tgrelid = {lit(qt(table))}::regclass"
+    create = f"CREATE TRIGGER {q(name)} {definition}"
+    return execute("DO " + dollar_quote(f" BEGIN IF NOT EXISTS ({exists}) THEN {create}; END IF; END "))
+
+
 def _concurrent_build(name: str, create: str) -> Block:
     """`create` (a CREATE INDEX CONCURRENTLY IF NOT EXISTS of index `name`) outside the
     transaction, re-runnable: an INVALID leftover of a failed run is dropped first, and a build
@@ -584,10 +592,12 @@ class _Builder:
             self.kept.append((schema, table))
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
-                unchanged: str | None = None, batched: bool = False, restoring: bool = False) -> Block:
+                unchanged: str | None = None, batched: bool = False, restoring: bool = False,
+                into: str | None = None) -> Block:
         """Put the backed-up values back (cast back from text where `cast` is given), row by
         primary key, then remove the backup. `unchanged` (SQL over `t`, the table, and `b`, the
         backup) keeps rows the application changed after the upgrade: their current value wins.
+        `into`: the table's column that takes the values (default: `column`, the backup's).
 
         `batched`: outside the downgrade's transaction (whatever strong lock its earlier steps
         took is released first), in keyset batches over the backup's keys (indexed first), each
@@ -599,10 +609,11 @@ class _Builder:
         triggers that rewrite a value read to let its writes through."""
         value = f"b.{q(column)}::{cast}" if cast else f"b.{q(column)}"
         backup = f"{q(BACKUP_SCHEMA)}.{q(bk)}"
+        target = into or column
         if batched:
             keys = ", ".join(q(p) for p in pk)
             index = q(derived_name(bk, "_planner_key"))
-            walk = _keyset_backfill(table, pk, f"{q(column)} = {value}", unchanged or "",
+            walk = _keyset_backfill(table, pk, f"{q(target)} = {value}", unchanged or "",
                                     f"{table}.{column}", source=backup, verb="restore")
             code = execute(f"CREATE INDEX IF NOT EXISTS {index} ON {backup} ({keys})") + "\n" + walk
             if restoring:
@@ -611,7 +622,7 @@ class _Builder:
         on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
         if unchanged:
             on += f" AND ({unchanged})"
-        return Block(execute(f"UPDATE {qt(table)} AS t SET {q(column)} = {value} FROM "
+        return Block(execute(f"UPDATE {qt(table)} AS t SET {q(target)} = {value} FROM "
                              f"{backup} AS b WHERE {on}") + "\n" +
                      execute(f"DROP TABLE {backup}"))
 
@@ -1797,14 +1808,18 @@ class _Builder:
         # column drops them all): built again on the new one
         rebuilt = [i for i in (t_old.indexes if t_old else ()) if col in i.columns or col in i.include]
         renames_up, renames_down = [], []
-        for i in rebuilt:
-            copy = derived_name(i.name, "__planner_new")
-            cols = [tmp if x == col else x for x in i.columns]
+
+        def index_copy(i: Index, as_name: str, on: str) -> ops.CreateIndexOp:
+            """Index `i` as `as_name`, with column `on` in place of the swapped one."""
             extra = {"postgresql_using": i.method} if i.method != "btree" else {}
             if i.include:
-                extra["postgresql_include"] = [tmp if x == col else x for x in i.include]
-            build = ops.CreateIndexOp(copy, name, cols, schema=schema, unique=i.unique, if_not_exists=True,
-                                      postgresql_concurrently=True, **extra)
+                extra["postgresql_include"] = [on if x == col else x for x in i.include]
+            return ops.CreateIndexOp(as_name, name, [on if x == col else x for x in i.columns], schema=schema,
+                                     unique=i.unique, if_not_exists=True, postgresql_concurrently=True, **extra)
+
+        for i in rebuilt:
+            copy = derived_name(i.name, "__planner_new")
+            build = index_copy(i, copy, tmp)
             self.add(Phase.BACKFILL, f"build index {copy} on {tmp} concurrently (becomes {i.name})",
                      [_concurrent_build(copy, render([build]))],
                      [online(render([ops.DropIndexOp(copy, table_name=name, schema=schema,
@@ -1827,19 +1842,51 @@ class _Builder:
                 render([ops.AlterColumnOp(name, tmp, schema=schema, modify_name=col)])]
         if n.default is not None:
             swap.append(self.set_default(c.table, col, new_t, n.default))
-        old_col = sa.Column(col, old_t, nullable=True)
-        back = [render([ops.AlterColumnOp(name, col, schema=schema, modify_name=tmp)]), *renames_down,
-                render([ops.AddColumnOp(name, old_col, schema=schema)])]
+        # the way back mirrors the way there, NEW running meanwhile (it reads and writes the
+        # column, which must stay whole): the old column comes back under a temporary name, kept
+        # in step by a trigger (a write that does not convert back fails from then on), filled
+        # from the backup and in keyset batches, its indexes built concurrently and its NOT NULL
+        # validated online; then one short transaction swaps the names back and restores the
+        # trigger of the backfill revision's state
+        back_col = derived_name(col, "__planner_old")
+        back_fn = derived_name(f"{name}_{col}", "__planner_back")
+        qback_fn = f"{q(schema)}.{q(back_fn)}" if schema else q(back_fn)
+        to_old_new = self.to_old(c, f"NEW.{q(col)}", old_sql)
+        back_sync = "\n".join([
+            render([ops.AddColumnOp(name, sa.Column(back_col, old_t, nullable=True), schema=schema,
+                                    if_not_exists=True)]),
+            execute(f"CREATE OR REPLACE FUNCTION {qback_fn}() RETURNS trigger LANGUAGE plpgsql AS "
+                    + dollar_quote(f" BEGIN NEW.{q(back_col)} := {to_old_new}; RETURN NEW; END ")),
+            _create_trigger_once(c.table, back_fn, f"BEFORE INSERT OR UPDATE OF {q(col)} ON {qt(c.table)} "
+                                                   f"FOR EACH ROW EXECUTE FUNCTION {qback_fn}()")])
+        unback = [execute(f"DROP TRIGGER IF EXISTS {q(back_fn)} ON {qt(c.table)}"),
+                  execute(f"DROP FUNCTION IF EXISTS {qback_fn}()")]
+        inverse = rule is not None and bool(rule.inverse)
+        back_todo = f"{q(back_col)} IS NULL" + ("" if inverse else f" AND {q(col)} IS NOT NULL")
+        fill_back = Block(self._batches(c.table, back_col, self.to_old(c, None, old_sql), back_todo,
+                                        analyze=False), autocommit=True)
+        back_builds, back_renames = [], []
+        for i in rebuilt:
+            back_ix = derived_name(i.name, "__planner_old")
+            back_builds.append(_concurrent_build(back_ix, render([index_copy(i, back_ix, back_col)])))
+            back_renames.append(rename_index_sql(c.table, back_ix, i.name))
+        swap_back = [*unback, render([ops.AlterColumnOp(name, col, schema=schema, modify_name=tmp)]), *renames_down,
+                     render([ops.AlterColumnOp(name, back_col, schema=schema, modify_name=col)]), *back_renames]
         if n.default is not None:
-            back.append(self.set_default(c.table, tmp, new_t, None))
-        convert_back = (f"UPDATE {qt(c.table)} SET {q(col)} = {self.to_old(c, q(tmp), old_sql)} "
-                        f"WHERE {q(col)} IS NULL AND {q(tmp)} IS NOT NULL")
-        down_tail = [execute(convert_back), sync()]
+            swap_back.append(self.set_default(c.table, tmp, new_t, None))
         if o.default is not None:
-            down_tail.append(self.set_default(c.table, col, old_t, o.default))
-        if not o.nullable:
-            down_tail.append(render([ops.AlterColumnOp(name, col, schema=schema, modify_nullable=False,
-                                                       existing_type=old_t, existing_nullable=True)]))
+            swap_back.append(self.set_default(c.table, col, old_t, o.default))
+        not_null_back: list[Block] = []
+        if not o.nullable:  # validated online, so SET NOT NULL in the swap scans nothing
+            nn = derived_name(f"{name}_{col}", "__planner_old_nn")
+            drop_nn = ops.DropConstraintOp(nn, name, type_="check", schema=schema, if_exists=True)
+            not_null_back = [self.ddl(render([drop_nn]) + "\n" +
+                                      execute(_add_check_sql(c.table, nn, f"{q(back_col)} IS NOT NULL"))),
+                             online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(nn)}"))]
+            swap_back += [render([ops.AlterColumnOp(name, col, schema=schema, modify_nullable=False,
+                                                    existing_type=old_t, existing_nullable=True)]),
+                          render([ops.DropConstraintOp(nn, name, type_="check", schema=schema)])]
+        swap_back.append(sync())
         # the downgrade converts rows written since the swap back: stop first if some cannot be
         # a conversion that round-trips exactly (int -> bigint) destroys nothing: the downgrade
         # converts every value back, and a full-table backup copy would only cost time and WAL
@@ -1852,15 +1899,17 @@ class _Builder:
         back_guard = self._convert_guard(c.table, col, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
                                          why=" (written since the swap; fix them first)", also_where=restored)
         # else the converted value is backed up too: a row whose value changed after the swap
-        # keeps it (converted back) on downgrade instead of getting the old one
+        # keeps it (converted back) on downgrade instead of getting the old one. The restore
+        # runs before the batches, which then convert only the rows it left
         backup = [] if exact else [self.backup(c.table, pk, col, bk, as_text=bool(o.enum), also=(tmp,))]
         restore = [] if exact else [self.restore(c.table, pk, col, bk, cast=old_sql if o.enum else None,
-                                                 unchanged=f"t.{q(tmp)} IS NOT DISTINCT FROM b.{q(tmp)}")]
+                                                 unchanged=f"t.{q(col)} IS NOT DISTINCT FROM b.{q(tmp)}",
+                                                 batched=True, into=back_col)]
         self.add(Phase.CONTRACT, f"swap {c.table}.{tmp} in as {col} ({old_sql} -> {new_sql}, R8)",
                  [*backup, self.ddl("\n".join(swap))],
-                 [Block(back_guard.code()), self.ddl("\n".join(back)), *restore,
-                  self.ddl("\n".join(down_tail)),
-                  *[self._build_index_block(self.old_md, c.table, i) for i in rebuilt]],
+                 [Block(back_guard.code()), self.ddl(back_sync), *restore, fill_back, *back_builds,
+                  *not_null_back, online(execute(f"ANALYZE {qt(c.table)} ({q(back_col)})")),
+                  self.ddl("\n".join(swap_back))],
                  guards=[agree], change=c,
                  backup=None if exact else f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col} before the swap)")
         # fresh statistics for the converted column without an ANALYZE under the swap's ACCESS
@@ -1891,13 +1940,11 @@ class _Builder:
                     f"INSERT INTO {q(BACKUP_SCHEMA)}.{q(bk)} ({keys}, {q(c.column)}, {q(FILLED)}) VALUES ("
                     + ", ".join(f"NEW.{q(p)}" for p in pk) + f", NULL, NEW.{q(c.column)}); RETURN NEW; END ")
             # re-runnable (the batches' autocommit block commits it; a re-run after a failed batch
-            # finds it there), and without DROP TRIGGER's ACCESS EXCLUSIVE
-            create = (f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
-                      f"WHEN (NEW.{q(c.column)} IS NULL) EXECUTE FUNCTION {qfn}()")
-            exists = f"SELECT 1 FROM pg_trigger WHERE tgname = {lit(fn)} AND tgrelid = {lit(qt(c.table))}::regclass"
+            # finds it there)
             fill = "\n".join([
                 execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS " + dollar_quote(body)),
-                execute("DO " + dollar_quote(f" BEGIN IF NOT EXISTS ({exists}) THEN {create}; END IF; END "))])
+                _create_trigger_once(c.table, fn, f"BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
+                                                  f"WHEN (NEW.{q(c.column)} IS NULL) EXECUTE FUNCTION {qfn}()")])
             unfill = "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(c.table)}"),
                                  execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
             # the backup remembers what the backfill wrote (FILLED, recorded by each batch in

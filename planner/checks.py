@@ -870,7 +870,7 @@ class _Spec:
 _INT_BITS = {"tinyint": 8, "smallint": 16, "mediumint": 24, "int": 32, "integer": 32, "bigint": 64}
 
 
-def _int_bounds(t: str, dialect: str) -> tuple[int, int] | None:
+def int_bounds(t: str, dialect: str) -> tuple[int, int] | None:
     words = split_type(t)[0].split()
     bits = _INT_BITS.get(words[0]) if words else None
     if bits is None:
@@ -896,7 +896,7 @@ def _scale(t: str) -> float | None:
 
 def _int_digits(t: str, dialect: str) -> float:
     """Digits before the point a type can hold."""
-    bounds = _int_bounds(t, dialect)
+    bounds = int_bounds(t, dialect)
     if bounds is not None:
         return len(str(bounds[1]))
     _, p, s, _ = split_type(t)
@@ -938,8 +938,8 @@ def _number_specs(old_t: str, target: _Target) -> list[_Spec]:
     specs = []
     integral_source = is_integer(old_t)
     if is_integer(new_t):
-        lo, hi = _int_bounds(new_t, d) or (None, None)
-        old_bounds = _int_bounds(old_t, d)
+        lo, hi = int_bounds(new_t, d) or (None, None)
+        old_bounds = int_bounds(old_t, d)
         if lo is not None and (old_bounds is None or old_bounds[0] < lo or old_bounds[1] > hi):
             # a fraction is rounded to the nearest integer first
             low, high = (lo, hi) if integral_source else (lo - _HALF, hi + _HALF)
@@ -1068,7 +1068,7 @@ def _integer_text(target: _Target, wide: Any) -> Callable[[Any], Any]:
     """Text that is no integer of the target's range: the shape by a regular expression, then
     text shorter than the bound's digits fits (the common case); longer text is cast and
     compared (an unsigned target compares every value: a sign matters)."""
-    lo, hi = _int_bounds(target.type, target.dialect) or (-(2 ** 63), 2 ** 63 - 1)
+    lo, hi = int_bounds(target.type, target.dialect) or (-(2 ** 63), 2 ** 63 - 1)
     digits = len(str(hi))  # (a bounded repetition like [0-9]{1,9} is slow in PostgreSQL's regex engine)
     short = (lambda v: _length(v, target.dialect) < digits) if lo < 0 else (lambda v: sa.false())
     return lambda v: sa.case((sa.not_(v.regexp_match(_INT_RE)), sa.true()), (short(v), sa.false()),

@@ -1896,8 +1896,17 @@ class _Builder:
         # are converted back, so only they are tested
         restored = "" if exact else self.not_restored(c.table, pk, bk,
                                                       f"b.{q(tmp)} IS NOT DISTINCT FROM {qt(c.table)}.{q(col)}")
-        back_guard = self._convert_guard(c.table, col, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
-                                         why=" (written since the swap; fix them first)", also_where=restored)
+        from planner.checks import int_bounds
+
+        bounds = int_bounds(o.type, "postgresql") if exact else None
+        if bounds is not None:  # integer widening: one range count instead of a cast per row
+            outside = f"FROM {qt(c.table)} WHERE {q(col)} NOT BETWEEN {bounds[0]} AND {bounds[1]}"
+            back_guard = Guard(f"SELECT count(*) {outside}", f"values of {c.table}.{col} do not fit {old_sql} "
+                               "(written since the swap; fix them first)",
+                               sample=f"SELECT {', '.join(q(p) for p in (*pk, col))} {outside} LIMIT 5")
+        else:
+            back_guard = self._convert_guard(c.table, col, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
+                                             why=" (written since the swap; fix them first)", also_where=restored)
         # else the converted value is backed up too: a row whose value changed after the swap
         # keeps it (converted back) on downgrade instead of getting the old one. The restore
         # runs before the batches, which then convert only the rows it left

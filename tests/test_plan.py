@@ -654,3 +654,58 @@ def test_no_backup_copies_under_a_strong_lock(corpus: Path):
             assert _backups_under_a_lock(r.upgrade) == [], (old, r.message.splitlines()[0])
             backups += r.upgrade.count('"planner_backup"."')
     assert backups > 10  # the check saw backups
+
+
+def _set_not_null_scans(body: str) -> list[str]:
+    """`SET NOT NULL` steps of a revision body that would scan the table under their ACCESS
+    EXCLUSIVE: those not in a step that also drops a `.._not_null` CHECK validated earlier in
+    the body (with it, PostgreSQL proves NOT NULL from the check and skips the scan)."""
+    out = []
+    tree = ast.parse(body)
+    for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        calls = [n for n in ast.walk(fn) if isinstance(n, ast.Call)]
+        sets = [c for c in calls if ast.unparse(c.func) == "op.alter_column"
+                and any(k.arg == "nullable" and ast.unparse(k.value) == "False" for k in c.keywords)]
+        if not sets:
+            continue
+        dropped = [ast.literal_eval(a.args[0] if isinstance(a, ast.Call) else a)
+                   for c in calls if ast.unparse(c.func) == "op.drop_constraint" for a in c.args[:1]]
+        before = body[:body.index(f"def {fn.name}(")]
+        if not any(d.endswith("_not_null") and f'VALIDATE CONSTRAINT "{d}"' in before for d in dropped):
+            out.append(f"{fn.name}: {ast.unparse(sets[0])[:120]}")
+    return out
+
+
+@pytest.mark.corpus
+def test_no_set_not_null_scans_under_a_lock(corpus: Path, tmp_path: Path):
+    """Every SET NOT NULL a PostgreSQL revision runs, upgrade and downgrade, follows a validated
+    CHECK (col IS NOT NULL) in the same short step: the table is never scanned under ACCESS
+    EXCLUSIVE (issue 10). The downgrades used to SET NOT NULL directly: a dropped or renamed
+    NOT NULL column, a dropped NOT NULL, a type swap's way back."""
+    from planner.plan.build import PlanError
+    from planner.plan.revisions import revisions
+
+    old = "CREATE TABLE users (id int PRIMARY KEY, a int NOT NULL, b text NOT NULL, c int NOT NULL, d int NOT NULL);\n"
+    pairs = {"drop": "CREATE TABLE users (id int PRIMARY KEY, b text NOT NULL, c int NOT NULL, d int NOT NULL);\n",
+             "rename_loose_swap": "CREATE TABLE users (id int PRIMARY KEY, a int NOT NULL, bb text NOT NULL, c int, "
+                                  "d bigint NOT NULL);\n"}
+    (tmp_path / "old.sql").write_text(old)
+    inputs = []
+    for name, new in pairs.items():
+        (tmp_path / f"{name}.sql").write_text(new)
+        inputs.append((str(tmp_path / "old.sql"), str(tmp_path / f"{name}.sql"), Config(renames=("users.b=bb",))
+                       if "rename" in name else Config()))
+    inputs += [(str(corpus / "prisma" / p / "old.prisma"), str(corpus / "prisma" / p / "new.prisma"),
+                CORPUS_CONFIG.get(p, Config())) for p in _corpus_pairs()]
+    inputs += [(*_story(name), Config()) for name, _ in PG_STORIES]
+    seen = 0
+    for o, n, config in inputs:
+        try:
+            plan = _plan_of(o, n, config)
+        except PlanError:
+            continue
+        for r in revisions(plan, source="x"):
+            for body in (r.upgrade, r.downgrade):
+                assert _set_not_null_scans(body) == [], (n, r.message.splitlines()[0])
+                seen += body.count("nullable=False")
+    assert seen > 10  # the check saw SET NOT NULLs

@@ -1314,6 +1314,24 @@ class _Builder:
         self.add(Phase.CONTRACT, f"SET NOT NULL {table}.{column} via the validated check", contract, down,
                  change=c)
 
+    def _not_null_back(self, table: str, column: str, type_: sa.types.TypeEngine, *,
+                       check_on: str | None = None) -> tuple[list[Block], str]:
+        """NOT NULL put back by a downgrade without a scan under ACCESS EXCLUSIVE: the blocks
+        that add `CHECK (col IS NOT NULL) NOT VALID` (a short step, re-runnable) and VALIDATE it
+        online, and the SQL of the short step that then sets NOT NULL (no scan: the validated
+        check proves it) and drops the check. `check_on`: the column the check reads, when the
+        column takes its name in that last step (R8's way back)."""
+        schema, name = _split(table)
+        on = check_on or column
+        check = derived_name(f"{name}_{on}", "_not_null")
+        drop = ops.DropConstraintOp(check, name, type_="check", schema=schema, if_exists=True)
+        blocks = [self.ddl(render([drop]) + "\n" + execute(_add_check_sql(table, check, f"{q(on)} IS NOT NULL"))),
+                  online(execute(f"ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {q(check)}"))]
+        last = (render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=False, existing_type=type_,
+                                          existing_nullable=True)]) + "\n" +
+                render([ops.DropConstraintOp(check, name, type_="check", schema=schema)]))
+        return blocks, last
+
     def drop_column(self, c: Change) -> None:
         col: Column = c.old
         schema, name = _split(c.table)
@@ -1346,8 +1364,7 @@ class _Builder:
         # them until the contract, so expand drops the NOT NULL (metadata only) and NEW runs from then
         loosen = not col.nullable and col.default is None and col.name not in pk and not col.generated
         if loosen:
-            set_nn = render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=False,
-                                               existing_type=sacol.type, existing_nullable=True)])
+            nn_blocks, set_nn = self._not_null_back(c.table, col.name, sacol.type)
             nulls = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(col.name)} IS NULL",
                           f"{c.object} has NULLs (rows written without it since the upgrade): the downgrade "
                           "cannot make it NOT NULL again; fill them first")
@@ -1355,10 +1372,11 @@ class _Builder:
                                    "contract drops it",
                      [self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=True,
                                                          existing_type=sacol.type, existing_nullable=False)]))],
-                     [Block(f"rt.guard({py(nulls.sql)}, {py(nulls.message)})"), self.ddl(set_nn)], change=c)
+                     [Block(f"rt.guard({py(nulls.sql)}, {py(nulls.message)})"), *nn_blocks, self.ddl(set_nn)],
+                     change=c)
         elif not col.nullable:
-            down.append(self.ddl(render([ops.AlterColumnOp(name, col.name, schema=schema, modify_nullable=False,
-                                                           existing_type=sacol.type, existing_nullable=True)])))
+            nn_blocks, set_nn = self._not_null_back(c.table, col.name, sacol.type)
+            down += [*nn_blocks, self.ddl(set_nn)]
         self.add(Phase.CONTRACT, f"drop column {c.object} (backed up)", up, down, change=c,
                  backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col.name})",
                  new_waits=True if not col.nullable and col.default is None and not loosen else None)
@@ -1593,9 +1611,10 @@ class _Builder:
         tail = [sync_fn]
         if o.default is not None:
             tail.append(self.set_default(c.table, a, old_col.type, o.default))
+        nn_blocks: list[Block] = []
         if not o.nullable:
-            tail.append(render([ops.AlterColumnOp(name, a, schema=schema, modify_nullable=False,
-                                                  existing_type=old_col.type, existing_nullable=True)]))
+            nn_blocks, set_nn = self._not_null_back(c.table, a, old_col.type)
+            tail.append(set_nn)
         self.add(Phase.CONTRACT, f"drop {c.table}.{a} (backed up) now that {b} holds its values: the rename is done",
                  # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they reference
                  [self.backup(c.table, pk, a, bk, as_text=bool(o.enum)),
@@ -1603,7 +1622,7 @@ class _Builder:
                  [self.ddl("\n".join(back)),
                   self.restore(c.table, pk, a, bk, cast=f"{qt(o.enum)}{arr}" if o.enum else None,
                                unchanged=f"t.{qb}::text IS NOT DISTINCT FROM b.{qa}::text", batched=True),
-                  fill, self.ddl("\n".join(tail)), *rebuild, *validate_old],
+                  fill, *nn_blocks, self.ddl("\n".join(tail)), *rebuild, *validate_old],
                  # first in the contract's transaction: its backup copies the table before any
                  # step there (the new column's SET NOT NULL) holds a strong lock on it
                  guards=[agree], change=c, backup=f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {a} before the drop)",
@@ -1878,14 +1897,8 @@ class _Builder:
             swap_back.append(self.set_default(c.table, col, old_t, o.default))
         not_null_back: list[Block] = []
         if not o.nullable:  # validated online, so SET NOT NULL in the swap scans nothing
-            nn = derived_name(f"{name}_{col}", "__planner_old_nn")
-            drop_nn = ops.DropConstraintOp(nn, name, type_="check", schema=schema, if_exists=True)
-            not_null_back = [self.ddl(render([drop_nn]) + "\n" +
-                                      execute(_add_check_sql(c.table, nn, f"{q(back_col)} IS NOT NULL"))),
-                             online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(nn)}"))]
-            swap_back += [render([ops.AlterColumnOp(name, col, schema=schema, modify_nullable=False,
-                                                    existing_type=old_t, existing_nullable=True)]),
-                          render([ops.DropConstraintOp(nn, name, type_="check", schema=schema)])]
+            not_null_back, set_nn = self._not_null_back(c.table, col, old_t, check_on=back_col)
+            swap_back.append(set_nn)
         swap_back.append(sync())
         # the downgrade converts rows written since the swap back: stop first if some cannot be
         # a conversion that round-trips exactly (int -> bigint) destroys nothing: the downgrade
@@ -1985,12 +1998,12 @@ class _Builder:
         t = self.sa_column(self.old_md, c.table, c.column).type
         guard_down = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(c.column)} IS NULL",
                            f"{c.object} has NULLs: the downgrade cannot restore NOT NULL")
+        nn_blocks, set_nn = self._not_null_back(c.table, c.column, t)
         self.add(Phase.EXPAND, f"DROP NOT NULL {c.object}",
                  [self.ddl(render([ops.AlterColumnOp(name, c.column, schema=schema, modify_nullable=True,
                                                      existing_type=t, existing_nullable=False)]))],
-                 [Block(f"rt.guard({py(guard_down.sql)}, {py(guard_down.message)})"),
-                  self.ddl(render([ops.AlterColumnOp(name, c.column, schema=schema, modify_nullable=False,
-                                                     existing_type=t, existing_nullable=True)]))], change=c)
+                 [Block(f"rt.guard({py(guard_down.sql)}, {py(guard_down.message)})"), *nn_blocks,
+                  self.ddl(set_nn)], change=c)
 
     def alter_default(self, c: Change) -> None:
         schema, name = _split(c.table)

@@ -407,19 +407,19 @@ def downgrade() -> None:
 
     def _step_2() -> None:
         op.drop_constraint(
-            rt.q("invoices_totalAmount__planner_old_nn"),
+            rt.q("invoices_totalAmount__planner_old_not_null"),
             rt.q("invoices"),
             type_="check",
             if_exists=True,
         )
         rt.sql(
-            'ALTER TABLE "invoices" ADD CONSTRAINT "invoices_totalAmount__planner_old_nn" CHECK ("totalAmount__planner_old" IS NOT NULL) NOT VALID'
+            'ALTER TABLE "invoices" ADD CONSTRAINT "invoices_totalAmount__planner_old_not_null" CHECK ("totalAmount__planner_old" IS NOT NULL) NOT VALID'
         )
 
     rt.with_lock_retry(_step_2)
     with op.get_context().autocommit_block(), rt.waiting():
         rt.sql(
-            'ALTER TABLE "invoices" VALIDATE CONSTRAINT "invoices_totalAmount__planner_old_nn"'
+            'ALTER TABLE "invoices" VALIDATE CONSTRAINT "invoices_totalAmount__planner_old_not_null"'
         )
     with op.get_context().autocommit_block(), rt.waiting():
         rt.sql('ANALYZE "invoices" ("totalAmount__planner_old")')
@@ -446,7 +446,7 @@ def downgrade() -> None:
             nullable=False,
         )
         op.drop_constraint(
-            rt.q("invoices_totalAmount__planner_old_nn"),
+            rt.q("invoices_totalAmount__planner_old_not_null"),
             rt.q("invoices"),
             type_="check",
         )
@@ -632,19 +632,19 @@ def downgrade() -> None:
 
     def _step_6() -> None:
         op.drop_constraint(
-            rt.q("appointments_fee__planner_old_nn"),
+            rt.q("appointments_fee__planner_old_not_null"),
             rt.q("appointments"),
             type_="check",
             if_exists=True,
         )
         rt.sql(
-            'ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_old_nn" CHECK ("fee__planner_old" IS NOT NULL) NOT VALID'
+            'ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_old_not_null" CHECK ("fee__planner_old" IS NOT NULL) NOT VALID'
         )
 
     rt.with_lock_retry(_step_6)
     with op.get_context().autocommit_block(), rt.waiting():
         rt.sql(
-            'ALTER TABLE "appointments" VALIDATE CONSTRAINT "appointments_fee__planner_old_nn"'
+            'ALTER TABLE "appointments" VALIDATE CONSTRAINT "appointments_fee__planner_old_not_null"'
         )
     with op.get_context().autocommit_block(), rt.waiting():
         rt.sql('ANALYZE "appointments" ("fee__planner_old")')
@@ -667,7 +667,7 @@ def downgrade() -> None:
             nullable=False,
         )
         op.drop_constraint(
-            rt.q("appointments_fee__planner_old_nn"),
+            rt.q("appointments_fee__planner_old_not_null"),
             rt.q("appointments"),
             type_="check",
         )
@@ -880,18 +880,20 @@ def downgrade() -> None:
 
     def _step_11() -> None:
         op.drop_constraint(
-            rt.q("users_role__planner_old_nn"),
+            rt.q("users_role__planner_old_not_null"),
             rt.q("users"),
             type_="check",
             if_exists=True,
         )
         rt.sql(
-            'ALTER TABLE "users" ADD CONSTRAINT "users_role__planner_old_nn" CHECK ("role__planner_old" IS NOT NULL) NOT VALID'
+            'ALTER TABLE "users" ADD CONSTRAINT "users_role__planner_old_not_null" CHECK ("role__planner_old" IS NOT NULL) NOT VALID'
         )
 
     rt.with_lock_retry(_step_11)
     with op.get_context().autocommit_block(), rt.waiting():
-        rt.sql('ALTER TABLE "users" VALIDATE CONSTRAINT "users_role__planner_old_nn"')
+        rt.sql(
+            'ALTER TABLE "users" VALIDATE CONSTRAINT "users_role__planner_old_not_null"'
+        )
     with op.get_context().autocommit_block(), rt.waiting():
         rt.sql('ANALYZE "users" ("role__planner_old")')
 
@@ -935,7 +937,7 @@ def downgrade() -> None:
             nullable=False,
         )
         op.drop_constraint(
-            rt.q("users_role__planner_old_nn"), rt.q("users"), type_="check"
+            rt.q("users_role__planner_old_not_null"), rt.q("users"), type_="check"
         )
         rt.sql(
             'CREATE OR REPLACE FUNCTION "users_role__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."role__planner_new" := (SELECT ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END)) FROM (SELECT NEW."role" AS "role") AS "planner_rule")::text::"Role__planner_new"; RETURN NEW; END $planner$'

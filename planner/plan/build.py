@@ -163,6 +163,16 @@ def backfill_call(head: str, tail: str = "") -> str:
     return f"rt.backfill({py(head)}{', ' + py(tail) if tail else ''})"
 
 
+def keyset_call(table: str, keys: Iterable[str], assignment: str, cond: str = "", *, source: str = "",
+                what: str = "", verb: str = "backfill") -> str:
+    """The runtime's `rt.keyset(...)` (MySQL/MariaDB, SQLite): a batched UPDATE by primary-key
+    range. `table`, `keys`, `assignment`, `cond` and `source` are SQL (quoted names)."""
+    args = [py(table), py(list(keys)), py(assignment)] + ([py(cond)] if cond else [])
+    args += [f"{k}={py(v)}" for k, v in (("source", source), ("what", what)) if v]
+    args += [f"verb={py(verb)}"] if verb != "backfill" else []
+    return f"rt.keyset({', '.join(args)})"
+
+
 #: the most rows a backfill batch updates, and the time it is sized to take (the runtime's defaults)
 BATCH_ROWS, BATCH_MS = int(constant("BATCH_SIZE")), int(constant("BATCH_MS"))
 LOCK_RETRIES = int(constant("LOCK_RETRIES"))

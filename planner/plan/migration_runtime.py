@@ -312,8 +312,7 @@ class _Watch:
             parts.append(
                 "waiting for "
                 + "; ".join(
-                    f"pid {w.pid} ({w.state}, transaction open {w.age or 0:.0f} s: "
-                    f"{w.query!r})"
+                    f"pid {w.pid} ({w.state}, transaction open {w.age or 0:.0f} s: {w.query!r})"
                     for w in rows
                 )
             )
@@ -500,6 +499,222 @@ def backfill(head: str, tail: str = "") -> None:
         size = next_batch(size, 1000 * (time.monotonic() - started), most, target)
 
 
+def _isolation() -> str:
+    """This MySQL/MariaDB session's isolation level, as SET TRANSACTION spells it."""
+    for name in ("transaction_isolation", "tx_isolation"):  # MySQL 8 / MariaDB < 11.1
+        try:
+            level = sql(f"SELECT @@SESSION.{name}", scalar=True)
+        except sa.exc.DBAPIError:
+            continue
+        return str(level).replace("-", " ")
+    return "REPEATABLE READ"
+
+
+def unlocked(*statements: str) -> None:
+    """Copies (CREATE TABLE ... AS SELECT, UPDATE ... SET x = (SELECT ...)) on MySQL/MariaDB,
+    in an autocommit block, under READ COMMITTED: InnoDB then reads the rows it copies as a
+    snapshot. Under REPEATABLE READ it takes a shared lock on each (every writer of the
+    table waits until the copy ends) and waits innodb_lock_wait_timeout (50 s by default)
+    behind any row an application transaction has changed. A server that logs statements
+    (binlog_format=STATEMENT) refuses such a copy under READ COMMITTED (error 1665): there
+    it runs as before. Elsewhere, and offline, the statements run as they are."""
+    if _offline() or _dialect() != "mysql":
+        for statement in statements:
+            sql(statement)
+        return
+    saved = _isolation()
+    sql("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    try:
+        for done, statement in enumerate(statements):
+            try:
+                sql(statement)
+            except sa.exc.DBAPIError as err:
+                code = (getattr(getattr(err, "orig", None), "args", None) or (None,))[0]
+                if code != 1665:
+                    raise
+                sql(f"SET SESSION TRANSACTION ISOLATION LEVEL {saved}")
+                for rest in statements[
+                    done:
+                ]:  # each is re-runnable (IF NOT EXISTS, IS NULL)
+                    sql(rest)
+                return
+    finally:
+        sql(f"SET SESSION TRANSACTION ISOLATION LEVEL {saved}")
+
+
+def _row_lock_wait(err: Exception) -> bool:
+    """A statement that gave up waiting for a row lock (MySQL/MariaDB 1205, a deadlock
+    1213; SQLite: the database is locked by another writer)."""
+    orig = getattr(err, "orig", None)
+    code = (getattr(orig, "args", None) or (None,))[0]
+    return code in (1205, 1213) or "database is locked" in str(orig or err)
+
+
+def _key_range(keys: list[str], op_: str, mark: str) -> str:
+    """`keys` compared with a key (placeholders `mark`) in key order, as an index range
+    read: (k1 > ?) OR (k1 = ? AND k2 > ?) ...; `op_` is '>' (after) or '<=' (up to). The
+    values go in as _flat(key) gives them."""
+    terms = []
+    for i, key in enumerate(keys):
+        last = op_ if (op_ == ">" or i == len(keys) - 1) else "<"
+        equal = [f"{k} = {mark}" for k in keys[:i]]
+        terms.append("(" + " AND ".join([*equal, f"{key} {last} {mark}"]) + ")")
+    return "(" + " OR ".join(terms) + ")"
+
+
+def _flat(key) -> list:
+    """The placeholders' values of _key_range for `key`: k1; k1, k2; k1, k2, k3 ..."""
+    if key is None:
+        return []
+    return [v for i in range(len(key)) for v in key[: i + 1]]
+
+
+def keyset(
+    table: str,
+    keys: list[str],
+    assignment: str,
+    cond: str = "",
+    *,
+    source: str = "",
+    what: str = "",
+    verb: str = "backfill",
+) -> None:
+    """A batched `UPDATE table SET assignment` of the rows meeting `cond` (MySQL/MariaDB,
+    SQLite), by primary-key range: each batch ends at the key of its last row, read from
+    the index where the batch before ended, so the whole walk reads the table once (an
+    `UPDATE ... WHERE cond LIMIT n` loop reads, and on MySQL locks, every row done before
+    each batch again: quadratic). SQL as written (quoted names; `?` is no placeholder in
+    it). `source`: a relation with the same key columns (a backup) whose keys are walked
+    and joined to the table's rows (aliases `t` and `b`; MySQL only).
+
+    Each batch commits on its own (autocommit block) and adapts its size (next_batch);
+    behind an application's row lock it waits LOCK_TIMEOUT at most, then is tried again
+    smaller after a jittered pause, holding nothing; after lock_retries attempts the
+    migration stops in one line. Without `source`, rows the walk had passed that meet
+    `cond` again at its end (written meanwhile) are found by a plain read, which takes no
+    lock, and updated by key. Progress on stderr."""
+    most, target = _batch_limits()
+    walked = f"{source} AS b" if source else table
+    cols = [f"b.{k}" for k in keys] if source else list(keys)
+    order = ", ".join(cols)
+    if source:
+        on = " AND ".join(f"t.{k} = b.{k}" for k in keys)
+        head = f"UPDATE {table} AS t JOIN {source} AS b ON {on} SET {assignment} WHERE "
+    else:
+        head = f"UPDATE {table} SET {assignment} WHERE "
+    cond = f"({cond})" if cond else "1 = 1"
+    if _offline():
+        op.get_context().impl.static_output(
+            f"-- planner {verb}: online this runs in primary-key ranges of {most} rows"
+        )
+        sql(head + cond)
+        return
+    bind = op.get_bind()
+    style = bind.dialect.paramstyle
+    if style not in ("format", "pyformat", "qmark"):
+        raise RuntimeError(f"planner: no batches with the parameter style {style}")
+    marker = "\x00"  # where a value goes, never in SQL text
+
+    def run(statement: str, params: list):
+        if style != "qmark":  # the driver formats with %: the SQL's own % doubled
+            statement = statement.replace("%", "%%")
+        return bind.exec_driver_sql(
+            statement.replace(marker, "?" if style == "qmark" else "%s"), tuple(params)
+        )
+
+    def ranged(keys_: list[str], op_: str) -> str:
+        return _key_range(keys_, op_, marker)
+
+    mysql = bind.dialect.name == "mysql"
+    retries = setting("lock_retries", LOCK_RETRIES)
+    every, shown = setting("progress_every", PROGRESS_EVERY), time.monotonic()
+    if mysql:  # row lock waits (lock_wait_timeout is for metadata locks)
+        saved = sql("SELECT @@SESSION.innodb_lock_wait_timeout", scalar=True)
+        seconds = max(1, round(_seconds(setting("lock_timeout", LOCK_TIMEOUT))))
+        sql(f"SET SESSION innodb_lock_wait_timeout = {seconds}")
+    last, size, total, waits = None, min(500, most), 0, 0
+
+    def update(where: str, params: list) -> int | None:
+        """The batch's rows updated (None: it gave up behind a row lock, to be tried again)."""
+        nonlocal waits
+        try:
+            n = run(head + where, params).rowcount
+        except sa.exc.DBAPIError as err:
+            if not _row_lock_wait(err):
+                raise
+            waits += 1
+            if waits >= retries:
+                raise CommandError(
+                    f"planner {verb} {what}: rows of the next batch stayed locked by "
+                    f"another transaction through {waits} attempts (lock timeout each); "
+                    "nothing of that batch was written, the batches before it are kept: "
+                    "run the revision again once that transaction ends"
+                ) from None
+            time.sleep(min(2**waits, 30) * random.uniform(0.5, 1.5))
+            return None
+        waits = 0
+        return max(n, 0)
+
+    try:
+        while True:
+            after = ranged(cols, ">") if last is not None else ""
+            bound = (
+                f"SELECT {order} FROM {walked}{' WHERE ' + after if after else ''} "
+                f"ORDER BY {order} LIMIT 1 OFFSET {size - 1}"
+            )
+            hi = run(bound, _flat(last)).first()
+            where = " AND ".join(
+                [
+                    *([after] if after else []),
+                    *([ranged(cols, "<=")] if hi else []),
+                    cond,
+                ]
+            )
+            started = time.monotonic()
+            n = update(where, _flat(last) + _flat(hi))
+            if n is None:
+                size = max(1, size // 2)
+                continue
+            total += n
+            if time.monotonic() - shown >= every:
+                shown = time.monotonic()
+                print(
+                    f"planner {verb} {what}: {total} rows", file=sys.stderr, flush=True
+                )
+            if hi is None:
+                break
+            last = tuple(hi)
+            size = next_batch(size, 1000 * (time.monotonic() - started), most, target)
+        seen: set = set()
+        while (
+            not source
+        ):  # written behind the walk: found without locks, updated by key
+            found = run(
+                f"SELECT {order} FROM {table} WHERE {cond} LIMIT {most}", []
+            ).all()
+            rows = [tuple(r) for r in found if tuple(r) not in seen]
+            if not rows:
+                break
+            one = "(" + " AND ".join(f"{k} = {marker}" for k in cols) + ")"
+            if (
+                update(
+                    f"({' OR '.join([one] * len(rows))}) AND {cond}",
+                    [v for r in rows for v in r],
+                )
+                is None
+            ):
+                continue
+            seen.update(rows)
+            total += len(rows)
+    finally:
+        if mysql:
+            sql(f"SET SESSION innodb_lock_wait_timeout = {int(saved)}")
+    if total:
+        print(
+            f"planner {verb} {what}: {total} rows (done)", file=sys.stderr, flush=True
+        )
+
+
 def batched(*parts: str) -> None:
     """Run a statement that batches by itself (a PL/pgSQL block committing after each batch,
     sized by the settings `planner.batch_rows` and `planner.batch_ms` set here from
@@ -571,8 +786,7 @@ def sqlite_foreign_key_check() -> None:
     rows = op.get_bind().exec_driver_sql("PRAGMA foreign_key_check").fetchall()
     if rows:
         raise RuntimeError(
-            f"planner: {len(rows)} rows violate foreign keys after the rebuild: "
-            f"{rows[:5]}"
+            f"planner: {len(rows)} rows violate foreign keys after the rebuild: {rows[:5]}"
         )
 
 

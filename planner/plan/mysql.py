@@ -38,6 +38,7 @@ from planner.plan.build import (
     backup_name,
     derived_name,
     execute,
+    keyset_call,
     py,
     quoting_dialect,
     recorded_fill_sql,
@@ -48,6 +49,11 @@ from planner.plan.ir import Block, Guard, Phase
 from planner.rules.facts import binary_coercible, lossy
 
 _MY = quoting_dialect("mysql")
+
+
+def unlocked_call(*statements: str) -> str:
+    """The runtime's `rt.unlocked(...)`: copies that read their source as a snapshot."""
+    return f"rt.unlocked({', '.join(py(x) for x in statements)})"
 
 INSTANT = ", ALGORITHM=INSTANT"
 INPLACE = ", ALGORITHM=INPLACE, LOCK=NONE"
@@ -141,9 +147,10 @@ class MySQLBuilder(_Builder):
         keys = ", ".join(q(p) for p in pk)
         column_list = "".join(f", {q(x)}" for x in also)
         cond = f" WHERE {where}" if where else ""
-        return Block("\n".join([
-            execute(f"CREATE TABLE IF NOT EXISTS {q(bk)} AS SELECT {keys}, {q(column)}{column_list} FROM {qt(table)}{cond}"),
-        ]))
+        # keyed: the downgrade's batches walk it by its primary key; copied from a snapshot
+        # (rt.unlocked), not under a shared lock on every row of the table
+        return Block(unlocked_call(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys})) AS SELECT {keys}, "
+                                   f"{q(column)}{column_list} FROM {qt(table)}{cond}"), autocommit=True)
 
     def _recorded_fill(self, table: str, pk: tuple[str, ...], column: str, bk: str,
                        expression: str) -> tuple[list[Block], str]:
@@ -153,17 +160,16 @@ class MySQLBuilder(_Builder):
         self.keep(None, bk)
         select, compute, fill = recorded_fill_sql(q, qt, table, pk, column, bk, expression)
         keys = ", ".join(q(p) for p in pk)
-        return [Block(execute(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys})) AS {select}") + "\n"
-                      + execute(compute))], fill
+        return [Block(unlocked_call(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys})) AS {select}",
+                                    compute), autocommit=True)], fill
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
                 unchanged: str | None = None) -> Block:
-        on = " AND ".join(f"t.{q(p)} = b.{q(p)}" for p in pk)
-        if unchanged:
-            on += f" AND ({unchanged})"
-        sql = (f"UPDATE {qt(table)} AS t JOIN {q(bk)} AS b ON {on} SET t.{q(column)} = b.{q(column)}"
-               f"{self.keep_on_update(table, (column,), 't.')}")
-        return Block(execute(sql) + "\n" + execute(f"DROP TABLE {q(bk)}"))
+        # in batches by the backup's key, each committed: a batch locks only its own rows
+        assignment = f"t.{q(column)} = b.{q(column)}{self.keep_on_update(table, (column,), 't.')}"
+        walk = keyset_call(qt(table), [q(p) for p in pk], assignment, unchanged or "", source=q(bk),
+                           what=f"{table}.{column}", verb="restore")
+        return Block(walk + "\n" + execute(f"DROP TABLE {q(bk)}"), autocommit=True)
 
     def _cast_guard(self, c: Change) -> Guard:
         raise PlanError(f"{c.id}: no server-side test for this conversion on MySQL",
@@ -174,15 +180,20 @@ class MySQLBuilder(_Builder):
                        upgrade_first: list[Block] | None = None) -> None:
         """R12 for MySQL: `UPDATE ... ORDER BY pk LIMIT n` (MySQL cannot select from the table
         it updates), each batch committed on its own."""
-        t = self.new.table(table) or self.old.table(table)
-        pk = self.pk_columns(t)
         cond = where or f"{q(column)} IS NULL"
-        order = f" ORDER BY {', '.join(q(p) for p in pk)}" if pk else ""
-        head = (f"UPDATE {qt(table)} SET {q(column)} = {expression}{self.keep_on_update(table, (column,))} "
-                f"WHERE {cond}{order} LIMIT ")
         self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []), Block(backfill_call(head), autocommit=True)], downgrade or [],
+                 [*(upgrade_first or []), self._batched_update(table, column, expression, cond)], downgrade or [],
                  change=c)
+
+    def _batched_update(self, table: str, column: str, expression: str, cond: str) -> Block:
+        """`SET column = expression WHERE cond` in batches, each committed: by primary-key range
+        (rt.keyset: linear, and a batch locks only its own range), else `LIMIT n` repeated."""
+        pk = self.pk_columns(self.new.table(table) or self.old.table(table))
+        assignment = f"{q(column)} = {expression}{self.keep_on_update(table, (column,))}"
+        if pk:
+            return Block(keyset_call(qt(table), [q(p) for p in pk], assignment, cond, what=f"{table}.{column}"),
+                         autocommit=True)
+        return Block(backfill_call(f"UPDATE {qt(table)} SET {assignment} WHERE {cond} LIMIT "), autocommit=True)
 
     def _index_sql(self, md: sa.MetaData, table: str, index: Index) -> str:
         sat = self.table(md, table)
@@ -448,10 +459,8 @@ class MySQLBuilder(_Builder):
         if renames:
             for a, b in renames.items():
                 self._backfill_step(c, table, old_name, lit(b), where=f"{q(old_name)} = {lit(a)}",
-                                    downgrade=[Block(backfill_call(f"UPDATE {t} SET {q(old_name)} = {lit(a)}"
-                                                                    f"{self.keep_on_update(table, (old_name,))} "
-                                                                    f"WHERE {q(old_name)} = {lit(b)} LIMIT "),
-                                                      autocommit=True)])
+                                    downgrade=[self._batched_update(table, old_name, lit(a),
+                                                                    f"{q(old_name)} = {lit(b)}")])
         up.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {new_spec}", *clauses)))
         down = [self.ddl(alter(f"ALTER TABLE {t} MODIFY {old_spec}", *clauses)), *down_tail]
         what = ", ".join(sorted(k.value for k in kinds))

@@ -34,9 +34,9 @@ from planner.plan.build import (
     _Builder,
     _render_item,
     _split,
-    backfill_call,
     backup_name,
     execute,
+    keyset_call,
     q,
     qt,
     recorded_fill_sql,
@@ -114,11 +114,10 @@ class SQLiteBuilder(_Builder):
     # ----------------------------------------------------------------- helpers
     def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True,
                  record: str | None = None) -> str:
-        """Batches by rowid: one writer at a time, so no keyset block is needed (nor possible);
-        no ANALYZE (SQLite plans without statistics unless the application keeps them)."""
-        head = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE rowid IN (SELECT rowid "
-                f"FROM {qt(table)} WHERE {cond} LIMIT ")
-        return backfill_call(head, ")")
+        """Batches by rowid range (rt.keyset: linear in the table), each committed, so the
+        application's writes get their turn between them; no ANALYZE (SQLite plans without
+        statistics unless the application keeps them)."""
+        return keyset_call(qt(table), ["rowid"], f"{q(column)} = {expression}", cond, what=f"{table}.{column}")
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False) -> Block:

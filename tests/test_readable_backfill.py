@@ -25,7 +25,8 @@ def test_the_backfill_block_is_one_statement_a_line():
     assert len(parts) == 1  # the batch size is a variable of the block (planner.batch_rows / batch_ms)
     sql = parts[0]
     lines = [ln.strip() for ln in sql.splitlines()]
-    assert lines[:3] == ["DO $planner$", "DECLARE", 'planner_last_0 "users"."id"%TYPE;']
+    assert lines[:3] == ["DO $planner$", "DECLARE", "planner_n bigint := 0;"]
+    assert 'planner_last_0 "users"."id"%TYPE;' in lines
     assert sum(ln.endswith(" LIMIT planner_batch") for ln in lines) == 2
     # a batch's COMMIT, and the one out of a batch rolled back on a row lock (before its retry)
     assert lines.count("COMMIT;") == 2 and lines[-1] == "END $planner$"
@@ -45,7 +46,7 @@ def test_the_backfill_block_is_one_statement_a_line():
 def test_the_revision_shows_each_part_as_an_indented_block():
     text = next(GOLDEN.glob("*_backfill_*.py")).read_text()
     assert "rt.batched(\n" in text and "\\n" not in text.split("rt.batched(", 1)[1].split("rt.sql", 1)[0]
-    assert '            """\n            DO $planner$\n            DECLARE\n                planner_last_0' in text
+    assert "            \"\"\"\n            DO $planner$\n            DECLARE\n                planner_n bigint := 0;" in text
     assert "                    COMMIT;\n" in text
     longest = max(len(line) for line in text.splitlines() if "rt.batched" not in line)
     assert longest < 200, longest  # was one ~700-character line per backfill

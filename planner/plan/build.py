@@ -252,67 +252,113 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
                 f") UPDATE {backup} AS b SET {q(FILLED)} = planner_u.{q(column)}",
                 f"FROM planner_u WHERE {on};"]
 
-    def indented(lines: list[str]) -> list[str]:
-        return ["    " + ln for ln in lines]
+    loop = ["IF planner_first THEN", *_indented(bound("")),
+            "ELSE", *_indented(bound(f" WHERE {after}")),
+            "END IF;",
+            "EXIT WHEN NOT FOUND;"]
+    attempt = ["IF planner_first THEN", *_indented(update(u_upto)),
+               "ELSE", *_indented(update(f"{u_after} AND {u_upto}")),
+               "END IF;"]
+    advance = [*[f"{a} := {b};" for a, b in zip(last, hi, strict=True)], "planner_first := false;"]
+    declare = [f"{v} {qt(table)}.{q(k)}%TYPE;" for vs in (last, hi) for v, k in zip(vs, pk, strict=True)]
+    declare += ["planner_first boolean := true;", "planner_batch integer := least(500, planner_max);"]
+    return _batch_block(declare, [], loop, attempt, advance, "planner_batch", what, verb)
 
+
+def _indented(lines: list[str]) -> list[str]:
+    return ["    " + ln for ln in lines]
+
+
+def _batch_block(declare: list[str], before: list[str], head: list[str], attempt: list[str], advance: list[str],
+                 size: str, what: str, verb: str, after: list[str] = ()) -> str:
+    """The `rt.batched(...)` call of a PL/pgSQL block that runs batches in a loop outside any
+    transaction: `head` (in the loop: finds the next batch, EXITs when there is none),
+    `attempt` (the batch's UPDATE), then `advance` once it is committed. `size` is the variable
+    the batch size is in (rows or pages), adapted after each batch to take about
+    `planner.batch_ms`: at most halved or doubled, at most `planner_max` (from
+    `planner.batch_rows`; scale it in `declare` where it counts other things). A batch behind a
+    row lock held longer than the lock timeout is rolled back (its subtransaction), committed
+    out of and tried again at half the size after a jittered pause, holding nothing meanwhile;
+    bounded by lock_retries attempts, then the block stops in one line. `before` runs once
+    before the loop, `after` once after it. Progress as a NOTICE after each batch."""
     def setting(name: str, pg_type: str, default: object) -> str:
         return f"coalesce(nullif(current_setting('planner.{name}', true), '')::{pg_type}, {default})"
 
-    # a row of the batch locked by an application transaction longer than the lock timeout:
-    # the batch is rolled back (its subtransaction), committed out of, and tried again smaller
-    # after a jittered pause, holding nothing meanwhile; bounded by lock_retries attempts
     gave_up = [lit(f"planner {verb} {what}: "),
                "|| " + lit("rows of the next batch stayed locked by another transaction through "),
                "|| planner_waits || " + lit(" attempts (lock timeout each); nothing of that batch was"),
                "|| " + lit(" written, the batches before it are kept: run the revision again once"),
                "|| " + lit(" that transaction ends") + ";"]
-    loop = ["IF planner_first THEN", *indented(bound("")),
-            "ELSE", *indented(bound(f" WHERE {after}")),
-            "END IF;",
-            "EXIT WHEN NOT FOUND;",
+    loop = [*head,
             "planner_started := clock_timestamp();",
             "BEGIN",
-            *indented(["IF planner_first THEN", *indented(update(u_upto)),
-                       "ELSE", *indented(update(f"{u_after} AND {u_upto}")),
-                       "END IF;",
-                       "GET DIAGNOSTICS planner_n = ROW_COUNT;"]),
+            *_indented([*attempt, "GET DIAGNOSTICS planner_n = ROW_COUNT;"]),
             "EXCEPTION WHEN lock_not_available OR deadlock_detected THEN",
             "    planner_n := -1;",
             "END;",
             "IF planner_n < 0 THEN",
-            *indented(["planner_waits := planner_waits + 1;",
-                       "IF planner_waits >= planner_tries THEN",
-                       f"    RAISE EXCEPTION USING MESSAGE = {gave_up[0]}",
-                       *(f"        {part}" for part in gave_up[1:]),
-                       "END IF;",
-                       "planner_batch := greatest(1, planner_batch / 2);",
-                       "COMMIT;",
-                       "PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));",
-                       "CONTINUE;"]),
+            *_indented(["planner_waits := planner_waits + 1;",
+                        "IF planner_waits >= planner_tries THEN",
+                        f"    RAISE EXCEPTION USING MESSAGE = {gave_up[0]}",
+                        *(f"        {part}" for part in gave_up[1:]),
+                        "END IF;",
+                        f"{size} := greatest(1, {size} / 2);",
+                        "COMMIT;",
+                        "PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));",
+                        "CONTINUE;"]),
             "END IF;",
             "planner_waits := 0;",
             "planner_total := planner_total + planner_n;",
-            *[f"{a} := {b};" for a, b in zip(last, hi, strict=True)],
-            "planner_first := false;",
+            *advance,
             "COMMIT;",
             "planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);",
-            "planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,",
-            "    (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));",
+            f"{size} := greatest(1, least(planner_max, 2 * {size}, greatest({size} / 2,",
+            f"    ({size} * planner_ms / greatest(planner_took, 1))::integer)));",
             f"RAISE NOTICE USING MESSAGE = {lit(f'planner {verb} {what}: ')} || planner_total || ' rows';"]
     body = ["DECLARE",
-            *indented([f"{v} {qt(table)}.{q(k)}%TYPE;" for vs in (last, hi) for v, k in zip(vs, pk, strict=True)]),
-            *indented(["planner_n bigint := 0;", "planner_total bigint := 0;", "planner_first boolean := true;",
-                       f"planner_max integer := {setting('batch_rows', 'integer', BATCH_ROWS)};",
-                       f"planner_ms double precision := {setting('batch_ms', 'double precision', BATCH_MS)};",
-                       "planner_batch integer := least(500, planner_max);",
-                       f"planner_tries integer := {setting('lock_retries', 'integer', LOCK_RETRIES)};",
-                       "planner_waits integer := 0;",
-                       "planner_started timestamptz;",
-                       "planner_took double precision;"]),
+            *_indented(["planner_n bigint := 0;", "planner_total bigint := 0;",
+                        f"planner_max integer := {setting('batch_rows', 'integer', BATCH_ROWS)};",
+                        f"planner_ms double precision := {setting('batch_ms', 'double precision', BATCH_MS)};",
+                        f"planner_tries integer := {setting('lock_retries', 'integer', LOCK_RETRIES)};",
+                        "planner_waits integer := 0;",
+                        "planner_started timestamptz;",
+                        "planner_took double precision;", *declare]),
             "BEGIN",
-            *indented(["LOOP", *indented(loop), "END LOOP;"]),
+            *_indented([*before, "LOOP", *_indented(loop), "END LOOP;", *after]),
             "END"]
     return f"rt.batched({py('DO ' + dollar_quote(chr(10) + chr(10).join(body) + ' '))})"
+
+
+def _page_backfill(table: str, assignment: str, cond: str, what: str) -> str:
+    """The batched UPDATE of a table without a primary key: on PostgreSQL 14 and later it walks
+    the pages the table had when it started, a range of them per batch (`ctid` ranges: a TID
+    range scan each, so the table is read once; the batch is sized in pages, ~50 rows each at
+    first, adapted like any batch); then, on every version, `ctid IN (SELECT ctid ... WHERE cond
+    LIMIT n)` batches until no row is left (before 14 that is all of it: each such batch reads
+    again the rows done before it; after the walk, the rows written meanwhile)."""
+    tbl = qt(table)
+    rest = [f"UPDATE {tbl} SET {assignment} WHERE ctid IN (SELECT ctid FROM {tbl} WHERE {cond} "
+            "LIMIT planner_rows);",
+            "GET DIAGNOSTICS planner_n = ROW_COUNT;",
+            "planner_total := planner_total + planner_n;",
+            "COMMIT;",
+            "EXIT WHEN planner_n = 0;"]
+    before = ["IF current_setting('server_version_num')::integer < 140000 THEN",
+              "    planner_pages := 0;",
+              "ELSE",
+              f"    planner_pages := pg_relation_size({lit(tbl)}::regclass) / "
+              "current_setting('block_size')::integer;",
+              "END IF;"]
+    head = ["EXIT WHEN planner_page >= planner_pages;"]
+    attempt = [f"UPDATE {tbl} SET {assignment}",
+               "WHERE ctid >= format('(%s,0)', planner_page)::tid",
+               f"AND ctid < format('(%s,0)', planner_page + planner_step)::tid AND ({cond});"]
+    declare = ["planner_pages bigint;", "planner_page bigint := 0;", "planner_step integer := 10;",
+               "planner_rows integer := least(5000, planner_max);"]
+    # planner_max (from batch_rows) counts rows: in pages, ~50 rows a page
+    return _batch_block(declare, [*before, "planner_max := greatest(1, planner_max / 50);"], head, attempt,
+                        ["planner_page := planner_page + planner_step;"], "planner_step", what, "backfill",
+                        after=["LOOP", *_indented(rest), "END LOOP;"])
 
 
 #: the column of a backup of NULLs that records what the backfill wrote
@@ -1288,10 +1334,8 @@ class _Builder:
         if pk:
             code = _keyset_backfill(table, pk, f"{q(column)} = {expression}", cond, f"{table}.{column}",
                                     record=(record, column) if record else None)
-        else:  # no key to range over: the row address, batch by batch
-            head = (f"UPDATE {qt(table)} SET {q(column)} = {expression} WHERE ctid IN (SELECT ctid "
-                    f"FROM {qt(table)} WHERE {cond} LIMIT ")
-            code = backfill_call(head, ")")
+        else:  # no key to range over: the row address, a range of pages a batch
+            code = _page_backfill(table, f"{q(column)} = {expression}", cond, f"{table}.{column}")
         return code + "\n" + execute(f"ANALYZE {qt(table)}") if analyze else code
 
     def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard],

@@ -254,18 +254,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -338,18 +338,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -422,18 +422,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -509,18 +509,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -596,18 +596,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -683,18 +683,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -770,18 +770,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -857,18 +857,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -944,18 +944,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -1031,18 +1031,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -1118,18 +1118,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -1205,18 +1205,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -1289,18 +1289,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -1376,18 +1376,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -1463,18 +1463,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "missed_check_ins"."id"%TYPE;
-                planner_hi_0 "missed_check_ins"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "missed_check_ins"."id"%TYPE;
+                planner_hi_0 "missed_check_ins"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN

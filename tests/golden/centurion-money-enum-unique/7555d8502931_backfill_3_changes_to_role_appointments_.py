@@ -52,18 +52,18 @@ def upgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "users"."id"%TYPE;
-                planner_hi_0 "users"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "users"."id"%TYPE;
+                planner_hi_0 "users"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -123,18 +123,18 @@ def upgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "users"."id"%TYPE;
-                planner_hi_0 "users"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "users"."id"%TYPE;
+                planner_hi_0 "users"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -206,18 +206,18 @@ def upgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "appointments"."id"%TYPE;
-                planner_hi_0 "appointments"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "appointments"."id"%TYPE;
+                planner_hi_0 "appointments"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -276,18 +276,18 @@ def upgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "invoices"."id"%TYPE;
-                planner_hi_0 "invoices"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "invoices"."id"%TYPE;
+                planner_hi_0 "invoices"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -422,18 +422,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "users"."id"%TYPE;
-                planner_hi_0 "users"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "users"."id"%TYPE;
+                planner_hi_0 "users"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN

@@ -271,18 +271,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "invoices"."id"%TYPE;
-                planner_hi_0 "invoices"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "invoices"."id"%TYPE;
+                planner_hi_0 "invoices"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -340,18 +340,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "invoices"."id"%TYPE;
-                planner_hi_0 "invoices"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "invoices"."id"%TYPE;
+                planner_hi_0 "invoices"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -496,18 +496,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "appointments"."id"%TYPE;
-                planner_hi_0 "appointments"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "appointments"."id"%TYPE;
+                planner_hi_0 "appointments"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -565,18 +565,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "appointments"."id"%TYPE;
-                planner_hi_0 "appointments"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "appointments"."id"%TYPE;
+                planner_hi_0 "appointments"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -732,18 +732,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "users"."id"%TYPE;
-                planner_hi_0 "users"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "users"."id"%TYPE;
+                planner_hi_0 "users"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN
@@ -801,18 +801,18 @@ def downgrade() -> None:
             """
             DO $planner$
             DECLARE
-                planner_last_0 "users"."id"%TYPE;
-                planner_hi_0 "users"."id"%TYPE;
                 planner_n bigint := 0;
                 planner_total bigint := 0;
-                planner_first boolean := true;
                 planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
                 planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_batch integer := least(500, planner_max);
                 planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
                 planner_waits integer := 0;
                 planner_started timestamptz;
                 planner_took double precision;
+                planner_last_0 "users"."id"%TYPE;
+                planner_hi_0 "users"."id"%TYPE;
+                planner_first boolean := true;
+                planner_batch integer := least(500, planner_max);
             BEGIN
                 LOOP
                     IF planner_first THEN

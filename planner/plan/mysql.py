@@ -166,9 +166,10 @@ class MySQLBuilder(_Builder):
                                     compute), autocommit=True)], fill
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
-                unchanged: str | None = None) -> Block:
+                unchanged: str | None = None, into: str | None = None) -> Block:
         # in batches by the backup's key, each committed: a batch locks only its own rows
-        assignment = f"t.{q(column)} = b.{q(column)}{self.keep_on_update(table, (column,), 't.')}"
+        target = into or column
+        assignment = f"t.{q(target)} = b.{q(column)}{self.keep_on_update(table, (target,), 't.')}"
         walk = keyset_call(qt(table), [q(p) for p in pk], assignment, unchanged or "", source=q(bk),
                            what=f"{table}.{column}", verb="restore")
         return Block(walk + "\n" + execute(f"DROP TABLE {q(bk)}"), autocommit=True)
@@ -510,16 +511,35 @@ class MySQLBuilder(_Builder):
         agree = Guard(f"SELECT count(*) FROM {t} WHERE {differs}",
                       f"rows of {table} the backfill has not converted into {tmp}: run the backfill revision "
                       "again (and check the triggers are there)", inline=True)
-        loose = self.spec(self.old_md, table, col, nullable=True, default=False)
-        full = self.spec(self.old_md, table, col)
-        down = [self.ddl(alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {tmp_spec}", *ONLINE)),
-                self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", *ONLINE)),
-                self.restore(table, pk, col, bk, unchanged=f"t.{q(tmp)} <=> b.{q(tmp)}"),
-                Block(execute(f"UPDATE {t} SET {q(col)} = {to_old(q(tmp))}{self.keep_on_update(table, (col, tmp))} "
-                              f"WHERE {q(col)} IS NULL AND {q(tmp)} IS NOT NULL")),
-                sync]
-        if full != loose:
-            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", *ONLINE)))
+        # the way back mirrors the way there while NEW runs (it reads and writes the column,
+        # which must stay whole): the old column comes back as `col__planner_old` kept in step by
+        # triggers, gets its values from the backup and, for the other rows, converted back in
+        # batches, and its NOT NULL and default online; then, under one table lock, the triggers
+        # change and one ALTER swaps the names (an INSTANT rename); the new column loses its NOT
+        # NULL and default (as the backfill revision had it) online after
+        back_col = derived_name(col, "__planner_old", 64)
+        back_triggers = [(derived_name(f"{name}_{col}", f"__planner_back_{ev[:3].lower()}", 64), ev)
+                         for ev in ("INSERT", "UPDATE")]
+        unback = "\n".join(execute(f"DROP TRIGGER IF EXISTS {q(tr)}") for tr, _ in back_triggers)
+        # an update that leaves the column as it was keeps the copy (the restore's own updates
+        # put backed-up values there, which a conversion would overwrite)
+        back_value = {"INSERT": to_old(f"NEW.{q(col)}"),
+                      "UPDATE": f"IF(NEW.{q(col)} <=> OLD.{q(col)}, NEW.{q(back_col)}, {to_old(f'NEW.{q(col)}')})"}
+        back_sync = Block("\n".join([unback, *(execute(f"CREATE TRIGGER {q(tr)} BEFORE {ev} ON {t} FOR EACH ROW "
+                                                       f"SET NEW.{q(back_col)} = {back_value[ev]}")
+                                               for tr, ev in back_triggers)]))
+        loose = self.spec(self.old_md, table, col, name=back_col, nullable=True, default=False)
+        full_back = self.spec(self.old_md, table, col, name=back_col)
+        swap_back = alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {self.spec(self.new_md, table, col, name=tmp)}, "
+                          f"CHANGE COLUMN {q(back_col)} {self.spec(self.old_md, table, col)}{where}", *ONLINE)
+        down = [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}", *ONLINE)), back_sync,
+                self.restore(table, pk, col, bk, unchanged=f"t.{q(col)} <=> b.{q(tmp)}", into=back_col),
+                self._batched_update(table, back_col, to_old(q(col)), f"{q(back_col)} IS NULL AND {q(col)} IS NOT NULL")]
+        if full_back != loose:
+            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full_back}", *ONLINE)))
+        down += [self.ddl(f"with rt.write_locked({py(t)}):\n" + textwrap.indent(f"{unback}\n{swap_back}\n{sync.code}",
+                                                                                "    ")),
+                 self.ddl(alter(f"ALTER TABLE {t} MODIFY {tmp_spec}", *ONLINE))]
         # the triggers go and the columns swap under one table lock: a write of the column
         # between the two reached only the column dropped (tests/test_plan_mysql_sqlite.py)
         swap = alter(f"ALTER TABLE {t} DROP COLUMN {q(col)}, CHANGE COLUMN {q(tmp)} "

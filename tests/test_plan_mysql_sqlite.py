@@ -339,14 +339,18 @@ def test_mysql_type_swap_loses_no_write_of_the_running_application(mysql_url: st
                     failed.append(str(e.orig))
                 n += 1
 
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    time.sleep(0.3)
-    contract = alembic("upgrade", "head")
-    time.sleep(0.3)
-    stop.set()
-    writer.join(10)
-    assert contract.returncode == 0, contract.stderr[-2000:]
+    def while_writing(*args: str) -> None:
+        """`alembic *args` with NEW writing from before it starts until after it ends."""
+        stop.clear()
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        time.sleep(0.3)
+        r = alembic(*args)
+        time.sleep(0.3)
+        stop.set()
+        writer.join(10)
+        assert r.returncode == 0, r.stderr[-2000:]
+
     def check(kind: str) -> None:
         with engine.connect() as c:
             got = dict(c.exec_driver_sql("SELECT id, amount FROM pets").all())
@@ -356,18 +360,11 @@ def test_mysql_type_swap_loses_no_write_of_the_running_application(mysql_url: st
         assert failed == [], failed[:3]
         assert {k: (v, got[k]) for k, v in last.items() if got[k] != v} == {}
 
+    while_writing("upgrade", "head")  # the contract
     check("bigint")
     # the way back, NEW still running: it used to see the column empty (NULL reads) and wait for
     # one UPDATE of the whole table; no read of NULL, no failed or lost write now
-    stop.clear()
-    writer = threading.Thread(target=write, daemon=True)
-    writer.start()
-    time.sleep(0.3)
-    down = alembic("downgrade", "-1")
-    time.sleep(0.3)
-    stop.set()
-    writer.join(10)
-    assert down.returncode == 0, down.stderr[-2000:]
+    while_writing("downgrade", "-1")
     check("int")
     with engine.connect() as c:  # the backfill revision's state: the shadow column agrees
         assert c.exec_driver_sql("SELECT count(*) FROM pets WHERE NOT (amount__planner_new <=> amount)").scalar() == 0

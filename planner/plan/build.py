@@ -354,7 +354,7 @@ def _page_backfill(table: str, assignment: str, cond: str, what: str) -> str:
                "WHERE ctid >= format('(%s,0)', planner_page)::tid",
                f"AND ctid < format('(%s,0)', planner_page + planner_step)::tid AND ({cond});"]
     declare = ["planner_pages bigint;", "planner_page bigint := 0;", "planner_step integer := 10;",
-               "planner_rows integer := least(5000, planner_max);"]
+               "planner_rows integer := planner_max;"]
     # planner_max (from batch_rows) counts rows: in pages, ~50 rows a page
     return _batch_block(declare, [*before, "planner_max := greatest(1, planner_max / 50);"], head, attempt,
                         ["planner_page := planner_page + planner_step;"], "planner_step", what, "backfill",
@@ -509,6 +509,15 @@ def _add_check_sql(table: str, name: str, condition: str) -> str:
     the condition as a SQLAlchemy text clause, which reads `:name` as a bind parameter and
     doubles `%` for the DBAPI twice)."""
     return f"ALTER TABLE {qt(table)} ADD CONSTRAINT {q(name)} CHECK ({condition}) NOT VALID"
+
+
+def _set_not_null_by_check(table: str, column: str, check: str, type_: sa.types.TypeEngine) -> str:
+    """SET NOT NULL of `column`, which validated CHECK `check` (col IS NOT NULL) proves
+    without a scan, then the check dropped."""
+    schema, name = _split(table)
+    return (render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=False, existing_type=type_,
+                                      existing_nullable=True)]) + "\n" +
+            render([ops.DropConstraintOp(check, name, type_="check", schema=schema)]))
 
 
 def _create_trigger_once(table: str, name: str, definition: str) -> str:
@@ -1358,11 +1367,7 @@ class _Builder:
                  [online(execute(f"ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {q(check)}"))], [], change=c,
                  stage=Stage.PRE)
         sacol_type = type_ if type_ is not None else self.sa_column(self.new_md, table, column).type
-        contract = [
-            self.ddl(render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=False,
-                                               existing_type=sacol_type, existing_nullable=True)]) + "\n" +
-                     render([ops.DropConstraintOp(check, name, type_="check", schema=schema)])),
-        ]
+        contract = [self.ddl(_set_not_null_by_check(table, column, check, sacol_type))]
         down = [self.ddl(render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=True,
                                                    existing_type=sacol_type, existing_nullable=False)]))]
         self.add(Phase.CONTRACT, f"SET NOT NULL {table}.{column} via the validated check", contract, down,
@@ -1381,10 +1386,7 @@ class _Builder:
         drop = ops.DropConstraintOp(check, name, type_="check", schema=schema, if_exists=True)
         blocks = [self.ddl(render([drop]) + "\n" + execute(_add_check_sql(table, check, f"{q(on)} IS NOT NULL"))),
                   online(execute(f"ALTER TABLE {qt(table)} VALIDATE CONSTRAINT {q(check)}"))]
-        last = (render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=False, existing_type=type_,
-                                          existing_nullable=True)]) + "\n" +
-                render([ops.DropConstraintOp(check, name, type_="check", schema=schema)]))
-        return blocks, last
+        return blocks, _set_not_null_by_check(table, column, check, type_)
 
     def drop_column(self, c: Change) -> None:
         col: Column = c.old

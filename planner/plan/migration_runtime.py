@@ -329,8 +329,7 @@ def _is_lock_timeout(err: Exception) -> bool:
     orig = getattr(err, "orig", None)
     diag = getattr(orig, "diag", None)
     code = getattr(orig, "sqlstate", None) or getattr(diag, "sqlstate", None)
-    args = getattr(orig, "args", ())
-    return code == "55P03" or (bool(args) and args[0] in (1205, 1213))
+    return code == "55P03" or _mysql_code(err) in (1205, 1213)
 
 
 def _blockers() -> str:
@@ -475,8 +474,7 @@ def alter(statement: str, *clauses: str) -> None:
             sql(statement + clause)
             return
         except sa.exc.DBAPIError as err:
-            code = (getattr(getattr(err, "orig", None), "args", None) or (None,))[0]
-            if code not in (1845, 1846) or i == len(clauses) - 1:
+            if _mysql_code(err) not in (1845, 1846) or i == len(clauses) - 1:
                 raise
 
 
@@ -546,25 +544,28 @@ def unlocked(*statements: str) -> None:
             try:
                 sql(statement)
             except sa.exc.DBAPIError as err:
-                code = (getattr(getattr(err, "orig", None), "args", None) or (None,))[0]
-                if code != 1665:
+                if _mysql_code(err) != 1665:
                     raise
+                # the rest as before (each is re-runnable: IF NOT EXISTS, IS NULL)
                 sql(f"SET SESSION TRANSACTION ISOLATION LEVEL {saved}")
-                for rest in statements[
-                    done:
-                ]:  # each is re-runnable (IF NOT EXISTS, IS NULL)
+                for rest in statements[done:]:
                     sql(rest)
                 return
     finally:
         sql(f"SET SESSION TRANSACTION ISOLATION LEVEL {saved}")
 
 
+def _mysql_code(err: Exception):
+    """The MySQL/MariaDB error number of a failed statement (None from other drivers)."""
+    return (getattr(getattr(err, "orig", None), "args", None) or (None,))[0]
+
+
 def _row_lock_wait(err: Exception) -> bool:
     """A statement that gave up waiting for a row lock (MySQL/MariaDB 1205, a deadlock
     1213; SQLite: the database is locked by another writer)."""
-    orig = getattr(err, "orig", None)
-    code = (getattr(orig, "args", None) or (None,))[0]
-    return code in (1205, 1213) or "database is locked" in str(orig or err)
+    return _mysql_code(err) in (1205, 1213) or "database is locked" in str(
+        getattr(err, "orig", None) or err
+    )
 
 
 def _key_range(keys: list[str], op_: str, mark: str) -> str:
@@ -639,9 +640,6 @@ def keyset(
             statement.replace(marker, "?" if style == "qmark" else "%s"), tuple(params)
         )
 
-    def ranged(keys_: list[str], op_: str) -> str:
-        return _key_range(keys_, op_, marker)
-
     mysql = bind.dialect.name == "mysql"
     retries = setting("lock_retries", LOCK_RETRIES)
     every, shown = setting("progress_every", PROGRESS_EVERY), time.monotonic()
@@ -674,7 +672,7 @@ def keyset(
 
     try:
         while True:
-            after = ranged(cols, ">") if last is not None else ""
+            after = _key_range(cols, ">", marker) if last is not None else ""
             bound = (
                 f"SELECT {order} FROM {walked}{' WHERE ' + after if after else ''} "
                 f"ORDER BY {order} LIMIT 1 OFFSET {size - 1}"
@@ -683,7 +681,7 @@ def keyset(
             where = " AND ".join(
                 [
                     *([after] if after else []),
-                    *([ranged(cols, "<=")] if hi else []),
+                    *([_key_range(cols, "<=", marker)] if hi else []),
                     cond,
                 ]
             )
@@ -702,10 +700,9 @@ def keyset(
                 break
             last = tuple(hi)
             size = next_batch(size, 1000 * (time.monotonic() - started), most, target)
+        # rows written behind the walk: found without locks, updated by key
         seen: set = set()
-        while (
-            not source
-        ):  # written behind the walk: found without locks, updated by key
+        while not source:
             found = run(
                 f"SELECT {order} FROM {table} WHERE {cond} LIMIT {most}", []
             ).all()

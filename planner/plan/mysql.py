@@ -188,6 +188,11 @@ class MySQLBuilder(_Builder):
                  [*(upgrade_first or []), self._batched_update(table, column, expression, cond)], downgrade or [],
                  change=c)
 
+    def _write_locked(self, table: str, *codes: str) -> Block:
+        """A strong-lock step whose statements run under `LOCK TABLES table WRITE`
+        (rt.write_locked): the application sees them as one."""
+        return self.ddl(f"with rt.write_locked({py(table)}):\n" + textwrap.indent("\n".join(codes), "    "))
+
     def _batched_update(self, table: str, column: str, expression: str, cond: str) -> Block:
         """`SET column = expression WHERE cond` in batches, each committed: by primary-key range
         (rt.keyset: linear, and a batch locks only its own range), else `LIMIT n` repeated."""
@@ -537,8 +542,7 @@ class MySQLBuilder(_Builder):
                 self._batched_update(table, back_col, to_old(q(col)), f"{q(back_col)} IS NULL AND {q(col)} IS NOT NULL")]
         if full_back != loose:
             down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full_back}", *ONLINE)))
-        down += [self.ddl(f"with rt.write_locked({py(t)}):\n" + textwrap.indent(f"{unback}\n{swap_back}\n{sync.code}",
-                                                                                "    ")),
+        down += [self._write_locked(t, unback, swap_back, sync.code),
                  self.ddl(alter(f"ALTER TABLE {t} MODIFY {tmp_spec}", *ONLINE))]
         # the triggers go and the columns swap under one table lock: a write of the column
         # between the two reached only the column dropped (tests/test_plan_mysql_sqlite.py)
@@ -546,7 +550,7 @@ class MySQLBuilder(_Builder):
                      f"{self.spec(self.new_md, table, col)}{where}", *ONLINE)
         self.add(Phase.CONTRACT, f"swap {table}.{tmp} in as {col} ({new_sql}, R8)",
                  [self.backup(table, pk, col, bk, also=(tmp,)),
-                  self.ddl(f"with rt.write_locked({py(t)}):\n" + textwrap.indent(f"{unsync.code}\n{swap}", "    "))],
+                  self._write_locked(t, unsync.code, swap)],
                  down, guards=[agree], change=c, backup=f"{bk} ({', '.join(pk)}, {col} before the swap)", rank=2)
 
     def _enum_union(self, table: str, column: str, renames: dict[str, str], *, name: str | None = None) -> str:

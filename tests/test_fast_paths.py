@@ -116,3 +116,58 @@ def test_common_postgresql_defaults_read_without_sqlglot_as_sqlglot_reads_them(m
     for (d, t), got in fast.items():
         if got is not None:
             assert (got, False, False) == normalize.normalize_default.__wrapped__(d, "postgresql", t), (d, t)
+
+
+_SQL_DIRS = [ROOT / "sample_schemas", ROOT / "tests"]
+
+
+def _sql_texts() -> list[tuple[str, str, str]]:
+    import os
+
+    from planner.load.ddl import guess_dialect
+    dirs = list(_SQL_DIRS)
+    for env in ("PLANNER_CORPUS", "PLANNER_CORPUS2"):
+        if os.environ.get(env):
+            dirs.append(Path(os.environ[env]))
+    out = []
+    for d in dirs:
+        for p in sorted(d.rglob("*.sql")):
+            text = p.read_text(encoding="utf-8", errors="replace")
+            out.append((str(p), text, guess_dialect(text)))
+    out += [(f"edge{i}", t, "postgresql") for i, t in enumerate(_EDGES)]
+    out += [(f"edge{i}-sqlite", t, "sqlite") for i, t in enumerate(_EDGES)]
+    return out
+
+
+_EDGES = [
+    "CREATE TABLE a (b text DEFAULT 'x;y'); CREATE INDEX i ON a (b)",
+    "CREATE TABLE a (b text DEFAULT 'unterminated; CREATE TABLE c (d int);",
+    'CREATE TABLE "a;b" (c int); ALTER TABLE "unterminated ADD c int;',
+    "CREATE FUNCTION f() RETURNS int AS $$ select 1; $$ LANGUAGE sql; CREATE TABLE t (i int);",
+    "CREATE FUNCTION f() RETURNS int AS $body$ select 1; $body$ LANGUAGE sql; DROP TABLE t;",
+    "CREATE FUNCTION f() RETURNS int AS $x$ select 1; CREATE TABLE t (i int);",
+    "CREATE TABLE t (i int) /* unterminated ; comment",
+    "CREATE TABLE t (i int DEFAULT $x$ abc; CREATE TABLE u (j int);",
+    "CREATE TABLE t (i int[] DEFAULT '{1}'::int[]); CREATE TABLE u (j int DEFAULT $$a;b$$);",
+    "CREATE TABLE t (i int) -- trailing comment ;\n; COMMENT ON TABLE t IS E'a\\';b';",
+    "CREATE TABLE [a;b] (c int); CREATE TABLE `x;y` (c int); CREATE TABLE [open (c int);",
+    "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; SELECT 2; END; CREATE TABLE t (i int);",
+    "INSERT INTO t VALUES ('a;b'); CREATE TABLE t2 (i int);\n\\connect x\nALTER TABLE t ADD j int",
+    "CREATE TABLE t (a$b int, \"c\"\"d\" int); CREATE TABLE u (e int)",
+]
+
+
+def test_statements_tokenized_while_split_are_what_splitting_then_tokenizing_gives():
+    """The replayer tokenizes CREATE/ALTER/DROP/COMMENT/RENAME statements while finding their
+    end (one scan of the file, not two): the same statements, the same tokens."""
+    from planner.load.ddl import _Splitter, _tokenize, split_statements
+    merged_seen = 0
+    for name, text, dialect in _sql_texts():
+        plain = split_statements(text, dialect)
+        merged = _Splitter(text, dialect, tokens=True).run()
+        assert [(s.text, s.line, s.column) for s in merged] == [(s.text, s.line, s.column) for s in plain], name
+        for s in merged:
+            if s.toks is not None:
+                merged_seen += 1
+                assert s.toks == _tokenize(s.text, dialect)[0], (name, s.text[:80])
+    assert merged_seen > 100

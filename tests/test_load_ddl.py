@@ -806,3 +806,62 @@ def test_sqlite_schema() -> None:
     assert c is not None and c.primary_key == PrimaryKey(None, ("id",))
     assert [f.ref_columns for f in c.foreign_keys] == [("id",), ("id",)]
     assert [f.on_delete for f in c.foreign_keys] == ["NO ACTION", "CASCADE"]
+
+
+# --------------------------------------------------------------------------- name lookups kept, not scanned
+# (issue 14: index names by map, SQLite's case-insensitive keys by map, counts kept as objects go)
+
+
+def _index_names(schema: Schema) -> dict[str, list[str]]:
+    return {t.name: sorted(i.name or "" for i in t.indexes) for t in schema.tables}
+
+
+def test_sqlite_finds_tables_and_indexes_in_any_case_as_before():
+    res = load_sql_text("""
+        CREATE TABLE "Foo" (id INTEGER PRIMARY KEY, a TEXT);
+        CREATE TABLE bar (id INTEGER PRIMARY KEY, a TEXT);
+        CREATE INDEX "Ix" ON foo (a);
+        CREATE INDEX ix ON BAR (a);
+        DROP INDEX IX;
+        CREATE INDEX iX ON Bar (a);
+        ALTER TABLE FOO ADD COLUMN b INTEGER;
+        DROP TABLE Bar;
+        CREATE TABLE BAR (id INTEGER PRIMARY KEY);
+        CREATE INDEX other ON bar (id);
+        DROP INDEX OTHER;
+        CREATE TABLE foo (x INTEGER);
+    """, dialect=LITE)
+    assert [str(w).split(": ", 1)[1] for w in res.warnings] == [
+        'index "ix" already exists; CREATE INDEX ignored',  # "Ix" on Foo, in another case
+        'CREATE TABLE "foo": the table already exists; replaced',
+    ]
+    assert {t.name: ([c.name for c in t.columns], [i.name for i in t.indexes]) for t in res.schema.tables} == {
+        "BAR": (["id"], []), "foo": (["x"], [])}
+
+
+def test_postgresql_generated_names_are_free_again_after_a_drop():
+    s = load("""
+        CREATE TABLE t (a int, b int);
+        ALTER TABLE t ADD UNIQUE (a);
+        ALTER TABLE t DROP CONSTRAINT t_a_key;
+        ALTER TABLE t ADD UNIQUE (a);
+        CREATE INDEX ON t (b);
+        DROP INDEX t_b_idx;
+        CREATE INDEX ON t (b);
+        CREATE INDEX ON t (b);
+    """)
+    assert _index_names(s) == {"t": ["t_a_key", "t_b_idx", "t_b_idx1"]}
+
+
+def test_drop_index_by_name_picks_the_schema_on_the_search_path():
+    s = load("""
+        CREATE SCHEMA s1; CREATE SCHEMA s2;
+        CREATE TABLE s1.t (a int); CREATE TABLE s2.t (a int);
+        CREATE INDEX i ON s1.t (a); CREATE INDEX i ON s2.t (a);
+        SET search_path TO s2;
+        DROP INDEX i;
+        DROP INDEX s1.i;
+        CREATE INDEX i ON s1.t (a);
+    """)
+    by_schema = {(t.schema, t.name): [i.name for i in t.indexes] for t in s.tables}
+    assert by_schema == {("s1", "t"): ["i"], ("s2", "t"): []}

@@ -7,6 +7,7 @@ import re
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from planner.errors import Location, ParseError, PlannerError, SourceError
 from planner.model import Check, Column, ForeignKey, Index, IndexPart, Schema, Table, qualify
@@ -49,6 +50,7 @@ class Loaded:
             object.__setattr__(self, "warnings", (*self.warnings, *found))
 
 
+@lru_cache(maxsize=16384)  # columns are immutable: equal definitions (`id`, `createdAt` ...) share one
 def build_column(
     name: str,
     type_text: str,

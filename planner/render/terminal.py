@@ -154,12 +154,18 @@ def schema_plain(schema: Schema, *, source: str, width: int) -> str | None:
     def plain(text: str, markup: bool) -> bool:
         return text.isascii() and text.isprintable() and not (markup and RE_TAGS.search(text))
 
-    if not plain(label, False):
+    # one test of all the text at once (C loops over one string); only text failing it is
+    # tested label by label (a markup match may also span two leaves joined here)
+    heads = " ".join([label, *(text for text, _ in nodes)])
+    every_leaf = " ".join(leaf for _, leaves in nodes for leaf in leaves)
+    suspect = not (heads.isascii() and heads.isprintable() and every_leaf.isascii() and every_leaf.isprintable()
+                   and not RE_TAGS.search(every_leaf))
+    if suspect and not plain(label, False):
         return None
     out = [label[:width]]
     last = len(nodes) - 1
     for i, (text, leaves) in enumerate(nodes):
-        if not plain(text, False) or not all(plain(x, True) for x in leaves):
+        if suspect and (not plain(text, False) or not all(plain(x, True) for x in leaves)):
             return None
         out.append(("└── " if i == last else "├── ") + text[:width - 4])
         pad = "    " if i == last else "│   "

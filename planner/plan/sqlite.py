@@ -51,12 +51,6 @@ _BATCH_CONTEXT = MigrationContext.configure(dialect_name="sqlite", opts={"render
 #: column-level kinds that become one alter_column in the table's batch
 _COLUMN_KINDS = {Kind.ALTER_COLUMN_TYPE, Kind.SET_NOT_NULL, Kind.DROP_NOT_NULL, Kind.ALTER_DEFAULT}
 
-FK_OFF = ("with op.get_context().autocommit_block():\n"
-          "    op.execute(\"PRAGMA foreign_keys = OFF\")  # R14: outside the transaction, or it is a no-op")
-FK_ON = ("rt.sqlite_foreign_key_check()\n"
-         "with op.get_context().autocommit_block():\n"
-         "    op.execute(\"PRAGMA foreign_keys = ON\")")
-
 
 def _constant(default: str) -> bool:
     """SQLite's ADD COLUMN takes only constant defaults: not CURRENT_TIMESTAMP & co., not an
@@ -465,19 +459,19 @@ class SQLiteBuilder(_Builder):
         options = {k: v for k, v in (target if target is not None else table).dialect_kwargs.items()
                    if k == "sqlite_autoincrement" and v}
         kw = f", table_kwargs={options!r}" if options else ""
-        return Block(f"_copy_from = {source}\n"
-                     f"with op.batch_alter_table({name!r}, copy_from=_copy_from, recreate='always'{kw}) as batch_op:"
-                     + code[len(head):])
+        batch = (f"with op.batch_alter_table({name!r}, copy_from=_copy_from, recreate='always'{kw}) as batch_op:"
+                 + code[len(head):])
+        # R14 around it (runtime): foreign keys off, one transaction, the table's triggers back
+        return Block(f"_copy_from = {source}\n\n\ndef _rebuild():\n" + textwrap.indent(batch, "    ")
+                     + f"\n\n\nrt.sqlite_rebuild({name!r}, _rebuild)")
 
     def _finish(self, key: str, b: _Batch) -> None:
         new_t = self.table(self.new_md, key)
         old_t = self.table(self.old_md, key) if self.old_md is not None and key in self.old_md.tables else new_t
-        up = [*b.before, Block(FK_OFF), self._rebuild(key, self._state_before(key), b.up, new_t), Block(FK_ON)]
-        down = [Block(FK_OFF), self._rebuild(key, new_t, list(reversed(b.down)), old_t), Block(FK_ON),
-                *b.after_down]
+        up = [*b.before, self._rebuild(key, self._state_before(key), b.up, new_t)]
+        down = [self._rebuild(key, new_t, list(reversed(b.down)), old_t), *b.after_down]
         if b.down2:
-            down += [Block(FK_OFF), self._rebuild(key, self._state_after_down(key, b.loose), b.down2, old_t),
-                     Block(FK_ON)]
+            down += [self._rebuild(key, self._state_after_down(key, b.loose), b.down2, old_t)]
         # a column renamed by the rebuild: NEW cannot run before it, OLD not after it; a dropped
         # NOT NULL column without a default (b.loose) refuses NEW's inserts, which leave it out,
         # until the rebuild drops it (SQLite cannot drop the NOT NULL without a rebuild either)

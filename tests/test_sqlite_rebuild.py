@@ -1,0 +1,127 @@
+"""SQLite table rebuilds (R14) on a real database file: the table's triggers and the views that
+name it survive, and a rebuild that fails leaves nothing behind (one explicit transaction:
+pysqlite alone would commit the copy's CREATE TABLE on its own)."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from planner.cli import app
+
+OLD = """
+CREATE TABLE parent (id INTEGER PRIMARY KEY);
+CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b INTEGER, p INTEGER REFERENCES parent (id));
+CREATE TABLE audit (id INTEGER PRIMARY KEY, t_id INTEGER, what TEXT);
+CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN INSERT INTO audit (t_id, what) VALUES (NEW.id, 'ins'); END;
+CREATE TRIGGER "T upd" AFTER UPDATE OF a ON t BEGIN INSERT INTO audit (t_id, what) VALUES (NEW.id, 'upd'); END;
+CREATE VIEW tv AS SELECT id, a FROM t;
+"""
+NEW = """
+CREATE TABLE parent (id INTEGER PRIMARY KEY);
+CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b INTEGER, p INTEGER REFERENCES parent (id));
+CREATE TABLE audit (id INTEGER PRIMARY KEY, t_id INTEGER, what TEXT);
+CREATE VIEW tv AS SELECT id, a FROM t;
+"""
+
+
+def _database(path: Path, rows: str) -> str:
+    c = sqlite3.connect(path)
+    c.executescript(OLD + rows)
+    c.commit()
+    c.close()
+    return f"sqlite:///{path}"
+
+
+def _plan(tmp_path: Path, url: str) -> Path:
+    new = tmp_path / "new.sql"
+    new.write_text(NEW)
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", url, str(new), "--init", str(proj), "--rev-id-seed", "1"])
+    assert result.exit_code == 0, result.output
+    return proj
+
+
+def _alembic(proj: Path, url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini"), "-x", f"db={url}",
+                           *args], capture_output=True, text=True, cwd=proj)
+
+
+def _schema(path: Path) -> list[tuple]:
+    c = sqlite3.connect(path)
+    try:
+        return c.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'alembic%' "
+                         "AND name NOT LIKE 'sqlite_autoindex_alembic%' ORDER BY type, name").fetchall()
+    finally:
+        c.close()
+
+
+def _objects(path: Path) -> set[tuple[str, str]]:
+    return {(kind, name) for kind, name, *_ in _schema(path)}
+
+
+def _writes_fire_the_triggers(path: Path, row: int, a: str | None) -> list[str]:
+    c = sqlite3.connect(path)
+    try:
+        c.execute("INSERT INTO t (id, a) VALUES (?, ?)", (row, a))
+        c.execute("UPDATE t SET a = 'changed' WHERE id = ?", (row,))
+        c.commit()
+        assert c.execute("SELECT a FROM tv WHERE id = ?", (row,)).fetchone() == ("changed",)  # the view reads t
+        return [w for (w,) in c.execute("SELECT what FROM audit WHERE t_id = ? ORDER BY id", (row,))]
+    finally:
+        c.close()
+
+
+def test_a_rebuild_keeps_the_tables_triggers_and_the_views_naming_it(tmp_path: Path):
+    db = tmp_path / "app.db"
+    url = _database(db, "INSERT INTO parent VALUES (1); INSERT INTO t (a, b, p) VALUES ('x', 1, 1), ('y', NULL, NULL);")
+    proj = _plan(tmp_path, url)
+    before = _objects(db)
+    assert {("trigger", "t_ins"), ("trigger", "T upd"), ("view", "tv")} <= before
+
+    up = _alembic(proj, url, "upgrade", "head")
+    assert up.returncode == 0, up.stderr  # before: "error in view tv: no such table: main.t" at the rename
+    assert _objects(db) == before
+    assert "NOT NULL" in dict(((n, s) for _, n, _, s in _schema(db)))["t"]
+    assert _writes_fire_the_triggers(db, 100, "v") == ["ins", "upd"]  # before: the triggers were gone
+
+    down = _alembic(proj, url, "downgrade", "base")
+    assert down.returncode == 0, down.stderr
+    assert _objects(db) == before
+    assert _writes_fire_the_triggers(db, 101, None) == ["ins", "upd"]  # OLD's nullable column is back
+
+
+def test_a_failed_rebuild_leaves_the_database_as_it_was(tmp_path: Path):
+    """Rows pointing nowhere (written with foreign keys off) fail the foreign_key_check after the
+    copy: everything the rebuild did is rolled back, the copy included."""
+    db = tmp_path / "app.db"
+    url = _database(db, "INSERT INTO t (a, b, p) VALUES ('x', 1, 42);")  # no parent 42
+    proj = _plan(tmp_path, url)
+    before = _schema(db)
+
+    up = _alembic(proj, url, "upgrade", "head")
+    assert up.returncode != 0
+    assert "violate foreign keys after the rebuild" in up.stderr
+    assert _schema(db) == before  # before the fix: _alembic_tmp_t was left behind
+    c = sqlite3.connect(db)
+    assert c.execute("SELECT id, a, b, p FROM t").fetchall() == [(1, "x", 1, 42)]
+    assert c.execute("PRAGMA foreign_keys").fetchone() == (0,)  # a new connection: the default
+    c.close()
+
+
+def test_offline_sql_says_what_it_cannot_do_itself(tmp_path: Path):
+    db = tmp_path / "app.db"
+    url = _database(db, "")
+    proj = _plan(tmp_path, url)
+    out = _alembic(proj, url, "upgrade", "head", "--sql")
+    assert out.returncode == 0, out.stderr
+    sql = out.stdout
+    i = sql.index("PRAGMA foreign_keys = OFF")
+    assert sql.index("PRAGMA legacy_alter_table = ON") > i
+    assert sql.index("BEGIN;", i) < sql.index("CREATE TABLE _alembic_tmp_t") < sql.index("COMMIT;", i)
+    assert "-- SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 't';" in sql
+    assert sql.index("PRAGMA foreign_keys = ON") > sql.index("PRAGMA legacy_alter_table = OFF")

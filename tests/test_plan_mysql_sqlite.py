@@ -372,3 +372,35 @@ def test_mysql_type_swap_loses_no_write_of_the_running_application(mysql_url: st
         assert [r[0] for r in c.exec_driver_sql("SHOW COLUMNS FROM pets")] == ["id", "amount", "amount__planner_new",
                                                                               "note"]
     engine.dispose()
+
+
+_FK_OLD = """
+CREATE TABLE parent (id int NOT NULL AUTO_INCREMENT, up_id int, code varchar(10) NOT NULL, PRIMARY KEY (id),
+  UNIQUE KEY parent_code_key (code), CONSTRAINT parent_up_fk FOREIGN KEY (up_id) REFERENCES parent (id));
+CREATE TABLE child (id int NOT NULL AUTO_INCREMENT, p_id int NOT NULL, code varchar(10), PRIMARY KEY (id),
+  KEY child_p_id_idx (p_id), CONSTRAINT child_p_fk FOREIGN KEY (p_id) REFERENCES parent (id) ON DELETE CASCADE,
+  CONSTRAINT child_code_fk FOREIGN KEY (code) REFERENCES parent (code));
+"""
+_FK_NEW = _FK_OLD.replace("id int", "id bigint").replace("up_id int", "up_id bigint") \
+    .replace("p_id int", "p_id bigint").replace("varchar(10)", "varchar(20)")
+
+
+@pytest.mark.mysql
+def test_mysql_type_change_of_foreign_key_columns(mysql_url: str, tmp_path: Path):
+    """Keys widened to BIGINT on both sides of a foreign key (and a self-reference), a
+    referenced VARCHAR widened: MariaDB refuses any of these MODIFYs while a foreign key uses
+    the column (1832, with foreign_key_checks off too). Each key is dropped right before and
+    added back right after, after a check for rows that lost their parent meanwhile."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text(_FK_OLD)
+    new.write_text(_FK_NEW)
+    assert "id bigint" in _FK_NEW and "varchar(20)" in _FK_NEW
+    a = _analysis(old, new, "mysql", None)
+    from planner.plan.build import build_plan
+    titles = [s.title for s in build_plan(a.diff, a.old.schema, a.new.schema).steps]
+    for name in ("child_p_fk", "child_code_fk", "parent_up_fk"):
+        drop = next(i for i, t in enumerate(titles) if t.startswith(f"drop foreign key {name} "))
+        back = next(i for i, t in enumerate(titles) if t.startswith(f"foreign key {name} "))
+        assert drop < back
+    report = verify(a, mysql_url, rows=30)  # before: (1832, "Cannot change column 'p_id': used in a foreign key ...")
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data)

@@ -200,7 +200,12 @@ def _shown(value) -> str:
 
 
 def _stop(found: str, first: bool, check: str | None, resolve: str | None) -> str:
-    done = "no DDL was run" if first else "the revision's DDL is rolled back"
+    if first:
+        done = "no DDL was run"
+    elif _dialect() == "mysql":  # no transactional DDL
+        done = "the revision's steps before this one stay done (MySQL cannot roll DDL back)"
+    else:
+        done = "the revision's DDL is rolled back"
     out = f"{found}; {done}."
     if check:
         out += f" See every row: {check}."

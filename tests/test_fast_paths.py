@@ -125,10 +125,13 @@ def _sql_texts() -> list[tuple[str, str, str]]:
     import os
 
     from planner.load.ddl import guess_dialect
+
+    from .conftest import CORPUS
+
     dirs = list(_SQL_DIRS)
-    for env in ("PLANNER_CORPUS", "PLANNER_CORPUS2"):
-        if os.environ.get(env):
-            dirs.append(Path(os.environ[env]))
+    # the corpus, and corpus2 (Prisma on MySQL and SQLite, Alembic) beside it or where told
+    corpus2 = Path(os.environ.get("PLANNER_CORPUS2") or CORPUS.parent / "corpus2")
+    dirs += [d for d in (CORPUS, corpus2) if d.is_dir()]
     out = []
     for d in dirs:
         for p in sorted(d.rglob("*.sql")):

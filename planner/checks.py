@@ -596,7 +596,7 @@ class _Builder:
             "rows with a NULL in the key are skipped (MATCH SIMPLE)"
         return [self.row_check(c, CheckKind.ORPHANS, child, cond, involved, expect="0 rows",
                                description=f"Rows of {child.key} whose ({', '.join(fk.columns)}) has no "
-                                           f"match in {ref}: FOREIGN KEY {c.name or ''} fails on them "
+                                           f"match in {ref}: FOREIGN KEY {c.name or '(unnamed)'} fails on them "
                                            f"({simple}).")]
 
     # ------------------------------------------------------------------ nulls
@@ -766,7 +766,7 @@ class _Builder:
         expr = self.expression(c.new.expression, key, src, used)
         involved = [(name, src.col(name)) for name in used]
         return [self.row_check(c, CheckKind.CHECK_VIOLATION, src, sa.not_(expr), involved, expect="0 rows",
-                               description=f"Rows of {src.key} where CHECK {c.name or ''} "
+                               description=f"Rows of {src.key} where CHECK {c.name or '(unnamed)'} "
                                            f"({c.new.expression}) is false: adding it fails on them "
                                            "(rows where it is NULL pass).")]
 

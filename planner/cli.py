@@ -552,7 +552,8 @@ def plan(
     quiet: QuietOpt = False,
     debug: DebugOpt = False,
 ) -> None:
-    """Write staged Alembic revisions (expand, backfill, contract) for OLD -> NEW (PostgreSQL)."""
+    """Write staged Alembic revisions (expand, backfill, contract) for OLD -> NEW (PostgreSQL, MySQL/MariaDB,
+    SQLite)."""
     _State.debug = _State.debug or debug
     if alembic is not None and init is not None:
         fail("give either --alembic (an existing project) or --init (a new one), not both")
@@ -747,8 +748,9 @@ def verify(
     if not quiet:
         for note in report.notes:
             out.print(f"note: {_escape(note)}")
-    out.print("OK: upgrade matches NEW and the naive migration's values; downgrade restores OLD's schema and "
-              "every row" if report.ok else "FAILED")
+    naive = " and the naive migration's values" if report.compared_naive else ""
+    out.print(f"OK: upgrade matches NEW{naive}; downgrade restores OLD's schema and every row" if report.ok
+              else "FAILED")
     if not report.ok:
         raise typer.Exit(code=1)
 

@@ -709,3 +709,24 @@ def test_no_set_not_null_scans_under_a_lock(corpus: Path, tmp_path: Path):
                 assert _set_not_null_scans(body) == [], (n, r.message.splitlines()[0])
                 seen += body.count("nullable=False")
     assert seen > 10  # the check saw SET NOT NULLs
+
+
+@pytest.mark.postgres
+def test_a_text_backfill_expression_fills_an_enum_column(tmp_path: Path, pg_url: str):
+    """`CASE ... THEN 'A' ... END` is text, and PostgreSQL has no assignment cast from text to
+    an enum: the backfill revision stopped halfway through the upgrade (expand committed)
+    with "column kind is of type \"Kind\" but expression is of type text". The expression is
+    cast to the column's enum; a bare literal and an expression of the enum work as before."""
+    from planner.config import load_config
+
+    old, new, cfg = tmp_path / "old.sql", tmp_path / "new.sql", tmp_path / "planner.toml"
+    old.write_text('CREATE TYPE "Kind" AS ENUM (\'A\', \'B\');\n'
+                   'CREATE TABLE t (id int PRIMARY KEY, n int, k "Kind");')
+    new.write_text('CREATE TYPE "Kind" AS ENUM (\'A\', \'B\');\n'
+                   'CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL, k "Kind" NOT NULL, '
+                   'kind "Kind" NOT NULL, kinds "Kind"[] NOT NULL);')
+    cfg.write_text('[backfill]\n"t.kind" = "CASE WHEN id % 2 = 0 THEN \'A\' ELSE \'B\' END"\n'
+                   '"t.kinds" = "ARRAY[\'A\']"\n"t.k" = "\'B\'"\n"t.n" = "0"\n')
+    a = analyze(str(old), str(new), config=load_config(str(cfg), cwd=tmp_path), dialect="postgresql", renames=[])
+    report = verify(a, pg_url, rows=20)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)

@@ -125,3 +125,41 @@ def test_offline_sql_says_what_it_cannot_do_itself(tmp_path: Path):
     assert sql.index("BEGIN;", i) < sql.index("CREATE TABLE _alembic_tmp_t") < sql.index("COMMIT;", i)
     assert "-- SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 't';" in sql
     assert sql.index("PRAGMA foreign_keys = ON") > sql.index("PRAGMA legacy_alter_table = OFF")
+
+
+_UNNAMED_OLD = """
+CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b TEXT, p INTEGER, UNIQUE (a, b), CHECK (a > 0),
+  FOREIGN KEY (p) REFERENCES parent (id));
+CREATE TABLE u (id INTEGER PRIMARY KEY, x INTEGER, p INTEGER);
+"""
+_UNNAMED_NEW = """
+CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);
+CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b TEXT, p INTEGER);
+CREATE TABLE u (id INTEGER PRIMARY KEY, x INTEGER, p INTEGER, UNIQUE (x), CHECK (x < 100),
+  FOREIGN KEY (p) REFERENCES parent (id) ON DELETE CASCADE);
+"""
+
+
+def test_unnamed_constraints_are_dropped_and_added_by_the_rebuild(tmp_path: Path):
+    """SQLite allows unnamed UNIQUE, CHECK and FOREIGN KEY constraints; Alembic's batch
+    operations need a name ("Constraint must have a name" when the revision ran; an added
+    unnamed foreign key was refused at plan time), so the rebuild's copy_from gets or loses
+    them. Both directions, verified (no seeded rows: they would trip the new constraints'
+    guards), and the old -> new direction with rows where no new constraint needs a guard."""
+    from planner.config import load_config
+    from planner.pipeline import analyze
+    from planner.verify.harness import verify
+
+    old, new, fewer = tmp_path / "old.sql", tmp_path / "new.sql", tmp_path / "fewer.sql"
+    old.write_text(_UNNAMED_OLD)
+    new.write_text(_UNNAMED_NEW)
+    fewer.write_text(_UNNAMED_NEW.replace(", CHECK (x < 100),\n  FOREIGN KEY (p) REFERENCES parent (id) ON DELETE "
+                                          "CASCADE", ""))
+    assert "CHECK" not in fewer.read_text().split("TABLE u")[1]
+    cfg = load_config(None, cwd=tmp_path)
+    for a, b, rows in ((old, new, 0), (new, old, 0), (old, fewer, 30)):
+        analysis = analyze(str(a), str(b), config=cfg, dialect="sqlite", renames=[])
+        assert len(analysis.diff.changes) >= 3
+        report = verify(analysis, f"sqlite:///{tmp_path / f'{a.stem}-{b.stem}.db'}", rows=rows)
+        assert report.ok, (a.name, b.name, report.after_upgrade, report.after_downgrade, report.data)

@@ -586,7 +586,7 @@ class _Builder:
         table_renames = tuple((c.detail["from"], c.detail["to"]) for c in diff.changes if c.kind == Kind.RENAME_TABLE)
         self.old = apply_renames(old, Renames(tables=table_renames), []) if table_renames else old
         self.original_old = old  # OLD's own names (what the expand downgrade ends with)
-        self.backfill_exprs = backfill or {}
+        self.backfill_exprs = self._typed_backfills(backfill or {})
         self.enum_remap = enum_remap or {}
         self.convert = convert or {}
         self.steps: list[Step] = []
@@ -623,6 +623,23 @@ class _Builder:
     def ddl(self, code: str, *, retry: bool = True) -> Block:
         """Strong-lock DDL: bounded lock wait, retried on lock timeout."""
         return Block(code, retry=retry)
+
+    def _typed_backfills(self, backfill: dict[str, str]) -> dict[str, str]:
+        """The configured backfill expressions, cast to the column's enum type on PostgreSQL: a
+        text expression (`CASE ... THEN 'A' END`) has no assignment cast to an enum, so the
+        backfill stopped halfway through the upgrade (`column ... is of type ... but
+        expression is of type text`); a bare literal or an expression of the enum is unchanged."""
+        if self.DIALECT != "postgresql":
+            return backfill
+        out = {}
+        for key, expression in backfill.items():
+            table, _, column = key.rpartition(".")
+            t = self.new.table(table)
+            col = t.column(column) if t is not None else None
+            if col is not None and col.enum:
+                expression = f"({expression})::{qt(col.enum)}{'[]' if col.type.endswith('[]') else ''}"
+            out[key] = expression
+        return out
 
     def add(self, phase: Phase, title: str, upgrade: Iterable[Block], downgrade: Iterable[Block] = (),
             *, guards: Iterable[Guard] = (), change: Change | None = None, backup: str | None = None,

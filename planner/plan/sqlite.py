@@ -25,7 +25,7 @@ from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 
 from planner.changes import Change, Kind
-from planner.model import Column, ForeignKey, Index
+from planner.model import Check, Column, ForeignKey, Index
 from planner.normalize import quoted_expression
 from planner.plan.build import (
     BACKUP_TABLE_PREFIX,
@@ -78,6 +78,11 @@ class _Batch:
     backups: list[str] = field(default_factory=list)
     loose: set[str] = field(default_factory=set)  # columns the first downgrade rebuild adds loose
     change: Change | None = None
+    #: unnamed constraints (UNIQUE, CHECK, FOREIGN KEY) the rebuild adds ("add") or drops
+    #: ("drop"): Alembic's batch operations need a name, so the table the rebuild copies from
+    #: (`copy_from`, which is also what the new table is made of) gets or loses them instead
+    up_unnamed: list[tuple[str, Index | Check | ForeignKey]] = field(default_factory=list)
+    down_unnamed: list[tuple[str, Index | Check | ForeignKey]] = field(default_factory=list)
 
 
 class SQLiteBuilder(_Builder):
@@ -327,8 +332,12 @@ class SQLiteBuilder(_Builder):
         i: Index = c.new
         table = _split(c.table)[1]
         if i.constraint:
-            b = self.batch(c, f"add UNIQUE {i.name}")
+            b = self.batch(c, f"add UNIQUE {i.name or '(' + ', '.join(i.columns) + ')'}")
             b.guards.extend(self.guards(c))
+            if i.name is None:
+                b.up_unnamed.append(("add", i))
+                b.down_unnamed.append(("drop", i))
+                return
             b.up.append(ops.CreateUniqueConstraintOp(i.name, table, list(i.columns)))
             b.down.append(ops.DropConstraintOp(i.name, table, type_="unique"))
             return
@@ -345,7 +354,11 @@ class SQLiteBuilder(_Builder):
         if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
             return
         if i.constraint:
-            b = self.batch(c, f"drop UNIQUE {i.name}")
+            b = self.batch(c, f"drop UNIQUE {i.name or '(' + ', '.join(i.columns) + ')'}")
+            if i.name is None:
+                b.up_unnamed.append(("drop", i))
+                b.down_unnamed.append(("add", i))
+                return
             b.up.append(ops.DropConstraintOp(i.name, table, type_="unique"))
             b.down.append(ops.CreateUniqueConstraintOp(i.name, table, list(i.columns)))
             return
@@ -359,54 +372,73 @@ class SQLiteBuilder(_Builder):
     def rename_index(self, c: Change) -> None:
         raise PlanError(f"{c.id}: SQLite cannot rename an index; drop and re-create it under the new name")
 
-    rename_constraint = rename_index
+    def rename_constraint(self, c: Change) -> None:
+        raise PlanError(f"{c.id}: SQLite cannot rename a constraint in place",
+                        hint="plan it as a drop and an add (no rename hint for it) or keep its old name")
 
     # ----------------------------------------------------------------- constraints
     def _fk_op(self, table: str, fk: ForeignKey) -> ops.CreateForeignKeyOp:
-        if not fk.name:
-            raise PlanError(f"{table}: an unnamed foreign key cannot be changed by a batch rebuild",
-                            hint="name it (CONSTRAINT name FOREIGN KEY ...) in both schemas")
         return ops.CreateForeignKeyOp(
             fk.name, _split(table)[1], fk.ref_table, list(fk.columns), list(fk.ref_columns),
-            ondelete=None if fk.on_delete == "NO ACTION" else fk.on_delete,
-            onupdate=None if fk.on_update == "NO ACTION" else fk.on_update,
-            deferrable=fk.deferrable or None, initially="DEFERRED" if fk.initially_deferred else None)
+            **_fk_options(fk))
+
+    def _constraint(self, b: _Batch, add: Index | Check | ForeignKey | None, drop: Index | Check | ForeignKey | None,
+                    up: list[ops.MigrateOperation], down: list[ops.MigrateOperation]) -> None:
+        """`up` and `down` for named constraints; an unnamed one goes through `copy_from`."""
+        for what, obj, into in (("add", add, b.up_unnamed), ("drop", drop, b.up_unnamed),
+                                ("drop", add, b.down_unnamed), ("add", drop, b.down_unnamed)):
+            if obj is not None and obj.name is None:
+                into.append((what, obj))
+        b.up += up
+        b.down += down
 
     def add_fk(self, c: Change) -> None:
-        b = self.batch(c, f"add foreign key {c.new.name}")
+        fk: ForeignKey = c.new
+        b = self.batch(c, f"add foreign key {fk.name or '(' + ', '.join(fk.columns) + ')'}")
         b.guards.extend(self.guards(c))
-        b.up.append(self._fk_op(c.table, c.new))
-        b.down.append(ops.DropConstraintOp(c.new.name, _split(c.table)[1], type_="foreignkey"))
+        table = _split(c.table)[1]
+        named = fk.name is not None
+        self._constraint(b, fk, None, [self._fk_op(c.table, fk)] if named else [],
+                         [ops.DropConstraintOp(fk.name, table, type_="foreignkey")] if named else [])
 
     def drop_fk(self, c: Change) -> None:
         if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in self.diff.changes):
             return
-        b = self.batch(c, f"drop foreign key {c.old.name}")
-        down = self._fk_op(c.table, c.old)
-        b.up.append(ops.DropConstraintOp(c.old.name, _split(c.table)[1], type_="foreignkey"))
-        b.down.append(down)
+        fk: ForeignKey = c.old
+        b = self.batch(c, f"drop foreign key {fk.name or '(' + ', '.join(fk.columns) + ')'}")
+        named = fk.name is not None
+        self._constraint(b, None, fk, [ops.DropConstraintOp(fk.name, _split(c.table)[1], type_="foreignkey")]
+                         if named else [], [self._fk_op(c.table, fk)] if named else [])
 
     def alter_fk(self, c: Change) -> None:
-        b = self.batch(c, f"re-create foreign key {c.new.name}")
+        o, n = c.old, c.new
+        b = self.batch(c, f"re-create foreign key {n.name or '(' + ', '.join(n.columns) + ')'}")
         table = _split(c.table)[1]
-        b.up += [ops.DropConstraintOp(c.old.name, table, type_="foreignkey"), self._fk_op(c.table, c.new)]
+        up = ([ops.DropConstraintOp(o.name, table, type_="foreignkey")] if o.name else []) + \
+            ([self._fk_op(c.table, n)] if n.name else [])
         # b.down runs reversed: drop the new key, then create the old one (they may share a name)
-        b.down += [self._fk_op(c.table, c.old), ops.DropConstraintOp(c.new.name, table, type_="foreignkey")]
+        down = ([self._fk_op(c.table, o)] if o.name else []) + \
+            ([ops.DropConstraintOp(n.name, table, type_="foreignkey")] if n.name else [])
+        self._constraint(b, n, o, up, down)
 
     def add_check(self, c: Change) -> None:
         ch = c.new
         table = _split(c.table)[1]
-        b = self.batch(c, f"add check {ch.name}")
+        b = self.batch(c, f"add check {ch.name or '(' + ch.expression + ')'}")
         b.guards.extend(self.guards(c))
-        b.up.append(ops.CreateCheckConstraintOp(ch.name, table, sa.text(quoted_expression(ch.expression, "sqlite"))))
-        b.down.append(ops.DropConstraintOp(ch.name, table, type_="check"))
+        named = ch.name is not None
+        self._constraint(b, ch, None, [ops.CreateCheckConstraintOp(
+            ch.name, table, sa.text(quoted_expression(ch.expression, "sqlite")))] if named else [],
+            [ops.DropConstraintOp(ch.name, table, type_="check")] if named else [])
 
     def drop_check(self, c: Change) -> None:
         ch = c.old
         table = _split(c.table)[1]
-        b = self.batch(c, f"drop check {ch.name}")
-        b.up.append(ops.DropConstraintOp(ch.name, table, type_="check"))
-        b.down.append(ops.CreateCheckConstraintOp(ch.name, table, sa.text(quoted_expression(ch.expression, "sqlite"))))
+        b = self.batch(c, f"drop check {ch.name or '(' + ch.expression + ')'}")
+        named = ch.name is not None
+        self._constraint(b, None, ch, [ops.DropConstraintOp(ch.name, table, type_="check")] if named else [],
+                         [ops.CreateCheckConstraintOp(ch.name, table, sa.text(
+                             quoted_expression(ch.expression, "sqlite")))] if named else [])
 
     def add_pk(self, c: Change) -> None:
         raise PlanError(f"{c.id}: changing the primary key of a SQLite table is not planned",
@@ -444,16 +476,30 @@ class SQLiteBuilder(_Builder):
         return t
 
     def _rebuild(self, key: str, table: sa.Table, op_list: list[ops.MigrateOperation],
-                 target: sa.Table | None = None) -> Block:
+                 target: sa.Table | None = None,
+                 unnamed: list[tuple[str, Index | Check | ForeignKey]] | None = None) -> Block:
         """Batch-mode rebuild of `table` (its state before) by `op_list`; the new table gets
-        `target`'s table options (AUTOINCREMENT: Alembic builds it from table_kwargs alone)."""
+        `target`'s table options (AUTOINCREMENT: Alembic builds it from table_kwargs alone) and
+        the `unnamed` constraints added or dropped (see _Batch.up_unnamed)."""
         name = _split(key)[1]
+        if unnamed:
+            table = table.to_metadata(sa.MetaData())
+            for what, obj in unnamed:
+                if what == "add":
+                    table.append_constraint(_unnamed_constraint(obj))
+                    continue
+                found = next((x for x in table.constraints if _is_unnamed(x, obj)), None)
+                if found is None:
+                    raise PlanError(f"{key}: the unnamed constraint {obj} is not in the table the rebuild copies")
+                table.constraints.remove(found)
         text = render_python_code(ops.UpgradeOps([ops.ModifyTableOps(name, op_list)]), render_as_batch=True,
                                   sqlalchemy_module_prefix="sa.", alembic_module_prefix="op.",
                                   render_item=_render_item("sqlite"), migration_context=_BATCH_CONTEXT)
         lines = [ln for ln in text.splitlines() if "### " not in ln]
         code = textwrap.dedent("\n".join(lines)).strip()
         head = f"with op.batch_alter_table({name!r}, schema=None) as batch_op:"
+        if not op_list:  # only unnamed constraints change: the copy (copy_from) makes them
+            code = head + "\n    pass"
         assert code.startswith(head), code
         source = _table_source(table)
         options = {k: v for k, v in (target if target is not None else table).dialect_kwargs.items()
@@ -468,8 +514,8 @@ class SQLiteBuilder(_Builder):
     def _finish(self, key: str, b: _Batch) -> None:
         new_t = self.table(self.new_md, key)
         old_t = self.table(self.old_md, key) if self.old_md is not None and key in self.old_md.tables else new_t
-        up = [*b.before, self._rebuild(key, self._state_before(key), b.up, new_t)]
-        down = [self._rebuild(key, new_t, list(reversed(b.down)), old_t), *b.after_down]
+        up = [*b.before, self._rebuild(key, self._state_before(key), b.up, new_t, b.up_unnamed)]
+        down = [self._rebuild(key, new_t, list(reversed(b.down)), old_t, b.down_unnamed), *b.after_down]
         if b.down2:
             down += [self._rebuild(key, self._state_after_down(key, b.loose), b.down2, old_t)]
         # a column renamed by the rebuild: NEW cannot run before it, OLD not after it; a dropped
@@ -479,6 +525,34 @@ class SQLiteBuilder(_Builder):
         self.add(Phase.CONTRACT, f"rebuild table {key} (batch mode): " + "; ".join(b.titles), up, down,
                  guards=b.guards, change=b.change, backup="; ".join(b.backups) or None,
                  new_waits=renames or bool(b.loose) or None)
+
+
+def _fk_options(fk: ForeignKey) -> dict[str, str | bool | None]:
+    return {"ondelete": None if fk.on_delete == "NO ACTION" else fk.on_delete,
+            "onupdate": None if fk.on_update == "NO ACTION" else fk.on_update,
+            "deferrable": fk.deferrable or None, "initially": "DEFERRED" if fk.initially_deferred else None}
+
+
+def _unnamed_constraint(obj: Index | Check | ForeignKey) -> sa.Constraint:
+    """The SQLAlchemy form of an unnamed UNIQUE, CHECK or FOREIGN KEY (as the metadata has it)."""
+    if isinstance(obj, Index):
+        return sa.UniqueConstraint(*obj.columns)
+    if isinstance(obj, Check):
+        return sa.CheckConstraint(obj.expression)
+    return sa.ForeignKeyConstraint(list(obj.columns), [f"{obj.ref_table}.{c}" for c in obj.ref_columns],
+                                   **{k: v for k, v in _fk_options(obj).items() if v is not None})
+
+
+def _is_unnamed(con: sa.Constraint, obj: Index | Check | ForeignKey) -> bool:
+    """Whether `con` (a constraint of a table's metadata) is the unnamed `obj` of the model."""
+    if con.name is not None:
+        return False
+    if isinstance(obj, Index):
+        return isinstance(con, sa.UniqueConstraint) and tuple(c.name for c in con.columns) == tuple(obj.columns)
+    if isinstance(obj, Check):
+        return isinstance(con, sa.CheckConstraint) and str(con.sqltext) == obj.expression
+    return (isinstance(con, sa.ForeignKeyConstraint) and tuple(con.column_keys) == tuple(obj.columns)
+            and [e.target_fullname for e in con.elements] == [f"{obj.ref_table}.{c}" for c in obj.ref_columns])
 
 
 def _table_source(t: sa.Table) -> str:

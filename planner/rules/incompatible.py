@@ -160,7 +160,7 @@ def drop_check(c: Change, ctx: Context) -> Verdict | None:
     Drop it in the contract phase; keep the expression for the downgrade, which adds it back
     `NOT VALID` and validates after cleaning.
     """
-    return Verdict(Level.LOW, f"CHECK {c.name} ({c.old.expression}) on {c.table} is dropped; rows it rejected "
+    return Verdict(Level.LOW, f"CHECK {c.name or '(unnamed)'} ({c.old.expression}) on {c.table} is dropped; rows it rejected "
                               "can now be written.")
 
 

@@ -27,13 +27,13 @@ def create_index_blocking(c: Change, ctx: Context) -> Verdict | None:
     index that `IF NOT EXISTS` silently skips).
     """
     if ctx.dialect == "mysql":
-        return Verdict(ctx.scale(Level.LOW, c.table), f"Index {c.name} on {c.table} is built in place; ask for "
+        return Verdict(ctx.scale(Level.LOW, c.table), f"Index {c.name or '(unnamed)'} on {c.table} is built in place; ask for "
                        f"ALGORITHM=INPLACE, LOCK=NONE so it never falls back to a copy{ctx.size_note(c.table)}.")
     if ctx.dialect == "sqlite":
-        return Verdict(ctx.scale(Level.LOW, c.table), f"Building index {c.name} write-locks the database "
+        return Verdict(ctx.scale(Level.LOW, c.table), f"Building index {c.name or '(unnamed)'} write-locks the database "
                                                       f"for the build{ctx.size_note(c.table)}.")
     return Verdict(ctx.scale(Level.MEDIUM, c.table),
-                   f"CREATE INDEX {c.name} on {c.table} takes a SHARE lock: writes are blocked until the "
+                   f"CREATE INDEX {c.name or '(unnamed)'} on {c.table} takes a SHARE lock: writes are blocked until the "
                    f"build ends{ctx.size_note(c.table)}.")
 
 
@@ -51,7 +51,7 @@ def drop_index_blocking(c: Change, ctx: Context) -> Verdict | None:
     """
     if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in ctx.diff.changes):
         return None
-    return Verdict(Level.LOW, f"DROP INDEX {c.name} takes ACCESS EXCLUSIVE on {c.table} (brief, but it "
+    return Verdict(Level.LOW, f"DROP INDEX {c.name or '(unnamed)'} takes ACCESS EXCLUSIVE on {c.table} (brief, but it "
                               "waits behind long transactions and blocks everything queued after it).")
 
 
@@ -149,7 +149,7 @@ def validating_foreign_key(c: Change, ctx: Context) -> Verdict | None:
     """
     ref = c.detail.get("references")
     return Verdict(ctx.scale(Level.MEDIUM, c.table),
-                   f"FOREIGN KEY {c.name} validates every row of {c.table} under SHARE ROW EXCLUSIVE on "
+                   f"FOREIGN KEY {c.name or '(unnamed)'} validates every row of {c.table} under SHARE ROW EXCLUSIVE on "
                    f"{c.table} and {ref} (writes to both blocked){ctx.size_note(c.table)}.")
 
 
@@ -166,7 +166,7 @@ def validating_check(c: Change, ctx: Context) -> Verdict | None:
     EXCLUSIVE in its own transaction.
     """
     return Verdict(ctx.scale(Level.MEDIUM, c.table),
-                   f"CHECK {c.name} is validated under ACCESS EXCLUSIVE on {c.table} (reads and writes blocked "
+                   f"CHECK {c.name or '(unnamed)'} is validated under ACCESS EXCLUSIVE on {c.table} (reads and writes blocked "
                    f"for the scan){ctx.size_note(c.table)}.")
 
 
@@ -201,7 +201,7 @@ def unique_constraint_lock(c: Change, ctx: Context) -> Verdict | None:
     """
     if not c.new.constraint:
         return None
-    return Verdict(ctx.scale(Level.HIGH, c.table), f"UNIQUE constraint {c.name} builds its index under ACCESS "
+    return Verdict(ctx.scale(Level.HIGH, c.table), f"UNIQUE constraint {c.name or '(unnamed)'} builds its index under ACCESS "
                                                    f"EXCLUSIVE on {c.table}{ctx.size_note(c.table)}.")
 
 
@@ -227,7 +227,7 @@ def primary_key_change(c: Change, ctx: Context) -> Verdict | None:
         refs = [f"{ctx.old.key(t.schema, t.name)}.{f.name}" for t in ctx.old.tables for f in t.foreign_keys
                 if ctx.old.key(f.ref_schema, f.ref_table) == c.table]
         replaced = any(x.kind == Kind.ADD_PRIMARY_KEY and x.table == c.table for x in ctx.diff.changes)
-        msg = f"Primary key {c.name} of {c.table} is dropped" + (" and replaced" if replaced else "")
+        msg = f"Primary key {c.name or '(unnamed)'} of {c.table} is dropped" + (" and replaced" if replaced else "")
         if refs:
             msg += f"; foreign keys depend on it ({', '.join(sorted(refs))}) and must be dropped first"
         return Verdict(Level.MEDIUM if not refs else Level.HIGH, msg + ".")
@@ -263,7 +263,7 @@ def drop_fk_index(c: Change, ctx: Context) -> Verdict | None:
         level = Level.HIGH if ctx.dialect == "mysql" else ctx.scale(Level.MEDIUM, c.table)
         why = ("MySQL refuses to drop it" if ctx.dialect == "mysql"
                else "deletes and key updates on the parent will scan the child table")
-        return Verdict(level, f"Index {c.name} is the only index for foreign key {fk.name} "
+        return Verdict(level, f"Index {c.name or '(unnamed)'} is the only index for foreign key {fk.name} "
                               f"({', '.join(fk.columns)}): {why}.")
     return None
 
@@ -312,7 +312,7 @@ def fk_action_change(c: Change, ctx: Context) -> Verdict | None:
     changed = c.detail.get("changed", {})
     text = ", ".join(f"{k.replace('_', ' ').upper()} {v[0]} -> {v[1]}" for k, v in changed.items())
     cascade = any(v[1] == "CASCADE" for k, v in changed.items() if k == "on_delete")
-    msg = f"Foreign key {c.name} changes {text}; it is dropped and re-added, revalidating {c.table}."
+    msg = f"Foreign key {c.name or '(unnamed)'} changes {text}; it is dropped and re-added, revalidating {c.table}."
     if cascade:
         msg += " Deleting a parent row will now delete child rows."
     return Verdict(ctx.scale(Level.MEDIUM, c.table), msg)
@@ -330,7 +330,7 @@ def drop_fk_parent_lock(c: Change, ctx: Context) -> Verdict | None:
     ## Instead
     R1: `SET lock_timeout`, retry on timeout, keep the transaction short.
     """
-    return Verdict(Level.LOW, f"Dropping {c.name} takes ACCESS EXCLUSIVE on {c.table} and on "
+    return Verdict(Level.LOW, f"Dropping {c.name or '(unnamed)'} takes ACCESS EXCLUSIVE on {c.table} and on "
                               f"{c.detail.get('references')} (the parent), briefly.")
 
 
@@ -398,5 +398,5 @@ def redundant_index(c: Change, ctx: Context) -> Verdict | None:
     if why is None:
         return None
     kind = "UNIQUE" if c.new.unique else "Index"
-    return Verdict(Level.LOW, f"{kind} {c.name} on {c.table} ({', '.join(p.label for p in c.new.parts)}) is "
+    return Verdict(Level.LOW, f"{kind} {c.name or '(unnamed)'} on {c.table} ({', '.join(p.label for p in c.new.parts)}) is "
                               f"redundant: {why}.")

@@ -119,10 +119,10 @@ def add_foreign_key(c: Change, ctx: Context) -> Verdict | None:
     if set(c.new.columns) <= _new_columns(ctx, c.table):
         return None  # the referencing columns are new: every value is NULL, nothing to check
     ref = c.detail.get("references")
-    ev = _evidence(c, ctx, "orphans", f"FOREIGN KEY {c.name} will fail: {{n}} rows of {c.table} reference "
+    ev = _evidence(c, ctx, "orphans", f"FOREIGN KEY {c.name or '(unnamed)'} will fail: {{n}} rows of {c.table} reference "
                                       f"missing {ref} rows.",
-                   f"FOREIGN KEY {c.name}: no orphans (verified).")
-    return ev or Verdict(Level.MEDIUM, f"FOREIGN KEY {c.name} ({', '.join(c.new.columns)}) -> {ref} fails if "
+                   f"FOREIGN KEY {c.name or '(unnamed)'}: no orphans (verified).")
+    return ev or Verdict(Level.MEDIUM, f"FOREIGN KEY {c.name or '(unnamed)'} ({', '.join(c.new.columns)}) -> {ref} fails if "
                                        f"rows of {c.table} reference missing {ref} rows.")
 
 
@@ -201,9 +201,9 @@ def add_check(c: Change, ctx: Context) -> Verdict | None:
     Pre-flight the violators and fix them; `ADD CONSTRAINT ... CHECK (...) NOT VALID`, then
     `VALIDATE CONSTRAINT` in a later transaction.
     """
-    ev = _evidence(c, ctx, "check_violation", f"CHECK {c.name} on {c.table} will fail: {{n}} rows violate it.",
-                   f"CHECK {c.name}: no violating rows (verified).")
-    return ev or Verdict(Level.MEDIUM, f"CHECK {c.name} ({c.new.expression}) on {c.table} fails if existing "
+    ev = _evidence(c, ctx, "check_violation", f"CHECK {c.name or '(unnamed)'} on {c.table} will fail: {{n}} rows violate it.",
+                   f"CHECK {c.name or '(unnamed)'}: no violating rows (verified).")
+    return ev or Verdict(Level.MEDIUM, f"CHECK {c.name or '(unnamed)'} ({c.new.expression}) on {c.table} fails if existing "
                                        "rows violate it.")
 
 

@@ -72,6 +72,8 @@ class VerifyReport:
     window: list[str] = field(default_factory=list)
     offline_sql_lines: int = 0
     notes: list[str] = field(default_factory=list)
+    #: the upgraded values were compared with the naive migration's (PostgreSQL only, for now)
+    compared_naive: bool = False
 
     @property
     def ok(self) -> bool:
@@ -333,6 +335,7 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
                 convert: dict | None = None, *, revs: list[Revision] | None = None,
                 window_apps: dict[str, window.App] | None = None) -> None:
     postgres = new.dialect == "postgresql"
+    report.compared_naive = postgres
     extensions = tuple(c.name for c in diff(old, new).changes if c.kind == Kind.ADD_EXTENSION and c.name)
     window_writes = 0
     window_skipped: set[str] = set()

@@ -264,8 +264,11 @@ def fill_after_upgrade(conn: Connection, write: Write) -> str | None:
     t, column = write.target.table, write.target.old.name
     tbl = _core(t, column)
     current = read_value(conn, write)
+    # an untyped parameter: the server reads it as the column's type (a VARCHAR one has no
+    # operator against an enum column)
     other = conn.execute(sa.select(tbl.c[column]).where(tbl.c[column].is_not(None))
-                         .where(tbl.c[column].is_distinct_from(current)).limit(1)).scalar()
+                         .where(tbl.c[column].is_distinct_from(sa.bindparam(None, current, sa.types.NullType())))
+                         .limit(1)).scalar()
     if other is None:
         return "no other value to write"
     write.value = other

@@ -163,3 +163,32 @@ def test_unnamed_constraints_are_dropped_and_added_by_the_rebuild(tmp_path: Path
         assert len(analysis.diff.changes) >= 3
         report = verify(analysis, f"sqlite:///{tmp_path / f'{a.stem}-{b.stem}.db'}", rows=rows)
         assert report.ok, (a.name, b.name, report.after_upgrade, report.after_downgrade, report.data)
+
+
+def test_a_downgrade_puts_dropped_columns_back_where_they_were(tmp_path: Path):
+    """The downgrade rebuild re-adds dropped columns; Alembic appends them, and with a renamed
+    column in the same rebuild `first, last` came back as `..., last, first` (corpus2
+    pingvin-share/02): `partial_reordering` (a renamed column under the name Alembic keys it
+    by) gives the table OLD's column order again, for SELECT * and positional INSERTs."""
+    db = tmp_path / "app.db"
+    c = sqlite3.connect(db)
+    c.executescript("CREATE TABLE t (id INTEGER PRIMARY KEY, created TEXT, email TEXT NOT NULL, flag BOOLEAN, "
+                    "first TEXT, last TEXT); INSERT INTO t VALUES (1, 'x', 'e', 1, 'a', 'b'), "
+                    "(2, 'y', 'f', 0, NULL, NULL);")
+    c.commit()
+    c.close()
+    url = f"sqlite:///{db}"
+    new = tmp_path / "new.sql"
+    new.write_text("CREATE TABLE t (id INTEGER PRIMARY KEY, created TEXT, email TEXT NOT NULL, is_flag BOOLEAN);")
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", url, str(new), "--init", str(proj), "--rev-id-seed", "1",
+                                      "--rename", "t.flag=is_flag"])
+    assert result.exit_code == 0, result.output
+    for args in (("upgrade", "head"), ("downgrade", "base")):
+        r = _alembic(proj, url, *args)
+        assert r.returncode == 0, r.stderr
+    c = sqlite3.connect(db)
+    assert [row[1] for row in c.execute("PRAGMA table_info(t)")] == ["id", "created", "email", "flag", "first", "last"]
+    assert c.execute("SELECT * FROM t ORDER BY id").fetchall() == [(1, "x", "e", 1, "a", "b"),
+                                                                   (2, "y", "f", 0, None, None)]
+    c.close()

@@ -477,10 +477,13 @@ class SQLiteBuilder(_Builder):
 
     def _rebuild(self, key: str, table: sa.Table, op_list: list[ops.MigrateOperation],
                  target: sa.Table | None = None,
-                 unnamed: list[tuple[str, Index | Check | ForeignKey]] | None = None) -> Block:
+                 unnamed: list[tuple[str, Index | Check | ForeignKey]] | None = None,
+                 order: list[str] | None = None) -> Block:
         """Batch-mode rebuild of `table` (its state before) by `op_list`; the new table gets
         `target`'s table options (AUTOINCREMENT: Alembic builds it from table_kwargs alone) and
-        the `unnamed` constraints added or dropped (see _Batch.up_unnamed)."""
+        the `unnamed` constraints added or dropped (see _Batch.up_unnamed); `order`: the
+        columns in the order the new table must have them (a downgrade puts dropped columns back
+        where they were, not at the end: Alembic's `partial_reordering`)."""
         name = _split(key)[1]
         if unnamed:
             table = table.to_metadata(sa.MetaData())
@@ -505,6 +508,8 @@ class SQLiteBuilder(_Builder):
         options = {k: v for k, v in (target if target is not None else table).dialect_kwargs.items()
                    if k == "sqlite_autoincrement" and v}
         kw = f", table_kwargs={options!r}" if options else ""
+        if order:
+            kw += f", partial_reordering=[{tuple(order)!r}]"
         batch = (f"with op.batch_alter_table({name!r}, copy_from=_copy_from, recreate='always'{kw}) as batch_op:"
                  + code[len(head):])
         # R14 around it (runtime): foreign keys off, one transaction, the table's triggers back
@@ -515,9 +520,14 @@ class SQLiteBuilder(_Builder):
         new_t = self.table(self.new_md, key)
         old_t = self.table(self.old_md, key) if self.old_md is not None and key in self.old_md.tables else new_t
         up = [*b.before, self._rebuild(key, self._state_before(key), b.up, new_t, b.up_unnamed)]
-        down = [self._rebuild(key, new_t, list(reversed(b.down)), old_t, b.down_unnamed), *b.after_down]
+        # OLD's columns in OLD's order (the columns expand added stay after them until its downgrade)
+        # (a renamed column by the name the table the rebuild copies from has: Alembic keys it so)
+        renamed = {c.detail["from"]: c.detail["to"] for c in self.renames if c.table == key}
+        order = [renamed.get(c.name, c.name) for c in old_t.columns] \
+            if old_t is not new_t and len(old_t.columns) > 1 else None
+        down = [self._rebuild(key, new_t, list(reversed(b.down)), old_t, b.down_unnamed, order), *b.after_down]
         if b.down2:
-            down += [self._rebuild(key, self._state_after_down(key, b.loose), b.down2, old_t)]
+            down += [self._rebuild(key, self._state_after_down(key, b.loose), b.down2, old_t, order=order)]
         # a column renamed by the rebuild: NEW cannot run before it, OLD not after it; a dropped
         # NOT NULL column without a default (b.loose) refuses NEW's inserts, which leave it out,
         # until the rebuild drops it (SQLite cannot drop the NOT NULL without a rebuild either)

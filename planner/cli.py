@@ -692,6 +692,12 @@ def checklist(
     sys.stdout.write(_safe(shown))
 
 
+def _dialect_neutral(spec: str) -> bool:
+    """A source that does not say its dialect (a Prisma schema names its provider, a database
+    URL is one): SQLAlchemy models, SQL files and migrations folders, `empty`."""
+    return not spec.endswith(".prisma") and "://" not in spec and not spec.startswith("git:")
+
+
 @app.command(epilog=GLOBAL_EPILOG)
 @guard
 def verify(
@@ -720,6 +726,15 @@ def verify(
 
     cfg = load_config(config, no_config=no_config)
     analysis = analyze(old, new, config=cfg, dialect=dialect, renames=rename or [])
+    if dialect is None and cfg.dialect is None and analysis.dialect == "postgresql" and \
+            all(_dialect_neutral(s) for s in (old, new)):
+        # SQLAlchemy models, or SQL with nothing of another dialect in it: read as PostgreSQL by
+        # default; a MySQL or SQLite scratch database says which dialect they are meant for
+        from planner.load.database import parse_database_url
+
+        target = parse_database_url(db).dialect
+        if target != "postgresql":
+            analysis = analyze(old, new, config=cfg, dialect=target, renames=rename or [])
     from planner.progress import step
 
     try:

@@ -192,3 +192,19 @@ def test_a_downgrade_puts_dropped_columns_back_where_they_were(tmp_path: Path):
     assert c.execute("SELECT * FROM t ORDER BY id").fetchall() == [(1, "x", "e", 1, "a", "b"),
                                                                    (2, "y", "f", 0, None, None)]
     c.close()
+
+
+def test_verify_reads_plain_sql_in_the_scratch_databases_dialect(tmp_path: Path):
+    """SQL with nothing of another dialect in it (and SQLAlchemy models) says no dialect: a
+    SQLite scratch database says which one is meant (before: "is sqlite but the schemas are
+    postgresql" unless --dialect sqlite); SQL that reads as MySQL still gets that error."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);")
+    new.write_text("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);")
+    result = CliRunner().invoke(app, ["verify", str(old), str(new), "--db", f"sqlite:///{tmp_path / 's.db'}"])
+    assert result.exit_code == 0, result.output
+    assert "OK: upgrade matches NEW; downgrade restores" in result.output  # no naive comparison on SQLite
+    mysql = tmp_path / "my.sql"
+    mysql.write_text("CREATE TABLE `t` (id int NOT NULL AUTO_INCREMENT, PRIMARY KEY (id));")
+    result = CliRunner().invoke(app, ["verify", str(mysql), str(mysql), "--db", f"sqlite:///{tmp_path / 'm.db'}"])
+    assert result.exit_code == 2 and "is sqlite but the schemas are mysql" in result.output

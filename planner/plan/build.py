@@ -624,6 +624,14 @@ class _Builder:
         """Strong-lock DDL: bounded lock wait, retried on lock timeout."""
         return Block(code, retry=retry)
 
+    def unfilled_guard(self, c: Change, column: str) -> Guard:
+        """The stop before a new NOT NULL column without a default (or a backfill) meets rows:
+        its rows are NULL, nothing in them to fix; the plan needs a value for them."""
+        return Guard(f"SELECT count(*) FROM {self.quote_table(c.table)} WHERE {self.quote(column)} IS NULL",
+                     f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill", inline=True,
+                     resolve=f'add a default, or set [tool.planner.backfill] "{c.object}" = "<SQL expression>", '
+                             "then plan again")
+
     def _typed_backfills(self, backfill: dict[str, str]) -> dict[str, str]:
         """The configured backfill expressions, cast to the column's enum type on PostgreSQL: a
         text expression (`CASE ... THEN 'A' END`) has no assignment cast to an enum, so the
@@ -1328,10 +1336,7 @@ class _Builder:
             raise PlanError(f"{c.id}: adding a serial/identity column to an existing table rewrites it; "
                             "add it as a plain column with a sequence default instead")
         if not col.nullable:
-            guard = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(col.name)} IS NULL",
-                          f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill "
-                          f"(add a default, or set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")",
-                          inline=True)
+            guard = self.unfilled_guard(c, col.name)
             filled = col.default is not None or c.object in self.backfill_exprs
             # without a default, OLD's inserts (which leave the column out) fail from the check on
             self._not_null_steps(c, c.table, col.name, guards=[] if filled else [guard],

@@ -331,9 +331,7 @@ class MySQLBuilder(_Builder):
                  drop, change=c)
         if c.object in self.backfill_exprs:
             self._backfill_step(c, c.table, col.name, self.backfill_exprs[c.object])
-        guard = Guard(f"SELECT count(*) FROM {t} WHERE {q(col.name)} IS NULL",
-                      f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill "
-                      f"(set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")", inline=True)
+        guard = self.unfilled_guard(c, col.name)
         modify = f"ALTER TABLE {t} MODIFY {self.spec(self.new_md, c.table, col.name)}"
         loose = f"ALTER TABLE {t} MODIFY {self.spec(self.new_md, c.table, col.name, nullable=True)}"
         self.add(Phase.CONTRACT, f"SET NOT NULL {c.object}", [self.ddl(alter(modify, INPLACE))],

@@ -220,9 +220,7 @@ class SQLiteBuilder(_Builder):
                                         existing_type=sacol.type, existing_nullable=col.nullable,
                                         existing_server_default=sacol.server_default))
         if not col.nullable:
-            b.guards.append(Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(col.name)} IS NULL",
-                                  f"{c.object} has NULLs: a NOT NULL column without a default needs a backfill "
-                                  f"(set [tool.planner.backfill] \"{c.object}\" = \"<SQL>\")", inline=True))
+            b.guards.append(self.unfilled_guard(c, col.name))
 
     def drop_column(self, c: Change) -> None:
         col: Column = c.old

@@ -2264,7 +2264,9 @@ class Replayer:
         """MySQL keeps an index on every foreign key's columns: create or drop the implicit one."""
         if self.dialect != "mysql":
             return
-        for name in list(table.auto_indexes):
+        # in the order the indexes were made (a set's order follows the hash seed: the output did)
+        made = [i.name for i in table.indexes if i.name in table.auto_indexes]
+        for name in [*made, *sorted(n for n in table.auto_indexes if n not in made)]:
             idx = next((i for i in table.indexes if self._same(i.name, name)), None)
             fks = [fk for fk in table.foreign_keys if idx is not None and self._serves(idx.parts, fk)]
             if idx is None or not fks:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -368,11 +369,46 @@ class SQLiteBuilder(_Builder):
                  [Block(render([recreate], "sqlite"))], change=c, rank=-2)
 
     def rename_index(self, c: Change) -> None:
-        raise PlanError(f"{c.id}: SQLite cannot rename an index; drop and re-create it under the new name")
+        """SQLite cannot rename an index: a UNIQUE constraint is renamed by the table's rebuild,
+        a plain index is built under the new name (expand), then the old one dropped."""
+        o, n = c.old, c.new
+        table = _split(c.table)[1]
+        if o.constraint or n.constraint:
+            b = self.batch(c, f"rename UNIQUE {o.name} to {n.name}")
+            self._renamed(b, o, n, lambda x: ops.CreateUniqueConstraintOp(x.name, table, list(x.columns)),
+                          lambda x: ops.DropConstraintOp(x.name, table, type_="unique"))
+            return
+        build_new = ops.CreateIndexOp.from_index(self._index(self.new_md, c.table, n))
+        build_new.if_not_exists = True
+        build_old = ops.CreateIndexOp.from_index(self._index(self.old_md, c.table, o))
+        build_old.if_not_exists = True
+        drop_old = ops.DropIndexOp(o.name, table_name=table, if_exists=True)
+        drop_new = ops.DropIndexOp(n.name, table_name=table, if_exists=True)
+        self.expand_indexes.setdefault(c.table, []).append(n.name)
+        self.native_drops.setdefault(c.table, []).append(o.name)
+        self.add(Phase.EXPAND, f"rename index {o.name} to {n.name} (SQLite: built under the new name, the old "
+                               "one dropped)", [Block(render([build_new, drop_old], "sqlite"))],
+                 [Block(render([build_old, drop_new], "sqlite"))], change=c)
 
     def rename_constraint(self, c: Change) -> None:
-        raise PlanError(f"{c.id}: SQLite cannot rename a constraint in place",
-                        hint="plan it as a drop and an add (no rename hint for it) or keep its old name")
+        """SQLite cannot rename a constraint: the table's rebuild drops it and adds it under the
+        new name (a primary key's name is refused, as any primary key change is)."""
+        o, n = c.old, c.new
+        table = _split(c.table)[1]
+        kind = c.detail.get("constraint")
+        if kind == "foreign_key":
+            b = self.batch(c, f"rename foreign key {o.name} to {n.name}")
+            self._renamed(b, o, n, lambda x: self._fk_op(c.table, x),
+                          lambda x: ops.DropConstraintOp(x.name, table, type_="foreignkey"))
+        elif kind == "check":
+            b = self.batch(c, f"rename check {o.name} to {n.name}")
+
+            self._renamed(b, o, n, lambda x: ops.CreateCheckConstraintOp(
+                x.name, table, sa.text(quoted_expression(x.expression, "sqlite"))),
+                lambda x: ops.DropConstraintOp(x.name, table, type_="check"))
+        else:
+            raise PlanError(f"{c.id}: renaming the primary key of a SQLite table is not planned",
+                            hint="keep its old name, or rebuild the table by hand")
 
     # ----------------------------------------------------------------- constraints
     def _fk_op(self, table: str, fk: ForeignKey) -> ops.CreateForeignKeyOp:
@@ -389,6 +425,14 @@ class SQLiteBuilder(_Builder):
                 into.append((what, obj))
         b.up += up
         b.down += down
+
+    def _renamed(self, b: _Batch, o: Index | Check | ForeignKey, n: Index | Check | ForeignKey,
+                 create: Callable[[Index | Check | ForeignKey], ops.MigrateOperation],
+                 drop: Callable[[Index | Check | ForeignKey], ops.MigrateOperation]) -> None:
+        """A constraint renamed by the rebuild: `o` dropped, `n` added (by ops when named, through
+        copy_from when not); the downgrade the other way round."""
+        self._constraint(b, n, o, ([drop(o)] if o.name else []) + ([create(n)] if n.name else []),
+                         ([create(o)] if o.name else []) + ([drop(n)] if n.name else []))
 
     def add_fk(self, c: Change) -> None:
         fk: ForeignKey = c.new

@@ -87,8 +87,12 @@ def type_change_rewrite(c: Change, ctx: Context) -> Verdict | None:
            "mysql": "copies the table (ALGORITHM=COPY): concurrent writes are blocked",
            "sqlite": "needs a full table rebuild"}[ctx.dialect]
     extra = f"; rebuilds {', '.join(rebuilds)}" if rebuilds else ""
+    # SQLite has no new-column-and-swap route: its plan rebuilds the table (batch mode)
+    help_ = ("SQLite changes a type only by rebuilding the table (planner's contract does it in Alembic's batch "
+             "mode): the whole database is write-locked while the rows are copied; run it when writes are quiet."
+             if ctx.dialect == "sqlite" else None)
     return Verdict(ctx.scale(Level.HIGH, c.table),
-                   f"{c.table}.{c.column} {old} -> {new} {how}{ctx.size_note(c.table)}{extra}.")
+                   f"{c.table}.{c.column} {old} -> {new} {how}{ctx.size_note(c.table)}{extra}.", help=help_)
 
 
 def _rewrites_on_add(col: Column) -> str | None:

@@ -876,12 +876,16 @@ class _Registry(dict):
         if self._folded is not None:
             self._folded.setdefault((key[0], key[1].lower()), key)
 
+    def _changed(self) -> None:
+        """After any change but a key set (the mutators below)."""
+        self._folded = None
+
     def _mutator(name: str):  # noqa: N805 - builds the methods below
         method = getattr(dict, name)
 
         def changed(self, *args: object, **kwargs: object) -> object:
             out = method(self, *args, **kwargs)
-            self._folded = None
+            self._changed()
             return out
 
         changed.__name__ = name
@@ -911,20 +915,9 @@ class _TrackedDict(_Registry):
             if replaced:  # another object under a key in use: it reports its changes too
                 self._on_new(key, value)
 
-    def _mutator(name: str):  # noqa: N805 - builds the methods below
-        method = getattr(_Registry, name)
-
-        def changed(self, *args: object, **kwargs: object) -> object:
-            out = method(self, *args, **kwargs)
-            self._names.stale()
-            return out
-
-        changed.__name__ = name
-        return changed
-
-    for _name in ("__delitem__", "pop", "popitem", "clear", "update", "setdefault", "__ior__"):
-        locals()[_name] = _mutator(_name)
-    del _name, _mutator
+    def _changed(self) -> None:
+        super()._changed()
+        self._names.stale()
 
 
 _TRACKED_LISTS = frozenset({"indexes", "foreign_keys", "checks"})

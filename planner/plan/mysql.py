@@ -48,7 +48,7 @@ from planner.plan.build import (
     render,
     rule_on,
 )
-from planner.plan.ir import Block, Guard, Phase, Plan
+from planner.plan.ir import PHASES, Block, Guard, Phase, Plan
 from planner.rules.facts import binary_coercible, lossy
 
 _MY = quoting_dialect("mysql")
@@ -133,9 +133,8 @@ class MySQLBuilder(_Builder):
                 new_fk = next((f for f in new_t.foreign_keys if f.name == fk.name), None) if new_t else None
                 if not hits or key in dropped or (key, fk.name) in changed_fks or new_fk is None:
                     continue
-                order = [Phase.EXPAND, Phase.BACKFILL, Phase.CONTRACT]
-                first = min((p for p, _ in hits), key=order.index)
-                last = max((p for p, _ in hits), key=order.index)
+                first = min((p for p, _ in hits), key=PHASES.index)
+                last = max((p for p, _ in hits), key=PHASES.index)
                 change = hits[0][1]
                 why = "MySQL refuses to change the type of a column a foreign key uses"
                 self.add(first, f"drop foreign key {fk.name} of {key} ({why}; added back after the type change)",

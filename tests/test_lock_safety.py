@@ -620,3 +620,166 @@ def test_a_backfill_of_a_table_without_a_key_reads_it_once(tmp_path: Path, pg_ur
     # the pass for rows written meanwhile, the NOT NULL guard, VALIDATE, ANALYZE: a few scans,
     # not one per batch (30 batches of 2,000 rows)
     assert after - before <= 6, after - before
+
+
+def _upgrade_while(engine: sa.Engine, ini: Path, url: str, writer, stop: threading.Event) -> None:
+    """`upgrade head` while `writer` runs in a thread (until `stop`), pg_locks sampled: it
+    completes, and never waits for a lock while it holds a strong one."""
+    t = threading.Thread(target=writer, daemon=True)
+    with _LockSampler(engine) as sampler:
+        t.start()
+        r = _upgrade(ini, url)
+        stop.set()
+        t.join(10)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert sampler.samples > 10 and sampler.violations == [], sampler.violations[:3]
+
+
+FK_OLD = """CREATE TABLE orgs (id int PRIMARY KEY, name text);
+CREATE TABLE users (id int PRIMARY KEY, email text,
+    org_id int NOT NULL CONSTRAINT users_org_fk REFERENCES orgs (id) ON DELETE CASCADE);
+CREATE INDEX users_org_id_idx ON users (org_id);
+"""
+
+
+def test_a_foreign_key_column_changes_type_online(tmp_path: Path, pg_url: str):
+    """R8 used to refuse a column a foreign key uses (`*_id int -> bigint`, the most common
+    widening), so the ALTER ... TYPE rewrote the table under ACCESS EXCLUSIVE and re-checked
+    every row against the referenced table inside it. The key is now added again on the new
+    column NOT VALID after the backfill, validated online, and takes its name at the swap;
+    the downgrade mirrors it. Writers keep going, the key is enforced throughout (an orphan
+    insert fails in every phase), and it ends validated with its actions."""
+    ini = _project(tmp_path, FK_OLD.replace("org_id int", "org_id bigint"), old=FK_OLD)
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    rows = 100_000
+    with engine.connect() as c:
+        for stmt in FK_OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO orgs SELECT g, 'o' || g FROM generate_series(1, 100) g")
+        c.exec_driver_sql(f"INSERT INTO users SELECT g, 'u' || g, 1 + mod(g, 100) FROM generate_series(1, {rows}) g")
+        # an ALTER ... TYPE rewrites the table into a new file; the swap does not
+        filenode = c.exec_driver_sql("SELECT pg_relation_filenode('users')").scalar()
+    stop, errors, orphans_refused, slowest = threading.Event(), [], [0], [0.0]
+
+    def writer() -> None:
+        n = rows
+        with engine.connect() as c:
+            while not stop.is_set():
+                n += 1
+                for sql in (f"INSERT INTO users VALUES ({n}, 'w', {1 + n % 100})",
+                            f"UPDATE users SET org_id = {1 + (n * 7) % 100} WHERE id = {n % rows + 1}"):
+                    t0 = time.monotonic()
+                    try:
+                        c.exec_driver_sql(sql)
+                    except sa.exc.DBAPIError as e:
+                        errors.append(f"{sql}: {str(e.orig).splitlines()[0]}")
+                    slowest[0] = max(slowest[0], time.monotonic() - t0)
+                try:
+                    c.exec_driver_sql(f"INSERT INTO users VALUES ({-n}, 'orphan', 100000)")
+                except sa.exc.IntegrityError:
+                    orphans_refused[0] += 1
+                else:
+                    errors.append(f"orphan {-n} accepted")
+                time.sleep(0.005)
+
+    _upgrade_while(engine, ini, pg_url, writer, stop)
+    assert errors == [], errors[:5]
+    assert orphans_refused[0] > 20 and slowest[0] < 1.0, (orphans_refused, slowest)
+    fk_sql = ("SELECT conname, convalidated, confdeltype, pg_get_constraintdef(oid) FROM pg_constraint "
+              "WHERE conrelid = 'users'::regclass AND contype = 'f'")
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT pg_relation_filenode('users')").scalar() == filenode
+        assert c.exec_driver_sql(fk_sql).all() == [
+            ("users_org_fk", True, "c", "FOREIGN KEY (org_id) REFERENCES orgs(id) ON DELETE CASCADE")]
+        assert c.exec_driver_sql("SELECT data_type FROM information_schema.columns WHERE table_name = 'users' "
+                                 "AND column_name = 'org_id'").scalar() == "bigint"
+        c.exec_driver_sql("DELETE FROM orgs WHERE id = 1")  # the cascade goes through the new key
+        assert c.exec_driver_sql("SELECT count(*) FROM users WHERE org_id = 1").scalar() == 0
+    r = _alembic("downgrade", ini, pg_url)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT pg_relation_filenode('users')").scalar() == filenode
+        assert c.exec_driver_sql(fk_sql).all() == [
+            ("users_org_fk", True, "c", "FOREIGN KEY (org_id) REFERENCES orgs(id) ON DELETE CASCADE")]
+        assert c.exec_driver_sql("SELECT data_type FROM information_schema.columns WHERE table_name = 'users' "
+                                 "AND column_name = 'org_id'").scalar() == "integer"
+        with pytest.raises(sa.exc.IntegrityError):
+            c.exec_driver_sql("INSERT INTO users VALUES (-1, 'orphan', 100000)")
+
+
+PK_OLD = """CREATE TABLE users (id serial PRIMARY KEY, email text);
+CREATE TABLE orders (id serial PRIMARY KEY,
+    user_id int NOT NULL CONSTRAINT orders_user_fk REFERENCES users (id) ON DELETE CASCADE, note text);
+CREATE INDEX orders_user_id_idx ON orders (user_id);
+"""
+PK_NEW = PK_OLD.replace("id serial PRIMARY KEY, email", "id bigserial PRIMARY KEY, email") \
+    .replace("user_id int", "user_id bigint")
+
+
+def test_a_serial_primary_key_widens_online(tmp_path: Path, pg_url: str):
+    """`users.id serial -> bigserial` with `orders.user_id` referencing it (the widening a
+    table running out of ids needs, and the one Prisma asks for as a pair) used to rewrite
+    both tables in place under ACCESS EXCLUSIVE (R8 refused a primary key and a referenced
+    column). Now the key column takes R8 too: a unique index built concurrently on the new
+    column becomes the primary key (USING INDEX), the sequence moves to it (type, default,
+    owner), the referencing key is dropped and added again NOT VALID in the swap's short
+    transaction and validated online after it. Neither table is rewritten, the application's
+    inserts (ids from the sequence) go on throughout, and the downgrade mirrors it."""
+    ini = _project(tmp_path, PK_NEW, old=PK_OLD)
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        for stmt in PK_OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO users (email) SELECT 'u' || g FROM generate_series(1, 50000) g")
+        c.exec_driver_sql("INSERT INTO orders (user_id) SELECT 1 + mod(g, 50000) FROM generate_series(1, 50000) g")
+        nodes = c.exec_driver_sql("SELECT pg_relation_filenode('users'), pg_relation_filenode('orders')").one()
+    stop, errors, slowest, made = threading.Event(), [], [0.0], []
+
+    # no server-side prepared statements: one prepared before a type change fails after it
+    # ("cached plan must not change result type"), the naive ALTER's change and the swap's alike
+    app = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT", connect_args={"prepare_threshold": None})
+
+    def writer() -> None:
+        with app.connect() as c:
+            while not stop.is_set():
+                t0 = time.monotonic()
+                try:
+                    uid = c.exec_driver_sql("INSERT INTO users (email) VALUES ('w') RETURNING id").scalar()
+                    c.exec_driver_sql(f"INSERT INTO orders (user_id) VALUES ({uid})")
+                    made.append(uid)
+                except sa.exc.DBAPIError as e:
+                    errors.append(str(e.orig).splitlines()[0])
+                slowest[0] = max(slowest[0], time.monotonic() - t0)
+                time.sleep(0.005)
+
+    _upgrade_while(engine, ini, pg_url, writer, stop)
+    assert errors == [] and len(made) > 20 and slowest[0] < 1.0, (errors[:5], len(made), slowest)
+    state = ("SELECT (SELECT data_type FROM information_schema.columns WHERE table_name = 'users' "
+             "AND column_name = 'id'), (SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' "
+             "AND column_name = 'user_id'), pg_get_serial_sequence('users', 'id'), "
+             "(SELECT data_type FROM pg_sequences WHERE sequencename = 'users_id_seq'), "
+             "(SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'users_pkey'), "
+             "(SELECT convalidated FROM pg_constraint WHERE conname = 'orders_user_fk'), "
+             "(SELECT count(*) FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'f')")
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT pg_relation_filenode('users'), pg_relation_filenode('orders')").one() == nodes
+        assert c.exec_driver_sql(state).one() == ("bigint", "bigint", "public.users_id_seq", "bigint",
+                                                  "PRIMARY KEY (id)", True, 1)
+        # the sequence goes on where it was, and the ids of the writes are there
+        uid = c.exec_driver_sql("INSERT INTO users (email) VALUES ('after') RETURNING id").scalar()
+        assert uid > max(made)
+        assert c.exec_driver_sql(f"SELECT count(*) FROM users WHERE id IN ({','.join(map(str, made))})").scalar() \
+            == len(made)
+        with pytest.raises(sa.exc.IntegrityError):  # the key and the foreign key hold
+            c.exec_driver_sql(f"INSERT INTO users (id, email) VALUES ({uid}, 'dup')")
+        with pytest.raises(sa.exc.IntegrityError):
+            c.exec_driver_sql("INSERT INTO orders (user_id) VALUES (-5)")
+        c.exec_driver_sql(f"DELETE FROM users WHERE id = {made[0]}")  # the cascade goes through
+        assert c.exec_driver_sql(f"SELECT count(*) FROM orders WHERE user_id = {made[0]}").scalar() == 0
+    r = _alembic("downgrade", ini, pg_url)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT pg_relation_filenode('users'), pg_relation_filenode('orders')").one() == nodes
+        assert c.exec_driver_sql(state).one() == ("integer", "integer", "public.users_id_seq", "integer",
+                                                  "PRIMARY KEY (id)", True, 1)
+        assert c.exec_driver_sql("INSERT INTO users (email) VALUES ('back') RETURNING id").scalar() == uid + 1

@@ -26,7 +26,18 @@ from planner.changes import Change, Diff, Kind
 from planner.config import ConvertRule
 from planner.diff import apply_renames
 from planner.errors import PlannerError
-from planner.model import Column, Enum, ForeignKey, Index, IndexPart, Schema, Table, qualify, split_key
+from planner.model import (
+    Column,
+    Enum,
+    ForeignKey,
+    Index,
+    IndexPart,
+    PrimaryKey,
+    Schema,
+    Table,
+    qualify,
+    split_key,
+)
 from planner.naming import clip_bytes
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
@@ -1557,6 +1568,19 @@ class _Builder:
         copies = self._rename_copies(c)
         return copies if isinstance(copies, str) else None
 
+    def _fk_copy_steps(self, c: Change, phase: Phase, copy: ForeignKey, becomes: str, on: str) -> None:
+        """Foreign key `copy` (another's definition on new column `on`, under a temporary name)
+        added NOT VALID at the end of `phase` and validated online at the start of the contract,
+        where it takes the name `becomes` when the old column goes."""
+        schema, name = _split(c.table)
+        self.add(phase, f"foreign key {copy.name} NOT VALID on {on} (becomes {becomes})",
+                 [self._fk_ddl(c.table, copy, render([self._fk_op(c.table, copy)]))],
+                 [self.ddl(render([ops.DropConstraintOp(copy.name, name, type_="foreignkey", schema=schema,
+                                                        if_exists=True)]))], change=c, stage=Stage.TAIL)
+        self.add(Phase.CONTRACT, f"validate foreign key {copy.name} (its own transaction)",
+                 [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(copy.name or '')}"))], [],
+                 change=c, stage=Stage.PRE, breaks_old=False)
+
     def _rename_by_copy(self, c: Change) -> None:
         """R11 for a column: expand adds the new column (no default yet, so an insert that leaves
         it out is told apart) and a trigger that keeps both in step: an insert or update that
@@ -1627,14 +1651,7 @@ class _Builder:
         for fk, target in fks:
             copy = derived_name(target.name or "", "__planner_new")
             at = self._final_name(c.table, fk.name, (Kind.RENAME_CONSTRAINT,)) or ""
-            self.add(Phase.EXPAND, f"foreign key {copy} NOT VALID on {b} (becomes {target.name})",
-                     [self._fk_ddl(c.table, target, render([self._fk_op(c.table,
-                                                                        dataclasses.replace(target, name=copy))]))],
-                     [self.ddl(render([ops.DropConstraintOp(copy, name, type_="foreignkey", schema=schema,
-                                                            if_exists=True)]))], change=c, stage=Stage.TAIL)
-            self.add(Phase.CONTRACT, f"validate foreign key {copy} (its own transaction)",
-                     [online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(copy)}"))], [], change=c,
-                     stage=Stage.PRE, breaks_old=False)
+            self._fk_copy_steps(c, Phase.EXPAND, dataclasses.replace(target, name=copy), target.name or "", b)
             copy_up.append(rename_constraint_sql(c.table, copy, target.name or ""))
             copy_down.append(rename_constraint_sql(c.table, target.name or "", copy, if_exists=True))
             rebuild.append(self._fk_ddl(c.table, fk, render([self._fk_op(c.table, dataclasses.replace(fk, name=at))])))
@@ -1815,7 +1832,8 @@ class _Builder:
         mentions = re.compile(rf'(?<![\w"]){re.escape(col)}(?![\w"])|"{re.escape(col)}"')
         t_old, t_new = self.old.table(c.table), self.new.table(c.table)
         o, n = c.old, c.new
-        if o.autoincrement or n.autoincrement or o.generated or n.generated:
+        serial = o.autoincrement == n.autoincrement == "sequence" and self.DIALECT == "postgresql"
+        if (o.autoincrement or n.autoincrement or o.generated or n.generated) and not serial:
             return "a generated or identity column"
         if o.comment or n.comment or o.collation or n.collation:
             return "a column with a comment or collation"
@@ -1826,25 +1844,77 @@ class _Builder:
         for t in (t_old, t_new):
             if t is None:
                 continue
-            if t.primary_key and col in t.primary_key.columns:
-                return "part of the primary key"
+            if t.primary_key and col in t.primary_key.columns and isinstance(why := self._pk_swap(c), str):
+                return why
             for i in t.indexes:
                 uses = any(p.column == col or (p.expression and mentions.search(p.expression)) for p in i.parts) \
                     or col in i.include or bool(i.where and mentions.search(i.where))
                 if uses and not self._rebuildable(c, i):
                     return f"index {i.name} uses it"
-            if any(col in fk.columns for fk in t.foreign_keys):
-                return "a foreign key uses it"
             if any(mentions.search(ch.expression) for ch in t.checks):
                 return "a CHECK uses it"
+        referenced_as_key = t_old is not None and t_old.primary_key is not None and col in t_old.primary_key.columns
         for schema in (self.old, self.new):
             for t in schema.tables:
                 for fk in t.foreign_keys:
-                    if schema.key(fk.ref_schema, fk.ref_table) == c.table and col in fk.ref_columns:
+                    if schema.key(fk.ref_schema, fk.ref_table) == c.table and col in fk.ref_columns \
+                            and not referenced_as_key:
                         return f"foreign key {fk.name} references it"
             if any(v.definition is None or mentions.search(v.definition) for v in schema.views):
                 return "a view may use it"
-        return None
+        fks = self._swap_fks(c)
+        return fks if isinstance(fks, str) else None
+
+    def _pk_swap(self, c: Change) -> tuple[PrimaryKey, list[tuple[str, ForeignKey]]] | str:
+        """R8 for the primary key column of `c`: the key (built again as a unique index on the
+        new column, concurrently, and attached by ADD PRIMARY KEY USING INDEX at the swap) and
+        the foreign keys of every table that reference it, as (table, key): dropped and added
+        again NOT VALID in the swap's transaction, validated online after it. Or why not."""
+        if self.DIALECT != "postgresql":
+            return "part of the primary key"
+        col = c.column
+        t_old, t_new = self.old.table(c.table), self.new.table(c.table)
+        if t_old is None or t_new is None or t_old.primary_key != t_new.primary_key \
+                or t_old.primary_key is None or t_old.primary_key.columns != (col,) or not t_old.primary_key.name:
+            return "part of a primary key that is not one named column, or changes"
+        pkey = t_old.primary_key
+        if any(x.table == c.table and x.kind in (Kind.ADD_PRIMARY_KEY, Kind.DROP_PRIMARY_KEY, Kind.RENAME_TABLE)
+               for x in self.diff.changes):
+            return "its primary key changes"
+        refs: dict[tuple[str, str | None], tuple[str, ForeignKey]] = {}
+        for schema in (self.old, self.new):
+            for t in schema.tables:
+                key = schema.key(t.schema, t.name)
+                for fk in t.foreign_keys:
+                    if schema.key(fk.ref_schema, fk.ref_table) == c.table and col in fk.ref_columns:
+                        refs[(key, fk.name)] = (key, fk)
+        kinds = (Kind.DROP_FOREIGN_KEY, Kind.ADD_FOREIGN_KEY, Kind.ALTER_FOREIGN_KEY, Kind.RENAME_CONSTRAINT)
+        for key, fk in refs.values():
+            o_t, n_t = self.old.table(key), self.new.table(key)
+            same = o_t is not None and n_t is not None and fk in o_t.foreign_keys and fk in n_t.foreign_keys
+            if not fk.name or not same or fk.ref_columns != (col,) or self._changed(key, fk.name, kinds) \
+                    or any(x.table == key and x.kind in (Kind.DROP_TABLE, Kind.RENAME_TABLE) for x in self.diff.changes):
+                return f"foreign key {fk.name or '(unnamed)'} of {key} references it and changes or is unnamed"
+        return pkey, sorted(refs.values(), key=lambda r: (r[0], r[1].name or ""))
+
+    def _swap_fks(self, c: Change) -> list[ForeignKey] | str:
+        """The foreign keys of the table that R8 adds again on the new column (NOT VALID after
+        the backfill, validated online, renamed at the swap): those that use the column, named
+        and the same in OLD and NEW, not changed by the plan; or why one cannot be."""
+        col = c.column
+        t_old, t_new = self.old.table(c.table), self.new.table(c.table)
+        out: list[ForeignKey] = []
+        for fk in {f.name: f for t in (t_old, t_new) if t is not None for f in t.foreign_keys
+                   if col in f.columns}.values():
+            if not fk.name:
+                return "an unnamed foreign key uses it"
+            kinds = (Kind.DROP_FOREIGN_KEY, Kind.ADD_FOREIGN_KEY, Kind.ALTER_FOREIGN_KEY, Kind.RENAME_CONSTRAINT)
+            same = t_old is not None and t_new is not None and fk in t_old.foreign_keys and fk in t_new.foreign_keys
+            if not same or self._changed(c.table, fk.name, kinds) \
+                    or any(x.detail.get("to") == fk.name for x in self.diff.changes if x.table == c.table):
+                return f"foreign key {fk.name} changes too"
+            out.append(fk)
+        return sorted(out, key=lambda f: f.name or "")
 
     def _rebuildable(self, c: Change, i: Index) -> bool:
         """An index on the column R8 builds again on the new column (plain column keys and
@@ -1924,6 +1994,69 @@ class _Builder:
                  change=c)
             renames_up.append(rename_index_sql(c.table, copy, i.name))
             renames_down.append(rename_index_sql(c.table, i.name, copy))
+        # the primary key: a unique index on the new column, built concurrently, attached at the
+        # swap (ADD PRIMARY KEY USING INDEX: no build under the lock); the foreign keys that
+        # reference the column are dropped and added again NOT VALID around it, validated online
+        # right after (the swap runs after the contract's other swaps: rank 1, so a referencing
+        # column R8 converts too has taken its final name by then)
+        pk_swap = self._pk_swap(c) if t_old and t_old.primary_key and col in t_old.primary_key.columns else None
+        assert not isinstance(pk_swap, str)
+        pkey, refs = pk_swap if pk_swap else (None, [])
+        pk_copy = derived_name(pkey.name or "", "__planner_new") if pkey else ""
+        if pkey:
+            build = ops.CreateIndexOp(pk_copy, name, [tmp], schema=schema, unique=True, if_not_exists=True,
+                                      postgresql_concurrently=True)
+            self.add(Phase.BACKFILL, f"build unique index {pk_copy} on {tmp} concurrently (becomes primary key "
+                                     f"{pkey.name})",
+                     [_concurrent_build(pk_copy, render([build]))],
+                     [online(render([ops.DropIndexOp(pk_copy, table_name=name, schema=schema,
+                                                     postgresql_concurrently=True, if_exists=True)]))], change=c)
+
+        def drop_refs() -> list[str]:
+            return [render([ops.DropConstraintOp(fk.name, _split(key)[1], type_="foreignkey",
+                                                 schema=_split(key)[0])]) for key, fk in refs]
+
+        def add_refs() -> list[str]:
+            return [render([self._fk_op(key, fk)]) for key, fk in refs]
+
+        validate_refs = [online(execute(f"ALTER TABLE {qt(key)} VALIDATE CONSTRAINT {q(fk.name or '')}"))
+                         for key, fk in refs]
+        # the tables whose keys the swap drops or adds: locked first, in name order
+        others = sorted({key for key, _ in refs} - {c.table})
+        serial = o.autoincrement == "sequence"
+        sequence = "current_setting('planner.swap_sequence')"
+
+        def release_sequence() -> list[str]:
+            """The serial column's sequence, noted for the transaction and no longer owned by the
+            column (dropping the column would drop it), its default dropped."""
+            look = f"pg_get_serial_sequence({lit(qt(c.table))}, {lit(col)})"
+            return [execute("DO " + dollar_quote(
+                f" BEGIN PERFORM set_config('planner.swap_sequence', {look}, true); "
+                f"EXECUTE format('ALTER SEQUENCE %s OWNED BY NONE', {sequence}); END ")),
+                execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} DROP DEFAULT")]
+
+        def take_sequence(type_sql: str) -> str:
+            """... given to the column that now has the name (its default, owner and type)."""
+            fmt = lit(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} SET DEFAULT nextval(%L::regclass)")
+            own = lit(f"ALTER SEQUENCE %s AS {type_sql} OWNED BY {qt(c.table)}.{q(col)}")
+            return execute("DO " + dollar_quote(f" BEGIN EXECUTE format({fmt}, {sequence}); "
+                                                f"EXECUTE format({own}, {sequence}); END "))
+
+        # the foreign keys on the column, added again on the new one after the backfill (earlier,
+        # each batch's update would look every row's key up) and validated online before the
+        # swap; at the swap, dropping the old column drops them and the copies take their names
+        fks = self._swap_fks(c)
+        assert not isinstance(fks, str)
+
+        def fk_copy(fk: ForeignKey, as_name: str, on: str) -> ForeignKey:
+            return dataclasses.replace(fk, name=as_name, columns=tuple(on if x == col else x for x in fk.columns))
+
+        fk_renames_up, fk_renames_down = [], []
+        for fk in fks:
+            copy = derived_name(fk.name or "", "__planner_new")
+            self._fk_copy_steps(c, Phase.BACKFILL, fk_copy(fk, copy, tmp), fk.name or "", tmp)
+            fk_renames_up.append(rename_constraint_sql(c.table, copy, fk.name or ""))
+            fk_renames_down.append(rename_constraint_sql(c.table, fk.name or "", copy))
         if not n.nullable:
             self._not_null_steps(c, c.table, tmp, guards=[], type_=new_t)
         bk = backup_name(name, col, "type")
@@ -1935,10 +2068,17 @@ class _Builder:
                       f"rows of {c.table} where {tmp} does not hold {col} converted: run the backfill revision "
                       "again (and check the trigger is there)", inline=True)
         # dropping the old column drops its indexes; the copies built on the new one take their names
-        swap = [unsync, render([ops.DropColumnOp(name, col, schema=schema)]), *renames_up,
+        swap = [unsync, *drop_refs(), *(release_sequence() if serial else []),
+                render([ops.DropColumnOp(name, col, schema=schema)]), *renames_up, *fk_renames_up,
                 render([ops.AlterColumnOp(name, tmp, schema=schema, modify_name=col)])]
+        if pkey:
+            swap.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(pkey.name or '')} PRIMARY KEY "
+                                f"USING INDEX {q(pk_copy)}"))
+        if serial:
+            swap.append(take_sequence(new_sql))
         if n.default is not None:
             swap.append(self.set_default(c.table, col, new_t, n.default))
+        swap += add_refs()
         # the way back mirrors the way there, NEW running meanwhile (it reads and writes the
         # column, which must stay whole): the old column comes back under a temporary name, kept
         # in step by a trigger (a write that does not convert back fails from then on), filled
@@ -1967,8 +2107,22 @@ class _Builder:
             back_ix = derived_name(i.name, "__planner_old")
             back_builds.append(_concurrent_build(back_ix, render([index_copy(i, back_ix, back_col)])))
             back_renames.append(rename_index_sql(c.table, back_ix, i.name))
-        swap_back = [*unback, render([ops.AlterColumnOp(name, col, schema=schema, modify_name=tmp)]), *renames_down,
-                     render([ops.AlterColumnOp(name, back_col, schema=schema, modify_name=col)]), *back_renames]
+        if pkey:
+            back_pk = derived_name(pkey.name or "", "__planner_old")
+            back_builds.append(_concurrent_build(back_pk, render([ops.CreateIndexOp(
+                back_pk, name, [back_col], schema=schema, unique=True, if_not_exists=True,
+                postgresql_concurrently=True)])))
+        for fk in fks:  # after the fill, like the way there; each in its own transaction
+            back_fk = derived_name(fk.name or "", "__planner_old")
+            back_builds.append(self._fk_ddl(c.table, fk, render([self._fk_op(c.table, fk_copy(fk, back_fk, back_col))])))
+            back_builds.append(online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(back_fk)}")))
+            back_renames.append(rename_constraint_sql(c.table, back_fk, fk.name or ""))
+        swap_back = [*unback, *drop_refs(), *(release_sequence() if serial else [])]
+        if pkey:  # its index goes with it; the backfill revision's copy is built again below
+            swap_back.append(render([ops.DropConstraintOp(pkey.name, name, type_="primary", schema=schema)]))
+        swap_back += [render([ops.AlterColumnOp(name, col, schema=schema, modify_name=tmp)]), *renames_down,
+                      *fk_renames_down, render([ops.AlterColumnOp(name, back_col, schema=schema, modify_name=col)]),
+                      *back_renames]
         if n.default is not None:
             swap_back.append(self.set_default(c.table, tmp, new_t, None))
         if o.default is not None:
@@ -1977,7 +2131,17 @@ class _Builder:
         if not o.nullable:  # validated online, so SET NOT NULL in the swap scans nothing
             not_null_back, set_nn = self._not_null_back(c.table, col, old_t, check_on=back_col)
             swap_back.append(set_nn)
-        swap_back.append(sync())
+        if pkey:
+            swap_back.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(pkey.name or '')} PRIMARY KEY "
+                                     f"USING INDEX {q(back_pk)}"))
+        if serial:
+            swap_back.append(take_sequence(old_sql))
+        swap_back += [*add_refs(), sync()]
+        after_back: list[Block] = [*validate_refs]
+        if pkey:
+            after_back.append(_concurrent_build(pk_copy, render([ops.CreateIndexOp(
+                pk_copy, name, [tmp], schema=schema, unique=True, if_not_exists=True,
+                postgresql_concurrently=True)])))
         # the downgrade converts rows written since the swap back: stop first if some cannot be
         # a conversion that round-trips exactly (int -> bigint) destroys nothing: the downgrade
         # converts every value back, and a full-table backup copy would only cost time and WAL
@@ -2006,12 +2170,19 @@ class _Builder:
                                                  unchanged=f"t.{q(col)} IS NOT DISTINCT FROM b.{q(tmp)}",
                                                  batched=True, into=back_col)]
         self.add(Phase.CONTRACT, f"swap {c.table}.{tmp} in as {col} ({old_sql} -> {new_sql}, R8)",
-                 [*backup, self.ddl("\n".join(swap))],
+                 # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they
+                 # reference, and on the tables whose keys reference it
+                 [*backup, self._referenced_first_ddl(c.table, fks, "\n".join(swap), "ACCESS EXCLUSIVE",
+                                                      also=others)],
                  [Block(back_guard.code()), self.ddl(back_sync), *restore, fill_back, *back_builds,
                   *not_null_back, online(execute(f"ANALYZE {qt(c.table)} ({q(back_col)})")),
-                  self.ddl("\n".join(swap_back))],
-                 guards=[agree], change=c,
+                  self._referenced_first_ddl(c.table, [], "\n".join(swap_back), "ACCESS EXCLUSIVE", also=others),
+                  *after_back],
+                 guards=[agree], change=c, rank=1 if pkey else 0,
                  backup=None if exact else f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col} before the swap)")
+        for (key, fk), validate in zip(refs, validate_refs, strict=True):
+            self.add(Phase.CONTRACT, f"validate foreign key {fk.name} of {key} (added again NOT VALID by the swap)",
+                     [validate], [], change=c)
         # fresh statistics for the converted column without an ANALYZE under the swap's ACCESS
         # EXCLUSIVE: it runs online right before the swap (contract, stage PRE), and the column
         # keeps them through the rename (pg_statistic is keyed by column number)
@@ -2235,11 +2406,13 @@ class _Builder:
         return self._referenced_first_ddl(table, [fk], code, mode)
 
     def _referenced_first_ddl(self, table: str, fks: list[ForeignKey], code: str,
-                              mode: str = "SHARE ROW EXCLUSIVE") -> Block:
+                              mode: str = "SHARE ROW EXCLUSIVE", *, also: Iterable[str] = ()) -> Block:
         """Strong-lock DDL of `table` that also locks the tables foreign keys `fks` reference
-        (adding, dropping, or dropping a column that has one): those are locked first, in name
-        order, so the step never waits long holding a strong lock on one table for another."""
-        refs = sorted({r for fk in fks if (r := qualify(fk.ref_schema, fk.ref_table, None)) != table})
+        (adding, dropping, or dropping a column that has one), and the tables `also`: those are
+        locked first, in name order, so the step never waits long holding a strong lock on one
+        table for another."""
+        refs = sorted({r for fk in fks if (r := qualify(fk.ref_schema, fk.ref_table, None)) != table}
+                      | {r for r in also if r != table})
         if not refs:
             return self.ddl(code)
         tail = "" if mode == "SHARE ROW EXCLUSIVE" else ", " + py(mode)

@@ -429,7 +429,9 @@ class MySQLBuilder(_Builder):
             t_old = self.old.table(table)
             indexed = any(column in i.columns or any(p.expression for p in i.parts) for i in t_old.indexes)
             blocker = None if pk else "no primary key to convert by"
-            blocker = blocker or ("an index uses it" if indexed else None) or self._swap_blocker(typed)
+            keyed = any(column in fk.columns for tt in (t_old, self.new.table(table)) for fk in tt.foreign_keys)
+            blocker = blocker or ("an index uses it" if indexed else None) \
+                or ("a foreign key uses it" if keyed else None) or self._swap_blocker(typed)
             if blocker is None:
                 self._swap_type(typed, pk)
                 return

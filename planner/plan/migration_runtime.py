@@ -203,7 +203,10 @@ def _stop(found: str, first: bool, check: str | None, resolve: str | None) -> st
     if first:
         done = "no DDL was run"
     elif _dialect() == "mysql":  # no transactional DDL
-        done = "the revision's steps before this one stay done (MySQL cannot roll DDL back)"
+        done = (
+            "the revision's steps before this one stay done (MySQL cannot roll DDL back; "
+            "running it again skips them)"
+        )
     else:
         done = "the revision's DDL is rolled back"
     out = f"{found}; {done}."
@@ -410,6 +413,67 @@ def with_lock_retry(step) -> None:
     if _offline() or _dialect() not in ("postgresql", "mysql"):
         step()
         return
+    if _dialect() == "mysql":
+        with _journaled(step) as done:
+            if not done:
+                _with_lock_retry(step)
+        return
+    _with_lock_retry(step)
+
+
+JOURNAL = "planner_backup__steps"
+_JOURNAL_OPEN: set = set()
+
+
+@contextlib.contextmanager
+def _journaled(step):
+    """MySQL/MariaDB commit each DDL statement, so a revision stopped halfway (an inline guard,
+    a lock wait given up) keeps the steps it did, and running it again would fail on them (a
+    foreign key already dropped, a column already there). Each strong-lock step that completes
+    is noted in JOURNAL (a planner_backup__ table: the loaders skip it), keyed by revision,
+    direction and step (the step function's module `revision` and qualified name,
+    `upgrade.<locals>._step_3`); a run that finds its step noted skips it (yields True). The
+    first step a run notes clears what the other direction noted for the revision, so the
+    downgrade, and an upgrade after it, run every step again."""
+    revision = step.__globals__.get("revision")
+    where = step.__qualname__.split(".")
+    if not isinstance(revision, str) or where[0] not in ("upgrade", "downgrade"):
+        yield False
+        return
+    key = (revision, where[0], where[-1])
+    args = ", ".join(_literal(k) for k in key)
+    match = f"revision = {_literal(revision)} AND direction = {_literal(where[0])}"
+    if key[:2] not in _JOURNAL_OPEN:
+        sql(
+            f"CREATE TABLE IF NOT EXISTS {JOURNAL} (revision varchar(64) NOT NULL, "
+            "direction varchar(9) NOT NULL, step varchar(64) NOT NULL, "
+            "done_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
+            "PRIMARY KEY (revision, direction, step))"
+        )
+        other = "downgrade" if where[0] == "upgrade" else "upgrade"
+        sql(
+            f"DELETE FROM {JOURNAL} WHERE revision = {_literal(revision)} "
+            f"AND direction = {_literal(other)}"
+        )
+        _JOURNAL_OPEN.add(key[:2])
+        noted = sql(f"SELECT count(*) FROM {JOURNAL} WHERE {match}", scalar=True)
+        if noted:
+            print(
+                f"planner: {where[0]} {revision}: {noted} step(s) done by an earlier run "
+                "that stopped are skipped",
+                file=sys.stderr,
+                flush=True,
+            )
+    done = sql(
+        f"SELECT count(*) FROM {JOURNAL} WHERE {match} AND step = {_literal(key[2])}",
+        scalar=True,
+    )
+    yield bool(done)
+    if not done:
+        sql(f"INSERT INTO {JOURNAL} (revision, direction, step) VALUES ({args})")
+
+
+def _with_lock_retry(step) -> None:
     bind = op.get_bind()
     pg = _dialect() == "postgresql"
     later = pg and bool(_HELD)

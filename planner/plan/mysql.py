@@ -301,8 +301,8 @@ class MySQLBuilder(_Builder):
         on_update = [self.ddl(alter(f"ALTER TABLE {qt(c.table)} MODIFY {self.spec(self.new_md, c.table, col.name)}",
                                     *ONLINE))
                      for col in sat.columns if col.info.get(ON_UPDATE_INFO)]
-        self.add(Phase.EXPAND, f"create table {c.table}", [Block(render([create, *index_ops], "mysql")), *on_update],
-                 [Block(render([ops.DropTableOp.from_table(sat)], "mysql"))], change=c)
+        self.add(Phase.EXPAND, f"create table {c.table}", [self.ddl(render([create, *index_ops], "mysql")), *on_update],
+                 [self.ddl(render([ops.DropTableOp.from_table(sat)], "mysql"))], change=c)
 
     def drop_table(self, c: Change) -> None:
         name = _split(c.table)[1]
@@ -542,8 +542,8 @@ class MySQLBuilder(_Builder):
         def to_old(source: str) -> str:
             return rule_on(rule.inverse, source, "mysql") if rule is not None and rule.inverse else source
 
-        sync = Block("\n".join(execute(f"CREATE TRIGGER {q(tr)} BEFORE {ev} ON {t} FOR EACH ROW "
-                                       f"SET NEW.{q(tmp)} = {to_new(f'NEW.{q(col)}')}") for tr, ev in triggers))
+        sync = self.ddl("\n".join(execute(f"CREATE TRIGGER {q(tr)} BEFORE {ev} ON {t} FOR EACH ROW "
+                                          f"SET NEW.{q(tmp)} = {to_new(f'NEW.{q(col)}')}") for tr, ev in triggers))
         unsync = Block("\n".join(execute(f"DROP TRIGGER IF EXISTS {q(tr)}") for tr, _ in triggers))
         new_sql = str(self.sa_column(self.new_md, table, col).type.compile(dialect=_MY))
         self.add(Phase.EXPAND, f"add {table}.{tmp} ({new_sql}) kept in step with {col} by triggers (R8); "
@@ -575,9 +575,9 @@ class MySQLBuilder(_Builder):
         # put backed-up values there, which a conversion would overwrite)
         back_value = {"INSERT": to_old(f"NEW.{q(col)}"),
                       "UPDATE": f"IF(NEW.{q(col)} <=> OLD.{q(col)}, NEW.{q(back_col)}, {to_old(f'NEW.{q(col)}')})"}
-        back_sync = Block("\n".join([unback, *(execute(f"CREATE TRIGGER {q(tr)} BEFORE {ev} ON {t} FOR EACH ROW "
-                                                       f"SET NEW.{q(back_col)} = {back_value[ev]}")
-                                               for tr, ev in back_triggers)]))
+        back_sync = self.ddl("\n".join([unback, *(execute(f"CREATE TRIGGER {q(tr)} BEFORE {ev} ON {t} FOR EACH ROW "
+                                                          f"SET NEW.{q(back_col)} = {back_value[ev]}")
+                                                  for tr, ev in back_triggers)]))
         loose = self.spec(self.old_md, table, col, name=back_col, nullable=True, default=False)
         full_back = self.spec(self.old_md, table, col, name=back_col)
         swap_back = alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {self.spec(self.new_md, table, col, name=tmp)}, "

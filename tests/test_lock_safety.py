@@ -783,3 +783,44 @@ def test_a_serial_primary_key_widens_online(tmp_path: Path, pg_url: str):
         assert c.exec_driver_sql(state).one() == ("integer", "integer", "public.users_id_seq", "integer",
                                                   "PRIMARY KEY (id)", True, 1)
         assert c.exec_driver_sql("INSERT INTO users (email) VALUES ('back') RETURNING id").scalar() == uid + 1
+
+
+IDENTITY_OLD = """CREATE TABLE a (id int GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 5 CACHE 3) PRIMARY KEY,
+    v text);
+CREATE TABLE b (id int PRIMARY KEY, a_id int NOT NULL REFERENCES a (id));
+"""
+
+
+def test_an_identity_key_widens_online_and_keeps_its_sequence(tmp_path: Path, pg_url: str):
+    """An identity key (`GENERATED ALWAYS`, START/INCREMENT/CACHE of its own) takes the swap as
+    well: DROP IDENTITY on the old column, the same identity (name, options) added on the new
+    one and restarted where the old one stood, as the naive ALTER's keeps it; the downgrade
+    mirrors it. The table is not rewritten."""
+    new = IDENTITY_OLD.replace("(id int GENERATED", "(id bigint GENERATED").replace("a_id int", "a_id bigint")
+    ini = _project(tmp_path, new, old=IDENTITY_OLD)
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        for stmt in IDENTITY_OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO a (v) SELECT 'v' || g FROM generate_series(1, 1000) g")
+        c.exec_driver_sql("INSERT INTO b SELECT g, 100 + 5 * mod(g, 1000) FROM generate_series(1, 1000) g")
+        node = c.exec_driver_sql("SELECT pg_relation_filenode('a')").scalar()
+    # where a new session's next value comes from (CACHE 3: the seeding session took more)
+    stood = "SELECT pg_sequence_last_value(pg_get_serial_sequence('a', 'id')::regclass)"
+    with engine.connect() as c:
+        last = c.exec_driver_sql(stood).scalar()
+    seq = ("SELECT a.attidentity, s.sequencename, s.data_type, s.start_value, s.increment_by, s.cache_size, "
+           "s.max_value FROM pg_attribute a, pg_sequences s WHERE a.attrelid = 'a'::regclass AND a.attname = 'id' "
+           "AND s.schemaname || '.' || s.sequencename = pg_get_serial_sequence('a', 'id')")
+    r = _upgrade(ini, pg_url)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT pg_relation_filenode('a')").scalar() == node
+        assert c.exec_driver_sql(seq).one() == ("a", "a_id_seq", "bigint", 100, 5, 3, 9223372036854775807)
+        assert c.exec_driver_sql("INSERT INTO a (v) VALUES ('next') RETURNING id").scalar() == last + 5
+        last = c.exec_driver_sql(stood).scalar()
+    r = _alembic("downgrade", ini, pg_url)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql(seq).one() == ("a", "a_id_seq", "integer", 100, 5, 3, 2147483647)
+        assert c.exec_driver_sql("INSERT INTO a (v) VALUES ('back') RETURNING id").scalar() == last + 5

@@ -198,6 +198,10 @@ def stored_type(type_: sa.types.TypeEngine) -> sa.types.TypeEngine:
     return type_
 
 
+#: the generators R8's swap hands from the old column to the new one
+_SWAP_GENERATORS = ("sequence", "identity", "identity_always")
+
+
 def _serial_sequence_as(table: str, column: str, type_sql: str) -> str:
     """SQL that gives the sequence owned by serial column `table.column` the type `type_sql`."""
     sequence = f"pg_get_serial_sequence({lit(qt(table))}, {lit(column)})"
@@ -1832,8 +1836,9 @@ class _Builder:
         mentions = re.compile(rf'(?<![\w"]){re.escape(col)}(?![\w"])|"{re.escape(col)}"')
         t_old, t_new = self.old.table(c.table), self.new.table(c.table)
         o, n = c.old, c.new
-        serial = o.autoincrement == n.autoincrement == "sequence" and self.DIALECT == "postgresql"
-        if (o.autoincrement or n.autoincrement or o.generated or n.generated) and not serial:
+        # a serial or identity column keeps its generator through the swap (PostgreSQL)
+        kept = o.autoincrement == n.autoincrement in _SWAP_GENERATORS and self.DIALECT == "postgresql"
+        if (o.autoincrement or n.autoincrement or o.generated or n.generated) and not kept:
             return "a generated or identity column"
         if o.comment or n.comment or o.collation or n.collation:
             return "a column with a comment or collation"
@@ -2024,7 +2029,40 @@ class _Builder:
         # the tables whose keys the swap drops or adds: locked first, in name order
         others = sorted({key for key, _ in refs} - {c.table})
         serial = o.autoincrement == "sequence"
+        identity = o.autoincrement in ("identity", "identity_always")
         sequence = "current_setting('planner.swap_sequence')"
+
+        def release_identity() -> list[str]:
+            """The identity's sequence options and where it stands, noted for the transaction
+            (its name, START, INCREMENT, CACHE, CYCLE, and MINVALUE/MAXVALUE unless they are the
+            type's: they follow the new type as the naive ALTER's do), then DROP IDENTITY (which
+            drops the sequence: the new column's identity takes its name and goes on from there)."""
+            bounds = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
+            tops = ", ".join(str(v) for v in bounds.values())
+            body = (
+                " DECLARE r record; BEGIN SELECT s.*, c.relname, n.nspname, pg_sequence_last_value(s.seqrelid) AS last "
+                "INTO r FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON "
+                f"n.oid = c.relnamespace WHERE s.seqrelid = pg_get_serial_sequence({lit(qt(c.table))}, {lit(col)})"
+                "::regclass; "
+                "PERFORM set_config('planner.swap_identity', format('SEQUENCE NAME %I.%I START WITH %s INCREMENT BY %s"
+                "%s%s CACHE %s %s', r.nspname, r.relname, r.seqstart, r.seqincrement, "
+                f"CASE WHEN r.seqmin IN (1, -1, {', '.join(f'-{v} - 1' for v in bounds.values())}) THEN '' "
+                "ELSE format(' MINVALUE %s', r.seqmin) END, "
+                f"CASE WHEN r.seqmax IN (1, -1, {tops}) THEN '' ELSE format(' MAXVALUE %s', r.seqmax) END, "
+                "r.seqcache, CASE WHEN r.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END), true); "
+                "PERFORM set_config('planner.swap_restart', coalesce((r.last + r.seqincrement)::text, ''), true); END ")
+            return [execute("DO " + dollar_quote(body)),
+                    execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} DROP IDENTITY")]
+
+        def take_identity() -> str:
+            """... given to the column that now has the name, restarted where the old one stood."""
+            how = "ALWAYS" if o.autoincrement == "identity_always" else "BY DEFAULT"
+            add = lit(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} ADD GENERATED {how} AS IDENTITY (%s)")
+            restart = lit(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} RESTART WITH %s")
+            return execute("DO " + dollar_quote(
+                f" BEGIN EXECUTE format({add}, current_setting('planner.swap_identity')); "
+                f"IF current_setting('planner.swap_restart') <> '' THEN "
+                f"EXECUTE format({restart}, current_setting('planner.swap_restart')); END IF; END "))
 
         def release_sequence() -> list[str]:
             """The serial column's default (as the server has it) and owned sequence, noted for
@@ -2078,7 +2116,7 @@ class _Builder:
                       f"rows of {c.table} where {tmp} does not hold {col} converted: run the backfill revision "
                       "again (and check the trigger is there)", inline=True)
         # dropping the old column drops its indexes; the copies built on the new one take their names
-        swap = [unsync, *drop_refs(), *(release_sequence() if serial else []),
+        swap = [unsync, *drop_refs(), *(release_sequence() if serial else []), *(release_identity() if identity else []),
                 render([ops.DropColumnOp(name, col, schema=schema)]), *renames_up, *fk_renames_up,
                 render([ops.AlterColumnOp(name, tmp, schema=schema, modify_name=col)])]
         if pkey:
@@ -2086,6 +2124,8 @@ class _Builder:
                                 f"USING INDEX {q(pk_copy)}"))
         if serial:
             swap.append(take_sequence(new_sql))
+        if identity:
+            swap.append(take_identity())
         if n.default is not None:
             swap.append(self.set_default(c.table, col, new_t, n.default))
         swap += add_refs()
@@ -2127,7 +2167,8 @@ class _Builder:
             back_builds.append(self._fk_ddl(c.table, fk, render([self._fk_op(c.table, fk_copy(fk, back_fk, back_col))])))
             back_builds.append(online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(back_fk)}")))
             back_renames.append(rename_constraint_sql(c.table, back_fk, fk.name or ""))
-        swap_back = [*unback, *drop_refs(), *(release_sequence() if serial else [])]
+        swap_back = [*unback, *drop_refs(), *(release_sequence() if serial else []),
+                     *(release_identity() if identity else [])]
         if pkey:  # its index goes with it; the backfill revision's copy is built again below
             swap_back.append(render([ops.DropConstraintOp(pkey.name, name, type_="primary", schema=schema)]))
         swap_back += [render([ops.AlterColumnOp(name, col, schema=schema, modify_name=tmp)]), *renames_down,
@@ -2146,6 +2187,8 @@ class _Builder:
                                      f"USING INDEX {q(back_pk)}"))
         if serial:
             swap_back.append(take_sequence(old_sql))
+        if identity:
+            swap_back.append(take_identity())
         swap_back += [*add_refs(), sync()]
         after_back: list[Block] = [*validate_refs]
         if pkey:

@@ -242,14 +242,16 @@ def _message(error: str) -> str:
     return error.partition(": ")[2]
 
 
-def _reinsert(conn: Connection, sql: _Sql, t: Table, where: str, names: str, values: str) -> str | None:
+def _reinsert(conn: Connection, sql: _Sql, t: Table, where: str, names: str, values: str, *,
+              overriding: bool = False) -> str | None:
     """Delete the row `where` selects and insert it again, naming `names` with `values` (column
-    expressions over the deleted row): None, or the database's error (`_CHECK` when no row came
-    back)."""
+    expressions over the deleted row; `overriding`: they include a GENERATED ALWAYS identity,
+    PostgreSQL): None, or the database's error (`_CHECK` when no row came back)."""
     back = f"SELECT 1 - count(*) FROM {sql.table(t)} WHERE {where}"
     if sql.name == "postgresql":
+        system = " OVERRIDING SYSTEM VALUE" if overriding else ""
         return _attempt(conn, f"WITH gone AS (DELETE FROM {sql.table(t)} WHERE {where} RETURNING *) "
-                              f"INSERT INTO {sql.table(t)} ({names}) SELECT {values} FROM gone", check=back)
+                              f"INSERT INTO {sql.table(t)} ({names}){system} SELECT {values} FROM gone", check=back)
     # the copy is made in the same transaction as the DELETE (a MySQL ROLLBACK empties it too)
     temporary, copy = ("TEMPORARY", sql.q(_ROW_COPY)) if sql.name == "mysql" else ("TEMP", f"temp.{sql.q(_ROW_COPY)}")
     drop = f"DROP TEMPORARY TABLE IF EXISTS {copy}" if sql.name == "mysql" else f"DROP TABLE IF EXISTS {copy}"
@@ -281,8 +283,13 @@ def _table_writes(conn: Connection, sql: _Sql, app: App, t: Table, live: set[str
             failures.append(f"{app.name}: UPDATE of a pre-existing row of {t.name}: {_message(error)}")
         else:
             done += 1
-    names = ", ".join(sql.q(c.name) for c in cols)
-    values = ", ".join(_value(sql, c, app, live_values) for c in cols)
+    # the row comes back whole: a GENERATED ALWAYS identity key too (PostgreSQL: OVERRIDING
+    # SYSTEM VALUE), or it would come back under a new key
+    always = [c for c in t.columns if c.autoincrement == "identity_always" and c.name in pk and not c.generated]
+    overriding = bool(always) and sql.name == "postgresql"
+    back = [*cols, *always] if overriding else cols
+    names = ", ".join(sql.q(c.name) for c in back)
+    values = ", ".join(_value(sql, c, app, live_values) for c in back)
     deletable = None
     for row in found:  # a row other tables reference (or whose referential actions fail) cannot be
         # deleted to be inserted again: the first row whose delete alone goes through
@@ -292,7 +299,7 @@ def _table_writes(conn: Connection, sql: _Sql, app: App, t: Table, live: set[str
     if deletable is None:
         skipped.append(t.name)
     else:
-        error = _reinsert(conn, sql, t, deletable, names, values)
+        error = _reinsert(conn, sql, t, deletable, names, values, overriding=overriding)
         if error == _CHECK:
             failures.append(f"{app.name}: INSERT into {t.name}: the row deleted to be inserted again did not come back")
         elif error:

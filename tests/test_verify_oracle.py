@@ -187,3 +187,38 @@ def test_keys_that_widen_with_their_generators_and_references(tmp_path: Path, pg
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
     assert "6 converted columns" in next(n for n in report.notes if n.startswith("differential:"))
     assert "all accepted" in next(n for n in report.notes if n.startswith("window:"))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("old", [
+    # two columns of one index widen (a join table's pair, two foreign keys)
+    "CREATE TABLE p (id bigint PRIMARY KEY);\n"
+    "CREATE TABLE c (id int PRIMARY KEY, a int REFERENCES p (id), b int REFERENCES p (id));\n"
+    "CREATE INDEX c_a_b_idx ON c (a, b);\n",
+    # ... without foreign keys
+    "CREATE TABLE c (id int PRIMARY KEY, a int, b int);\nCREATE INDEX c_a_b_idx ON c (a, b);\n",
+    # both columns of a composite foreign key widen
+    "CREATE TABLE p (x bigint NOT NULL, y bigint NOT NULL, PRIMARY KEY (x, y));\n"
+    "CREATE TABLE c (id int PRIMARY KEY, a int, b int, CONSTRAINT c_p_fkey FOREIGN KEY (a, b) REFERENCES p (x, y));\n",
+    # the key and a parent reference in one index
+    "CREATE TABLE c (id serial PRIMARY KEY, a int, b int REFERENCES c (id));\nCREATE INDEX c_b_id_idx ON c (b, id);\n",
+], ids=["index-of-two-keys", "index-of-two", "composite-foreign-key", "key-and-parent"])
+def test_two_columns_of_one_index_or_key_widen(tmp_path: Path, pg_url: str, old: str):
+    """Two columns of one index (or of one foreign key) both widening used to make two swaps
+    that each rebuilt the index (or the key) on their own new column: the second build found
+    the first's copy (`already exists`) or the second rename found nothing. A column whose index
+    or foreign key has another column changing type too is converted in place."""
+    new = old.replace("a int", "a bigint").replace("b int", "b bigint").replace("id serial", "id bigserial")
+    report = _verify(tmp_path, old, new, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+@pytest.mark.postgres
+def test_two_enum_columns_of_one_index_recreated(tmp_path: Path, pg_url: str):
+    """The same with two enum types recreated (values reordered) whose columns share an index:
+    each column's swap rebuilt the index on its own copy, and the upgrade stopped."""
+    old = ("CREATE TYPE st AS ENUM ('a', 'b');\nCREATE TYPE kd AS ENUM ('p', 'q');\n"
+           "CREATE TABLE t (id int PRIMARY KEY, s st, k kd);\nCREATE INDEX t_s_k_idx ON t (s, k);\n")
+    new = old.replace("('a', 'b')", "('b', 'a')").replace("('p', 'q')", "('q', 'p')")
+    report = _verify(tmp_path, old, new, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)

@@ -1856,6 +1856,8 @@ class _Builder:
                     or col in i.include or bool(i.where and mentions.search(i.where))
                 if uses and not self._rebuildable(c, i):
                     return f"index {i.name} uses it"
+                if uses and (other := self._retyped_other(c, (*i.columns, *i.include))):
+                    return f"index {i.name} has {other} changing type too"
             if any(mentions.search(ch.expression) for ch in t.checks):
                 return "a CHECK uses it"
         referenced_as_key = t_old is not None and t_old.primary_key is not None and col in t_old.primary_key.columns
@@ -1918,8 +1920,26 @@ class _Builder:
             if not same or self._changed(c.table, fk.name, kinds) \
                     or any(x.detail.get("to") == fk.name for x in self.diff.changes if x.table == c.table):
                 return f"foreign key {fk.name} changes too"
+            if other := self._retyped_other(c, fk.columns):
+                return f"foreign key {fk.name} has {other} changing type too"
             out.append(fk)
         return sorted(out, key=lambda f: f.name or "")
+
+    def _retyped_other(self, c: Change, columns: Iterable[str]) -> str | None:
+        """A column of `columns` other than c's whose type the plan changes too (a type change,
+        or its enum type recreated), so that an index or key over both would be rebuilt by two
+        swaps at once; None if there is none."""
+        t = self.old.table(c.table)
+        recreated = {x.name for x in self.diff.changes if x.kind in (Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
+                                                                     Kind.RENAME_ENUM_VALUE)}
+        for name in dict.fromkeys(columns):
+            if name == c.column:
+                continue
+            col = t.column(name) if t is not None else None
+            if any(x.kind == Kind.ALTER_COLUMN_TYPE and x.table == c.table and x.column == name
+                   for x in self.diff.changes) or (col is not None and col.enum in recreated):
+                return name
+        return None
 
     def _rebuildable(self, c: Change, i: Index) -> bool:
         """An index on the column R8 builds again on the new column (plain column keys and
@@ -2222,7 +2242,13 @@ class _Builder:
         restore = [] if exact else [self.restore(c.table, pk, col, bk, cast=old_sql if o.enum else None,
                                                  unchanged=f"t.{q(col)} IS NOT DISTINCT FROM b.{q(tmp)}",
                                                  batched=True, into=back_col)]
-        self.add(Phase.CONTRACT, f"swap {c.table}.{tmp} in as {col} ({old_sql} -> {new_sql}, R8)",
+        also = ""
+        if pkey:
+            also = f"; primary key {pkey.name} from {pk_copy}"
+        if refs:
+            also += ("; locks and drops " + ", ".join(f"{key}.{fk.name}" for key, fk in refs)
+                     + ", added again NOT VALID")
+        self.add(Phase.CONTRACT, f"swap {c.table}.{tmp} in as {col} ({old_sql} -> {new_sql}, R8{also})",
                  # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they
                  # reference, and on the tables whose keys reference it
                  [*backup, self._referenced_first_ddl(c.table, fks, "\n".join(swap), "ACCESS EXCLUSIVE",

@@ -17,12 +17,17 @@ from planner.cli import app
 pytestmark = pytest.mark.mysql
 
 OLD = """CREATE TABLE orgs (id int NOT NULL, name varchar(50), PRIMARY KEY (id));
-CREATE TABLE users (id int NOT NULL, org_id int NOT NULL, note varchar(20), PRIMARY KEY (id),
-  CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id));
+CREATE TABLE teams (id int NOT NULL, PRIMARY KEY (id));
+CREATE TABLE users (id int NOT NULL, org_id int NOT NULL, team_id int NOT NULL, note varchar(20), PRIMARY KEY (id),
+  CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id),
+  CONSTRAINT users_team_fk FOREIGN KEY (team_id) REFERENCES teams (id));
 """
 NEW = """CREATE TABLE orgs (id bigint NOT NULL, name varchar(50), PRIMARY KEY (id));
-CREATE TABLE users (id int NOT NULL, org_id bigint NOT NULL, note varchar(20), nick varchar(20), PRIMARY KEY (id),
-  CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id));
+CREATE TABLE teams (id bigint NOT NULL, PRIMARY KEY (id));
+CREATE TABLE users (id int NOT NULL, org_id bigint NOT NULL, team_id bigint NOT NULL, note varchar(20),
+  nick varchar(20), PRIMARY KEY (id),
+  CONSTRAINT users_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id),
+  CONSTRAINT users_team_fk FOREIGN KEY (team_id) REFERENCES teams (id));
 """
 
 
@@ -32,10 +37,13 @@ def _alembic(ini: Path, url: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_revision_stopped_by_its_inline_guard_finishes_when_run_again(tmp_path: Path, mysql_url: str):
-    """The foreign key over two widened columns is dropped before the MODIFYs and added back
-    after an inline orphan check. An orphan written meanwhile (here: before, with the checks
-    off) stops the revision after the key was dropped and the columns modified; once it is
-    fixed, the same command finishes the revision: the steps an earlier run did are skipped."""
+    """Each foreign key over widened columns is dropped before the MODIFYs and added back
+    after an inline orphan check. An orphan of the second key written meanwhile (here: before,
+    with the checks off) stops the revision after the first key was added back; once it is
+    fixed, the same command finishes the revision: the steps an earlier run did are skipped
+    (their notes are committed at once: the stop rolls back the revision's transaction, and
+    the first version of the journal lost the last note with it, so the re-run added the
+    first key again: 1826 Duplicate FOREIGN KEY constraint name)."""
     (tmp_path / "old.sql").write_text(OLD)
     (tmp_path / "new.sql").write_text(NEW)
     r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "mysql",
@@ -47,19 +55,20 @@ def test_a_revision_stopped_by_its_inline_guard_finishes_when_run_again(tmp_path
         for stmt in OLD.split(";")[:-1]:
             c.exec_driver_sql(stmt)
         c.exec_driver_sql("INSERT INTO orgs VALUES (1, 'a'), (2, 'b')")
-        c.exec_driver_sql("INSERT INTO users VALUES (1, 1, 'x'), (2, 2, 'y')")
+        c.exec_driver_sql("INSERT INTO teams VALUES (1), (2)")
+        c.exec_driver_sql("INSERT INTO users VALUES (1, 1, 1, 'x'), (2, 2, 2, 'y')")
         c.exec_driver_sql("SET SESSION foreign_key_checks = 0")
-        c.exec_driver_sql("INSERT INTO users VALUES (3, 99, 'orphan')")
+        c.exec_driver_sql("INSERT INTO users VALUES (3, 1, 99, 'orphan')")
     first = _alembic(ini, mysql_url, "upgrade", "head")
     assert first.returncode != 0
-    assert "users_org_fk" in first.stderr and "run it again" in first.stderr, first.stderr[-1500:]
+    assert "users_team_fk" in first.stderr and "run it again" in first.stderr, first.stderr[-1500:]
     with engine.begin() as c:
         c.exec_driver_sql("DELETE FROM users WHERE id = 3")
     again = _alembic(ini, mysql_url, "upgrade", "head")
     assert again.returncode == 0, again.stderr[-2000:]
     assert "done by an earlier run" in again.stderr
     insp = sa.inspect(sa.create_engine(mysql_url))
-    assert [fk["name"] for fk in insp.get_foreign_keys("users")] == ["users_org_fk"]
+    assert sorted(fk["name"] for fk in insp.get_foreign_keys("users")) == ["users_org_fk", "users_team_fk"]
     assert str(next(c["type"] for c in insp.get_columns("users") if c["name"] == "org_id")).startswith("BIGINT")
     # and back: the downgrade runs every step (the upgrade's record of its steps is not the
     # downgrade's), then the upgrade again from the start

@@ -222,3 +222,17 @@ def test_two_enum_columns_of_one_index_recreated(tmp_path: Path, pg_url: str):
     new = old.replace("('a', 'b')", "('b', 'a')").replace("('p', 'q')", "('q', 'p')")
     report = _verify(tmp_path, old, new, pg_url)
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+@pytest.mark.postgres
+def test_key_columns_that_do_not_convert_back_exactly(tmp_path: Path, pg_url: str):
+    """A key column whose conversion is lossy or does not round-trip (text -> varchar(64),
+    varchar -> char, timestamp -> timestamptz) is converted in place: its backup, keyed by the
+    values that change, selected the key twice (`column specified more than once`) on the
+    in-place path, and the swap's would have too."""
+    old = ("CREATE TABLE country (code text PRIMARY KEY, name text);\n"
+           "CREATE TABLE k (c varchar(10) PRIMARY KEY, n int);\nCREATE TABLE ev (at timestamp PRIMARY KEY, n int);\n")
+    new = old.replace("code text", "code varchar(64)").replace("c varchar(10)", "c char(10)") \
+        .replace("at timestamp", "at timestamptz")
+    report = _verify(tmp_path, old, new, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)

@@ -198,6 +198,11 @@ def stored_type(type_: sa.types.TypeEngine) -> sa.types.TypeEngine:
     return type_
 
 
+def _pct(sql: str) -> str:
+    """`sql` as literal text of a PL/pgSQL format() string (a `%` in a name doubled)."""
+    return sql.replace("%", "%%")
+
+
 #: the generators R8's swap hands from the old column to the new one
 _SWAP_GENERATORS = ("sequence", "identity", "identity_always")
 
@@ -1759,7 +1764,8 @@ class _Builder:
         down: list[Block] = []
         down_tail = []
         down_first: list[Block] = []
-        if (lossy(o.type, n.type) or (rule is not None and rule.lossy)) and pk:
+        # (not for a key column: a backup keyed by the values that change could not be matched back)
+        if (lossy(o.type, n.type) or (rule is not None and rule.lossy)) and pk and o.name not in pk:
             bk = backup_name(name, o.name, "type")
             up.append(self.backup(c.table, pk, o.name, bk))
             backup = f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {o.name} before the conversion)"
@@ -1885,6 +1891,13 @@ class _Builder:
                 or t_old.primary_key is None or t_old.primary_key.columns != (col,) or not t_old.primary_key.name:
             return "part of a primary key that is not one named column, or changes"
         pkey = t_old.primary_key
+        from planner.rules.facts import lossy
+
+        rule = self.rule(c)
+        if (rule is not None or c.old.enum or not round_trips(c.old.type, c.new.type) or lossy(c.old.type, c.new.type)
+                or (rule is not None and rule.lossy)):
+            # the swap's backup and restore go by the key, which is what changes here
+            return "a primary key whose values do not convert back exactly"
         if any(x.table == c.table and x.kind in (Kind.ADD_PRIMARY_KEY, Kind.DROP_PRIMARY_KEY, Kind.RENAME_TABLE)
                for x in self.diff.changes):
             return "its primary key changes"
@@ -2053,36 +2066,40 @@ class _Builder:
         sequence = "current_setting('planner.swap_sequence')"
 
         def release_identity() -> list[str]:
-            """The identity's sequence options and where it stands, noted for the transaction
-            (its name, START, INCREMENT, CACHE, CYCLE, and MINVALUE/MAXVALUE unless they are the
-            type's: they follow the new type as the naive ALTER's do), then DROP IDENTITY (which
-            drops the sequence: the new column's identity takes its name and goes on from there)."""
+            """The identity's sequence options and where it stands (last_value, is_called: the
+            state setval gives the new one), noted for the transaction (its name, START,
+            INCREMENT, CACHE, CYCLE, and MINVALUE/MAXVALUE unless they are the type's: they follow
+            the new type as the naive ALTER's do), then DROP IDENTITY (which drops the sequence:
+            the new column's identity takes its name and goes on from there)."""
             bounds = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
             tops = ", ".join(str(v) for v in bounds.values())
             body = (
-                " DECLARE r record; BEGIN SELECT s.*, c.relname, n.nspname, pg_sequence_last_value(s.seqrelid) AS last "
-                "INTO r FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON "
+                " DECLARE r record; last bigint; called boolean; BEGIN SELECT s.*, c.relname, n.nspname INTO r "
+                "FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON "
                 f"n.oid = c.relnamespace WHERE s.seqrelid = pg_get_serial_sequence({lit(qt(c.table))}, {lit(col)})"
                 "::regclass; "
+                "EXECUTE format('SELECT last_value, is_called FROM %I.%I', r.nspname, r.relname) INTO last, called; "
                 "PERFORM set_config('planner.swap_identity', format('SEQUENCE NAME %I.%I START WITH %s INCREMENT BY %s"
                 "%s%s CACHE %s %s', r.nspname, r.relname, r.seqstart, r.seqincrement, "
                 f"CASE WHEN r.seqmin IN (1, -1, {', '.join(f'-{v} - 1' for v in bounds.values())}) THEN '' "
                 "ELSE format(' MINVALUE %s', r.seqmin) END, "
                 f"CASE WHEN r.seqmax IN (1, -1, {tops}) THEN '' ELSE format(' MAXVALUE %s', r.seqmax) END, "
                 "r.seqcache, CASE WHEN r.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END), true); "
-                "PERFORM set_config('planner.swap_restart', coalesce((r.last + r.seqincrement)::text, ''), true); END ")
+                "PERFORM set_config('planner.swap_last', last::text, true); "
+                "PERFORM set_config('planner.swap_called', called::text, true); END ")
             return [execute("DO " + dollar_quote(body)),
                     execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} DROP IDENTITY")]
 
         def take_identity() -> str:
-            """... given to the column that now has the name, restarted where the old one stood."""
+            """... given to the column that now has the name, set where the old one stood."""
             how = "ALWAYS" if o.autoincrement == "identity_always" else "BY DEFAULT"
-            add = lit(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} ADD GENERATED {how} AS IDENTITY (%s)")
-            restart = lit(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} RESTART WITH %s")
+            add = lit(f"ALTER TABLE {_pct(qt(c.table))} ALTER COLUMN {_pct(q(col))} ADD GENERATED {how} AS "
+                      "IDENTITY (%s)")
             return execute("DO " + dollar_quote(
                 f" BEGIN EXECUTE format({add}, current_setting('planner.swap_identity')); "
-                f"IF current_setting('planner.swap_restart') <> '' THEN "
-                f"EXECUTE format({restart}, current_setting('planner.swap_restart')); END IF; END "))
+                f"PERFORM setval(pg_get_serial_sequence({lit(qt(c.table))}, {lit(col)}), "
+                "current_setting('planner.swap_last')::bigint, current_setting('planner.swap_called')::boolean); "
+                "END "))
 
         def release_sequence() -> list[str]:
             """The serial column's default (as the server has it) and owned sequence, noted for
@@ -2103,8 +2120,8 @@ class _Builder:
         def take_sequence(type_sql: str) -> str:
             """... given to the column that now has the name (the default, the sequence's owner
             and type)."""
-            fmt = lit(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} SET DEFAULT %s")
-            own = lit(f"ALTER SEQUENCE %s AS {type_sql} OWNED BY {qt(c.table)}.{q(col)}")
+            fmt = lit(f"ALTER TABLE {_pct(qt(c.table))} ALTER COLUMN {_pct(q(col))} SET DEFAULT %s")
+            own = lit(f"ALTER SEQUENCE %s AS {type_sql} OWNED BY {_pct(qt(c.table))}.{_pct(q(col))}")
             return execute("DO " + dollar_quote(
                 f" BEGIN IF current_setting('planner.swap_default') <> '' THEN "
                 f"EXECUTE format({fmt}, current_setting('planner.swap_default')); END IF; "

@@ -10,6 +10,8 @@ this one, so the revisions that load this one keep working. Works online and off
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import inspect
 import random
 import sys
 import threading
@@ -431,22 +433,30 @@ def _journaled(step):
     a lock wait given up) keeps the steps it did, and running it again would fail on them (a
     foreign key already dropped, a column already there). Each strong-lock step that completes
     is noted in JOURNAL (a planner_backup__ table: the loaders skip it), keyed by revision,
-    direction and step (the step function's module `revision` and qualified name,
-    `upgrade.<locals>._step_3`); a run that finds its step noted skips it (yields True). The
-    first step a run notes clears what the other direction noted for the revision, so the
-    downgrade, and an upgrade after it, run every step again."""
+    direction and step (the step function's module `revision`, its qualified name,
+    `upgrade.<locals>._step_3`, and a digest of its source, so a revision written again under the
+    same id does not skip steps that changed); a run that finds its step noted skips it (yields
+    True). Each note is committed at once: the revision's transaction, which a later stop rolls
+    back, must not take it along (the DDL it records is committed). The first step a run notes
+    clears what the other direction noted for the revision, so the downgrade, and an upgrade
+    after it, run every step again."""
     revision = step.__globals__.get("revision")
     where = step.__qualname__.split(".")
     if not isinstance(revision, str) or where[0] not in ("upgrade", "downgrade"):
         yield False
         return
-    key = (revision, where[0], where[-1])
+    try:
+        source = inspect.getsource(step)
+    except (OSError, TypeError):  # no file to read it from: the name alone
+        source = ""
+    code = hashlib.sha256(source.encode()).hexdigest()[:16]
+    key = (revision, where[0], f"{where[-1]}:{code}")
     args = ", ".join(_literal(k) for k in key)
     match = f"revision = {_literal(revision)} AND direction = {_literal(where[0])}"
     if key[:2] not in _JOURNAL_OPEN:
         sql(
             f"CREATE TABLE IF NOT EXISTS {JOURNAL} (revision varchar(64) NOT NULL, "
-            "direction varchar(9) NOT NULL, step varchar(64) NOT NULL, "
+            "direction varchar(9) NOT NULL, step varchar(96) NOT NULL, "
             "done_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
             "PRIMARY KEY (revision, direction, step))"
         )
@@ -455,6 +465,7 @@ def _journaled(step):
             f"DELETE FROM {JOURNAL} WHERE revision = {_literal(revision)} "
             f"AND direction = {_literal(other)}"
         )
+        sql("COMMIT")
         _JOURNAL_OPEN.add(key[:2])
         noted = sql(f"SELECT count(*) FROM {JOURNAL} WHERE {match}", scalar=True)
         if noted:
@@ -471,6 +482,7 @@ def _journaled(step):
     yield bool(done)
     if not done:
         sql(f"INSERT INTO {JOURNAL} (revision, direction, step) VALUES ({args})")
+        sql("COMMIT")
 
 
 def _with_lock_retry(step) -> None:

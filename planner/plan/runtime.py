@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "d482d7a6039d5be021f4bd6f3f44470f3808e7c631ee94552370531c73374dd6"
+DIGEST = "c3b58588f4d88a7549f224e66e3f5d88b7a5ad87a79f6d13d4a5134c149bb6a1"
 
 
 def constant(name: str) -> str:

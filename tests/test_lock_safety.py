@@ -847,3 +847,28 @@ def test_a_key_swap_with_a_percent_sign_in_the_table_name(tmp_path: Path, pg_url
     with engine.connect() as c:
         assert c.exec_driver_sql('INSERT INTO "order%items" (qty) VALUES (0) RETURNING id',
                                  execution_options=raw).scalar() == 11
+
+
+@pytest.mark.parametrize(("old", "said"), [
+    ("CREATE TABLE pos (id serial PRIMARY KEY DEFERRABLE INITIALLY DEFERRED, n int);\n", "is DEFERRABLE"),
+    ("CREATE TABLE pos (id serial, n int, CONSTRAINT pos_pkey PRIMARY KEY (id) INCLUDE (n) WITH (fillfactor = 70));\n",
+     "INCLUDE columns"),
+    ("CREATE TABLE pos (id serial PRIMARY KEY, n int);\nCREATE TABLE c (id int PRIMARY KEY, pos_id int);\n"
+     "ALTER TABLE c ADD CONSTRAINT c_pos_fk FOREIGN KEY (pos_id) REFERENCES pos (id) NOT VALID;\n", "NOT VALID"),
+], ids=["deferrable", "include", "not-valid-reference"])
+def test_the_key_swap_stops_before_losing_what_the_model_does_not_hold(tmp_path: Path, pg_url: str, old: str,
+                                                                       said: str):
+    """The schema model holds a primary key's name and columns only: the swap built a plain
+    unique index and lost DEFERRABLE, INCLUDE and storage parameters silently (verify cannot
+    see them), and a referencing key that was NOT VALID made the swap's VALIDATE fail after the
+    swap had committed. A guard reads the server before any DDL and stops with what to do."""
+    ini = _project(tmp_path, old.replace("id serial", "id bigserial"), old=old)
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        for stmt in old.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+    r = _upgrade(ini, pg_url)
+    assert r.returncode != 0 and said in r.stderr and "no DDL was run" in r.stderr, r.stderr[-1500:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 'pos'").scalar() \
+            == 2

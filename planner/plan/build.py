@@ -1917,6 +1917,42 @@ class _Builder:
                 return f"foreign key {fk.name or '(unnamed)'} of {key} references it and changes or is unnamed"
         return pkey, sorted(refs.values(), key=lambda r: (r[0], r[1].name or ""))
 
+    def _swap_guards(self, c: Change) -> list[Guard]:
+        """What the schema model does not hold but R8's swap would lose or trip on, checked on
+        the server before any DDL: a primary key that is DEFERRABLE or whose index has INCLUDE
+        columns, storage parameters or a tablespace (the swap builds a plain unique index);
+        foreign keys it adds again that are NOT VALID (the swap's VALIDATE would fail on the
+        rows they let through, where the naive ALTER keeps them NOT VALID)."""
+        t = self.old.table(c.table)
+        if t is None:
+            return []
+        rel = f"{lit(qt(c.table))}::regclass"
+        by_hand = (f"change the type of {c.table}.{c.column} by hand (ALTER TABLE ... ALTER COLUMN ... TYPE, "
+                   "a table rewrite under ACCESS EXCLUSIVE)")
+        out = []
+        fks = self._swap_fks(c)
+        names = [fk.name for fk in fks] if not isinstance(fks, str) else []
+        if t.primary_key and c.column in t.primary_key.columns:
+            out.append(Guard(
+                f"SELECT count(*) FROM pg_constraint k JOIN pg_index i ON i.indexrelid = k.conindid "
+                f"JOIN pg_class x ON x.oid = k.conindid WHERE k.conrelid = {rel} AND k.contype = 'p' AND "
+                "(k.condeferrable OR i.indnkeyatts < i.indnatts OR x.reloptions IS NOT NULL OR x.reltablespace <> 0)",
+                f"the primary key of {c.table} is DEFERRABLE or has INCLUDE columns, storage parameters or a "
+                "tablespace, which the key swap (R8) does not carry over", resolve=by_hand))
+            out.append(Guard(
+                f"SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = {rel} AND NOT convalidated",
+                f"foreign keys referencing {c.table} are NOT VALID: the key swap adds them again and validates "
+                "them", resolve="validate them first (ALTER TABLE ... VALIDATE CONSTRAINT, after fixing the rows "
+                                f"that break them), or {by_hand}"))
+        if names:
+            out.append(Guard(
+                f"SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = {rel} AND NOT convalidated "
+                f"AND conname IN ({', '.join(lit(n or '') for n in names)})",
+                f"foreign keys on {c.table}.{c.column} are NOT VALID: R8 adds them again on the new column and "
+                "validates them", resolve="validate them first (ALTER TABLE ... VALIDATE CONSTRAINT, after fixing "
+                                          f"the rows that break them), or {by_hand}"))
+        return out
+
     def _swap_fks(self, c: Change) -> list[ForeignKey] | str:
         """The foreign keys of the table that R8 adds again on the new column (NOT VALID after
         the backfill, validated online, renamed at the swap): those that use the column, named
@@ -1998,6 +2034,7 @@ class _Builder:
         unsync = "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(c.table)}"),
                             execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
         tmp_col = sa.Column(tmp, new_t, nullable=True)
+        guards = [*guards, *self._swap_guards(c)]
         self.add(Phase.EXPAND, f"add {c.table}.{tmp} ({new_sql}) kept in step with {col} by a trigger (R8); "
                                f"from here on a write of {col} that does not convert to {new_sql} fails",
                  [self.ddl("\n".join([render([ops.AddColumnOp(name, tmp_col, schema=schema)]), sync()]))],

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "c3b58588f4d88a7549f224e66e3f5d88b7a5ad87a79f6d13d4a5134c149bb6a1"
+DIGEST = "9bae1210ec6cac2a2fd401aa1abbe1d7a78f748241a70b7ac07b7c65f41824d6"
 
 
 def constant(name: str) -> str:

@@ -360,3 +360,32 @@ def test_guard_stop_is_one_line_with_samples_check_and_setting(tmp_path: Path, p
     assert "Rows of pets where name IS NULL" in line and ": 5 found, expected 0 (e.g. id=4, name=NULL;" in line
     assert 'Resolve: set [tool.planner.backfill] "pets.name" = "<SQL expression>", then plan again.' in line
     engine.dispose()
+
+
+@pytest.mark.parametrize(("statement", "target"), [
+    ('ALTER TABLE "orders" ADD COLUMN "note" TEXT', ('"orders"', "ACCESS EXCLUSIVE")),
+    ('ALTER TABLE IF EXISTS ONLY "s"."a""b" DROP COLUMN "x"', ('"s"."a""b"', "ACCESS EXCLUSIVE")),
+    # as SQLAlchemy writes it (no space before the bracket)
+    ('ALTER TABLE "orders" ADD CONSTRAINT "fk" FOREIGN KEY(user_id) REFERENCES "users" (id) NOT VALID',
+     ('"orders"', "SHARE ROW EXCLUSIVE")),
+    ('ALTER TABLE "orders" DROP CONSTRAINT "fk"', ('"orders"', "ACCESS EXCLUSIVE")),
+    ('LOCK TABLE "public"."users" IN SHARE ROW EXCLUSIVE MODE', ('"public"."users"', "SHARE ROW EXCLUSIVE")),
+    ('LOCK TABLE "users" IN EXCLUSIVE MODE', ('"users"', "ACCESS EXCLUSIVE")),
+    ('LOCK TABLE "users"', ('"users"', "ACCESS EXCLUSIVE")),
+    ('DROP TRIGGER IF EXISTS "a ON b" ON "users"', ('"users"', "ACCESS EXCLUSIVE")),
+    ("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'x' AND tgrelid = '\"t\"'::regclass) "
+     'THEN CREATE TRIGGER "x" BEFORE INSERT OR UPDATE ON "t" FOR EACH ROW EXECUTE FUNCTION "f"(); END IF; END $$',
+     ('"t"', "SHARE ROW EXCLUSIVE")),
+    # not a table wait it can tell (an index rename locks the index; a type is not a table)
+    ('ALTER INDEX "users_email_idx" RENAME TO "users_email_key"', None),
+    ("ALTER TYPE \"mood\" RENAME VALUE 'a' TO 'b'", None),
+    # words in a backfill block's message are not statements
+    ("DO $$ BEGIN RAISE EXCEPTION 'rows stayed locked (lock timeout each)'; END $$", None),
+])
+def test_the_table_a_timed_out_statement_waited_for(statement: str, target: tuple[str, str] | None):
+    """A step that times out names the table it waited for (the error does not): the runtime
+    reads it, and the mode to take it in, from the statement, and the revision locks it first
+    when it runs again."""
+    from planner.plan import migration_runtime as rt
+
+    assert rt._target(statement) == target

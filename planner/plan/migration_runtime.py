@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import inspect
 import random
+import re
 import sys
 import threading
 import time
@@ -39,7 +40,9 @@ BATCH_MS = 50
 # seconds between progress lines of online steps (-x progress_every=...)
 PROGRESS_EVERY = 5.0
 
-_HELD: list[str] = []  # steps of this revision's transaction that hold a strong lock
+# the step functions of this revision's transaction that hold a strong lock (the first one
+# names the group: see _lock_first)
+_HELD: list = []
 
 
 def setting(name: str, default):
@@ -356,17 +359,42 @@ def _is_lock_timeout(err: Exception) -> bool:
     return code == "55P03" or _mysql_code(err) in (1205, 1213)
 
 
-def _blockers() -> str:
-    """The oldest open transactions of other sessions (what a strong lock waits behind)."""
+def _blockers(waited: tuple[str, str] | None = None) -> str:
+    """The sessions a strong lock waits behind: when the wait's table and mode are known
+    (`waited`), those holding a lock on the table in a mode that conflicts, else the oldest
+    open transactions of this database."""
     if _dialect() != "postgresql":
         return ""
+    if waited:
+        table, mode = waited
+        rows = (
+            op.get_bind()
+            .execute(
+                sa.text(
+                    "SELECT DISTINCT ON (a.xact_start, a.pid) a.pid, a.state, "
+                    "round(extract(epoch FROM clock_timestamp() - a.xact_start)) AS age, "
+                    "left(a.query, 120) AS query FROM pg_locks l "
+                    "JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'relation' AND l.granted "
+                    "AND l.relation = CAST(:t AS regclass) AND l.pid <> pg_backend_pid() "
+                    "AND l.mode IN :modes ORDER BY a.xact_start, a.pid LIMIT 3"
+                ).bindparams(sa.bindparam("modes", expanding=True)),
+                {"t": table, "modes": list(_CONFLICTS[mode])},
+            )
+            .fetchall()
+        )
+        if rows:
+            return f"sessions holding a lock on {table}: " + "; ".join(
+                f"pid {r.pid} ({r.state}, transaction open {r.age or 0:.0f} s): {r.query!r}"
+                for r in rows
+            )
     rows = op.get_bind().exec_driver_sql(
         """
-        SELECT pid, state, round(extract(epoch FROM now() - xact_start)) AS age,
+        SELECT pid, state, round(extract(epoch FROM clock_timestamp() - xact_start)) AS age,
                left(query, 120) AS query
         FROM pg_stat_activity
         WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()
-          AND backend_type = 'client backend'
+          AND backend_type = 'client backend' AND datname = current_database()
         ORDER BY xact_start
         LIMIT 3
         """
@@ -374,6 +402,125 @@ def _blockers() -> str:
     return "; ".join(
         f"pid {r.pid} ({r.state}, transaction open {r.age:.0f} s): {r.query!r}"
         for r in rows
+    )
+
+
+_NAME = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
+# the table a strong-lock statement waits for, at its start or after THEN (in a DO block):
+# ALTER TABLE x, LOCK TABLE x, DROP TABLE x, CREATE/DROP TRIGGER t ... ON x, CREATE INDEX i ON x
+_TARGET = re.compile(
+    r"(?:^\s*|\bTHEN\s+)(?P<kw>ALTER\s+TABLE(?:\s+IF\s+EXISTS)?(?:\s+ONLY)?"
+    r"|LOCK\s+TABLE(?:\s+ONLY)?|DROP\s+TABLE(?:\s+IF\s+EXISTS)?"
+    rf"|(?:CREATE|DROP)\s+TRIGGER(?:\s+IF\s+EXISTS)?\s+{_NAME}\s.*?\bON"
+    rf"|CREATE\s+(?:UNIQUE\s+)?INDEX(?:\s+IF\s+NOT\s+EXISTS)?\s+{_NAME}\s+ON(?:\s+ONLY)?)"
+    rf"\s+(?P<name>{_NAME}(?:\s*\.\s*{_NAME})?)",
+    re.IGNORECASE | re.DOTALL,
+)
+# lock modes a learned table is locked in, weakest first: SHARE ROW EXCLUSIVE where the
+# statement needs no more (a foreign key added, a trigger created, LOCK TABLE in it or a weaker
+# mode), else ACCESS EXCLUSIVE; a table learned twice keeps the stronger
+_MODES = ("SHARE ROW EXCLUSIVE", "ACCESS EXCLUSIVE")
+# the lock modes another session holds that a wait for each of _MODES waits behind
+_HELD_MODES = (
+    "AccessShareLock",
+    "RowShareLock",
+    "RowExclusiveLock",
+    "ShareUpdateExclusiveLock",
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+)
+_CONFLICTS = {"SHARE ROW EXCLUSIVE": _HELD_MODES[2:], "ACCESS EXCLUSIVE": _HELD_MODES}
+
+
+def _target(statement: str) -> tuple[str, str] | None:
+    """The table name (as written) a strong-lock statement waits for, and the mode to lock it
+    in first; None when the statement is not one whose table can be told."""
+    found = _TARGET.search(statement)
+    if not found:
+        return None
+    keyword = " ".join(found.group("kw").upper().split())
+    rest = " ".join(statement[found.end() :].upper().split())
+    if keyword.startswith(
+        "CREATE"
+    ):  # a trigger (SHARE ROW EXCLUSIVE), an index (SHARE)
+        weak = True
+    elif keyword.startswith("LOCK"):  # LOCK TABLE x alone is ACCESS EXCLUSIVE
+        weak = rest.startswith("IN ") and not re.match(
+            r"IN (ACCESS )?EXCLUSIVE\b", rest
+        )
+    else:  # ALTER TABLE: adding a foreign key is SHARE ROW EXCLUSIVE, the rest mostly more
+        weak = bool(re.match(r"ADD CONSTRAINT \S+ FOREIGN ?KEY\b", rest))
+    return found.group("name"), _MODES[0] if weak else _MODES[1]
+
+
+def _waited_for(err: Exception) -> tuple[str, str] | None:
+    """PostgreSQL: the table (quoted, qualified) a statement that timed out waiting for its
+    lock was waiting for, and the mode to take it in first, read from the statement (the lock
+    timeout's error does not name the relation). None when it cannot be told."""
+    target = _target(getattr(err, "statement", None) or "")
+    if target is None:
+        return None
+    name, mode = target
+    # (a statement SQLAlchemy compiled holds a `%` of a name doubled)
+    for n in dict.fromkeys((name, name.replace("%%", "%"))):
+        row = (
+            op.get_bind()
+            .execute(
+                sa.text(
+                    "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.oid = to_regclass(:n) AND c.relkind IN ('r', 'p')"
+                ),
+                {"n": n},
+            )
+            .first()
+        )
+        if row is not None:
+            return row[0], mode
+    return None
+
+
+def _lock_first(step) -> tuple:
+    """The key of the transaction whose first strong-lock step is `step` (its revision and
+    qualified name), under which the tables it must lock first are kept for this alembic run
+    (context.config.attributes: the revision module is loaded again on each run)."""
+    revision = step.__globals__.get("revision")
+    return (revision, step.__qualname__)
+
+
+def _learned() -> dict:
+    try:
+        return context.config.attributes.setdefault("planner_lock_first", {})
+    except AttributeError:  # no config (a revision run by hand)
+        return {}
+
+
+def _learn(key: tuple, table: str, mode: str) -> str:
+    """Note `table` as the first to lock when the transaction `key` runs again: a step waited
+    for it while it held others (an application that writes it before the tables those locks
+    are on). When the first table keeps changing between the same ones, the application
+    writes them in both orders and no order avoids the wait: the text that says so."""
+    store = _learned()
+    tables = store.setdefault(key, [])
+    front = tables[0][0] if tables else None
+    for i, (t, m) in enumerate(tables):
+        if t == table:
+            mode = max(mode, m, key=_MODES.index)
+            del tables[i]
+            break
+    tables.insert(0, (table, mode))
+    flips = store.setdefault(("flips", key), [0])
+    if front is not None and front != table:
+        flips[0] += 1
+    if flips[0] < 2:
+        return ""
+    names = " and ".join(t for t, _ in tables[:2])
+    return (
+        f"The application takes {names} in both orders, so every order of this "
+        "revision's locks waits behind some writer: run it when writes are fewer, or "
+        "give it a longer -x second_lock_timeout. "
     )
 
 
@@ -392,7 +539,7 @@ def _holds_strong_lock(bind) -> bool:
 def _step_timeout() -> str:
     """The lock timeout of the step about to run: LOCK_TIMEOUT while this revision holds
     no strong lock, else SECOND_LOCK_TIMEOUT."""
-    if _HELD:
+    if _HELD or (_dialect() == "postgresql" and _holds_strong_lock(op.get_bind())):
         return setting("second_lock_timeout", SECOND_LOCK_TIMEOUT)
     return setting("lock_timeout", LOCK_TIMEOUT)
 
@@ -527,7 +674,10 @@ def _done_before(err: Exception, revision, direction: str) -> bool:
 def _with_lock_retry(step) -> None:
     bind = op.get_bind()
     pg = _dialect() == "postgresql"
+    if pg and _HELD and not _holds_strong_lock(bind):
+        _HELD.clear()  # an autocommit block committed the transaction since: a new one
     later = pg and bool(_HELD)
+    first = _learned().get(_lock_first(step), []) if pg and not later else []
     waited = 0.0
     retries = setting("lock_retries", LOCK_RETRIES)
     budget = setting("lock_retry_budget", LOCK_RETRY_BUDGET)
@@ -537,25 +687,35 @@ def _with_lock_retry(step) -> None:
         try:
             if pg:
                 with bind.begin_nested():
+                    _locked_first(first)
                     step()
             else:
                 step()
-            if later:
+            if later or first:
                 sql(
                     f"SET LOCAL lock_timeout = {_literal(setting('lock_timeout', LOCK_TIMEOUT))}"
                 )
             if not pg or _holds_strong_lock(bind):
-                _HELD.append("step")
+                _HELD.append(step)
             return
         except sa.exc.DBAPIError as err:
             if not _is_lock_timeout(err):
                 raise
+            table = _waited_for(err) if pg else None
             if later:
+                both = _learn(_lock_first(_HELD[0]), *table) if table else ""
                 raise RuntimeError(
                     "planner: lock timeout while an earlier step of this revision holds "
-                    "a strong lock; the revision is rolled back, run it again. "
-                    f"Waiting on: {_blockers()}"
+                    "a strong lock; the revision is rolled back, run it again"
+                    f"{' (it locks ' + table[0] + ' first then)' if table else ''}. "
+                    f"{both}Waiting on: {_blockers(table)}"
                 ) from None
+            both = ""
+            if table:
+                # the step (or a table locked before it) waited: everything it held is
+                # released with the savepoint, and that table is locked first from now on
+                both = _learn(_lock_first(step), *table)
+                first = _learned()[_lock_first(step)]
             pause = min(2**attempt, 30) * random.uniform(0.5, 1.5)
             if attempt == retries - 1 or waited + pause > budget:
                 done = (
@@ -566,10 +726,30 @@ def _with_lock_retry(step) -> None:
                 )
                 raise CommandError(  # one line (Alembic prints it as FAILED: ...)
                     f"planner: lock timeout: gave up after {attempt + 1} attempts "
-                    f"({waited:.0f} s of waiting); {done}. Waiting on: {_blockers()}"
+                    f"({waited:.0f} s of waiting); {done}. {both}"
+                    f"Waiting on: {_blockers(table)}"
                 ) from None
+            print(
+                f"planner: lock timeout{' on ' + table[0] if table else ''} (attempt "
+                f"{attempt + 1} of {retries}): the step is rolled back, trying again in "
+                f"{pause:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
             time.sleep(pause)
             waited += pause
+
+
+def _locked_first(tables: list) -> None:
+    """PostgreSQL: lock `tables` ((quoted name, mode), learned by an earlier run of this
+    transaction) before its first step: the first one waiting up to the lock timeout while
+    nothing is held, the others, and then the step, up to SECOND_LOCK_TIMEOUT (a timeout
+    rolls back to the step's savepoint, releasing them all)."""
+    for i, (table, mode) in enumerate(tables):
+        sql(f"LOCK TABLE {table} IN {mode} MODE")
+        if i == 0:
+            second = setting("second_lock_timeout", SECOND_LOCK_TIMEOUT)
+            sql(f"SET LOCAL lock_timeout = {_literal(second)}")
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "9bae1210ec6cac2a2fd401aa1abbe1d7a78f748241a70b7ac07b7c65f41824d6"
+DIGEST = "28c09993c7a903c1c3483b2416613e1b86eaa731a468d83809644a25f0b27803"
 
 
 def constant(name: str) -> str:

@@ -69,7 +69,7 @@ def test_a_revision_stopped_by_its_inline_guard_finishes_when_run_again(tmp_path
         c.exec_driver_sql("DELETE FROM users WHERE id = 3")
     again = _alembic(ini, mysql_url, "upgrade", "head")
     assert again.returncode == 0, again.stderr[-2000:]
-    assert "done by an earlier run" in again.stderr and "guard skipped" in again.stderr
+    assert "an earlier run that stopped began" in again.stderr and "guard skipped" in again.stderr
     insp = sa.inspect(sa.create_engine(mysql_url))
     assert sorted(fk["name"] for fk in insp.get_foreign_keys("users")) == ["users_org_fk", "users_team_fk"]
     assert str(next(c["type"] for c in insp.get_columns("users") if c["name"] == "org_id")).startswith("BIGINT")
@@ -77,7 +77,58 @@ def test_a_revision_stopped_by_its_inline_guard_finishes_when_run_again(tmp_path
     # downgrade's), then the upgrade again from the start
     down = _alembic(ini, mysql_url, "downgrade", "base")
     assert down.returncode == 0, down.stderr[-2000:]
-    assert "done by an earlier run" not in down.stderr
+    assert "an earlier run that stopped" not in down.stderr
     up = _alembic(ini, mysql_url, "upgrade", "head")
     assert up.returncode == 0, up.stderr[-2000:]
-    assert "done by an earlier run" not in up.stderr
+    assert "an earlier run that stopped" not in up.stderr
+
+
+def test_a_statement_the_server_finished_after_its_client_was_cut_off(tmp_path: Path, mysql_url: str):
+    """A deploy job killed while MySQL runs a step's DDL: the server finishes the statement
+    (an ALTER ... COPY goes on without its client), but the run never learns it, so the journal
+    did not say the step was done, and running the revision again repeated it (1091 Can't
+    DROP FOREIGN KEY, 1054 Unknown column 'note__planner_new' on the swap). The journal now
+    notes each statement before it runs: a re-run skips the statements the earlier run had
+    finished and takes the one it was cut off in as done when the server says its work is
+    there. The state is the one a kill in the swap's ALTER leaves (found by a helper killing
+    migrations at random): the swap done on the server, the journal at its third statement,
+    the foreign keys not yet added back."""
+    (tmp_path / "old.sql").write_text(OLD)
+    (tmp_path / "new.sql").write_text(NEW)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "mysql",
+                                 "--init", str(tmp_path / "p"), "--rev-id-seed", "t", "-q"])
+    assert r.exit_code == 0, r.output
+    ini = tmp_path / "p" / "alembic.ini"
+    contract = next((tmp_path / "p" / "migrations" / "versions").glob("*contract*.py")).read_text()
+    swap = contract[contract.index("def _step_5"):contract.index("rt.with_lock_retry(_step_5)")]
+    assert "rt.write_locked" in swap and swap.count("DROP TRIGGER") == 2 and "CHANGE COLUMN" in swap, swap
+    engine = sa.create_engine(mysql_url)
+    with engine.begin() as c:
+        for stmt in OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO orgs VALUES (1, 'a')")
+        c.exec_driver_sql("INSERT INTO teams VALUES (1)")
+        c.exec_driver_sql("INSERT INTO users VALUES (1, 1, 1, 'x')")
+    done = _alembic(ini, mysql_url, "upgrade", "head")
+    assert done.returncode == 0, done.stderr[-2000:]
+    with engine.begin() as c:  # back to the moment of the kill
+        c.exec_driver_sql("ALTER TABLE users DROP FOREIGN KEY users_org_fk, DROP FOREIGN KEY users_team_fk")
+        backfill = c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        rev = contract.split('revision: str = "')[1].split('"')[0]
+        down = contract.split('down_revision: str | Sequence[str] | None = "')[1].split('"')[0]
+        c.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{down}' WHERE version_num = '{backfill}'")
+        c.exec_driver_sql(f"UPDATE planner_backup__steps SET state = 'running', at = 3, done_at = NULL "
+                          f"WHERE revision = '{rev}' AND direction = 'upgrade' AND step REGEXP '^_step_5:'")
+        assert c.exec_driver_sql("SELECT count(*) FROM planner_backup__steps WHERE state = 'running'").scalar() == 1
+        c.exec_driver_sql(f"DELETE FROM planner_backup__steps WHERE revision = '{rev}' AND direction = 'upgrade' "
+                          "AND step REGEXP '^_step_[6-9]:'")
+    again = _alembic(ini, mysql_url, "upgrade", "head")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "the run that stopped did it" in again.stderr, again.stderr[-2000:]
+    insp = sa.inspect(sa.create_engine(mysql_url))
+    assert sorted(fk["name"] for fk in insp.get_foreign_keys("users")) == ["users_org_fk", "users_team_fk"]
+    columns = {c["name"]: str(c["type"]) for c in insp.get_columns("users")}
+    assert "note__planner_new" not in columns and columns["note"].startswith("VARCHAR(200)"), columns
+    with engine.begin() as c:
+        assert c.exec_driver_sql("SELECT note FROM users WHERE id = 1").scalar() == "x"
+        assert c.exec_driver_sql("SELECT count(*) FROM planner_backup__steps WHERE state <> 'done'").scalar() == 0

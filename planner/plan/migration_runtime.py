@@ -96,6 +96,12 @@ def sql(statement: str, *, scalar: bool = False):
     if ctx.as_sql:
         ctx.impl.static_output(statement.strip() + ctx.impl.command_terminator)
         return None
+    if _STEP and _DDL.match(statement):
+        return _counted(lambda: _execute(statement, scalar))
+    return _execute(statement, scalar)
+
+
+def _execute(statement: str, scalar: bool = False):
     result = op.get_bind().exec_driver_sql(
         statement, execution_options={"no_parameters": True}
     )
@@ -579,28 +585,41 @@ def with_lock_retry(step) -> None:
     if _dialect() == "mysql":
         with _journaled(step) as done:
             if not done:
-                _with_lock_retry(step)
+                _with_lock_retry(_attempt(step) if _STEP else step)
         return
     _with_lock_retry(step)
 
 
 JOURNAL = "planner_backup__steps"
 _JOURNAL_OPEN: set = set()
+# MySQL/MariaDB: the step running under the journal (see _journaled): how to write its note,
+# its statements counted so far in this attempt (n), the last one done (completed), and how
+# far an earlier attempt or run got: statements before `below` are done, and statement
+# `below` may be (`maybe`: that run was cut off before it saw the result)
+_STEP: dict = {}
+_DDL = re.compile(r"\s*(?:ALTER|CREATE|DROP|RENAME|TRUNCATE)\b", re.IGNORECASE)
+# errors that say a statement's work is there already (a table, column, key, index or trigger
+# added, or gone): what the statement of a run cut off did after its client was gone
+_ALREADY = (1050, 1051, 1054, 1060, 1061, 1091, 1146, 1359, 1360, 1826)
 
 
 @contextlib.contextmanager
 def _journaled(step):
     """MySQL/MariaDB commit each DDL statement, so a revision stopped halfway (an inline guard,
-    a lock wait given up) keeps the steps it did, and running it again would fail on them (a
-    foreign key already dropped, a column already there). Each strong-lock step that completes
-    is noted in JOURNAL (a planner_backup__ table: the loaders skip it), keyed by revision,
-    direction and step (the step function's module `revision`, its qualified name,
-    `upgrade.<locals>._step_3`, and a digest of its source, so a revision written again under the
-    same id does not skip steps that changed); a run that finds its step noted skips it (yields
-    True). Each note is committed at once: the revision's transaction, which a later stop rolls
-    back, must not take it along (the DDL it records is committed). The first step a run notes
-    clears what the other direction noted for the revision, so the downgrade, and an upgrade
-    after it, run every step again."""
+    a lock wait given up, its client killed) keeps the statements it did, and running it again
+    would fail on them (a foreign key already dropped, a column already there). JOURNAL (a
+    planner_backup__ table: the loaders skip it) holds a note per strong-lock step, keyed by
+    revision, direction and step (the step function's module `revision`, its qualified name,
+    `upgrade.<locals>._step_3`, and a digest of its source, so a revision written again under
+    the same id does not skip steps that changed): the step is done, or how far it got (the
+    statement it was at, and whether the run saw that statement fail). A run skips the steps
+    done and, in a step begun, the statements done (see _counted); the statement a run was cut
+    off in is run again, and an error that says its work is there (1091 Can't DROP, 1060
+    Duplicate column, ...) takes it as done. Notes are written on a connection of their own,
+    committed at once: the revision's transaction, which a later stop rolls back, must not
+    take them along (the DDL they record is committed), and a step under LOCK TABLES could not
+    write them. The first step a run notes clears what the other direction noted for the
+    revision, so the downgrade, and an upgrade after it, run every step again."""
     revision = step.__globals__.get("revision")
     where = step.__qualname__.split(".")
     if not isinstance(revision, str) or where[0] not in ("upgrade", "downgrade"):
@@ -612,38 +631,117 @@ def _journaled(step):
         source = ""
     code = hashlib.sha256(source.encode()).hexdigest()[:16]
     key = (revision, where[0], f"{where[-1]}:{code}")
-    args = ", ".join(_literal(k) for k in key)
     match = f"revision = {_literal(revision)} AND direction = {_literal(where[0])}"
-    if key[:2] not in _JOURNAL_OPEN:
-        sql(
-            f"CREATE TABLE IF NOT EXISTS {JOURNAL} (revision varchar(64) NOT NULL, "
-            "direction varchar(9) NOT NULL, step varchar(96) NOT NULL, "
-            "done_at timestamp NOT NULL DEFAULT CURRENT_TIMESTAMP, "
-            "PRIMARY KEY (revision, direction, step))"
-        )
-        other = "downgrade" if where[0] == "upgrade" else "upgrade"
-        sql(
-            f"DELETE FROM {JOURNAL} WHERE revision = {_literal(revision)} "
-            f"AND direction = {_literal(other)}"
-        )
-        sql("COMMIT")
-        _JOURNAL_OPEN.add(key[:2])
-        noted = sql(f"SELECT count(*) FROM {JOURNAL} WHERE {match}", scalar=True)
-        if noted:
-            print(
-                f"planner: {where[0]} {revision}: {noted} step(s) done by an earlier run "
-                "that stopped are skipped",
-                file=sys.stderr,
-                flush=True,
+    this = f"{match} AND step = {_literal(key[2])}"
+    with op.get_bind().engine.connect() as side:
+        side = side.execution_options(isolation_level="AUTOCOMMIT")
+
+        def note(statement: str):
+            return side.exec_driver_sql(
+                statement, execution_options={"no_parameters": True}
             )
-    done = sql(
-        f"SELECT count(*) FROM {JOURNAL} WHERE {match} AND step = {_literal(key[2])}",
-        scalar=True,
+
+        if key[:2] not in _JOURNAL_OPEN:
+            note(
+                f"CREATE TABLE IF NOT EXISTS {JOURNAL} (revision varchar(64) NOT NULL, "
+                "direction varchar(9) NOT NULL, step varchar(96) NOT NULL, "
+                "at int NOT NULL DEFAULT 0, state varchar(8) NOT NULL DEFAULT 'running', "
+                "done_at timestamp NULL DEFAULT NULL, "
+                "PRIMARY KEY (revision, direction, step))"
+            )
+            other = "downgrade" if where[0] == "upgrade" else "upgrade"
+            note(
+                f"DELETE FROM {JOURNAL} WHERE revision = {_literal(revision)} "
+                f"AND direction = {_literal(other)}"
+            )
+            _JOURNAL_OPEN.add(key[:2])
+            noted = note(f"SELECT count(*) FROM {JOURNAL} WHERE {match}").scalar()
+            if noted:
+                print(
+                    f"planner: {where[0]} {revision}: an earlier run that stopped began "
+                    f"{noted} step(s): what it did is skipped",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        row = note(f"SELECT state, at FROM {JOURNAL} WHERE {this}").first()
+        if row is not None and row.state == "done":
+            yield True
+            return
+        if row is None:
+            note(
+                f"INSERT INTO {JOURNAL} (revision, direction, step) VALUES "
+                f"({', '.join(_literal(k) for k in key)})"
+            )
+        _STEP.update(
+            note=lambda sets: note(f"UPDATE {JOURNAL} SET {sets} WHERE {this}"),
+            below=row.at if row is not None else 0,
+            maybe=row is not None and row.state == "running",
+            name=where[-1],
+        )
+        try:
+            yield False
+        finally:
+            _STEP.clear()
+        note(
+            f"UPDATE {JOURNAL} SET state = 'done', done_at = CURRENT_TIMESTAMP WHERE {this}"
+        )
+
+
+def _attempt(step):
+    """MySQL/MariaDB: `step` as one attempt under the journal: its statements are counted
+    from the first; when it fails, the statements before the failing one are done (an attempt
+    after a lock timeout skips them) and the failing one did nothing (a DDL statement is
+    atomic). A step whose statements are Alembic's own (not counted), begun by a run cut off,
+    that fails saying its work is there, is done."""
+
+    def run() -> None:
+        _STEP.update(n=0, completed=0)
+        try:
+            step()
+        except sa.exc.DBAPIError as err:
+            if _STEP["maybe"] and _STEP["n"] == 0 and _mysql_code(err) in _ALREADY:
+                _taken_as_done(err)
+                return
+            _STEP.update(below=_STEP["completed"] + 1, maybe=False)
+            _STEP["note"](f"at = {_STEP['below']}, state = 'failed'")
+            raise
+
+    return run
+
+
+def _counted(run):
+    """Run `run` (one DDL statement of a journaled step) unless an earlier attempt or run did
+    it: note first that the step is at it, so a run cut off while it runs knows where."""
+    s = _STEP
+    s["n"] += 1
+    n = s["n"]
+    if n < s["below"]:
+        s["completed"] = n
+        return None
+    if n == s["below"] and s["maybe"]:
+        s["maybe"] = False
+        try:
+            out = run()
+        except sa.exc.DBAPIError as err:
+            if _mysql_code(err) not in _ALREADY:
+                raise
+            _taken_as_done(err)
+            out = None
+        s["completed"] = n
+        return out
+    s["note"](f"at = {n}, state = 'running'")
+    out = run()
+    s["completed"] = n
+    return out
+
+
+def _taken_as_done(err: Exception) -> None:
+    print(
+        f"planner: {_STEP['name']}: {_first_line(err)}: the run that stopped did it (it was "
+        "cut off before it saw the result)",
+        file=sys.stderr,
+        flush=True,
     )
-    yield bool(done)
-    if not done:
-        sql(f"INSERT INTO {JOURNAL} (revision, direction, step) VALUES ({args})")
-        sql("COMMIT")
 
 
 def _done_before(err: Exception, revision, direction: str) -> bool:
@@ -774,13 +872,23 @@ def alter(statement: str, *clauses: str) -> None:
     accepts, in the order given. The server refuses a clause it cannot honour (errors
     1845/1846) instead of silently copying the table, so a step never takes a stronger
     lock than its list allows. Offline, the first clause is written."""
-    for i, clause in enumerate(clauses):
-        try:
-            sql(statement + clause)
-            return
-        except sa.exc.DBAPIError as err:
-            if _mysql_code(err) not in (1845, 1846) or i == len(clauses) - 1:
-                raise
+    if _offline():
+        sql(statement + clauses[0])
+        return
+
+    def attempts() -> None:
+        for i, clause in enumerate(clauses):
+            try:
+                _execute(statement + clause)
+                return
+            except sa.exc.DBAPIError as err:
+                if _mysql_code(err) not in (1845, 1846) or i == len(clauses) - 1:
+                    raise
+
+    if _STEP:
+        _counted(attempts)
+    else:
+        attempts()
 
 
 def _batch_limits() -> tuple[int, float]:

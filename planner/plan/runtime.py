@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "28c09993c7a903c1c3483b2416613e1b86eaa731a468d83809644a25f0b27803"
+DIGEST = "902a00e4ec36ea08549ac86b41a62c372140450755fe02415531c9a5c8379490"
 
 
 def constant(name: str) -> str:

@@ -670,6 +670,10 @@ def test_a_foreign_key_column_changes_type_online(tmp_path: Path, pg_url: str):
         c.exec_driver_sql(f"INSERT INTO users SELECT g, 'u' || g, 1 + mod(g, 100) FROM generate_series(1, {rows}) g")
         # an ALTER ... TYPE rewrites the table into a new file; the swap does not
         filenode = c.exec_driver_sql("SELECT pg_relation_filenode('users')").scalar()
+        c.exec_driver_sql("COMMENT ON CONSTRAINT users_org_fk ON users IS 'fk'")
+        c.exec_driver_sql("COMMENT ON INDEX users_org_id_idx IS 'index'")
+    comments = ("SELECT obj_description('users_org_id_idx'::regclass, 'pg_class'), obj_description("
+                "(SELECT oid FROM pg_constraint WHERE conname = 'users_org_fk'), 'pg_constraint')")
     stop, errors, orphans_refused, slowest = threading.Event(), [], [0], [0.0]
 
     def writer() -> None:
@@ -700,6 +704,7 @@ def test_a_foreign_key_column_changes_type_online(tmp_path: Path, pg_url: str):
               "WHERE conrelid = 'users'::regclass AND contype = 'f'")
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT pg_relation_filenode('users')").scalar() == filenode
+        assert c.exec_driver_sql(comments).one() == ("index", "fk")
         assert c.exec_driver_sql(fk_sql).all() == [
             ("users_org_fk", True, "c", "FOREIGN KEY (org_id) REFERENCES orgs(id) ON DELETE CASCADE")]
         assert c.exec_driver_sql("SELECT data_type FROM information_schema.columns WHERE table_name = 'users' "
@@ -710,6 +715,7 @@ def test_a_foreign_key_column_changes_type_online(tmp_path: Path, pg_url: str):
     assert r.returncode == 0, r.stderr[-2000:]
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT pg_relation_filenode('users')").scalar() == filenode
+        assert c.exec_driver_sql(comments).one() == ("index", "fk")
         assert c.exec_driver_sql(fk_sql).all() == [
             ("users_org_fk", True, "c", "FOREIGN KEY (org_id) REFERENCES orgs(id) ON DELETE CASCADE")]
         assert c.exec_driver_sql("SELECT data_type FROM information_schema.columns WHERE table_name = 'users' "
@@ -744,6 +750,11 @@ def test_a_serial_primary_key_widens_online(tmp_path: Path, pg_url: str):
         c.exec_driver_sql("INSERT INTO users (email) SELECT 'u' || g FROM generate_series(1, 50000) g")
         c.exec_driver_sql("INSERT INTO orders (user_id) SELECT 1 + mod(g, 50000) FROM generate_series(1, 50000) g")
         nodes = c.exec_driver_sql("SELECT pg_relation_filenode('users'), pg_relation_filenode('orders')").one()
+        # comments on what the swap drops and builds again (the model does not hold them: the
+        # swap lost them, where ALTER ... TYPE keeps them)
+        for obj, text in (("CONSTRAINT users_pkey ON users", "pk"), ("INDEX users_pkey", "pk index"),
+                          ("CONSTRAINT orders_user_fk ON orders", "fk")):
+            c.exec_driver_sql(f"COMMENT ON {obj} IS '{text}'")
     stop, errors, slowest, made = threading.Event(), [], [0.0], []
 
     # no server-side prepared statements: one prepared before a type change fails after it
@@ -765,6 +776,8 @@ def test_a_serial_primary_key_widens_online(tmp_path: Path, pg_url: str):
 
     _upgrade_while(engine, ini, pg_url, writer, stop)
     assert errors == [] and len(made) > 20 and slowest[0] < 1.0, (errors[:5], len(made), slowest)
+    comments = ("SELECT d FROM (SELECT obj_description(oid, 'pg_constraint') AS d FROM pg_constraint UNION ALL "
+                "SELECT obj_description(indexrelid, 'pg_class') FROM pg_index) x WHERE d IS NOT NULL ORDER BY d")
     state = ("SELECT (SELECT data_type FROM information_schema.columns WHERE table_name = 'users' "
              "AND column_name = 'id'), (SELECT data_type FROM information_schema.columns WHERE table_name = 'orders' "
              "AND column_name = 'user_id'), pg_get_serial_sequence('users', 'id'), "
@@ -774,6 +787,7 @@ def test_a_serial_primary_key_widens_online(tmp_path: Path, pg_url: str):
              "(SELECT count(*) FROM pg_constraint WHERE conrelid = 'orders'::regclass AND contype = 'f')")
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT pg_relation_filenode('users'), pg_relation_filenode('orders')").one() == nodes
+        assert c.exec_driver_sql(comments).all() == [("fk",), ("pk",), ("pk index",)]
         assert c.exec_driver_sql(state).one() == ("bigint", "bigint", "public.users_id_seq", "bigint",
                                                   "PRIMARY KEY (id)", True, 1)
         # the sequence goes on where it was, and the ids of the writes are there
@@ -791,6 +805,7 @@ def test_a_serial_primary_key_widens_online(tmp_path: Path, pg_url: str):
     assert r.returncode == 0, r.stderr[-2000:]
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT pg_relation_filenode('users'), pg_relation_filenode('orders')").one() == nodes
+        assert c.exec_driver_sql(comments).all() == [("fk",), ("pk",), ("pk index",)]
         assert c.exec_driver_sql(state).one() == ("integer", "integer", "public.users_id_seq", "integer",
                                                   "PRIMARY KEY (id)", True, 1)
         assert c.exec_driver_sql("INSERT INTO users (email) VALUES ('back') RETURNING id").scalar() == uid + 1
@@ -989,3 +1004,67 @@ def test_a_foreign_key_step_learns_the_application_order(tmp_path: Path, pg_url:
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT convalidated FROM pg_constraint WHERE conname = 'orders_buyer_id_fkey'"
                                  ).scalar() is True
+
+
+def test_a_lock_wait_pauses_outside_any_transaction(tmp_path: Path, pg_url: str):
+    """A strong-lock step that times out while its revision holds nothing used to be rolled
+    back to a savepoint and paused inside the transaction: idle in transaction for seconds,
+    keeping the ACCESS SHARE locks of its guards (any other DDL queued behind them, and every
+    query behind that). With planner's env.py the whole revision rolls back and the pause is
+    outside any transaction; the revision runs again and completes."""
+    new = OLD.replace("org_id int", "org_id int REFERENCES orgs (id)")
+    ini = _project(tmp_path, new)
+    engine = _seed(pg_url)
+    with engine.connect() as c:  # not the database's first revision (that one creates the table)
+        c.exec_driver_sql("CREATE TABLE alembic_version (version_num varchar(32) PRIMARY KEY)")
+    idle, stop = [0.0], threading.Event()
+
+    def watch() -> None:
+        since = None
+        with engine.connect() as c:
+            while not stop.is_set():
+                state = c.exec_driver_sql(
+                    "SELECT state FROM pg_stat_activity WHERE application_name = 'planner_migration' "
+                    "AND datname = current_database()").scalar()
+                now = time.monotonic()
+                since = (since or now) if state == "idle in transaction" else None
+                idle[0] = max(idle[0], now - since) if since else idle[0]
+                time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    held = _hold(engine, "UPDATE orgs SET name = 'b'", 3, threading.Event())
+    r = _upgrade(ini, pg_url, "lock_timeout=300ms")
+    held.join()
+    stop.set()
+    watcher.join(5)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "lock timeout while waiting for public.orgs (holding nothing)" in r.stderr, r.stderr[-2000:]
+    assert "retrying in" in r.stderr
+    assert idle[0] < 0.2, idle  # (a pause is 0.5 s and more)
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_constraint WHERE conname = 'users_org_id_fkey' "
+                                 "AND convalidated").scalar() == 1
+
+
+def test_a_commented_column_changes_type_online_and_keeps_its_comment(tmp_path: Path, pg_url: str):
+    """A column with a comment used to convert in place (ALTER ... TYPE: a rewrite under ACCESS
+    EXCLUSIVE), because the swap would lose the comment; the swap now gives it to the column
+    that takes the name, both ways."""
+    old = TYPE_OLD + "COMMENT ON COLUMN users.org_id IS 'the org';\n"
+    ini = _project(tmp_path, old.replace("org_id int", "org_id bigint"), old=old)
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        for stmt in old.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO users SELECT g, 'u' || g, g FROM generate_series(1, 1000) g")
+        filenode = c.exec_driver_sql("SELECT pg_relation_filenode('users')").scalar()
+    state = ("SELECT pg_relation_filenode('users'), (SELECT col_description('users'::regclass, attnum) || ' ' || "
+             "format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'org_id')")
+    assert _upgrade(ini, pg_url).returncode == 0
+    with engine.connect() as c:
+        assert c.exec_driver_sql(state).one() == (filenode, "the org bigint")
+    r = _alembic("downgrade", ini, pg_url)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql(state).one() == (filenode, "the org integer")

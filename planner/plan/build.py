@@ -169,6 +169,20 @@ def dollar_quote(body: str) -> str:
     return tag + body + tag
 
 
+def stash_comments(table: str) -> str:
+    """PostgreSQL: the comments of `table`'s indexes and constraints, and of the foreign keys
+    that reference it, noted for the transaction (by name) before a swap drops the objects
+    they are on: the copies that take the names get them back (restore_comments). Without it
+    an R8 swap lost them, where the naive ALTER ... TYPE keeps them."""
+    return f"rt.note_comments({py(qt(table))})"
+
+
+def restore_comments() -> str:
+    """PostgreSQL: the comments stash_comments noted, set again on the objects that have those
+    names now (the copies the swap renamed, the keys it added again)."""
+    return "rt.put_comments_back()"
+
+
 def backfill_call(head: str, tail: str = "") -> str:
     """The runtime's `rt.backfill(head, tail)`: `head` BATCH_SIZE `tail`, repeated until no row changes."""
     return f"rt.backfill({py(head)}{', ' + py(tail) if tail else ''})"
@@ -1846,8 +1860,10 @@ class _Builder:
         kept = o.autoincrement == n.autoincrement in _SWAP_GENERATORS and self.DIALECT == "postgresql"
         if (o.autoincrement or n.autoincrement or o.generated or n.generated) and not kept:
             return "a generated or identity column"
-        if o.comment or n.comment or o.collation or n.collation:
-            return "a column with a comment or collation"
+        if o.collation or n.collation:
+            return "a column with a collation"
+        if (o.comment or n.comment) and self.DIALECT != "postgresql":  # (PostgreSQL's swap moves it)
+            return "a column with a comment"
         # a new default goes with the swap (set on the new column as it takes the name)
         if any(x is not c and x.table == c.table and x.column == col and x.kind != Kind.ALTER_DEFAULT
                for x in self.diff.changes):
@@ -2190,9 +2206,12 @@ class _Builder:
                       f"rows of {c.table} where {tmp} does not hold {col} converted: run the backfill revision "
                       "again (and check the trigger is there)", inline=True)
         # dropping the old column drops its indexes; the copies built on the new one take their names
-        swap = [unsync, *drop_refs(), *(release_sequence() if serial else []), *(release_identity() if identity else []),
+        swap = [stash_comments(c.table), unsync, *drop_refs(), *(release_sequence() if serial else []),
+                *(release_identity() if identity else []),
                 render([ops.DropColumnOp(name, col, schema=schema)]), *renames_up, *fk_renames_up,
                 render([ops.AlterColumnOp(name, tmp, schema=schema, modify_name=col)])]
+        if n.comment:  # the column's comment goes with the name
+            swap.append(render([ops.AlterColumnOp(name, col, schema=schema, modify_comment=n.comment, existing_type=new_t)]))
         if pkey:
             swap.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(pkey.name or '')} PRIMARY KEY "
                                 f"USING INDEX {q(pk_copy)}"))
@@ -2202,7 +2221,7 @@ class _Builder:
             swap.append(take_identity())
         if n.default is not None:
             swap.append(self.set_default(c.table, col, new_t, n.default))
-        swap += add_refs()
+        swap += [*add_refs(), restore_comments()]
         # the way back mirrors the way there, NEW running meanwhile (it reads and writes the
         # column, which must stay whole): the old column comes back under a temporary name, kept
         # in step by a trigger (a write that does not convert back fails from then on), filled
@@ -2241,13 +2260,16 @@ class _Builder:
             back_builds.append(self._fk_ddl(c.table, fk, render([self._fk_op(c.table, fk_copy(fk, back_fk, back_col))])))
             back_builds.append(online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(back_fk)}")))
             back_renames.append(rename_constraint_sql(c.table, back_fk, fk.name or ""))
-        swap_back = [*unback, *drop_refs(), *(release_sequence() if serial else []),
+        swap_back = [stash_comments(c.table), *unback, *drop_refs(), *(release_sequence() if serial else []),
                      *(release_identity() if identity else [])]
         if pkey:  # its index goes with it; the backfill revision's copy is built again below
             swap_back.append(render([ops.DropConstraintOp(pkey.name, name, type_="primary", schema=schema)]))
         swap_back += [render([ops.AlterColumnOp(name, col, schema=schema, modify_name=tmp)]), *renames_down,
                       *fk_renames_down, render([ops.AlterColumnOp(name, back_col, schema=schema, modify_name=col)]),
                       *back_renames]
+        if o.comment:
+            swap_back.append(render([ops.AlterColumnOp(name, col, schema=schema, modify_comment=o.comment,
+                                                       existing_type=old_t)]))
         if n.default is not None:
             swap_back.append(self.set_default(c.table, tmp, new_t, None))
         if o.default is not None:
@@ -2263,7 +2285,7 @@ class _Builder:
             swap_back.append(take_sequence(old_sql))
         if identity:
             swap_back.append(take_identity())
-        swap_back += [*add_refs(), sync()]
+        swap_back += [*add_refs(), restore_comments(), sync()]
         after_back: list[Block] = [*validate_refs]
         if pkey:
             after_back.append(_concurrent_build(pk_copy, render([ops.CreateIndexOp(

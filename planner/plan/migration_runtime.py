@@ -814,6 +814,16 @@ def _with_lock_retry(step) -> None:
                 # released with the savepoint, and that table is locked first from now on
                 both = _learn(_lock_first(step), *table)
                 first = _learned()[_lock_first(step)]
+            if pg and _reruns() and not _wrote(bind):
+                # nothing of the transaction is worth keeping (its guards only read): roll it
+                # all back and pause outside it, where it keeps no lock (the ACCESS SHARE of
+                # a guard's read, behind which any other DDL would queue, and every query
+                # behind that) and no snapshot; planner's env.py runs it again
+                raise RuntimeError(
+                    "planner: lock timeout while waiting for "
+                    f"{table[0] if table else 'a table'} (holding nothing); the revision is "
+                    f"rolled back, run it again. {both}Waiting on: {_blockers(table)}"
+                ) from None
             pause = min(2**attempt, 30) * random.uniform(0.5, 1.5)
             if attempt == retries - 1 or waited + pause > budget:
                 done = (
@@ -836,6 +846,24 @@ def _with_lock_retry(step) -> None:
             )
             time.sleep(pause)
             waited += pause
+
+
+def _reruns() -> bool:
+    """Whether the env.py running this revision runs it again after a RuntimeError that says
+    `planner: lock timeout while` (the one planner writes does, pausing outside any
+    transaction)."""
+    try:
+        return bool(context.config.attributes.get("planner_reruns"))
+    except AttributeError:
+        return False
+
+
+def _wrote(bind) -> bool:
+    """PostgreSQL: whether this transaction wrote anything (a backup, an earlier revision's
+    table): then a lock wait is retried inside it, not by running it all again."""
+    return bind.exec_driver_sql(
+        "SELECT txid_current_if_assigned() IS NOT NULL"
+    ).scalar()
 
 
 def _locked_first(tables: list) -> None:
@@ -889,6 +917,39 @@ def alter(statement: str, *clauses: str) -> None:
         _counted(attempts)
     else:
         attempts()
+
+
+def note_comments(table: str) -> None:
+    """PostgreSQL: note, for this transaction and by name, the comments of `table`'s (quoted)
+    indexes and constraints and of the foreign keys that reference it, before a swap drops
+    what they are on (see put_comments_back)."""
+    t = _literal(table)
+    rows = (
+        "SELECT 'c' AS k, conrelid::regclass::text AS t, conname::text AS n, "
+        "obj_description(oid, 'pg_constraint') AS d FROM pg_constraint "
+        f"WHERE conrelid = {t}::regclass OR confrelid = {t}::regclass UNION ALL "
+        "SELECT 'i', indrelid::regclass::text, indexrelid::regclass::text, "
+        f"obj_description(indexrelid, 'pg_class') FROM pg_index WHERE indrelid = {t}::regclass"
+    )
+    sql(
+        "SELECT set_config('planner.swap_comments', coalesce((SELECT json_agg("
+        f"json_build_array(k, t, n, d))::text FROM ({rows}) planner_c WHERE d IS NOT NULL), "
+        "'[]'), true)"
+    )
+
+
+def put_comments_back() -> None:
+    """PostgreSQL: the comments note_comments noted, set again on what has those names now
+    (the copies a swap renamed, the keys it added again)."""
+    sql(
+        "DO $planner$ DECLARE r json; BEGIN FOR r IN SELECT * FROM json_array_elements("
+        "current_setting('planner.swap_comments')::json) LOOP IF r->>0 = 'c' THEN "
+        "IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = (r->>1)::regclass "
+        "AND conname = r->>2) THEN EXECUTE format('COMMENT ON CONSTRAINT %I ON %s IS %L', "
+        "r->>2, r->>1, r->>3); END IF; ELSIF to_regclass(r->>2) IS NOT NULL THEN "
+        "EXECUTE format('COMMENT ON INDEX %s IS %L', r->>2, r->>3); END IF; END LOOP; "
+        "END $planner$"
+    )
 
 
 def _batch_limits() -> tuple[int, float]:

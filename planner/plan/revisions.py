@@ -93,6 +93,9 @@ def run_migrations_online() -> None:
         section, prefix="sqlalchemy.", poolclass=pool.NullPool
     )
     attempts = int(context.get_x_argument(as_dictionary=True).get("lock_retries", 8))
+    # (planner's runtime then leaves a lock wait to this loop, which pauses outside any
+    # transaction)
+    config.attributes["planner_reruns"] = True
     for attempt in range(attempts):
         try:
             with connectable.connect() as connection:
@@ -105,8 +108,8 @@ def run_migrations_online() -> None:
                     context.run_migrations()
             return
         except RuntimeError as e:
-            # a revision that timed out waiting for a lock while holding another rolled back
-            # whole: wait outside any transaction, then run the remaining revisions again
+            # a revision that timed out waiting for a lock rolled back whole: wait outside
+            # any transaction, then run the remaining revisions again
             if "planner: lock timeout while" not in str(e):
                 raise
             if attempt == attempts - 1:

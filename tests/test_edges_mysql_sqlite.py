@@ -49,6 +49,41 @@ def test_a_column_added_to_a_mysql_table_with_a_fulltext_index(tmp_path: Path, m
     _verify(tmp_path, FULLTEXT, new, "mysql", mysql_url)
 
 
+@pytest.mark.mysql
+def test_a_mysql_index_that_serves_a_foreign_key_in_place_of_its_own(tmp_path: Path, mysql_url: str):
+    """A new index whose first column is a foreign key's: the server drops the key's own
+    (implicit) index by itself when expand creates it, so contract's DROP INDEX failed (1091)
+    on a clean run (found by a helper; verify builds OLD with the index explicit, which the
+    server keeps). The drop runs only if the index is still there."""
+    import subprocess
+    import sys
+
+    import sqlalchemy as sa
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    old = ("CREATE TABLE a (id INT NOT NULL PRIMARY KEY);\n"
+           "CREATE TABLE e (id INT NOT NULL PRIMARY KEY, a_id INT NOT NULL, kind VARCHAR(20) NOT NULL, "
+           "CONSTRAINT e_a_fk FOREIGN KEY (a_id) REFERENCES a (id));\n")
+    new = old.replace("NOT NULL, CONSTRAINT", "NOT NULL, KEY e_a_kind_idx (a_id, kind), CONSTRAINT")
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "mysql",
+                                 "--init", str(tmp_path / "p"), "--rev-id-seed", "t", "-q"])
+    assert r.exit_code == 0, r.output
+    engine = sa.create_engine(mysql_url)
+    with engine.begin() as c:  # as the application created it: the key's index is implicit
+        for stmt in old.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+    base = [sys.executable, "-m", "alembic", "-c", str(tmp_path / "p" / "alembic.ini"), "-x", f"db={mysql_url}"]
+    for args in (["upgrade", "head"], ["downgrade", "base"], ["upgrade", "head"]):
+        run = subprocess.run([*base, *args], capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+    indexes = {i["name"] for i in sa.inspect(sa.create_engine(mysql_url)).get_indexes("e")}
+    assert indexes == {"e_a_kind_idx"}, indexes
+
+
 def test_a_sqlite_foreign_key_action_change_is_undone(tmp_path: Path, sqlite_url: str):
     """The rebuild's downgrade ran `create the old key` before `drop the new one` (same name),
     so the downgrade left the table without any foreign key."""

@@ -132,3 +132,44 @@ def test_a_statement_the_server_finished_after_its_client_was_cut_off(tmp_path: 
     with engine.begin() as c:
         assert c.exec_driver_sql("SELECT note FROM users WHERE id = 1").scalar() == "x"
         assert c.exec_driver_sql("SELECT count(*) FROM planner_backup__steps WHERE state <> 'done'").scalar() == 0
+
+
+def test_a_downgrade_cut_off_after_dropping_its_backup_finishes_when_run_again(tmp_path: Path, mysql_url: str):
+    """The contract's downgrade puts `users.note` back from its backup, swaps the columns back
+    and drops the backup. Cut off after the drop (found by a helper killing migrations: the
+    drop ran right after the restore, before the swap back), a re-run restored from the backup
+    that was gone (1146) every time. The backup is dropped at the end of the downgrade now, and
+    in a run that resumes one the journal knows, a walk whose table or column a done step removed
+    is skipped. The state is the one a kill after the drop leaves: every step done, the version
+    not yet stamped."""
+    (tmp_path / "old.sql").write_text(OLD)
+    (tmp_path / "new.sql").write_text(NEW)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "mysql",
+                                 "--init", str(tmp_path / "p"), "--rev-id-seed", "t", "-q"])
+    assert r.exit_code == 0, r.output
+    ini = tmp_path / "p" / "alembic.ini"
+    contract = next((tmp_path / "p" / "migrations" / "versions").glob("*contract*.py")).read_text()
+    rev = contract.split('revision: str = "')[1].split('"')[0]
+    down_rev = contract.split('down_revision: str | Sequence[str] | None = "')[1].split('"')[0]
+    engine = sa.create_engine(mysql_url)
+    with engine.begin() as c:
+        for stmt in OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO orgs VALUES (1, 'a')")
+        c.exec_driver_sql("INSERT INTO teams VALUES (1)")
+        c.exec_driver_sql("INSERT INTO users VALUES (1, 1, 1, 'x'), (2, 1, 1, 'y')")
+    assert _alembic(ini, mysql_url, "upgrade", "head").returncode == 0
+    down = _alembic(ini, mysql_url, "downgrade", "-1")
+    assert down.returncode == 0, down.stderr[-2000:]
+    with engine.begin() as c:  # cut off before the version was stamped
+        c.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{rev}' WHERE version_num = '{down_rev}'")
+    again = _alembic(ini, mysql_url, "downgrade", "-1")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "planner restore users.note: skipped" in again.stderr, again.stderr[-2000:]
+    insp = sa.inspect(sa.create_engine(mysql_url))
+    columns = {c["name"]: str(c["type"]) for c in insp.get_columns("users")}
+    assert columns["note"].startswith("VARCHAR(20)") and "note__planner_old" not in columns, columns
+    assert sorted(fk["name"] for fk in insp.get_foreign_keys("users")) == ["users_org_fk", "users_team_fk"]
+    with engine.begin() as c:
+        assert c.exec_driver_sql("SELECT note FROM users ORDER BY id").scalars().all() == ["x", "y"]
+        assert c.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == down_rev

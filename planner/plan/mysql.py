@@ -215,7 +215,10 @@ class MySQLBuilder(_Builder):
         assignment = f"t.{q(target)} = b.{q(column)}{self.keep_on_update(table, (target,), 't.')}"
         walk = keyset_call(qt(table), [q(p) for p in pk], assignment, unchanged or "", source=q(bk),
                            what=f"{table}.{column}", verb="restore")
-        return Block(walk + "\n" + execute(f"DROP TABLE {q(bk)}"), autocommit=True)
+        # the backup is dropped at the end of the downgrade (`Block.final`): a re-run after a
+        # later step stopped (or was cut off) finds it again; IF EXISTS: a run cut off after
+        # the drop itself
+        return Block(walk, autocommit=True, final=execute(f"DROP TABLE IF EXISTS {q(bk)}"))
 
     def _cast_guard(self, c: Change) -> Guard:
         raise PlanError(f"{c.id}: no server-side test for this conversion on MySQL",
@@ -258,7 +261,11 @@ class MySQLBuilder(_Builder):
         return self.ddl(alter(self._index_sql(md, table, index), INDEX_SHARED if shared else INDEX_INPLACE))
 
     def _drop_index(self, table: str, index: Index) -> Block:
-        return self.ddl(alter(f"ALTER TABLE {qt(table)} DROP INDEX {q(index.name)}", INPLACE))
+        # (gone already when it was a foreign key's own index and an index the plan created
+        # since serves the key: the server drops it by itself)
+        statement = f"ALTER TABLE {qt(table)} DROP INDEX {q(index.name)}"
+        return self.ddl(f"rt.drop_index({py(statement)}, {py(table)}, {py(index.name)}, "
+                        f"{py(INPLACE)})")
 
     def _fk_sql(self, md: sa.MetaData, table: str, fk: ForeignKey) -> str:
         sat = self.table(md, table)

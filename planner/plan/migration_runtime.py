@@ -152,17 +152,8 @@ def guard(
     try:
         count = sql(statement, scalar=True)
     except sa.exc.DBAPIError as err:
-        caller = sys._getframe(1)
-        if not _done_before(
-            err, caller.f_globals.get("revision"), caller.f_code.co_name
-        ):
+        if not _done_before(err, sys._getframe(1), "planner: guard"):
             raise
-        print(
-            f"planner: guard skipped: it reads what a step done by an earlier run changed "
-            f"({_first_line(err)})",
-            file=sys.stderr,
-            flush=True,
-        )
         return
     if count:
         found = f"{message}: {count} found, expected 0{_samples(sample)}"
@@ -744,11 +735,13 @@ def _taken_as_done(err: Exception) -> None:
     )
 
 
-def _done_before(err: Exception, revision, direction: str) -> bool:
-    """MySQL/MariaDB: whether a guard's query failed on a column or table that is gone
-    (1054, 1146) in a run of `revision` that resumes an earlier one (JOURNAL holds its notes):
-    the guard checked what a completed step needed (a shadow column a swap has dropped since),
-    and that step is skipped."""
+def _done_before(err: Exception, caller, who: str) -> bool:
+    """MySQL/MariaDB: whether a query of the revision function `caller` (a frame) failed on a
+    column or table that is gone (1054, 1146) in a run that resumes an earlier one (JOURNAL
+    holds its notes): it read what a completed step removed (a guard reading a shadow column a
+    swap has dropped since, a restore reading a backup dropped at the end), and what it guards
+    or does was done. Then `who` is said to be skipped, on stderr."""
+    revision, direction = caller.f_globals.get("revision"), caller.f_code.co_name
     if (
         _dialect() != "mysql"
         or _mysql_code(err) not in (1054, 1146)
@@ -760,13 +753,19 @@ def _done_before(err: Exception, revision, direction: str) -> bool:
         f"AND table_name = {_literal(JOURNAL)}",
         scalar=True,
     )
-    return bool(exists) and bool(
-        sql(
-            f"SELECT count(*) FROM {JOURNAL} WHERE revision = {_literal(revision)} "
-            f"AND direction = {_literal(direction)}",
-            scalar=True,
-        )
+    if not exists or not sql(
+        f"SELECT count(*) FROM {JOURNAL} WHERE revision = {_literal(revision)} "
+        f"AND direction = {_literal(direction)}",
+        scalar=True,
+    ):
+        return False
+    print(
+        f"{who} skipped: it reads what a step done by an earlier run changed: "
+        f"{_first_line(err)}",
+        file=sys.stderr,
+        flush=True,
     )
+    return True
 
 
 def _with_lock_retry(step) -> None:
@@ -1221,16 +1220,8 @@ def keyset(
         # MySQL: a run that resumes one cut off after a later step dropped what this walk
         # reads or writes (a restore's shadow column swapped away, its backup dropped at the
         # end): that run had done this walk
-        if total or not _done_before(
-            err, caller.f_globals.get("revision"), caller.f_code.co_name
-        ):
+        if total or not _done_before(err, caller, f"planner {verb} {what}"):
             raise
-        print(
-            f"planner {verb} {what}: skipped: a step done by an earlier run changed what it "
-            f"reads: {_first_line(err)}",
-            file=sys.stderr,
-            flush=True,
-        )
         return
     finally:
         if mysql:

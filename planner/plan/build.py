@@ -2206,7 +2206,8 @@ class _Builder:
                       f"rows of {c.table} where {tmp} does not hold {col} converted: run the backfill revision "
                       "again (and check the trigger is there)", inline=True)
         # dropping the old column drops its indexes; the copies built on the new one take their names
-        swap = [stash_comments(c.table), unsync, *drop_refs(), *(release_sequence() if serial else []),
+        # (the comments are read before the step's locks: the read waits for no one)
+        swap = [unsync, *drop_refs(), *(release_sequence() if serial else []),
                 *(release_identity() if identity else []),
                 render([ops.DropColumnOp(name, col, schema=schema)]), *renames_up, *fk_renames_up,
                 render([ops.AlterColumnOp(name, tmp, schema=schema, modify_name=col)])]
@@ -2260,7 +2261,7 @@ class _Builder:
             back_builds.append(self._fk_ddl(c.table, fk, render([self._fk_op(c.table, fk_copy(fk, back_fk, back_col))])))
             back_builds.append(online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(back_fk)}")))
             back_renames.append(rename_constraint_sql(c.table, back_fk, fk.name or ""))
-        swap_back = [stash_comments(c.table), *unback, *drop_refs(), *(release_sequence() if serial else []),
+        swap_back = [*unback, *drop_refs(), *(release_sequence() if serial else []),
                      *(release_identity() if identity else [])]
         if pkey:  # its index goes with it; the backfill revision's copy is built again below
             swap_back.append(render([ops.DropConstraintOp(pkey.name, name, type_="primary", schema=schema)]))
@@ -2328,10 +2329,11 @@ class _Builder:
                  # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they
                  # reference, and on the tables whose keys reference it
                  [*backup, self._referenced_first_ddl(c.table, fks, "\n".join(swap), "ACCESS EXCLUSIVE",
-                                                      also=others)],
+                                                      also=others, before=stash_comments(c.table))],
                  [Block(back_guard.code()), self.ddl(back_sync), *restore, fill_back, *back_builds,
                   *not_null_back, online(execute(f"ANALYZE {qt(c.table)} ({q(back_col)})")),
-                  self._referenced_first_ddl(c.table, [], "\n".join(swap_back), "ACCESS EXCLUSIVE", also=others),
+                  self._referenced_first_ddl(c.table, [], "\n".join(swap_back), "ACCESS EXCLUSIVE", also=others,
+                                             before=stash_comments(c.table)),
                   *after_back],
                  guards=[agree], change=c, rank=1 if pkey else 0,
                  backup=None if exact else f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col} before the swap)")
@@ -2561,18 +2563,21 @@ class _Builder:
         return self._referenced_first_ddl(table, [fk], code, mode)
 
     def _referenced_first_ddl(self, table: str, fks: list[ForeignKey], code: str,
-                              mode: str = "SHARE ROW EXCLUSIVE", *, also: Iterable[str] = ()) -> Block:
+                              mode: str = "SHARE ROW EXCLUSIVE", *, also: Iterable[str] = (),
+                              before: str = "") -> Block:
         """Strong-lock DDL of `table` that also locks the tables foreign keys `fks` reference
         (adding, dropping, or dropping a column that has one), and the tables `also`: those are
         locked first, in name order, so the step never waits long holding a strong lock on one
-        table for another."""
+        table for another. `before`: statements of the step that run before any of its locks
+        (reads it needs in its transaction)."""
         refs = sorted({r for fk in fks if (r := qualify(fk.ref_schema, fk.ref_table, None)) != table}
                       | {r for r in also if r != table})
+        head = before + "\n" if before else ""
         if not refs:
-            return self.ddl(code)
+            return self.ddl(head + code)
         tail = "" if mode == "SHARE ROW EXCLUSIVE" else ", " + py(mode)
         managers = ", ".join(f"rt.referenced_first({py(qt(ref))}{tail})" for ref in refs)
-        return self.ddl(f"with {managers}:\n" + textwrap.indent(code, "    "))
+        return self.ddl(head + f"with {managers}:\n" + textwrap.indent(code, "    "))
 
     def _fk_op(self, table: str, fk: ForeignKey) -> ops.CreateForeignKeyOp:
         schema, name = _split(table)

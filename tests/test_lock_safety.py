@@ -1050,21 +1050,38 @@ def test_a_lock_wait_pauses_outside_any_transaction(tmp_path: Path, pg_url: str)
 def test_a_commented_column_changes_type_online_and_keeps_its_comment(tmp_path: Path, pg_url: str):
     """A column with a comment used to convert in place (ALTER ... TYPE: a rewrite under ACCESS
     EXCLUSIVE), because the swap would lose the comment; the swap now gives it to the column
-    that takes the name, both ways."""
+    that takes the name, both ways, and with it what the model does not hold and the naive
+    ALTER keeps: the column's statistics target, its options (n_distinct) and its column
+    privileges (an application role that may read only some columns lost the column)."""
     old = TYPE_OLD + "COMMENT ON COLUMN users.org_id IS 'the org';\n"
     ini = _project(tmp_path, old.replace("org_id int", "org_id bigint"), old=old)
     engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    role = f"planner_t_{sa.make_url(pg_url).database}"[:63]
     with engine.connect() as c:
         for stmt in old.split(";")[:-1]:
             c.exec_driver_sql(stmt)
         c.exec_driver_sql("INSERT INTO users SELECT g, 'u' || g, g FROM generate_series(1, 1000) g")
         filenode = c.exec_driver_sql("SELECT pg_relation_filenode('users')").scalar()
-    state = ("SELECT pg_relation_filenode('users'), (SELECT col_description('users'::regclass, attnum) || ' ' || "
-             "format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'org_id')")
-    assert _upgrade(ini, pg_url).returncode == 0
-    with engine.connect() as c:
-        assert c.exec_driver_sql(state).one() == (filenode, "the org bigint")
-    r = _alembic("downgrade", ini, pg_url)
-    assert r.returncode == 0, r.stderr[-2000:]
-    with engine.connect() as c:
-        assert c.exec_driver_sql(state).one() == (filenode, "the org integer")
+        c.exec_driver_sql("ALTER TABLE users ALTER COLUMN org_id SET STATISTICS 500")
+        c.exec_driver_sql("ALTER TABLE users ALTER COLUMN org_id SET (n_distinct = 100)")
+        c.exec_driver_sql(f'CREATE ROLE "{role}"')
+        c.exec_driver_sql(f'GRANT SELECT (org_id), UPDATE (org_id) ON users TO "{role}" WITH GRANT OPTION')
+    state = ("SELECT pg_relation_filenode('users'), col_description('users'::regclass, attnum) || ' ' || "
+             "format_type(atttypid, NULL), attstattarget, 'n_distinct=100' = ANY(attoptions), "
+             f"has_column_privilege('{role}', 'users', 'org_id', 'SELECT WITH GRANT OPTION'), "
+             f"has_column_privilege('{role}', 'users', 'org_id', 'UPDATE') "
+             "FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'org_id'")
+    try:
+        assert _upgrade(ini, pg_url).returncode == 0
+        with engine.connect() as c:
+            assert tuple(c.exec_driver_sql(state).one()) == (filenode, "the org bigint", 500, True,
+                                                             True, True)
+        r = _alembic("downgrade", ini, pg_url)
+        assert r.returncode == 0, r.stderr[-2000:]
+        with engine.connect() as c:
+            assert tuple(c.exec_driver_sql(state).one()) == (filenode, "the org integer", 500, True,
+                                                             True, True)
+    finally:
+        with engine.connect() as c:
+            c.exec_driver_sql(f'REVOKE ALL ON users FROM "{role}" CASCADE')
+            c.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')

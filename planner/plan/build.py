@@ -169,18 +169,17 @@ def dollar_quote(body: str) -> str:
     return tag + body + tag
 
 
-def stash_comments(table: str) -> str:
-    """PostgreSQL: the comments of `table`'s indexes and constraints, and of the foreign keys
-    that reference it, noted for the transaction (by name) before a swap drops the objects
-    they are on: the copies that take the names get them back (restore_comments). Without it
-    an R8 swap lost them, where the naive ALTER ... TYPE keeps them."""
-    return f"rt.note_comments({py(qt(table))})"
+def note_kept(table: str, column: str) -> str:
+    """PostgreSQL: what a swap of `column` drops that the model does not hold and the naive
+    ALTER ... TYPE keeps (the comments of the table's indexes and constraints and of the keys
+    that reference it; the column's statistics target, options and privileges), noted for the
+    transaction before the swap's locks and set again after it (restore_kept). Without it an
+    R8 swap lost them."""
+    return f"rt.note_kept({py(qt(table))}, {py(column)})"
 
 
-def restore_comments() -> str:
-    """PostgreSQL: the comments stash_comments noted, set again on the objects that have those
-    names now (the copies the swap renamed, the keys it added again)."""
-    return "rt.put_comments_back()"
+def restore_kept() -> str:
+    return "rt.restore_kept()"
 
 
 def backfill_call(head: str, tail: str = "") -> str:
@@ -2222,7 +2221,7 @@ class _Builder:
             swap.append(take_identity())
         if n.default is not None:
             swap.append(self.set_default(c.table, col, new_t, n.default))
-        swap += [*add_refs(), restore_comments()]
+        swap += [*add_refs(), restore_kept()]
         # the way back mirrors the way there, NEW running meanwhile (it reads and writes the
         # column, which must stay whole): the old column comes back under a temporary name, kept
         # in step by a trigger (a write that does not convert back fails from then on), filled
@@ -2286,7 +2285,7 @@ class _Builder:
             swap_back.append(take_sequence(old_sql))
         if identity:
             swap_back.append(take_identity())
-        swap_back += [*add_refs(), restore_comments(), sync()]
+        swap_back += [*add_refs(), restore_kept(), sync()]
         after_back: list[Block] = [*validate_refs]
         if pkey:
             after_back.append(_concurrent_build(pk_copy, render([ops.CreateIndexOp(
@@ -2329,11 +2328,11 @@ class _Builder:
                  # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they
                  # reference, and on the tables whose keys reference it
                  [*backup, self._referenced_first_ddl(c.table, fks, "\n".join(swap), "ACCESS EXCLUSIVE",
-                                                      also=others, before=stash_comments(c.table))],
+                                                      also=others, before=note_kept(c.table, col))],
                  [Block(back_guard.code()), self.ddl(back_sync), *restore, fill_back, *back_builds,
                   *not_null_back, online(execute(f"ANALYZE {qt(c.table)} ({q(back_col)})")),
                   self._referenced_first_ddl(c.table, [], "\n".join(swap_back), "ACCESS EXCLUSIVE", also=others,
-                                             before=stash_comments(c.table)),
+                                             before=note_kept(c.table, col)),
                   *after_back],
                  guards=[agree], change=c, rank=1 if pkey else 0,
                  backup=None if exact else f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col} before the swap)")

@@ -918,36 +918,53 @@ def alter(statement: str, *clauses: str) -> None:
         attempts()
 
 
-def note_comments(table: str) -> None:
-    """PostgreSQL: note, for this transaction and by name, the comments of `table`'s (quoted)
-    indexes and constraints and of the foreign keys that reference it, before a swap drops
-    what they are on (see put_comments_back)."""
-    t = _literal(table)
+def note_kept(table: str, column: str) -> None:
+    """PostgreSQL: note for this transaction, by name, what a swap of `column` of `table`
+    (quoted) drops that the schema model does not hold and the naive ALTER ... TYPE keeps: the
+    comments of the table's indexes and constraints and of the foreign keys that reference it,
+    and the column's statistics target, options (n_distinct) and column privileges. See
+    restore_kept."""
+    t, c = _literal(table), _literal(column)
+    att = f"FROM pg_attribute WHERE attrelid = {t}::regclass AND attname = {c}"
     rows = (
         "SELECT 'c' AS k, conrelid::regclass::text AS t, conname::text AS n, "
         "obj_description(oid, 'pg_constraint') AS d FROM pg_constraint "
         f"WHERE conrelid = {t}::regclass OR confrelid = {t}::regclass UNION ALL "
         "SELECT 'i', indrelid::regclass::text, indexrelid::regclass::text, "
-        f"obj_description(indexrelid, 'pg_class') FROM pg_index WHERE indrelid = {t}::regclass"
+        f"obj_description(indexrelid, 'pg_class') FROM pg_index WHERE indrelid = {t}::regclass "
+        f"UNION ALL SELECT 's', {t}, {c}, attstattarget::text {att} "
+        "AND coalesce(attstattarget, -1) <> -1 UNION ALL "
+        f"SELECT 'o', {t}, {c}, nullif(array_to_string(ARRAY(SELECT o FROM unnest(attoptions) o "
+        f"WHERE o ~ '^n_distinct'), ', '), '') {att} UNION ALL "
+        "SELECT 'g', NULL, NULL, format('GRANT %s (%I) ON %s TO %s%s', p.privilege_type, "
+        f"{c}, {t}, CASE WHEN p.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, "
+        "CASE WHEN p.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
+        f"FROM (SELECT (aclexplode(attacl)).* {att}) p "
+        "LEFT JOIN pg_roles r ON r.oid = p.grantee"
     )
     sql(
-        "SELECT set_config('planner.swap_comments', coalesce((SELECT json_agg("
+        "SELECT set_config('planner.swap_kept', coalesce((SELECT json_agg("
         f"json_build_array(k, t, n, d))::text FROM ({rows}) planner_c WHERE d IS NOT NULL), "
         "'[]'), true)"
     )
 
 
-def put_comments_back() -> None:
-    """PostgreSQL: the comments note_comments noted, set again on what has those names now
-    (the copies a swap renamed, the keys it added again)."""
+def restore_kept() -> None:
+    """PostgreSQL: what note_kept noted, set again on what has those names now (the copies a
+    swap renamed, the keys it added again, the column that took the name)."""
     sql(
         "DO $planner$ DECLARE r json; BEGIN FOR r IN SELECT * FROM json_array_elements("
-        "current_setting('planner.swap_comments')::json) LOOP IF r->>0 = 'c' THEN "
-        "IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = (r->>1)::regclass "
-        "AND conname = r->>2) THEN EXECUTE format('COMMENT ON CONSTRAINT %I ON %s IS %L', "
-        "r->>2, r->>1, r->>3); END IF; ELSIF to_regclass(r->>2) IS NOT NULL THEN "
-        "EXECUTE format('COMMENT ON INDEX %s IS %L', r->>2, r->>3); END IF; END LOOP; "
-        "END $planner$"
+        "current_setting('planner.swap_kept')::json) LOOP CASE r->>0 "
+        "WHEN 'c' THEN IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = "
+        "(r->>1)::regclass AND conname = r->>2) THEN EXECUTE format("
+        "'COMMENT ON CONSTRAINT %I ON %s IS %L', r->>2, r->>1, r->>3); END IF; "
+        "WHEN 'i' THEN IF to_regclass(r->>2) IS NOT NULL THEN EXECUTE format("
+        "'COMMENT ON INDEX %s IS %L', r->>2, r->>3); END IF; "
+        "WHEN 's' THEN EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS %s', "
+        "r->>1, r->>2, r->>3); "
+        "WHEN 'o' THEN EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET (%s)', "
+        "r->>1, r->>2, r->>3); "
+        "ELSE EXECUTE r->>3; END CASE; END LOOP; END $planner$"
     )
 
 

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "e3aedff7be1d61f32b875998c67d9700dbef0f4158d11c378fc9cafb828b6796"
+DIGEST = "2441fa139e3825952c9ca227fc5086d4d51c08aa1fd50b1fa5212406eccc2d1c"
 
 
 def constant(name: str) -> str:

@@ -147,7 +147,7 @@ def upgrade() -> None:
 
     # swap users.role__planner_new in as role ("Role" -> "Role__planner_new", R8)
     def _step_3() -> None:
-        rt.note_comments('"users"')
+        rt.note_kept('"users"', "role")
         rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_sync" ON "users"')
         rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_sync"()')
         op.drop_column(rt.q("users"), rt.q("role"))
@@ -167,7 +167,7 @@ def upgrade() -> None:
             ),
             server_default=sa.text("'CLIENT'\\:\\:\"Role__planner_new\""),
         )
-        rt.put_comments_back()
+        rt.restore_kept()
 
     rt.with_lock_retry(_step_3)
 
@@ -196,7 +196,7 @@ def upgrade() -> None:
 
     # swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     def _step_6() -> None:
-        rt.note_comments('"appointments"')
+        rt.note_kept('"appointments"', "fee")
         rt.sql(
             'DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"'
         )
@@ -205,7 +205,7 @@ def upgrade() -> None:
         op.alter_column(
             rt.q("appointments"), rt.q("fee__planner_new"), new_column_name=rt.q("fee")
         )
-        rt.put_comments_back()
+        rt.restore_kept()
 
     rt.with_lock_retry(_step_6)
 
@@ -227,7 +227,7 @@ def upgrade() -> None:
 
     # swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     def _step_8() -> None:
-        rt.note_comments('"invoices"')
+        rt.note_kept('"invoices"', "totalAmount")
         rt.sql(
             'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"'
         )
@@ -238,7 +238,7 @@ def upgrade() -> None:
             rt.q("totalAmount__planner_new"),
             new_column_name=rt.q("totalAmount"),
         )
-        rt.put_comments_back()
+        rt.restore_kept()
 
     rt.with_lock_retry(_step_8)
 
@@ -431,7 +431,7 @@ def downgrade() -> None:
         rt.sql('ANALYZE "invoices" ("totalAmount__planner_old")')
 
     def _step_3() -> None:
-        rt.note_comments('"invoices"')
+        rt.note_kept('"invoices"', "totalAmount")
         rt.sql(
             'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_back" ON "invoices"'
         )
@@ -457,7 +457,7 @@ def downgrade() -> None:
             rt.q("invoices"),
             type_="check",
         )
-        rt.put_comments_back()
+        rt.restore_kept()
         rt.sql(
             'CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$'
         )
@@ -658,7 +658,7 @@ def downgrade() -> None:
         rt.sql('ANALYZE "appointments" ("fee__planner_old")')
 
     def _step_7() -> None:
-        rt.note_comments('"appointments"')
+        rt.note_kept('"appointments"', "fee")
         rt.sql(
             'DROP TRIGGER IF EXISTS "appointments_fee__planner_back" ON "appointments"'
         )
@@ -680,7 +680,7 @@ def downgrade() -> None:
             rt.q("appointments"),
             type_="check",
         )
-        rt.put_comments_back()
+        rt.restore_kept()
         rt.sql(
             'CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$'
         )
@@ -908,7 +908,7 @@ def downgrade() -> None:
         rt.sql('ANALYZE "users" ("role__planner_old")')
 
     def _step_12() -> None:
-        rt.note_comments('"users"')
+        rt.note_kept('"users"', "role")
         rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_back" ON "users"')
         rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_back"()')
         op.alter_column(
@@ -950,7 +950,7 @@ def downgrade() -> None:
         op.drop_constraint(
             rt.q("users_role__planner_old_not_null"), rt.q("users"), type_="check"
         )
-        rt.put_comments_back()
+        rt.restore_kept()
         rt.sql(
             'CREATE OR REPLACE FUNCTION "users_role__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."role__planner_new" := (SELECT ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END)) FROM (SELECT NEW."role" AS "role") AS "planner_rule")::text::"Role__planner_new"; RETURN NEW; END $planner$'
         )

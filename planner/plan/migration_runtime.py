@@ -121,6 +121,12 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _text(text: str) -> str:
+    """MySQL/MariaDB: `text` as a string expression that no character in it and no sql_mode
+    (NO_BACKSLASH_ESCAPES or not) can change: its UTF-8 bytes in hex, read as utf8mb4."""
+    return f"CONVERT(X'{text.encode().hex()}' USING utf8mb4)"
+
+
 def guard(
     statement: str,
     message: str,
@@ -970,13 +976,13 @@ def restore_kept() -> None:
 
 def drop_index(statement: str, table: str, name: str, *clauses: str) -> None:
     """MySQL/MariaDB: `statement` (ALTER TABLE ... DROP INDEX `name`, run by `alter` with
-    `clauses`) unless `table` has no index `name` any more: the server drops a foreign key's
+    `clauses`) unless table `table` (its name as is, unquoted) has no index `name` any more: the server drops a foreign key's
     own index by itself once an index created since serves the key (MySQL's manual: "silently
     dropped"), and the plan wants it gone either way. Offline it is written as is."""
     if not _offline():
         there = sql(
             "SELECT count(*) FROM information_schema.statistics WHERE table_schema = "
-            f"DATABASE() AND table_name = {_literal(table)} AND index_name = {_literal(name)}",
+            f"DATABASE() AND table_name = {_text(table)} AND index_name = {_text(name)}",
             scalar=True,
         )
         if not there:

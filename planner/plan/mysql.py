@@ -264,7 +264,7 @@ class MySQLBuilder(_Builder):
         # (gone already when it was a foreign key's own index and an index the plan created
         # since serves the key: the server drops it by itself)
         statement = f"ALTER TABLE {qt(table)} DROP INDEX {q(index.name)}"
-        return self.ddl(f"rt.drop_index({py(statement)}, {py(table)}, {py(index.name)}, "
+        return self.ddl(f"rt.drop_index({py(statement)}, {py(_split(table)[1])}, {py(index.name)}, "
                         f"{py(INPLACE)})")
 
     def _fk_sql(self, md: sa.MetaData, table: str, fk: ForeignKey) -> str:

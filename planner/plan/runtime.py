@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "2441fa139e3825952c9ca227fc5086d4d51c08aa1fd50b1fa5212406eccc2d1c"
+DIGEST = "459f607a07ef74f221429811dc327b3b8daf6ae7d07b102e6c6fcf614c4a39a6"
 
 
 def constant(name: str) -> str:

@@ -633,6 +633,59 @@ def test_a_backfill_of_a_table_without_a_key_reads_it_once(tmp_path: Path, pg_ur
     assert after - before <= 6, after - before
 
 
+def test_a_table_without_a_key_widens_a_column_online(tmp_path: Path, pg_url: str):
+    """`int -> bigint` on a table without a primary key (a log or audit table) was converted in
+    place by ALTER ... TYPE, a rewrite under ACCESS EXCLUSIVE, because R8's downgrade restores
+    a backup by key. A conversion that converts back exactly needs no backup: R8 runs with the
+    page walk for its batches, writers (inserts, updates of the column and of other columns,
+    which move rows past the walk) go on throughout, the table is not rewritten, its index is
+    built again on the new column, and the downgrade converts every value back."""
+    old = "CREATE TABLE audit (at int NOT NULL, actor int NOT NULL, note text);\nCREATE INDEX audit_actor ON audit (actor);\n"
+    ini = _project(tmp_path, old.replace("actor int", "actor bigint"), old=old)
+    revisions = "".join(p.read_text() for p in (tmp_path / "p" / "migrations" / "versions").glob("*.py"))
+    assert "ALTER COLUMN actor TYPE" not in revisions.replace('"', "") and "R8" in revisions
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    rows = 60_000
+    with engine.connect() as c:
+        for stmt in old.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql(f"INSERT INTO audit SELECT g, g * 3, 'n' FROM generate_series(1, {rows}) g")
+        filenode = c.exec_driver_sql("SELECT pg_relation_filenode('audit')").scalar()
+    stop, errors = threading.Event(), []
+
+    def writer() -> None:
+        n = rows
+        with engine.connect() as c:
+            while not stop.is_set():
+                n += 1
+                for sql in (f"INSERT INTO audit (at, actor, note) VALUES ({n}, {n * 3}, 'w')",
+                            f"UPDATE audit SET actor = at * 3 WHERE at = {n % rows + 1}",
+                            f"UPDATE audit SET note = 'u{n}' WHERE at = {(n * 7) % rows + 1}"):
+                    try:
+                        c.exec_driver_sql(sql)
+                    except sa.exc.DBAPIError as e:
+                        errors.append(f"{sql}: {str(e.orig).splitlines()[0]}")
+                time.sleep(0.003)
+
+    _upgrade_while(engine, ini, pg_url, writer, stop)
+    assert errors == [], errors[:5]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT pg_relation_filenode('audit')").scalar() == filenode
+        assert c.exec_driver_sql("SELECT count(*) FROM audit WHERE actor IS DISTINCT FROM at::bigint * 3").scalar() == 0
+        assert c.exec_driver_sql("SELECT data_type, is_nullable FROM information_schema.columns WHERE table_name = "
+                                 "'audit' AND column_name = 'actor'").one() == ("bigint", "NO")
+        assert c.exec_driver_sql("SELECT indexdef FROM pg_indexes WHERE tablename = 'audit'").scalar() == \
+            "CREATE INDEX audit_actor ON public.audit USING btree (actor)"
+        total = c.exec_driver_sql("SELECT count(*) FROM audit").scalar()
+    r = _alembic("downgrade", ini, pg_url)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT data_type FROM information_schema.columns WHERE table_name = 'audit' "
+                                 "AND column_name = 'actor'").scalar() == "integer"
+        assert c.exec_driver_sql("SELECT count(*), count(*) FILTER (WHERE actor = at * 3) FROM audit").one() == \
+            (total, total)
+
+
 def _upgrade_while(engine: sa.Engine, ini: Path, url: str, writer, stop: threading.Event) -> None:
     """`upgrade head` while `writer` runs in a thread (until `stop`), pg_locks sampled: it
     completes, and never waits for a lock while it holds a strong one."""

@@ -1809,7 +1809,11 @@ class _Builder:
                 round_trip = self.to_old(c, self.to_new(c, f"b.{q(o.name)}", new_sql), old_sql)
                 down_tail.append(self.restore(c.table, pk, o.name, bk,
                                               unchanged=f"t.{q(o.name)} IS NOT DISTINCT FROM {round_trip}"))
-        if not coercible and pk:
+        # without a primary key R8 still works where it needs no backup (a conversion that
+        # converts back exactly: the batches walk the table's pages, the downgrade converts
+        # back); otherwise its downgrade could not match a backup to its rows
+        why_not = "no primary key to restore the old values by"
+        if not coercible and (pk or (rule is None and not o.enum and round_trips(o.type, n.type))):
             why_not = self._swap_blocker(c)
             if why_not is None:
                 self._swap_type(c, pk, old_t, new_t, guards)
@@ -1838,7 +1842,7 @@ class _Builder:
         down.append(self.ddl("\n".join([*drop_default(n, new_t), down_ops])))
         down.extend(set_default(o, old_t))
         down.extend(down_tail)
-        where = "" if coercible else f" in place: {why_not}" if pk else " in place: no primary key to backfill by"
+        where = "" if coercible else f" in place: {why_not}"
         self.add(phase, f"change type of {c.object} to {new_sql}{where}", up, down, guards=guards, change=c,
                  backup=backup)
 

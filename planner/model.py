@@ -149,6 +149,9 @@ class Table:
     #: Prisma model name when it differs from the table name
     origin: str | None = field(default=None, compare=False)
     doc: str | None = field(default=None, compare=False)
+    #: PostgreSQL: the table is partitioned by this key (`RANGE (at)`); its partitions are not
+    #: modelled, but plans build indexes and constraints the way a partitioned table needs
+    partition_by: str | None = field(default=None, compare=False)
 
     def column(self, name: str) -> Column | None:
         for c in self.columns:

@@ -302,3 +302,62 @@ def test_an_enum_value_rename_with_a_removal_of_the_same_enum_is_refused(tmp_pat
     assert r.exit_code == 2, r.output
     assert "renaming value 'active' of enum status in the same plan as removing or reordering" in r.output
     assert "Traceback" not in r.output
+
+
+def test_a_column_with_a_unique_constraint_widens_online(tmp_path: Path, engine: sa.Engine):
+    """`user_id int UNIQUE` (SQLAlchemy's `unique=True`, a one-to-one key) -> bigint was
+    converted in place, a rewrite under ACCESS EXCLUSIVE: R8 did not rebuild a UNIQUE
+    constraint. Its index is now built concurrently on the new column and the constraint added
+    again on it at the swap (`USING INDEX`: no build under the lock), keeping its name and its
+    comment; uniqueness holds in every phase, both ways, and a second upgrade after the
+    downgrade finds the backfill revision's copy built again."""
+    old = ("CREATE TABLE profiles (id int PRIMARY KEY, user_id int NOT NULL CONSTRAINT profiles_user_key UNIQUE, "
+           "bio text);\n")
+    alembic = _plan(tmp_path, old, old.replace("user_id int", "user_id bigint"), engine.url)
+    revisions = "".join(p.read_text() for p in (tmp_path / "p" / "migrations" / "versions").glob("*.py"))
+    assert "ALTER COLUMN user_id TYPE" not in revisions.replace('"', "")
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO profiles SELECT g, g * 2, 'b' FROM generate_series(1, 5000) g")
+        c.exec_driver_sql("COMMENT ON CONSTRAINT profiles_user_key ON profiles IS 'one per user'")
+        filenode = c.exec_driver_sql("SELECT pg_relation_filenode('profiles')").scalar()
+    key = ("SELECT conname, pg_get_constraintdef(oid), obj_description(oid, 'pg_constraint') FROM pg_constraint "
+           "WHERE conrelid = 'profiles'::regclass AND contype = 'u'")
+    expected = [("profiles_user_key", "UNIQUE (user_id)", "one per user")]
+    n = 10_000
+
+    def duplicate_refused() -> None:
+        nonlocal n
+        n += 1
+        with engine.connect() as c:
+            with pytest.raises(sa.exc.IntegrityError):
+                c.exec_driver_sql(f"INSERT INTO profiles (id, user_id) VALUES ({n}, 2)")
+
+    for step in ("+1", "+1", "+1"):
+        r = _run(alembic, "upgrade", step)
+        assert r.returncode == 0, r.stderr[-2000:]
+        duplicate_refused()
+    with engine.connect() as c:
+        assert c.exec_driver_sql(key).all() == expected
+        assert c.exec_driver_sql("SELECT data_type FROM information_schema.columns WHERE table_name = 'profiles' "
+                                 "AND column_name = 'user_id'").scalar() == "bigint"
+        assert c.exec_driver_sql("SELECT pg_relation_filenode('profiles')").scalar() == filenode
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_index WHERE indrelid = 'profiles'::regclass").scalar() == 2
+    r = _run(alembic, "downgrade", "-1")
+    assert r.returncode == 0, r.stderr[-2000:]
+    duplicate_refused()
+    with engine.connect() as c:
+        assert c.exec_driver_sql(key).all() == expected
+        assert c.exec_driver_sql("SELECT data_type FROM information_schema.columns WHERE table_name = 'profiles' "
+                                 "AND column_name = 'user_id'").scalar() == "integer"
+        # the backfill revision's state again: the copy on the new column, valid, not a constraint
+        assert c.exec_driver_sql("SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = "
+                                 "'profiles_user_key__planner_new'::regclass").one() == (True, True)
+    for args in (("upgrade", "head"), ("downgrade", "base")):
+        r = _run(alembic, *args)
+        assert r.returncode == 0, r.stderr[-2000:]
+        duplicate_refused()
+    with engine.connect() as c:
+        assert c.exec_driver_sql(key).all() == expected
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_index WHERE indrelid = 'profiles'::regclass").scalar() == 2
+        assert c.exec_driver_sql("SELECT count(*) FROM profiles WHERE user_id = id * 2").scalar() == 5000

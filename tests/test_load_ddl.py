@@ -493,7 +493,7 @@ WARNING_CASES = [
     (PG, "CREATE DOMAIN posint AS int CHECK (VALUE > 0)", 'CREATE DOMAIN "posint" is not modelled', 1),
     (PG, "CREATE TYPE pair AS (a int, b int)", 'CREATE TYPE "pair" (composite type) is not modelled', 1),
     (PG, "CREATE STATISTICS s ON a, b FROM t", 'CREATE STATISTICS "s" is not modelled', 1),
-    (PG, "CREATE TABLE t (a int) PARTITION BY RANGE (a)", 'partitioning of table "t" is not modelled', 1),
+    (PG, "CREATE TABLE t (a int) PARTITION BY RANGE (a)", 'table "t" is partitioned (RANGE (a))', 1),
     (PG, "CREATE TABLE t (a int);\nCREATE TABLE t1 PARTITION OF t FOR VALUES FROM (1) TO (2)",
      'CREATE TABLE "t1" PARTITION OF ... is not modelled', 2),
     (PG, "CREATE TABLE u (a int); CREATE TABLE t (LIKE u INCLUDING ALL)", "(LIKE ...) is only partly modelled", 1),

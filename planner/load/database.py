@@ -410,8 +410,13 @@ class _Reader:
                 checks=tuple(sorted(parts.checks.get(name, ()),
                                     key=lambda c: _name_key(c.name, c.expression))),
                 comment=parts.comments.get(name),
+                partition_by=self.partition_by(db_schema, name),
             ))
         return out
+
+    def partition_by(self, db_schema: str | None, name: str) -> str | None:
+        """The table's partition key, when it is a partitioned table (PostgreSQL)."""
+        return None
 
     def multi(self, method: str, db_schema: str | None, names: list[str]) -> dict[str, Any]:
         """`Inspector.get_multi_<method>` for the tables `names`, keyed by table name."""
@@ -654,6 +659,10 @@ class _PostgresReader(_Reader):
                      "add ?schema=NAME to the URL to choose another)", self.target.masked, only, ", ".join(skipped))
         return [only]
 
+    def partition_by(self, db_schema: str | None, name: str) -> str | None:
+        return next((r["partkey"] for r in self.relations if r["kind"] == "p" and r["name"] == name
+                     and r["schema"] == db_schema), None)
+
     def model_schema(self, db_schema: str | None) -> str | None:
         return None if db_schema in (None, self.home) else db_schema
 
@@ -671,8 +680,8 @@ class _PostgresReader(_Reader):
                 self.warn(f"table {label} is a partition of {r['parent']}; skipped "
                           "(planner models the partitioned table only)")
             elif r["kind"] == "p":
-                self.warn(f"table {label} is partitioned ({r['partkey']}); planner models it as a "
-                          "plain table and does not manage its partitions")
+                self.warn(f"table {label} is partitioned ({r['partkey']}); planner plans its indexes and "
+                          "constraints for a partitioned table and does not manage its partitions")
             elif r["kind"] == "f":
                 self.warn(f"foreign table {label} is not modelled; skipped")
             elif r["kind"] == "S" and not r["owned"]:

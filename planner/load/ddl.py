@@ -938,6 +938,8 @@ class _Table:
     auto_indexes: set[str] = field(default_factory=set)
     #: MySQL: name the implicit index of a new foreign key gets
     fk_index_hints: dict[str, str] = field(default_factory=dict)
+    #: PostgreSQL: PARTITION BY's key (RANGE (at))
+    partition_by: str | None = None
     #: the replayer's name sets, told about every change of a name-bearing attribute
     names: _Names | None = field(default=None, repr=False, compare=False)
 
@@ -1860,7 +1862,7 @@ class Replayer:
             indexes=tuple(sorted(t.indexes, key=lambda i: (i.name or "", [p.label for p in i.parts]))),
             foreign_keys=tuple(sorted(t.foreign_keys, key=lambda f: (f.name or "", f.columns))),
             checks=tuple(sorted(t.checks, key=lambda c: (c.name or "", c.expression))),
-            comment=t.comment,
+            comment=t.comment, partition_by=t.partition_by,
         )
 
     def _column_default(self, c: _Col) -> str | None:
@@ -1984,6 +1986,11 @@ class Replayer:
             if cur.accept("INHERITS"):
                 cur.skip_group()
                 self._warn(f"table inheritance of {label} is not modelled; ignored", at)
+            elif self.dialect == "postgresql" and cur.accept("PARTITION", "BY"):
+                table.partition_by = " ".join(cur.rest().split())
+                self._warn(f"table {label} is partitioned ({table.partition_by}): planner plans its indexes and "
+                           "constraints for a partitioned table; its partitions are not modelled", at)
+                cur.i = len(cur.toks)
             elif cur.accept("PARTITION", "BY") or cur.at("PARTITIONS"):
                 self._warn(f"partitioning of table {label} is not modelled; ignored", at)
                 cur.i = len(cur.toks)

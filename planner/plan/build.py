@@ -21,6 +21,7 @@ from alembic.autogenerate import render_python_code
 from alembic.operations import ops
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.schema import CreateIndex
 
 from planner.changes import Change, Diff, Kind
 from planner.config import ConvertRule
@@ -364,14 +365,16 @@ def _batch_block(declare: list[str], before: list[str], head: list[str], attempt
 
 def _page_backfill(table: str, assignment: str, cond: str, what: str) -> str:
     """The batched UPDATE of a table without a primary key: on PostgreSQL 14 and later it walks
-    the pages the table had when it started, a range of them per batch (`ctid` ranges: a TID
-    range scan each, so the table is read once; the batch is sized in pages, ~50 rows each at
+    the pages the table had when it started (its largest partition's, when it is partitioned),
+    a range of them per batch (`ctid` ranges: a TID range scan each, so the table is read once; the batch is sized in pages, ~50 rows each at
     first, adapted like any batch); then, on every version, `ctid IN (SELECT ctid ... WHERE cond
     LIMIT n)` batches until no row is left (before 14 that is all of it: each such batch reads
     again the rows done before it; after the walk, the rows written meanwhile)."""
     tbl = qt(table)
-    rest = [f"UPDATE {tbl} SET {assignment} WHERE ctid IN (SELECT ctid FROM {tbl} WHERE {cond} "
-            "LIMIT planner_rows);",
+    # (tableoid too: the partitions of a partitioned table repeat each other's ctids, and a row
+    # of one must not be updated for another's; the condition again for a row changed since)
+    rest = [f"UPDATE {tbl} SET {assignment} WHERE (tableoid, ctid) IN (SELECT tableoid, ctid FROM {tbl} "
+            f"WHERE {cond} LIMIT planner_rows) AND ({cond});",
             "GET DIAGNOSTICS planner_n = ROW_COUNT;",
             "planner_total := planner_total + planner_n;",
             "COMMIT;",
@@ -379,7 +382,10 @@ def _page_backfill(table: str, assignment: str, cond: str, what: str) -> str:
     before = ["IF current_setting('server_version_num')::integer < 140000 THEN",
               "    planner_pages := 0;",
               "ELSE",
-              f"    planner_pages := pg_relation_size({lit(tbl)}::regclass) / "
+              # (the largest leaf of a partitioned table: a ctid range reads every leaf's pages)
+              # (pg_partition_tree has no row for a plain table)
+              "    planner_pages := coalesce((SELECT max(pg_relation_size(relid)) FROM "
+              f"pg_partition_tree({lit(tbl)}::regclass) WHERE isleaf), pg_relation_size({lit(tbl)}::regclass)) / "
               "current_setting('block_size')::integer;",
               "END IF;"]
     head = ["EXIT WHEN planner_page >= planner_pages;"]
@@ -1423,8 +1429,12 @@ class _Builder:
                  stage=Stage.PRE)
         sacol_type = type_ if type_ is not None else self.sa_column(self.new_md, table, column).type
         contract = [self.ddl(_set_not_null_by_check(table, column, check, sacol_type))]
-        down = [self.ddl(render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=True,
-                                                   existing_type=sacol_type, existing_nullable=False)]))]
+        # the way back leaves what the backfill revision left, its NOT VALID check too (instant:
+        # no scan), so that a retry of the contract finds the check it validates
+        down = [self.ddl("\n".join([
+            render([ops.AlterColumnOp(name, column, schema=schema, modify_nullable=True, existing_type=sacol_type,
+                                      existing_nullable=False)]),
+            render([drop_check]), execute(add)]))]
         self.add(Phase.CONTRACT, f"SET NOT NULL {table}.{column} via the validated check", contract, down,
                  change=c)
 
@@ -1579,6 +1589,8 @@ class _Builder:
             return f"its enum type {o.enum} changes too"
         if t_old.primary_key and a in t_old.primary_key.columns:
             return "part of the primary key"
+        if self.partitioned(c.table) and any(a in i.columns or a in i.include for i in t_old.indexes):
+            return "an index of a partitioned table uses it"
         mentions = re.compile(rf'(?<![\w"]){re.escape(a)}(?![\w"])|"{re.escape(a)}"')
         for schema in (self.old, self.new):
             for t in schema.tables:
@@ -1865,6 +1877,10 @@ class _Builder:
             return "a generated or identity column"
         if o.collation or n.collation:
             return "a column with a collation"
+        if self.partitioned(c.table) and (
+                any(col in i.columns or col in i.include for t in (t_old, t_new) if t for i in t.indexes)
+                or any(t and t.primary_key and col in t.primary_key.columns for t in (t_old, t_new))):
+            return "an index of a partitioned table uses it"
         if (o.comment or n.comment) and self.DIALECT != "postgresql":  # (PostgreSQL's swap moves it)
             return "a column with a comment"
         # a new default goes with the swap (set on the new column as it takes the name)
@@ -1938,8 +1954,9 @@ class _Builder:
 
     def _swap_guards(self, c: Change) -> list[Guard]:
         """What the schema model does not hold but R8's swap would lose or trip on, checked on
-        the server before any DDL: a primary key that is DEFERRABLE or whose index has INCLUDE
-        columns, storage parameters or a tablespace (the swap builds a plain unique index);
+        the server before any DDL: a primary key or a UNIQUE constraint it rebuilds that is
+        DEFERRABLE or whose index has INCLUDE columns, storage parameters or a tablespace (the
+        swap builds a plain unique index);
         foreign keys it adds again that are NOT VALID (the swap's VALIDATE would fail on the
         rows they let through, where the naive ALTER keeps them NOT VALID)."""
         t = self.old.table(c.table)
@@ -1963,6 +1980,15 @@ class _Builder:
                 f"foreign keys referencing {c.table} are NOT VALID: the key swap adds them again and validates "
                 "them", resolve="validate them first (ALTER TABLE ... VALIDATE CONSTRAINT, after fixing the rows "
                                 f"that break them), or {by_hand}"))
+        uniques = [i.name for i in t.indexes if i.constraint and c.column in i.columns and self._rebuildable(c, i)]
+        if uniques:
+            out.append(Guard(
+                f"SELECT count(*) FROM pg_constraint k JOIN pg_index i ON i.indexrelid = k.conindid "
+                f"JOIN pg_class x ON x.oid = k.conindid WHERE k.conrelid = {rel} AND k.contype = 'u' AND "
+                f"k.conname IN ({', '.join(lit(n or '') for n in uniques)}) AND (k.condeferrable OR "
+                "i.indnkeyatts < i.indnatts OR x.reloptions IS NOT NULL OR x.reltablespace <> 0)",
+                f"a UNIQUE constraint on {c.table}.{c.column} is DEFERRABLE or has INCLUDE columns, storage "
+                "parameters or a tablespace, which R8 does not carry over", resolve=by_hand))
         if names:
             out.append(Guard(
                 f"SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = {rel} AND NOT convalidated "
@@ -2011,16 +2037,18 @@ class _Builder:
 
     def _rebuildable(self, c: Change, i: Index) -> bool:
         """An index on the column R8 builds again on the new column (plain column keys and
-        INCLUDE columns, in OLD and NEW alike, not changed by the plan); a UNIQUE constraint is
-        not rebuilt."""
+        INCLUDE columns, in OLD and NEW alike, not changed by the plan); a UNIQUE constraint
+        too on PostgreSQL (its index built concurrently, the constraint added again on it by
+        `USING INDEX` at the swap) unless it is DEFERRABLE, NULLS NOT DISTINCT or has INCLUDE
+        columns."""
         t_old, t_new = self.old.table(c.table), self.new.table(c.table)
         same = t_old is not None and t_new is not None and i in t_old.indexes and i in t_new.indexes
         plain = all(p.column is not None and p == IndexPart(column=p.column) for p in i.parts)
         untouched = not any(x.table == c.table and i.name in (x.name, getattr(x.old, "name", None),
                                                              getattr(x.new, "name", None))
                             for x in self.diff.changes if x is not c)
-        return bool(same and plain and untouched and i.name and not i.constraint and not i.where
-                    and not i.nulls_not_distinct)
+        key = not i.constraint or (self.DIALECT == "postgresql" and not i.deferrable and not i.include)
+        return bool(same and plain and untouched and i.name and key and not i.where and not i.nulls_not_distinct)
 
     def _swap_type(self, c: Change, pk: tuple[str, ...], old_t: sa.types.TypeEngine, new_t: sa.types.TypeEngine,
                    guards: list[Guard]) -> None:
@@ -2078,16 +2106,27 @@ class _Builder:
             return ops.CreateIndexOp(as_name, name, [on if x == col else x for x in i.columns], schema=schema,
                                      unique=i.unique, if_not_exists=True, postgresql_concurrently=True, **extra)
 
+        # a UNIQUE constraint's index too; the constraint is added again on the copy at the
+        # swap (USING INDEX: no build under the lock), and dropped on the way back, the copy
+        # built again after it
+        keys = [i for i in rebuilt if i.constraint]
         for i in rebuilt:
             copy = derived_name(i.name, "__planner_new")
             build = index_copy(i, copy, tmp)
-            self.add(Phase.BACKFILL, f"build index {copy} on {tmp} concurrently (becomes {i.name})",
+            becomes = f"UNIQUE constraint {i.name}" if i.constraint else i.name
+            self.add(Phase.BACKFILL, f"build {'unique ' if i.unique else ''}index {copy} on {tmp} concurrently "
+                                     f"(becomes {becomes})",
                      [_concurrent_build(copy, render([build]))],
                      [online(render([ops.DropIndexOp(copy, table_name=name, schema=schema,
                                                      postgresql_concurrently=True, if_exists=True)]))],
                  change=c)
-            renames_up.append(rename_index_sql(c.table, copy, i.name))
-            renames_down.append(rename_index_sql(c.table, i.name, copy))
+            if i.constraint:
+                renames_up.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(i.name or '')} UNIQUE "
+                                          f"USING INDEX {q(copy)}"))
+                renames_down.append(render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema)]))
+            else:
+                renames_up.append(rename_index_sql(c.table, copy, i.name))
+                renames_down.append(rename_index_sql(c.table, i.name, copy))
         # the primary key: a unique index on the new column, built concurrently, attached at the
         # swap (ADD PRIMARY KEY USING INDEX: no build under the lock); the foreign keys that
         # reference the column are dropped and added again NOT VALID around it, validated online
@@ -2253,7 +2292,9 @@ class _Builder:
         for i in rebuilt:
             back_ix = derived_name(i.name, "__planner_old")
             back_builds.append(_concurrent_build(back_ix, render([index_copy(i, back_ix, back_col)])))
-            back_renames.append(rename_index_sql(c.table, back_ix, i.name))
+            back_renames.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(i.name or '')} UNIQUE USING "
+                                        f"INDEX {q(back_ix)}") if i.constraint
+                                else rename_index_sql(c.table, back_ix, i.name))
         if pkey:
             back_pk = derived_name(pkey.name or "", "__planner_old")
             back_builds.append(_concurrent_build(back_pk, render([ops.CreateIndexOp(
@@ -2291,6 +2332,9 @@ class _Builder:
             swap_back.append(take_identity())
         swap_back += [*add_refs(), restore_kept(), sync()]
         after_back: list[Block] = [*validate_refs]
+        for i in keys:  # the backfill revision's copy, dropped with the constraint on the way back
+            copy = derived_name(i.name, "__planner_new")
+            after_back.append(_concurrent_build(copy, render([index_copy(i, copy, tmp)])))
         if pkey:
             after_back.append(_concurrent_build(pk_copy, render([ops.CreateIndexOp(
                 pk_copy, name, [tmp], schema=schema, unique=True, if_not_exists=True,
@@ -2452,6 +2496,46 @@ class _Builder:
     def _is_redefined(self, table: str, name: str | None) -> bool:
         return (table, name) in self.redefined
 
+    def partitioned(self, table: str) -> bool:
+        """PostgreSQL: `table` is a partitioned table (in OLD or NEW): CREATE INDEX CONCURRENTLY,
+        DROP INDEX CONCURRENTLY, ADD CONSTRAINT ... USING INDEX and NOT VALID foreign keys are
+        refused on it."""
+        t = self.old.table(table) or self.new.table(table)
+        return self.DIALECT == "postgresql" and t is not None and bool(t.partition_by)
+
+    def _partitioned_build(self, md: sa.MetaData, table: str, index: Index, as_name: str | None = None) -> Block:
+        """Index `index` (as `as_name`) of partitioned `table`, online: the runtime creates it ON
+        ONLY the table (catalog only, INVALID until every partition has its own), builds it
+        CONCURRENTLY on each partition and attaches each (rt.partitioned_index)."""
+        op_ = self._index_op(md, table, index, as_name)
+        op_.kw.pop("postgresql_concurrently", None)
+        op_.if_not_exists = False
+        ix = op_.to_index()
+        text = str(CreateIndex(ix).compile(dialect=_PG))
+        prep = _PG.identifier_preparer
+        head = f"CREATE {'UNIQUE ' if ix.unique else ''}INDEX {prep.format_index(ix)} ON {prep.format_table(ix.table)}"
+        assert text.startswith(head), text
+        return Block(f"rt.partitioned_index({py(qt(table))}, {py(op_.index_name)}, {py(text[len(head):])}"
+                     f"{', unique=True' if ix.unique else ''})", autocommit=True)
+
+    def _drop_index_block(self, table: str, name: str) -> Block:
+        """DROP INDEX CONCURRENTLY IF EXISTS `name` of `table`; of a partitioned table (which
+        refuses CONCURRENTLY) a plain DROP INDEX, a short strong-lock step (it drops the
+        partitions' indexes with it: no scan)."""
+        schema, tname = _split(table)
+        if self.partitioned(table):
+            return self.ddl(render([ops.DropIndexOp(name, table_name=tname, schema=schema, if_exists=True)]))
+        return online(render([ops.DropIndexOp(name, table_name=tname, schema=schema, postgresql_concurrently=True,
+                                              if_exists=True)]))
+
+    def _partitioned_constraint(self, table: str, index: Index) -> Block:
+        """UNIQUE constraint `index` added in place to partitioned `table` (ADD CONSTRAINT ...
+        USING INDEX is refused there): it builds its index under the lock, as the naive DDL does."""
+        schema, name = _split(table)
+        deferrable = {"deferrable": True} if index.deferrable else {}
+        return self.ddl(render([ops.CreateUniqueConstraintOp(index.name, name, list(index.columns), schema=schema,
+                                                             **deferrable)]))
+
     def _drop_index_op(self, table: str, index: Index) -> ops.DropIndexOp:
         schema, name = _split(table)
         return ops.DropIndexOp(index.name, table_name=name, schema=schema, postgresql_concurrently=True,
@@ -2459,6 +2543,8 @@ class _Builder:
 
     def _build_index_block(self, md: sa.MetaData, table: str, index: Index) -> Block:
         """CREATE INDEX CONCURRENTLY IF NOT EXISTS of `index` as `md` defines it."""
+        if self.partitioned(table):
+            return self._partitioned_build(md, table, index)
         return _concurrent_build(index.name, render([self._index_op(md, table, index)]))
 
     def _using_index_block(self, table: str, index: Index, index_name: str | None = None) -> Block:
@@ -2469,6 +2555,8 @@ class _Builder:
                                 f"USING INDEX {q(index_name or index.name)}{deferrable}"))
 
     def _create_index_blocks(self, md: sa.MetaData, table: str, index: Index) -> list[Block]:
+        if index.constraint and self.partitioned(table):
+            return [self._partitioned_constraint(table, index)]
         blocks = [self._build_index_block(md, table, index)]
         if index.constraint:
             blocks.append(self._using_index_block(table, index))
@@ -2478,7 +2566,7 @@ class _Builder:
         if index.constraint:
             schema, name = _split(table)
             return [self.ddl(render([ops.DropConstraintOp(index.name, name, type_="unique", schema=schema)]))]
-        return [online(render([self._drop_index_op(table, index)]))]
+        return [self._drop_index_block(table, index.name)]
 
     def add_index(self, c: Change) -> None:
         i: Index = c.new
@@ -2486,11 +2574,19 @@ class _Builder:
         if self._is_redefined(c.table, i.name):
             self._redefine_index(c, i, guards)
             return
+        if i.constraint and self.partitioned(c.table):
+            schema, name = _split(c.table)
+            self.add(Phase.EXPAND, f"unique constraint {i.name} in place (a partitioned table takes no constraint "
+                                   "USING INDEX: the index is built under the lock, writes wait)",
+                     [self._partitioned_constraint(c.table, i)],
+                     [self.ddl(render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema,
+                                                            if_exists=True)]))], guards=guards, change=c)
+            return
         # the build runs outside the transaction (stage ONLINE); a UNIQUE constraint takes the
         # index over afterwards in the transactional tail of the same revision
         self.add(Phase.EXPAND, f"create {'unique ' if i.unique else ''}index {i.name} concurrently",
                  [self._build_index_block(self.new_md, c.table, i)],
-                 [online(render([self._drop_index_op(c.table, i)]))], guards=guards, change=c)
+                 [self._drop_index_block(c.table, i.name)], guards=guards, change=c)
         if i.constraint:
             schema, name = _split(c.table)
             self.add(Phase.EXPAND, f"unique constraint {i.name} using the index",
@@ -2505,20 +2601,30 @@ class _Builder:
         then gives the new one its name: RENAME for an index, ADD CONSTRAINT ... USING INDEX
         (which renames the index) for a constraint."""
         schema, name = _split(c.table)
+        if i.constraint and self.partitioned(c.table):
+            # no constraint USING INDEX on a partitioned table: added in place once the old one
+            # is gone (contract), dropped again on the way back
+            self.add(Phase.CONTRACT, f"{i.name}: the new definition, in place (a partitioned table takes no "
+                                     "constraint USING INDEX)", [self._partitioned_constraint(c.table, i)],
+                     [self.ddl(render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema,
+                                                            if_exists=True)]))], guards=guards, change=c,
+                     stage=Stage.TAIL)
+            return
         tmp = derived_name(i.name, "__planner_new")
-        build = _concurrent_build(tmp, render([self._index_op(self.new_md, c.table, i, as_name=tmp)]))
-        drop_tmp = online(render([ops.DropIndexOp(tmp, table_name=name, schema=schema, postgresql_concurrently=True,
-                                                  if_exists=True)]))
+        build = (self._partitioned_build(self.new_md, c.table, i, as_name=tmp) if self.partitioned(c.table) else
+                 _concurrent_build(tmp, render([self._index_op(self.new_md, c.table, i, as_name=tmp)])))
+        drop_tmp = self._drop_index_block(c.table, tmp)
         self.add(Phase.EXPAND, f"create {'unique ' if i.unique else ''}index {tmp} concurrently (becomes {i.name})",
                  [build], [drop_tmp], guards=guards, change=c)
         if i.constraint:
             up = self._using_index_block(c.table, i, tmp)
-            # dropping the constraint drops its index: expand's downgrade finds no temporary index
-            down = self.ddl(render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema,
-                                                         if_exists=True)]))
+            # dropping the constraint drops its index: built again under the temporary name,
+            # what expand left (a retry of the contract takes it over again)
+            down = [self.ddl(render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema,
+                                                          if_exists=True)])), build]
         else:
-            up, down = self.ddl(rename_index_sql(c.table, tmp, i.name)), self.ddl(rename_index_sql(c.table, i.name, tmp))
-        self.add(Phase.CONTRACT, f"{i.name}: the new definition takes the name", [up], [down],
+            up, down = self.ddl(rename_index_sql(c.table, tmp, i.name)), [self.ddl(rename_index_sql(c.table, i.name, tmp))]
+        self.add(Phase.CONTRACT, f"{i.name}: the new definition takes the name", [up], down,
                  change=c, stage=Stage.TAIL)
 
     def drop_index(self, c: Change) -> None:
@@ -2589,14 +2695,16 @@ class _Builder:
             referent_schema=fk.ref_schema, ondelete=None if fk.on_delete == "NO ACTION" else fk.on_delete,
             onupdate=None if fk.on_update == "NO ACTION" else fk.on_update,
             deferrable=fk.deferrable or None, initially="DEFERRED" if fk.initially_deferred else None,
-            match="FULL" if fk.match_full else None, postgresql_not_valid=True)
+            match="FULL" if fk.match_full else None, postgresql_not_valid=not self.partitioned(table))
 
     def _add_fk_steps(self, c: Change, fk: ForeignKey) -> None:
         schema, name = _split(c.table)
         drop = self.ddl(render([ops.DropConstraintOp(fk.name, name, type_="foreignkey", schema=schema,
                                                     if_exists=True)]))
         # after the phase's concurrent index builds: it may reference a unique index built there
-        self.add(Phase.EXPAND, f"foreign key {fk.name} NOT VALID",
+        how = (" validated in place (a partitioned table takes no NOT VALID foreign key: writes wait for the "
+               "scan)" if self.partitioned(c.table) else " NOT VALID")
+        self.add(Phase.EXPAND, f"foreign key {fk.name}{how}",
                  [self._fk_ddl(c.table, fk, render([self._fk_op(c.table, fk)]))],
                  [drop], guards=self.guards(c), change=c, stage=Stage.TAIL)
         self.add(Phase.BACKFILL, f"validate foreign key {fk.name} (its own transaction)",
@@ -2670,6 +2778,14 @@ class _Builder:
         cols = ", ".join(q(x) for x in pk.columns)
         replaced = next((x for x in self.diff.changes if x.kind == Kind.DROP_PRIMARY_KEY and x.table == c.table),
                         None)
+        if self.partitioned(c.table):  # no PRIMARY KEY USING INDEX there: in place, as the naive DDL
+            self.add(Phase.EXPAND, f"primary key of {c.table} in place (a partitioned table takes no key USING "
+                                   "INDEX: the index is built under the lock, writes wait)",
+                     [self.ddl(render([ops.CreatePrimaryKeyOp(pk.name or f"{name}_pkey", name, list(pk.columns),
+                                                              schema=schema)]))],
+                     [self.ddl(execute(f"ALTER TABLE {qt(c.table)} DROP CONSTRAINT IF EXISTS "
+                                       f"{q(pk.name or name + '_pkey')}"))], guards=self.guards(c), change=c)
+            return
         build = _concurrent_build(idx, execute(
             f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {q(idx)} ON {qt(c.table)} ({cols})"))
         swap = []

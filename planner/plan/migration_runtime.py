@@ -829,28 +829,42 @@ def _with_lock_retry(step) -> None:
                     f"{table[0] if table else 'a table'} (holding nothing); the revision is "
                     f"rolled back, run it again. {both}Waiting on: {_blockers(table)}"
                 ) from None
-            pause = min(2**attempt, 30) * random.uniform(0.5, 1.5)
-            if attempt == retries - 1 or waited + pause > budget:
-                done = (
-                    "nothing of this revision is committed"
-                    if pg
-                    else "its steps before this one stay done (MySQL cannot roll DDL "
-                    "back; running it again skips them)"
-                )
-                raise CommandError(  # one line (Alembic prints it as FAILED: ...)
-                    f"planner: lock timeout: gave up after {attempt + 1} attempts "
-                    f"({waited:.0f} s of waiting); {done}. {both}"
-                    f"Waiting on: {_blockers(table)}"
-                ) from None
-            print(
-                f"planner: lock timeout{' on ' + table[0] if table else ''} (attempt "
-                f"{attempt + 1} of {retries}): the step is rolled back, trying again in "
-                f"{pause:.1f} s",
-                file=sys.stderr,
-                flush=True,
+            done = (
+                "nothing of this revision is committed"
+                if pg
+                else "its steps before this one stay done (MySQL cannot roll DDL "
+                "back; running it again skips them)"
             )
-            time.sleep(pause)
-            waited += pause
+            waited += _pause(
+                attempt,
+                retries,
+                waited,
+                budget,
+                lambda d=done, b=both, t=table: f"{d}. {b}Waiting on: {_blockers(t)}",
+                ": the step is rolled back, trying again",
+                f" on {table[0]}" if table else "",
+            )
+
+
+def _pause(attempt, retries, waited, budget, gave_up, retrying, where="") -> float:
+    """After lock timeout number `attempt` (from 0) of `retries`, `waited` seconds paused so
+    far: raise CommandError (one line, `gave_up()` after the count) when the attempts or the
+    `budget` are spent; else say so on stderr (`retrying`), sleep a jittered, doubling pause
+    (at most 30 s) and return it. `where`: " on <table>" when known."""
+    pause = min(2**attempt, 30) * random.uniform(0.5, 1.5)
+    if attempt == retries - 1 or waited + pause > budget:
+        raise CommandError(  # one line (Alembic prints it as FAILED: ...)
+            f"planner: lock timeout: gave up after {attempt + 1} attempts "
+            f"({waited:.0f} s of waiting); {gave_up()}"
+        ) from None
+    print(
+        f"planner: lock timeout{where} (attempt {attempt + 1} of {retries}){retrying} "
+        f"in {pause:.1f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    time.sleep(pause)
+    return pause
 
 
 def _reruns() -> bool:
@@ -1416,6 +1430,107 @@ def drop_invalid_index(name: str) -> None:
     if _invalid_index(name):
         with waiting():
             sql('DROP INDEX CONCURRENTLY IF EXISTS "' + name.replace('"', '""') + '"')
+
+
+def partitioned_index(table: str, name: str, tail: str, unique: bool = False) -> None:
+    """PostgreSQL: index `name` of partitioned table `table` (quoted; `tail`: what follows the
+    table in its CREATE INDEX), online, where CREATE INDEX CONCURRENTLY is refused: created ON
+    ONLY the table (catalog only: INVALID until every partition has its own), then, partition
+    by partition, built CONCURRENTLY on a leaf (ON ONLY on a partition with partitions of its
+    own, recursively) and attached (ALTER INDEX ... ATTACH PARTITION). The short statements run
+    outside any transaction, each tried again after a lock timeout (they held nothing), and the
+    index must end valid. Re-runnable: attached partitions are skipped, an INVALID leftover of
+    a build is dropped first. Offline: the parent's statement, and the rest as a comment."""
+    kind = "UNIQUE INDEX" if unique else "INDEX"
+    top = f"CREATE {kind} IF NOT EXISTS {_ident(name)} ON ONLY {table}{tail}"
+    if _offline():
+        out = op.get_context().impl.static_output
+        out(top + ";")
+        out(
+            f"-- planner: {table} is partitioned: for each partition P, CREATE {kind} "
+            f"CONCURRENTLY IF NOT EXISTS <P>_{name} ON P{tail} (ON ONLY P and its own "
+            f"partitions first where P has partitions), then ALTER INDEX {_ident(name)} "
+            "ATTACH PARTITION <P>_"
+            + name
+            + "; the index is valid once every one is attached"
+        )
+        return
+    _short(top)
+    schema = sql(
+        "SELECT quote_ident(n.nspname) FROM pg_class c JOIN pg_namespace n ON "
+        f"n.oid = c.relnamespace WHERE c.oid = {_literal(table)}::regclass",
+        scalar=True,
+    )
+    _index_partitions(table, f"{schema}.{_ident(name)}", name, kind, tail)
+    check_index_valid(name)
+
+
+def _index_partitions(table: str, index: str, name: str, kind: str, tail: str) -> None:
+    """partitioned_index for the partitions of `table` (quoted), whose index is `index`."""
+    rows = (
+        op.get_bind()
+        .exec_driver_sql(
+            "SELECT c.oid::regclass::text, c.relkind, c.relname, quote_ident(n.nspname), "
+            "EXISTS (SELECT 1 FROM pg_index x JOIN pg_inherits h ON h.inhrelid = x.indexrelid "
+            f"WHERE x.indrelid = c.oid AND h.inhparent = {_literal(index)}::regclass) "
+            "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON "
+            f"n.oid = c.relnamespace WHERE i.inhparent = {_literal(table)}::regclass "
+            "ORDER BY c.relname",
+            execution_options={"no_parameters": True},
+        )
+        .all()
+    )
+    for rel, relkind, relname, schema, attached in rows:
+        if attached:
+            continue
+        child = _clipped(f"{relname}_{name}")
+        if relkind == "p":
+            _short(f"CREATE {kind} IF NOT EXISTS {_ident(child)} ON ONLY {rel}{tail}")
+            _index_partitions(rel, f"{schema}.{_ident(child)}", child, kind, tail)
+        else:
+            drop_invalid_index(child)
+            with waiting():
+                sql(
+                    f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {_ident(child)} ON {rel}{tail}"
+                )
+            check_index_valid(child)
+        _short(f"ALTER INDEX {index} ATTACH PARTITION {schema}.{_ident(child)}")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _clipped(name: str) -> str:
+    """`name` within PostgreSQL's 63 bytes: clipped, with a short hash of the whole."""
+    if len(name.encode()) <= 63:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return name.encode()[:54].decode(errors="ignore") + "_" + digest
+
+
+def _short(statement: str) -> None:
+    """A short strong-lock statement outside any transaction (its own, under the session's
+    lock_timeout): after a lock timeout it held nothing, so it is tried again after a
+    jittered pause, bounded like with_lock_retry."""
+    retries = setting("lock_retries", LOCK_RETRIES)
+    budget = setting("lock_retry_budget", LOCK_RETRY_BUDGET)
+    waited = 0.0
+    for attempt in range(retries):
+        try:
+            sql(statement)
+            return
+        except sa.exc.DBAPIError as err:
+            if not _is_lock_timeout(err):
+                raise
+            waited += _pause(
+                attempt,
+                retries,
+                waited,
+                budget,
+                lambda: f"on: {statement[:120]}. Waiting on: {_blockers()}",
+                f" on: {statement[:120]}; trying again",
+            )
 
 
 def check_index_valid(name: str) -> None:

@@ -318,6 +318,8 @@ def _table(schema: Schema, table: Table, metadata: sa.MetaData, enums: dict[str,
     kwargs: dict[str, Any] = {}
     if schema.dialect == "sqlite" and any(c.autoincrement == "autoincrement" for c in table.columns):
         kwargs["sqlite_autoincrement"] = True
+    if table.partition_by and schema.dialect == "postgresql":
+        kwargs["postgresql_partition_by"] = table.partition_by
     columns = [_column(schema, table, c, enums) for c in table.columns]
     out = sa.Table(table.name, metadata, *columns, schema=table.schema, comment=table.comment,
                    **kwargs)

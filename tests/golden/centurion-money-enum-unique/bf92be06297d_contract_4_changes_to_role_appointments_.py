@@ -475,6 +475,15 @@ def downgrade() -> None:
             existing_type=sa.NUMERIC(precision=10, scale=2),
             nullable=True,
         )
+        op.drop_constraint(
+            rt.q("invoices_totalAmount__planner_new_not_null"),
+            rt.q("invoices"),
+            type_="check",
+            if_exists=True,
+        )
+        rt.sql(
+            'ALTER TABLE "invoices" ADD CONSTRAINT "invoices_totalAmount__planner_new_not_null" CHECK ("totalAmount__planner_new" IS NOT NULL) NOT VALID'
+        )
 
     rt.with_lock_retry(_step_4)
     # undo: swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
@@ -697,6 +706,15 @@ def downgrade() -> None:
             rt.q("fee__planner_new"),
             existing_type=sa.NUMERIC(precision=10, scale=2),
             nullable=True,
+        )
+        op.drop_constraint(
+            rt.q("appointments_fee__planner_new_not_null"),
+            rt.q("appointments"),
+            type_="check",
+            if_exists=True,
+        )
+        rt.sql(
+            'ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_new_not_null" CHECK ("fee__planner_new" IS NOT NULL) NOT VALID'
         )
 
     rt.with_lock_retry(_step_8)
@@ -973,6 +991,15 @@ def downgrade() -> None:
                 create_type=False,
             ),
             nullable=True,
+        )
+        op.drop_constraint(
+            rt.q("users_role__planner_new_not_null"),
+            rt.q("users"),
+            type_="check",
+            if_exists=True,
+        )
+        rt.sql(
+            'ALTER TABLE "users" ADD CONSTRAINT "users_role__planner_new_not_null" CHECK ("role__planner_new" IS NOT NULL) NOT VALID'
         )
 
     rt.with_lock_retry(_step_13)

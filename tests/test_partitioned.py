@@ -129,3 +129,19 @@ def test_an_index_is_built_partition_by_partition_while_writers_go_on(tmp_path: 
     with engine.connect() as c:
         assert c.exec_driver_sql("SELECT count(*) FROM pg_class WHERE strpos(relname, 'events_kind_idx') > 0").scalar() == 0
     engine.dispose()
+
+
+def test_diff_gives_the_safe_way_of_a_partitioned_table(tmp_path: Path):
+    """LK101/LK102/LK105/LK107 advised CONCURRENTLY, USING INDEX and NOT VALID, which the server
+    refuses on a partitioned table."""
+    (tmp_path / "old.sql").write_text(BASE)
+    (tmp_path / "new.sql").write_text(
+        BASE.replace("CREATE INDEX events_n_idx ON events (n);\n", "")
+        + "CREATE INDEX events_kind_idx ON events (kind);\n"
+        + "ALTER TABLE events ADD CONSTRAINT events_org_fk FOREIGN KEY (org_id) REFERENCES orgs (id);\n")
+    r = CliRunner().invoke(app, ["diff", str(tmp_path / "old.sql"), str(tmp_path / "new.sql")])
+    out = " ".join(r.output.split())
+    assert "-> A partitioned table takes no CONCURRENTLY: CREATE INDEX ... ON ONLY the table" in out, out
+    assert "-> A partitioned table's index cannot be dropped CONCURRENTLY" in out, out
+    assert "-> A partitioned table takes no NOT VALID foreign key" in out, out
+    assert "CREATE INDEX CONCURRENTLY outside a transaction" not in out, out

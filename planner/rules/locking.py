@@ -34,7 +34,21 @@ def create_index_blocking(c: Change, ctx: Context) -> Verdict | None:
                                                       f"for the build{ctx.size_note(c.table)}.")
     return Verdict(ctx.scale(Level.MEDIUM, c.table),
                    f"CREATE INDEX {c.name or '(unnamed)'} on {c.table} takes a SHARE lock: writes are blocked until the "
-                   f"build ends{ctx.size_note(c.table)}.")
+                   f"build ends{ctx.size_note(c.table)}.", help=_partitioned_help(c, ctx))
+
+
+def _partitioned_help(c: Change, ctx: Context) -> str | None:
+    """The safe way for an index or UNIQUE constraint of a partitioned table (PostgreSQL refuses
+    CONCURRENTLY and USING INDEX there), None for a plain one."""
+    t = ctx.old_table(c.table) or ctx.new.table(c.table or "")
+    if t is None or not t.partition_by:
+        return None
+    if isinstance(c.new, Index) and c.new.constraint:
+        return ("A partitioned table takes no CONCURRENTLY and no constraint USING INDEX: build a unique index "
+                "CONCURRENTLY on each partition and add the constraint there (USING INDEX), then ADD CONSTRAINT on "
+                "the table (it adopts them); planner's plan adds it in place.")
+    return ("A partitioned table takes no CONCURRENTLY: CREATE INDEX ... ON ONLY the table, CREATE INDEX "
+            "CONCURRENTLY on each partition, ALTER INDEX ... ATTACH PARTITION each (planner's plan does this).")
 
 
 @rule("LK102", "drop-index-blocking", on=(Kind.DROP_INDEX, Kind.DROP_UNIQUE), playbook="drop-index-concurrently",
@@ -51,8 +65,11 @@ def drop_index_blocking(c: Change, ctx: Context) -> Verdict | None:
     """
     if any(x.kind == Kind.DROP_TABLE and x.table == c.table for x in ctx.diff.changes):
         return None
+    t = ctx.old_table(c.table)
     return Verdict(Level.LOW, f"DROP INDEX {c.name or '(unnamed)'} takes ACCESS EXCLUSIVE on {c.table} (brief, but it "
-                              "waits behind long transactions and blocks everything queued after it).")
+                              "waits behind long transactions and blocks everything queued after it).",
+                   help="A partitioned table's index cannot be dropped CONCURRENTLY: a plain DROP INDEX under a short "
+                        "lock_timeout, retried (planner's plan does this)." if t is not None and t.partition_by else None)
 
 
 @rule("LK103", "type-change-rewrite", on=Kind.ALTER_COLUMN_TYPE, playbook="change-column-type",
@@ -154,7 +171,17 @@ def validating_foreign_key(c: Change, ctx: Context) -> Verdict | None:
     ref = c.detail.get("references")
     return Verdict(ctx.scale(Level.MEDIUM, c.table),
                    f"FOREIGN KEY {c.name or '(unnamed)'} validates every row of {c.table} under SHARE ROW EXCLUSIVE on "
-                   f"{c.table} and {ref} (writes to both blocked){ctx.size_note(c.table)}.")
+                   f"{c.table} and {ref} (writes to both blocked){ctx.size_note(c.table)}.",
+                   help=_partitioned_fk_help(c, ctx))
+
+
+def _partitioned_fk_help(c: Change, ctx: Context) -> str | None:
+    t = ctx.old_table(c.table)
+    if t is None or not t.partition_by:
+        return None
+    return ("A partitioned table takes no NOT VALID foreign key: add it NOT VALID on each partition and VALIDATE "
+            "there, then ADD CONSTRAINT on the table (it adopts them without a scan, but locks the referenced table "
+            "ACCESS EXCLUSIVE for a moment); planner's plan adds it in place.")
 
 
 @rule("LK113", "validating-check", on=Kind.ADD_CHECK, dialects=("postgresql",), playbook="add-check",
@@ -206,7 +233,8 @@ def unique_constraint_lock(c: Change, ctx: Context) -> Verdict | None:
     if not c.new.constraint:
         return None
     return Verdict(ctx.scale(Level.HIGH, c.table), f"UNIQUE constraint {c.name or '(unnamed)'} builds its index under ACCESS "
-                                                   f"EXCLUSIVE on {c.table}{ctx.size_note(c.table)}.")
+                                                   f"EXCLUSIVE on {c.table}{ctx.size_note(c.table)}.",
+                   help=_partitioned_help(c, ctx))
 
 
 @rule("LK108", "primary-key-change", on=(Kind.ADD_PRIMARY_KEY, Kind.DROP_PRIMARY_KEY), playbook="add-primary-key",

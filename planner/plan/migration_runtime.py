@@ -1429,7 +1429,7 @@ def drop_invalid_index(name: str) -> None:
         return
     if _invalid_index(name):
         with waiting():
-            sql('DROP INDEX CONCURRENTLY IF EXISTS "' + name.replace('"', '""') + '"')
+            sql(f"DROP INDEX CONCURRENTLY IF EXISTS {_ident(name)}")
 
 
 def partitioned_index(table: str, name: str, tail: str, unique: bool = False) -> None:

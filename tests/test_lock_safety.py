@@ -689,9 +689,13 @@ def test_a_table_without_a_key_widens_a_column_online(tmp_path: Path, pg_url: st
             (total, total)
 
 
-def _upgrade_while(engine: sa.Engine, ini: Path, url: str, writer, stop: threading.Event) -> None:
+def _upgrade_while(engine: sa.Engine, ini: Path, url: str, writer, stop: threading.Event, *,
+                   second_lock: bool = False) -> None:
     """`upgrade head` while `writer` runs in a thread (until `stop`), pg_locks sampled: it
-    completes, and never waits for a lock while it holds a strong one."""
+    completes, and never waits for a lock while it holds a strong one. `second_lock`: a step
+    locks two tables the writer uses (a key swap and the tables whose foreign keys reference
+    the key): it may wait for the second one holding the first, up to SECOND_LOCK_TIMEOUT
+    (100 ms, then it rolls back and tries again, locking that one first)."""
     t = threading.Thread(target=writer, daemon=True)
     with _LockSampler(engine) as sampler:
         t.start()
@@ -699,7 +703,11 @@ def _upgrade_while(engine: sa.Engine, ini: Path, url: str, writer, stop: threadi
         stop.set()
         t.join(10)
     assert r.returncode == 0, r.stderr[-2000:]
-    assert sampler.samples > 10 and sampler.violations == [], [[x for x in v if not x[2]] for _, v in sampler.violations[:3]]
+    assert sampler.samples > 10
+    if second_lock:
+        assert sampler.longest_wait_holding() < 0.1 + 0.15, sampler.violations[:3]
+    else:
+        assert sampler.violations == [], [[x for x in v if not x[2]] for _, v in sampler.violations[:3]]
 
 
 FK_OLD = """CREATE TABLE orgs (id int PRIMARY KEY, name text);
@@ -1141,3 +1149,107 @@ def test_a_commented_column_changes_type_online_and_keeps_its_comment(tmp_path: 
         with engine.connect() as c:
             c.exec_driver_sql(f'REVOKE ALL ON users FROM "{role}" CASCADE')
             c.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
+
+
+JOIN_OLD = """CREATE TABLE users (id int PRIMARY KEY, name text);
+CREATE TABLE groups (id int PRIMARY KEY, title text);
+CREATE TABLE memberships (user_id int NOT NULL CONSTRAINT memberships_user_fk REFERENCES users (id) ON DELETE CASCADE,
+    group_id int NOT NULL CONSTRAINT memberships_group_fk REFERENCES groups (id),
+    role text, CONSTRAINT memberships_pkey PRIMARY KEY (user_id, group_id));
+CREATE INDEX memberships_group_user ON memberships (group_id, user_id);
+CREATE TABLE badges (user_id int NOT NULL, group_id int NOT NULL, label text,
+    CONSTRAINT badges_membership_fk FOREIGN KEY (user_id, group_id) REFERENCES memberships (user_id, group_id));
+"""
+
+
+@pytest.mark.parametrize("widened", ["pair", "every key"])
+def test_a_join_tables_key_pair_widens_online(tmp_path: Path, pg_url: str, widened: str):
+    """Both columns of a join table's composite primary key `int -> bigint` (the usual way to
+    bigint ids, and a Prisma implicit many-to-many table's pair) were converted in place, a
+    rewrite under ACCESS EXCLUSIVE: R8 swapped only a one-column key, and an index over two
+    columns that both change was rebuilt by neither swap. The pair is now swapped together:
+    one shadow column each, the key, the (group_id, user_id) index and the foreign keys built
+    once over both new columns, one short swap; the composite foreign key of another table
+    that references the key is added again NOT VALID and validated online. With `every key`,
+    the referenced users.id and groups.id widen too (their swaps run after the join table's).
+    Writers go on, the table is not rewritten, duplicates and orphans are refused throughout,
+    and the downgrade puts integer back."""
+    new = JOIN_OLD.replace("user_id int", "user_id bigint").replace("group_id int", "group_id bigint")
+    if widened == "every key":
+        new = new.replace("id int PRIMARY KEY", "id bigint PRIMARY KEY")
+    ini = _project(tmp_path, new, old=JOIN_OLD)
+    revisions = "".join(p.read_text() for p in (tmp_path / "p" / "migrations" / "versions").glob("*.py"))
+    assert " TYPE " not in revisions and "in place" not in revisions, revisions
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    rows = 60_000
+    with engine.connect() as c:
+        for stmt in JOIN_OLD.split(";")[:-1]:
+            c.exec_driver_sql(stmt)
+        c.exec_driver_sql("INSERT INTO users SELECT g, 'u' FROM generate_series(1, 20000) g")
+        c.exec_driver_sql("INSERT INTO groups SELECT g, 'g' FROM generate_series(1, 50) g")
+        c.exec_driver_sql(f"INSERT INTO memberships SELECT 1 + mod(g, 20000), 1 + g / 20000, 'm' "
+                          f"FROM generate_series(0, {rows - 1}) g")
+        c.exec_driver_sql("INSERT INTO badges SELECT user_id, group_id, 'b' FROM memberships WHERE user_id < 100 AND group_id = 1")
+        filenode = c.exec_driver_sql("SELECT pg_relation_filenode('memberships')").scalar()
+        c.exec_driver_sql("COMMENT ON INDEX memberships_group_user IS 'by group'")
+    stop, errors, refused = threading.Event(), [], [0]
+
+    def writer() -> None:
+        n = 0
+        with engine.connect() as c:
+            while not stop.is_set():
+                n += 1
+                u, g = 1 + (n * 7919) % 20000, 4 + n % 40
+                for sql in (f"INSERT INTO memberships (user_id, group_id, role) VALUES ({u}, {g}, 'w') ON CONFLICT DO NOTHING",
+                            f"UPDATE memberships SET role = 'r{n}' WHERE user_id = {u} AND group_id = 1",
+                            f"DELETE FROM memberships WHERE user_id = {1 + (n * 31) % 20000} AND group_id = 2"):
+                    try:
+                        c.exec_driver_sql(sql)
+                    except sa.exc.DBAPIError as e:
+                        errors.append(f"{sql}: {str(e.orig).splitlines()[0]}")
+                for bad in ("INSERT INTO memberships (user_id, group_id, role) VALUES (1, 1, 'dup')",
+                            f"INSERT INTO memberships (user_id, group_id, role) VALUES ({u}, 999, 'orphan')"):
+                    try:
+                        c.exec_driver_sql(bad)
+                    except sa.exc.IntegrityError:
+                        refused[0] += 1
+                    else:
+                        errors.append(f"accepted: {bad}")
+                time.sleep(0.005)
+
+    _upgrade_while(engine, ini, pg_url, writer, stop, second_lock=True)
+    assert errors == [], errors[:5]
+    assert refused[0] > 20, refused
+    shape = ("SELECT conname, convalidated, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid IN "
+             "('memberships'::regclass, 'badges'::regclass) ORDER BY 1")
+    expected = [("badges_membership_fk", True,
+                 "FOREIGN KEY (user_id, group_id) REFERENCES memberships(user_id, group_id)"),
+                ("memberships_group_fk", True, "FOREIGN KEY (group_id) REFERENCES groups(id)"),
+                ("memberships_pkey", True, "PRIMARY KEY (user_id, group_id)"),
+                ("memberships_user_fk", True, "FOREIGN KEY (user_id) REFERENCES users(id) ON DELETE CASCADE")]
+    types = ("SELECT string_agg(column_name || ' ' || data_type, ', ' ORDER BY column_name) FROM "
+             "information_schema.columns WHERE table_name = 'memberships' AND column_name LIKE '%%id'")
+    index = ("SELECT indexdef, obj_description('memberships_group_user'::regclass, 'pg_class') FROM pg_indexes "
+             "WHERE indexname = 'memberships_group_user'")
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT pg_relation_filenode('memberships')").scalar() == filenode
+        assert c.exec_driver_sql(shape).all() == expected
+        assert c.exec_driver_sql(types).scalar() == "group_id bigint, user_id bigint"
+        assert c.exec_driver_sql(index).one() == (
+            "CREATE INDEX memberships_group_user ON public.memberships USING btree (group_id, user_id)", "by group")
+        assert c.exec_driver_sql("SELECT count(*) FROM pg_index WHERE indrelid = 'memberships'::regclass").scalar() == 2
+        with pytest.raises(sa.exc.IntegrityError):
+            c.exec_driver_sql("DELETE FROM memberships WHERE user_id = 1 AND group_id = 1")  # badges reference it
+        c.exec_driver_sql("DELETE FROM users WHERE id = 20000")  # the cascade goes through the new key
+        assert c.exec_driver_sql("SELECT count(*) FROM memberships WHERE user_id = 20000").scalar() == 0
+        total = c.exec_driver_sql("SELECT count(*) FROM memberships").scalar()
+    r = _alembic("downgrade", ini, pg_url)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT pg_relation_filenode('memberships')").scalar() == filenode
+        assert c.exec_driver_sql(shape).all() == expected
+        assert c.exec_driver_sql(types).scalar() == "group_id integer, user_id integer"
+        assert c.exec_driver_sql(index).one()[1] == "by group"
+        assert c.exec_driver_sql("SELECT count(*) FROM memberships").scalar() == total
+        with pytest.raises(sa.exc.IntegrityError):
+            c.exec_driver_sql("INSERT INTO memberships (user_id, group_id, role) VALUES (1, 1, 'dup')")

@@ -206,9 +206,34 @@ def test_keys_that_widen_with_their_generators_and_references(tmp_path: Path, pg
 def test_two_columns_of_one_index_or_key_widen(tmp_path: Path, pg_url: str, old: str):
     """Two columns of one index (or of one foreign key) both widening used to make two swaps
     that each rebuilt the index (or the key) on their own new column: the second build found
-    the first's copy (`already exists`) or the second rename found nothing. A column whose index
-    or foreign key has another column changing type too is converted in place."""
+    the first's copy (`already exists`) or the second rename found nothing; then both were
+    converted in place (a rewrite under ACCESS EXCLUSIVE). They are swapped together now: the
+    shared index or key built once over both new columns, one swap (with the table's own
+    parent key dropped and added again by it, where the pair holds the key it references)."""
     new = old.replace("a int", "a bigint").replace("b int", "b bigint").replace("id serial", "id bigserial")
+    report = _verify(tmp_path, old, new, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+    analysis = analyze(str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), config=load_config(None, cwd=ROOT),
+                       dialect="postgresql", renames=[])
+    titles = [s.title for s in build.build_plan(analysis.diff, analysis.old.schema, analysis.new.schema).steps]
+    assert not [t for t in titles if "in place" in t], titles
+    together = [t for t in titles if t.startswith("swap c.") and ", " in t.split(" in as ")[1].split(" (")[0]]
+    assert len(together) == 1, titles
+
+
+@pytest.mark.postgres
+def test_a_lossy_and_an_exact_column_swapped_together(tmp_path: Path, pg_url: str):
+    """Columns swapped together are filled by the same batches. On the way back the lossy one
+    (numeric scale cut, timestamp precision cut) first gets its old values from the backup;
+    the shared batches, selecting every row for the exact one (int -> bigint), then overwrote
+    them with the converted values: the downgrade stopped (numeric overflow) or silently kept
+    the cut timestamps. Each column is now set only on the rows of its own condition."""
+    old = ("CREATE TABLE price (id int PRIMARY KEY, item int, amount numeric(10,4));\n"
+           "CREATE INDEX price_item_amount ON price (item, amount);\n"
+           "CREATE TABLE ev (id int PRIMARY KEY, item int, at timestamp(6));\n"
+           "CREATE INDEX ev_item_at ON ev (item, at);\n")
+    new = old.replace("item int", "item bigint").replace("numeric(10,4)", "numeric(10,2)") \
+        .replace("timestamp(6)", "timestamp(0)")
     report = _verify(tmp_path, old, new, pg_url)
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
 

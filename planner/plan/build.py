@@ -170,13 +170,46 @@ def dollar_quote(body: str) -> str:
     return tag + body + tag
 
 
-def note_kept(table: str, column: str) -> str:
-    """PostgreSQL: what a swap of `column` drops that the model does not hold and the naive
+def _own_rows(fills: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """(column, expression) of batches that fill several columns, each (column, expression,
+    condition) only on the rows of its own condition: the batch selects a row when one of them
+    holds, and another column of that row keeps what it has (a value restored from a backup)."""
+    if len(fills) == 1:
+        return [fills[0][:2]]
+    return [(col, f"CASE WHEN {cond} THEN {expr} ELSE {q(col)} END") for col, expr, cond in fills]
+
+
+def _any(conditions: list[str]) -> str:
+    """SQL true where one of `conditions` is."""
+    return conditions[0] if len(conditions) == 1 else " OR ".join(f"({x})" for x in conditions)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Swapped:
+    """One column of an R8 swap: its change, types, and the names the swap gives its copies."""
+
+    c: Change
+    old_t: sa.types.TypeEngine
+    new_t: sa.types.TypeEngine
+    new_sql: str
+    old_sql: str
+    col: str
+    #: the new column until the swap
+    tmp: str
+    #: the old column again, on the way back
+    back: str
+    #: the trigger (and function) that keeps tmp in step, and back on the way back
+    fn: str
+    back_fn: str
+
+
+def note_kept(table: str, *columns: str) -> str:
+    """PostgreSQL: what a swap of `columns` drops that the model does not hold and the naive
     ALTER ... TYPE keeps (the comments of the table's indexes and constraints and of the keys
     that reference it; the column's statistics target, options and privileges), noted for the
     transaction before the swap's locks and set again after it (restore_kept). Without it an
     R8 swap lost them."""
-    return f"rt.note_kept({py(qt(table))}, {py(column)})"
+    return f"rt.note_kept({', '.join(py(x) for x in (qt(table), *columns))})"
 
 
 def restore_kept() -> str:
@@ -1156,7 +1189,7 @@ class _Builder:
                  [self.ddl(execute(f"DROP TYPE IF EXISTS {qt(tmp_key)}"))], guards=guards, change=c)
         for sc, pk, old_t, new_t in todo:
             n = len(self.steps)
-            self._swap_type(sc, pk, old_t, new_t, [])
+            self._swap_type([(sc, old_t, new_t)], pk, [])
             self.steps[n:] = [dataclasses.replace(s, change_id=c.id) for s in self.steps[n:]]
         return [(sc.table, sc.column) for sc, *_ in todo], inplace
 
@@ -1385,27 +1418,32 @@ class _Builder:
                        where: str | None = None, downgrade: list[Block] | None = None,
                        upgrade_first: list[Block] | None = None, upgrade_after: list[Block] | None = None,
                        new_waits: bool | None = None, analyze: bool = True,
-                       record: str | None = None) -> None:
+                       record: str | None = None, more: Iterable[tuple[str, str]] = ()) -> None:
         """R12: keyset batches of BATCH_SIZE rows by primary-key range, each committed on its
         own, so the whole backfill reads the table once (linear in its size); ANALYZE after
         (`analyze=False`: a later step analyzes the column before anything reads it).
-        `record`: the backup table (quoted) whose FILLED column gets what each row was set to."""
+        `record`: the backup table (quoted) whose FILLED column gets what each row was set to.
+        `more`: (column, expression) set by the same batches (PostgreSQL)."""
         cond = where or f"{q(column)} IS NULL"
-        self.add(Phase.BACKFILL, f"backfill {table}.{column} in batches",
-                 [*(upgrade_first or []), Block(self._batches(table, column, expression, cond, analyze, record),
+        self.add(Phase.BACKFILL, f"backfill {table}.{', '.join([column, *(x for x, _ in more)])} in batches",
+                 [*(upgrade_first or []), Block(self._batches(table, column, expression, cond, analyze, record,
+                                                              more=more),
                                                 autocommit=True),
                   *(upgrade_after or [])], downgrade or [], change=c, new_waits=new_waits)
 
     def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True,
-                 record: str | None = None) -> str:
+                 record: str | None = None, *, more: Iterable[tuple[str, str]] = ()) -> str:
         """The code of a batched `SET column = expression WHERE cond` (PostgreSQL: keyset by
-        primary key in one PL/pgSQL block, by ctid without one; then ANALYZE)."""
+        primary key in one PL/pgSQL block, by ctid without one; then ANALYZE). `more`: other
+        (column, expression) the same batches set."""
         pk = self.pk_columns(self.new.table(table) or self.old.table(table))
+        sets = [(column, expression), *more]
+        assignment = ", ".join(f"{q(x)} = {e}" for x, e in sets)
+        what = f"{table}.{', '.join(x for x, _ in sets)}"
         if pk:
-            code = _keyset_backfill(table, pk, f"{q(column)} = {expression}", cond, f"{table}.{column}",
-                                    record=(record, column) if record else None)
+            code = _keyset_backfill(table, pk, assignment, cond, what, record=(record, column) if record else None)
         else:  # no key to range over: the row address, a range of pages a batch
-            code = _page_backfill(table, f"{q(column)} = {expression}", cond, f"{table}.{column}")
+            code = _page_backfill(table, assignment, cond, what)
         return code + "\n" + execute(f"ANALYZE {qt(table)}") if analyze else code
 
     def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard],
@@ -1760,10 +1798,7 @@ class _Builder:
     def alter_type(self, c: Change) -> None:
         o, n = c.old, c.new
         schema, name = _split(c.table)
-        # a serial column outside the primary key is spelled `serial` in metadata (what CREATE
-        # and ADD COLUMN want); its type is the integer underneath
-        old_t = stored_type(self.sa_column(self.old_md, c.table, o.name).type)
-        new_t = stored_type(self.sa_column(self.new_md, c.table, n.name).type)
+        old_t, new_t, guards = self._type_parts(c)
         new_sql = new_t.compile(dialect=_PG)
         old_sql = old_t.compile(dialect=_PG)
         from planner.rules.facts import lossy
@@ -1771,8 +1806,6 @@ class _Builder:
         t = self.old.table(c.table)
         pk = self.pk_columns(t)
         rule = self.rule(c)
-        # a stated rule is checked by running it on every value (NULLs too: it may map them)
-        guards = self.guards(c) if rule is None else [self._rule_guard(c, new_sql)]
         # no USING where the change needs no rewrite: any USING expression makes the server
         # rewrite the table, and the default (an assignment cast) is the same conversion
         up_ops = render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=new_t,
@@ -1825,10 +1858,13 @@ class _Builder:
         # converts back exactly: the batches walk the table's pages, the downgrade converts
         # back); otherwise its downgrade could not match a backup to its rows
         why_not = "no primary key to restore the old values by"
-        if not coercible and (pk or (rule is None and not o.enum and round_trips(o.type, n.type))):
+        if self._r8_route(c):
             why_not = self._swap_blocker(c)
             if why_not is None:
-                self._swap_type(c, pk, old_t, new_t, guards)
+                group = self._swap_group(c)
+                if group[0] is c:  # (the others are swapped with the first)
+                    self._swap_type([(c, old_t, new_t), *((x, *self._type_parts(x)[:2]) for x in group[1:])], pk,
+                                    [*guards, *(g for x in group[1:] for g in self._type_parts(x)[2])])
                 return
         phase = Phase.EXPAND if coercible else Phase.CONTRACT
         # a default may not cast to the other type: drop it, convert, set the target's default
@@ -1858,15 +1894,74 @@ class _Builder:
         self.add(phase, f"change type of {c.object} to {new_sql}{where}", up, down, guards=guards, change=c,
                  backup=backup)
 
+    def _type_parts(self, c: Change) -> tuple[sa.types.TypeEngine, sa.types.TypeEngine, list[Guard]]:
+        """The old and new SQLAlchemy types of type change `c` (PostgreSQL), and its guards."""
+        # a serial column outside the primary key is spelled `serial` in metadata (what CREATE
+        # and ADD COLUMN want); its type is the integer underneath
+        old_t = stored_type(self.sa_column(self.old_md, c.table, c.old.name).type)
+        new_t = stored_type(self.sa_column(self.new_md, c.table, c.new.name).type)
+        rule = self.rule(c)
+        # a stated rule is checked by running it on every value (NULLs too: it may map them)
+        return old_t, new_t, self.guards(c) if rule is None else [self._rule_guard(c, new_t.compile(dialect=_PG))]
+
+    def _r8_route(self, c: Change) -> bool:
+        """Type change `c` would take R8's new column and swap (PostgreSQL), unless something
+        blocks it (_swap_blocker): it rewrites the table, and either the table has a primary key
+        (to back up and restore by) or the conversion converts back exactly (int -> bigint: no
+        backup needed; without a key the batches walk the table's pages)."""
+        rule = self.rule(c)
+        if binary_coercible(c.old.type, c.new.type, "postgresql") and rule is None:
+            return False
+        return bool(self.pk_columns(self.old.table(c.table))) or (
+            rule is None and not c.old.enum and round_trips(c.old.type, c.new.type))
+
+    def _swap_group(self, c: Change) -> list[Change]:
+        """The type changes R8 swaps together with `c` (PostgreSQL), in plan order: `c` and the
+        type changes of other columns of its table that share a key, an index or a foreign key
+        with it (and so on: both columns of a join table's key). Built over all of them at once,
+        what they share is built once; swapped one by one, the copy built for one swap would
+        name the other's old column. Just `c` on other servers and for a change the diff does
+        not hold (an enum recreation's)."""
+        if self.DIALECT != "postgresql" or not any(x is c for x in self.diff.changes):
+            return [c]
+        typed = {x.column for x in self.diff.changes if x.kind == Kind.ALTER_COLUMN_TYPE and x.table == c.table}
+        shared: list[set[str]] = []
+        for t in (self.old.table(c.table), self.new.table(c.table)):
+            if t is not None:
+                shared += [{*i.columns, *i.include} for i in t.indexes]
+                shared += [set(fk.columns) for fk in t.foreign_keys]
+                shared += [set(t.primary_key.columns)] if t.primary_key else []
+        group = {c.column}
+        while more := {x for s in shared if s & group for x in s & typed} - group:
+            group |= more
+        return [x for x in self.diff.changes
+                if x.kind == Kind.ALTER_COLUMN_TYPE and x.table == c.table and x.column in group]
+
     def _sets_default(self, c: Change) -> bool:
         """The type change `c` drops the old default and sets the new one itself (it converts
         the values: the R8 swap or an ALTER ... USING)."""
         return not (binary_coercible(c.old.type, c.new.type, "postgresql") and self.rule(c) is None)
 
     def _swap_blocker(self, c: Change) -> str | None:
-        """Why the type change of c cannot use R8's new column and swap (None: it can). The swap
-        drops the old column, so anything that names it (keys, indexes, constraints, views,
-        other changes of the same column) would have to be rebuilt with it: those stay in place."""
+        """Why the type change of c cannot use R8's new column and swap (None: it can), with
+        the changes swapped together with it (_swap_group): if one of them cannot, none is."""
+        if why := self._column_swap_blocker(c):
+            return why
+        group = self._swap_group(c)
+        for x in group:
+            if x is not c and not self._r8_route(x):
+                return f"{x.column} changes type with it, in place"
+            if x is not c and (why := self._column_swap_blocker(x)):
+                return f"{x.column} changes type with it and cannot be swapped: {why}"
+        if sum(bool(x.old.autoincrement or x.new.autoincrement) for x in group) > 1:
+            return "two serial or identity columns change type together"
+        return None
+
+    def _column_swap_blocker(self, c: Change) -> str | None:
+        """Why the type change of c alone cannot use R8's new column and swap (None: it can).
+        The swap drops the old column, so anything that names it (keys, indexes, constraints,
+        views, other changes of the same column) would have to be rebuilt with it: those stay
+        in place."""
         col = c.column
         mentions = re.compile(rf'(?<![\w"]){re.escape(col)}(?![\w"])|"{re.escape(col)}"')
         t_old, t_new = self.old.table(c.table), self.new.table(c.table)
@@ -1923,16 +2018,21 @@ class _Builder:
         col = c.column
         t_old, t_new = self.old.table(c.table), self.new.table(c.table)
         if t_old is None or t_new is None or t_old.primary_key != t_new.primary_key \
-                or t_old.primary_key is None or t_old.primary_key.columns != (col,) or not t_old.primary_key.name:
-            return "part of a primary key that is not one named column, or changes"
+                or t_old.primary_key is None or col not in t_old.primary_key.columns or not t_old.primary_key.name:
+            return "part of a primary key that is unnamed or changes"
         pkey = t_old.primary_key
         from planner.rules.facts import lossy
 
-        rule = self.rule(c)
-        if (rule is not None or c.old.enum or not round_trips(c.old.type, c.new.type) or lossy(c.old.type, c.new.type)
-                or (rule is not None and rule.lossy)):
-            # the swap's backup and restore go by the key, which is what changes here
-            return "a primary key whose values do not convert back exactly"
+        for x in self._swap_group(c):
+            if x.column not in pkey.columns:
+                continue
+            rule = self.rule(x)
+            if (rule is not None or x.old.enum or not round_trips(x.old.type, x.new.type)
+                    or lossy(x.old.type, x.new.type)):
+                # the swap's backup and restore go by the key, which is what changes here
+                return "a primary key whose values do not convert back exactly"
+        if other := self._retyped_other(c, pkey.columns):
+            return f"its primary key has {other} changing type too"
         if any(x.table == c.table and x.kind in (Kind.ADD_PRIMARY_KEY, Kind.DROP_PRIMARY_KEY, Kind.RENAME_TABLE)
                for x in self.diff.changes):
             return "its primary key changes"
@@ -1947,7 +2047,8 @@ class _Builder:
         for key, fk in refs.values():
             o_t, n_t = self.old.table(key), self.new.table(key)
             same = o_t is not None and n_t is not None and fk in o_t.foreign_keys and fk in n_t.foreign_keys
-            if not fk.name or not same or fk.ref_columns != (col,) or self._changed(key, fk.name, kinds) \
+            if not fk.name or not same or sorted(fk.ref_columns) != sorted(pkey.columns) \
+                    or self._changed(key, fk.name, kinds) \
                     or any(x.table == key and x.kind in (Kind.DROP_TABLE, Kind.RENAME_TABLE) for x in self.diff.changes):
                 return f"foreign key {fk.name or '(unnamed)'} of {key} references it and changes or is unnamed"
         return pkey, sorted(refs.values(), key=lambda r: (r[0], r[1].name or ""))
@@ -2026,8 +2127,9 @@ class _Builder:
         t = self.old.table(c.table)
         recreated = {x.name for x in self.diff.changes if x.kind in (Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
                                                                      Kind.RENAME_ENUM_VALUE)}
+        together = {x.column for x in self._swap_group(c)}  # (swapped with c: what they share is built once)
         for name in dict.fromkeys(columns):
-            if name == c.column:
+            if name in together:
                 continue
             col = t.column(name) if t is not None else None
             if any(x.kind == Kind.ALTER_COLUMN_TYPE and x.table == c.table and x.column == name
@@ -2050,60 +2152,85 @@ class _Builder:
         key = not i.constraint or (self.DIALECT == "postgresql" and not i.deferrable and not i.include)
         return bool(same and plain and untouched and i.name and key and not i.where and not i.nulls_not_distinct)
 
-    def _swap_type(self, c: Change, pk: tuple[str, ...], old_t: sa.types.TypeEngine, new_t: sa.types.TypeEngine,
-                   guards: list[Guard]) -> None:
+    def _swap_type(self, members: list[tuple[Change, sa.types.TypeEngine, sa.types.TypeEngine]],
+                   pk: tuple[str, ...], guards: list[Guard]) -> None:
         """R8: a type change that rewrites the table, without the rewrite's ACCESS EXCLUSIVE.
         Expand adds the column under a temporary name and a trigger that keeps it converted on
         every write; backfill converts the existing rows in batches; contract checks that every
         row agrees, backs the old values up, drops the old column and gives the new one its name
         (one short transaction). The downgrade brings the old column back from the backup (rows
-        written since are converted back) and restores the trigger state."""
-        o, n = c.old, c.new
-        schema, name = _split(c.table)
-        new_sql, old_sql = new_t.compile(dialect=_PG), old_t.compile(dialect=_PG)
-        col = o.name
-        tmp = derived_name(col, "__planner_new")
-        fn = derived_name(f"{name}_{col}", "__planner_sync")
-        qfn = f"{q(schema)}.{q(fn)}" if schema else q(fn)
-        convert = self.to_new(c, None, new_sql)
-        rule = self.rule(c)
+        written since are converted back) and restores the trigger state.
 
-        def sync() -> str:
-            to_new = self.to_new(c, f"NEW.{q(col)}", new_sql)
+        `members`: the type changes swapped together, each with its old and new type: one, or
+        the columns of one table that share a key, an index or a foreign key (_swap_group: a
+        join table's pair of keys), so that what they share is built once over all the new
+        columns and the one swap transaction gives every column its name. Steps of one column
+        belong to its change, those of all to the first."""
+        c = members[0][0]
+        schema, name = _split(c.table)
+        ms = [_Swapped(mc, old_t, new_t, new_t.compile(dialect=_PG), old_t.compile(dialect=_PG), mc.old.name,
+                       derived_name(mc.old.name, "__planner_new"), derived_name(mc.old.name, "__planner_old"),
+                       derived_name(f"{name}_{mc.old.name}", "__planner_sync"),
+                       derived_name(f"{name}_{mc.old.name}", "__planner_back"))
+              for mc, old_t, new_t in members]
+        tmp_of = {m.col: m.tmp for m in ms}
+        back_of = {m.col: m.back for m in ms}
+        cols = [m.col for m in ms]
+
+        def fn_name(fn: str) -> str:
+            return f"{q(schema)}.{q(fn)}" if schema else q(fn)
+
+        def swapped_in(columns: Iterable[str], to: dict[str, str]) -> str:
+            """The names `to` gives the swapped columns among `columns` (for titles)."""
+            return ", ".join(to[x] for x in dict.fromkeys(columns) if x in to)
+
+        def sync(m: _Swapped) -> str:
+            to_new = self.to_new(m.c, f"NEW.{q(m.col)}", m.new_sql)
             return "\n".join([
-                execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS "
-                        + dollar_quote(f" BEGIN NEW.{q(tmp)} := {to_new}; RETURN NEW; END ")),
+                execute(f"CREATE OR REPLACE FUNCTION {fn_name(m.fn)}() RETURNS trigger LANGUAGE plpgsql AS "
+                        + dollar_quote(f" BEGIN NEW.{q(m.tmp)} := {to_new}; RETURN NEW; END ")),
                 # UPDATE OF: an update that does not set the column leaves the converted copy as
                 # it is (the batched backfill's own updates do not fire it: ~15% of its time)
-                execute(f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE OF {q(col)} ON {qt(c.table)} "
-                        f"FOR EACH ROW EXECUTE FUNCTION {qfn}()")])
+                execute(f"CREATE TRIGGER {q(m.fn)} BEFORE INSERT OR UPDATE OF {q(m.col)} ON {qt(c.table)} "
+                        f"FOR EACH ROW EXECUTE FUNCTION {fn_name(m.fn)}()")])
 
-        unsync = "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(c.table)}"),
-                            execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
-        tmp_col = sa.Column(tmp, new_t, nullable=True)
-        guards = [*guards, *self._swap_guards(c)]
-        self.add(Phase.EXPAND, f"add {c.table}.{tmp} ({new_sql}) kept in step with {col} by a trigger (R8); "
-                               f"from here on a write of {col} that does not convert to {new_sql} fails",
-                 [self.ddl("\n".join([render([ops.AddColumnOp(name, tmp_col, schema=schema)]), sync()]))],
-                 [self.ddl("\n".join([unsync, render([ops.DropColumnOp(name, tmp, schema=schema)])]))],
-                 guards=guards, change=c)
-        # a rule may give NULL a value: then every row is converted, NULLs too
-        todo = f"{q(tmp)} IS NULL" + ("" if rule is not None and rule.using else f" AND {q(col)} IS NOT NULL")
+        def unsync(m: _Swapped) -> str:
+            return "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(m.fn)} ON {qt(c.table)}"),
+                              execute(f"DROP FUNCTION IF EXISTS {fn_name(m.fn)}()")])
+
+        # what the server must not hold (checked before any DDL): once, for every column
+        guards = list(dict.fromkeys([*guards, *(g for m in ms for g in self._swap_guards(m.c))]))
+        for m in ms:
+            tmp_col = sa.Column(m.tmp, m.new_t, nullable=True)
+            self.add(Phase.EXPAND, f"add {c.table}.{m.tmp} ({m.new_sql}) kept in step with {m.col} by a trigger "
+                                   f"(R8); from here on a write of {m.col} that does not convert to {m.new_sql} fails",
+                     [self.ddl("\n".join([render([ops.AddColumnOp(name, tmp_col, schema=schema)]), sync(m)]))],
+                     [self.ddl("\n".join([unsync(m), render([ops.DropColumnOp(name, m.tmp, schema=schema)])]))],
+                     guards=guards if m is ms[0] else [], change=m.c)
+        todo = []
+        for m in ms:
+            rule = self.rule(m.c)
+            # a rule may give NULL a value: then every row is converted, NULLs too
+            todo.append(f"{q(m.tmp)} IS NULL" + ("" if rule is not None and rule.using
+                                                 else f" AND {q(m.col)} IS NOT NULL"))
         # no ANALYZE of the whole table here: the contract analyzes the new column right before
-        # the swap (nothing reads it until then), one sampling pass instead of two
-        self._backfill_step(c, c.table, tmp, convert, where=todo, analyze=False)
+        # the swap (nothing reads it until then), one sampling pass instead of two. Columns
+        # swapped together are filled by the same batches: the table is read and written once
+        fills = _own_rows([(m.tmp, self.to_new(m.c, None, m.new_sql), cond) for m, cond in zip(ms, todo, strict=True)])
+        self._backfill_step(c, c.table, ms[0].tmp, fills[0][1], where=_any(todo), analyze=False, more=fills[1:])
         t_old = self.old.table(c.table)
-        # every index that names the column, as a key or an INCLUDE column (dropping the old
-        # column drops them all): built again on the new one
-        rebuilt = [i for i in (t_old.indexes if t_old else ()) if col in i.columns or col in i.include]
+        # every index that names a swapped column, as a key or an INCLUDE column (dropping the
+        # old column drops them all): built again on the new ones
+        rebuilt = [i for i in (t_old.indexes if t_old else ())
+                   if any(x in tmp_of for x in (*i.columns, *i.include))]
         renames_up, renames_down = [], []
 
-        def index_copy(i: Index, as_name: str, on: str) -> ops.CreateIndexOp:
-            """Index `i` as `as_name`, with column `on` in place of the swapped one."""
+        def index_copy(i: Index, as_name: str, to: dict[str, str]) -> ops.CreateIndexOp:
+            """Index `i` as `as_name`, with the columns `to` maps in place of the swapped ones."""
             extra = {"postgresql_using": i.method} if i.method != "btree" else {}
             if i.include:
-                extra["postgresql_include"] = [on if x == col else x for x in i.include]
-            return ops.CreateIndexOp(as_name, name, [on if x == col else x for x in i.columns], schema=schema,
+                extra["postgresql_include"] = [to.get(x, x) for x in i.include]
+            return ops.CreateIndexOp(as_name, name, [to.get(x, x) for x in i.columns], schema=schema,
                                      unique=i.unique, if_not_exists=True, postgresql_concurrently=True, **extra)
 
         # a UNIQUE constraint's index too; the constraint is added again on the copy at the
@@ -2112,14 +2239,14 @@ class _Builder:
         keys = [i for i in rebuilt if i.constraint]
         for i in rebuilt:
             copy = derived_name(i.name, "__planner_new")
-            build = index_copy(i, copy, tmp)
+            build = index_copy(i, copy, tmp_of)
             becomes = f"UNIQUE constraint {i.name}" if i.constraint else i.name
-            self.add(Phase.BACKFILL, f"build {'unique ' if i.unique else ''}index {copy} on {tmp} concurrently "
-                                     f"(becomes {becomes})",
+            self.add(Phase.BACKFILL, f"build {'unique ' if i.unique else ''}index {copy} on "
+                                     f"{swapped_in((*i.columns, *i.include), tmp_of)} concurrently (becomes {becomes})",
                      [_concurrent_build(copy, render([build]))],
                      [online(render([ops.DropIndexOp(copy, table_name=name, schema=schema,
                                                      postgresql_concurrently=True, if_exists=True)]))],
-                 change=c)
+                     change=c)
             if i.constraint:
                 renames_up.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(i.name or '')} UNIQUE "
                                           f"USING INDEX {q(copy)}"))
@@ -2127,21 +2254,27 @@ class _Builder:
             else:
                 renames_up.append(rename_index_sql(c.table, copy, i.name))
                 renames_down.append(rename_index_sql(c.table, i.name, copy))
-        # the primary key: a unique index on the new column, built concurrently, attached at the
-        # swap (ADD PRIMARY KEY USING INDEX: no build under the lock); the foreign keys that
-        # reference the column are dropped and added again NOT VALID around it, validated online
-        # right after (the swap runs after the contract's other swaps: rank 1, so a referencing
-        # column R8 converts too has taken its final name by then)
-        pk_swap = self._pk_swap(c) if t_old and t_old.primary_key and col in t_old.primary_key.columns else None
+        # the primary key: a unique index on the new columns, built concurrently, attached at
+        # the swap (ADD PRIMARY KEY USING INDEX: no build under the lock); the foreign keys that
+        # reference it are dropped and added again NOT VALID around it, validated online right
+        # after (the swap runs after the contract's other swaps: rank 1, so a referencing column
+        # R8 converts too has taken its final name by then; 0.5 for a key with foreign keys of
+        # its own, a join table's, which may reference a key swapped at rank 1)
+        in_key = [m for m in ms if t_old and t_old.primary_key and m.col in t_old.primary_key.columns]
+        pk_swap = self._pk_swap(in_key[0].c) if in_key else None
         assert not isinstance(pk_swap, str)
         pkey, refs = pk_swap if pk_swap else (None, [])
         pk_copy = derived_name(pkey.name or "", "__planner_new") if pkey else ""
+
+        def pk_build(as_name: str, to: dict[str, str]) -> Block:
+            return _concurrent_build(as_name, render([ops.CreateIndexOp(
+                as_name, name, [to.get(x, x) for x in pkey.columns] if pkey else [], schema=schema, unique=True,
+                if_not_exists=True, postgresql_concurrently=True)]))
+
         if pkey:
-            build = ops.CreateIndexOp(pk_copy, name, [tmp], schema=schema, unique=True, if_not_exists=True,
-                                      postgresql_concurrently=True)
-            self.add(Phase.BACKFILL, f"build unique index {pk_copy} on {tmp} concurrently (becomes primary key "
-                                     f"{pkey.name})",
-                     [_concurrent_build(pk_copy, render([build]))],
+            self.add(Phase.BACKFILL, f"build unique index {pk_copy} on {swapped_in(pkey.columns, tmp_of)} "
+                                     f"concurrently (becomes primary key {pkey.name})",
+                     [pk_build(pk_copy, tmp_of)],
                      [online(render([ops.DropIndexOp(pk_copy, table_name=name, schema=schema,
                                                      postgresql_concurrently=True, if_exists=True)]))], change=c)
 
@@ -2156,23 +2289,28 @@ class _Builder:
                          for key, fk in refs]
         # the tables whose keys the swap drops or adds: locked first, in name order
         others = sorted({key for key, _ in refs} - {c.table})
-        serial = o.autoincrement == "sequence"
-        identity = o.autoincrement in ("identity", "identity_always")
         sequence = "current_setting('planner.swap_sequence')"
 
-        def release_identity() -> list[str]:
+        def serial(m: _Swapped) -> bool:
+            return m.c.old.autoincrement == "sequence"
+
+        def identity(m: _Swapped) -> bool:
+            return m.c.old.autoincrement in ("identity", "identity_always")
+
+        def release_identity(m: _Swapped) -> list[str]:
             """The identity's sequence options and where it stands (last_value, is_called: the
             state setval gives the new one), noted for the transaction (its name, START,
             INCREMENT, CACHE, CYCLE, and MINVALUE/MAXVALUE unless they are the type's: they follow
             the new type as the naive ALTER's do), then DROP IDENTITY (which drops the sequence:
-            the new column's identity takes its name and goes on from there)."""
+            the new column's identity takes its name and goes on from there). (One column of a
+            swap at most has a generator: _swap_blocker.)"""
             bounds = {"smallint": 32767, "integer": 2147483647, "bigint": 9223372036854775807}
             tops = ", ".join(str(v) for v in bounds.values())
             body = (
                 " DECLARE r record; last bigint; called boolean; BEGIN SELECT s.*, c.relname, n.nspname INTO r "
                 "FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON "
-                f"n.oid = c.relnamespace WHERE s.seqrelid = pg_get_serial_sequence({lit(qt(c.table))}, {lit(col)})"
-                "::regclass; "
+                f"n.oid = c.relnamespace WHERE s.seqrelid = pg_get_serial_sequence({lit(qt(c.table))}, "
+                f"{lit(m.col)})::regclass; "
                 "EXECUTE format('SELECT last_value, is_called FROM %I.%I', r.nspname, r.relname) INTO last, called; "
                 "PERFORM set_config('planner.swap_identity', format('SEQUENCE NAME %I.%I START WITH %s INCREMENT BY %s"
                 "%s%s CACHE %s %s', r.nspname, r.relname, r.seqstart, r.seqincrement, "
@@ -2183,215 +2321,250 @@ class _Builder:
                 "PERFORM set_config('planner.swap_last', last::text, true); "
                 "PERFORM set_config('planner.swap_called', called::text, true); END ")
             return [execute("DO " + dollar_quote(body)),
-                    execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} DROP IDENTITY")]
+                    execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(m.col)} DROP IDENTITY")]
 
-        def take_identity() -> str:
+        def take_identity(m: _Swapped) -> str:
             """... given to the column that now has the name, set where the old one stood."""
-            how = "ALWAYS" if o.autoincrement == "identity_always" else "BY DEFAULT"
-            add = lit(f"ALTER TABLE {_pct(qt(c.table))} ALTER COLUMN {_pct(q(col))} ADD GENERATED {how} AS "
+            how = "ALWAYS" if m.c.old.autoincrement == "identity_always" else "BY DEFAULT"
+            add = lit(f"ALTER TABLE {_pct(qt(c.table))} ALTER COLUMN {_pct(q(m.col))} ADD GENERATED {how} AS "
                       "IDENTITY (%s)")
             return execute("DO " + dollar_quote(
                 f" BEGIN EXECUTE format({add}, current_setting('planner.swap_identity')); "
-                f"PERFORM setval(pg_get_serial_sequence({lit(qt(c.table))}, {lit(col)}), "
+                f"PERFORM setval(pg_get_serial_sequence({lit(qt(c.table))}, {lit(m.col)}), "
                 "current_setting('planner.swap_last')::bigint, current_setting('planner.swap_called')::boolean); "
                 "END "))
 
-        def release_sequence() -> list[str]:
+        def release_sequence(m: _Swapped) -> list[str]:
             """The serial column's default (as the server has it) and owned sequence, noted for
             the transaction; the sequence no longer owned by the column (dropping the column
             would drop it), the default dropped. A default sequence the column does not own
             (nextval of a shared one) is only noted."""
             default = (f"(SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a ON "
                        f"a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE d.adrelid = {lit(qt(c.table))}::regclass "
-                       f"AND a.attname = {lit(col)})")
-            owned = f"coalesce(pg_get_serial_sequence({lit(qt(c.table))}, {lit(col)}), '')"
+                       f"AND a.attname = {lit(m.col)})")
+            owned = f"coalesce(pg_get_serial_sequence({lit(qt(c.table))}, {lit(m.col)}), '')"
             return [execute("DO " + dollar_quote(
                 f" BEGIN PERFORM set_config('planner.swap_default', coalesce({default}, ''), true); "
                 f"PERFORM set_config('planner.swap_sequence', {owned}, true); "
                 f"IF {sequence} <> '' THEN EXECUTE format('ALTER SEQUENCE %s OWNED BY NONE', {sequence}); "
                 "END IF; END ")),
-                execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col)} DROP DEFAULT")]
+                execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(m.col)} DROP DEFAULT")]
 
-        def take_sequence(type_sql: str) -> str:
+        def take_sequence(m: _Swapped, type_sql: str) -> str:
             """... given to the column that now has the name (the default, the sequence's owner
             and type)."""
-            fmt = lit(f"ALTER TABLE {_pct(qt(c.table))} ALTER COLUMN {_pct(q(col))} SET DEFAULT %s")
-            own = lit(f"ALTER SEQUENCE %s AS {type_sql} OWNED BY {_pct(qt(c.table))}.{_pct(q(col))}")
+            fmt = lit(f"ALTER TABLE {_pct(qt(c.table))} ALTER COLUMN {_pct(q(m.col))} SET DEFAULT %s")
+            own = lit(f"ALTER SEQUENCE %s AS {type_sql} OWNED BY {_pct(qt(c.table))}.{_pct(q(m.col))}")
             return execute("DO " + dollar_quote(
                 f" BEGIN IF current_setting('planner.swap_default') <> '' THEN "
                 f"EXECUTE format({fmt}, current_setting('planner.swap_default')); END IF; "
                 f"IF {sequence} <> '' THEN EXECUTE format({own}, {sequence}); END IF; END "))
 
-        # the foreign keys on the column, added again on the new one after the backfill (earlier,
-        # each batch's update would look every row's key up) and validated online before the
-        # swap; at the swap, dropping the old column drops them and the copies take their names
-        fks = self._swap_fks(c)
-        assert not isinstance(fks, str)
+        def release(m: _Swapped) -> list[str]:
+            return release_sequence(m) if serial(m) else release_identity(m) if identity(m) else []
 
-        def fk_copy(fk: ForeignKey, as_name: str, on: str) -> ForeignKey:
-            return dataclasses.replace(fk, name=as_name, columns=tuple(on if x == col else x for x in fk.columns))
+        def take(m: _Swapped, type_sql: str) -> list[str]:
+            return [take_sequence(m, type_sql)] if serial(m) else [take_identity(m)] if identity(m) else []
+
+        # the foreign keys on the columns, added again on the new ones after the backfill
+        # (earlier, each batch's update would look every row's key up) and validated online
+        # before the swap; at the swap, dropping the old columns drops them and the copies take
+        # their names
+        # (one that references the key swapped here, the table's own parent key, is one of the
+        # keys the swap drops and adds again: its copy would name the old key column)
+        fks: dict[str, ForeignKey] = {}
+        for m in ms:
+            own = self._swap_fks(m.c)
+            assert not isinstance(own, str)
+            fks.update((fk.name or "", fk) for fk in own if (c.table, fk) not in refs)
+
+        def fk_copy(fk: ForeignKey, as_name: str, to: dict[str, str]) -> ForeignKey:
+            return dataclasses.replace(fk, name=as_name, columns=tuple(to.get(x, x) for x in fk.columns))
 
         fk_renames_up, fk_renames_down = [], []
-        for fk in fks:
+        for fk in (fks[k] for k in sorted(fks)):
             copy = derived_name(fk.name or "", "__planner_new")
-            self._fk_copy_steps(c, Phase.BACKFILL, fk_copy(fk, copy, tmp), fk.name or "", tmp)
+            self._fk_copy_steps(c, Phase.BACKFILL, fk_copy(fk, copy, tmp_of), fk.name or "",
+                                swapped_in(fk.columns, tmp_of))
             fk_renames_up.append(rename_constraint_sql(c.table, copy, fk.name or ""))
             fk_renames_down.append(rename_constraint_sql(c.table, fk.name or "", copy))
-        if not n.nullable:
-            self._not_null_steps(c, c.table, tmp, guards=[], type_=new_t)
-        bk = backup_name(name, col, "type")
-        # the new column holds what the assignment stored: to a bounded type (varchar(5)) a value
-        # whose excess is only trailing spaces is cut to the bound, which an explicit cast to
-        # the bounded type does too (any other excess failed the assignment, so no row holds it)
-        stored = convert if _unbounded(new_sql) == new_sql else f"({convert})::{new_sql}"
-        agree = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(tmp)} IS DISTINCT FROM {stored}",
-                      f"rows of {c.table} where {tmp} does not hold {col} converted: run the backfill revision "
-                      "again (and check the trigger is there)", inline=True)
-        # dropping the old column drops its indexes; the copies built on the new one take their names
-        # (the comments are read before the step's locks: the read waits for no one)
-        swap = [unsync, *drop_refs(), *(release_sequence() if serial else []),
-                *(release_identity() if identity else []),
-                render([ops.DropColumnOp(name, col, schema=schema)]), *renames_up, *fk_renames_up,
-                render([ops.AlterColumnOp(name, tmp, schema=schema, modify_name=col)])]
-        if n.comment:  # the column's comment goes with the name
-            swap.append(render([ops.AlterColumnOp(name, col, schema=schema, modify_comment=n.comment, existing_type=new_t)]))
+        for m in ms:
+            if not m.c.new.nullable:
+                self._not_null_steps(m.c, c.table, m.tmp, guards=[], type_=m.new_t)
+        agree = []
+        for m in ms:
+            convert = self.to_new(m.c, None, m.new_sql)
+            # the new column holds what the assignment stored: to a bounded type (varchar(5)) a
+            # value whose excess is only trailing spaces is cut to the bound, which an explicit
+            # cast to the bounded type does too (any other excess failed the assignment, so no
+            # row holds it)
+            stored = convert if _unbounded(m.new_sql) == m.new_sql else f"({convert})::{m.new_sql}"
+            agree.append(Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {q(m.tmp)} IS DISTINCT FROM {stored}",
+                               f"rows of {c.table} where {m.tmp} does not hold {m.col} converted: run the backfill "
+                               "revision again (and check the trigger is there)", inline=True))
+        # dropping the old columns drops their indexes; the copies built on the new ones take
+        # their names (the comments are read before the step's locks: the read waits for no one)
+        swap = [*(unsync(m) for m in ms), *drop_refs(), *(x for m in ms for x in release(m)),
+                *(render([ops.DropColumnOp(name, m.col, schema=schema)]) for m in ms), *renames_up, *fk_renames_up,
+                *(render([ops.AlterColumnOp(name, m.tmp, schema=schema, modify_name=m.col)]) for m in ms)]
+        for m in ms:
+            if m.c.new.comment:  # the column's comment goes with the name
+                swap.append(render([ops.AlterColumnOp(name, m.col, schema=schema, modify_comment=m.c.new.comment,
+                                                      existing_type=m.new_t)]))
         if pkey:
             swap.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(pkey.name or '')} PRIMARY KEY "
                                 f"USING INDEX {q(pk_copy)}"))
-        if serial:
-            swap.append(take_sequence(new_sql))
-        if identity:
-            swap.append(take_identity())
-        if n.default is not None:
-            swap.append(self.set_default(c.table, col, new_t, n.default))
+        for m in ms:
+            swap += take(m, m.new_sql)
+        for m in ms:
+            if m.c.new.default is not None:
+                swap.append(self.set_default(c.table, m.col, m.new_t, m.c.new.default))
         swap += [*add_refs(), restore_kept()]
         # the way back mirrors the way there, NEW running meanwhile (it reads and writes the
-        # column, which must stay whole): the old column comes back under a temporary name, kept
-        # in step by a trigger (a write that does not convert back fails from then on), filled
-        # from the backup and in keyset batches, its indexes built concurrently and its NOT NULL
-        # validated online; then one short transaction swaps the names back and restores the
-        # trigger of the backfill revision's state
-        back_col = derived_name(col, "__planner_old")
-        back_fn = derived_name(f"{name}_{col}", "__planner_back")
-        qback_fn = f"{q(schema)}.{q(back_fn)}" if schema else q(back_fn)
-        to_old_new = self.to_old(c, f"NEW.{q(col)}", old_sql)
-        back_sync = "\n".join([
-            render([ops.AddColumnOp(name, sa.Column(back_col, old_t, nullable=True), schema=schema,
-                                    if_not_exists=True)]),
-            execute(f"CREATE OR REPLACE FUNCTION {qback_fn}() RETURNS trigger LANGUAGE plpgsql AS "
-                    + dollar_quote(f" BEGIN NEW.{q(back_col)} := {to_old_new}; RETURN NEW; END ")),
-            _create_trigger_once(c.table, back_fn, f"BEFORE INSERT OR UPDATE OF {q(col)} ON {qt(c.table)} "
-                                                   f"FOR EACH ROW EXECUTE FUNCTION {qback_fn}()")])
-        unback = [execute(f"DROP TRIGGER IF EXISTS {q(back_fn)} ON {qt(c.table)}"),
-                  execute(f"DROP FUNCTION IF EXISTS {qback_fn}()")]
-        inverse = rule is not None and bool(rule.inverse)
-        back_todo = f"{q(back_col)} IS NULL" + ("" if inverse else f" AND {q(col)} IS NOT NULL")
-        fill_back = Block(self._batches(c.table, back_col, self.to_old(c, None, old_sql), back_todo,
-                                        analyze=False), autocommit=True)
+        # columns, which must stay whole): each old column comes back under a temporary name,
+        # kept in step by a trigger (a write that does not convert back fails from then on),
+        # filled from the backup and in keyset batches, its indexes built concurrently and its
+        # NOT NULL validated online; then one short transaction swaps the names back and
+        # restores the trigger of the backfill revision's state
+        back_syncs, unback, back_todo = [], [], []
+        for m in ms:
+            back_fn = fn_name(m.back_fn)
+            to_old_new = self.to_old(m.c, f"NEW.{q(m.col)}", m.old_sql)
+            back_syncs.append(self.ddl("\n".join([
+                render([ops.AddColumnOp(name, sa.Column(m.back, m.old_t, nullable=True), schema=schema,
+                                        if_not_exists=True)]),
+                execute(f"CREATE OR REPLACE FUNCTION {back_fn}() RETURNS trigger LANGUAGE plpgsql AS "
+                        + dollar_quote(f" BEGIN NEW.{q(m.back)} := {to_old_new}; RETURN NEW; END ")),
+                _create_trigger_once(c.table, m.back_fn, f"BEFORE INSERT OR UPDATE OF {q(m.col)} ON {qt(c.table)} "
+                                                         f"FOR EACH ROW EXECUTE FUNCTION {back_fn}()")])))
+            unback += [execute(f"DROP TRIGGER IF EXISTS {q(m.back_fn)} ON {qt(c.table)}"),
+                       execute(f"DROP FUNCTION IF EXISTS {back_fn}()")]
+            rule = self.rule(m.c)
+            inverse = rule is not None and bool(rule.inverse)
+            back_todo.append(f"{q(m.back)} IS NULL" + ("" if inverse else f" AND {q(m.col)} IS NOT NULL"))
+        # (the restore from a backup runs first: a row it gave an old value keeps it)
+        fills = _own_rows([(m.back, self.to_old(m.c, None, m.old_sql), cond)
+                           for m, cond in zip(ms, back_todo, strict=True)])
+        fill_back = [Block(self._batches(c.table, ms[0].back, fills[0][1], _any(back_todo), analyze=False,
+                                         more=fills[1:]), autocommit=True)]
         back_builds, back_renames = [], []
         for i in rebuilt:
             back_ix = derived_name(i.name, "__planner_old")
-            back_builds.append(_concurrent_build(back_ix, render([index_copy(i, back_ix, back_col)])))
+            back_builds.append(_concurrent_build(back_ix, render([index_copy(i, back_ix, back_of)])))
             back_renames.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(i.name or '')} UNIQUE USING "
                                         f"INDEX {q(back_ix)}") if i.constraint
                                 else rename_index_sql(c.table, back_ix, i.name))
+        back_pk = derived_name(pkey.name or "", "__planner_old") if pkey else ""
         if pkey:
-            back_pk = derived_name(pkey.name or "", "__planner_old")
-            back_builds.append(_concurrent_build(back_pk, render([ops.CreateIndexOp(
-                back_pk, name, [back_col], schema=schema, unique=True, if_not_exists=True,
-                postgresql_concurrently=True)])))
-        for fk in fks:  # after the fill, like the way there; each in its own transaction
+            back_builds.append(pk_build(back_pk, back_of))
+        for fk in (fks[k] for k in sorted(fks)):  # after the fill, like the way there; each in its own transaction
             back_fk = derived_name(fk.name or "", "__planner_old")
-            back_builds.append(self._fk_ddl(c.table, fk, render([self._fk_op(c.table, fk_copy(fk, back_fk, back_col))])))
+            back_builds.append(self._fk_ddl(c.table, fk, render([self._fk_op(c.table, fk_copy(fk, back_fk, back_of))])))
             back_builds.append(online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(back_fk)}")))
             back_renames.append(rename_constraint_sql(c.table, back_fk, fk.name or ""))
-        swap_back = [*unback, *drop_refs(), *(release_sequence() if serial else []),
-                     *(release_identity() if identity else [])]
+        swap_back = [*unback, *drop_refs(), *(x for m in ms for x in release(m))]
         if pkey:  # its index goes with it; the backfill revision's copy is built again below
             swap_back.append(render([ops.DropConstraintOp(pkey.name, name, type_="primary", schema=schema)]))
-        swap_back += [render([ops.AlterColumnOp(name, col, schema=schema, modify_name=tmp)]), *renames_down,
-                      *fk_renames_down, render([ops.AlterColumnOp(name, back_col, schema=schema, modify_name=col)]),
+        swap_back += [*(render([ops.AlterColumnOp(name, m.col, schema=schema, modify_name=m.tmp)]) for m in ms),
+                      *renames_down, *fk_renames_down,
+                      *(render([ops.AlterColumnOp(name, m.back, schema=schema, modify_name=m.col)]) for m in ms),
                       *back_renames]
-        if o.comment:
-            swap_back.append(render([ops.AlterColumnOp(name, col, schema=schema, modify_comment=o.comment,
-                                                       existing_type=old_t)]))
-        if n.default is not None:
-            swap_back.append(self.set_default(c.table, tmp, new_t, None))
-        if o.default is not None:
-            swap_back.append(self.set_default(c.table, col, old_t, o.default))
+        for m in ms:
+            if m.c.old.comment:
+                swap_back.append(render([ops.AlterColumnOp(name, m.col, schema=schema, modify_comment=m.c.old.comment,
+                                                           existing_type=m.old_t)]))
+            if m.c.new.default is not None:
+                swap_back.append(self.set_default(c.table, m.tmp, m.new_t, None))
+            if m.c.old.default is not None:
+                swap_back.append(self.set_default(c.table, m.col, m.old_t, m.c.old.default))
         not_null_back: list[Block] = []
-        if not o.nullable:  # validated online, so SET NOT NULL in the swap scans nothing
-            not_null_back, set_nn = self._not_null_back(c.table, col, old_t, check_on=back_col)
-            swap_back.append(set_nn)
+        for m in ms:
+            if not m.c.old.nullable:  # validated online, so SET NOT NULL in the swap scans nothing
+                blocks, set_nn = self._not_null_back(c.table, m.col, m.old_t, check_on=m.back)
+                not_null_back += blocks
+                swap_back.append(set_nn)
         if pkey:
             swap_back.append(execute(f"ALTER TABLE {qt(c.table)} ADD CONSTRAINT {q(pkey.name or '')} PRIMARY KEY "
                                      f"USING INDEX {q(back_pk)}"))
-        if serial:
-            swap_back.append(take_sequence(old_sql))
-        if identity:
-            swap_back.append(take_identity())
-        swap_back += [*add_refs(), restore_kept(), sync()]
+        for m in ms:
+            swap_back += take(m, m.old_sql)
+        swap_back += [*add_refs(), restore_kept(), *(sync(m) for m in ms)]
         after_back: list[Block] = [*validate_refs]
         for i in keys:  # the backfill revision's copy, dropped with the constraint on the way back
             copy = derived_name(i.name, "__planner_new")
-            after_back.append(_concurrent_build(copy, render([index_copy(i, copy, tmp)])))
+            after_back.append(_concurrent_build(copy, render([index_copy(i, copy, tmp_of)])))
         if pkey:
-            after_back.append(_concurrent_build(pk_copy, render([ops.CreateIndexOp(
-                pk_copy, name, [tmp], schema=schema, unique=True, if_not_exists=True,
-                postgresql_concurrently=True)])))
-        # the downgrade converts rows written since the swap back: stop first if some cannot be
-        # a conversion that round-trips exactly (int -> bigint) destroys nothing: the downgrade
-        # converts every value back, and a full-table backup copy would only cost time and WAL
-        exact = rule is None and not o.enum and round_trips(o.type, n.type)
-        # with a backup, rows unchanged since the swap get their old value from it (99.9999 ->
-        # numeric(6,2) is 100.00, which does not convert back to numeric(6,4)): only the others
-        # are converted back, so only they are tested
-        restored = "" if exact else self.not_restored(c.table, pk, bk,
-                                                      f"b.{q(tmp)} IS NOT DISTINCT FROM {qt(c.table)}.{q(col)}")
+            after_back.append(pk_build(pk_copy, tmp_of))
         from planner.checks import int_bounds
 
-        bounds = int_bounds(o.type, "postgresql") if exact else None
-        if bounds is not None:  # integer widening: one range count instead of a cast per row
-            outside = f"FROM {qt(c.table)} WHERE {q(col)} NOT BETWEEN {bounds[0]} AND {bounds[1]}"
-            back_guard = Guard(f"SELECT count(*) {outside}", f"values of {c.table}.{col} do not fit {old_sql} "
-                               "(written since the swap; fix them first)",
-                               sample=f"SELECT {', '.join(q(p) for p in (*pk, col))} {outside} LIMIT 5")
-        else:
-            back_guard = self._convert_guard(c.table, col, old_sql, self.to_old(c, GUARD_VALUE, old_sql),
-                                             why=" (written since the swap; fix them first)", also_where=restored)
-        # else the converted value is backed up too: a row whose value changed after the swap
-        # keeps it (converted back) on downgrade instead of getting the old one. The restore
-        # runs before the batches, which then convert only the rows it left
-        backup = [] if exact else [self.backup(c.table, pk, col, bk, as_text=bool(o.enum), also=(tmp,))]
-        restore = [] if exact else [self.restore(c.table, pk, col, bk, cast=old_sql if o.enum else None,
-                                                 unchanged=f"t.{q(col)} IS NOT DISTINCT FROM b.{q(tmp)}",
-                                                 batched=True, into=back_col)]
+        back_guards, backups, restores, backed = [], [], [], []
+        for m in ms:
+            rule = self.rule(m.c)
+            o, n = m.c.old, m.c.new
+            bk = backup_name(name, m.col, "type")
+            # the downgrade converts rows written since the swap back: stop first if some cannot
+            # be. A conversion that round-trips exactly (int -> bigint) destroys nothing: the
+            # downgrade converts every value back, and a full-table backup copy would only cost
+            # time and WAL
+            exact = rule is None and not o.enum and round_trips(o.type, n.type)
+            # with a backup, rows unchanged since the swap get their old value from it (99.9999
+            # -> numeric(6,2) is 100.00, which does not convert back to numeric(6,4)): only the
+            # others are converted back, so only they are tested
+            restored = "" if exact else self.not_restored(
+                c.table, pk, bk, f"b.{q(m.tmp)} IS NOT DISTINCT FROM {qt(c.table)}.{q(m.col)}")
+            bounds = int_bounds(o.type, "postgresql") if exact else None
+            if bounds is not None:  # integer widening: one range count instead of a cast per row
+                outside = f"FROM {qt(c.table)} WHERE {q(m.col)} NOT BETWEEN {bounds[0]} AND {bounds[1]}"
+                back_guards.append(Guard(f"SELECT count(*) {outside}", f"values of {c.table}.{m.col} do not fit "
+                                         f"{m.old_sql} (written since the swap; fix them first)",
+                                         sample=f"SELECT {', '.join(q(p) for p in (*pk, m.col))} "
+                                                f"{outside} LIMIT 5"))
+            else:
+                back_guards.append(self._convert_guard(c.table, m.col, m.old_sql,
+                                                       self.to_old(m.c, GUARD_VALUE, m.old_sql),
+                                                       why=" (written since the swap; fix them first)",
+                                                       also_where=restored))
+            if exact:
+                continue
+            # else the converted value is backed up too: a row whose value changed after the
+            # swap keeps it (converted back) on downgrade instead of getting the old one. The
+            # restore runs before the batches, which then convert only the rows it left
+            backups.append(self.backup(c.table, pk, m.col, bk, as_text=bool(o.enum), also=(m.tmp,)))
+            restores.append(self.restore(c.table, pk, m.col, bk, cast=m.old_sql if o.enum else None,
+                                         unchanged=f"t.{q(m.col)} IS NOT DISTINCT FROM b.{q(m.tmp)}",
+                                         batched=True, into=m.back))
+            backed.append(f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {m.col} before the swap)")
         also = ""
         if pkey:
             also = f"; primary key {pkey.name} from {pk_copy}"
         if refs:
             also += ("; locks and drops " + ", ".join(f"{key}.{fk.name}" for key, fk in refs)
                      + ", added again NOT VALID")
-        self.add(Phase.CONTRACT, f"swap {c.table}.{tmp} in as {col} ({old_sql} -> {new_sql}, R8{also})",
+        types = ", ".join(f"{m.old_sql} -> {m.new_sql}" for m in ms)
+        self.add(Phase.CONTRACT, f"swap {c.table}.{', '.join(m.tmp for m in ms)} in as {', '.join(cols)} "
+                                 f"({types}, R8{also})",
                  # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they
                  # reference, and on the tables whose keys reference it
-                 [*backup, self._referenced_first_ddl(c.table, fks, "\n".join(swap), "ACCESS EXCLUSIVE",
-                                                      also=others, before=note_kept(c.table, col))],
-                 [Block(back_guard.code()), self.ddl(back_sync), *restore, fill_back, *back_builds,
-                  *not_null_back, online(execute(f"ANALYZE {qt(c.table)} ({q(back_col)})")),
+                 [*backups, self._referenced_first_ddl(c.table, list(fks.values()), "\n".join(swap),
+                                                       "ACCESS EXCLUSIVE", also=others,
+                                                       before=note_kept(c.table, *cols))],
+                 [*(Block(g.code()) for g in back_guards), *back_syncs, *restores, *fill_back, *back_builds,
+                  *not_null_back,
+                  online(execute(f"ANALYZE {qt(c.table)} ({', '.join(q(m.back) for m in ms)})")),
                   self._referenced_first_ddl(c.table, [], "\n".join(swap_back), "ACCESS EXCLUSIVE", also=others,
-                                             before=note_kept(c.table, col)),
+                                             before=note_kept(c.table, *cols)),
                   *after_back],
-                 guards=[agree], change=c, rank=1 if pkey else 0,
-                 backup=None if exact else f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {col} before the swap)")
+                 guards=agree, change=c, rank=(0.5 if fks else 1) if pkey else 0, backup="; ".join(backed) or None)
         for (key, fk), validate in zip(refs, validate_refs, strict=True):
             self.add(Phase.CONTRACT, f"validate foreign key {fk.name} of {key} (added again NOT VALID by the swap)",
                      [validate], [], change=c)
-        # fresh statistics for the converted column without an ANALYZE under the swap's ACCESS
-        # EXCLUSIVE: it runs online right before the swap (contract, stage PRE), and the column
+        # fresh statistics for the converted columns without an ANALYZE under the swap's ACCESS
+        # EXCLUSIVE: it runs online right before the swap (contract, stage PRE), and each column
         # keeps them through the rename (pg_statistic is keyed by column number)
-        self.add(Phase.CONTRACT, f"ANALYZE {c.table}.{tmp} before the swap (its statistics stay with it)",
-                 [online(execute(f"ANALYZE {qt(c.table)} ({q(tmp)})"))], [], change=c, stage=Stage.PRE)
+        self.add(Phase.CONTRACT, f"ANALYZE {c.table}.{', '.join(m.tmp for m in ms)} before the swap (its "
+                                 "statistics stay with it)",
+                 [online(execute(f"ANALYZE {qt(c.table)} ({', '.join(q(m.tmp) for m in ms)})"))], [], change=c,
+                 stage=Stage.PRE)
 
     def set_not_null(self, c: Change) -> None:
         expression = self.backfill_exprs.get(c.object)

@@ -938,28 +938,31 @@ def alter(statement: str, *clauses: str) -> None:
         attempts()
 
 
-def note_kept(table: str, column: str) -> None:
-    """PostgreSQL: note for this transaction, by name, what a swap of `column` of `table`
+def note_kept(table: str, *columns: str) -> None:
+    """PostgreSQL: note for this transaction, by name, what a swap of `columns` of `table`
     (quoted) drops that the schema model does not hold and the naive ALTER ... TYPE keeps: the
     comments of the table's indexes and constraints and of the foreign keys that reference it,
-    and the column's statistics target, options (n_distinct) and column privileges. See
+    and the columns' statistics targets, options (n_distinct) and column privileges. See
     restore_kept."""
-    t, c = _literal(table), _literal(column)
-    att = f"FROM pg_attribute WHERE attrelid = {t}::regclass AND attname = {c}"
+    t = _literal(table)
+    att = (
+        f"FROM pg_attribute WHERE attrelid = {t}::regclass AND attname IN "
+        f"({', '.join(_literal(c) for c in columns)})"
+    )
     rows = (
         "SELECT 'c' AS k, conrelid::regclass::text AS t, conname::text AS n, "
         "obj_description(oid, 'pg_constraint') AS d FROM pg_constraint "
         f"WHERE conrelid = {t}::regclass OR confrelid = {t}::regclass UNION ALL "
         "SELECT 'i', indrelid::regclass::text, indexrelid::regclass::text, "
         f"obj_description(indexrelid, 'pg_class') FROM pg_index WHERE indrelid = {t}::regclass "
-        f"UNION ALL SELECT 's', {t}, {c}, attstattarget::text {att} "
+        f"UNION ALL SELECT 's', {t}, attname::text, attstattarget::text {att} "
         "AND coalesce(attstattarget, -1) <> -1 UNION ALL "
-        f"SELECT 'o', {t}, {c}, nullif(array_to_string(ARRAY(SELECT o FROM unnest(attoptions) o "
+        f"SELECT 'o', {t}, attname::text, nullif(array_to_string(ARRAY(SELECT o FROM unnest(attoptions) o "
         f"WHERE o ~ '^n_distinct'), ', '), '') {att} UNION ALL "
         "SELECT 'g', NULL, NULL, format('GRANT %s (%I) ON %s TO %s%s', p.privilege_type, "
-        f"{c}, {t}, CASE WHEN p.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, "
+        f"p.attname, {t}, CASE WHEN p.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, "
         "CASE WHEN p.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
-        f"FROM (SELECT (aclexplode(attacl)).* {att}) p "
+        f"FROM (SELECT attname, (aclexplode(attacl)).* {att}) p "
         "LEFT JOIN pg_roles r ON r.oid = p.grantee"
     )
     sql(

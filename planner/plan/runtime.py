@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "abef5e492e98dce8d1400ef628edf2d87081675e40c6de920010b4c91128fca0"
+DIGEST = "4b84091bb719859998e2b03872a4efddc637f602424b677df14044d3c9676f42"
 
 
 def constant(name: str) -> str:

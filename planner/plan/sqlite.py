@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -113,11 +113,13 @@ class SQLiteBuilder(_Builder):
 
     # ----------------------------------------------------------------- helpers
     def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True,
-                 record: str | None = None) -> str:
+                 record: str | None = None, *, more: Iterable[tuple[str, str]] = ()) -> str:
         """Batches by rowid range (rt.keyset: linear in the table), each committed, so the
         application's writes get their turn between them; no ANALYZE (SQLite plans without
         statistics unless the application keeps them)."""
-        return keyset_call(qt(table), ["rowid"], f"{q(column)} = {expression}", cond, what=f"{table}.{column}")
+        sets = [(column, expression), *more]
+        return keyset_call(qt(table), ["rowid"], ", ".join(f"{q(x)} = {e}" for x, e in sets), cond,
+                           what=f"{table}.{', '.join(x for x, _ in sets)}")
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False) -> Block:

@@ -145,3 +145,30 @@ def test_diff_gives_the_safe_way_of_a_partitioned_table(tmp_path: Path):
     assert "-> A partitioned table's index cannot be dropped CONCURRENTLY" in out, out
     assert "-> A partitioned table takes no NOT VALID foreign key" in out, out
     assert "CREATE INDEX CONCURRENTLY outside a transaction" not in out, out
+
+
+LOGS = "CREATE TABLE logs (day date NOT NULL, msg text) PARTITION BY LIST (day);\n"
+
+
+@pytest.mark.parametrize(("old", "new", "column"), [
+    (BASE, BASE.replace("at timestamptz NOT NULL", "at timestamp NOT NULL"), "events.at"),
+    (LOGS, LOGS.replace("day date NOT NULL, ", ""), "logs.day"),
+])
+def test_a_partition_key_column_is_refused_in_one_line(tmp_path: Path, old: str, new: str, column: str):
+    """PostgreSQL refuses to change the type of a partition key column or to drop it, whatever
+    the route (`cannot alter column "at" because it is part of the partition key`): the plan
+    was written and failed at `upgrade`, as the naive DDL does. planner now stops with one line
+    saying what works instead; a column outside the key still plans."""
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
+                                 "--init", str(tmp_path / "p")])
+    assert r.exit_code == 2, r.output
+    errors = [line for line in r.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"{column}: it is part of the table's partition key (PARTITION BY " in errors[0], \
+        r.output
+    assert "Traceback" not in r.output
+    (tmp_path / "new.sql").write_text(old.replace("msg text", "msg varchar(9)").replace("n int", "n bigint"))
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
+                                 "--init", str(tmp_path / "q")])
+    assert r.exit_code == 0, r.output

@@ -932,8 +932,24 @@ class _Builder:
                 if c.name in seen_enum_recreate:
                     continue
                 seen_enum_recreate.add(c.name or "")
+            self._refuse_partition_key(c)
             handlers[c.kind](c)
         return Plan(self.DIALECT, tuple(self.steps), kept=tuple(self.kept))
+
+    def _refuse_partition_key(self, c: Change) -> None:
+        """PostgreSQL refuses to change the type of a column of a table's partition key, or to
+        drop it (`cannot alter column ... because it is part of the partition key`), whatever
+        the route: the naive DDL fails as a plan would. Stop here, saying what works instead."""
+        if c.kind not in (Kind.ALTER_COLUMN_TYPE, Kind.DROP_COLUMN) or not self.partitioned(c.table or ""):
+            return
+        t = self.old.table(c.table or "")
+        key = t.partition_by if t is not None else None
+        col = c.column or ""
+        if key and re.search(rf'(?<![\w"]){re.escape(col)}(?![\w"])|"{re.escape(col.replace(chr(34), chr(34) * 2))}"', key):
+            what = "change the type of" if c.kind == Kind.ALTER_COLUMN_TYPE else "drop"
+            raise PlanError(f"{c.id}: PostgreSQL cannot {what} {c.table}.{col}: it is part of the table's partition "
+                            f"key (PARTITION BY {key}); create a new partitioned table as NEW has it, copy the rows "
+                            "over and swap the names, or keep the column as it is")
 
     # ----------------------------------------------------------------- extensions
     def add_extension(self, c: Change) -> None:

@@ -2475,7 +2475,10 @@ class _Builder:
             back_builds.append(pk_build(back_pk, back_of))
         for fk in (fks[k] for k in sorted(fks)):  # after the fill, like the way there; each in its own transaction
             back_fk = derived_name(fk.name or "", "__planner_old")
-            back_builds.append(self._fk_ddl(c.table, fk, render([self._fk_op(c.table, fk_copy(fk, back_fk, back_of))])))
+            # (dropped first if there: a re-run of a downgrade that stopped after it)
+            back_builds.append(self._fk_ddl(c.table, fk, "\n".join([
+                render([ops.DropConstraintOp(back_fk, name, type_="foreignkey", schema=schema, if_exists=True)]),
+                render([self._fk_op(c.table, fk_copy(fk, back_fk, back_of))])])))
             back_builds.append(online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(back_fk)}")))
             back_renames.append(rename_constraint_sql(c.table, back_fk, fk.name or ""))
         swap_back = [*unback, *drop_refs(), *(x for m in ms for x in release(m))]
@@ -2557,6 +2560,19 @@ class _Builder:
             also += ("; locks and drops " + ", ".join(f"{key}.{fk.name}" for key, fk in refs)
                      + ", added again NOT VALID")
         types = ", ".join(f"{m.old_sql} -> {m.new_sql}" for m in ms)
+        # a downgrade stopped after this step's way back committed (a later step's lock wait gave
+        # up, a guard stopped it) is run again from its first step: the way back is then done
+        # (the new column has its temporary name again), and only what follows it runs again
+        # (re-runnable: validations, builds IF NOT EXISTS)
+        undone = f"rt.has_column({py(qt(c.table))}, {py(ms[0].tmp)})"
+
+        def unless_done(b: Block) -> Block:
+            return dataclasses.replace(b, code=f"if not {undone}:\n" + textwrap.indent(b.code, "    "))
+
+        back = [*(Block(g.code()) for g in back_guards), *back_syncs, *restores, *fill_back, *back_builds,
+                *not_null_back, online(execute(f"ANALYZE {qt(c.table)} ({', '.join(q(m.back) for m in ms)})")),
+                self._referenced_first_ddl(c.table, [], "\n".join(swap_back), "ACCESS EXCLUSIVE", also=others,
+                                           before=note_kept(c.table, *cols))]
         self.add(Phase.CONTRACT, f"swap {c.table}.{', '.join(m.tmp for m in ms)} in as {', '.join(cols)} "
                                  f"({types}, R8{also})",
                  # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they
@@ -2564,12 +2580,7 @@ class _Builder:
                  [*backups, self._referenced_first_ddl(c.table, list(fks.values()), "\n".join(swap),
                                                        "ACCESS EXCLUSIVE", also=others,
                                                        before=note_kept(c.table, *cols))],
-                 [*(Block(g.code()) for g in back_guards), *back_syncs, *restores, *fill_back, *back_builds,
-                  *not_null_back,
-                  online(execute(f"ANALYZE {qt(c.table)} ({', '.join(q(m.back) for m in ms)})")),
-                  self._referenced_first_ddl(c.table, [], "\n".join(swap_back), "ACCESS EXCLUSIVE", also=others,
-                                             before=note_kept(c.table, *cols)),
-                  *after_back],
+                 [*map(unless_done, back), *after_back],
                  guards=agree, change=c, rank=(0.5 if fks else 1) if pkey else 0, backup="; ".join(backed) or None)
         for (key, fk), validate in zip(refs, validate_refs, strict=True):
             self.add(Phase.CONTRACT, f"validate foreign key {fk.name} of {key} (added again NOT VALID by the swap)",

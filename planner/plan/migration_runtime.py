@@ -830,7 +830,8 @@ def _with_lock_retry(step) -> None:
                     f"rolled back, run it again. {both}Waiting on: {_blockers(table)}"
                 ) from None
             done = (
-                "nothing of this revision is committed"
+                "nothing of its transaction is committed (what it ran outside a "
+                "transaction before, backfills and concurrent builds, stays done)"
                 if pg
                 else "its steps before this one stay done (MySQL cannot roll DDL "
                 "back; running it again skips them)"
@@ -936,6 +937,21 @@ def alter(statement: str, *clauses: str) -> None:
         _counted(attempts)
     else:
         attempts()
+
+
+def has_column(table: str, column: str) -> bool:
+    """PostgreSQL: whether `table` (quoted) has a column `column` now (a downgrade step done by
+    an earlier run that stopped later on is skipped by it). Offline: False (the statements it
+    guards are written)."""
+    if _offline():
+        return False
+    return bool(
+        sql(
+            f"SELECT count(*) FROM pg_attribute WHERE attrelid = {_literal(table)}::regclass "
+            f"AND attname = {_literal(column)} AND attnum > 0 AND NOT attisdropped",
+            scalar=True,
+        )
+    )
 
 
 def note_kept(table: str, *columns: str) -> None:

@@ -2,8 +2,8 @@
 project's revisions pass `ruff format --check` as planner writes them.
 
 Only what planner's bodies hold is formatted: calls, names, attributes, literals, lists,
-tuples and dicts, in expression statements, assignments and `raise`, inside `with`, `def`
-and `try` blocks, with full-line and trailing comments. SQL passed to `rt.sql` / `rt.guard` (and its `sample=`)
+tuples and dicts, in expression statements, assignments and `raise`, inside `with`, `def`,
+`if` (without `else`) and `try` blocks, with full-line and trailing comments. SQL passed to `rt.sql` / `rt.guard` (and its `sample=`)
 that spans lines is written as a triple-quoted block, indented with the code and keeping its own
 indentation (only where SQL ignores whitespace: never inside a quoted name, a literal or a
 dollar-quoted body, but for the body of a `DO` block, which is PL/pgSQL code run once and
@@ -204,6 +204,8 @@ def flat(node: ast.AST) -> str:
         raise FormatError(f"constant {node.value!r}")
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
         return "-" + flat(node.operand)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return "not " + flat(node.operand)
     if isinstance(node, ast.keyword):
         return ("**" if node.arg is None else node.arg + "=") + flat(node.value)
     if isinstance(node, ast.Starred):
@@ -260,6 +262,8 @@ def expression(node: ast.AST, indent: str, prefix: str = "", suffix: str = "") -
         return expression(node.value, indent, prefix + node.arg + "=", suffix)
     elif isinstance(node, ast.Starred):
         return expression(node.value, indent, prefix + "*", suffix)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        return expression(node.operand, indent, prefix + "not ", suffix)
     else:
         return [line]  # an atom that does not fit (a long string): as it is
     if not items:
@@ -355,7 +359,7 @@ def _block(body: list[ast.stmt], indent: str, comments: _Comments) -> list[str]:
 
 
 def _statement(node: ast.stmt, indent: str, comments: _Comments) -> list[str]:
-    trailing = comments.after(node) if not isinstance(node, ast.With | ast.FunctionDef | ast.Try) else ""
+    trailing = comments.after(node) if not isinstance(node, ast.With | ast.FunctionDef | ast.Try | ast.If) else ""
     if isinstance(node, ast.Expr):
         return expression(node.value, indent, suffix=trailing)
     if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -373,6 +377,8 @@ def _statement(node: ast.stmt, indent: str, comments: _Comments) -> list[str]:
             target = f" as {flat(item.optional_vars)}" if item.optional_vars else ""
             header = expression(item.context_expr, indent, prefix="with ", suffix=target + ":")
         return [*header, *_block(node.body, indent + INDENT, comments)]
+    if isinstance(node, ast.If) and not node.orelse:
+        return [*expression(node.test, indent, prefix="if ", suffix=":"), *_block(node.body, indent + INDENT, comments)]
     if isinstance(node, ast.Try) and not node.handlers and not node.orelse and node.finalbody:
         return [indent + "try:", *_block(node.body, indent + INDENT, comments),
                 indent + "finally:", *_block(node.finalbody, indent + INDENT, comments)]

@@ -249,221 +249,233 @@ def downgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
     # undo: swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    rt.guard_block(
-        'DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE b."id" = "invoices"."id" AND b."totalAmount__planner_new" IS NOT DISTINCT FROM "invoices"."totalAmount") LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
-    )
+    if not rt.has_column('"invoices"', "totalAmount__planner_new"):
+        rt.guard_block(
+            'DO $planner$ DECLARE planner_value "invoices"."totalAmount"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "totalAmount" FROM "invoices" WHERE "totalAmount" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "planner_backup"."invoices__totalAmount__type" AS b WHERE b."id" = "invoices"."id" AND b."totalAmount__planner_new" IS NOT DISTINCT FROM "invoices"."totalAmount") LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of invoices.totalAmount do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
+        )
 
     def _step_1() -> None:
-        op.add_column(
-            rt.q("invoices"),
-            sa.Column(
-                rt.q("totalAmount__planner_old"), sa.DOUBLE_PRECISION(), nullable=True
-            ),
-            if_not_exists=True,
-        )
-        rt.sql(
-            'CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_back"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_old" := NEW."totalAmount"::DOUBLE PRECISION; RETURN NEW; END $planner$'
-        )
-        rt.sql(
-            'DO $planner$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = \'invoices_totalAmount__planner_back\' AND tgrelid = \'"invoices"\'::regclass) THEN CREATE TRIGGER "invoices_totalAmount__planner_back" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_back"(); END IF; END $planner$'
-        )
+        if not rt.has_column('"invoices"', "totalAmount__planner_new"):
+            op.add_column(
+                rt.q("invoices"),
+                sa.Column(
+                    rt.q("totalAmount__planner_old"),
+                    sa.DOUBLE_PRECISION(),
+                    nullable=True,
+                ),
+                if_not_exists=True,
+            )
+            rt.sql(
+                'CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_back"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_old" := NEW."totalAmount"::DOUBLE PRECISION; RETURN NEW; END $planner$'
+            )
+            rt.sql(
+                'DO $planner$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = \'invoices_totalAmount__planner_back\' AND tgrelid = \'"invoices"\'::regclass) THEN CREATE TRIGGER "invoices_totalAmount__planner_back" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_back"(); END IF; END $planner$'
+            )
 
     rt.with_lock_retry(_step_1)
     with op.get_context().autocommit_block():
-        rt.sql(
-            'CREATE INDEX IF NOT EXISTS "invoices__totalAmount__type_planner_key" ON "planner_backup"."invoices__totalAmount__type" ("id")'
-        )
-        rt.batched(
-            """
-            DO $planner$
-            DECLARE
-                planner_n bigint := 0;
-                planner_total bigint := 0;
-                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
-                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
-                planner_waits integer := 0;
-                planner_started timestamptz;
-                planner_took double precision;
-                planner_last_0 "invoices"."id"%TYPE;
-                planner_hi_0 "invoices"."id"%TYPE;
-                planner_first boolean := true;
-                planner_batch integer := least(500, planner_max);
-            BEGIN
-                LOOP
-                    IF planner_first THEN
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "planner_backup"."invoices__totalAmount__type" ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    ELSE
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "planner_backup"."invoices__totalAmount__type" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    END IF;
-                    EXIT WHEN NOT FOUND;
-                    planner_started := clock_timestamp();
-                    BEGIN
+        if not rt.has_column('"invoices"', "totalAmount__planner_new"):
+            rt.sql(
+                'CREATE INDEX IF NOT EXISTS "invoices__totalAmount__type_planner_key" ON "planner_backup"."invoices__totalAmount__type" ("id")'
+            )
+            rt.batched(
+                """
+                DO $planner$
+                DECLARE
+                    planner_n bigint := 0;
+                    planner_total bigint := 0;
+                    planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                    planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                    planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                    planner_waits integer := 0;
+                    planner_started timestamptz;
+                    planner_took double precision;
+                    planner_last_0 "invoices"."id"%TYPE;
+                    planner_hi_0 "invoices"."id"%TYPE;
+                    planner_first boolean := true;
+                    planner_batch integer := least(500, planner_max);
+                BEGIN
+                    LOOP
                         IF planner_first THEN
-                            UPDATE "invoices" AS t SET "totalAmount__planner_old" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b
-                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."totalAmount" IS NOT DISTINCT FROM b."totalAmount__planner_new");
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "planner_backup"."invoices__totalAmount__type" ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
                         ELSE
-                            UPDATE "invoices" AS t SET "totalAmount__planner_old" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b
-                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."totalAmount" IS NOT DISTINCT FROM b."totalAmount__planner_new");
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "planner_backup"."invoices__totalAmount__type" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
                         END IF;
-                        GET DIAGNOSTICS planner_n = ROW_COUNT;
-                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
-                        planner_n := -1;
-                    END;
-                    IF planner_n < 0 THEN
-                        planner_waits := planner_waits + 1;
-                        IF planner_waits >= planner_tries THEN
-                            RAISE EXCEPTION USING MESSAGE = 'planner restore invoices.totalAmount: '
-                                || 'rows of the next batch stayed locked by another transaction through '
-                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
-                                || ' written, the batches before it are kept: run the revision again once'
-                                || ' that transaction ends';
+                        EXIT WHEN NOT FOUND;
+                        planner_started := clock_timestamp();
+                        BEGIN
+                            IF planner_first THEN
+                                UPDATE "invoices" AS t SET "totalAmount__planner_old" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b
+                                WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."totalAmount" IS NOT DISTINCT FROM b."totalAmount__planner_new");
+                            ELSE
+                                UPDATE "invoices" AS t SET "totalAmount__planner_old" = b."totalAmount" FROM "planner_backup"."invoices__totalAmount__type" AS b
+                                WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."totalAmount" IS NOT DISTINCT FROM b."totalAmount__planner_new");
+                            END IF;
+                            GET DIAGNOSTICS planner_n = ROW_COUNT;
+                        EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                            planner_n := -1;
+                        END;
+                        IF planner_n < 0 THEN
+                            planner_waits := planner_waits + 1;
+                            IF planner_waits >= planner_tries THEN
+                                RAISE EXCEPTION USING MESSAGE = 'planner restore invoices.totalAmount: '
+                                    || 'rows of the next batch stayed locked by another transaction through '
+                                    || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                    || ' written, the batches before it are kept: run the revision again once'
+                                    || ' that transaction ends';
+                            END IF;
+                            planner_batch := greatest(1, planner_batch / 2);
+                            COMMIT;
+                            PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                            CONTINUE;
                         END IF;
-                        planner_batch := greatest(1, planner_batch / 2);
+                        planner_waits := 0;
+                        planner_total := planner_total + planner_n;
+                        planner_last_0 := planner_hi_0;
+                        planner_first := false;
                         COMMIT;
-                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
-                        CONTINUE;
-                    END IF;
-                    planner_waits := 0;
-                    planner_total := planner_total + planner_n;
-                    planner_last_0 := planner_hi_0;
-                    planner_first := false;
-                    COMMIT;
-                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
-                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
-                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
-                    RAISE NOTICE USING MESSAGE = 'planner restore invoices.totalAmount: ' || planner_total || ' rows';
-                END LOOP;
-            END $planner$
-            """,
-        )
+                        planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                        planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                            (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                        RAISE NOTICE USING MESSAGE = 'planner restore invoices.totalAmount: ' || planner_total || ' rows';
+                    END LOOP;
+                END $planner$
+                """,
+            )
     with op.get_context().autocommit_block():
-        rt.batched(
-            """
-            DO $planner$
-            DECLARE
-                planner_n bigint := 0;
-                planner_total bigint := 0;
-                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
-                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
-                planner_waits integer := 0;
-                planner_started timestamptz;
-                planner_took double precision;
-                planner_last_0 "invoices"."id"%TYPE;
-                planner_hi_0 "invoices"."id"%TYPE;
-                planner_first boolean := true;
-                planner_batch integer := least(500, planner_max);
-            BEGIN
-                LOOP
-                    IF planner_first THEN
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "invoices" ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    ELSE
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "invoices" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    END IF;
-                    EXIT WHEN NOT FOUND;
-                    planner_started := clock_timestamp();
-                    BEGIN
+        if not rt.has_column('"invoices"', "totalAmount__planner_new"):
+            rt.batched(
+                """
+                DO $planner$
+                DECLARE
+                    planner_n bigint := 0;
+                    planner_total bigint := 0;
+                    planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                    planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                    planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                    planner_waits integer := 0;
+                    planner_started timestamptz;
+                    planner_took double precision;
+                    planner_last_0 "invoices"."id"%TYPE;
+                    planner_hi_0 "invoices"."id"%TYPE;
+                    planner_first boolean := true;
+                    planner_batch integer := least(500, planner_max);
+                BEGIN
+                    LOOP
                         IF planner_first THEN
-                            UPDATE "invoices" SET "totalAmount__planner_old" = "totalAmount"::DOUBLE PRECISION
-                            WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_old" IS NULL AND "totalAmount" IS NOT NULL);
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "invoices" ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
                         ELSE
-                            UPDATE "invoices" SET "totalAmount__planner_old" = "totalAmount"::DOUBLE PRECISION
-                            WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("totalAmount__planner_old" IS NULL AND "totalAmount" IS NOT NULL);
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "invoices" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
                         END IF;
-                        GET DIAGNOSTICS planner_n = ROW_COUNT;
-                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
-                        planner_n := -1;
-                    END;
-                    IF planner_n < 0 THEN
-                        planner_waits := planner_waits + 1;
-                        IF planner_waits >= planner_tries THEN
-                            RAISE EXCEPTION USING MESSAGE = 'planner backfill invoices.totalAmount__planner_old: '
-                                || 'rows of the next batch stayed locked by another transaction through '
-                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
-                                || ' written, the batches before it are kept: run the revision again once'
-                                || ' that transaction ends';
+                        EXIT WHEN NOT FOUND;
+                        planner_started := clock_timestamp();
+                        BEGIN
+                            IF planner_first THEN
+                                UPDATE "invoices" SET "totalAmount__planner_old" = "totalAmount"::DOUBLE PRECISION
+                                WHERE ("id") <= (planner_hi_0) AND ("totalAmount__planner_old" IS NULL AND "totalAmount" IS NOT NULL);
+                            ELSE
+                                UPDATE "invoices" SET "totalAmount__planner_old" = "totalAmount"::DOUBLE PRECISION
+                                WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("totalAmount__planner_old" IS NULL AND "totalAmount" IS NOT NULL);
+                            END IF;
+                            GET DIAGNOSTICS planner_n = ROW_COUNT;
+                        EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                            planner_n := -1;
+                        END;
+                        IF planner_n < 0 THEN
+                            planner_waits := planner_waits + 1;
+                            IF planner_waits >= planner_tries THEN
+                                RAISE EXCEPTION USING MESSAGE = 'planner backfill invoices.totalAmount__planner_old: '
+                                    || 'rows of the next batch stayed locked by another transaction through '
+                                    || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                    || ' written, the batches before it are kept: run the revision again once'
+                                    || ' that transaction ends';
+                            END IF;
+                            planner_batch := greatest(1, planner_batch / 2);
+                            COMMIT;
+                            PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                            CONTINUE;
                         END IF;
-                        planner_batch := greatest(1, planner_batch / 2);
+                        planner_waits := 0;
+                        planner_total := planner_total + planner_n;
+                        planner_last_0 := planner_hi_0;
+                        planner_first := false;
                         COMMIT;
-                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
-                        CONTINUE;
-                    END IF;
-                    planner_waits := 0;
-                    planner_total := planner_total + planner_n;
-                    planner_last_0 := planner_hi_0;
-                    planner_first := false;
-                    COMMIT;
-                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
-                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
-                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
-                    RAISE NOTICE USING MESSAGE = 'planner backfill invoices.totalAmount__planner_old: ' || planner_total || ' rows';
-                END LOOP;
-            END $planner$
-            """,
-        )
+                        planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                        planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                            (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                        RAISE NOTICE USING MESSAGE = 'planner backfill invoices.totalAmount__planner_old: ' || planner_total || ' rows';
+                    END LOOP;
+                END $planner$
+                """,
+            )
 
     def _step_2() -> None:
-        op.drop_constraint(
-            rt.q("invoices_totalAmount__planner_old_not_null"),
-            rt.q("invoices"),
-            type_="check",
-            if_exists=True,
-        )
-        rt.sql(
-            'ALTER TABLE "invoices" ADD CONSTRAINT "invoices_totalAmount__planner_old_not_null" CHECK ("totalAmount__planner_old" IS NOT NULL) NOT VALID'
-        )
+        if not rt.has_column('"invoices"', "totalAmount__planner_new"):
+            op.drop_constraint(
+                rt.q("invoices_totalAmount__planner_old_not_null"),
+                rt.q("invoices"),
+                type_="check",
+                if_exists=True,
+            )
+            rt.sql(
+                'ALTER TABLE "invoices" ADD CONSTRAINT "invoices_totalAmount__planner_old_not_null" CHECK ("totalAmount__planner_old" IS NOT NULL) NOT VALID'
+            )
 
     rt.with_lock_retry(_step_2)
-    with op.get_context().autocommit_block(), rt.waiting():
-        rt.sql(
-            'ALTER TABLE "invoices" VALIDATE CONSTRAINT "invoices_totalAmount__planner_old_not_null"'
-        )
-    with op.get_context().autocommit_block(), rt.waiting():
-        rt.sql('ANALYZE "invoices" ("totalAmount__planner_old")')
+    with op.get_context().autocommit_block():
+        if not rt.has_column('"invoices"', "totalAmount__planner_new"):
+            with rt.waiting():
+                rt.sql(
+                    'ALTER TABLE "invoices" VALIDATE CONSTRAINT "invoices_totalAmount__planner_old_not_null"'
+                )
+    with op.get_context().autocommit_block():
+        if not rt.has_column('"invoices"', "totalAmount__planner_new"):
+            with rt.waiting():
+                rt.sql('ANALYZE "invoices" ("totalAmount__planner_old")')
 
     def _step_3() -> None:
-        rt.note_kept('"invoices"', "totalAmount")
-        rt.sql(
-            'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_back" ON "invoices"'
-        )
-        rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_back"()')
-        op.alter_column(
-            rt.q("invoices"),
-            rt.q("totalAmount"),
-            new_column_name=rt.q("totalAmount__planner_new"),
-        )
-        op.alter_column(
-            rt.q("invoices"),
-            rt.q("totalAmount__planner_old"),
-            new_column_name=rt.q("totalAmount"),
-        )
-        op.alter_column(
-            rt.q("invoices"),
-            rt.q("totalAmount"),
-            existing_type=sa.DOUBLE_PRECISION(),
-            nullable=False,
-        )
-        op.drop_constraint(
-            rt.q("invoices_totalAmount__planner_old_not_null"),
-            rt.q("invoices"),
-            type_="check",
-        )
-        rt.restore_kept()
-        rt.sql(
-            'CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$'
-        )
-        rt.sql(
-            'CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()'
-        )
+        if not rt.has_column('"invoices"', "totalAmount__planner_new"):
+            rt.note_kept('"invoices"', "totalAmount")
+            rt.sql(
+                'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_back" ON "invoices"'
+            )
+            rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_back"()')
+            op.alter_column(
+                rt.q("invoices"),
+                rt.q("totalAmount"),
+                new_column_name=rt.q("totalAmount__planner_new"),
+            )
+            op.alter_column(
+                rt.q("invoices"),
+                rt.q("totalAmount__planner_old"),
+                new_column_name=rt.q("totalAmount"),
+            )
+            op.alter_column(
+                rt.q("invoices"),
+                rt.q("totalAmount"),
+                existing_type=sa.DOUBLE_PRECISION(),
+                nullable=False,
+            )
+            op.drop_constraint(
+                rt.q("invoices_totalAmount__planner_old_not_null"),
+                rt.q("invoices"),
+                type_="check",
+            )
+            rt.restore_kept()
+            rt.sql(
+                'CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$'
+            )
+            rt.sql(
+                'CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()'
+            )
 
     rt.with_lock_retry(_step_3)
 
@@ -487,215 +499,231 @@ def downgrade() -> None:
 
     rt.with_lock_retry(_step_4)
     # undo: swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
-    rt.guard_block(
-        'DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "planner_backup"."appointments__fee__type" AS b WHERE b."id" = "appointments"."id" AND b."fee__planner_new" IS NOT DISTINCT FROM "appointments"."fee") LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
-    )
+    if not rt.has_column('"appointments"', "fee__planner_new"):
+        rt.guard_block(
+            'DO $planner$ DECLARE planner_value "appointments"."fee"%TYPE; planner_converted DOUBLE PRECISION; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "fee" FROM "appointments" WHERE "fee" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "planner_backup"."appointments__fee__type" AS b WHERE b."id" = "appointments"."id" AND b."fee__planner_new" IS NOT DISTINCT FROM "appointments"."fee") LOOP BEGIN planner_converted := planner_value::DOUBLE PRECISION; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of appointments.fee do not convert to DOUBLE PRECISION (written since the swap; fix them first)\'; END IF; END $planner$'
+        )
 
     def _step_5() -> None:
-        op.add_column(
-            rt.q("appointments"),
-            sa.Column(rt.q("fee__planner_old"), sa.DOUBLE_PRECISION(), nullable=True),
-            if_not_exists=True,
-        )
-        rt.sql(
-            'CREATE OR REPLACE FUNCTION "appointments_fee__planner_back"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_old" := NEW."fee"::DOUBLE PRECISION; RETURN NEW; END $planner$'
-        )
-        rt.sql(
-            'DO $planner$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = \'appointments_fee__planner_back\' AND tgrelid = \'"appointments"\'::regclass) THEN CREATE TRIGGER "appointments_fee__planner_back" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_back"(); END IF; END $planner$'
-        )
+        if not rt.has_column('"appointments"', "fee__planner_new"):
+            op.add_column(
+                rt.q("appointments"),
+                sa.Column(
+                    rt.q("fee__planner_old"), sa.DOUBLE_PRECISION(), nullable=True
+                ),
+                if_not_exists=True,
+            )
+            rt.sql(
+                'CREATE OR REPLACE FUNCTION "appointments_fee__planner_back"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_old" := NEW."fee"::DOUBLE PRECISION; RETURN NEW; END $planner$'
+            )
+            rt.sql(
+                'DO $planner$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = \'appointments_fee__planner_back\' AND tgrelid = \'"appointments"\'::regclass) THEN CREATE TRIGGER "appointments_fee__planner_back" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_back"(); END IF; END $planner$'
+            )
 
     rt.with_lock_retry(_step_5)
     with op.get_context().autocommit_block():
-        rt.sql(
-            'CREATE INDEX IF NOT EXISTS "appointments__fee__type_planner_key" ON "planner_backup"."appointments__fee__type" ("id")'
-        )
-        rt.batched(
-            """
-            DO $planner$
-            DECLARE
-                planner_n bigint := 0;
-                planner_total bigint := 0;
-                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
-                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
-                planner_waits integer := 0;
-                planner_started timestamptz;
-                planner_took double precision;
-                planner_last_0 "appointments"."id"%TYPE;
-                planner_hi_0 "appointments"."id"%TYPE;
-                planner_first boolean := true;
-                planner_batch integer := least(500, planner_max);
-            BEGIN
-                LOOP
-                    IF planner_first THEN
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "planner_backup"."appointments__fee__type" ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    ELSE
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "planner_backup"."appointments__fee__type" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    END IF;
-                    EXIT WHEN NOT FOUND;
-                    planner_started := clock_timestamp();
-                    BEGIN
+        if not rt.has_column('"appointments"', "fee__planner_new"):
+            rt.sql(
+                'CREATE INDEX IF NOT EXISTS "appointments__fee__type_planner_key" ON "planner_backup"."appointments__fee__type" ("id")'
+            )
+            rt.batched(
+                """
+                DO $planner$
+                DECLARE
+                    planner_n bigint := 0;
+                    planner_total bigint := 0;
+                    planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                    planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                    planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                    planner_waits integer := 0;
+                    planner_started timestamptz;
+                    planner_took double precision;
+                    planner_last_0 "appointments"."id"%TYPE;
+                    planner_hi_0 "appointments"."id"%TYPE;
+                    planner_first boolean := true;
+                    planner_batch integer := least(500, planner_max);
+                BEGIN
+                    LOOP
                         IF planner_first THEN
-                            UPDATE "appointments" AS t SET "fee__planner_old" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b
-                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."fee" IS NOT DISTINCT FROM b."fee__planner_new");
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "planner_backup"."appointments__fee__type" ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
                         ELSE
-                            UPDATE "appointments" AS t SET "fee__planner_old" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b
-                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."fee" IS NOT DISTINCT FROM b."fee__planner_new");
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "planner_backup"."appointments__fee__type" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
                         END IF;
-                        GET DIAGNOSTICS planner_n = ROW_COUNT;
-                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
-                        planner_n := -1;
-                    END;
-                    IF planner_n < 0 THEN
-                        planner_waits := planner_waits + 1;
-                        IF planner_waits >= planner_tries THEN
-                            RAISE EXCEPTION USING MESSAGE = 'planner restore appointments.fee: '
-                                || 'rows of the next batch stayed locked by another transaction through '
-                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
-                                || ' written, the batches before it are kept: run the revision again once'
-                                || ' that transaction ends';
+                        EXIT WHEN NOT FOUND;
+                        planner_started := clock_timestamp();
+                        BEGIN
+                            IF planner_first THEN
+                                UPDATE "appointments" AS t SET "fee__planner_old" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b
+                                WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."fee" IS NOT DISTINCT FROM b."fee__planner_new");
+                            ELSE
+                                UPDATE "appointments" AS t SET "fee__planner_old" = b."fee" FROM "planner_backup"."appointments__fee__type" AS b
+                                WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."fee" IS NOT DISTINCT FROM b."fee__planner_new");
+                            END IF;
+                            GET DIAGNOSTICS planner_n = ROW_COUNT;
+                        EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                            planner_n := -1;
+                        END;
+                        IF planner_n < 0 THEN
+                            planner_waits := planner_waits + 1;
+                            IF planner_waits >= planner_tries THEN
+                                RAISE EXCEPTION USING MESSAGE = 'planner restore appointments.fee: '
+                                    || 'rows of the next batch stayed locked by another transaction through '
+                                    || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                    || ' written, the batches before it are kept: run the revision again once'
+                                    || ' that transaction ends';
+                            END IF;
+                            planner_batch := greatest(1, planner_batch / 2);
+                            COMMIT;
+                            PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                            CONTINUE;
                         END IF;
-                        planner_batch := greatest(1, planner_batch / 2);
+                        planner_waits := 0;
+                        planner_total := planner_total + planner_n;
+                        planner_last_0 := planner_hi_0;
+                        planner_first := false;
                         COMMIT;
-                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
-                        CONTINUE;
-                    END IF;
-                    planner_waits := 0;
-                    planner_total := planner_total + planner_n;
-                    planner_last_0 := planner_hi_0;
-                    planner_first := false;
-                    COMMIT;
-                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
-                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
-                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
-                    RAISE NOTICE USING MESSAGE = 'planner restore appointments.fee: ' || planner_total || ' rows';
-                END LOOP;
-            END $planner$
-            """,
-        )
+                        planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                        planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                            (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                        RAISE NOTICE USING MESSAGE = 'planner restore appointments.fee: ' || planner_total || ' rows';
+                    END LOOP;
+                END $planner$
+                """,
+            )
     with op.get_context().autocommit_block():
-        rt.batched(
-            """
-            DO $planner$
-            DECLARE
-                planner_n bigint := 0;
-                planner_total bigint := 0;
-                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
-                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
-                planner_waits integer := 0;
-                planner_started timestamptz;
-                planner_took double precision;
-                planner_last_0 "appointments"."id"%TYPE;
-                planner_hi_0 "appointments"."id"%TYPE;
-                planner_first boolean := true;
-                planner_batch integer := least(500, planner_max);
-            BEGIN
-                LOOP
-                    IF planner_first THEN
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "appointments" ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    ELSE
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "appointments" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    END IF;
-                    EXIT WHEN NOT FOUND;
-                    planner_started := clock_timestamp();
-                    BEGIN
+        if not rt.has_column('"appointments"', "fee__planner_new"):
+            rt.batched(
+                """
+                DO $planner$
+                DECLARE
+                    planner_n bigint := 0;
+                    planner_total bigint := 0;
+                    planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                    planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                    planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                    planner_waits integer := 0;
+                    planner_started timestamptz;
+                    planner_took double precision;
+                    planner_last_0 "appointments"."id"%TYPE;
+                    planner_hi_0 "appointments"."id"%TYPE;
+                    planner_first boolean := true;
+                    planner_batch integer := least(500, planner_max);
+                BEGIN
+                    LOOP
                         IF planner_first THEN
-                            UPDATE "appointments" SET "fee__planner_old" = "fee"::DOUBLE PRECISION
-                            WHERE ("id") <= (planner_hi_0) AND ("fee__planner_old" IS NULL AND "fee" IS NOT NULL);
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "appointments" ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
                         ELSE
-                            UPDATE "appointments" SET "fee__planner_old" = "fee"::DOUBLE PRECISION
-                            WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("fee__planner_old" IS NULL AND "fee" IS NOT NULL);
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "appointments" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
                         END IF;
-                        GET DIAGNOSTICS planner_n = ROW_COUNT;
-                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
-                        planner_n := -1;
-                    END;
-                    IF planner_n < 0 THEN
-                        planner_waits := planner_waits + 1;
-                        IF planner_waits >= planner_tries THEN
-                            RAISE EXCEPTION USING MESSAGE = 'planner backfill appointments.fee__planner_old: '
-                                || 'rows of the next batch stayed locked by another transaction through '
-                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
-                                || ' written, the batches before it are kept: run the revision again once'
-                                || ' that transaction ends';
+                        EXIT WHEN NOT FOUND;
+                        planner_started := clock_timestamp();
+                        BEGIN
+                            IF planner_first THEN
+                                UPDATE "appointments" SET "fee__planner_old" = "fee"::DOUBLE PRECISION
+                                WHERE ("id") <= (planner_hi_0) AND ("fee__planner_old" IS NULL AND "fee" IS NOT NULL);
+                            ELSE
+                                UPDATE "appointments" SET "fee__planner_old" = "fee"::DOUBLE PRECISION
+                                WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("fee__planner_old" IS NULL AND "fee" IS NOT NULL);
+                            END IF;
+                            GET DIAGNOSTICS planner_n = ROW_COUNT;
+                        EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                            planner_n := -1;
+                        END;
+                        IF planner_n < 0 THEN
+                            planner_waits := planner_waits + 1;
+                            IF planner_waits >= planner_tries THEN
+                                RAISE EXCEPTION USING MESSAGE = 'planner backfill appointments.fee__planner_old: '
+                                    || 'rows of the next batch stayed locked by another transaction through '
+                                    || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                    || ' written, the batches before it are kept: run the revision again once'
+                                    || ' that transaction ends';
+                            END IF;
+                            planner_batch := greatest(1, planner_batch / 2);
+                            COMMIT;
+                            PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                            CONTINUE;
                         END IF;
-                        planner_batch := greatest(1, planner_batch / 2);
+                        planner_waits := 0;
+                        planner_total := planner_total + planner_n;
+                        planner_last_0 := planner_hi_0;
+                        planner_first := false;
                         COMMIT;
-                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
-                        CONTINUE;
-                    END IF;
-                    planner_waits := 0;
-                    planner_total := planner_total + planner_n;
-                    planner_last_0 := planner_hi_0;
-                    planner_first := false;
-                    COMMIT;
-                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
-                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
-                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
-                    RAISE NOTICE USING MESSAGE = 'planner backfill appointments.fee__planner_old: ' || planner_total || ' rows';
-                END LOOP;
-            END $planner$
-            """,
-        )
+                        planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                        planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                            (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                        RAISE NOTICE USING MESSAGE = 'planner backfill appointments.fee__planner_old: ' || planner_total || ' rows';
+                    END LOOP;
+                END $planner$
+                """,
+            )
 
     def _step_6() -> None:
-        op.drop_constraint(
-            rt.q("appointments_fee__planner_old_not_null"),
-            rt.q("appointments"),
-            type_="check",
-            if_exists=True,
-        )
-        rt.sql(
-            'ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_old_not_null" CHECK ("fee__planner_old" IS NOT NULL) NOT VALID'
-        )
+        if not rt.has_column('"appointments"', "fee__planner_new"):
+            op.drop_constraint(
+                rt.q("appointments_fee__planner_old_not_null"),
+                rt.q("appointments"),
+                type_="check",
+                if_exists=True,
+            )
+            rt.sql(
+                'ALTER TABLE "appointments" ADD CONSTRAINT "appointments_fee__planner_old_not_null" CHECK ("fee__planner_old" IS NOT NULL) NOT VALID'
+            )
 
     rt.with_lock_retry(_step_6)
-    with op.get_context().autocommit_block(), rt.waiting():
-        rt.sql(
-            'ALTER TABLE "appointments" VALIDATE CONSTRAINT "appointments_fee__planner_old_not_null"'
-        )
-    with op.get_context().autocommit_block(), rt.waiting():
-        rt.sql('ANALYZE "appointments" ("fee__planner_old")')
+    with op.get_context().autocommit_block():
+        if not rt.has_column('"appointments"', "fee__planner_new"):
+            with rt.waiting():
+                rt.sql(
+                    'ALTER TABLE "appointments" VALIDATE CONSTRAINT "appointments_fee__planner_old_not_null"'
+                )
+    with op.get_context().autocommit_block():
+        if not rt.has_column('"appointments"', "fee__planner_new"):
+            with rt.waiting():
+                rt.sql('ANALYZE "appointments" ("fee__planner_old")')
 
     def _step_7() -> None:
-        rt.note_kept('"appointments"', "fee")
-        rt.sql(
-            'DROP TRIGGER IF EXISTS "appointments_fee__planner_back" ON "appointments"'
-        )
-        rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_back"()')
-        op.alter_column(
-            rt.q("appointments"), rt.q("fee"), new_column_name=rt.q("fee__planner_new")
-        )
-        op.alter_column(
-            rt.q("appointments"), rt.q("fee__planner_old"), new_column_name=rt.q("fee")
-        )
-        op.alter_column(
-            rt.q("appointments"),
-            rt.q("fee"),
-            existing_type=sa.DOUBLE_PRECISION(),
-            nullable=False,
-        )
-        op.drop_constraint(
-            rt.q("appointments_fee__planner_old_not_null"),
-            rt.q("appointments"),
-            type_="check",
-        )
-        rt.restore_kept()
-        rt.sql(
-            'CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$'
-        )
-        rt.sql(
-            'CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()'
-        )
+        if not rt.has_column('"appointments"', "fee__planner_new"):
+            rt.note_kept('"appointments"', "fee")
+            rt.sql(
+                'DROP TRIGGER IF EXISTS "appointments_fee__planner_back" ON "appointments"'
+            )
+            rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_back"()')
+            op.alter_column(
+                rt.q("appointments"),
+                rt.q("fee"),
+                new_column_name=rt.q("fee__planner_new"),
+            )
+            op.alter_column(
+                rt.q("appointments"),
+                rt.q("fee__planner_old"),
+                new_column_name=rt.q("fee"),
+            )
+            op.alter_column(
+                rt.q("appointments"),
+                rt.q("fee"),
+                existing_type=sa.DOUBLE_PRECISION(),
+                nullable=False,
+            )
+            op.drop_constraint(
+                rt.q("appointments_fee__planner_old_not_null"),
+                rt.q("appointments"),
+                type_="check",
+            )
+            rt.restore_kept()
+            rt.sql(
+                'CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$'
+            )
+            rt.sql(
+                'CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()'
+            )
 
     rt.with_lock_retry(_step_7)
 
@@ -728,253 +756,268 @@ def downgrade() -> None:
 
     rt.with_lock_retry(_step_9)
     # undo: swap users.role__planner_new in as role ("Role" -> "Role__planner_new", R8)
-    rt.guard_block(
-        'DO $planner$ DECLARE planner_value "users"."role"%TYPE; planner_converted "Role"; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "role" FROM "users" WHERE "role" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "planner_backup"."users__role__type" AS b WHERE b."id" = "users"."id" AND b."role__planner_new" IS NOT DISTINCT FROM "users"."role") LOOP BEGIN planner_converted := planner_value::text::"Role"; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of users.role do not convert to "Role" (written since the swap; fix them first)\'; END IF; END $planner$'
-    )
+    if not rt.has_column('"users"', "role__planner_new"):
+        rt.guard_block(
+            'DO $planner$ DECLARE planner_value "users"."role"%TYPE; planner_converted "Role"; planner_bad bigint := 0; BEGIN FOR planner_value IN SELECT "role" FROM "users" WHERE "role" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "planner_backup"."users__role__type" AS b WHERE b."id" = "users"."id" AND b."role__planner_new" IS NOT DISTINCT FROM "users"."role") LOOP BEGIN planner_converted := planner_value::text::"Role"; EXCEPTION WHEN others THEN planner_bad := planner_bad + 1; END; END LOOP; IF planner_bad > 0 THEN RAISE EXCEPTION USING MESSAGE = \'planner guard failed: \' || planner_bad || \' values of users.role do not convert to "Role" (written since the swap; fix them first)\'; END IF; END $planner$'
+        )
 
     def _step_10() -> None:
-        op.add_column(
-            rt.q("users"),
-            sa.Column(
-                rt.q("role__planner_old"),
-                postgresql.ENUM(
-                    "ADMIN", "COACH", "CLIENT", name=rt.q("Role"), create_type=False
+        if not rt.has_column('"users"', "role__planner_new"):
+            op.add_column(
+                rt.q("users"),
+                sa.Column(
+                    rt.q("role__planner_old"),
+                    postgresql.ENUM(
+                        "ADMIN", "COACH", "CLIENT", name=rt.q("Role"), create_type=False
+                    ),
+                    nullable=True,
                 ),
-                nullable=True,
-            ),
-            if_not_exists=True,
-        )
-        rt.sql(
-            'CREATE OR REPLACE FUNCTION "users_role__planner_back"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."role__planner_old" := NEW."role"::text::"Role"; RETURN NEW; END $planner$'
-        )
-        rt.sql(
-            'DO $planner$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = \'users_role__planner_back\' AND tgrelid = \'"users"\'::regclass) THEN CREATE TRIGGER "users_role__planner_back" BEFORE INSERT OR UPDATE OF "role" ON "users" FOR EACH ROW EXECUTE FUNCTION "users_role__planner_back"(); END IF; END $planner$'
-        )
+                if_not_exists=True,
+            )
+            rt.sql(
+                'CREATE OR REPLACE FUNCTION "users_role__planner_back"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."role__planner_old" := NEW."role"::text::"Role"; RETURN NEW; END $planner$'
+            )
+            rt.sql(
+                'DO $planner$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = \'users_role__planner_back\' AND tgrelid = \'"users"\'::regclass) THEN CREATE TRIGGER "users_role__planner_back" BEFORE INSERT OR UPDATE OF "role" ON "users" FOR EACH ROW EXECUTE FUNCTION "users_role__planner_back"(); END IF; END $planner$'
+            )
 
     rt.with_lock_retry(_step_10)
     with op.get_context().autocommit_block():
-        rt.sql(
-            'CREATE INDEX IF NOT EXISTS "users__role__type_planner_key" ON "planner_backup"."users__role__type" ("id")'
-        )
-        rt.batched(
-            """
-            DO $planner$
-            DECLARE
-                planner_n bigint := 0;
-                planner_total bigint := 0;
-                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
-                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
-                planner_waits integer := 0;
-                planner_started timestamptz;
-                planner_took double precision;
-                planner_last_0 "users"."id"%TYPE;
-                planner_hi_0 "users"."id"%TYPE;
-                planner_first boolean := true;
-                planner_batch integer := least(500, planner_max);
-            BEGIN
-                LOOP
-                    IF planner_first THEN
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "planner_backup"."users__role__type" ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    ELSE
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "planner_backup"."users__role__type" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    END IF;
-                    EXIT WHEN NOT FOUND;
-                    planner_started := clock_timestamp();
-                    BEGIN
-                        IF planner_first THEN
-                            UPDATE "users" AS t SET "role__planner_old" = b."role"::"Role" FROM "planner_backup"."users__role__type" AS b
-                            WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."role" IS NOT DISTINCT FROM b."role__planner_new");
-                        ELSE
-                            UPDATE "users" AS t SET "role__planner_old" = b."role"::"Role" FROM "planner_backup"."users__role__type" AS b
-                            WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."role" IS NOT DISTINCT FROM b."role__planner_new");
-                        END IF;
-                        GET DIAGNOSTICS planner_n = ROW_COUNT;
-                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
-                        planner_n := -1;
-                    END;
-                    IF planner_n < 0 THEN
-                        planner_waits := planner_waits + 1;
-                        IF planner_waits >= planner_tries THEN
-                            RAISE EXCEPTION USING MESSAGE = 'planner restore users.role: '
-                                || 'rows of the next batch stayed locked by another transaction through '
-                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
-                                || ' written, the batches before it are kept: run the revision again once'
-                                || ' that transaction ends';
-                        END IF;
-                        planner_batch := greatest(1, planner_batch / 2);
-                        COMMIT;
-                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
-                        CONTINUE;
-                    END IF;
-                    planner_waits := 0;
-                    planner_total := planner_total + planner_n;
-                    planner_last_0 := planner_hi_0;
-                    planner_first := false;
-                    COMMIT;
-                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
-                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
-                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
-                    RAISE NOTICE USING MESSAGE = 'planner restore users.role: ' || planner_total || ' rows';
-                END LOOP;
-            END $planner$
-            """,
-        )
-    with op.get_context().autocommit_block():
-        rt.batched(
-            """
-            DO $planner$
-            DECLARE
-                planner_n bigint := 0;
-                planner_total bigint := 0;
-                planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
-                planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
-                planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
-                planner_waits integer := 0;
-                planner_started timestamptz;
-                planner_took double precision;
-                planner_last_0 "users"."id"%TYPE;
-                planner_hi_0 "users"."id"%TYPE;
-                planner_first boolean := true;
-                planner_batch integer := least(500, planner_max);
-            BEGIN
-                LOOP
-                    IF planner_first THEN
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "users" ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    ELSE
-                        SELECT "id" INTO planner_hi_0 FROM (
-                            SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
-                        ) planner_s ORDER BY "id" DESC LIMIT 1;
-                    END IF;
-                    EXIT WHEN NOT FOUND;
-                    planner_started := clock_timestamp();
-                    BEGIN
-                        IF planner_first THEN
-                            UPDATE "users" SET "role__planner_old" = "role"::text::"Role"
-                            WHERE ("id") <= (planner_hi_0) AND ("role__planner_old" IS NULL AND "role" IS NOT NULL);
-                        ELSE
-                            UPDATE "users" SET "role__planner_old" = "role"::text::"Role"
-                            WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role__planner_old" IS NULL AND "role" IS NOT NULL);
-                        END IF;
-                        GET DIAGNOSTICS planner_n = ROW_COUNT;
-                    EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
-                        planner_n := -1;
-                    END;
-                    IF planner_n < 0 THEN
-                        planner_waits := planner_waits + 1;
-                        IF planner_waits >= planner_tries THEN
-                            RAISE EXCEPTION USING MESSAGE = 'planner backfill users.role__planner_old: '
-                                || 'rows of the next batch stayed locked by another transaction through '
-                                || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
-                                || ' written, the batches before it are kept: run the revision again once'
-                                || ' that transaction ends';
-                        END IF;
-                        planner_batch := greatest(1, planner_batch / 2);
-                        COMMIT;
-                        PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
-                        CONTINUE;
-                    END IF;
-                    planner_waits := 0;
-                    planner_total := planner_total + planner_n;
-                    planner_last_0 := planner_hi_0;
-                    planner_first := false;
-                    COMMIT;
-                    planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
-                    planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
-                        (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
-                    RAISE NOTICE USING MESSAGE = 'planner backfill users.role__planner_old: ' || planner_total || ' rows';
-                END LOOP;
-            END $planner$
-            """,
-        )
-    with op.get_context().autocommit_block():
-        rt.drop_invalid_index("users_role_idx__planner_old")
-        with rt.waiting():
-            op.create_index(
-                rt.q("users_role_idx__planner_old"),
-                rt.q("users"),
-                [rt.q("role__planner_old")],
-                unique=False,
-                postgresql_concurrently=True,
-                if_not_exists=True,
+        if not rt.has_column('"users"', "role__planner_new"):
+            rt.sql(
+                'CREATE INDEX IF NOT EXISTS "users__role__type_planner_key" ON "planner_backup"."users__role__type" ("id")'
             )
-        rt.check_index_valid("users_role_idx__planner_old")
+            rt.batched(
+                """
+                DO $planner$
+                DECLARE
+                    planner_n bigint := 0;
+                    planner_total bigint := 0;
+                    planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                    planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                    planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                    planner_waits integer := 0;
+                    planner_started timestamptz;
+                    planner_took double precision;
+                    planner_last_0 "users"."id"%TYPE;
+                    planner_hi_0 "users"."id"%TYPE;
+                    planner_first boolean := true;
+                    planner_batch integer := least(500, planner_max);
+                BEGIN
+                    LOOP
+                        IF planner_first THEN
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "planner_backup"."users__role__type" ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
+                        ELSE
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "planner_backup"."users__role__type" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
+                        END IF;
+                        EXIT WHEN NOT FOUND;
+                        planner_started := clock_timestamp();
+                        BEGIN
+                            IF planner_first THEN
+                                UPDATE "users" AS t SET "role__planner_old" = b."role"::"Role" FROM "planner_backup"."users__role__type" AS b
+                                WHERE (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."role" IS NOT DISTINCT FROM b."role__planner_new");
+                            ELSE
+                                UPDATE "users" AS t SET "role__planner_old" = b."role"::"Role" FROM "planner_backup"."users__role__type" AS b
+                                WHERE (b."id") > (planner_last_0) AND (b."id") <= (planner_hi_0) AND t."id" = b."id" AND (t."role" IS NOT DISTINCT FROM b."role__planner_new");
+                            END IF;
+                            GET DIAGNOSTICS planner_n = ROW_COUNT;
+                        EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                            planner_n := -1;
+                        END;
+                        IF planner_n < 0 THEN
+                            planner_waits := planner_waits + 1;
+                            IF planner_waits >= planner_tries THEN
+                                RAISE EXCEPTION USING MESSAGE = 'planner restore users.role: '
+                                    || 'rows of the next batch stayed locked by another transaction through '
+                                    || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                    || ' written, the batches before it are kept: run the revision again once'
+                                    || ' that transaction ends';
+                            END IF;
+                            planner_batch := greatest(1, planner_batch / 2);
+                            COMMIT;
+                            PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                            CONTINUE;
+                        END IF;
+                        planner_waits := 0;
+                        planner_total := planner_total + planner_n;
+                        planner_last_0 := planner_hi_0;
+                        planner_first := false;
+                        COMMIT;
+                        planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                        planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                            (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                        RAISE NOTICE USING MESSAGE = 'planner restore users.role: ' || planner_total || ' rows';
+                    END LOOP;
+                END $planner$
+                """,
+            )
+    with op.get_context().autocommit_block():
+        if not rt.has_column('"users"', "role__planner_new"):
+            rt.batched(
+                """
+                DO $planner$
+                DECLARE
+                    planner_n bigint := 0;
+                    planner_total bigint := 0;
+                    planner_max integer := coalesce(nullif(current_setting('planner.batch_rows', true), '')::integer, 5000);
+                    planner_ms double precision := coalesce(nullif(current_setting('planner.batch_ms', true), '')::double precision, 50);
+                    planner_tries integer := coalesce(nullif(current_setting('planner.lock_retries', true), '')::integer, 8);
+                    planner_waits integer := 0;
+                    planner_started timestamptz;
+                    planner_took double precision;
+                    planner_last_0 "users"."id"%TYPE;
+                    planner_hi_0 "users"."id"%TYPE;
+                    planner_first boolean := true;
+                    planner_batch integer := least(500, planner_max);
+                BEGIN
+                    LOOP
+                        IF planner_first THEN
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "users" ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
+                        ELSE
+                            SELECT "id" INTO planner_hi_0 FROM (
+                                SELECT "id" FROM "users" WHERE ("id") > (planner_last_0) ORDER BY "id" LIMIT planner_batch
+                            ) planner_s ORDER BY "id" DESC LIMIT 1;
+                        END IF;
+                        EXIT WHEN NOT FOUND;
+                        planner_started := clock_timestamp();
+                        BEGIN
+                            IF planner_first THEN
+                                UPDATE "users" SET "role__planner_old" = "role"::text::"Role"
+                                WHERE ("id") <= (planner_hi_0) AND ("role__planner_old" IS NULL AND "role" IS NOT NULL);
+                            ELSE
+                                UPDATE "users" SET "role__planner_old" = "role"::text::"Role"
+                                WHERE ("id") > (planner_last_0) AND ("id") <= (planner_hi_0) AND ("role__planner_old" IS NULL AND "role" IS NOT NULL);
+                            END IF;
+                            GET DIAGNOSTICS planner_n = ROW_COUNT;
+                        EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
+                            planner_n := -1;
+                        END;
+                        IF planner_n < 0 THEN
+                            planner_waits := planner_waits + 1;
+                            IF planner_waits >= planner_tries THEN
+                                RAISE EXCEPTION USING MESSAGE = 'planner backfill users.role__planner_old: '
+                                    || 'rows of the next batch stayed locked by another transaction through '
+                                    || planner_waits || ' attempts (lock timeout each); nothing of that batch was'
+                                    || ' written, the batches before it are kept: run the revision again once'
+                                    || ' that transaction ends';
+                            END IF;
+                            planner_batch := greatest(1, planner_batch / 2);
+                            COMMIT;
+                            PERFORM pg_sleep(least(30, 2 ^ planner_waits) * (0.5 + random()));
+                            CONTINUE;
+                        END IF;
+                        planner_waits := 0;
+                        planner_total := planner_total + planner_n;
+                        planner_last_0 := planner_hi_0;
+                        planner_first := false;
+                        COMMIT;
+                        planner_took := 1000 * extract(epoch FROM clock_timestamp() - planner_started);
+                        planner_batch := greatest(1, least(planner_max, 2 * planner_batch, greatest(planner_batch / 2,
+                            (planner_batch * planner_ms / greatest(planner_took, 1))::integer)));
+                        RAISE NOTICE USING MESSAGE = 'planner backfill users.role__planner_old: ' || planner_total || ' rows';
+                    END LOOP;
+                END $planner$
+                """,
+            )
+    with op.get_context().autocommit_block():
+        if not rt.has_column('"users"', "role__planner_new"):
+            rt.drop_invalid_index("users_role_idx__planner_old")
+            with rt.waiting():
+                op.create_index(
+                    rt.q("users_role_idx__planner_old"),
+                    rt.q("users"),
+                    [rt.q("role__planner_old")],
+                    unique=False,
+                    postgresql_concurrently=True,
+                    if_not_exists=True,
+                )
+            rt.check_index_valid("users_role_idx__planner_old")
 
     def _step_11() -> None:
-        op.drop_constraint(
-            rt.q("users_role__planner_old_not_null"),
-            rt.q("users"),
-            type_="check",
-            if_exists=True,
-        )
-        rt.sql(
-            'ALTER TABLE "users" ADD CONSTRAINT "users_role__planner_old_not_null" CHECK ("role__planner_old" IS NOT NULL) NOT VALID'
-        )
+        if not rt.has_column('"users"', "role__planner_new"):
+            op.drop_constraint(
+                rt.q("users_role__planner_old_not_null"),
+                rt.q("users"),
+                type_="check",
+                if_exists=True,
+            )
+            rt.sql(
+                'ALTER TABLE "users" ADD CONSTRAINT "users_role__planner_old_not_null" CHECK ("role__planner_old" IS NOT NULL) NOT VALID'
+            )
 
     rt.with_lock_retry(_step_11)
-    with op.get_context().autocommit_block(), rt.waiting():
-        rt.sql(
-            'ALTER TABLE "users" VALIDATE CONSTRAINT "users_role__planner_old_not_null"'
-        )
-    with op.get_context().autocommit_block(), rt.waiting():
-        rt.sql('ANALYZE "users" ("role__planner_old")')
+    with op.get_context().autocommit_block():
+        if not rt.has_column('"users"', "role__planner_new"):
+            with rt.waiting():
+                rt.sql(
+                    'ALTER TABLE "users" VALIDATE CONSTRAINT "users_role__planner_old_not_null"'
+                )
+    with op.get_context().autocommit_block():
+        if not rt.has_column('"users"', "role__planner_new"):
+            with rt.waiting():
+                rt.sql('ANALYZE "users" ("role__planner_old")')
 
     def _step_12() -> None:
-        rt.note_kept('"users"', "role")
-        rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_back" ON "users"')
-        rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_back"()')
-        op.alter_column(
-            rt.q("users"), rt.q("role"), new_column_name=rt.q("role__planner_new")
-        )
-        rt.sql('ALTER INDEX "users_role_idx" RENAME TO "users_role_idx__planner_new"')
-        op.alter_column(
-            rt.q("users"), rt.q("role__planner_old"), new_column_name=rt.q("role")
-        )
-        rt.sql('ALTER INDEX "users_role_idx__planner_old" RENAME TO "users_role_idx"')
-        op.alter_column(
-            rt.q("users"),
-            rt.q("role__planner_new"),
-            existing_type=postgresql.ENUM(
-                "ADMIN",
-                "INSTRUCTOR",
-                "CLIENT",
-                name=rt.q("Role__planner_new"),
-                create_type=False,
-            ),
-            server_default=None,
-        )
-        op.alter_column(
-            rt.q("users"),
-            rt.q("role"),
-            existing_type=postgresql.ENUM(
-                "ADMIN", "COACH", "CLIENT", name=rt.q("Role"), create_type=False
-            ),
-            server_default=sa.text("'CLIENT'"),
-        )
-        op.alter_column(
-            rt.q("users"),
-            rt.q("role"),
-            existing_type=postgresql.ENUM(
-                "ADMIN", "COACH", "CLIENT", name=rt.q("Role"), create_type=False
-            ),
-            nullable=False,
-        )
-        op.drop_constraint(
-            rt.q("users_role__planner_old_not_null"), rt.q("users"), type_="check"
-        )
-        rt.restore_kept()
-        rt.sql(
-            'CREATE OR REPLACE FUNCTION "users_role__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."role__planner_new" := (SELECT ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END)) FROM (SELECT NEW."role" AS "role") AS "planner_rule")::text::"Role__planner_new"; RETURN NEW; END $planner$'
-        )
-        rt.sql(
-            'CREATE TRIGGER "users_role__planner_sync" BEFORE INSERT OR UPDATE OF "role" ON "users" FOR EACH ROW EXECUTE FUNCTION "users_role__planner_sync"()'
-        )
+        if not rt.has_column('"users"', "role__planner_new"):
+            rt.note_kept('"users"', "role")
+            rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_back" ON "users"')
+            rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_back"()')
+            op.alter_column(
+                rt.q("users"), rt.q("role"), new_column_name=rt.q("role__planner_new")
+            )
+            rt.sql(
+                'ALTER INDEX "users_role_idx" RENAME TO "users_role_idx__planner_new"'
+            )
+            op.alter_column(
+                rt.q("users"), rt.q("role__planner_old"), new_column_name=rt.q("role")
+            )
+            rt.sql(
+                'ALTER INDEX "users_role_idx__planner_old" RENAME TO "users_role_idx"'
+            )
+            op.alter_column(
+                rt.q("users"),
+                rt.q("role__planner_new"),
+                existing_type=postgresql.ENUM(
+                    "ADMIN",
+                    "INSTRUCTOR",
+                    "CLIENT",
+                    name=rt.q("Role__planner_new"),
+                    create_type=False,
+                ),
+                server_default=None,
+            )
+            op.alter_column(
+                rt.q("users"),
+                rt.q("role"),
+                existing_type=postgresql.ENUM(
+                    "ADMIN", "COACH", "CLIENT", name=rt.q("Role"), create_type=False
+                ),
+                server_default=sa.text("'CLIENT'"),
+            )
+            op.alter_column(
+                rt.q("users"),
+                rt.q("role"),
+                existing_type=postgresql.ENUM(
+                    "ADMIN", "COACH", "CLIENT", name=rt.q("Role"), create_type=False
+                ),
+                nullable=False,
+            )
+            op.drop_constraint(
+                rt.q("users_role__planner_old_not_null"), rt.q("users"), type_="check"
+            )
+            rt.restore_kept()
+            rt.sql(
+                'CREATE OR REPLACE FUNCTION "users_role__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."role__planner_new" := (SELECT ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END)) FROM (SELECT NEW."role" AS "role") AS "planner_rule")::text::"Role__planner_new"; RETURN NEW; END $planner$'
+            )
+            rt.sql(
+                'CREATE TRIGGER "users_role__planner_sync" BEFORE INSERT OR UPDATE OF "role" ON "users" FOR EACH ROW EXECUTE FUNCTION "users_role__planner_sync"()'
+            )
 
     rt.with_lock_retry(_step_12)
 

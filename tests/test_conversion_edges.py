@@ -361,3 +361,56 @@ def test_a_column_with_a_unique_constraint_widens_online(tmp_path: Path, engine:
         assert c.exec_driver_sql(key).all() == expected
         assert c.exec_driver_sql("SELECT count(*) FROM pg_index WHERE indrelid = 'profiles'::regclass").scalar() == 2
         assert c.exec_driver_sql("SELECT count(*) FROM profiles WHERE user_id = id * 2").scalar() == 5000
+
+
+@pytest.mark.parametrize(("edit", "refused"), [
+    (("numeric(10,4)", "numeric(12,2)"), "digits after the 2th decimal place are rounded away"),
+    (("at timestamp", "at timestamp(0)"), "fractional seconds beyond 0 digits are rounded"),
+    (("varchar(10)", "varchar(5)"), None),  # values that do not fit stop it; the others convert back as they were
+    (("n int", "n bigint"), None),  # converts back exactly: R8 by pages
+])
+def test_a_table_without_a_key_is_not_rounded_for_good(tmp_path: Path, pg_url: str, edit: tuple[str, str],
+                                                       refused: str | None):
+    """On a table without a primary key, a conversion that changes values it keeps (numeric
+    scale cut, timestamp precision cut) ran in place without a backup (nothing to match one
+    back by), so the downgrade silently left the rounded values: verify found `data not
+    restored`. The plan now stops in one line, as a dropped column of such a table does; a
+    conversion that only refuses what does not fit, or converts back exactly, still plans and
+    verify proves it."""
+    old = "CREATE TABLE meas (n int, at timestamp, amount numeric(10,4), label varchar(10));\n"
+    new = old.replace(*edit)
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
+                                 "--init", str(tmp_path / "p")])
+    if refused:
+        assert r.exit_code == 2, r.output
+        assert f"meas has no primary key, so the values this conversion changes ({refused})" in r.output
+        assert "Traceback" not in r.output
+        return
+    assert r.exit_code == 0, r.output
+    if "varchar" in edit[0]:  # (verify's seed holds longer values: the guard stops it, as it should)
+        return
+    (tmp_path / "v").mkdir()
+    report = _verify(tmp_path / "v", old, new, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+def test_a_column_a_generated_column_reads_is_refused_in_one_line(tmp_path: Path):
+    """PostgreSQL refuses to change the type of a column a stored generated column reads
+    (`cannot alter type of a column used by a generated column`): the plan (R8, whose swap
+    drops the old column) failed at `upgrade` as the naive ALTER does. It now stops with one
+    line that names the generated column; another column of the table still plans."""
+    old = "CREATE TABLE gv (id int PRIMARY KEY, a int, b int GENERATED ALWAYS AS (a * 2) STORED, c int);\n"
+    (tmp_path / "old.sql").write_text(old)
+    for edit, code in ((("a int", "a bigint"), 2), (("c int", "c bigint"), 0)):
+        (tmp_path / "new.sql").write_text(old.replace(*edit))
+        r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
+                                     "--init", str(tmp_path / f"p{code}")])
+        assert r.exit_code == code, r.output
+    (tmp_path / "new.sql").write_text(old.replace("a int", "a bigint"))
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
+                                 "--init", str(tmp_path / "r")])
+    assert "error: alter_column_type:gv.a: PostgreSQL cannot change the type of gv.a: generated column b reads it " \
+           "(GENERATED ALWAYS AS (a * 2))" in r.output, r.output
+    assert "Traceback" not in r.output

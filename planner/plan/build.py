@@ -44,7 +44,7 @@ from planner.normalize import quote_ident, quoted_expression
 from planner.plan.ir import Block, Guard, Phase, Plan, Stage, Step
 from planner.plan.runtime import constant
 from planner.renames import Renames
-from planner.rules.facts import binary_coercible, round_trips, split_type, zone_kind
+from planner.rules.facts import binary_coercible, round_trips, rounds, split_type, zone_kind
 
 BACKUP_SCHEMA = "planner_backup"
 #: MySQL and SQLite have no schema for backups: planner's tables carry this prefix instead
@@ -932,24 +932,35 @@ class _Builder:
                 if c.name in seen_enum_recreate:
                     continue
                 seen_enum_recreate.add(c.name or "")
-            self._refuse_partition_key(c)
+            self._refused_by_the_server(c)
             handlers[c.kind](c)
         return Plan(self.DIALECT, tuple(self.steps), kept=tuple(self.kept))
 
-    def _refuse_partition_key(self, c: Change) -> None:
+    def _refused_by_the_server(self, c: Change) -> None:
         """PostgreSQL refuses to change the type of a column of a table's partition key, or to
-        drop it (`cannot alter column ... because it is part of the partition key`), whatever
-        the route: the naive DDL fails as a plan would. Stop here, saying what works instead."""
-        if c.kind not in (Kind.ALTER_COLUMN_TYPE, Kind.DROP_COLUMN) or not self.partitioned(c.table or ""):
+        drop it (`cannot alter column ... because it is part of the partition key`), and to
+        change the type of a column a generated column reads (`cannot alter type of a column
+        used by a generated column`), whatever the route: the naive DDL fails as a plan would.
+        Stop here, saying what works instead."""
+        if c.kind not in (Kind.ALTER_COLUMN_TYPE, Kind.DROP_COLUMN) or self.DIALECT != "postgresql":
             return
         t = self.old.table(c.table or "")
-        key = t.partition_by if t is not None else None
         col = c.column or ""
-        if key and re.search(rf'(?<![\w"]){re.escape(col)}(?![\w"])|"{re.escape(col.replace(chr(34), chr(34) * 2))}"', key):
+        names = re.compile(rf'(?<![\w"]){re.escape(col)}(?![\w"])|"{re.escape(col.replace(chr(34), chr(34) * 2))}"')
+        key = t.partition_by if t is not None else None
+        if key and names.search(key):
             what = "change the type of" if c.kind == Kind.ALTER_COLUMN_TYPE else "drop"
             raise PlanError(f"{c.id}: PostgreSQL cannot {what} {c.table}.{col}: it is part of the table's partition "
                             f"key (PARTITION BY {key}); create a new partitioned table as NEW has it, copy the rows "
                             "over and swap the names, or keep the column as it is")
+        t_new = self.new.table(c.table or "")
+        reader = next((x for x in (t.columns if t is not None else ()) if x.name != col and x.generated
+                       and names.search(x.generated) and t_new is not None and (y := t_new.column(x.name))
+                       and y.generated), None)  # (one the plan drops goes first or fails on its own)
+        if c.kind == Kind.ALTER_COLUMN_TYPE and reader is not None:
+            raise PlanError(f"{c.id}: PostgreSQL cannot change the type of {c.table}.{col}: generated column "
+                            f"{reader.name} reads it (GENERATED ALWAYS AS ({reader.generated})); drop {reader.name} "
+                            "in one plan and add it back in a later one, or keep the type")
 
     # ----------------------------------------------------------------- extensions
     def add_extension(self, c: Change) -> None:
@@ -1838,6 +1849,10 @@ class _Builder:
         down: list[Block] = []
         down_tail = []
         down_first: list[Block] = []
+        if not pk and not self._r8_route(c) and (why := rounds(o.type, n.type)
+                                                 or ("its conversion rule is lossy" if rule and rule.lossy else None)):
+            raise PlanError(f"{c.id}: {c.table} has no primary key, so the values this conversion changes ({why}) "
+                            "could not be given back row by row on downgrade; add a primary key first")
         # (not for a key column: a backup keyed by the values that change could not be matched back)
         if (lossy(o.type, n.type) or (rule is not None and rule.lossy)) and pk and o.name not in pk:
             bk = backup_name(name, o.name, "type")

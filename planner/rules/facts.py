@@ -132,6 +132,14 @@ def lossy(old: str, new: str) -> str | None:
     return None
 
 
+def rounds(old: str, new: str) -> str | None:
+    """Why converting OLD values to NEW changes values it keeps (rounds, cuts, drops a part),
+    or None: the part of `lossy` that is not values refused for not fitting (those stop the
+    conversion; the ones that fit convert back as they were)."""
+    why = lossy(old, new)
+    return why if why is not None and "do not fit" not in why else None
+
+
 def may_fail_cast(old: str, new: str) -> str | None:
     """Why some OLD values may not convert to NEW at all, or None."""
     nb = split_type(new)[0]

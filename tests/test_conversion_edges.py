@@ -414,3 +414,65 @@ def test_a_column_a_generated_column_reads_is_refused_in_one_line(tmp_path: Path
     assert "error: alter_column_type:gv.a: PostgreSQL cannot change the type of gv.a: generated column b reads it " \
            "(GENERATED ALWAYS AS (a * 2))" in r.output, r.output
     assert "Traceback" not in r.output
+
+
+VIEWS_OLD = """CREATE SCHEMA rep;
+CREATE TABLE orders (id int PRIMARY KEY, amount int, "Total Due" int CHECK ("Total Due" >= 0), note text);
+CREATE VIEW big_orders WITH (security_barrier) AS SELECT id, amount FROM orders WHERE amount > 100
+    WITH LOCAL CHECK OPTION;
+CREATE VIEW rep."Order Sums" AS SELECT sum(amount) AS s, sum("Total Due") AS d FROM orders;
+CREATE VIEW rep.top AS SELECT id FROM big_orders WHERE amount > 1000;
+"""
+
+
+def test_views_that_read_a_converted_column_are_kept(tmp_path: Path, engine: sa.Engine):
+    """PostgreSQL refuses to change the type of a column a view reads (`cannot alter type of a
+    column used by a view or rule`): every plan of such a change failed at `upgrade` (in place
+    or at R8's swap), and verify passed it (it built no views). verify now builds OLD's views,
+    and the plan drops the views that read the column (and the views on those) in the step's
+    own transaction and creates them again after it as they were: options, owner, comments and
+    grants; R8 swaps the column online, the in-place path (a CHECK uses `Total Due`) works as
+    a user's hand-written migration would."""
+    new = VIEWS_OLD.replace("amount int", "amount bigint").replace('"Total Due" int', '"Total Due" bigint')
+    (tmp_path / "v").mkdir()
+    report = _verify(tmp_path / "v", VIEWS_OLD, new, str(engine.url))
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+    alembic = _plan(tmp_path, VIEWS_OLD, new, engine.url)
+    revisions = "".join(p.read_text() for p in (tmp_path / "p" / "migrations" / "versions").glob("*.py"))
+    assert "swap orders.amount__planner_new in as amount" in revisions and "a view may use it" not in revisions
+    with engine.connect() as c:
+        c.exec_driver_sql(VIEWS_OLD)
+        c.exec_driver_sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'planner_reporter') "
+                          "THEN CREATE ROLE planner_reporter; END IF; END $$")
+        c.exec_driver_sql("GRANT SELECT ON big_orders, rep.\"Order Sums\" TO planner_reporter")
+        c.exec_driver_sql("COMMENT ON VIEW big_orders IS 'big'")
+        c.exec_driver_sql("COMMENT ON COLUMN big_orders.amount IS 'amount'")
+        c.exec_driver_sql("INSERT INTO orders SELECT g, g * 10, g, 'n' FROM generate_series(1, 500) g")
+    kept = ("SELECT obj_description('big_orders'::regclass), col_description('big_orders'::regclass, 2), "
+            "(SELECT reloptions FROM pg_class WHERE oid = 'big_orders'::regclass), "
+            "has_table_privilege('planner_reporter', 'big_orders', 'SELECT'), "
+            "has_table_privilege('planner_reporter', 'rep.\"Order Sums\"', 'SELECT'), "
+            "(SELECT count(*) FROM rep.top), (SELECT d FROM rep.\"Order Sums\")")
+    types = ("SELECT string_agg(table_name || '.' || column_name || ' ' || data_type, ', ' ORDER BY 1) FROM "
+             "information_schema.columns WHERE column_name IN ('amount', 's', 'd')")
+    expected = ("big", "amount", ["security_barrier=true", "check_option=local"], True, True, 400, 125250)
+    try:
+        for args, kind in ((("upgrade", "head"), "bigint"), (("downgrade", "base"), "integer")):
+            r = _run(alembic, *args)
+            assert r.returncode == 0, r.stderr[-2000:]
+            with engine.connect() as c:
+                assert c.exec_driver_sql(kept).one() == expected
+                assert kind in c.exec_driver_sql(types).scalar()
+    finally:
+        with engine.connect() as c:
+            c.exec_driver_sql("DROP SCHEMA rep CASCADE; DROP TABLE orders CASCADE; DROP ROLE planner_reporter")
+
+
+def test_a_materialized_view_on_a_converted_column_stops_the_plan_first(tmp_path: Path, pg_url: str):
+    """A materialized view cannot be dropped and created again without losing its rows: the
+    plan stops in its first revision, before any DDL, saying so."""
+    old = "CREATE TABLE t (id int PRIMARY KEY, v int);\nCREATE MATERIALIZED VIEW mv AS SELECT id, v FROM t;\n"
+    with pytest.raises(Exception, match=r'upgrade \+1 stopped: planner: mv, a materialized view, reads v of "t": '
+                                        r"dropped and created again it would lose its rows"):
+        report = _verify(tmp_path, old, old.replace("v int", "v bigint"), pg_url)
+        assert not report.ok

@@ -212,6 +212,14 @@ def note_kept(table: str, *columns: str) -> str:
     return f"rt.note_kept({', '.join(py(x) for x in (qt(table), *columns))})"
 
 
+def views_kept(table: str, columns: Iterable[str], code: Iterable[str]) -> str:
+    """`code` (statements) run inside `rt.views_kept`: the views that read `columns` of `table`
+    dropped before it and created again after it as they were (PostgreSQL refuses to change
+    the type of a column a view reads, or to drop it)."""
+    return (f"with rt.views_kept({', '.join(py(x) for x in (qt(table), *columns))}):\n"
+            + textwrap.indent("\n".join(code), "    "))
+
+
 def restore_kept() -> str:
     return "rt.restore_kept()"
 
@@ -1662,7 +1670,9 @@ class _Builder:
                 for fk in t.foreign_keys:
                     if schema.key(fk.ref_schema, fk.ref_table) == c.table and a in fk.ref_columns:
                         return f"foreign key {fk.name} references it"
-            if any(v.definition is None or mentions.search(v.definition) for v in schema.views):
+            # (PostgreSQL: the swap drops and creates again the views that read it, rt.views_kept)
+            if self.DIALECT != "postgresql" and any(v.definition is None or mentions.search(v.definition)
+                                                    for v in schema.views):
                 return "a view may use it"
         copies = self._rename_copies(c)
         return copies if isinstance(copies, str) else None
@@ -1915,10 +1925,10 @@ class _Builder:
             # downgrade's fails where the sequence has gone past the old type's range
             up_ops += "\n" + execute(_serial_sequence_as(c.table, o.name, new_sql))
             down_ops += "\n" + execute(_serial_sequence_as(c.table, o.name, old_sql))
-        up.append(self.ddl("\n".join([*drop_default(o, old_t), up_ops])))
+        up.append(self.ddl(views_kept(c.table, [o.name], [*drop_default(o, old_t), up_ops])))
         up.extend(set_default(n, new_t))
         down.extend(down_first)
-        down.append(self.ddl("\n".join([*drop_default(n, new_t), down_ops])))
+        down.append(self.ddl(views_kept(c.table, [o.name], [*drop_default(n, new_t), down_ops])))
         down.extend(set_default(o, old_t))
         down.extend(down_tail)
         where = "" if coercible else f" in place: {why_not}"
@@ -2034,7 +2044,9 @@ class _Builder:
                     if schema.key(fk.ref_schema, fk.ref_table) == c.table and col in fk.ref_columns \
                             and not referenced_as_key:
                         return f"foreign key {fk.name} references it"
-            if any(v.definition is None or mentions.search(v.definition) for v in schema.views):
+            # (PostgreSQL: the swap drops and creates again the views that read it, rt.views_kept)
+            if self.DIALECT != "postgresql" and any(v.definition is None or mentions.search(v.definition)
+                                                    for v in schema.views):
                 return "a view may use it"
         fks = self._swap_fks(c)
         return fks if isinstance(fks, str) else None
@@ -2231,11 +2243,15 @@ class _Builder:
 
         # what the server must not hold (checked before any DDL): once, for every column
         guards = list(dict.fromkeys([*guards, *(g for m in ms for g in self._swap_guards(m.c))]))
+        # a view the swap could not drop and create again (materialized, with rules or triggers)
+        # stops the plan here, before any DDL, rather than at the swap
+        views_first = Block(f"rt.views_replaceable({', '.join(py(x) for x in (qt(c.table), *cols))})")
         for m in ms:
             tmp_col = sa.Column(m.tmp, m.new_t, nullable=True)
             self.add(Phase.EXPAND, f"add {c.table}.{m.tmp} ({m.new_sql}) kept in step with {m.col} by a trigger "
                                    f"(R8); from here on a write of {m.col} that does not convert to {m.new_sql} fails",
-                     [self.ddl("\n".join([render([ops.AddColumnOp(name, tmp_col, schema=schema)]), sync(m)]))],
+                     [*([views_first] if m is ms[0] else []),
+                      self.ddl("\n".join([render([ops.AddColumnOp(name, tmp_col, schema=schema)]), sync(m)]))],
                      [self.ddl("\n".join([unsync(m), render([ops.DropColumnOp(name, m.tmp, schema=schema)])]))],
                      guards=guards if m is ms[0] else [], change=m.c)
         todo = []
@@ -2586,13 +2602,14 @@ class _Builder:
 
         back = [*(Block(g.code()) for g in back_guards), *back_syncs, *restores, *fill_back, *back_builds,
                 *not_null_back, online(execute(f"ANALYZE {qt(c.table)} ({', '.join(q(m.back) for m in ms)})")),
-                self._referenced_first_ddl(c.table, [], "\n".join(swap_back), "ACCESS EXCLUSIVE", also=others,
+                self._referenced_first_ddl(c.table, [], views_kept(c.table, cols, swap_back), "ACCESS EXCLUSIVE",
+                                           also=others,
                                            before=note_kept(c.table, *cols))]
         self.add(Phase.CONTRACT, f"swap {c.table}.{', '.join(m.tmp for m in ms)} in as {', '.join(cols)} "
                                  f"({types}, R8{also})",
                  # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they
                  # reference, and on the tables whose keys reference it
-                 [*backups, self._referenced_first_ddl(c.table, list(fks.values()), "\n".join(swap),
+                 [*backups, self._referenced_first_ddl(c.table, list(fks.values()), views_kept(c.table, cols, swap),
                                                        "ACCESS EXCLUSIVE", also=others,
                                                        before=note_kept(c.table, *cols))],
                  [*map(unless_done, back), *after_back],

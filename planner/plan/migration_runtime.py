@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import inspect
+import json
 import random
 import re
 import sys
@@ -952,6 +953,103 @@ def has_column(table: str, column: str) -> bool:
             scalar=True,
         )
     )
+
+
+def _views_on(table: str, columns: tuple) -> list:
+    """PostgreSQL: the views that read `columns` of `table` (quoted), and the views on those,
+    each with what creating it again needs, those others depend on first."""
+    t = f"{_literal(table)}::regclass"
+    rule = (
+        "d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
+        "AND r.oid = d.objid"
+    )
+    query = (
+        f"WITH RECURSIVE v(oid, depth) AS (SELECT r.ev_class, 1 FROM pg_depend d, pg_rewrite r "
+        f"WHERE {rule} AND d.refobjid = {t} AND r.ev_class <> {t} AND d.refobjsubid IN "
+        f"(SELECT attnum FROM pg_attribute WHERE attrelid = {t} AND attname IN "
+        f"({', '.join(_literal(c) for c in columns)})) UNION ALL SELECT r.ev_class, "
+        "v.depth + 1 FROM v, pg_depend d, pg_rewrite r WHERE "
+        f"{rule} AND d.refobjid = v.oid AND r.ev_class <> v.oid AND v.depth < 100) "
+        "SELECT c.oid::regclass::text AS name, c.relkind, max(v.depth) AS depth, "
+        "pg_get_viewdef(c.oid) AS body, array_to_string(c.reloptions, ', ') AS options, "
+        "quote_ident(pg_get_userbyid(c.relowner)) AS owner, "
+        "obj_description(c.oid, 'pg_class') AS comment, "
+        "(SELECT json_agg(json_build_array(a.attname, col_description(c.oid, a.attnum))) "
+        "FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 "
+        "AND col_description(c.oid, a.attnum) IS NOT NULL)::text AS columns, "
+        "(SELECT json_agg(format('GRANT %s ON %s TO %s%s', p.privilege_type, c.oid::regclass, "
+        "CASE WHEN p.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(p.grantee)) "
+        "END, CASE WHEN p.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)) "
+        "FROM aclexplode(c.relacl) p WHERE p.grantee <> c.relowner)::text AS grants, "
+        "(SELECT count(*) FROM pg_rewrite WHERE ev_class = c.oid AND rulename <> '_RETURN') "
+        "+ (SELECT count(*) FROM pg_trigger WHERE tgrelid = c.oid) AS extras "
+        "FROM v JOIN pg_class c ON c.oid = v.oid GROUP BY c.oid ORDER BY 3, 1"
+    )
+    rows = (
+        op.get_bind()
+        .exec_driver_sql(query, execution_options={"no_parameters": True})
+        .all()
+    )
+    return rows
+
+
+def views_replaceable(table: str, *columns: str) -> None:
+    """PostgreSQL: stop, before any DDL, where views_kept would (run first in the plan, so
+    nothing is half done)."""
+    if _offline() or _dialect() != "postgresql":
+        return
+    _replaceable(table, columns, _views_on(table, columns))
+
+
+def _replaceable(table: str, columns: tuple, rows: list) -> None:
+    for r in rows:
+        if r.relkind != "v" or r.extras:
+            what, loss = (
+                ("a materialized view", "its rows")
+                if r.relkind == "m"
+                else ("a view with rules or triggers", "them")
+            )
+            raise CommandError(
+                f"planner: {r.name}, {what}, reads {', '.join(columns)} of {table}: "
+                f"dropped and created again it would lose {loss}; drop it in an earlier "
+                "revision and create it again in a later one"
+            )
+
+
+@contextlib.contextmanager
+def views_kept(table: str, *columns: str):
+    """PostgreSQL: the views that read `columns` of `table` (quoted), and the views on those,
+    dropped for the block and created again after it as they were (definition, options such
+    as check_option and security_barrier, owner, comments, grants): the server refuses to
+    change the type of a column a view reads, or to drop it (`cannot alter type of a column
+    used by a view or rule`). Created again, a view reads the column that has the name then.
+    A materialized view, or a view with rules or triggers of its own, stops the step before
+    anything is dropped (created again, it would lose its rows or them). Offline: a comment."""
+    if _offline():
+        op.get_context().impl.static_output(
+            f"-- planner: drop the views that read {', '.join(columns)} of {table} "
+            "here (views on them first), and create them again as they were after it"
+        )
+        yield
+        return
+    if _dialect() != "postgresql":
+        yield
+        return
+    rows = _views_on(table, columns)
+    _replaceable(table, columns, rows)
+    for r in reversed(rows):
+        sql(f"DROP VIEW {r.name}")
+    yield
+    for r in rows:
+        options = f" WITH ({r.options})" if r.options else ""
+        sql(f"CREATE VIEW {r.name}{options} AS {r.body}")
+        sql(f"ALTER VIEW {r.name} OWNER TO {r.owner}")
+        if r.comment is not None:
+            sql(f"COMMENT ON VIEW {r.name} IS {_literal(r.comment)}")
+        for name, text in json.loads(r.columns or "[]"):
+            sql(f"COMMENT ON COLUMN {r.name}.{_ident(name)} IS {_literal(text)}")
+        for grant in json.loads(r.grants or "[]"):
+            sql(grant)
 
 
 def note_kept(table: str, *columns: str) -> None:

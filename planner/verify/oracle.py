@@ -323,6 +323,16 @@ def naive_results(engine: sa.Engine, targets: list[Converted], writes: list[Writ
     with engine.connect() as conn:
         with conn.begin():
             conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
+            # the views go first, as in the migration a user writes (PostgreSQL refuses to
+            # change the type of a column a view reads); all of it is rolled back at the end
+            conn.exec_driver_sql(
+                "DO $planner$ DECLARE r record; BEGIN FOR r IN SELECT quote_ident(s.nspname) || '.' || "
+                "quote_ident(c.relname) AS n, c.relkind "
+                "FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace WHERE c.relkind IN ('v', 'm') "
+                "AND s.nspname NOT IN ('pg_catalog', 'information_schema') AND s.nspname NOT LIKE 'pg\\_%' "
+                "LOOP EXECUTE format('DROP %s IF EXISTS %s CASCADE', CASE r.relkind WHEN 'm' THEN "
+                "'MATERIALIZED VIEW' ELSE 'VIEW' END, r.n); END LOOP; END $planner$",
+                execution_options={"no_parameters": True})
             for name in extensions:
                 try:
                     with conn.begin_nested():

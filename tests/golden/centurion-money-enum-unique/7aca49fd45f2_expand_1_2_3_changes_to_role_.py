@@ -89,8 +89,9 @@ def upgrade() -> None:
         )
 
     rt.with_lock_retry(_step_1)
-
     # add users.role__planner_new ("Role__planner_new") kept in step with role by a trigger (R8); from here on a write of role that does not convert to "Role__planner_new" fails
+    rt.views_replaceable('"users"', "role")
+
     def _step_2() -> None:
         op.add_column(
             rt.q("users"),
@@ -114,8 +115,9 @@ def upgrade() -> None:
         )
 
     rt.with_lock_retry(_step_2)
-
     # add appointments.fee__planner_new (NUMERIC(10, 2)) kept in step with fee by a trigger (R8); from here on a write of fee that does not convert to NUMERIC(10, 2) fails
+    rt.views_replaceable('"appointments"', "fee")
+
     def _step_3() -> None:
         op.add_column(
             rt.q("appointments"),
@@ -133,8 +135,9 @@ def upgrade() -> None:
         )
 
     rt.with_lock_retry(_step_3)
-
     # add invoices.totalAmount__planner_new (NUMERIC(10, 2)) kept in step with totalAmount by a trigger (R8); from here on a write of totalAmount that does not convert to NUMERIC(10, 2) fails
+    rt.views_replaceable('"invoices"', "totalAmount")
+
     def _step_4() -> None:
         op.add_column(
             rt.q("invoices"),

@@ -148,26 +148,29 @@ def upgrade() -> None:
     # swap users.role__planner_new in as role ("Role" -> "Role__planner_new", R8)
     def _step_3() -> None:
         rt.note_kept('"users"', "role")
-        rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_sync" ON "users"')
-        rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_sync"()')
-        op.drop_column(rt.q("users"), rt.q("role"))
-        rt.sql('ALTER INDEX "users_role_idx__planner_new" RENAME TO "users_role_idx"')
-        op.alter_column(
-            rt.q("users"), rt.q("role__planner_new"), new_column_name=rt.q("role")
-        )
-        op.alter_column(
-            rt.q("users"),
-            rt.q("role"),
-            existing_type=postgresql.ENUM(
-                "ADMIN",
-                "INSTRUCTOR",
-                "CLIENT",
-                name=rt.q("Role__planner_new"),
-                create_type=False,
-            ),
-            server_default=sa.text("'CLIENT'\\:\\:\"Role__planner_new\""),
-        )
-        rt.restore_kept()
+        with rt.views_kept('"users"', "role"):
+            rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_sync" ON "users"')
+            rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_sync"()')
+            op.drop_column(rt.q("users"), rt.q("role"))
+            rt.sql(
+                'ALTER INDEX "users_role_idx__planner_new" RENAME TO "users_role_idx"'
+            )
+            op.alter_column(
+                rt.q("users"), rt.q("role__planner_new"), new_column_name=rt.q("role")
+            )
+            op.alter_column(
+                rt.q("users"),
+                rt.q("role"),
+                existing_type=postgresql.ENUM(
+                    "ADMIN",
+                    "INSTRUCTOR",
+                    "CLIENT",
+                    name=rt.q("Role__planner_new"),
+                    create_type=False,
+                ),
+                server_default=sa.text("'CLIENT'\\:\\:\"Role__planner_new\""),
+            )
+            rt.restore_kept()
 
     rt.with_lock_retry(_step_3)
 
@@ -197,15 +200,18 @@ def upgrade() -> None:
     # swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     def _step_6() -> None:
         rt.note_kept('"appointments"', "fee")
-        rt.sql(
-            'DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"'
-        )
-        rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
-        op.drop_column(rt.q("appointments"), rt.q("fee"))
-        op.alter_column(
-            rt.q("appointments"), rt.q("fee__planner_new"), new_column_name=rt.q("fee")
-        )
-        rt.restore_kept()
+        with rt.views_kept('"appointments"', "fee"):
+            rt.sql(
+                'DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"'
+            )
+            rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
+            op.drop_column(rt.q("appointments"), rt.q("fee"))
+            op.alter_column(
+                rt.q("appointments"),
+                rt.q("fee__planner_new"),
+                new_column_name=rt.q("fee"),
+            )
+            rt.restore_kept()
 
     rt.with_lock_retry(_step_6)
 
@@ -228,17 +234,18 @@ def upgrade() -> None:
     # swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     def _step_8() -> None:
         rt.note_kept('"invoices"', "totalAmount")
-        rt.sql(
-            'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"'
-        )
-        rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
-        op.drop_column(rt.q("invoices"), rt.q("totalAmount"))
-        op.alter_column(
-            rt.q("invoices"),
-            rt.q("totalAmount__planner_new"),
-            new_column_name=rt.q("totalAmount"),
-        )
-        rt.restore_kept()
+        with rt.views_kept('"invoices"', "totalAmount"):
+            rt.sql(
+                'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"'
+            )
+            rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
+            op.drop_column(rt.q("invoices"), rt.q("totalAmount"))
+            op.alter_column(
+                rt.q("invoices"),
+                rt.q("totalAmount__planner_new"),
+                new_column_name=rt.q("totalAmount"),
+            )
+            rt.restore_kept()
 
     rt.with_lock_retry(_step_8)
 
@@ -444,38 +451,39 @@ def downgrade() -> None:
     def _step_3() -> None:
         if not rt.has_column('"invoices"', "totalAmount__planner_new"):
             rt.note_kept('"invoices"', "totalAmount")
-            rt.sql(
-                'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_back" ON "invoices"'
-            )
-            rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_back"()')
-            op.alter_column(
-                rt.q("invoices"),
-                rt.q("totalAmount"),
-                new_column_name=rt.q("totalAmount__planner_new"),
-            )
-            op.alter_column(
-                rt.q("invoices"),
-                rt.q("totalAmount__planner_old"),
-                new_column_name=rt.q("totalAmount"),
-            )
-            op.alter_column(
-                rt.q("invoices"),
-                rt.q("totalAmount"),
-                existing_type=sa.DOUBLE_PRECISION(),
-                nullable=False,
-            )
-            op.drop_constraint(
-                rt.q("invoices_totalAmount__planner_old_not_null"),
-                rt.q("invoices"),
-                type_="check",
-            )
-            rt.restore_kept()
-            rt.sql(
-                'CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$'
-            )
-            rt.sql(
-                'CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()'
-            )
+            with rt.views_kept('"invoices"', "totalAmount"):
+                rt.sql(
+                    'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_back" ON "invoices"'
+                )
+                rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_back"()')
+                op.alter_column(
+                    rt.q("invoices"),
+                    rt.q("totalAmount"),
+                    new_column_name=rt.q("totalAmount__planner_new"),
+                )
+                op.alter_column(
+                    rt.q("invoices"),
+                    rt.q("totalAmount__planner_old"),
+                    new_column_name=rt.q("totalAmount"),
+                )
+                op.alter_column(
+                    rt.q("invoices"),
+                    rt.q("totalAmount"),
+                    existing_type=sa.DOUBLE_PRECISION(),
+                    nullable=False,
+                )
+                op.drop_constraint(
+                    rt.q("invoices_totalAmount__planner_old_not_null"),
+                    rt.q("invoices"),
+                    type_="check",
+                )
+                rt.restore_kept()
+                rt.sql(
+                    'CREATE OR REPLACE FUNCTION "invoices_totalAmount__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."totalAmount__planner_new" := NEW."totalAmount"::NUMERIC(10, 2); RETURN NEW; END $planner$'
+                )
+                rt.sql(
+                    'CREATE TRIGGER "invoices_totalAmount__planner_sync" BEFORE INSERT OR UPDATE OF "totalAmount" ON "invoices" FOR EACH ROW EXECUTE FUNCTION "invoices_totalAmount__planner_sync"()'
+                )
 
     rt.with_lock_retry(_step_3)
 
@@ -692,38 +700,39 @@ def downgrade() -> None:
     def _step_7() -> None:
         if not rt.has_column('"appointments"', "fee__planner_new"):
             rt.note_kept('"appointments"', "fee")
-            rt.sql(
-                'DROP TRIGGER IF EXISTS "appointments_fee__planner_back" ON "appointments"'
-            )
-            rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_back"()')
-            op.alter_column(
-                rt.q("appointments"),
-                rt.q("fee"),
-                new_column_name=rt.q("fee__planner_new"),
-            )
-            op.alter_column(
-                rt.q("appointments"),
-                rt.q("fee__planner_old"),
-                new_column_name=rt.q("fee"),
-            )
-            op.alter_column(
-                rt.q("appointments"),
-                rt.q("fee"),
-                existing_type=sa.DOUBLE_PRECISION(),
-                nullable=False,
-            )
-            op.drop_constraint(
-                rt.q("appointments_fee__planner_old_not_null"),
-                rt.q("appointments"),
-                type_="check",
-            )
-            rt.restore_kept()
-            rt.sql(
-                'CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$'
-            )
-            rt.sql(
-                'CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()'
-            )
+            with rt.views_kept('"appointments"', "fee"):
+                rt.sql(
+                    'DROP TRIGGER IF EXISTS "appointments_fee__planner_back" ON "appointments"'
+                )
+                rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_back"()')
+                op.alter_column(
+                    rt.q("appointments"),
+                    rt.q("fee"),
+                    new_column_name=rt.q("fee__planner_new"),
+                )
+                op.alter_column(
+                    rt.q("appointments"),
+                    rt.q("fee__planner_old"),
+                    new_column_name=rt.q("fee"),
+                )
+                op.alter_column(
+                    rt.q("appointments"),
+                    rt.q("fee"),
+                    existing_type=sa.DOUBLE_PRECISION(),
+                    nullable=False,
+                )
+                op.drop_constraint(
+                    rt.q("appointments_fee__planner_old_not_null"),
+                    rt.q("appointments"),
+                    type_="check",
+                )
+                rt.restore_kept()
+                rt.sql(
+                    'CREATE OR REPLACE FUNCTION "appointments_fee__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."fee__planner_new" := NEW."fee"::NUMERIC(10, 2); RETURN NEW; END $planner$'
+                )
+                rt.sql(
+                    'CREATE TRIGGER "appointments_fee__planner_sync" BEFORE INSERT OR UPDATE OF "fee" ON "appointments" FOR EACH ROW EXECUTE FUNCTION "appointments_fee__planner_sync"()'
+                )
 
     rt.with_lock_retry(_step_7)
 
@@ -966,58 +975,65 @@ def downgrade() -> None:
     def _step_12() -> None:
         if not rt.has_column('"users"', "role__planner_new"):
             rt.note_kept('"users"', "role")
-            rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_back" ON "users"')
-            rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_back"()')
-            op.alter_column(
-                rt.q("users"), rt.q("role"), new_column_name=rt.q("role__planner_new")
-            )
-            rt.sql(
-                'ALTER INDEX "users_role_idx" RENAME TO "users_role_idx__planner_new"'
-            )
-            op.alter_column(
-                rt.q("users"), rt.q("role__planner_old"), new_column_name=rt.q("role")
-            )
-            rt.sql(
-                'ALTER INDEX "users_role_idx__planner_old" RENAME TO "users_role_idx"'
-            )
-            op.alter_column(
-                rt.q("users"),
-                rt.q("role__planner_new"),
-                existing_type=postgresql.ENUM(
-                    "ADMIN",
-                    "INSTRUCTOR",
-                    "CLIENT",
-                    name=rt.q("Role__planner_new"),
-                    create_type=False,
-                ),
-                server_default=None,
-            )
-            op.alter_column(
-                rt.q("users"),
-                rt.q("role"),
-                existing_type=postgresql.ENUM(
-                    "ADMIN", "COACH", "CLIENT", name=rt.q("Role"), create_type=False
-                ),
-                server_default=sa.text("'CLIENT'"),
-            )
-            op.alter_column(
-                rt.q("users"),
-                rt.q("role"),
-                existing_type=postgresql.ENUM(
-                    "ADMIN", "COACH", "CLIENT", name=rt.q("Role"), create_type=False
-                ),
-                nullable=False,
-            )
-            op.drop_constraint(
-                rt.q("users_role__planner_old_not_null"), rt.q("users"), type_="check"
-            )
-            rt.restore_kept()
-            rt.sql(
-                'CREATE OR REPLACE FUNCTION "users_role__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."role__planner_new" := (SELECT ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END)) FROM (SELECT NEW."role" AS "role") AS "planner_rule")::text::"Role__planner_new"; RETURN NEW; END $planner$'
-            )
-            rt.sql(
-                'CREATE TRIGGER "users_role__planner_sync" BEFORE INSERT OR UPDATE OF "role" ON "users" FOR EACH ROW EXECUTE FUNCTION "users_role__planner_sync"()'
-            )
+            with rt.views_kept('"users"', "role"):
+                rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_back" ON "users"')
+                rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_back"()')
+                op.alter_column(
+                    rt.q("users"),
+                    rt.q("role"),
+                    new_column_name=rt.q("role__planner_new"),
+                )
+                rt.sql(
+                    'ALTER INDEX "users_role_idx" RENAME TO "users_role_idx__planner_new"'
+                )
+                op.alter_column(
+                    rt.q("users"),
+                    rt.q("role__planner_old"),
+                    new_column_name=rt.q("role"),
+                )
+                rt.sql(
+                    'ALTER INDEX "users_role_idx__planner_old" RENAME TO "users_role_idx"'
+                )
+                op.alter_column(
+                    rt.q("users"),
+                    rt.q("role__planner_new"),
+                    existing_type=postgresql.ENUM(
+                        "ADMIN",
+                        "INSTRUCTOR",
+                        "CLIENT",
+                        name=rt.q("Role__planner_new"),
+                        create_type=False,
+                    ),
+                    server_default=None,
+                )
+                op.alter_column(
+                    rt.q("users"),
+                    rt.q("role"),
+                    existing_type=postgresql.ENUM(
+                        "ADMIN", "COACH", "CLIENT", name=rt.q("Role"), create_type=False
+                    ),
+                    server_default=sa.text("'CLIENT'"),
+                )
+                op.alter_column(
+                    rt.q("users"),
+                    rt.q("role"),
+                    existing_type=postgresql.ENUM(
+                        "ADMIN", "COACH", "CLIENT", name=rt.q("Role"), create_type=False
+                    ),
+                    nullable=False,
+                )
+                op.drop_constraint(
+                    rt.q("users_role__planner_old_not_null"),
+                    rt.q("users"),
+                    type_="check",
+                )
+                rt.restore_kept()
+                rt.sql(
+                    'CREATE OR REPLACE FUNCTION "users_role__planner_sync"() RETURNS trigger LANGUAGE plpgsql AS $planner$ BEGIN NEW."role__planner_new" := (SELECT ((CASE WHEN "role"::text = \'COACH\' THEN \'INSTRUCTOR\' ELSE "role"::text END)) FROM (SELECT NEW."role" AS "role") AS "planner_rule")::text::"Role__planner_new"; RETURN NEW; END $planner$'
+                )
+                rt.sql(
+                    'CREATE TRIGGER "users_role__planner_sync" BEFORE INSERT OR UPDATE OF "role" ON "users" FOR EACH ROW EXECUTE FUNCTION "users_role__planner_sync"()'
+                )
 
     rt.with_lock_retry(_step_12)
 

@@ -476,3 +476,30 @@ def test_a_materialized_view_on_a_converted_column_stops_the_plan_first(tmp_path
                                         r"dropped and created again it would lose its rows"):
         report = _verify(tmp_path, old, old.replace("v int", "v bigint"), pg_url)
         assert not report.ok
+
+
+def test_views_that_read_a_recreated_enum_column_are_kept(tmp_path: Path, pg_url: str):
+    """An enum recreated (values reordered) whose columns views read: the in-place `ALTER ...
+    TYPE` failed (`cannot alter type of a column used by a view`). The views now go before it
+    and come back after the new type has taken the name (their `'c'::st` literals name it);
+    a column a view may read is converted in place rather than swapped (created again at the
+    swap, the literal would name the old type: `operator does not exist: st__planner_new <> st`)."""
+    old = ("CREATE TYPE st AS ENUM ('a', 'b', 'c');\nCREATE TABLE t (id int PRIMARY KEY, s st, n int);\n"
+           "CREATE TABLE u (s st, note text);\nCREATE VIEW vt AS SELECT id, s FROM t WHERE s <> 'c';\n"
+           "CREATE VIEW vu AS SELECT s, count(*) AS k FROM u GROUP BY s;\n")
+    report = _verify(tmp_path, old, old.replace("('a', 'b', 'c')", "('c', 'b', 'a')"), pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+def test_a_renamed_column_a_view_reads_is_renamed_in_place(tmp_path: Path):
+    """A column rename goes by copy (expand adds the new column, contract drops the old one),
+    and a view reading the old column would block that drop: such a rename stays in place
+    (RENAME COLUMN, which the view follows), PostgreSQL included."""
+    old = "CREATE TABLE t (id int PRIMARY KEY, v int);\nCREATE VIEW vt AS SELECT id, v FROM t;\n"
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(old.replace("v int", "w int").replace("id, v", "id, w"))
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--rename", "t.v=w",
+                                 "--init", str(tmp_path / "p"), "-q"])
+    assert r.exit_code == 0, r.output
+    revisions = "".join(p.read_text() for p in (tmp_path / "p" / "migrations" / "versions").glob("*.py"))
+    assert "rename column t.v to w in place (a view may use it)" in revisions

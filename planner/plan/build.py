@@ -1204,6 +1204,10 @@ class _Builder:
                 why = "no primary key to backfill by"
             touched = [x for x in self.diff.changes if x.table == table and col.name in (x.column, x.detail.get("from"))]
             why = why or (f"{table}.{col.name} changes too ({touched[0].kind.value})" if touched else None)
+            # a view's literals of the enum are cast to the type by name: created again at the
+            # swap, `'x'::type` would name the old type; in place, the views come back after the
+            # new type has taken the name
+            why = why or ("a view may read it" if self._view_may_read(col.name) else None)
             why = why or self._swap_blocker(sc)
             if why is not None:
                 inplace.append(f"{table}.{col.name} ({why})")
@@ -1243,6 +1247,8 @@ class _Builder:
                                  f"USING {q(col.name)}::text{arr}::{qt(key)}{arr}"))
             if col.default is not None:
                 lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} SET DEFAULT {col.default}"))
+        for table, col in reversed(columns):
+            lines = [views_kept(table, [col.name], lines)]
         return [self.ddl("\n".join(lines))]
 
     def _recreate_blocks(self, key: str, target: Enum, *, guard_values: Iterable[str] = (),
@@ -1283,6 +1289,8 @@ class _Builder:
                 for a, b in (renamed or {}).items():
                     default = default.replace(lit(a), lit(b))
                 lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} SET DEFAULT {default}"))
+        for table, col in reversed(columns):  # (the views that read them go and come back around it all)
+            lines = [views_kept(table, [col.name], lines)]
         guards = []
         for v in guard_values:
             # a swapped column holds the new type already (no removed value): not scanned again
@@ -1664,16 +1672,13 @@ class _Builder:
             return "part of the primary key"
         if self.partitioned(c.table) and any(a in i.columns or a in i.include for i in t_old.indexes):
             return "an index of a partitioned table uses it"
-        mentions = re.compile(rf'(?<![\w"]){re.escape(a)}(?![\w"])|"{re.escape(a)}"')
         for schema in (self.old, self.new):
             for t in schema.tables:
                 for fk in t.foreign_keys:
                     if schema.key(fk.ref_schema, fk.ref_table) == c.table and a in fk.ref_columns:
                         return f"foreign key {fk.name} references it"
-            # (PostgreSQL: the swap drops and creates again the views that read it, rt.views_kept)
-            if self.DIALECT != "postgresql" and any(v.definition is None or mentions.search(v.definition)
-                                                    for v in schema.views):
-                return "a view may use it"
+        if self._view_may_read(a):
+            return "a view may use it"
         copies = self._rename_copies(c)
         return copies if isinstance(copies, str) else None
 
@@ -2045,11 +2050,17 @@ class _Builder:
                             and not referenced_as_key:
                         return f"foreign key {fk.name} references it"
             # (PostgreSQL: the swap drops and creates again the views that read it, rt.views_kept)
-            if self.DIALECT != "postgresql" and any(v.definition is None or mentions.search(v.definition)
-                                                    for v in schema.views):
+            if self.DIALECT != "postgresql" and self._view_may_read(col):
                 return "a view may use it"
         fks = self._swap_fks(c)
         return fks if isinstance(fks, str) else None
+
+    def _view_may_read(self, column: str) -> bool:
+        """A view of OLD or NEW may read a column named `column` (its definition names it, or
+        the model does not hold its definition)."""
+        mentions = re.compile(rf'(?<![\w"]){re.escape(column)}(?![\w"])|"{re.escape(column)}"')
+        return any(v.definition is None or mentions.search(v.definition)
+                   for schema in (self.old, self.new) for v in schema.views)
 
     def _pk_swap(self, c: Change) -> tuple[PrimaryKey, list[tuple[str, ForeignKey]]] | str:
         """R8 for the primary key column of `c`: the key (built again as a unique index on the

@@ -217,13 +217,16 @@ def downgrade() -> None:
 
     # undo: add value 'INSTRUCTOR' to enum Role (renames 'COACH')
     def _step_6() -> None:
-        rt.sql("CREATE TYPE \"Role__planner_new\" AS ENUM ('ADMIN', 'COACH', 'CLIENT')")
-        rt.sql('ALTER TABLE "users" ALTER COLUMN "role" DROP DEFAULT')
-        rt.sql(
-            'ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING (CASE WHEN "role"::text = \'INSTRUCTOR\' THEN \'COACH\' ELSE "role"::text END)::"Role__planner_new"'
-        )
-        rt.sql('DROP TYPE "Role"')
-        rt.sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')
-        rt.sql('ALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT \'CLIENT\'')
+        with rt.views_kept('"users"', "role"):
+            rt.sql(
+                "CREATE TYPE \"Role__planner_new\" AS ENUM ('ADMIN', 'COACH', 'CLIENT')"
+            )
+            rt.sql('ALTER TABLE "users" ALTER COLUMN "role" DROP DEFAULT')
+            rt.sql(
+                'ALTER TABLE "users" ALTER COLUMN "role" TYPE "Role__planner_new" USING (CASE WHEN "role"::text = \'INSTRUCTOR\' THEN \'COACH\' ELSE "role"::text END)::"Role__planner_new"'
+            )
+            rt.sql('DROP TYPE "Role"')
+            rt.sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')
+            rt.sql('ALTER TABLE "users" ALTER COLUMN "role" SET DEFAULT \'CLIENT\'')
 
     rt.with_lock_retry(_step_6)

@@ -92,17 +92,18 @@ def downgrade() -> None:
     )
 
     def _step_1() -> None:
-        rt.sql(
-            "CREATE TYPE \"WebhookStatus__planner_new\" AS ENUM ('PENDING', 'PROCESSED', 'FAILED')"
-        )
-        rt.sql('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" DROP DEFAULT')
-        rt.sql(
-            'ALTER TABLE "WebhookEvent" ALTER COLUMN "status" TYPE "WebhookStatus__planner_new" USING "status"::text::"WebhookStatus__planner_new"'
-        )
-        rt.sql('DROP TYPE "WebhookStatus"')
-        rt.sql('ALTER TYPE "WebhookStatus__planner_new" RENAME TO "WebhookStatus"')
-        rt.sql(
-            'ALTER TABLE "WebhookEvent" ALTER COLUMN "status" SET DEFAULT \'PENDING\''
-        )
+        with rt.views_kept('"WebhookEvent"', "status"):
+            rt.sql(
+                "CREATE TYPE \"WebhookStatus__planner_new\" AS ENUM ('PENDING', 'PROCESSED', 'FAILED')"
+            )
+            rt.sql('ALTER TABLE "WebhookEvent" ALTER COLUMN "status" DROP DEFAULT')
+            rt.sql(
+                'ALTER TABLE "WebhookEvent" ALTER COLUMN "status" TYPE "WebhookStatus__planner_new" USING "status"::text::"WebhookStatus__planner_new"'
+            )
+            rt.sql('DROP TYPE "WebhookStatus"')
+            rt.sql('ALTER TYPE "WebhookStatus__planner_new" RENAME TO "WebhookStatus"')
+            rt.sql(
+                'ALTER TABLE "WebhookEvent" ALTER COLUMN "status" SET DEFAULT \'PENDING\''
+            )
 
     rt.with_lock_retry(_step_1)

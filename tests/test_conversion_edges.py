@@ -445,6 +445,8 @@ def test_views_that_read_a_converted_column_are_kept(tmp_path: Path, engine: sa.
         c.exec_driver_sql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'planner_reporter') "
                           "THEN CREATE ROLE planner_reporter; END IF; END $$")
         c.exec_driver_sql("GRANT SELECT ON big_orders, rep.\"Order Sums\" TO planner_reporter")
+        c.exec_driver_sql("GRANT SELECT (id) ON rep.top TO planner_reporter")
+        c.exec_driver_sql("ALTER VIEW big_orders ALTER COLUMN amount SET DEFAULT 5")
         c.exec_driver_sql("COMMENT ON VIEW big_orders IS 'big'")
         c.exec_driver_sql("COMMENT ON COLUMN big_orders.amount IS 'amount'")
         c.exec_driver_sql("INSERT INTO orders SELECT g, g * 10, g, 'n' FROM generate_series(1, 500) g")
@@ -452,10 +454,12 @@ def test_views_that_read_a_converted_column_are_kept(tmp_path: Path, engine: sa.
             "(SELECT reloptions FROM pg_class WHERE oid = 'big_orders'::regclass), "
             "has_table_privilege('planner_reporter', 'big_orders', 'SELECT'), "
             "has_table_privilege('planner_reporter', 'rep.\"Order Sums\"', 'SELECT'), "
-            "(SELECT count(*) FROM rep.top), (SELECT d FROM rep.\"Order Sums\")")
+            "(SELECT count(*) FROM rep.top), (SELECT d FROM rep.\"Order Sums\"), "
+            "has_column_privilege('planner_reporter', 'rep.top', 'id', 'SELECT'), "
+            "(SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef WHERE adrelid = 'big_orders'::regclass)")
     types = ("SELECT string_agg(table_name || '.' || column_name || ' ' || data_type, ', ' ORDER BY 1) FROM "
              "information_schema.columns WHERE column_name IN ('amount', 's', 'd')")
-    expected = ("big", "amount", ["security_barrier=true", "check_option=local"], True, True, 400, 125250)
+    expected = ("big", "amount", ["security_barrier=true", "check_option=local"], True, True, 400, 125250, True, "5")
     try:
         for args, kind in ((("upgrade", "head"), "bigint"), (("downgrade", "base"), "integer")):
             r = _run(alembic, *args)
@@ -503,3 +507,25 @@ def test_a_renamed_column_a_view_reads_is_renamed_in_place(tmp_path: Path):
     assert r.exit_code == 0, r.output
     revisions = "".join(p.read_text() for p in (tmp_path / "p" / "migrations" / "versions").glob("*.py"))
     assert "rename column t.v to w in place (a view may use it)" in revisions
+
+
+def test_a_view_whose_row_type_a_function_uses_stops_the_plan_first(tmp_path: Path, engine: sa.Engine):
+    """A view whose row type a function returns cannot be dropped (`function ... depends on type
+    ...`): the swap failed in contract, after expand and backfill were committed. The plan now
+    stops in its first revision, before any DDL, saying so."""
+    old = "CREATE TABLE t (id int PRIMARY KEY, v int);\nCREATE VIEW tv AS SELECT id, v FROM t;\n"
+    alembic = _plan(tmp_path, old, old.replace("v int", "v bigint"), engine.url)
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("CREATE FUNCTION big_tv() RETURNS SETOF tv LANGUAGE sql AS 'SELECT * FROM tv'")
+    try:
+        r = _run(alembic, "upgrade", "head")
+        assert r.returncode != 0
+        assert 'planner: tv, a view, reads v of "t": functions or types use its row type, so it cannot be ' \
+               "dropped" in r.stderr, r.stderr[-2000:]
+        with engine.connect() as c:
+            assert c.exec_driver_sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'").scalar() \
+                == 2
+    finally:
+        with engine.connect() as c:
+            c.exec_driver_sql("DROP TABLE t CASCADE")

@@ -981,8 +981,22 @@ def _views_on(table: str, columns: tuple) -> list:
         "CASE WHEN p.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(p.grantee)) "
         "END, CASE WHEN p.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END)) "
         "FROM aclexplode(c.relacl) p WHERE p.grantee <> c.relowner)::text AS grants, "
+        "(SELECT json_agg(format('GRANT %s (%I) ON %s TO %s%s', p.privilege_type, p.attname, "
+        "c.oid::regclass, CASE WHEN p.grantee = 0 THEN 'PUBLIC' ELSE "
+        "quote_ident(pg_get_userbyid(p.grantee)) END, CASE WHEN p.is_grantable THEN "
+        "' WITH GRANT OPTION' ELSE '' END)) FROM (SELECT a.attname, (aclexplode(a.attacl)).* "
+        "FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND a.attacl IS NOT NULL) "
+        "p)::text AS column_grants, "
+        "(SELECT json_agg(json_build_array(a.attname, pg_get_expr(d.adbin, d.adrelid))) "
+        "FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum "
+        "WHERE d.adrelid = c.oid)::text AS defaults, "
         "(SELECT count(*) FROM pg_rewrite WHERE ev_class = c.oid AND rulename <> '_RETURN') "
-        "+ (SELECT count(*) FROM pg_trigger WHERE tgrelid = c.oid) AS extras "
+        "+ (SELECT count(*) FROM pg_trigger WHERE tgrelid = c.oid) AS extras, "
+        # what depends on the view's row type (a function RETURNS SETOF it) blocks its DROP
+        "(SELECT count(*) FROM pg_depend WHERE refclassid = 'pg_type'::regclass "
+        "AND refobjid = c.reltype AND deptype = 'n') AS typed, "
+        "c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user) "
+        "OR pg_has_role(c.relowner, 'MEMBER') AS owned "
         "FROM v JOIN pg_class c ON c.oid = v.oid GROUP BY c.oid ORDER BY 3, 1"
     )
     rows = (
@@ -1009,22 +1023,37 @@ def _replaceable(table: str, columns: tuple, rows: list) -> None:
                 if r.relkind == "m"
                 else ("a view with rules or triggers", "them")
             )
-            raise CommandError(
-                f"planner: {r.name}, {what}, reads {', '.join(columns)} of {table}: "
-                f"dropped and created again it would lose {loss}; drop it in an earlier "
-                "revision and create it again in a later one"
+            why = f"dropped and created again it would lose {loss}"
+        elif r.typed:
+            what, why = (
+                "a view",
+                "functions or types use its row type, so it cannot be dropped",
             )
+        elif not r.owned:
+            what, why = (
+                f"a view owned by {r.owner}",
+                "this role cannot give it back to its owner once created again",
+            )
+        else:
+            continue
+        raise CommandError(
+            f"planner: {r.name}, {what}, reads {', '.join(columns)} of {table}: {why}; "
+            "drop it in an earlier revision and create it again in a later one"
+        )
 
 
 @contextlib.contextmanager
 def views_kept(table: str, *columns: str):
     """PostgreSQL: the views that read `columns` of `table` (quoted), and the views on those,
     dropped for the block and created again after it as they were (definition, options such
-    as check_option and security_barrier, owner, comments, grants): the server refuses to
+    as check_option and security_barrier, owner, comments, column defaults, grants, column
+    grants; each grant is given again by this role): the server refuses to
     change the type of a column a view reads, or to drop it (`cannot alter type of a column
     used by a view or rule`). Created again, a view reads the column that has the name then.
-    A materialized view, or a view with rules or triggers of its own, stops the step before
-    anything is dropped (created again, it would lose its rows or them). Offline: a comment."""
+    A materialized view, a view with rules or triggers of its own, one whose row type a
+    function uses, or one owned by a role this one cannot act as, stops the step before
+    anything is dropped (views_replaceable stops the plan earlier). The table is locked before
+    its views, as its own statements lock it. Offline: a comment."""
     if _offline():
         op.get_context().impl.static_output(
             f"-- planner: drop the views that read {', '.join(columns)} of {table} "
@@ -1037,6 +1066,8 @@ def views_kept(table: str, *columns: str):
         return
     rows = _views_on(table, columns)
     _replaceable(table, columns, rows)
+    if rows:  # the table first, as the step's own statements would: then its views
+        sql(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
     for r in reversed(rows):
         sql(f"DROP VIEW {r.name}")
     yield
@@ -1048,7 +1079,11 @@ def views_kept(table: str, *columns: str):
             sql(f"COMMENT ON VIEW {r.name} IS {_literal(r.comment)}")
         for name, text in json.loads(r.columns or "[]"):
             sql(f"COMMENT ON COLUMN {r.name}.{_ident(name)} IS {_literal(text)}")
-        for grant in json.loads(r.grants or "[]"):
+        for name, default in json.loads(r.defaults or "[]"):
+            sql(
+                f"ALTER VIEW {r.name} ALTER COLUMN {_ident(name)} SET DEFAULT {default}"
+            )
+        for grant in json.loads(r.grants or "[]") + json.loads(r.column_grants or "[]"):
             sql(grant)
 
 

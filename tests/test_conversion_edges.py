@@ -529,3 +529,25 @@ def test_a_view_whose_row_type_a_function_uses_stops_the_plan_first(tmp_path: Pa
     finally:
         with engine.connect() as c:
             c.exec_driver_sql("DROP TABLE t CASCADE")
+
+
+def test_a_materialized_view_on_a_column_converted_in_place_stops_the_first_revision(tmp_path: Path,
+                                                                                   engine: sa.Engine):
+    """A column converted in place (a CHECK uses it) that a materialized view reads: the stop
+    came in contract, after expand and backfill (another column's R8 shadow column and batches)
+    were committed. It comes in the first revision now, before any DDL."""
+    old = ("CREATE TABLE t (id int PRIMARY KEY, qty int CHECK (qty >= 0), v int);\n"
+           "CREATE MATERIALIZED VIEW mq AS SELECT id, qty FROM t;\n")
+    alembic = _plan(tmp_path, old, old.replace("qty int", "qty bigint").replace(" v int", " v bigint"), engine.url)
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+    try:
+        r = _run(alembic, "upgrade", "head")
+        assert r.returncode != 0 and 'planner: mq, a materialized view, reads qty of "t"' in r.stderr, r.stderr[-2000:]
+        with engine.connect() as c:  # nothing done: no shadow column, no revision stamped
+            assert c.exec_driver_sql("SELECT count(*) FROM information_schema.columns WHERE table_name = 't'").scalar() \
+                == 3
+            assert c.exec_driver_sql("SELECT to_regclass('alembic_version')").scalar() is None  # rolled back
+    finally:
+        with engine.connect() as c:
+            c.exec_driver_sql("DROP TABLE t CASCADE")

@@ -1937,6 +1937,11 @@ class _Builder:
         down.extend(set_default(o, old_t))
         down.extend(down_tail)
         where = "" if coercible else f" in place: {why_not}"
+        if phase == Phase.CONTRACT and self._view_may_read(o.name):
+            # a view the step could not drop and create again stops the plan in its first
+            # revision, before any DDL, rather than in contract
+            self.add(Phase.EXPAND, f"check the views that read {c.object} can be created again",
+                     [Block(f"rt.views_replaceable({py(qt(c.table))}, {py(o.name)})")], [], change=c)
         self.add(phase, f"change type of {c.object} to {new_sql}{where}", up, down, guards=guards, change=c,
                  backup=backup)
 

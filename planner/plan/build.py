@@ -2776,6 +2776,16 @@ class _Builder:
         return online(render([ops.DropIndexOp(name, table_name=tname, schema=schema, postgresql_concurrently=True,
                                               if_exists=True)]))
 
+    def _online_partitioned_unique(self, table: str, index: Index) -> Block | None:
+        """UNIQUE constraint `index` of partitioned `table` built online (rt.partitioned_unique:
+        a unique index built concurrently on each leaf and made its constraint, then each level's
+        ADD CONSTRAINT, which adopts its partitions' without building); None where the constraint
+        is DEFERRABLE, NULLS NOT DISTINCT or has INCLUDE columns (added in place)."""
+        if index.deferrable or index.include or index.nulls_not_distinct or not index.name:
+            return None
+        columns = "(" + ", ".join(q(x) for x in index.columns) + ")"
+        return Block(f"rt.partitioned_unique({py(qt(table))}, {py(index.name)}, {py(columns)})", autocommit=True)
+
     def _partitioned_constraint(self, table: str, index: Index) -> Block:
         """UNIQUE constraint `index` added in place to partitioned `table` (ADD CONSTRAINT ...
         USING INDEX is refused there): it builds its index under the lock, as the naive DDL does."""
@@ -2804,7 +2814,7 @@ class _Builder:
 
     def _create_index_blocks(self, md: sa.MetaData, table: str, index: Index) -> list[Block]:
         if index.constraint and self.partitioned(table):
-            return [self._partitioned_constraint(table, index)]
+            return [self._online_partitioned_unique(table, index) or self._partitioned_constraint(table, index)]
         blocks = [self._build_index_block(md, table, index)]
         if index.constraint:
             blocks.append(self._using_index_block(table, index))
@@ -2824,9 +2834,13 @@ class _Builder:
             return
         if i.constraint and self.partitioned(c.table):
             schema, name = _split(c.table)
-            self.add(Phase.EXPAND, f"unique constraint {i.name} in place (a partitioned table takes no constraint "
-                                   "USING INDEX: the index is built under the lock, writes wait)",
-                     [self._partitioned_constraint(c.table, i)],
+            online_ = self._online_partitioned_unique(c.table, i)
+            how = ("online, partition by partition (a unique index built concurrently on each and made its "
+                   "constraint, then the table's adopts them)" if online_ else
+                   "in place (a partitioned table takes no constraint USING INDEX: the index is built under the "
+                   "lock, writes wait)")
+            self.add(Phase.EXPAND, f"unique constraint {i.name} {how}",
+                     [online_ or self._partitioned_constraint(c.table, i)],
                      [self.ddl(render([ops.DropConstraintOp(i.name, name, type_="unique", schema=schema,
                                                             if_exists=True)]))], guards=guards, change=c)
             return

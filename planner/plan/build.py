@@ -170,6 +170,11 @@ def dollar_quote(body: str) -> str:
     return tag + body + tag
 
 
+def _mentions(column: str) -> re.Pattern[str]:
+    """Where SQL text names `column`: bare (not part of a longer word or quoted name) or quoted."""
+    return re.compile(rf'(?<![\w"]){re.escape(column)}(?![\w"])|"{re.escape(column.replace(chr(34), chr(34) * 2))}"')
+
+
 def _own_rows(fills: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
     """(column, expression) of batches that fill several columns, each (column, expression,
     condition) only on the rows of its own condition: the batch selects a row when one of them
@@ -954,7 +959,7 @@ class _Builder:
             return
         t = self.old.table(c.table or "")
         col = c.column or ""
-        names = re.compile(rf'(?<![\w"]){re.escape(col)}(?![\w"])|"{re.escape(col.replace(chr(34), chr(34) * 2))}"')
+        names = _mentions(col)
         key = t.partition_by if t is not None else None
         if key and names.search(key):
             what = "change the type of" if c.kind == Kind.ALTER_COLUMN_TYPE else "drop"
@@ -1618,7 +1623,7 @@ class _Builder:
         t_old, t_new = self.old.table(c.table), self.new.table(c.table)
         if t_old is None or t_new is None:
             return "the table changes too"
-        mentions = re.compile(rf'(?<![\w"]){re.escape(a)}(?![\w"])|"{re.escape(a)}"')
+        mentions = _mentions(a)
         idx, fks, checks = [], [], []
         index_kinds = (Kind.DROP_INDEX, Kind.DROP_UNIQUE)
         for i in t_old.indexes:
@@ -2014,7 +2019,7 @@ class _Builder:
         views, other changes of the same column) would have to be rebuilt with it: those stay
         in place."""
         col = c.column
-        mentions = re.compile(rf'(?<![\w"]){re.escape(col)}(?![\w"])|"{re.escape(col)}"')
+        mentions = _mentions(col)
         t_old, t_new = self.old.table(c.table), self.new.table(c.table)
         o, n = c.old, c.new
         # a serial or identity column keeps its generator through the swap (PostgreSQL)
@@ -2063,7 +2068,7 @@ class _Builder:
     def _view_may_read(self, column: str) -> bool:
         """A view of OLD or NEW may read a column named `column` (its definition names it, or
         the model does not hold its definition)."""
-        mentions = re.compile(rf'(?<![\w"]){re.escape(column)}(?![\w"])|"{re.escape(column)}"')
+        mentions = _mentions(column)
         return any(v.definition is None or mentions.search(v.definition)
                    for schema in (self.old, self.new) for v in schema.views)
 

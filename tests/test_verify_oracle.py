@@ -261,3 +261,30 @@ def test_key_columns_that_do_not_convert_back_exactly(tmp_path: Path, pg_url: st
         .replace("at timestamp", "at timestamptz")
     report = _verify(tmp_path, old, new, pg_url)
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql", "sqlite"])
+def test_names_derived_from_free_text_never_collide(tmp_path: Path, dialect: str, request):
+    """planner joins names: `a_b`.`c` and `a`.`b_c` both gave the trigger function
+    `a_b_c__planner_sync` (the upgrade stopped: the second swap replaced the first's function);
+    `x__y`.`z` and `x`.`y__z` both gave the backup `x__y__z`, and so did `s.t`.`x` and
+    `r.t`.`x` (one backup schema): CREATE TABLE IF NOT EXISTS kept the first table's backup, and
+    the downgrade put the wrong values back. The second owner's name now carries a hash."""
+    url = request.getfixturevalue({"postgresql": "pg_url", "mysql": "mysql_url", "sqlite": "sqlite_url"}[dialect])
+    old = ("CREATE TABLE a_b (id int PRIMARY KEY, c int);\nCREATE TABLE a (id int PRIMARY KEY, b_c int);\n"
+           "CREATE TABLE x__y (id int PRIMARY KEY, z int, k int);\nCREATE TABLE x (id int PRIMARY KEY, y__z int, k int);\n")
+    new = (old.replace("c int", "c bigint").replace(" z int,", "").replace(" y__z int,", ""))
+    if dialect == "postgresql":
+        old += ("CREATE SCHEMA s;\nCREATE SCHEMA r;\nCREATE TABLE s.t (id int PRIMARY KEY, v int, k int);\n"
+                "CREATE TABLE r.t (id int PRIMARY KEY, v int, k int);\n")
+        new += ("CREATE SCHEMA s;\nCREATE SCHEMA r;\nCREATE TABLE s.t (id int PRIMARY KEY, k int);\n"
+                "CREATE TABLE r.t (id int PRIMARY KEY, k int);\n")
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    analysis = analyze(str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
+                       config=load_config(None, cwd=ROOT), dialect=dialect, renames=[])
+    plan = build.build_plan(analysis.diff, analysis.old.schema, analysis.new.schema)
+    backups = [name for _, name in plan.kept]
+    assert len(backups) == len(set(backups)) >= 2, backups
+    report = verify(analysis, url, rows=20)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)

@@ -676,6 +676,8 @@ class _Builder:
         self.convert = convert or {}
         self.steps: list[Step] = []
         self.kept: list[tuple[str | None, str]] = []
+        #: names the plan gave objects that share one namespace, by (namespace, name): the owner
+        self._claimed: dict[tuple[tuple[str | None, ...], str], tuple[str, ...]] = {}
         from planner.checks import build_checks
         from planner.verify.metadata import to_metadata
 
@@ -698,6 +700,41 @@ class _Builder:
             self.checks.setdefault(check.change_id, []).append(check)
 
     # ----------------------------------------------------------------- helpers
+    def _claim(self, scope: tuple[str | None, ...], owner: tuple[str, ...], name: str,
+               distinct: Callable[[str], str]) -> str:
+        """`name` for `owner` in `scope`, unless another owner of this plan already has it there:
+        then `distinct(hash of owner)`. Derived names join free text (`a_b`.`c` and `a`.`b_c`
+        both give `a_b_c__planner_sync`; `a.t` and `b.t` share one backup schema), and two
+        objects of one plan never share a name: a function replaced by the other table's, a
+        backup that IF NOT EXISTS kept for the wrong table (its downgrade put back another
+        table's values). The first owner keeps the plain name (deterministic: plan order)."""
+        held = self._claimed.setdefault((scope, name), owner)
+        if held == owner:
+            return name
+        name = distinct(hashlib.sha1(repr(owner).encode()).hexdigest()[:8])
+        if self._claimed.setdefault((scope, name), owner) != owner:
+            raise PlanError(f"planner derived the name {name} for two objects; rename one of {held} / {owner}")
+        return name
+
+    def backup_name(self, table: str, *parts: str) -> str:
+        """The backup table of `table` (the key, schema-qualified) for `parts`: its name, then parts,
+        unique in the plan (see _claim): every backup is in one schema (PostgreSQL's planner_backup;
+        MySQL's and SQLite's prefixed tables in the database the migration runs in)."""
+        name = _split(table)[1]
+        return self._claim(("backup",), (table, *parts), self._backup_table(name, *parts),
+                           lambda h: self._backup_table(name, *parts, h))
+
+    @staticmethod
+    def _backup_table(*parts: str) -> str:
+        return backup_name(*parts)
+
+    def function_name(self, table: str, base: str, suffix: str, limit: int | None = 63) -> str:
+        """derived_name(base, suffix) for a function or trigger of `table` whose name is shared
+        by the whole schema (PostgreSQL functions, MySQL triggers), unique in the plan."""
+        schema = _split(table)[0] if self.DIALECT == "postgresql" else None
+        return self._claim(("function", schema), (table, base, suffix), derived_name(base, suffix, limit),
+                           lambda h: derived_name(f"{base}_{h}", suffix, limit))
+
     def table(self, md: sa.MetaData, key: str) -> sa.Table:
         schema, name = _split(key)
         return md.tables[f"{schema}.{name}" if schema else name]
@@ -1084,7 +1121,7 @@ class _Builder:
         syncs, unsyncs = [], []
         for table in tables:
             tschema, tname = _split(table)
-            fn = triggers[table] = derived_name(f"{tname}_{key}_{a}", "__planner_remap")
+            fn = triggers[table] = self.function_name(table, f"{tname}_{key}_{a}", "__planner_remap")
             qfn = f"{q(tschema)}.{q(fn)}" if tschema else q(fn)
             # off in the session of the downgrade's restore (RESTORING), which writes the old value back
             body = f" BEGIN IF current_setting({lit(RESTORING)}, true) = 'on' THEN RETURN NEW; END IF; "
@@ -1116,7 +1153,7 @@ class _Builder:
                      rank=2)
         for table, col in columns:
             pk = self.pk_columns(self.old.table(table))
-            bk = backup_name(_split(table)[1], col.name, a)
+            bk = self.backup_name(table, col.name, a)
             qc = q(col.name)
             if col.type.endswith("[]"):
                 holds, to = f"{lit(a)} = ANY({qc}::text[])", f"array_replace({qc}::text[], {lit(a)}, {lit(b)})::{qt(key)}[]"
@@ -1323,7 +1360,7 @@ class _Builder:
         held = [(v, table, col, self.pk_columns(self.old.table(table)))
                 for v in removed for table, col in self._enum_columns(self.old, key)]
         held = [(v, table, col, pk) for v, table, col, pk in held if pk and not col.type.endswith("[]")]
-        names = {(v, table, col.name): backup_name(_split(table)[1], col.name, v) for v, table, col, _ in held}
+        names = {(v, table, col.name): self.backup_name(table, col.name, v) for v, table, col, _ in held}
         for v, table, col, pk in held:
             if v in remapped:  # backfill: rows holding v move to the mapped value (backed up first)
                 bk = names[v, table, col.name]
@@ -1367,7 +1404,7 @@ class _Builder:
 
     def drop_table(self, c: Change) -> None:
         name = _split(c.table)[1]
-        bk = backup_name(name, "dropped")
+        bk = self.backup_name(c.table, "dropped")
         self.keep(BACKUP_SCHEMA, bk)
         moved = f"{q(BACKUP_SCHEMA)}.{q(bk)}"
         # enum columns are kept as text aside, so the enum types can be dropped meanwhile
@@ -1544,7 +1581,7 @@ class _Builder:
         schema, name = _split(c.table)
         t = self.old.table(c.table)
         pk = self.pk_columns(t)
-        bk = backup_name(name, col.name)
+        bk = self.backup_name(c.table, col.name)
         sacol = self.sa_column(self.old_md, c.table, col.name)
         if not pk:
             raise PlanError(f"{c.id}: table {c.table} has no primary key, so dropped values cannot be "
@@ -1720,7 +1757,7 @@ class _Builder:
         old_col = self.sa_column(self.old_md, c.table, a)
         loose = new_col._copy()
         loose.nullable, loose.server_default, loose.autoincrement, loose.identity = True, None, False, None
-        fn = derived_name(f"{name}_{a}", "__planner_rename")
+        fn = self.function_name(c.table, f"{name}_{a}", "__planner_rename")
         qfn = f"{q(schema)}.{q(fn)}" if schema else q(fn)
         qa, qb = q(a), q(b)
         # the side a write names wins: an INSERT that gives the new column a value (it has no
@@ -1792,7 +1829,7 @@ class _Builder:
             validate_old.append(Block(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(at)}")))
         if not n.nullable:
             self._not_null_steps(c, c.table, b, guards=[], type_=new_col.type)
-        bk = backup_name(name, a, "renamed")
+        bk = self.backup_name(c.table, a, "renamed")
         agree = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {qb}::text IS DISTINCT FROM {qa}::text",
                       f"rows of {c.table} where {b} does not hold {a}: run the backfill revision again (and check "
                       "the trigger is there)", inline=True)
@@ -1875,7 +1912,7 @@ class _Builder:
                             "could not be given back row by row on downgrade; add a primary key first")
         # (not for a key column: a backup keyed by the values that change could not be matched back)
         if (lossy(o.type, n.type) or (rule is not None and rule.lossy)) and pk and o.name not in pk:
-            bk = backup_name(name, o.name, "type")
+            bk = self.backup_name(c.table, o.name, "type")
             up.append(self.backup(c.table, pk, o.name, bk))
             backup = f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {o.name} before the conversion)"
             ob, _, _, o_arr = split_type(o.type)
@@ -2234,8 +2271,8 @@ class _Builder:
         schema, name = _split(c.table)
         ms = [_Swapped(mc, old_t, new_t, new_t.compile(dialect=_PG), old_t.compile(dialect=_PG), mc.old.name,
                        derived_name(mc.old.name, "__planner_new"), derived_name(mc.old.name, "__planner_old"),
-                       derived_name(f"{name}_{mc.old.name}", "__planner_sync"),
-                       derived_name(f"{name}_{mc.old.name}", "__planner_back"))
+                       self.function_name(c.table, f"{name}_{mc.old.name}", "__planner_sync"),
+                       self.function_name(c.table, f"{name}_{mc.old.name}", "__planner_back"))
               for mc, old_t, new_t in members]
         tmp_of = {m.col: m.tmp for m in ms}
         back_of = {m.col: m.back for m in ms}
@@ -2572,7 +2609,7 @@ class _Builder:
         for m in ms:
             rule = self.rule(m.c)
             o, n = m.c.old, m.c.new
-            bk = backup_name(name, m.col, "type")
+            bk = self.backup_name(c.table, m.col, "type")
             # the downgrade converts rows written since the swap back: stop first if some cannot
             # be. A conversion that round-trips exactly (int -> bigint) destroys nothing: the
             # downgrade converts every value back, and a full-table backup copy would only cost
@@ -2655,11 +2692,11 @@ class _Builder:
             pk = self.pk_columns(self.old.table(c.table))
             if not pk:
                 raise PlanError(f"{c.id}: {c.table} has no primary key: a backfill could not be undone")
-            bk = backup_name(name, c.column, "nulls")
+            bk = self.backup_name(c.table, c.column, "nulls")
             # from the backfill on, a trigger gives a NULL write the backfill's value (the
             # expression over the written row): OLD, which may write NULL, keeps working after
             # the NOT VALID check, and no NULL written during the backfill reaches VALIDATE
-            fn = derived_name(f"{name}_{c.column}", "__planner_fill")
+            fn = self.function_name(c.table, f"{name}_{c.column}", "__planner_fill")
             qfn = f"{q(schema)}.{q(fn)}" if schema else q(fn)
             # ... and notes the row in the backup (it was NULL as written, FILLED is what it got),
             # so the downgrade gives it its NULL back too, like the rows the batches fill

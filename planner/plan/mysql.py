@@ -96,6 +96,7 @@ def alter(sql: str, *clauses: str) -> str:
 
 
 class MySQLBuilder(_Builder):
+    _backup_table = staticmethod(backup_table)
     DIALECT = "mysql"
     STAGED = False
     quote = staticmethod(q)
@@ -313,7 +314,7 @@ class MySQLBuilder(_Builder):
 
     def drop_table(self, c: Change) -> None:
         name = _split(c.table)[1]
-        bk = backup_table(name, "dropped")
+        bk = self.backup_name(c.table, "dropped")
         self.keep(None, bk)
         self.add(Phase.CONTRACT, f"move table {c.table} aside (renamed to {bk})",
                  [self.ddl(f"op.rename_table({name!r}, {bk!r})")], [self.ddl(f"op.rename_table({bk!r}, {name!r})")],
@@ -347,7 +348,7 @@ class MySQLBuilder(_Builder):
         col: Column = c.old
         pk = self._pk_or_fail(c, "dropped values")
         t = qt(c.table)
-        bk = backup_table(_split(c.table)[1], col.name)
+        bk = self.backup_name(c.table, col.name)
         table = self.old.table(c.table)
         # back after the nearest earlier column this plan keeps: the downgrades of several drops
         # run in reverse, so each column comes back right after it, before the later ones
@@ -471,14 +472,14 @@ class MySQLBuilder(_Builder):
         if not_null is not None and not_null.object in self.backfill_exprs:
             # overwrite the NULLs (backed up, so the downgrade puts them back); the guard runs after
             pk = self._pk_or_fail(c, "a backfill")
-            bk = backup_table(_split(table)[1], column, "nulls")
+            bk = self.backup_name(table, column, "nulls")
             first, fill = self._recorded_fill(table, pk, old_name, bk, self.backfill_exprs[not_null.object])
             self._backfill_step(c, table, old_name, fill, upgrade_first=first,
                                 downgrade=[self.restore(table, pk, old_name, bk,
                                                         unchanged=f"t.{q(old_name)} <=> b.{q(FILLED)}")])
         if Kind.ALTER_COLUMN_TYPE in kinds and lossy(o.type, n.type):
             pk = self._pk_or_fail(c, "the conversion")
-            bk = backup_table(_split(table)[1], column, "type")
+            bk = self.backup_name(table, column, "type")
             up.append(self.backup(table, pk, old_name, bk))
             down_tail.append(self.restore(table, pk, name, bk))
             backups.append(f"{bk} ({', '.join(pk)}, {column} before the conversion)")
@@ -494,7 +495,7 @@ class MySQLBuilder(_Builder):
                                     f"rows of {key} hold {v!r}: remap them first "
                                     f"([tool.planner.enum_remap] \"{key}.{v}\" = \"<value>\")"))
                 continue
-            bk = backup_table(_split(table)[1], column, v)
+            bk = self.backup_name(table, column, v)
             self._backfill_step(c, table, old_name, lit(target), where=f"{q(old_name)} = {lit(v)}",
                                 upgrade_first=[self.backup(table, pk, old_name, bk, f"{q(old_name)} = {lit(v)}")],
                                 downgrade=[self.restore(table, pk, name, bk, unchanged=f"t.{q(name)} = {lit(target)}")])
@@ -539,7 +540,7 @@ class MySQLBuilder(_Builder):
         i = names.index(col)
         where = f" AFTER {q(names[i - 1])}" if i else " FIRST"
         tmp_spec = self.spec(self.new_md, table, col, name=tmp, nullable=True, default=False)
-        triggers = [(derived_name(f"{name}_{col}", f"__planner_{ev[:3].lower()}", 64), ev)
+        triggers = [(self.function_name(table, f"{name}_{col}", f"__planner_{ev[:3].lower()}", 64), ev)
                     for ev in ("INSERT", "UPDATE")]
         rule = self.rule(c)
 
@@ -563,7 +564,7 @@ class MySQLBuilder(_Builder):
         # row is done as it is (left in the batches' WHERE, it would be updated again forever)
         todo = f"{q(tmp)} IS NULL AND {to_new(q(col))} IS NOT NULL"
         self._backfill_step(c, table, tmp, to_new(q(col)), where=todo)
-        bk = backup_table(name, col, "type")
+        bk = self.backup_name(table, col, "type")
         differs = f"NOT ({q(tmp)} <=> {to_new(q(col))})" if ruled else f"{q(tmp)} IS NULL AND {q(col)} IS NOT NULL"
         agree = Guard(f"SELECT count(*) FROM {t} WHERE {differs}",
                       f"rows of {table} the backfill has not converted into {tmp}: run the backfill revision "
@@ -575,7 +576,7 @@ class MySQLBuilder(_Builder):
         # change and one ALTER swaps the names (an INSTANT rename); the new column loses its NOT
         # NULL and default (as the backfill revision had it) online after
         back_col = derived_name(col, "__planner_old", 64)
-        back_triggers = [(derived_name(f"{name}_{col}", f"__planner_back_{ev[:3].lower()}", 64), ev)
+        back_triggers = [(self.function_name(table, f"{name}_{col}", f"__planner_back_{ev[:3].lower()}", 64), ev)
                          for ev in ("INSERT", "UPDATE")]
         unback = "\n".join(execute(f"DROP TRIGGER IF EXISTS {q(tr)}") for tr, _ in back_triggers)
         # an update that leaves the column as it was keeps the copy (the restore's own updates

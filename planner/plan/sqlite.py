@@ -87,6 +87,7 @@ class _Batch:
 
 
 class SQLiteBuilder(_Builder):
+    _backup_table = staticmethod(backup_table)
     DIALECT = "sqlite"
     STAGED = False
 
@@ -173,7 +174,7 @@ class SQLiteBuilder(_Builder):
 
     def drop_table(self, c: Change) -> None:
         name = _split(c.table)[1]
-        bk = backup_table(name, "dropped")
+        bk = self.backup_name(c.table, "dropped")
         self.keep(None, bk)
         self.add(Phase.CONTRACT, f"move table {c.table} aside (renamed to {bk})",
                  [Block(f"op.rename_table({name!r}, {bk!r})")], [Block(f"op.rename_table({bk!r}, {name!r})")],
@@ -229,7 +230,7 @@ class SQLiteBuilder(_Builder):
         col: Column = c.old
         table = _split(c.table)[1]
         pk = self._pk_or_fail(c, "dropped values")
-        bk = backup_table(table, col.name)
+        bk = self.backup_name(c.table, col.name)
         full = self.sa_column(self.old_md, c.table, col.name)
         b = self.batch(c, f"drop column {col.name} (backed up to {bk})")
         b.before.append(self.backup(c.table, pk, col.name, bk))
@@ -292,7 +293,7 @@ class SQLiteBuilder(_Builder):
             if lossy(o.type, n.type) or (rule is not None and rule.using and rule.lossy):
                 # the backup holds the values BEFORE the rule's UPDATE converts them
                 pk = self._pk_or_fail(c, "the conversion")
-                bk = backup_table(table, c.column, "type")
+                bk = self.backup_name(c.table, c.column, "type")
                 b.before.append(self.backup(c.table, pk, c.column, bk))
                 b.after_down.append(self.restore(c.table, pk, c.column, bk))
                 b.backups.append(f"{bk} ({', '.join(pk)}, {c.column} before the conversion)")
@@ -316,7 +317,7 @@ class SQLiteBuilder(_Builder):
         not_null = next((x for x in group if x.kind == Kind.SET_NOT_NULL), None)
         if not_null is not None and not_null.object in self.backfill_exprs:
             pk = self._pk_or_fail(c, "a backfill")
-            bk = backup_table(table, c.column, "nulls")
+            bk = self.backup_name(c.table, c.column, "nulls")
             first, fill = self._recorded_fill(c.table, pk, c.column, bk, self.backfill_exprs[not_null.object])
             self._backfill_step(c, c.table, c.column, fill, upgrade_first=first,
                                 downgrade=[self.restore(c.table, pk, c.column, bk,

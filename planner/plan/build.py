@@ -628,6 +628,17 @@ def online(code: str) -> Block:
     return Block("with rt.waiting():\n" + textwrap.indent(code, "    "), autocommit=True)
 
 
+def fresh_backup(schema: str | None, name: str) -> str:
+    """The runtime's stop where backup `name` exists from before this revision (a backup of an
+    earlier release, kept by IF NOT EXISTS, would be what the downgrade puts back)."""
+    return f"rt.fresh_backup({py(schema)}, {py(name)}, revision)"
+
+
+def mark_backup(schema: str | None, name: str) -> str:
+    """The runtime's note on backup `name` that this revision made it (read by fresh_backup)."""
+    return f"rt.mark_backup({py(schema)}, {py(name)}, revision)"
+
+
 def derived_name(base: str, suffix: str, limit: int | None = 63) -> str:
     """`base` + `suffix` within `limit` bytes: a base that has to be clipped keeps a short hash
     of its full text, so two long names that share their first bytes never collide (and the
@@ -794,8 +805,10 @@ class _Builder:
         # IF NOT EXISTS: a backup left by a run that failed after committing it (a backfill
         # commits batch by batch) holds the values from before that run, and is kept
         return Block("\n".join([
+            fresh_backup(BACKUP_SCHEMA, bk),
             execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}"),
             execute(f"CREATE TABLE IF NOT EXISTS {q(BACKUP_SCHEMA)}.{q(bk)} AS SELECT {keys}, {value} FROM {qt(table)}{cond}"),
+            mark_backup(BACKUP_SCHEMA, bk),
         ]), backup=True)
 
     def keep(self, schema: str | None, table: str) -> None:

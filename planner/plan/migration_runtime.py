@@ -955,6 +955,61 @@ def has_column(table: str, column: str) -> bool:
     )
 
 
+def _backup_note(revision: str) -> str:
+    return f"planner backup made by revision {revision}"
+
+
+def _backup_comment(schema: str | None, name: str):
+    """The comment of backup table `name`: None where there is no such table, '' if it has none."""
+    if _dialect() == "postgresql":
+        return sql(
+            "SELECT coalesce(obj_description(c.oid, 'pg_class'), '') FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE n.nspname = {_literal(schema or 'public')} AND c.relname = {_literal(name)}",
+            scalar=True,
+        )
+    if _dialect() == "mysql":
+        return sql(
+            "SELECT TABLE_COMMENT FROM information_schema.TABLES "
+            f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {_text(name)}",
+            scalar=True,
+        )
+    return None
+
+
+def fresh_backup(schema: str | None, name: str, revision: str) -> None:
+    """Stop (before any DDL of its step) where the backup table `name` exists but this revision
+    did not make it: a backup of an earlier release whose cleanup revision never ran (the same
+    column dropped again, a rename undone and redone) holds that release's values, which CREATE
+    TABLE IF NOT EXISTS would keep and the downgrade would put back. One this revision made
+    (a re-run after a failure that committed it) is kept."""
+    if _offline():
+        return
+    found = _backup_comment(schema, name)
+    if found is None or found == _backup_note(revision):
+        return
+    where = f"{schema}.{name}" if schema else name
+    made = f"'{found}'" if found else "no note of the revision that made it"
+    raise CommandError(
+        f"planner: the backup table {where} exists already ({made}), not made by this "
+        f"revision {revision}: it holds values from before, of an earlier release, which "
+        "this revision's downgrade would put back; if that release is accepted, run its "
+        "cleanup revision or drop the table (after saving what you need of it), then "
+        "upgrade again"
+    )
+
+
+def mark_backup(schema: str | None, name: str, revision: str) -> None:
+    """Note on backup table `name` that this revision made it (see fresh_backup)."""
+    note = _backup_note(revision)
+    if _dialect() == "postgresql":
+        table = f"{_ident(schema)}.{_ident(name)}" if schema else _ident(name)
+        sql(f"COMMENT ON TABLE {table} IS {_literal(note)}")
+    elif _dialect() == "mysql":
+        table = "`" + name.replace("`", "``") + "`"
+        sql(f"ALTER TABLE {table} COMMENT = {_literal(note)}")
+
+
 def _views_on(table: str, columns: tuple) -> list:
     """PostgreSQL: the views that read `columns` of `table` (quoted), and the views on those,
     each with what creating it again needs, those others depend on first."""

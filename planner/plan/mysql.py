@@ -41,7 +41,9 @@ from planner.plan.build import (
     backup_name,
     derived_name,
     execute,
+    fresh_backup,
     keyset_call,
+    mark_backup,
     py,
     quoting_dialect,
     recorded_fill_sql,
@@ -195,8 +197,10 @@ class MySQLBuilder(_Builder):
         cond = f" WHERE {where}" if where else ""
         # keyed: the downgrade's batches walk it by its primary key; copied from a snapshot
         # (rt.unlocked), not under a shared lock on every row of the table
-        return Block(unlocked_call(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys})) AS SELECT {keys}, "
-                                   f"{q(column)}{column_list} FROM {qt(table)}{cond}"), autocommit=True)
+        return Block("\n".join([fresh_backup(None, bk),
+                                unlocked_call(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys})) AS SELECT "
+                                              f"{keys}, {q(column)}{column_list} FROM {qt(table)}{cond}"),
+                                mark_backup(None, bk)]), autocommit=True)
 
     def _recorded_fill(self, table: str, pk: tuple[str, ...], column: str, bk: str,
                        expression: str) -> tuple[list[Block], str]:
@@ -206,8 +210,10 @@ class MySQLBuilder(_Builder):
         self.keep(None, bk)
         select, compute, fill = recorded_fill_sql(q, qt, table, pk, column, bk, expression)
         keys = ", ".join(q(p) for p in pk)
-        return [Block(unlocked_call(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys})) AS {select}",
-                                    compute), autocommit=True)], fill
+        return [Block("\n".join([fresh_backup(None, bk),
+                                 unlocked_call(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys})) AS {select}",
+                                               compute),
+                                 mark_backup(None, bk)]), autocommit=True)], fill
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
                 unchanged: str | None = None, into: str | None = None) -> Block:

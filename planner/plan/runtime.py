@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "913c5280d3e6b8ccdedd61029183ce7596d877a690f4ae466998fca38907537d"
+DIGEST = "8e6109789c653adfcec8e28ceabb241ae4f6406fe69f87a4f28521fa8b48a405"
 
 
 def constant(name: str) -> str:

@@ -66,66 +66,122 @@ def upgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
     # backups first: no copy runs while a step of this revision holds a strong lock
+    rt.fresh_backup(
+        "planner_backup", "missed_check_ins__baseline_completion_rate", revision
+    )
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__baseline_completion_rate" AS SELECT "id", "baseline_completion_rate" FROM "missed_check_ins"'
+    )
+    rt.mark_backup(
+        "planner_backup", "missed_check_ins__baseline_completion_rate", revision
+    )
+    rt.fresh_backup(
+        "planner_backup", "missed_check_ins__check_in_streak_before", revision
     )
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__check_in_streak_before" AS SELECT "id", "check_in_streak_before" FROM "missed_check_ins"'
     )
+    rt.mark_backup(
+        "planner_backup", "missed_check_ins__check_in_streak_before", revision
+    )
+    rt.fresh_backup("planner_backup", "missed_check_ins__day_of_week", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__day_of_week" AS SELECT "id", "day_of_week" FROM "missed_check_ins"'
+    )
+    rt.mark_backup("planner_backup", "missed_check_ins__day_of_week", revision)
+    rt.fresh_backup(
+        "planner_backup", "missed_check_ins__days_since_last_check_in", revision
     )
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__days_since_last_check_in" AS SELECT "id", "days_since_last_check_in" FROM "missed_check_ins"'
     )
+    rt.mark_backup(
+        "planner_backup", "missed_check_ins__days_since_last_check_in", revision
+    )
+    rt.fresh_backup(
+        "planner_backup", "missed_check_ins__days_since_last_miss", revision
+    )
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__days_since_last_miss" AS SELECT "id", "days_since_last_miss" FROM "missed_check_ins"'
+    )
+    rt.mark_backup("planner_backup", "missed_check_ins__days_since_last_miss", revision)
+    rt.fresh_backup(
+        "planner_backup", "missed_check_ins__is_first_miss_in_30d", revision
     )
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__is_first_miss_in_30d" AS SELECT "id", "is_first_miss_in_30d" FROM "missed_check_ins"'
     )
+    rt.mark_backup("planner_backup", "missed_check_ins__is_first_miss_in_30d", revision)
+    rt.fresh_backup(
+        "planner_backup", "missed_check_ins__is_increasing_frequency", revision
+    )
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__is_increasing_frequency" AS SELECT "id", "is_increasing_frequency" FROM "missed_check_ins"'
     )
+    rt.mark_backup(
+        "planner_backup", "missed_check_ins__is_increasing_frequency", revision
+    )
+    rt.fresh_backup("planner_backup", "missed_check_ins__misses_in_last_30d", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_30d" AS SELECT "id", "misses_in_last_30d" FROM "missed_check_ins"'
     )
+    rt.mark_backup("planner_backup", "missed_check_ins__misses_in_last_30d", revision)
+    rt.fresh_backup("planner_backup", "missed_check_ins__misses_in_last_60d", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_60d" AS SELECT "id", "misses_in_last_60d" FROM "missed_check_ins"'
     )
+    rt.mark_backup("planner_backup", "missed_check_ins__misses_in_last_60d", revision)
+    rt.fresh_backup("planner_backup", "missed_check_ins__misses_in_last_90d", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__misses_in_last_90d" AS SELECT "id", "misses_in_last_90d" FROM "missed_check_ins"'
+    )
+    rt.mark_backup("planner_backup", "missed_check_ins__misses_in_last_90d", revision)
+    rt.fresh_backup(
+        "planner_backup", "missed_check_ins__recent_readiness_avg", revision
     )
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__recent_readiness_avg" AS SELECT "id", "recent_readiness_avg" FROM "missed_check_ins"'
     )
+    rt.mark_backup("planner_backup", "missed_check_ins__recent_readiness_avg", revision)
+    rt.fresh_backup(
+        "planner_backup", "missed_check_ins__team_leader_name_at_miss", revision
+    )
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__team_leader_name_at_miss" AS SELECT "id", "team_leader_name_at_miss" FROM "missed_check_ins"'
     )
+    rt.mark_backup(
+        "planner_backup", "missed_check_ins__team_leader_name_at_miss", revision
+    )
+    rt.fresh_backup("planner_backup", "missed_check_ins__team_name_at_miss", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__team_name_at_miss" AS SELECT "id", "team_name_at_miss" FROM "missed_check_ins"'
     )
+    rt.mark_backup("planner_backup", "missed_check_ins__team_name_at_miss", revision)
+    rt.fresh_backup("planner_backup", "missed_check_ins__week_of_month", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__week_of_month" AS SELECT "id", "week_of_month" FROM "missed_check_ins"'
     )
+    rt.mark_backup("planner_backup", "missed_check_ins__week_of_month", revision)
+    rt.fresh_backup("planner_backup", "missed_check_ins__worker_role_at_miss", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."missed_check_ins__worker_role_at_miss" AS SELECT "id", "worker_role_at_miss"::text AS "worker_role_at_miss" FROM "missed_check_ins"'
     )
+    rt.mark_backup("planner_backup", "missed_check_ins__worker_role_at_miss", revision)
 
     # drop column missed_check_ins.baseline_completion_rate (backed up)
     def _step_1() -> None:

@@ -43,10 +43,12 @@ def upgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
     # backfill users.role in batches
+    rt.fresh_backup("planner_backup", "users__role__COACH", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."users__role__COACH" AS SELECT "id", "role"::text AS "role" FROM "users" WHERE "role"::text = \'COACH\''
     )
+    rt.mark_backup("planner_backup", "users__role__COACH", revision)
     with op.get_context().autocommit_block():
         rt.batched(
             """

@@ -105,18 +105,24 @@ def upgrade() -> None:
     with op.get_context().autocommit_block(), rt.waiting():
         rt.sql('ANALYZE "invoices" ("totalAmount__planner_new")')
     # backups first: no copy runs while a step of this revision holds a strong lock
+    rt.fresh_backup("planner_backup", "users__role__type", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."users__role__type" AS SELECT "id", "role"::text AS "role", "role__planner_new" FROM "users"'
     )
+    rt.mark_backup("planner_backup", "users__role__type", revision)
+    rt.fresh_backup("planner_backup", "appointments__fee__type", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."appointments__fee__type" AS SELECT "id", "fee", "fee__planner_new" FROM "appointments"'
     )
+    rt.mark_backup("planner_backup", "appointments__fee__type", revision)
+    rt.fresh_backup("planner_backup", "invoices__totalAmount__type", revision)
     rt.sql('CREATE SCHEMA IF NOT EXISTS "planner_backup"')
     rt.sql(
         'CREATE TABLE IF NOT EXISTS "planner_backup"."invoices__totalAmount__type" AS SELECT "id", "totalAmount", "totalAmount__planner_new" FROM "invoices"'
     )
+    rt.mark_backup("planner_backup", "invoices__totalAmount__type", revision)
 
     # drop the triggers that store writes of Role.COACH as 'INSTRUCTOR'
     def _step_1() -> None:

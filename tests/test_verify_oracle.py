@@ -288,3 +288,13 @@ def test_names_derived_from_free_text_never_collide(tmp_path: Path, dialect: str
     assert len(backups) == len(set(backups)) >= 2, backups
     report = verify(analysis, url, rows=20)
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+@pytest.mark.postgres
+def test_percent_and_colon_names_are_names_to_verify(tmp_path: Path, pg_url: str):
+    """verify ran its own SQL through the DBAPI's parameter parsing: a table named `t%s` became
+    `relation "t$1" does not exist` (an internal error, and the scratch database left full)."""
+    old = 'CREATE TABLE "t%s" (id int PRIMARY KEY, "v%(x)s" int, "a:b" text, note text);\n'
+    new = 'CREATE TABLE "t%s" (id int PRIMARY KEY, "v%(x)s" bigint, "a:b" text);\n'
+    report = _verify(tmp_path, old, new, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)

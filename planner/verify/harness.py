@@ -54,7 +54,7 @@ from planner.progress import update
 from planner.urls import mask_url, redact
 from planner.verify import oracle, window
 from planner.verify.checksum import compare_checksums, table_checksums
-from planner.verify.metadata import to_metadata
+from planner.verify.metadata import raw, to_metadata
 from planner.verify.seed import seed_database
 
 
@@ -191,7 +191,7 @@ def _prepare(url: str) -> _Scratch:
                     "AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%'")).scalars())
                 scratch.extensions = tuple(conn.exec_driver_sql("SELECT extname FROM pg_extension").scalars())
                 if target.schema and target.schema not in scratch.schemas:
-                    conn.exec_driver_sql(f"CREATE SCHEMA {quote_ident(target.schema, 'postgresql')}")
+                    raw(conn, f"CREATE SCHEMA {quote_ident(target.schema, 'postgresql')}")
     finally:
         engine.dispose()
     return scratch
@@ -213,12 +213,12 @@ def cleanup(scratch: _Scratch) -> None:
             elif scratch.dialect == "mysql":
                 conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 0")
                 for kind, _schema, name in _objects(conn, "mysql"):
-                    conn.exec_driver_sql(f"DROP {kind} IF EXISTS {quote_ident(name, 'mysql')}")
+                    raw(conn, f"DROP {kind} IF EXISTS {quote_ident(name, 'mysql')}")
                 conn.exec_driver_sql("SET FOREIGN_KEY_CHECKS = 1")
             else:
                 conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
                 for kind, _schema, name in _objects(conn, "sqlite"):
-                    conn.exec_driver_sql(f"DROP {kind} IF EXISTS {quote_ident(name, 'sqlite')}")
+                    raw(conn, f"DROP {kind} IF EXISTS {quote_ident(name, 'sqlite')}")
     finally:
         engine.dispose()
 
@@ -229,15 +229,15 @@ def _cleanup_postgres(conn: sa.Connection, scratch: _Scratch) -> None:
                                "AND nspname NOT LIKE 'pg\\_temp%' ORDER BY 1")).scalars().all()
     for name in now:
         if name not in scratch.schemas:
-            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {quote_ident(name, 'postgresql')} CASCADE")
+            raw(conn, f"DROP SCHEMA IF EXISTS {quote_ident(name, 'postgresql')} CASCADE")
     order = ("VIEW", "MATERIALIZED VIEW", "FOREIGN TABLE", "TABLE", "SEQUENCE", "PROCEDURE", "AGGREGATE",
              "FUNCTION", "DOMAIN", "TYPE")
     kept = [s for s in now if s in scratch.schemas]
     for kind, schema, name in sorted(_objects(conn, "postgresql", kept), key=lambda o: order.index(o[0])):
-        conn.exec_driver_sql(f"DROP {kind} IF EXISTS {quote_ident(schema, 'postgresql')}.{name} CASCADE")
+        raw(conn, f"DROP {kind} IF EXISTS {quote_ident(schema, 'postgresql')}.{name} CASCADE")
     for ext in conn.exec_driver_sql("SELECT extname FROM pg_extension ORDER BY 1").scalars().all():
         if ext not in scratch.extensions:
-            conn.exec_driver_sql(f"DROP EXTENSION IF EXISTS {quote_ident(ext, 'postgresql')} CASCADE")
+            raw(conn, f"DROP EXTENSION IF EXISTS {quote_ident(ext, 'postgresql')} CASCADE")
 
 
 def build_schema(url: str, schema: Schema) -> None:
@@ -251,7 +251,7 @@ def build_schema(url: str, schema: Schema) -> None:
                     prefix = f"{quote_ident(t.schema, 'postgresql')}." if t.schema else ""
                     name = prefix + quote_ident(derived_name(t.name, suffix), "postgresql")
                     of = prefix + quote_ident(parent[0] if parent else t.name, "postgresql")
-                    conn.exec_driver_sql(f"CREATE TABLE {name} PARTITION OF {of} {bounds}")
+                    raw(conn, f"CREATE TABLE {name} PARTITION OF {of} {bounds}")
         _build_views(engine, schema)
     finally:
         engine.dispose()
@@ -266,7 +266,7 @@ def _build_views(engine: sa.Engine, schema: Schema) -> None:
     todo = [v for v in schema.views if v.definition] if schema.dialect == "postgresql" else []
     with engine.begin() as conn:  # (a schema may hold views only)
         for name in sorted({v.schema for v in todo if v.schema}):
-            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(name, 'postgresql')}")
+            raw(conn, f"CREATE SCHEMA IF NOT EXISTS {quote_ident(name, 'postgresql')}")
     while todo:
         left: list[tuple[View, Exception]] = []
         for v in todo:

@@ -82,6 +82,13 @@ def to_metadata(schema: Schema, *, extensions: bool = True) -> sa.MetaData:
     return metadata
 
 
+def raw(conn: sa.engine.Connection, statement: str) -> sa.engine.CursorResult:
+    """Run SQL that planner wrote (names quoted into it) as it is: never read for DBAPI
+    parameters, so a `%s` or `%(x)s` in a table or column name stays a name (psycopg read it as
+    a placeholder: `relation "t$1" does not exist`)."""
+    return conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
+
+
 def table_key(schema: Schema, table: Table) -> str:
     """The key planner shows a table under: `name`, or `schema.name` outside the default."""
     return schema.key(table.schema, table.name)

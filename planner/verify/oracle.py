@@ -44,7 +44,7 @@ from planner.model import Column, Schema, Table
 from planner.normalize import quote_ident
 from planner.plan.build import stored_type
 from planner.rules.facts import split_type
-from planner.verify.metadata import to_metadata
+from planner.verify.metadata import raw, to_metadata
 
 #: the application's session time zone during verify (not UTC, with summer time)
 APP_TIMEZONE = "America/New_York"
@@ -336,7 +336,7 @@ def naive_results(engine: sa.Engine, targets: list[Converted], writes: list[Writ
             for name in extensions:
                 try:
                     with conn.begin_nested():
-                        conn.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS {q(name)}")
+                        raw(conn, f"CREATE EXTENSION IF NOT EXISTS {q(name)}")
                 except sa_exc.DBAPIError:
                     pass  # not offered: the ALTERs that need it fail, and say so
             for w in writes:
@@ -439,7 +439,7 @@ def app_connection(engine: sa.Engine) -> Iterator[Connection]:
     """A connection as the application's: autocommit writes on a non-UTC session."""
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"SET TimeZone = '{APP_TIMEZONE}'")
+            raw(conn, f"SET TimeZone = '{APP_TIMEZONE}'")
             conn.commit()
         yield conn
         conn.commit()

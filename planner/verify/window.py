@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection
 from planner.changes import Diff, Kind
 from planner.model import Column, Schema, Table
 from planner.normalize import quote_ident
+from planner.verify.metadata import raw
 from planner.verify.seed import _sqlite_transactions
 
 #: the temporary table a row is copied into before it is deleted and inserted again (MySQL, SQLite)
@@ -224,7 +225,7 @@ def _attempt(conn: Connection, *statements: str, keep: bool = True, check: str |
             for statement in statements:
                 conn.exec_driver_sql(statement, execution_options={"no_parameters": True})
             if check is not None:
-                differs = conn.exec_driver_sql(check).scalar() or 0
+                differs = raw(conn, check).scalar() or 0
             if not keep and not mysql:
                 raise _Undo
     except _Undo:
@@ -255,13 +256,13 @@ def _reinsert(conn: Connection, sql: _Sql, t: Table, where: str, names: str, val
     # the copy is made in the same transaction as the DELETE (a MySQL ROLLBACK empties it too)
     temporary, copy = ("TEMPORARY", sql.q(_ROW_COPY)) if sql.name == "mysql" else ("TEMP", f"temp.{sql.q(_ROW_COPY)}")
     drop = f"DROP TEMPORARY TABLE IF EXISTS {copy}" if sql.name == "mysql" else f"DROP TABLE IF EXISTS {copy}"
-    conn.exec_driver_sql(drop)
+    raw(conn, drop)
     try:
         return _attempt(conn, f"CREATE {temporary} TABLE {sql.q(_ROW_COPY)} AS SELECT * FROM {sql.table(t)} WHERE {where}",
                         f"DELETE FROM {sql.table(t)} WHERE {where}",
                         f"INSERT INTO {sql.table(t)} ({names}) SELECT {values} FROM {copy}", check=back)
     finally:
-        conn.exec_driver_sql(drop)
+        raw(conn, drop)
 
 
 def _table_writes(conn: Connection, sql: _Sql, app: App, t: Table, live: set[str],
@@ -269,7 +270,7 @@ def _table_writes(conn: Connection, sql: _Sql, app: App, t: Table, live: set[str
     pk = t.primary_key.columns if t.primary_key else ()
     keys = ", ".join(sql.q(k) for k in pk)
     # the keys as the server prints them, compared as text: no value crosses the driver
-    found = conn.exec_driver_sql(f"SELECT {', '.join(sql.text(sql.q(k)) for k in pk)} FROM {sql.table(t)} "
+    found = raw(conn, f"SELECT {', '.join(sql.text(sql.q(k)) for k in pk)} FROM {sql.table(t)} "
                                  f"ORDER BY {keys} LIMIT {rows}").all()
     if not found:
         return 0

@@ -1708,16 +1708,7 @@ def _unique_partitions(table: str, name: str, columns: str) -> None:
     """partitioned_unique for `table` (quoted) and, first, its partitions."""
     if _has_constraint(table, name):
         return
-    rows = (
-        op.get_bind()
-        .exec_driver_sql(
-            "SELECT c.oid::regclass::text, c.relkind, c.relname FROM pg_inherits i JOIN pg_class c "
-            f"ON c.oid = i.inhrelid WHERE i.inhparent = {_literal(table)}::regclass ORDER BY c.relname",
-            execution_options={"no_parameters": True},
-        )
-        .all()
-    )
-    for rel, relkind, relname in rows:
+    for rel, relkind, relname in _partitions(table):
         child = _clipped(f"{relname}_{name}")
         if relkind == "p":
             _unique_partitions(rel, child, columns)
@@ -1732,6 +1723,58 @@ def _unique_partitions(table: str, name: str, columns: str) -> None:
                 f"ALTER TABLE {rel} ADD CONSTRAINT {_ident(child)} UNIQUE USING INDEX {_ident(child)}"
             )
     _short(f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} UNIQUE {columns}")
+
+
+def partitioned_fk(table: str, name: str, definition: str) -> None:
+    """PostgreSQL: foreign key `name` (`definition`: FOREIGN KEY (...) REFERENCES ... and its
+    options) of partitioned table `table` (quoted), online, where a partitioned table takes no
+    NOT VALID foreign key: on each leaf partition ADD CONSTRAINT ... NOT VALID (a short
+    statement; new writes are checked from then on) and VALIDATE CONSTRAINT (online: SHARE
+    UPDATE EXCLUSIVE, writes go on); then each partitioned level's ADD CONSTRAINT, which adopts
+    its partitions' validated keys without a scan (a short statement). Each leaf's key has the
+    name the naive statement would give it (the table's). Re-runnable: a level that has the key
+    is skipped, a leaf's VALIDATE of a valid key is a no-op. Offline: the naive statement, and
+    the rest as a comment."""
+    if _offline():
+        out = op.get_context().impl.static_output
+        out(
+            f"-- planner: {table} is partitioned: for each leaf partition P first, ALTER TABLE P "
+            f"ADD CONSTRAINT {_ident(name)} {definition} NOT VALID and ALTER TABLE P VALIDATE "
+            f"CONSTRAINT {_ident(name)}; then this statement adopts them"
+        )
+        out(f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} {definition};")
+        return
+    _fk_partitions(table, name, definition)
+
+
+def _partitions(table: str) -> list:
+    """(quoted name, relkind, name) of the partitions of `table` (quoted), by name."""
+    return (
+        op.get_bind()
+        .exec_driver_sql(
+            "SELECT c.oid::regclass::text, c.relkind, c.relname FROM pg_inherits i JOIN pg_class c "
+            f"ON c.oid = i.inhrelid WHERE i.inhparent = {_literal(table)}::regclass ORDER BY c.relname",
+            execution_options={"no_parameters": True},
+        )
+        .all()
+    )
+
+
+def _fk_partitions(table: str, name: str, definition: str) -> None:
+    """partitioned_fk for `table` (quoted) and, first, its partitions."""
+    if _has_constraint(table, name):
+        return
+    for rel, relkind, _relname in _partitions(table):
+        if relkind == "p":
+            _fk_partitions(rel, name, definition)
+            continue
+        if not _has_constraint(rel, name):
+            _short(
+                f"ALTER TABLE {rel} ADD CONSTRAINT {_ident(name)} {definition} NOT VALID"
+            )
+        with waiting():
+            sql(f"ALTER TABLE {rel} VALIDATE CONSTRAINT {_ident(name)}")
+    _short(f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} {definition}")
 
 
 def _index_partitions(table: str, index: str, name: str, kind: str, tail: str) -> None:

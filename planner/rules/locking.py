@@ -182,7 +182,7 @@ def _partitioned_fk_help(c: Change, ctx: Context) -> str | None:
         return None
     return ("A partitioned table takes no NOT VALID foreign key: add it NOT VALID on each partition and VALIDATE "
             "there, then ADD CONSTRAINT on the table (it adopts them without a scan, but locks the referenced table "
-            "ACCESS EXCLUSIVE for a moment); planner's plan adds it in place.")
+            "ACCESS EXCLUSIVE for a moment); planner's plan builds it that way (rt.partitioned_fk).")
 
 
 @rule("LK113", "validating-check", on=Kind.ADD_CHECK, dialects=("postgresql",), playbook="add-check",

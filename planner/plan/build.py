@@ -3128,6 +3128,20 @@ class _Builder:
         cols = ", ".join(q(x) for x in pk.columns)
         replaced = next((x for x in self.diff.changes if x.kind == Kind.DROP_PRIMARY_KEY and x.table == c.table),
                         None)
+        if self.partitioned(c.table) and replaced is None:
+            # no PRIMARY KEY USING INDEX on a partitioned table: partition by partition (its
+            # columns NOT NULL first: a leaf's key USING INDEX would scan for NULLs under its lock)
+            t = self.old.table(c.table)
+            ready = t is not None and all((col := t.column(x)) is not None and not col.nullable for x in pk.columns)
+            self.add(Phase.EXPAND if ready else Phase.CONTRACT,
+                     f"primary key of {c.table} online, partition by partition (a unique index built concurrently "
+                     "on each and made its key, then the table's adopts them)",
+                     [Block(f"rt.partitioned_pk({py(qt(c.table))}, {py(pk.name or name + '_pkey')}, "
+                            f"{py('(' + cols + ')')})", autocommit=True)],
+                     [self.ddl(execute(f"ALTER TABLE {qt(c.table)} DROP CONSTRAINT IF EXISTS "
+                                       f"{q(pk.name or name + '_pkey')}"))], guards=self.guards(c), change=c,
+                     stage=Stage.ONLINE)
+            return
         if self.partitioned(c.table):  # no PRIMARY KEY USING INDEX there: in place, as the naive DDL
             self.add(Phase.EXPAND, f"primary key of {c.table} in place (a partitioned table takes no key USING "
                                    "INDEX: the index is built under the lock, writes wait)",

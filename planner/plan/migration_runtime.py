@@ -1747,6 +1747,58 @@ def partitioned_fk(table: str, name: str, definition: str) -> None:
     _fk_partitions(table, name, definition)
 
 
+def partitioned_pk(table: str, name: str, columns: str) -> None:
+    """PostgreSQL: primary key `name` on `columns` (quoted, in brackets) of partitioned table
+    `table` (quoted), online, where ADD CONSTRAINT ... USING INDEX is refused: on each leaf
+    partition a unique index built CONCURRENTLY and made its key (ADD CONSTRAINT ... PRIMARY
+    KEY USING INDEX, a short statement: the columns are NOT NULL already), then each
+    partitioned level's ADD PRIMARY KEY, which adopts its partitions' keys without building
+    anything (a short statement). Each partition's key is named `<partition>_pkey`, as the
+    naive statement names them. Re-runnable: a level that has its key is skipped. Offline:
+    the naive statement, and the rest as a comment."""
+    if _offline():
+        out = op.get_context().impl.static_output
+        out(
+            f"-- planner: {table} is partitioned: for each leaf partition P first, CREATE UNIQUE "
+            f"INDEX CONCURRENTLY <P>_pkey ON P {columns} and ALTER TABLE P ADD CONSTRAINT "
+            "<P>_pkey PRIMARY KEY USING INDEX <P>_pkey; then this statement adopts them"
+        )
+        out(f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} PRIMARY KEY {columns};")
+        return
+    _pk_partitions(table, name, columns)
+
+
+def _has_primary_key(table: str) -> bool:
+    return bool(
+        sql(
+            f"SELECT count(*) FROM pg_constraint WHERE conrelid = {_literal(table)}::regclass "
+            "AND contype = 'p'",
+            scalar=True,
+        )
+    )
+
+
+def _pk_partitions(table: str, name: str, columns: str) -> None:
+    """partitioned_pk for `table` (quoted) and, first, its partitions."""
+    if _has_primary_key(table):
+        return
+    for rel, relkind, relname in _partitions(table):
+        child = _clipped(f"{relname}_pkey")
+        if relkind == "p":
+            _pk_partitions(rel, child, columns)
+        elif not _has_primary_key(rel):
+            drop_invalid_index(child)
+            with waiting():
+                sql(
+                    f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {_ident(child)} ON {rel} {columns}"
+                )
+            check_index_valid(child)
+            _short(
+                f"ALTER TABLE {rel} ADD CONSTRAINT {_ident(child)} PRIMARY KEY USING INDEX {_ident(child)}"
+            )
+    _short(f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} PRIMARY KEY {columns}")
+
+
 def _partitions(table: str) -> list:
     """(quoted name, relkind, name) of the partitions of `table` (quoted), by name."""
     return (

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "2ebb4c62fad28e5b57ccc81b865c6588a7a44bb745f945518fee4c62bd8ba791"
+DIGEST = "4e0f30801d3958de4e331543ae652ec3a074e8a8f9155dbc81e87d95b5532b20"
 
 
 def constant(name: str) -> str:

@@ -212,7 +212,8 @@ def test_verify_corpus_pairs(corpus: Path, pg_url: str, pair: str):
 # --------------------------------------------------------------------------- re-runnable revisions
 
 #: transactional statements a revision may run before an autocommit block: they can run again
-_RERUNNABLE = re.compile(r"""^\s*(rt\.guard\(|rt\.sql\(['"](CREATE (SCHEMA|TABLE) IF NOT EXISTS |CREATE OR REPLACE """
+# (a backup's revision note: checked and written again by a re-run of the same revision)
+_RERUNNABLE = re.compile(r"""^\s*(rt\.guard\(|rt\.(fresh|mark)_backup\(|rt\.sql\(['"](CREATE (SCHEMA|TABLE) IF NOT EXISTS |CREATE OR REPLACE """
                          r"""FUNCTION |DO \$planner\$ BEGIN IF NOT EXISTS ))""")
 
 

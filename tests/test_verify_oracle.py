@@ -298,3 +298,64 @@ def test_percent_and_colon_names_are_names_to_verify(tmp_path: Path, pg_url: str
     new = 'CREATE TABLE "t%s" (id int PRIMARY KEY, "v%(x)s" bigint, "a:b" text);\n'
     report = _verify(tmp_path, old, new, pg_url)
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+@pytest.mark.postgres
+def test_a_key_and_its_references_change_to_a_type_the_old_one_cannot_join(tmp_path: Path, pg_url: str):
+    """int -> text on a primary key and on the columns that reference it: the referencing
+    column's R8 copy was given a key to the old `int` key (`foreign key constraint ... cannot
+    be implemented`: the upgrade stopped in its second revision), and the naive ALTER of either
+    side fails the same way. Both change in place now, the key dropped before the referenced
+    side's conversion and added again NOT VALID after the referencing side's, validated online."""
+    old = ("CREATE TABLE users (id int PRIMARY KEY, name text);\n"
+           "CREATE TABLE posts (id int PRIMARY KEY, user_id int NOT NULL REFERENCES users (id) ON DELETE CASCADE, "
+           "title text);\n"
+           "CREATE TABLE likes (user_id int REFERENCES users (id), post_id int REFERENCES posts (id), "
+           "PRIMARY KEY (user_id, post_id));\n"
+           "CREATE TABLE notes (id int PRIMARY KEY, post_id int REFERENCES posts (id), body text);\n")
+    new = old.replace("int", "text").replace("notes (id text", "notes (id int")
+    report = _verify(tmp_path, old, new, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+@pytest.mark.postgres
+def test_a_schema_that_only_new_uses_is_created_first(tmp_path: Path, pg_url: str):
+    """NEW's table and enum in a schema OLD has nothing in: the plan never created the schema
+    (`schema "fresh" does not exist` at upgrade). It is created first in expand now, and its
+    downgrade drops it again (only while empty)."""
+    old = "CREATE TABLE t (id int PRIMARY KEY);\n"
+    new = old + ("CREATE SCHEMA fresh;\nCREATE TYPE fresh.st AS ENUM ('a', 'b');\n"
+                 "CREATE TABLE fresh.t (id int PRIMARY KEY, s fresh.st, t_id int REFERENCES t (id));\n")
+    report = _verify(tmp_path, old, new, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("schemas", [("a", "b"), ("a.b",), ("x%y",)], ids=["two-schemas", "dot", "percent"])
+def test_type_changes_in_named_schemas(tmp_path: Path, pg_url: str, schemas: tuple[str, ...]):
+    """verify's naive-ALTER oracle keyed its results by table.column: the same table in two
+    schemas was compared with the other's values (a false FAIL); it wrote a schema named `a.b`
+    unquoted (`ALTER TABLE a.b.c`); a `%` in a schema name crashed its CREATE SCHEMA."""
+    old = "".join(f'CREATE SCHEMA "{s}";\nCREATE TABLE "{s}".t (id int PRIMARY KEY, score int);\n' for s in schemas)
+    report = _verify(tmp_path, old, old.replace("score int", "score bigint"), pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("rename", ["a.x=b.x", "a.x=b.y", "a.st=b.st"])
+def test_a_table_or_enum_moves_to_another_schema(tmp_path: Path, pg_url: str, rename: str):
+    """`--rename a.x=b.x` (and an enum's) wrote a RENAME within schema `a` (`relation "x" already
+    exists`, `relation "b.y" does not exist`, `type "st" already exists`). The object is renamed
+    and moved with SET SCHEMA now (schema `b` created first where OLD has nothing in it)."""
+    old = ("CREATE SCHEMA a;\nCREATE TYPE a.st AS ENUM ('on', 'off');\nCREATE TABLE a.users (id int PRIMARY KEY);\n"
+           "CREATE TABLE a.x (id int PRIMARY KEY, v text, s a.st, user_id int REFERENCES a.users (id));\n")
+    frm, to = rename.split("=")
+    new = old.replace(f"TABLE {frm} ", f"TABLE {to} ") if frm == "a.x" else old.replace("a.st", "b.st")
+    new = "CREATE SCHEMA b;\n" + new
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    analysis = analyze(str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
+                       config=load_config(None, cwd=ROOT), dialect="postgresql", renames=[rename])
+    assert any(c.kind.value.startswith("rename") for c in analysis.diff.changes), analysis.diff.changes
+    report = verify(analysis, pg_url, rows=20)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)

@@ -639,6 +639,26 @@ def mark_backup(schema: str | None, name: str) -> str:
     return f"rt.mark_backup({py(schema)}, {py(name)}, revision)"
 
 
+#: types the server joins in a foreign key without a conversion of its own (a btree family's
+#: cross-type equality); a key between two families "cannot be implemented"
+_JOIN_FAMILIES = {
+    **dict.fromkeys(("smallint", "integer", "bigint", "int", "int2", "int4", "int8"), "integer"),
+    **dict.fromkeys(("real", "double precision", "float4", "float8", "float"), "float"),
+    **dict.fromkeys(("text", "varchar", "character varying", "char", "character", "bpchar", "name"), "text"),
+    **dict.fromkeys(("timestamp", "timestamptz", "timestamp with time zone", "timestamp without time zone",
+                     "date"), "datetime"),
+    **dict.fromkeys(("numeric", "decimal"), "numeric"),
+}
+
+
+def _joinable(a: str, b: str) -> bool:
+    """A foreign key between columns of types `a` and `b` needs no conversion: the same family
+    (integers of any width, text and varchar, ...). A pair it does not know is not joinable
+    (the plan then takes the road that needs no such join)."""
+    (x, _, _, xa), (y, _, _, ya) = split_type(a.lower()), split_type(b.lower())
+    return xa == ya and _JOIN_FAMILIES.get(x, x) == _JOIN_FAMILIES.get(y, y)
+
+
 def derived_name(base: str, suffix: str, limit: int | None = 63) -> str:
     """`base` + `suffix` within `limit` bytes: a base that has to be clipped keeps a short hash
     of its full text, so two long names that share their first bytes never collide (and the
@@ -990,6 +1010,8 @@ class _Builder:
             Kind.ALTER_COMMENT: self.alter_comment, Kind.ADD_EXTENSION: self.add_extension,
         }
         seen_enum_recreate: set[str] = set()
+        if self.DIALECT == "postgresql":
+            self._create_schemas()
         for c in _tables_in_dependency_order(self.diff.changes, self.new):
             if c.kind in (Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES) and c.table is None:
                 if c.name in seen_enum_recreate:
@@ -998,6 +1020,21 @@ class _Builder:
             self._refused_by_the_server(c)
             handlers[c.kind](c)
         return Plan(self.DIALECT, tuple(self.steps), kept=tuple(self.kept))
+
+    def _create_schemas(self) -> None:
+        """PostgreSQL: the schemas (namespaces) NEW puts objects in where OLD has none, created
+        first of all in expand (CREATE TABLE b.t failed: `schema "b" does not exist`). The
+        downgrade drops one only while it is empty (it may have been there, empty, before: the
+        model holds no empty schema). A schema OLD uses and NEW does not stays."""
+        def schemas(s: Schema) -> set[str]:
+            return {x.schema for x in (*s.tables, *s.enums, *s.views) if x.schema}
+
+        for name in sorted(schemas(self.new) - schemas(self.original_old) - {self.new.default_schema or ""}):
+            drop = dollar_quote(f" BEGIN DROP SCHEMA {q(name)}; EXCEPTION WHEN dependent_objects_still_exist "
+                                "THEN NULL; END ")
+            self.add(Phase.EXPAND, f"create schema {name} (NEW has objects in it)",
+                     [Block(execute(f"CREATE SCHEMA IF NOT EXISTS {q(name)}"))],
+                     [Block(execute(f"DO {drop}"))], rank=-100)  # (before a table moves there)
 
     def _refused_by_the_server(self, c: Change) -> None:
         """PostgreSQL refuses to change the type of a column of a table's partition key, or to
@@ -1058,9 +1095,23 @@ class _Builder:
 
     def rename_enum(self, c: Change) -> None:
         old, new = c.detail["from"], c.detail["to"]
-        self.add(Phase.CONTRACT, f"rename enum {old} to {new}",
-                 [self.ddl(execute(f"ALTER TYPE {qt(old)} RENAME TO {q(_split(new)[1])}"))],
-                 [self.ddl(execute(f"ALTER TYPE {qt(new)} RENAME TO {q(_split(old)[1])}"))], change=c)
+        self.add(Phase.CONTRACT, f"rename enum {old} to {new}", [self.ddl("\n".join(self._moved("TYPE", old, new)))],
+                 [self.ddl("\n".join(self._moved("TYPE", new, old)))], change=c)
+
+    def _moved(self, kind: str, a: str, b: str) -> list[str]:
+        """PostgreSQL: `ALTER {kind}` statements that make object `a` object `b`: renamed in its
+        schema, then moved to `b`'s (SET SCHEMA: a `--rename a.x=b.x` wrote a RENAME within `a`,
+        and the upgrade stopped). `b` without a schema goes to the session's current schema."""
+        (schema_a, name_a), (schema_b, name_b) = _split(a), _split(b)
+        out = []
+        if name_a != name_b:
+            out.append(execute(f"ALTER {kind} {qt(a)} RENAME TO {q(name_b)}"))
+        if schema_a != schema_b:
+            at = qt(_join(schema_a, name_b))
+            out.append(execute(f"ALTER {kind} {at} SET SCHEMA {q(schema_b)}") if schema_b else
+                       execute("DO " + dollar_quote(f" BEGIN EXECUTE format('ALTER {kind} %s SET SCHEMA %I', "
+                                                    f"{lit(at)}, current_schema()); END ")))
+        return out
 
     def add_enum_value(self, c: Change) -> None:
         if c.table is not None:
@@ -1454,7 +1505,12 @@ class _Builder:
         old, new = c.detail["from"], c.detail["to"]
 
         def rename(a: str, b: str) -> str:  # Alembic's renderer has no RenameTableOp
+            if self.DIALECT == "postgresql":
+                return "\n".join(self._moved("TABLE", a, b))
             schema = _split(a)[0]
+            if schema != _split(b)[0]:
+                raise PlanError(f"{c.id}: moving table {a} to another database ({b}) is not supported on "
+                                f"{self.DIALECT}; create {b}, copy the rows and drop {a} by hand")
             extra = f", schema={schema!r}" if schema else ""
             return f"op.rename_table({_split(a)[1]!r}, {_split(b)[1]!r}{extra})"
 
@@ -1991,6 +2047,23 @@ class _Builder:
         down.append(self.ddl(views_kept(c.table, [o.name], [*drop_default(n, new_t), down_ops])))
         down.extend(set_default(o, old_t))
         down.extend(down_tail)
+        rank: float = 0
+        for key, fk, referenced in self._crossed(c):
+            kschema, kname = _split(key)
+            drop = self._fk_ddl(key, fk, render([ops.DropConstraintOp(fk.name, kname, type_="foreignkey",
+                                                                     schema=kschema, if_exists=True)]),
+                                "ACCESS EXCLUSIVE")
+            add = [self._fk_ddl(key, fk, render([self._fk_op(key, fk)])),
+                   online(execute(f"ALTER TABLE {qt(key)} VALIDATE CONSTRAINT {q(fk.name or '')}"))]
+            if referenced:  # first: the key goes before this conversion, and comes back after its way back
+                up.insert(0, drop)
+                down.extend(add)
+            else:  # after the referenced column's step: the key comes back after this conversion
+                rank = 0.25
+                up.append(add[0])
+                down.insert(0, drop)
+                self.add(phase, f"validate foreign key {fk.name} of {key} (added again NOT VALID after "
+                                f"{c.object} changed type)", [add[1]], [], change=c, stage=Stage.ONLINE)
         where = "" if coercible else f" in place: {why_not}"
         if phase == Phase.CONTRACT and self._view_may_read(o.name):
             # a view the step could not drop and create again stops the plan in its first
@@ -1998,7 +2071,7 @@ class _Builder:
             self.add(Phase.EXPAND, f"check the views that read {c.object} can be created again",
                      [Block(f"rt.views_replaceable({py(qt(c.table))}, {py(o.name)})")], [], change=c)
         self.add(phase, f"change type of {c.object} to {new_sql}{where}", up, down, guards=guards, change=c,
-                 backup=backup)
+                 backup=backup, rank=rank)
 
     def _type_parts(self, c: Change) -> tuple[sa.types.TypeEngine, sa.types.TypeEngine, list[Guard]]:
         """The old and new SQLAlchemy types of type change `c` (PostgreSQL), and its guards."""
@@ -2112,8 +2185,44 @@ class _Builder:
             # (PostgreSQL: the swap drops and creates again the views that read it, rt.views_kept)
             if self.DIALECT != "postgresql" and self._view_may_read(col):
                 return "a view may use it"
+        for key, fk, _ in self._crossed(c):
+            return (f"foreign key {fk.name} of {key} joins it to a column whose type changes too, to a type "
+                    "the other's old type cannot be joined to: both change in place, the key dropped and added "
+                    "again around them")
         fks = self._swap_fks(c)
         return fks if isinstance(fks, str) else None
+
+    def _crossed(self, c: Change) -> list[tuple[str, ForeignKey, bool]]:
+        """The foreign keys that join the column of type change `c` to a column of another table
+        whose type changes too, one of them to a type the other's old type cannot be joined to
+        (PostgreSQL: int -> text on both: a key `text -> int` "cannot be implemented", and
+        neither column can change first). As (referencing table, key, whether `c` is the
+        referenced side). Both change in place: the referenced side's step drops the key first,
+        the referencing side's adds it again NOT VALID after its own conversion, validated
+        online after (as a hand-written migration does it)."""
+        if self.DIALECT != "postgresql":
+            return []
+        typed = {(x.table, x.column): x for x in self.diff.changes if x.kind == Kind.ALTER_COLUMN_TYPE}
+
+        def crosses(r: Change, k: Change) -> bool:
+            return not (_joinable(r.new.type, k.old.type) and _joinable(r.old.type, k.new.type))
+
+        out = []
+        for t in self.old.tables:
+            key = self.old.key(t.schema, t.name)
+            n_t = self.new.table(key)
+            for fk in t.foreign_keys:
+                ref = self.old.key(fk.ref_schema, fk.ref_table)
+                if not fk.name or n_t is None or fk not in n_t.foreign_keys:
+                    continue
+                for col, ref_col in zip(fk.columns, fk.ref_columns, strict=False):
+                    r, k = typed.get((key, col)), typed.get((ref, ref_col))
+                    if r is None or k is None or key == ref or not crosses(r, k):
+                        continue
+                    if r is c or k is c:
+                        out.append((key, fk, k is c))
+                    break
+        return out
 
     def _view_may_read(self, column: str) -> bool:
         """A view of OLD or NEW may read a column named `column` (its definition names it, or

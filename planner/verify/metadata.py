@@ -621,4 +621,5 @@ def _add_preamble(schema: Schema, metadata: sa.MetaData, extensions: bool) -> No
         statements += [f"CREATE EXTENSION IF NOT EXISTS {preparer.quote(e)}"
                        for e in required_extensions(schema)]
     for statement in statements:
-        sa.event.listen(metadata, "before_create", sa.DDL(statement))
+        # (DDL formats its text with `%`: a `%` in a name is written `%%`)
+        sa.event.listen(metadata, "before_create", sa.DDL(statement.replace("%", "%%")))

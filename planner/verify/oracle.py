@@ -70,7 +70,10 @@ class Converted:
 
     @property
     def name(self) -> str:
-        return f"{self.table.name}.{self.old.name}"
+        """table.column, schema.table.column outside the default schema (the same table name in
+        two schemas was one key: each was compared with the other's naive values)."""
+        table = f"{self.table.schema}.{self.table.name}" if self.table.schema else self.table.name
+        return f"{table}.{self.old.name}"
 
 
 @dataclass(slots=True)
@@ -345,6 +348,8 @@ def naive_results(engine: sa.Engine, targets: list[Converted], writes: list[Writ
             for c in targets:  # a new enum the naive ALTER converts to is created with it
                 if c.new.enum and hasattr(c.new_type, "create"):
                     with conn.begin_nested():
+                        if getattr(c.new_type, "schema", None):  # (in a schema NEW adds, as the plan does)
+                            raw(conn, f"CREATE SCHEMA IF NOT EXISTS {q(c.new_type.schema)}")
                         c.new_type.create(conn, checkfirst=True)
             for c in targets:
                 out[c.name] = _naive_one(conn, operations, c)
@@ -365,7 +370,8 @@ def naive_using(c: Converted, new_sql: str) -> str | None:
 
 
 def _naive_one(conn: Connection, operations: Operations, c: Converted) -> Naive:
-    schema = c.table.schema
+    # quoted as given: a schema named `a.b` is one name (Alembic split it: ALTER TABLE a.b.c)
+    schema = sa.sql.quoted_name(c.table.schema, quote=True) if c.table.schema else None
     new_sql = c.new_type.compile(dialect=conn.dialect)
     ruled = naive_using(c, new_sql)
     candidates = (ruled,) if ruled is not None else (None, f"{q(c.old.name)}::{new_sql}")

@@ -359,3 +359,30 @@ def test_a_table_or_enum_moves_to_another_schema(tmp_path: Path, pg_url: str, re
     assert any(c.kind.value.startswith("rename") for c in analysis.diff.changes), analysis.diff.changes
     report = verify(analysis, pg_url, rows=20)
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("reader", [
+    "ALTER TABLE t ADD CONSTRAINT s_chk CHECK (s <> 'w');",
+    "CREATE INDEX t_s_partial ON t (id) WHERE s = 'y';",
+    "CREATE INDEX t_s_expr ON t ((s = 'x'), id);",
+    "CREATE UNIQUE INDEX t_one_open ON t (k) WHERE s IN ('x', 'y');",
+], ids=["check", "partial-index", "expression-index", "partial-unique"])
+@pytest.mark.parametrize("change", ["remove", "reorder"])
+def test_an_enum_recreated_under_checks_and_partial_indexes(tmp_path: Path, pg_url: str, reader: str, change: str):
+    """A CHECK or an index predicate or expression that compares an enum column with a literal
+    keeps the literal typed as the enum (`s <> 'w'::status`): converting the column to the
+    recreated enum failed on it (`operator does not exist: status__planner_new <> status`), as
+    the naive migration does. They are dropped before the conversion and created again after."""
+    from planner.config import Config
+
+    old = ("CREATE TYPE status AS ENUM ('x', 'y', 'z', 'w');\n"
+           "CREATE TABLE t (id int PRIMARY KEY, k int, s status NOT NULL DEFAULT 'x');\n" + reader + "\n")
+    new = old.replace("('x', 'y', 'z', 'w')", "('x', 'y', 'w')" if change == "remove" else "('y', 'x', 'z', 'w')")
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    config = Config(enum_remap={"status.z": "y"}) if change == "remove" else Config()
+    analysis = analyze(str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), config=config, dialect="postgresql",
+                       renames=[])
+    report = verify(analysis, pg_url, rows=0 if "UNIQUE" in reader else 20)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.window, report.differential)

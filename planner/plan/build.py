@@ -1377,6 +1377,8 @@ class _Builder:
         else:
             columns = self._enum_columns(self.old, key) + (self._added_enum_columns(key) if with_added else [])
         columns = [(t, col) for t, col in columns if (t, col.name) not in swapped]
+        readers = self._typed_literal_readers(self.original_old if last else self.old, columns)
+        lines += [drop for drop, _ in readers]
         for table, col in columns:
             arr = "[]" if col.type.endswith("[]") else ""
             if col.default is not None:
@@ -1395,6 +1397,7 @@ class _Builder:
                 for a, b in (renamed or {}).items():
                     default = default.replace(lit(a), lit(b))
                 lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} SET DEFAULT {default}"))
+        lines += [again for _, again in readers]
         for table, col in reversed(columns):  # (the views that read them go and come back around it all)
             lines = [views_kept(table, [col.name], lines)]
         guards = []
@@ -1408,6 +1411,60 @@ class _Builder:
                 guards.append(Guard(sql, f"rows of {table}.{col.name} hold {v!r}: remap them first").code())
         blocks = [Block("\n".join(guards))] if guards else []
         return [*blocks, self.ddl("\n".join(lines))]
+
+    def _original_old_md(self) -> sa.MetaData:
+        """OLD's metadata under OLD's own table names (self.old_md has NEW's)."""
+        if self.original_old is self.old:
+            return self.old_md
+        if not hasattr(self, "_original_md"):
+            from planner.verify.metadata import to_metadata
+
+            self._original_md = to_metadata(self.original_old)
+            if self.DIALECT == "postgresql":
+                _enums_not_created(self._original_md)
+        return self._original_md
+
+    def _typed_literal_readers(self, schema: Schema, columns: list[tuple[str, Column]]) -> list[tuple[str, str]]:
+        """(drop, create again) for each CHECK, and each index with a predicate or expressions, of
+        `schema` that reads one of `columns` (an enum's, converted in place to the enum's new
+        type): the server keeps their literals typed as the old enum (`s <> 'w'::status`), and
+        the conversion failed on them (`operator does not exist: status__planner_new <>
+        status`), the naive migration too. They are dropped before it and created again as they
+        were once the new type has the name (in the same transaction: the conversion rewrites
+        the table and its indexes under its lock anyway). One that the plan changes or drops
+        stops the plan (its old definition may name a value that goes)."""
+        out: list[tuple[str, str]] = []
+        seen: set[tuple[str, str]] = set()
+        for table, col in columns:
+            t = schema.table(table)
+            if t is None:
+                continue
+            mentions = _mentions(col.name)
+            tschema, tname = _split(table)
+            for ch in t.checks:
+                if not ch.name or (table, ch.name) in seen or not mentions.search(ch.expression):
+                    continue
+                seen.add((table, ch.name))
+                if self._changed(table, ch.name, (Kind.DROP_CHECK, Kind.ADD_CHECK)):
+                    raise PlanError(f"CHECK {ch.name} of {table} reads {col.name}, whose enum type {col.enum} is "
+                                    "recreated, and changes too: change or drop it in an earlier release")
+                out.append((render([ops.DropConstraintOp(ch.name, tname, type_="check", schema=tschema)]),
+                            execute(f"ALTER TABLE {qt(table)} ADD CONSTRAINT {q(ch.name)} "
+                                    f"CHECK ({quoted_expression(ch.expression, self.DIALECT)})")))
+            for i in t.indexes:
+                reads = bool(i.where and mentions.search(i.where)) or any(
+                    p.expression and mentions.search(p.expression) for p in i.parts)
+                if not i.name or i.constraint or (table, i.name) in seen or not reads:
+                    continue
+                seen.add((table, i.name))
+                if self._changed(table, i.name, (Kind.DROP_INDEX, Kind.ADD_INDEX)):
+                    raise PlanError(f"index {i.name} of {table} reads {col.name}, whose enum type {col.enum} is "
+                                    "recreated, and changes too: change or drop it in an earlier release")
+                op_ = self._index_op(self.old_md if schema is self.old else self._original_old_md(), table, i)
+                op_.kw.pop("postgresql_concurrently", None)
+                op_.if_not_exists = False
+                out.append((render([ops.DropIndexOp(i.name, table_name=tname, schema=tschema)]), render([op_])))
+        return out
 
     def recreate_enum(self, c: Change) -> None:
         if c.table is not None:

@@ -1019,7 +1019,17 @@ class _Builder:
                 seen_enum_recreate.add(c.name or "")
             self._refused_by_the_server(c)
             handlers[c.kind](c)
-        return Plan(self.DIALECT, tuple(self.steps), kept=tuple(self.kept))
+        return Plan(self.DIALECT, tuple(self.steps), kept=tuple(self.kept), named_schemas=self._named_schemas())
+
+    def _named_schemas(self) -> tuple[str, ...]:
+        """PostgreSQL: the non-default schemas OLD or NEW name, if they also have objects in the
+        default schema (whose names the revisions leave unqualified); else ()."""
+        if self.DIALECT != "postgresql":
+            return ()
+        objects = [x for s in (self.original_old, self.new) for x in (*s.tables, *s.enums, *s.views)]
+        default = self.new.default_schema
+        named = sorted({x.schema for x in objects if x.schema and x.schema != default})
+        return tuple(named) if any(x.schema in (None, default) for x in objects) else ()
 
     def _create_schemas(self) -> None:
         """PostgreSQL: the schemas (namespaces) NEW puts objects in where OLD has none, created

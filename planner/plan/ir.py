@@ -171,6 +171,10 @@ class Plan:
     #: (schema, table) of every backup and moved-aside table the upgrade leaves behind for the
     #: downgrade; the cleanup revision drops them once the release is accepted
     kept: tuple[tuple[str | None, str], ...] = field(default=())
+    #: PostgreSQL: the schemas the plan names explicitly while it also leaves names unqualified
+    #: (the default schema's objects): each revision stops first if the session's current
+    #: schema is one of them (its unqualified names would resolve there)
+    named_schemas: tuple[str, ...] = field(default=())
 
     def phases(self) -> list[Phase]:
         return [p for p in PHASES if any(s.phase == p for s in self.steps)]

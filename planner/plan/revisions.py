@@ -304,6 +304,12 @@ def _body(steps: list[Step], *, downgrade: bool, single: bool = False, seen: set
         if guards:
             parts.append("# pre-flight guards: stop before any DDL if existing rows would break a change")
             parts.extend(merged.get(g.sql, g).code(check) for g in guards)
+        if not hoist_backups:  # (each runs before its step too; MySQL's steps commit one by one)
+            stale = list(dict.fromkeys(ln.strip() for s in steps for b in s.upgrade for ln in b.code.splitlines()
+                                       if ln.strip().startswith("rt.fresh_backup(")))
+            if stale:
+                parts.append("# no backup this revision makes is left by an earlier release: stop before any DDL")
+                parts.extend(stale)
         transactional = [s for s in steps if s.at not in ONLINE_STAGES and any(b.code.strip() for b in s.upgrade)]
         hoisted = [b for s in transactional for b in s.upgrade if b.backup and not b.autocommit]
         # (the first transactional step starts with its own backups: nothing to move then)

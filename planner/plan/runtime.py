@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "68d10c5cb0214c5f3cf550409b5de88198e065cf640fea155ebf9a9a0d0d641a"
+DIGEST = "dcd91388b54a1324472c6c1c823b5e83fdb2c1a08800fceb95c4168007aeceb2"
 
 
 def constant(name: str) -> str:

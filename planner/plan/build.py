@@ -1353,8 +1353,9 @@ class _Builder:
         temporary name again, `key` comes back with `target`'s values, and `columns` (those
         converted in place) go back to it; the swapped ones go back in their own steps."""
         tmp_key = self._enum_tmp(key)
+        readers = self._typed_literal_readers(self.old, columns)
         lines = [execute(f"ALTER TYPE {qt(key)} RENAME TO {q(_split(tmp_key)[1])}"),
-                 execute(self._create_enum_sql(target, key))]
+                 execute(self._create_enum_sql(target, key)), *(drop for drop, _ in readers)]
         for table, col in columns:
             arr = "[]" if col.type.endswith("[]") else ""
             if col.default is not None:
@@ -1363,9 +1364,13 @@ class _Builder:
                                  f"USING {q(col.name)}::text{arr}::{qt(key)}{arr}"))
             if col.default is not None:
                 lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} SET DEFAULT {col.default}"))
+        lines += [again for _, again in readers]
         for table, col in reversed(columns):
             lines = [views_kept(table, [col.name], lines)]
-        return [self.ddl("\n".join(lines))]
+        # a downgrade stopped later on (a swap's way back) and run again finds this done: the
+        # type has its temporary name again (it failed on `type ... already exists`)
+        done = f"rt.has_type({py(qt(tmp_key))})"
+        return [self.ddl(f"if not {done}:\n" + textwrap.indent("\n".join(lines), "    "))]
 
     def _recreate_blocks(self, key: str, target: Enum, *, guard_values: Iterable[str] = (),
                          renamed: dict[str, str] | None = None, first: Iterable[str] = (),

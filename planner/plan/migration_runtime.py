@@ -1036,6 +1036,15 @@ def mark_backup(schema: str | None, name: str, revision: str) -> None:
         sql(f"ALTER TABLE {table} COMMENT = {_literal(note)}")
 
 
+def has_type(name: str) -> bool:
+    """PostgreSQL: whether type `name` (quoted, maybe schema-qualified) exists now (a downgrade
+    step done by an earlier run that stopped later on is skipped by it). Offline: False (the
+    statements it guards are written)."""
+    if _offline():
+        return False
+    return bool(sql(f"SELECT to_regtype({_literal(name)}) IS NOT NULL", scalar=True))
+
+
 def _views_on(table: str, columns: tuple) -> list:
     """PostgreSQL: the views that read `columns` of `table` (quoted), and the views on those,
     each with what creating it again needs, those others depend on first."""

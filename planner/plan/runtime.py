@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "dcd91388b54a1324472c6c1c823b5e83fdb2c1a08800fceb95c4168007aeceb2"
+DIGEST = "f29d79121a91faeef3e86efc4d22a030bcbb25d07668ddc92bf0e404dd30bfa8"
 
 
 def constant(name: str) -> str:

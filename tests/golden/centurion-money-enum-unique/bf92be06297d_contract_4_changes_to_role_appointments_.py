@@ -764,10 +764,11 @@ def downgrade() -> None:
 
     # undo: recreate enum Role without 'COACH' (renamed to 'INSTRUCTOR'); users.role swapped to it online (R8)
     def _step_9() -> None:
-        rt.sql('ALTER TYPE "Role" RENAME TO "Role__planner_new"')
-        rt.sql(
-            "CREATE TYPE \"Role\" AS ENUM ('ADMIN', 'INSTRUCTOR', 'COACH', 'CLIENT')"
-        )
+        if not rt.has_type('"Role__planner_new"'):
+            rt.sql('ALTER TYPE "Role" RENAME TO "Role__planner_new"')
+            rt.sql(
+                "CREATE TYPE \"Role\" AS ENUM ('ADMIN', 'INSTRUCTOR', 'COACH', 'CLIENT')"
+            )
 
     rt.with_lock_retry(_step_9)
     # undo: swap users.role__planner_new in as role ("Role" -> "Role__planner_new", R8)

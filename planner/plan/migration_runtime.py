@@ -1726,7 +1726,7 @@ def partitioned_unique(table: str, name: str, columns: str) -> None:
         )
         out(top + ";")
         return
-    _unique_partitions(table, name, columns)
+    _key_partitions(table, name, columns, "UNIQUE")
 
 
 def _has_constraint(table: str, name: str) -> bool:
@@ -1739,15 +1739,24 @@ def _has_constraint(table: str, name: str) -> bool:
     )
 
 
-def _unique_partitions(table: str, name: str, columns: str) -> None:
-    """partitioned_unique for `table` (quoted) and, first, its partitions."""
-    if _has_constraint(table, name):
+def _key_partitions(table: str, name: str, columns: str, kind: str) -> None:
+    """A `kind` key (UNIQUE or PRIMARY KEY) `name` on `columns` of partitioned `table` (quoted)
+    and, first, its partitions: a leaf's unique index built concurrently and made its key
+    (USING INDEX), each partitioned level's ADD CONSTRAINT adopting its partitions' keys. A
+    partition's key is named as the naive statement names it: `<partition>_<name>` for a
+    UNIQUE constraint, `<partition>_pkey` for a primary key."""
+    pk = kind == "PRIMARY KEY"
+
+    def has(rel: str, key: str) -> bool:
+        return _has_primary_key(rel) if pk else _has_constraint(rel, key)
+
+    if has(table, name):
         return
     for rel, relkind, relname in _partitions(table):
-        child = _clipped(f"{relname}_{name}")
+        child = _clipped(f"{relname}_{'pkey' if pk else name}")
         if relkind == "p":
-            _unique_partitions(rel, child, columns)
-        elif not _has_constraint(rel, child):
+            _key_partitions(rel, child, columns, kind)
+        elif not has(rel, child):
             drop_invalid_index(child)
             with waiting():
                 sql(
@@ -1755,9 +1764,9 @@ def _unique_partitions(table: str, name: str, columns: str) -> None:
                 )
             check_index_valid(child)
             _short(
-                f"ALTER TABLE {rel} ADD CONSTRAINT {_ident(child)} UNIQUE USING INDEX {_ident(child)}"
+                f"ALTER TABLE {rel} ADD CONSTRAINT {_ident(child)} {kind} USING INDEX {_ident(child)}"
             )
-    _short(f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} UNIQUE {columns}")
+    _short(f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} {kind} {columns}")
 
 
 def partitioned_fk(table: str, name: str, definition: str) -> None:
@@ -1800,7 +1809,7 @@ def partitioned_pk(table: str, name: str, columns: str) -> None:
         )
         out(f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} PRIMARY KEY {columns};")
         return
-    _pk_partitions(table, name, columns)
+    _key_partitions(table, name, columns, "PRIMARY KEY")
 
 
 def _has_primary_key(table: str) -> bool:
@@ -1811,27 +1820,6 @@ def _has_primary_key(table: str) -> bool:
             scalar=True,
         )
     )
-
-
-def _pk_partitions(table: str, name: str, columns: str) -> None:
-    """partitioned_pk for `table` (quoted) and, first, its partitions."""
-    if _has_primary_key(table):
-        return
-    for rel, relkind, relname in _partitions(table):
-        child = _clipped(f"{relname}_pkey")
-        if relkind == "p":
-            _pk_partitions(rel, child, columns)
-        elif not _has_primary_key(rel):
-            drop_invalid_index(child)
-            with waiting():
-                sql(
-                    f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {_ident(child)} ON {rel} {columns}"
-                )
-            check_index_valid(child)
-            _short(
-                f"ALTER TABLE {rel} ADD CONSTRAINT {_ident(child)} PRIMARY KEY USING INDEX {_ident(child)}"
-            )
-    _short(f"ALTER TABLE {table} ADD CONSTRAINT {_ident(name)} PRIMARY KEY {columns}")
 
 
 def _partitions(table: str) -> list:

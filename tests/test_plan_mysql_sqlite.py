@@ -404,3 +404,31 @@ def test_mysql_type_change_of_foreign_key_columns(mysql_url: str, tmp_path: Path
         assert drop < back
     report = verify(a, mysql_url, rows=30)  # before: (1832, "Cannot change column 'p_id': used in a foreign key ...")
     assert report.ok, (report.after_upgrade, report.after_downgrade, report.data)
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("case", ["drop_before", "rename_before", "drop_first"])
+def test_mysql_swap_position_names_a_column_that_is_there(mysql_url: str, tmp_path: Path, case: str):
+    """The R8 swap puts the column back after its predecessor: when the plan drops or renames
+    that predecessor, the position clause named a column gone by then (1054 Unknown column,
+    every re-run the same). The position comes from the columns kept, under NEW's names."""
+    cols = {"drop_before": ("a varchar(10) DEFAULT NULL, ", ""),
+            "rename_before": ("a varchar(10) DEFAULT NULL, ", "a2 varchar(10) DEFAULT NULL, "),
+            "drop_first": ("", "")}[case]
+    lead_old, lead_new = cols
+    if case == "drop_first":  # the dropped column is the first one: the swapped one goes FIRST
+        old_sql = "CREATE TABLE t (a int DEFAULT NULL, b int DEFAULT NULL, id int NOT NULL, c int, PRIMARY KEY (id));"
+        new_sql = "CREATE TABLE t (b bigint DEFAULT NULL, id int NOT NULL, c int, PRIMARY KEY (id));"
+    else:
+        old_sql = f"CREATE TABLE t (id int NOT NULL, {lead_old}b int DEFAULT NULL, c int, PRIMARY KEY (id));"
+        new_sql = f"CREATE TABLE t (id int NOT NULL, {lead_new}b bigint DEFAULT NULL, c int, PRIMARY KEY (id));"
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text(old_sql + "\n")
+    new.write_text(new_sql + "\n")
+    cfg = None
+    if case == "rename_before":
+        cfg = tmp_path / "planner.toml"
+        cfg.write_text('[renames]\n"t.a" = "a2"\n')
+    a = _analysis(old, new, "mysql", cfg)
+    assert {c.kind.value for c in a.diff.changes} >= {"alter_column_type"}
+    _assert_ok(verify(a, mysql_url, rows=40))

@@ -540,6 +540,18 @@ class MySQLBuilder(_Builder):
         self.add(phase, f"modify column {table}.{column} ({what})", up, down, guards=guards, change=c,
                  backup="; ".join(backups) or None, rank=2)
 
+    def _kept_position(self, table: str, column: str) -> str:
+        """Where the contract puts `column` (a swap, its way back) so that it keeps OLD's place:
+        after the nearest earlier column of OLD that NEW keeps, under NEW's name (renames run
+        before the swap and are undone after its way back), else FIRST. A column the plan
+        drops is gone by then, and its own way back comes later."""
+        renamed = {x.detail["from"]: x.detail["to"] for x in self.diff.changes
+                   if x.kind == Kind.RENAME_COLUMN and x.table == table}
+        kept = {x.name for x in self.new.table(table).columns}
+        names = [x.name for x in self.old.table(table).columns]
+        before = [renamed.get(n, n) for n in names[:names.index(column)]]
+        return next((f" AFTER {q(n)}" for n in reversed(before) if n in kept), " FIRST")
+
     def _swap_type(self, c: Change, pk: tuple[str, ...]) -> None:
         """R8 on MySQL/MariaDB: instead of a table copy that blocks writes (ALGORITHM=COPY,
         LOCK=SHARED), add the column under a temporary name (INSTANT), keep it in step with
@@ -548,9 +560,7 @@ class MySQLBuilder(_Builder):
         table, col = c.table, c.column
         t, name = qt(table), _split(table)[1]
         tmp = derived_name(col, "__planner_new", 64)
-        names = [x.name for x in self.old.table(table).columns]
-        i = names.index(col)
-        where = f" AFTER {q(names[i - 1])}" if i else " FIRST"
+        where = self._kept_position(table, col)
         tmp_spec = self.spec(self.new_md, table, col, name=tmp, nullable=True, default=False)
         triggers = [(self.function_name(table, f"{name}_{col}", f"__planner_{ev[:3].lower()}", 64), ev)
                     for ev in ("INSERT", "UPDATE")]

@@ -1296,3 +1296,27 @@ def test_a_downgrade_stopped_after_a_swap_went_back_runs_again(tmp_path: Path, p
         assert c.exec_driver_sql("SELECT count(*) FILTER (WHERE v = id * 2), count(*) FROM a_first").one() == (3000, 3000)
         assert c.exec_driver_sql("SELECT count(*) FILTER (WHERE w = id * 3 AND a_id = id) FROM b_second").scalar() == 3000
         assert c.exec_driver_sql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'planner%%'").scalar() == 0
+
+
+@pytest.mark.parametrize("retries", [None, 2])
+def test_a_guard_read_behind_a_strong_lock_waits_and_gives_up_in_one_line(tmp_path: Path, pg_url: str,
+                                                                          retries: int | None):
+    """Another session holds ACCESS EXCLUSIVE on `users` (its own DDL, a VACUUM FULL) when the
+    expand's duplicate guard reads it: the read timed out and Alembic printed a traceback. The
+    read waits like a strong-lock step: the revision, holding nothing, is rolled back and runs
+    again after a pause; bounded, it gives up in one line naming the blocker, with no DDL run."""
+    ini = _project(tmp_path, OLD.replace("email text", "email text UNIQUE"))
+    engine = _seed(pg_url)
+    held = _hold(engine, "LOCK TABLE users IN ACCESS EXCLUSIVE MODE", 8 if retries else 3, threading.Event())
+    r = _upgrade(ini, pg_url, "lock_timeout=300ms", *([f"lock_retries={retries}"] if retries else []))
+    held.join()
+    assert "Traceback" not in r.stderr, r.stderr[-3000:]
+    assert "planner: lock timeout" in r.stderr, r.stderr[-2000:]
+    with engine.connect() as c:
+        made = c.exec_driver_sql("SELECT count(*) FROM pg_constraint WHERE conname = 'users_email_key'").scalar()
+    if retries:
+        assert r.returncode != 0 and "LOCK TABLE users" in r.stderr, r.stderr[-2000:]
+        assert made == 0
+    else:
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert made == 1

@@ -432,3 +432,48 @@ def test_mysql_swap_position_names_a_column_that_is_there(mysql_url: str, tmp_pa
     a = _analysis(old, new, "mysql", cfg)
     assert {c.kind.value for c in a.diff.changes} >= {"alter_column_type"}
     _assert_ok(verify(a, mysql_url, rows=40))
+
+
+@pytest.mark.mysql
+def test_mysql_lock_wait_names_the_session_in_the_way(mysql_url: str, tmp_path: Path):
+    """A MariaDB metadata-lock wait given up says which session holds the table (its id, state,
+    database and how long its transaction is open): "Waiting on:" was empty there."""
+    import os
+    import subprocess
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    from planner.load import load_source
+    from planner.verify.harness import build_schema
+
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE t (id int NOT NULL, v int DEFAULT NULL, PRIMARY KEY (id));\n")
+    new.write_text("CREATE TABLE t (id int NOT NULL, v int DEFAULT NULL, PRIMARY KEY (id));\n"
+                   "CREATE INDEX t_v ON t (v);\n")
+    build_schema(mysql_url, load_source(str(old), dialect="mysql").schema)
+    proj = tmp_path / "proj"
+    r = CliRunner().invoke(app, ["plan", str(old), str(new), "--dialect", "mysql", "--init", str(proj), "-q"])
+    assert r.exit_code == 0, r.output
+    engine = sa.create_engine(mysql_url)
+    started, db = threading.Event(), sa.make_url(mysql_url).database
+
+    def hold() -> None:  # an application transaction that read t, left open 6 s
+        with engine.connect() as c:
+            c.exec_driver_sql("SELECT count(*) FROM t").scalar()
+            started.set()
+            time.sleep(6)
+            c.rollback()
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    assert started.wait(10)
+    env = {**os.environ, "DATABASE_URL": sa.make_url(mysql_url).render_as_string(hide_password=False)}
+    run = subprocess.run([sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini"), "-x", "lock_timeout=1s",
+                          "-x", "lock_retries=2", "upgrade", "head"], env=env, capture_output=True, text=True,
+                         check=False)
+    holder.join()
+    engine.dispose()
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr, run.stderr[-2000:]
+    assert f"database {db}, transaction open" in run.stderr, run.stderr[-2000:]

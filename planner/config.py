@@ -23,7 +23,7 @@ renames_in_place = false         # true: rename columns/enum values in one step 
 [tool.planner.convert]           # how a column's values become its new type (planner plan, check, verify)
 "Ticket.status" = { using = "upper(status)", inverse = "lower(status::text)" }
 "Order.total" = "round(total::numeric, 2)"       # a bare string: `using`, lossy (backed up)
-"Event.at" = { timezone = "Europe/Paris" }       # timestamp <-> timestamptz read in this zone
+"Event.at" = { timezone = "Europe/Paris" }       # timestamp <-> timestamptz (MySQL: datetime <-> timestamp) read in this zone
 
 [tool.planner.thresholds]        # row counts that scale lock risk with --db
 small_rows = 10000
@@ -49,13 +49,14 @@ added to (and override) the project's, and its waivers are added to the project'
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from planner.errors import ConfigError
-from planner.rules.facts import zone_kind
+from planner.rules.facts import mysql_zone_kind, zone_kind
 from planner.rules.registry import RULES, Level, Thresholds
 from planner.rules.waivers import Waiver, parse_waivers
 
@@ -84,6 +85,8 @@ KEYS = {
 THRESHOLD_KEYS = ("small_rows", "large_rows")
 WAIVER_KEYS = ("code", "object", "reason", "expires")
 #: the keys of a `[tool.planner.convert]` entry written as a table
+#: a time zone stated as an offset (MySQL/MariaDB's CONVERT_TZ reads it without time zone tables)
+_ZONE_OFFSET = re.compile(r"[+-]\d{1,2}:\d{2}")
 CONVERT_KEYS = ("using", "inverse", "lossy", "timezone")
 
 
@@ -233,12 +236,17 @@ def _convert_problem(rule: ConvertRule, change: Any, dialect: str) -> str:
     """Why `rule` cannot apply to the type change `change` ("" when it can)."""
     column = change.column or ""
     if rule.timezone is not None:
-        if dialect != "postgresql":
-            return "timezone applies to PostgreSQL timestamp <-> timestamptz changes"
-        src, dst = zone_kind(change.old.type), zone_kind(change.new.type)
-        if {src, dst} != {"local", "instant"}:
-            return (f"timezone applies to timestamp <-> timestamptz changes, not {change.old.type} -> "
-                    f"{change.new.type}")
+        if dialect not in ("postgresql", "mysql"):
+            return ("timezone applies to PostgreSQL timestamp <-> timestamptz and MySQL datetime <-> timestamp "
+                    "changes")
+        if dialect == "postgresql" and _ZONE_OFFSET.fullmatch(rule.timezone):
+            return (f"timezone {rule.timezone!r}: an offset applies to MySQL (PostgreSQL reads '+01:00' in AT "
+                    "TIME ZONE as POSIX, west of Greenwich); state an IANA name such as \"Etc/GMT-1\" or "
+                    "\"Europe/Paris\"")
+        kind = zone_kind if dialect == "postgresql" else mysql_zone_kind
+        if {kind(change.old.type), kind(change.new.type)} != {"local", "instant"}:
+            pair = "timestamp <-> timestamptz" if dialect == "postgresql" else "datetime/date <-> timestamp"
+            return f"timezone applies to {pair} changes, not {change.old.type} -> {change.new.type}"
     for what in ("using", "inverse"):
         text = getattr(rule, what)
         if text is None:
@@ -484,10 +492,12 @@ def _convert_rules(value: Any, path: str, pre: str) -> dict[str, ConvertRule]:
             import zoneinfo  # only when a rule names a zone: not at start-up
 
             try:
-                zoneinfo.ZoneInfo(zone)
+                if not _ZONE_OFFSET.fullmatch(zone):  # (an offset: MySQL's CONVERT_TZ form)
+                    zoneinfo.ZoneInfo(zone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(f"{where}: unknown time zone {zone!r}",
-                                  hint="an IANA name such as \"UTC\" or \"Europe/Paris\"") from None
+                                  hint="an IANA name such as \"UTC\" or \"Europe/Paris\" (on MySQL also an "
+                                       "offset such as \"+01:00\")") from None
             out[key] = ConvertRule(timezone=zone)
             continue
         lossy = entry.get("lossy")

@@ -477,3 +477,132 @@ def test_mysql_lock_wait_names_the_session_in_the_way(mysql_url: str, tmp_path: 
     assert run.returncode != 0
     assert "Traceback" not in run.stderr, run.stderr[-2000:]
     assert f"database {db}, transaction open" in run.stderr, run.stderr[-2000:]
+
+
+@pytest.mark.mysql
+def test_mysql_time_zone_conversions_ignore_the_writers_session_zone(mysql_url: str, tmp_path: Path):
+    """datetime <-> timestamp by R8 on MariaDB: rows the application writes during the window and
+    after the swap, on a session whose time_zone is +05:30, are converted as UTC wall-clock
+    times (what the batches and a naive ALTER under UTC do), not in the writer's zone: the
+    triggers converted them on assignment in the writer's session, shifting them silently by its
+    offset. The downgrade converts back the same way."""
+    import os
+    import subprocess
+
+    import sqlalchemy as sa
+
+    from planner.load import load_source
+    from planner.verify.harness import build_schema
+
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE ev (id int NOT NULL, at datetime DEFAULT NULL, ts timestamp NULL DEFAULT NULL,\n"
+                   "  d date DEFAULT NULL, PRIMARY KEY (id));\n")
+    new.write_text("CREATE TABLE ev (id int NOT NULL, at timestamp NULL DEFAULT NULL, ts datetime DEFAULT NULL,\n"
+                   "  d timestamp NULL DEFAULT NULL, PRIMARY KEY (id));\n")
+    build_schema(mysql_url, load_source(str(old), dialect="mysql").schema)
+    engine = sa.create_engine(mysql_url)
+
+    def session(zone: str, *statements: str) -> list:
+        with engine.connect() as c:
+            c.exec_driver_sql(f"SET time_zone = '{zone}'")
+            for s in statements:
+                c.exec_driver_sql(s)
+            c.commit()
+            return [tuple(str(v) for v in r) for r in c.exec_driver_sql("SELECT * FROM ev ORDER BY id")]
+
+    session("+00:00", "INSERT INTO ev (id, at, ts, d) VALUES (1, '2024-07-01 12:00:00', '2024-07-01 12:00:00', '2024-07-01')")
+    proj = tmp_path / "proj"
+    r = CliRunner().invoke(app, ["plan", str(old), str(new), "--dialect", "mysql", "--init", str(proj), "-q"])
+    assert r.exit_code == 0, r.output
+    env = {**os.environ, "DATABASE_URL": sa.make_url(mysql_url).render_as_string(hide_password=False)}
+
+    def alembic(*args: str) -> None:
+        p = subprocess.run([sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini"), *args], env=env,
+                           capture_output=True, text=True, check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+    alembic("upgrade", "+1")
+    # the application, in +05:30: 17:30 there is 12:00 UTC
+    session("+05:30", "INSERT INTO ev (id, at, ts, d) VALUES (2, '2024-07-01 12:00:00', '2024-07-01 17:30:00', '2024-07-02')",
+            "UPDATE ev SET at = '2024-01-02 03:04:05', ts = '2024-01-02 08:34:05', d = '2024-01-03' WHERE id = 1")
+    alembic("upgrade", "head")
+    rows = session("+00:00")
+    assert rows == [("1", "2024-01-02 03:04:05", "2024-01-02 03:04:05", "2024-01-03 00:00:00"),
+                    ("2", "2024-07-01 12:00:00", "2024-07-01 12:00:00", "2024-07-02 00:00:00")], rows
+    # NEW writes after the swap, in +05:30; the downgrade gives OLD's wall-clock times in UTC
+    session("+05:30", "INSERT INTO ev (id, at, ts, d) VALUES (3, '2024-07-01 17:30:00', '2024-07-01 12:00:00', "
+                      "'2024-07-02 05:30:00')")
+    alembic("downgrade", "base")
+    rows = session("+00:00")
+    engine.dispose()
+    assert rows == [("1", "2024-01-02 03:04:05", "2024-01-02 03:04:05", "2024-01-03"),
+                    ("2", "2024-07-01 12:00:00", "2024-07-01 12:00:00", "2024-07-02"),
+                    ("3", "2024-07-01 12:00:00", "2024-07-01 12:00:00", "2024-07-02")], rows
+
+
+@pytest.mark.mysql
+def test_mysql_time_zone_conversion_in_place_reads_utc_whoever_runs_it(mysql_url: str, tmp_path: Path):
+    """An indexed datetime column becomes timestamp in place (a MODIFY): run by a migration
+    session whose time_zone is +05:30, the MODIFY read the wall-clock times in that zone. It
+    reads them as UTC (as the R8 route does), there and back."""
+    import os
+    import subprocess
+
+    import sqlalchemy as sa
+
+    from planner.load import load_source
+    from planner.verify.harness import build_schema
+
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE ev (id int NOT NULL, at datetime DEFAULT NULL, PRIMARY KEY (id), KEY ev_at (at));\n")
+    new.write_text("CREATE TABLE ev (id int NOT NULL, at timestamp NULL DEFAULT NULL, PRIMARY KEY (id), "
+                   "KEY ev_at (at));\n")
+    build_schema(mysql_url, load_source(str(old), dialect="mysql").schema)
+    engine = sa.create_engine(mysql_url)
+    with engine.begin() as c:
+        c.exec_driver_sql("INSERT INTO ev VALUES (1, '2024-07-01 12:00:00')")
+    proj = tmp_path / "proj"
+    r = CliRunner().invoke(app, ["plan", str(old), str(new), "--dialect", "mysql", "--init", str(proj), "-q"])
+    assert r.exit_code == 0, r.output
+    url = sa.make_url(mysql_url).update_query_dict({"init_command": "SET time_zone = '+05:30'"})
+    env = {**os.environ, "DATABASE_URL": url.render_as_string(hide_password=False)}
+
+    def read() -> str:
+        with engine.connect() as c:
+            c.exec_driver_sql("SET time_zone = '+00:00'")
+            return str(c.exec_driver_sql("SELECT at FROM ev").scalar())
+
+    for target in ("head", "base"):
+        p = subprocess.run([sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini"),
+                            "upgrade" if target == "head" else "downgrade", target], env=env, capture_output=True,
+                           text=True, check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert read() == "2024-07-01 12:00:00", target
+    engine.dispose()
+
+
+@pytest.mark.mysql
+def test_mysql_named_conversion_zone_needs_the_time_zone_tables(mysql_url: str, tmp_path: Path):
+    """A named zone for a datetime -> timestamp change: without the server's time zone tables
+    CONVERT_TZ gives NULL (every converted value NULL, silently): the guard stops before any DDL.
+    An offset needs no tables and is read as stated."""
+    old, new = tmp_path / "old.sql", tmp_path / "new.sql"
+    old.write_text("CREATE TABLE ev (id int NOT NULL, at datetime DEFAULT NULL, PRIMARY KEY (id));\n")
+    new.write_text("CREATE TABLE ev (id int NOT NULL, at timestamp NULL DEFAULT NULL, PRIMARY KEY (id));\n")
+    cfg = tmp_path / "planner.toml"
+    import sqlalchemy as sa
+
+    with sa.create_engine(mysql_url).connect() as c:
+        if c.exec_driver_sql("SELECT CONVERT_TZ('2000-01-01 00:00:00', 'Europe/Paris', '+00:00')").scalar():
+            pytest.skip("this server has its time zone tables loaded")
+    cfg.write_text('[convert]\n"ev.at" = { timezone = "Europe/Paris" }\n')
+    with pytest.raises(VerifyFailed, match="does not know the time zone 'Europe/Paris'.*no DDL was run"):
+        verify(_analysis(old, new, "mysql", cfg), mysql_url, rows=10)
+    cfg.write_text('[convert]\n"ev.at" = { timezone = "+02:00" }\n')
+    a = _analysis(old, new, "mysql", cfg)
+    from planner.plan.build import build_plan
+
+    plan = build_plan(a.diff, a.old.schema, a.new.schema, convert=a.config.convert)
+    text = "\n".join(b.code for s in plan.steps for b in s.upgrade)
+    assert "CONVERT_TZ(NEW.`at`, '+02:00', @@session.time_zone)" in text
+    _assert_ok(verify(a, mysql_url, rows=10))

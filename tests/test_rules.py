@@ -169,6 +169,9 @@ COMPOSITE_PK_NEW = BASE + "model Link {\n  a Int\n  b Int\n  @@id([a, b])\n}\n"
     ("PG107", SEEN_LOCAL, SEEN_INSTANT, {}, Level.LOW),
     ("PG107", SEEN_INSTANT, SEEN_LOCAL, {}, Level.LOW),
     ("MY101", BASE, MONEY, {"dialect": "mysql"}, Level.MEDIUM),
+    ("MY102", SEEN_LOCAL.replace("@db.Timestamp(3)", "@db.DateTime(3)"), SEEN_LOCAL, {"dialect": "mysql"},
+     Level.LOW),
+    ("MY102", SEEN_LOCAL, SEEN_LOCAL.replace("@db.Timestamp(3)", "@db.Date"), {"dialect": "mysql"}, Level.LOW),
     ("MY101", BASE, REMOVE_VALUE, {"dialect": "mysql"}, Level.MEDIUM),
     ("MY101", BASE, WIDEN, {"dialect": "mysql"}, Level.MEDIUM),  # 50 -> 80 chars crosses 255 bytes
     ("LT101", BASE, NOTE_REQUIRED, {"dialect": "sqlite"}, Level.MEDIUM),
@@ -204,6 +207,9 @@ def test_lint_errors(code, old, new, kw, level):
     ("PG107", SEEN_LOCAL.replace("@db.Timestamp(3)", "@db.DateTime(3)"),
      SEEN_LOCAL.replace("@db.Timestamp(3)", "@db.Timestamp(3)"), {"dialect": "mysql"}),  # PostgreSQL-only rule
     ("MY101", BASE, edit(("@db.VarChar(50)", "@db.VarChar(60)")), {"dialect": "mysql"}),  # same length bytes
+    ("MY102", SEEN_LOCAL, SEEN_INSTANT, {}),  # MySQL-only rule (PG107 there)
+    ("MY102", SEEN_LOCAL.replace("@db.Timestamp(3)", "@db.DateTime(3)"),
+     SEEN_LOCAL.replace("@db.Timestamp(3)", "@db.DateTime(6)"), {"dialect": "mysql"}),  # no zone involved
 
     ("LT101", BASE, DROP_NOTE, {"dialect": "sqlite"}),  # plain column: native DROP COLUMN
 ])

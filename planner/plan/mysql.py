@@ -20,6 +20,7 @@ NOT VALID + VALIDATE: INPLACE instead of a table copy).
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
 
 from planner.changes import Change, Diff, Kind
 from planner.checks import build_checks
+from planner.config import ConvertRule
 from planner.model import Column, ForeignKey, Index
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.build import (
@@ -50,7 +52,7 @@ from planner.plan.build import (
     rule_on,
 )
 from planner.plan.ir import PHASES, Block, Guard, Phase, Plan
-from planner.rules.facts import binary_coercible, lossy
+from planner.rules.facts import binary_coercible, lossy, mysql_zone_kind
 
 _MY = quoting_dialect("mysql")
 
@@ -98,6 +100,28 @@ def lit(text: str) -> str:
 
 def backup_table(*parts: str) -> str:
     return backup_name(*parts, prefix=BACKUP_TABLE_PREFIX, limit=64)
+
+
+#: the zone wall-clock values (DATETIME, DATE) are read in when they become TIMESTAMP instants,
+#: and written in on the way back, unless a column's conversion rule states one: UTC, what
+#: Prisma writes (an offset: named zones need the server's time zone tables)
+CONVERSION_ZONE = "+00:00"
+_OFFSET = re.compile(r"[+-]\d{1,2}:\d{2}")
+
+
+def zoned(expr: str, old_type: str, new_type: str, zone: str) -> str:
+    """`expr`, a value of `old_type`, as it must be assigned to `new_type` so that a DATETIME
+    or DATE <-> TIMESTAMP conversion reads the wall-clock side in `zone`, whatever the
+    session's time_zone (a TIMESTAMP is read and assigned in it): a trigger runs in the
+    writer's session, which may be any zone. Other conversions: `expr` as it is."""
+    src, dst = mysql_zone_kind(old_type), mysql_zone_kind(new_type)
+    if src == "local" and dst == "instant":
+        return f"CONVERT_TZ({expr}, {lit(zone)}, @@session.time_zone)"
+    if src == "instant" and dst == "local":
+        out = f"CONVERT_TZ({expr}, @@session.time_zone, {lit(zone)})"
+        return f"CAST({out} AS DATE)" if new_type.strip().lower().startswith("date") \
+            and not new_type.strip().lower().startswith("datetime") else out
+    return expr
 
 
 def alter(sql: str, *clauses: str) -> str:
@@ -532,8 +556,15 @@ class MySQLBuilder(_Builder):
                 self._backfill_step(c, table, old_name, lit(b), where=f"{q(old_name)} = {lit(a)}",
                                     downgrade=[self._batched_update(table, old_name, lit(a),
                                                                     f"{q(old_name)} = {lit(b)}")])
-        up.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {new_spec}", *clauses)))
-        down = [self.ddl(alter(f"ALTER TABLE {t} MODIFY {old_spec}", *clauses)), *down_tail]
+        def in_zone(code: str) -> str:  # a DATETIME <-> TIMESTAMP MODIFY reads wall-clock times as UTC
+            if {mysql_zone_kind(o.type), mysql_zone_kind(n.type)} != {"local", "instant"}:
+                return code
+            return "\n".join([execute(f"SET @planner_time_zone = @@session.time_zone, time_zone = "
+                                       f"{lit(CONVERSION_ZONE)}"), code,
+                               execute("SET time_zone = @planner_time_zone")])
+
+        up.append(self.ddl(in_zone(alter(f"ALTER TABLE {t} MODIFY {new_spec}", *clauses))))
+        down = [self.ddl(in_zone(alter(f"ALTER TABLE {t} MODIFY {old_spec}", *clauses))), *down_tail]
         if Kind.ALTER_COLUMN_TYPE in kinds:
             self.type_modified[(table, old_name)] = (phase, c)
         what = ", ".join(sorted(k.value for k in kinds))
@@ -552,6 +583,18 @@ class MySQLBuilder(_Builder):
         before = [renamed.get(n, n) for n in names[:names.index(column)]]
         return next((f" AFTER {q(n)}" for n in reversed(before) if n in kept), " FIRST")
 
+    def _zone(self, c: Change, rule: ConvertRule | None) -> tuple[str, list[Guard]]:
+        """The zone of a DATETIME/DATE <-> TIMESTAMP change's wall-clock side (see zoned): the
+        rule's, else UTC; with the guard a named zone needs (CONVERT_TZ gives NULL where the
+        server has no time zone tables): it stops before any DDL, saying so."""
+        zone = rule.timezone if rule is not None and rule.timezone else CONVERSION_ZONE
+        if _OFFSET.fullmatch(zone):
+            return zone, []
+        return zone, [Guard(f"SELECT CONVERT_TZ('2000-01-01 00:00:00', {lit(zone)}, '+00:00') IS NULL",
+                            f"the server does not know the time zone {zone!r} the conversion of {c.object} reads: "
+                            "load its time zone tables (mysql_tzinfo_to_sql /usr/share/zoneinfo | mysql mysql) or "
+                            "state an offset such as '+01:00'")]
+
     def _swap_type(self, c: Change, pk: tuple[str, ...]) -> None:
         """R8 on MySQL/MariaDB: instead of a table copy that blocks writes (ALGORITHM=COPY,
         LOCK=SHARED), add the column under a temporary name (INSTANT), keep it in step with
@@ -566,11 +609,18 @@ class MySQLBuilder(_Builder):
                     for ev in ("INSERT", "UPDATE")]
         rule = self.rule(c)
 
+        old_type, new_type = self.old.table(table).column(col).type, self.new.table(table).column(col).type
+        zone, zone_guards = self._zone(c, rule)
+
         def to_new(source: str) -> str:
-            return rule_on(rule.using, source, "mysql") if rule is not None and rule.using else source
+            if rule is not None and rule.using:
+                return rule_on(rule.using, source, "mysql")
+            return zoned(source, old_type, new_type, zone)
 
         def to_old(source: str) -> str:
-            return rule_on(rule.inverse, source, "mysql") if rule is not None and rule.inverse else source
+            if rule is not None and rule.inverse:
+                return rule_on(rule.inverse, source, "mysql")
+            return zoned(source, new_type, old_type, zone)
 
         sync = self.ddl("\n".join(execute(f"CREATE TRIGGER {q(tr)} BEFORE {ev} ON {t} FOR EACH ROW "
                                           f"SET NEW.{q(tmp)} = {to_new(f'NEW.{q(col)}')}") for tr, ev in triggers))
@@ -580,7 +630,7 @@ class MySQLBuilder(_Builder):
                                f"from here on a write of {col} that does not convert to {new_sql} fails",
                  [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {tmp_spec}", *ONLINE)), sync],
                  [unsync, self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(tmp)}", *ONLINE))],
-                 guards=self.guards(c), change=c)
+                 guards=[*zone_guards, *self.guards(c)], change=c)
         ruled = rule is not None and bool(rule.using)
         # a rule may give NULL a value (then NULLs are converted too), or give a value NULL: such a
         # row is done as it is (left in the batches' WHERE, it would be updated again forever)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from planner.changes import Change, Kind
 from planner.model import Column
-from planner.rules.facts import binary_coercible, split_type, zone_kind
+from planner.rules.facts import binary_coercible, mysql_zone_kind, split_type, zone_kind
 from planner.rules.registry import Context, Level, Verdict, rule
 
 _ADDS = (Kind.ADD_TABLE, Kind.ADD_COLUMN, Kind.ALTER_COLUMN_TYPE)
@@ -161,6 +161,41 @@ def mysql_table_copy(c: Change, ctx: Context) -> Verdict | None:
         return None  # drop + add in one ALTER is in place
     return Verdict(ctx.scale(Level.MEDIUM, c.table), f"MySQL copies {c.table} for {_MYSQL_COPY[c.kind]}; "
                                                      f"writes are blocked meanwhile{ctx.size_note(c.table)}.")
+
+
+@rule("MY102", "mysql-time-zone-conversion", on=Kind.ALTER_COLUMN_TYPE, dialects=("mysql",),
+      playbook="change-column-type",
+      summary="datetime/date <-> timestamp reads the wall-clock values in a time zone.",
+      help="planner converts them as UTC (what Prisma writes); if the application wrote local times, "
+           "state the zone in config (tool.planner.convert): \"table.column\" = { timezone = \"+01:00\" }.")
+def mysql_time_zone_conversion(c: Change, ctx: Context) -> Verdict | None:
+    """## Why
+    A MySQL `TIMESTAMP` holds an instant, read and written in the session's `time_zone`; a
+    `DATETIME` (or `DATE`) holds a wall-clock value. Converting one into the other picks a
+    zone: a plain `MODIFY` picks the session's, so the result depends on who runs the
+    migration, and a shadow column kept in step by triggers converts each write in the
+    writer's session zone: two application servers in two zones convert the same value two
+    ways, with no error.
+
+    ## Instead
+    planner converts with an explicit zone, never a session's: UTC by default
+    (`CONVERT_TZ(col, '+00:00', @@session.time_zone)` in the triggers, the batches and the
+    downgrade; an in-place `MODIFY` runs with `time_zone = '+00:00'`). If the application
+    wrote another zone's local times, state it per column in `tool.planner.convert`:
+    `"table.column" = { timezone = "+01:00" }` (a named zone needs the server's time zone
+    tables; a guard stops before any DDL where they are missing). A session zone with summer
+    time has an hour of local times that name two instants: a write of such a time during
+    the window is as ambiguous as any write of that time into a TIMESTAMP from that session.
+    """
+    kinds = {mysql_zone_kind(c.old.type), mysql_zone_kind(c.new.type)}
+    if kinds != {"local", "instant"}:
+        return None
+    how = ("reads the stored wall-clock values as UTC" if mysql_zone_kind(c.old.type) == "local"
+           else "writes the instants as UTC wall-clock values")
+    return Verdict(Level.LOW, f"{c.table}.{c.column} {c.old.type} -> {c.new.type}: planner {how} (what Prisma "
+                              "writes), whoever runs the migration and whoever writes during it; a plain MODIFY "
+                              "would use the session's time_zone. If the application wrote another zone's local "
+                              "times, configure the column's time zone.")
 
 
 _SQLITE_REBUILD = {

@@ -33,6 +33,15 @@ def zone_kind(type_text: str, arrays: bool = False) -> str | None:
     return "local" if base in ("timestamp", "date") else None
 
 
+def mysql_zone_kind(type_text: str) -> str | None:
+    """MySQL/MariaDB: "instant" for TIMESTAMP (stored as UTC, read and written in the session's
+    time_zone), "local" for DATETIME and DATE (wall-clock values), else None."""
+    base = split_type(type_text.strip())[0]
+    if base == "timestamp":
+        return "instant"
+    return "local" if base in ("datetime", "date") else None
+
+
 def is_text(t: str) -> bool:
     return split_type(t)[0] in _TEXT
 

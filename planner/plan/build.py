@@ -680,6 +680,57 @@ def backup_name(*parts: str, prefix: str = "", limit: int | None = 63) -> str:
     return clip_bytes(name, limit - 9) + "_" + digest
 
 
+#: where a table moved aside records the names its indexes and owned sequences had (they move
+#: with it into BACKUP_SCHEMA, where two tables of one name from two schemas, or an earlier
+#: release's, would clash): backup table, name aside, original name
+NAMES_ASIDE = f"{q(BACKUP_SCHEMA)}.{q(BACKUP_TABLE_PREFIX + 'names')}"
+#: a table's indexes and the sequences its columns own (serial, identity)
+_RELATIONS_OF = ("SELECT c.relname, c.relkind FROM pg_class c WHERE c.oid IN (SELECT indexrelid FROM pg_index "
+                 "WHERE indrelid = {t}::regclass) OR (c.relkind = 'S' AND c.oid IN (SELECT objid FROM pg_depend "
+                 "WHERE classid = 'pg_class'::regclass AND refclassid = 'pg_class'::regclass "
+                 "AND refobjid = {t}::regclass AND deptype IN ('a', 'i')))")
+
+
+def _names_aside(table: str, bk: str) -> str:
+    """PostgreSQL: give the indexes and owned sequences of `table` (quoted; renamed to the
+    backup name `bk`, about to move into BACKUP_SCHEMA) names of that backup, recording the
+    names they had (NAMES_ASIDE), so that no two moved tables clash on `t_pkey` there."""
+    body = (f" DECLARE r record; planner_aside text; BEGIN "
+            f"CREATE TABLE IF NOT EXISTS {NAMES_ASIDE} (backup text NOT NULL, aside text NOT NULL, "
+            "original text NOT NULL, PRIMARY KEY (backup, aside)); "
+            f"FOR r IN {_RELATIONS_OF.format(t=lit(table))} ORDER BY c.relname LOOP "
+            f"planner_aside := left({lit(bk)}, 50) || '_' || left(md5({lit(bk)} || '.' || r.relname), 8); "
+            "EXECUTE format('ALTER %s %s RENAME TO %I', CASE r.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, "
+            f"format('%s.%I', (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = {lit(table)}::regclass),"
+            " r.relname), planner_aside); "
+            f"INSERT INTO {NAMES_ASIDE} VALUES ({lit(bk)}, planner_aside, r.relname) ON CONFLICT (backup, aside) "
+            "DO UPDATE SET original = EXCLUDED.original; END LOOP; END ")
+    return "DO " + dollar_quote(body)
+
+
+def _names_back(table: str, bk: str) -> str:
+    """PostgreSQL: the way back of _names_aside for `table` (quoted, home again under its name)."""
+    body = (" DECLARE r record; BEGIN "
+            f"IF to_regclass({lit(NAMES_ASIDE)}) IS NULL THEN RETURN; END IF; "
+            f"FOR r IN SELECT x.relname, x.relkind, n.original FROM ({_RELATIONS_OF.format(t=lit(table))}) x "
+            f"JOIN {NAMES_ASIDE} n ON n.backup = {lit(bk)} AND n.aside = x.relname LOOP "
+            "EXECUTE format('ALTER %s %s RENAME TO %I', CASE r.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, "
+            f"format('%s.%I', (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = {lit(table)}::regclass),"
+            " r.relname), r.original); END LOOP; "
+            f"DELETE FROM {NAMES_ASIDE} WHERE backup = {lit(bk)}; END ")
+    return "DO " + dollar_quote(body)
+
+
+def forget_names_aside(backups: list[str]) -> str:
+    """PostgreSQL, the cleanup revision: the names recorded for the moved-aside tables
+    `backups` go with them (and the record table, once empty)."""
+    names = ", ".join(lit(b) for b in backups)
+    body = (f" BEGIN IF to_regclass({lit(NAMES_ASIDE)}) IS NULL THEN RETURN; END IF; "
+            f"DELETE FROM {NAMES_ASIDE} WHERE backup IN ({names}); "
+            f"IF NOT EXISTS (SELECT FROM {NAMES_ASIDE}) THEN DROP TABLE {NAMES_ASIDE}; END IF; END ")
+    return execute("DO " + dollar_quote(body))
+
+
 class _Builder:
     DIALECT = "postgresql"
     #: the row address a batched backfill keys on when the table has no primary key
@@ -1556,17 +1607,19 @@ class _Builder:
                                 f"USING {q(col.name)}::{qt(col.enum)}{arr}"))
             if col.default is not None:
                 back.append(execute(f"ALTER TABLE {qt(c.table)} ALTER COLUMN {q(col.name)} SET DEFAULT {col.default}"))
+        renamed = qt(_join(_split(c.table)[0], bk))
         up = [Block(execute(f"CREATE SCHEMA IF NOT EXISTS {q(BACKUP_SCHEMA)}")),
               self.ddl("\n".join([execute(f"ALTER TABLE {qt(c.table)} RENAME TO {q(bk)}"),
-                                   execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} SET SCHEMA "
-                                           f"{q(BACKUP_SCHEMA)}"), *to_text]))]
+                                   execute(_names_aside(renamed, bk)),
+                                   execute(f"ALTER TABLE {renamed} SET SCHEMA {q(BACKUP_SCHEMA)}"), *to_text]))]
         if _split(c.table)[0]:
             home = execute(f"ALTER TABLE {moved} SET SCHEMA {q(_split(c.table)[0])}")
         else:  # back into the migration session's current schema (Prisma's `?schema=` sets it), not 'public'
             home = execute("DO " + dollar_quote(f" BEGIN EXECUTE format('ALTER TABLE %s SET SCHEMA %I', "
                                                 f"{lit(moved)}, current_schema()); END "))
         down = [self.ddl("\n".join([home,
-                                     execute(f"ALTER TABLE {qt(_join(_split(c.table)[0], bk))} RENAME TO {q(name)}"),
+                                     execute(f"ALTER TABLE {renamed} RENAME TO {q(name)}"),
+                                     execute(_names_back(qt(c.table) if _split(c.table)[0] else q(name), bk)),
                                      *back]))]
         self.add(Phase.CONTRACT, f"move table {c.table} aside (to {BACKUP_SCHEMA}.{bk})", up, down, change=c,
                  backup=f"{BACKUP_SCHEMA}.{bk} (the whole table, until the cleanup revision)")

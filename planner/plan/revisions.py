@@ -464,6 +464,10 @@ def cleanup_revision(plan: Plan, *, source: str, title: str | None = None) -> Re
                      "Drops (no downgrade: the data in them is gone for good):", *[f"- {n}" for n in names]])
     drops = render([ops.DropTableOp(table, schema=schema, if_exists=True) for schema, table in plan.kept],
                    plan.dialect)
+    if plan.dialect == "postgresql":
+        from planner.plan.build import forget_names_aside
+
+        drops += "\n" + forget_names_aside([table for _, table in plan.kept])
     down = ("raise RuntimeError(\"planner: the cleanup revision dropped the backups the earlier revisions' "
             "downgrades restore from; there is no way back past it\")")
     return Revision(msg, "rt.set_timeouts()\n# drop the backups and moved-aside tables kept for the downgrade\n" + drops,

@@ -2,10 +2,13 @@
 
 1. build OLD in the (empty) database and seed it with generated rows that respect its
    constraints; take checksums of every table;
-2. on PostgreSQL, run the naive migration of every converted column in a transaction rolled
-   back (planner.verify.oracle), on the seeded rows and with the application's writes;
+2. on PostgreSQL and MySQL/MariaDB, run the naive migration of every converted column
+   (planner.verify.oracle: in a transaction rolled back on PostgreSQL, on copies in a sibling
+   database `<scratch>__naive` on MySQL, dropped again), on the seeded rows and with the
+   application's writes; SQLite keeps the round trip only;
 3. write the staged revisions into a throwaway Alembic project and upgrade one revision at a
-   time, on a session whose TimeZone is not UTC; between revisions the OLD application writes
+   time, on a session whose time zone is not UTC (PostgreSQL `America/New_York`, MySQL the
+   offset `-04:00`, through the URL's `init_command`); between revisions the OLD application writes
    boundary values (oracle); after each revision the application versions its docstring allows
    (OLD, NEW) write rows shaped as their schema, inserts and updates of pre-existing rows
    (planner.verify.window, on every dialect), and every write must be accepted; a guard stop passes only where
@@ -74,7 +77,7 @@ class VerifyReport:
     window: list[str] = field(default_factory=list)
     offline_sql_lines: int = 0
     notes: list[str] = field(default_factory=list)
-    #: the upgraded values were compared with the naive migration's (PostgreSQL only, for now)
+    #: the upgraded values were compared with the naive migration's (PostgreSQL, MySQL/MariaDB)
     compared_naive: bool = False
 
     @property
@@ -88,7 +91,8 @@ _MAINTENANCE = {"postgresql": ("postgres",), "mysql": ("mysql", "sys", "informat
 
 def _engine_url(url: str, *, timezone: str | None = None) -> str:
     """The URL verify's own engines use: with `?schema=name`, sessions run with `search_path`
-    set to it (as Prisma's do), and optionally with a session TimeZone."""
+    set to it (as Prisma's do), and optionally with a session TimeZone (on MySQL the
+    application's offset, `oracle.APP_OFFSET`, set by `init_command` unless the URL has one)."""
     target = parse_database_url(url)
     engine_url = target.url
     options = []
@@ -100,6 +104,9 @@ def _engine_url(url: str, *, timezone: str | None = None) -> str:
         given = engine_url.query.get("options")
         if options:
             engine_url = engine_url.update_query_dict({"options": " ".join([given, *options] if given else options)})
+    elif target.dialect == "mysql" and timezone and "init_command" not in engine_url.query:
+        # a named zone needs the server's time zone tables: the application's offset instead
+        engine_url = engine_url.update_query_dict({"init_command": f"SET time_zone = '{oracle.APP_OFFSET}'"})
     return engine_url.render_as_string(hide_password=False)
 
 

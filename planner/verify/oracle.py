@@ -1,26 +1,36 @@
-"""The differential oracle of `planner verify` (PostgreSQL): the plan against the naive migration.
+"""The differential oracle of `planner verify` (PostgreSQL, MySQL/MariaDB): the plan against the naive migration.
 
 A round trip that agrees with itself proves little: a trigger that cuts strings silently, or
 a conversion that reads timestamps in the session's time zone, round-trips perfectly. So on
-the same seeded OLD data, verify also runs the naive migration, one plain
-`ALTER TABLE ... ALTER COLUMN ... TYPE` per column whose type changes (Alembic's
-`alter_column`, `USING col::type` only where the server has no assignment cast), inside a
-transaction it rolls back, and compares:
+the same seeded OLD data, verify also runs the naive migration, one plain ALTER per column
+whose type changes, and compares:
 
-* where the naive ALTER refuses the seeded data (a data exception, SQLSTATE class 22 or 23),
-  the plan must stop at a guard;
+* where the naive ALTER refuses the seeded data (a data exception: SQLSTATE class 22 or 23 on
+  PostgreSQL, MYSQL_DATA_ERRORS on MySQL), the plan must stop at a guard;
 * where it refuses only the values the application wrote during the window, the plan must
   have refused those writes loudly (the trigger failing the write);
 * everywhere else every value the plan leaves in NEW must equal the naive ALTER's, row by row.
 
+On PostgreSQL the naive ALTER is `ALTER TABLE ... ALTER COLUMN ... TYPE` (Alembic's
+`alter_column`, `USING col::type` only where the server has no assignment cast), inside a
+transaction it rolls back, with `TimeZone = 'UTC'`. MySQL's DDL commits, so there
+(`naive_results_mysql`) the tables of the converted columns are copied into a sibling database
+(`<scratch>__naive`, dropped first when it is there and always dropped at the end), and each
+column gets `ALTER TABLE ... MODIFY <NEW's full column definition>` (SQLAlchemy's CreateColumn)
+on a session with `time_zone = '+00:00'` and a strict sql_mode; a configured backfill or enum
+remap moves the rows first, as the migration a user writes would; a column with a conversion
+rule is not compared (MODIFY has no USING).
+
 The application is simulated too. Between revisions, the OLD application writes boundary
 values into each converted column (the longest string its type holds, the largest number, an
-instant in summer time), on a session whose TimeZone is not UTC. After the last revision the
-NEW application writes the seeded values back into those rows: the downgrade must keep them
-(rows changed after the upgrade keep their current values), and the final row checksums must
-then equal those taken right after seeding.
+instant in summer time), on a session whose time zone is not UTC (PostgreSQL `America/New_York`,
+MySQL the offset `-04:00`: named zones need the server's time zone tables). After the last
+revision the NEW application writes the seeded values back into those rows: the downgrade must
+keep them (rows changed after the upgrade keep their current values), and the final row
+checksums must then equal those taken right after seeding. (On MySQL these writes assign a
+column with `ON UPDATE CURRENT_TIMESTAMP` its own value, so that they change nothing else.)
 
-The naive ALTER runs with `TimeZone = 'UTC'`: timestamps without a time zone are UTC (what
+The naive ALTER runs in UTC: timestamps without a time zone (MySQL's DATETIME) are UTC (what
 Prisma writes, and what planner's conversions assume, whoever runs the migration).
 """
 
@@ -312,14 +322,28 @@ def apply_write(conn: Connection, write: Write, value: Any, column: str | None =
     the new type written back: a Python str read from jsonb must be sent as JSON); the
     database's error (one line) when it refuses, else None."""
     name = column or write.target.old.name
-    tbl = _core(write.target.table, name)
+    keep = [k for k in _on_update_columns(conn, write.target.table) if k != name]
+    tbl = _core(write.target.table, name, *keep)
     bound = value if type_ is None else sa.literal(value, type_)
     try:
         with conn.begin_nested():
-            conn.execute(sa.update(tbl).where(_match(tbl, write.target.table, write.key)).values({name: bound}))
+            conn.execute(sa.update(tbl).where(_match(tbl, write.target.table, write.key))
+                         .values({name: bound, **{k: tbl.c[k] for k in keep}}))
     except sa_exc.DBAPIError as e:
         return _first_line(e)
     return None
+
+
+def _on_update_columns(conn: Connection, table: Table) -> list[str]:
+    """The live table's MySQL `ON UPDATE CURRENT_TIMESTAMP` columns: verify's writes assign
+    them their own value (then MySQL and MariaDB leave them), so that a write and the write of
+    the seeded value back leave the row as seeded (the checksums compare every column)."""
+    if conn.dialect.name != "mysql":
+        return []
+    return list(conn.execute(sa.text(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() "
+        "AND table_name = :t AND LOWER(extra) LIKE '%on update%' ORDER BY ordinal_position"),
+        {"t": table.name}).scalars())
 
 
 def read_value(conn: Connection, write: Write) -> Any:

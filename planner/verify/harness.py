@@ -2,10 +2,13 @@
 
 1. build OLD in the (empty) database and seed it with generated rows that respect its
    constraints; take checksums of every table;
-2. on PostgreSQL, run the naive migration of every converted column in a transaction rolled
-   back (planner.verify.oracle), on the seeded rows and with the application's writes;
+2. on PostgreSQL and MySQL/MariaDB, run the naive migration of every converted column
+   (planner.verify.oracle: in a transaction rolled back on PostgreSQL, on copies in a sibling
+   database `<scratch>__naive` on MySQL, dropped again), on the seeded rows and with the
+   application's writes; SQLite keeps the round trip only;
 3. write the staged revisions into a throwaway Alembic project and upgrade one revision at a
-   time, on a session whose TimeZone is not UTC; between revisions the OLD application writes
+   time, on a session whose time zone is not UTC (PostgreSQL `America/New_York`, MySQL the
+   offset `-04:00`, through the URL's `init_command`); between revisions the OLD application writes
    boundary values (oracle); after each revision the application versions its docstring allows
    (OLD, NEW) write rows shaped as their schema, inserts and updates of pre-existing rows
    (planner.verify.window, on every dialect), and every write must be accepted; a guard stop passes only where
@@ -74,7 +77,7 @@ class VerifyReport:
     window: list[str] = field(default_factory=list)
     offline_sql_lines: int = 0
     notes: list[str] = field(default_factory=list)
-    #: the upgraded values were compared with the naive migration's (PostgreSQL only, for now)
+    #: the upgraded values were compared with the naive migration's (PostgreSQL, MySQL/MariaDB)
     compared_naive: bool = False
 
     @property
@@ -88,7 +91,8 @@ _MAINTENANCE = {"postgresql": ("postgres",), "mysql": ("mysql", "sys", "informat
 
 def _engine_url(url: str, *, timezone: str | None = None) -> str:
     """The URL verify's own engines use: with `?schema=name`, sessions run with `search_path`
-    set to it (as Prisma's do), and optionally with a session TimeZone."""
+    set to it (as Prisma's do), and optionally with a session TimeZone (on MySQL the
+    application's offset, `oracle.APP_OFFSET`, set by `init_command` unless the URL has one)."""
     target = parse_database_url(url)
     engine_url = target.url
     options = []
@@ -100,6 +104,9 @@ def _engine_url(url: str, *, timezone: str | None = None) -> str:
         given = engine_url.query.get("options")
         if options:
             engine_url = engine_url.update_query_dict({"options": " ".join([given, *options] if given else options)})
+    elif target.dialect == "mysql" and timezone and "init_command" not in engine_url.query:
+        # a named zone needs the server's time zone tables: the application's offset instead
+        engine_url = engine_url.update_query_dict({"init_command": f"SET time_zone = '{oracle.APP_OFFSET}'"})
     return engine_url.render_as_string(hide_password=False)
 
 
@@ -417,7 +424,8 @@ def _verify(analysis: Analysis, url: str, *, rows: int, seed: int) -> VerifyRepo
             cfg = _config(Path(tmp) / "project", url)
             write_revisions(revs, cfg, seed="verify")
             _round_trip(report, cfg, engine, url, old, new, before, len(revs), _backfilled(analysis),
-                        analysis.config.convert, revs=revs, window_apps=window.apps(analysis.diff, old, new))
+                        analysis.config.convert, revs=revs, window_apps=window.apps(analysis.diff, old, new),
+                        enum_remap=analysis.config.enum_remap, backfill=analysis.config.backfill)
             offline = io.StringIO()
             with contextlib.redirect_stdout(offline):
                 command.upgrade(cfg, "head", sql=True)
@@ -436,25 +444,29 @@ def _backfilled(analysis: Analysis) -> list[tuple[str, str]]:
 def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, old: Schema, new: Schema,
                 before: dict[str, str], count: int, backfilled: list[tuple[str, str]],
                 convert: dict | None = None, *, revs: list[Revision] | None = None,
-                window_apps: dict[str, window.App] | None = None) -> None:
-    postgres = new.dialect == "postgresql"
-    report.compared_naive = postgres
+                window_apps: dict[str, window.App] | None = None, enum_remap: dict[str, str] | None = None,
+                backfill: dict[str, str] | None = None) -> None:
+    # the differential oracle: PostgreSQL (a rolled-back transaction) and MySQL/MariaDB (a
+    # sibling database); SQLite keeps the round trip only
+    naive_oracle = new.dialect in ("postgresql", "mysql")
+    report.compared_naive = naive_oracle
     extensions = tuple(c.name for c in diff(old, new).changes if c.kind == Kind.ADD_EXTENSION and c.name)
     window_writes = 0
     window_skipped: set[str] = set()
-    targets = oracle.converted_columns(old, new, convert) if postgres else []
+    targets = oracle.converted_columns(old, new, convert) if naive_oracle else []
     writes: list[oracle.Write] = []
     filled: list[oracle.Write] = []
-    if postgres and backfilled:
+    if naive_oracle and backfilled:
         with engine.connect() as conn:
             filled = oracle.backfill_writes(conn, old, new, backfilled)
     naive_seed: dict[str, oracle.Naive] = {}
     naive_all: dict[str, oracle.Naive] = {}
     if targets:
-        with engine.connect() as conn:
+        with oracle.app_connection(engine) as conn:  # (the seeded values as the application reads them)
             writes = oracle.plan_writes(conn, targets)
-        naive_seed = oracle.naive_results(engine, targets, [], extensions)
-        naive_all = oracle.naive_results(engine, targets, writes, extensions) if writes else naive_seed
+        remap = {"enum_remap": enum_remap, "backfill": backfill}
+        naive_seed = oracle.naive_results(engine, targets, [], extensions, **remap)
+        naive_all = oracle.naive_results(engine, targets, writes, extensions, **remap) if writes else naive_seed
     quiet = io.StringIO()
     applied = False  # whether the window writes ran (not without a window: one revision)
     for i in range(count):
@@ -507,9 +519,10 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
     report.differential.extend(oracle.compare(engine, targets, naive_all))
     if targets:
         accepted = sum(w.refused is None for w in window_done)
+        skipped = sorted(f"{name} ({n.skipped})" for name, n in naive_all.items() if n.skipped)
         report.notes.append(f"differential: {len(targets)} converted columns compared with the naive ALTER; "
                             f"{len(window_done)} writes during the window, {len(window_done) - accepted} refused "
-                            "by the plan")
+                            "by the plan" + (f"; not compared: {'; '.join(skipped)}" if skipped else ""))
     # the NEW application writes the seeded values back (as NEW's type): the downgrade keeps them
     with oracle.app_connection(engine) as conn:
         for w in writes:

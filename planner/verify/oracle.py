@@ -1,32 +1,43 @@
-"""The differential oracle of `planner verify` (PostgreSQL): the plan against the naive migration.
+"""The differential oracle of `planner verify` (PostgreSQL, MySQL/MariaDB): the plan against the naive migration.
 
 A round trip that agrees with itself proves little: a trigger that cuts strings silently, or
 a conversion that reads timestamps in the session's time zone, round-trips perfectly. So on
-the same seeded OLD data, verify also runs the naive migration, one plain
-`ALTER TABLE ... ALTER COLUMN ... TYPE` per column whose type changes (Alembic's
-`alter_column`, `USING col::type` only where the server has no assignment cast), inside a
-transaction it rolls back, and compares:
+the same seeded OLD data, verify also runs the naive migration, one plain ALTER per column
+whose type changes, and compares:
 
-* where the naive ALTER refuses the seeded data (a data exception, SQLSTATE class 22 or 23),
-  the plan must stop at a guard;
+* where the naive ALTER refuses the seeded data (a data exception: SQLSTATE class 22 or 23 on
+  PostgreSQL, MYSQL_DATA_ERRORS on MySQL), the plan must stop at a guard;
 * where it refuses only the values the application wrote during the window, the plan must
   have refused those writes loudly (the trigger failing the write);
 * everywhere else every value the plan leaves in NEW must equal the naive ALTER's, row by row.
 
+On PostgreSQL the naive ALTER is `ALTER TABLE ... ALTER COLUMN ... TYPE` (Alembic's
+`alter_column`, `USING col::type` only where the server has no assignment cast), inside a
+transaction it rolls back, with `TimeZone = 'UTC'`. MySQL's DDL commits, so there
+(`naive_results_mysql`) the tables of the converted columns are copied into a sibling database
+(`<scratch>__naive`, dropped first when it is there and always dropped at the end), and each
+column gets `ALTER TABLE ... MODIFY <NEW's full column definition>` (SQLAlchemy's CreateColumn)
+on a session with `time_zone = '+00:00'` and a strict sql_mode; a configured backfill or enum
+remap moves the rows first, as the migration a user writes would; a column with a conversion
+rule is not compared (MODIFY has no USING).
+
 The application is simulated too. Between revisions, the OLD application writes boundary
 values into each converted column (the longest string its type holds, the largest number, an
-instant in summer time), on a session whose TimeZone is not UTC. After the last revision the
-NEW application writes the seeded values back into those rows: the downgrade must keep them
-(rows changed after the upgrade keep their current values), and the final row checksums must
-then equal those taken right after seeding.
+instant in summer time), on a session whose time zone is not UTC (PostgreSQL `America/New_York`,
+MySQL the offset `-04:00`: named zones need the server's time zone tables). After the last
+revision the NEW application writes the seeded values back into those rows: the downgrade must
+keep them (rows changed after the upgrade keep their current values), and the final row
+checksums must then equal those taken right after seeding. (On MySQL these writes assign a
+column with `ON UPDATE CURRENT_TIMESTAMP` its own value, so that they change nothing else.)
 
-The naive ALTER runs with `TimeZone = 'UTC'`: timestamps without a time zone are UTC (what
+The naive ALTER runs in UTC: timestamps without a time zone (MySQL's DATETIME) are UTC (what
 Prisma writes, and what planner's conversions assume, whoever runs the migration).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,18 +53,35 @@ from sqlalchemy.engine import Connection
 from planner.config import ConvertRule
 from planner.model import Column, Schema, Table
 from planner.normalize import quote_ident
-from planner.plan.build import stored_type
+from planner.plan.build import quoting_dialect, stored_type
 from planner.rules.facts import split_type
 from planner.verify.metadata import raw, to_metadata
 
 #: the application's session time zone during verify (not UTC, with summer time)
 APP_TIMEZONE = "America/New_York"
-#: an instant in New York's summer time: 4 hours from UTC, so a zone slip shows
+#: the same on MySQL/MariaDB, as an offset (New York's summer time): a named zone needs the
+#: server's time zone tables, which are often not loaded
+APP_OFFSET = "-04:00"
+#: an instant in New York's summer time: 4 hours from UTC, so a zone slip shows (inside the
+#: range of MySQL's TIMESTAMP, 1970-2038)
 _SUMMER = dt.datetime(2024, 7, 1, 12, 0, 0)
+#: MySQL/MariaDB errors that refuse the data, not the statement (SQLSTATE classes 22 and 23 on
+#: PostgreSQL): NULL into NOT NULL (1048, 1138, 1263), duplicate key (1062, 1586), out of range
+#: (1264, 1690), truncated or incorrect value (1265, 1292, 1366, 1367, 1411, 1525), too long
+#: (1406), date overflow (1441), a foreign key (1216, 1217, 1451, 1452), MariaDB's conversion
+#: overflow/truncation/bad data (1916-1918), invalid JSON (3140), a CHECK (3819 MySQL, 4025 MariaDB)
+MYSQL_DATA_ERRORS = frozenset({1048, 1062, 1138, 1216, 1217, 1263, 1264, 1265, 1292, 1366, 1367, 1406, 1411,
+                               1441, 1451, 1452, 1525, 1586, 1690, 1916, 1917, 1918, 3140, 3819, 4025})
+_MYSQL_NAME_MAX = 64
 
 
 def q(name: str) -> str:
     return quote_ident(name, "postgresql")
+
+
+def qm(name: str) -> str:
+    """A MySQL identifier in backticks (a backtick in it doubled)."""
+    return "`" + name.replace("`", "``") + "`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +95,8 @@ class Converted:
     old_type: sa.types.TypeEngine
     #: the configured conversion rule (`[tool.planner.convert]`), which the naive ALTER uses too
     rule: ConvertRule | None = None
+    #: NEW's column as SQLAlchemy metadata (its full definition: MySQL's naive MODIFY states it)
+    new_column: sa.Column | None = None
 
     @property
     def name(self) -> str:
@@ -115,7 +145,7 @@ def converted_columns(old: Schema, new: Schema, convert: dict[str, ConvertRule] 
             rule = convert.get(f"{old.key(t.schema, t.name)}.{c.name}")
             out.append(Converted(t, c, nc, stored_type(md_new.tables[key].c[c.name].type),
                                  stored_type(md_old.tables[key].c[c.name].type),
-                                 rule))
+                                 rule, md_new.tables[key].c[c.name]))
     return out
 
 
@@ -168,31 +198,39 @@ def _evaluate(conn: Connection, rule: str, column: str, value: Any, type_sql: st
         return None
 
 
+#: the largest value of each integer type (PostgreSQL's and MySQL's spellings); MySQL's
+#: `unsigned` ones hold twice that, plus one
+_INT_MAX = {"tinyint": 127, "smallint": 32767, "mediumint": 8388607, "integer": 2147483647, "int": 2147483647,
+            "bigint": 9223372036854775807}
+
+
 def boundary_value(column: Column) -> Any:
-    """A value of `column`'s type at the edge of what it holds, or None (no boundary known)."""
+    """A value of `column`'s type at the edge of what it holds, or None (no boundary known).
+    Types as the model spells them on PostgreSQL (`integer`, `numeric(10,2)`, `timestamptz`)
+    and on MySQL/MariaDB (`int`, `int unsigned`, `decimal(10,2)`, `datetime`, `double`)."""
     base, n, s, array = split_type(column.type)
     if array or column.enum:
         return None
+    unsigned = base.endswith(" unsigned")
+    base = base.removesuffix(" unsigned").strip()
     if base in ("varchar", "char", "bpchar", "character varying", "character"):
         return "w" * (n or 1)
-    if base == "text":
-        return "w" * 300
-    if base == "timestamp":
+    if base in ("text", "tinytext", "mediumtext", "longtext"):
+        return "w" * (255 if base == "tinytext" else 300)
+    if base in ("timestamp", "datetime"):  # (MySQL's TIMESTAMP holds 1970-2038: a 2024 instant)
         return _SUMMER
     if base == "timestamptz":
         return _SUMMER.replace(tzinfo=dt.UTC)
     if base == "date":
         return _SUMMER.date()
-    if base == "smallint":
-        return 32767
-    if base == "integer":
-        return 2147483647
-    if base == "bigint":
-        return 9223372036854775807
-    if base == "numeric" and n:
+    if base == "tinyint" and n == 1:
+        return None  # MySQL's boolean: 0 or 1 to the application, no edge to write
+    if base in _INT_MAX:
+        return 2 * _INT_MAX[base] + 1 if unsigned else _INT_MAX[base]
+    if base in ("numeric", "decimal") and n:
         scale = s or 0
         return Decimal(10) ** (n - scale) - Decimal(1).scaleb(-scale)
-    if base in ("real", "double precision"):
+    if base in ("real", "double precision", "double", "float"):
         return 123456789.125
     return None
 
@@ -284,14 +322,28 @@ def apply_write(conn: Connection, write: Write, value: Any, column: str | None =
     the new type written back: a Python str read from jsonb must be sent as JSON); the
     database's error (one line) when it refuses, else None."""
     name = column or write.target.old.name
-    tbl = _core(write.target.table, name)
+    keep = [k for k in _on_update_columns(conn, write.target.table) if k != name]
+    tbl = _core(write.target.table, name, *keep)
     bound = value if type_ is None else sa.literal(value, type_)
     try:
         with conn.begin_nested():
-            conn.execute(sa.update(tbl).where(_match(tbl, write.target.table, write.key)).values({name: bound}))
+            conn.execute(sa.update(tbl).where(_match(tbl, write.target.table, write.key))
+                         .values({name: bound, **{k: tbl.c[k] for k in keep}}))
     except sa_exc.DBAPIError as e:
         return _first_line(e)
     return None
+
+
+def _on_update_columns(conn: Connection, table: Table) -> list[str]:
+    """The live table's MySQL `ON UPDATE CURRENT_TIMESTAMP` columns: verify's writes assign
+    them their own value (then MySQL and MariaDB leave them), so that a write and the write of
+    the seeded value back leave the row as seeded (the checksums compare every column)."""
+    if conn.dialect.name != "mysql":
+        return []
+    return list(conn.execute(sa.text(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() "
+        "AND table_name = :t AND LOWER(extra) LIKE '%on update%' ORDER BY ordinal_position"),
+        {"t": table.name}).scalars())
 
 
 def read_value(conn: Connection, write: Write) -> Any:
@@ -318,10 +370,16 @@ def _values(conn: Connection, table: Table, column: str) -> dict[tuple[Any, ...]
 
 
 def naive_results(engine: sa.Engine, targets: list[Converted], writes: list[Write],
-                  extensions: tuple[str, ...] = ()) -> dict[str, Naive]:
+                  extensions: tuple[str, ...] = (), *, enum_remap: dict[str, str] | None = None,
+                  backfill: dict[str, str] | None = None) -> dict[str, Naive]:
     """Each converted column's naive ALTER on the current data plus `writes` (those given),
     in one transaction rolled back at the end, under TimeZone UTC; the `extensions` NEW needs
-    are created in it first, as the naive migration would (where the server offers them)."""
+    are created in it first, as the naive migration would (where the server offers them).
+    On MySQL/MariaDB (DDL commits) it runs on copies of the tables in a sibling database,
+    dropped at the end (`naive_results_mysql`; `enum_remap` and `backfill` are the plan's
+    configuration, which the naive migration applies first as a user would)."""
+    if engine.dialect.name == "mysql":
+        return naive_results_mysql(engine, targets, writes, enum_remap=enum_remap, backfill=backfill)
     out: dict[str, Naive] = {}
     with engine.connect() as conn:
         with conn.begin():
@@ -395,6 +453,118 @@ def _naive_one(conn: Connection, operations: Operations, c: Converted) -> Naive:
     return Naive(skipped="no naive ALTER")
 
 
+def sibling_name(database: str) -> str:
+    """The database the MySQL naive migration runs in: `<database>__naive`, the database's
+    name cut and a hash of it added where that would pass MySQL's 64 characters."""
+    name = f"{database}__naive"
+    if len(name) <= _MYSQL_NAME_MAX:
+        return name
+    digest = hashlib.sha256(database.encode()).hexdigest()[:8]
+    return f"{database[:_MYSQL_NAME_MAX - len(digest) - 8]}_{digest}__naive"
+
+
+def _mysql_errno(e: BaseException) -> int | None:
+    args = getattr(getattr(e, "orig", None), "args", ())
+    return args[0] if args and isinstance(args[0], int) else None
+
+
+def naive_results_mysql(engine: sa.Engine, targets: list[Converted], writes: list[Write], *,
+                        enum_remap: dict[str, str] | None = None,
+                        backfill: dict[str, str] | None = None) -> dict[str, Naive]:
+    """The naive migration on MySQL/MariaDB, whose DDL commits (no transaction to roll back):
+    in a sibling database (`sibling_name`, dropped first if it is there, and always dropped at
+    the end), each table of a converted column is copied (`CREATE TABLE .. LIKE`, then its
+    rows: the copy has no foreign keys and no triggers), `writes` are applied to the copies on
+    a session in the application's zone (`APP_OFFSET`, as the application wrote them), then on
+    a session with `time_zone = '+00:00'` and a strict sql_mode (the server's, plus
+    STRICT_TRANS_TABLES where it has no strict mode) each converted column gets one
+    `ALTER TABLE .. MODIFY <NEW's full column definition>` (as SQLAlchemy compiles NEW's column),
+    after the rows a configured backfill or enum remap moves are moved, and its values are read
+    back by primary key. A data error (MYSQL_DATA_ERRORS) is a refusal, any other a skip."""
+    database = engine.url.database or ""
+    sibling = sibling_name(database)
+    out: dict[str, Naive] = {}
+    tables = {id(c.table): c.table for c in targets if c.rule is None}
+    for c in targets:
+        if c.rule is not None:
+            out[c.name] = Naive(skipped="a conversion rule: MySQL's MODIFY has no USING to state it")
+    if not tables:
+        return out
+    created = False
+    try:
+        with engine.connect() as conn:
+            raw(conn, f"DROP DATABASE IF EXISTS {qm(sibling)}")
+            created = True  # (from here on it may exist: the end drops it)
+            charset, collation = conn.execute(sa.text(
+                "SELECT default_character_set_name, default_collation_name FROM information_schema.schemata "
+                "WHERE schema_name = DATABASE()")).one()
+            raw(conn, f"CREATE DATABASE {qm(sibling)} CHARACTER SET {charset} COLLATE {collation}")
+            for t in tables.values():
+                raw(conn, f"CREATE TABLE {qm(sibling)}.{qm(t.name)} LIKE {qm(database)}.{qm(t.name)}")
+                names = ", ".join(qm(c.name) for c in t.columns if not c.generated)
+                raw(conn, f"INSERT INTO {qm(sibling)}.{qm(t.name)} ({names}) SELECT {names} "
+                          f"FROM {qm(database)}.{qm(t.name)}")
+            conn.commit()
+        copy = sa.create_engine(engine.url.set(database=sibling), poolclass=sa.pool.NullPool)
+        try:
+            with copy.connect() as conn:
+                if writes:
+                    raw(conn, f"SET time_zone = '{APP_OFFSET}'")
+                    for w in writes:
+                        if id(w.target.table) in tables:
+                            apply_write(conn, w, w.value)
+                    conn.commit()
+                raw(conn, "SET time_zone = '+00:00'")
+                mode = conn.exec_driver_sql("SELECT @@SESSION.sql_mode").scalar() or ""
+                if "STRICT_TRANS_TABLES" not in mode and "STRICT_ALL_TABLES" not in mode:
+                    conn.execute(sa.text("SET SESSION sql_mode = :m"),
+                                 {"m": ",".join(x for x in (mode, "STRICT_TRANS_TABLES") if x)})
+                for c in targets:
+                    if c.rule is None:
+                        out[c.name] = _naive_mysql_one(conn, c, enum_remap or {}, backfill or {})
+                conn.commit()
+        finally:
+            copy.dispose()
+    except sa_exc.DBAPIError as e:  # no sibling database (no privilege to create one ...)
+        why = f"no naive run in a sibling database {sibling!r}: {_first_line(e)}"
+        for c in targets:
+            out.setdefault(c.name, Naive(skipped=why))
+    finally:
+        if created:
+            with engine.connect() as conn:
+                raw(conn, f"DROP DATABASE IF EXISTS {qm(sibling)}")
+    return out
+
+
+def _naive_mysql_one(conn: Connection, c: Converted, enum_remap: dict[str, str], backfill: dict[str, str]) -> Naive:
+    """One converted column's naive MODIFY on its copy (see naive_results_mysql)."""
+    if c.new_column is None:
+        return Naive(skipped="NEW's column is unknown")
+    table, column = qm(c.table.name), qm(c.old.name)
+    definition = str(sa.schema.CreateColumn(c.new_column).compile(dialect=quoting_dialect("mysql")))
+    key = f"{c.table.name}.{c.old.name}"
+    try:
+        # what the plan is told to do with the rows first, the naive migration does too
+        moves = {k[len(key) + 1:]: v for k, v in enum_remap.items() if k.startswith(key + ".")}
+        targets = list(getattr(c.old_type, "enums", None) or ())
+        missing = [v for v in dict.fromkeys(moves.values()) if v not in targets]
+        if moves and missing:
+            return Naive(skipped=f"enum values remapped to values OLD does not have ({', '.join(missing)})")
+        for old_value, new_value in moves.items():
+            conn.execute(sa.text(f"UPDATE {table} SET {column} = :new WHERE {column} = :old"),
+                         {"new": new_value, "old": old_value})
+        if key in backfill:
+            raw(conn, f"UPDATE {table} SET {column} = ({backfill[key]}) WHERE {column} IS NULL")
+        raw(conn, f"ALTER TABLE {table} MODIFY {definition}")
+    except sa_exc.DBAPIError as e:
+        conn.rollback()
+        if _mysql_errno(e) in MYSQL_DATA_ERRORS:
+            return Naive(refused=_first_line(e))
+        return Naive(skipped=_first_line(e))
+    conn.commit()
+    return Naive(values=_values(conn, c.table, c.old.name))
+
+
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float):
         return a == b or (a != a and b != b)
@@ -405,6 +575,8 @@ def compare(engine: sa.Engine, targets: list[Converted], naive: dict[str, Naive]
     """Rows where the plan's NEW values differ from the naive ALTER's."""
     out = []
     with engine.connect() as conn:
+        if conn.dialect.name == "mysql":  # TIMESTAMP values read as the naive run read them
+            raw(conn, "SET time_zone = '+00:00'")
         for c in targets:
             result = naive.get(c.name)
             if result is None or result.refused or result.skipped:
@@ -447,9 +619,13 @@ def app_connection(engine: sa.Engine) -> Iterator[Connection]:
         if conn.dialect.name == "postgresql":
             raw(conn, f"SET TimeZone = '{APP_TIMEZONE}'")
             conn.commit()
+        elif conn.dialect.name == "mysql":
+            raw(conn, f"SET time_zone = '{APP_OFFSET}'")
+            conn.commit()
         yield conn
         conn.commit()
 
 
-__all__ = ["APP_TIMEZONE", "Converted", "Naive", "Write", "apply_write", "app_connection", "backfill_writes", "fill_after_upgrade", "boundary_value",
-           "compare", "converted_columns", "naive_results", "plan_writes", "read_value", "show"]
+__all__ = ["APP_OFFSET", "APP_TIMEZONE", "MYSQL_DATA_ERRORS", "Converted", "Naive", "Write", "apply_write", "app_connection", "backfill_writes", "fill_after_upgrade", "boundary_value",
+           "compare", "converted_columns", "naive_results", "naive_results_mysql", "plan_writes", "read_value", "show",
+           "sibling_name"]

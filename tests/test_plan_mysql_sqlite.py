@@ -47,16 +47,10 @@ def test_verify_mysql_every_kind(mysql_url: str):
     a = _analysis(DATA / "mysql_old.sql", DATA / "mysql_new.sql", "mysql", DATA / "mysql.toml")
     assert len(a.diff.changes) >= 20
     report = verify(a, mysql_url)
-    # KNOWN PLAN DEFECT found by the MySQL oracle's writes (remove this once fixed): users.bio
-    # text -> varchar(500) is an in-place MODIFY with a backup of (id, bio); the downgrade
-    # restores every row from it (`t.bio = b.bio`), also the row the NEW application changed
-    # after the upgrade. Only exactly this finding is an expected failure
-    known = ["users.bio: the downgrade put back 'wwwwwwwwwwwwwwwwwwww...' (300 chars) over the value the "
-             "application wrote after the upgrade"]
-    if report.data == known and not (report.after_upgrade or report.after_downgrade or report.differential
-                                     or report.window):
-        pytest.xfail("known plan defect: the downgrade of users.bio text -> varchar(500) restores the backup "
-                     "over a value written after the upgrade")
+    # (users.bio text -> varchar(500), an in-place MODIFY: its downgrade restored every row from
+    # the backup, also the one the NEW application changed after the upgrade, which the MySQL
+    # oracle's writes showed: "users.bio: the downgrade put back 'www...' (300 chars) over the
+    # value the application wrote after the upgrade")
     _assert_ok(report)
 
 

@@ -69,6 +69,8 @@ def _noted_backup(create: str, select: str, *after: str) -> str:
     return f"rt.noted_backup({py(create)}, {py(select)}, revision{''.join(f', {py(x)}' for x in after)})"
 
 
+#: a backup's column holding what an in-place conversion made of the backed-up value
+CONVERTED = "planner_converted"
 INSTANT = ", ALGORITHM=INSTANT"
 INPLACE = ", ALGORITHM=INPLACE, LOCK=NONE"
 #: in place but blocking writes (reads go on): what the server asks for where LOCK=NONE is
@@ -221,16 +223,23 @@ class MySQLBuilder(_Builder):
         return "".join(f", {prefix}{q(k)} = {prefix}{q(k)}" for k in keep)
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
-               as_text: bool = False, also: tuple[str, ...] = ()) -> Block:
+               as_text: bool = False, also: tuple[str, ...] = (), converted: str | None = None) -> Block:
+        """`column` (and `also`) of `table` by its key `pk` into the backup table `bk`; with
+        `converted` (a column definition named CONVERTED, of the new type), also the value the
+        in-place conversion makes of it, assigned as the MODIFY assigns it: the downgrade then
+        restores only the rows still holding that (`unchanged_since_conversion`)."""
         self.keep(None, bk)
         keys = ", ".join(q(p) for p in pk)
         column_list = "".join(f", {q(x)}" for x in also)
         cond = f" WHERE {where}" if where else ""
+        defined = f"{converted}, " if converted else ""
+        copy = f", {q(column)} AS {q(CONVERTED)}" if converted else ""
         # keyed: the downgrade's batches walk it by its primary key; copied from a snapshot
         # (rt.unlocked), not under a shared lock on every row of the table
         return Block("\n".join([fresh_backup(None, bk),
-                                _noted_backup(f"CREATE TABLE IF NOT EXISTS {q(bk)} (PRIMARY KEY ({keys}))",
-                                              f"AS SELECT {keys}, {q(column)}{column_list} FROM {qt(table)}{cond}")]),
+                                _noted_backup(f"CREATE TABLE IF NOT EXISTS {q(bk)} ({defined}PRIMARY KEY ({keys}))",
+                                              f"AS SELECT {keys}, {q(column)}{column_list}{copy} "
+                                              f"FROM {qt(table)}{cond}")]),
                      autocommit=True)
 
     def _recorded_fill(self, table: str, pk: tuple[str, ...], column: str, bk: str,
@@ -516,8 +525,11 @@ class MySQLBuilder(_Builder):
         if Kind.ALTER_COLUMN_TYPE in kinds and lossy(o.type, n.type):
             pk = self._pk_or_fail(c, "the conversion")
             bk = self.backup_name(table, column, "type")
-            up.append(self.backup(table, pk, old_name, bk))
-            down_tail.append(self.restore(table, pk, name, bk))
+            # the downgrade restores the rows the conversion left as it made them: a row the NEW
+            # application wrote since keeps its value (verify's MySQL oracle: users.bio)
+            after = self.spec(self.new_md, table, column, name=CONVERTED, nullable=True, default=False)
+            up.append(self.backup(table, pk, old_name, bk, converted=after))
+            down_tail.append(self.restore(table, pk, name, bk, unchanged=f"t.{q(name)} <=> b.{q(CONVERTED)}"))
             backups.append(f"{bk} ({', '.join(pk)}, {column} before the conversion)")
         removed = [x.detail["value"] for x in group if x.kind == Kind.REMOVE_ENUM_VALUE]
         renames = {x.detail["from"]: x.detail["to"] for x in group if x.kind == Kind.RENAME_ENUM_VALUE}

@@ -528,6 +528,9 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
         for w in writes:
             if w.refused is None:
                 naive = naive_seed.get(w.target.name)
+                if naive is not None and naive.skipped:  # nothing to write back: not compared
+                    w.refused = f"write back: not compared ({naive.skipped})"
+                    continue
                 known = naive is not None and not naive.refused and w.key in naive.values
                 back = naive.values[w.key] if known else None
                 error = oracle.apply_write(conn, w, back, type_=w.target.new_type) if known else "no converted value"

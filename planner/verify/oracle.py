@@ -484,9 +484,9 @@ def naive_results_mysql(engine: sa.Engine, targets: list[Converted], writes: lis
     database = engine.url.database or ""
     sibling = sibling_name(database)
     out: dict[str, Naive] = {}
-    tables = {id(c.table): c.table for c in targets if c.rule is None}
+    tables = {id(c.table): c.table for c in targets if _modify_states(c.rule)}
     for c in targets:
-        if c.rule is not None:
+        if not _modify_states(c.rule):
             out[c.name] = Naive(skipped="a conversion rule: MySQL's MODIFY has no USING to state it")
     if not tables:
         return out
@@ -520,7 +520,7 @@ def naive_results_mysql(engine: sa.Engine, targets: list[Converted], writes: lis
                     conn.execute(sa.text("SET SESSION sql_mode = :m"),
                                  {"m": ",".join(x for x in (mode, "STRICT_TRANS_TABLES") if x)})
                 for c in targets:
-                    if c.rule is None:
+                    if _modify_states(c.rule):
                         out[c.name] = _naive_mysql_one(conn, c, enum_remap or {}, backfill or {})
                 conn.commit()
         finally:
@@ -534,6 +534,12 @@ def naive_results_mysql(engine: sa.Engine, targets: list[Converted], writes: lis
             with engine.connect() as conn:
                 raw(conn, f"DROP DATABASE IF EXISTS {qm(sibling)}")
     return out
+
+
+def _modify_states(rule: ConvertRule | None) -> bool:
+    """Whether a plain MODIFY can state the conversion `rule`: none, or a time zone alone (the
+    session's time_zone, which a MODIFY reads DATETIME values in)."""
+    return rule is None or (not rule.using and not rule.inverse and bool(rule.timezone))
 
 
 def _naive_mysql_one(conn: Connection, c: Converted, enum_remap: dict[str, str], backfill: dict[str, str]) -> Naive:
@@ -555,7 +561,12 @@ def _naive_mysql_one(conn: Connection, c: Converted, enum_remap: dict[str, str],
                          {"new": new_value, "old": old_value})
         if key in backfill:
             raw(conn, f"UPDATE {table} SET {column} = ({backfill[key]}) WHERE {column} IS NULL")
-        raw(conn, f"ALTER TABLE {table} MODIFY {definition}")
+        if c.rule is not None and c.rule.timezone:  # the column's wall-clock zone, for this MODIFY
+            conn.execute(sa.text("SET time_zone = :z"), {"z": c.rule.timezone})
+        try:
+            raw(conn, f"ALTER TABLE {table} MODIFY {definition}")
+        finally:
+            raw(conn, "SET time_zone = '+00:00'")
     except sa_exc.DBAPIError as e:
         conn.rollback()
         if _mysql_errno(e) in MYSQL_DATA_ERRORS:

@@ -276,7 +276,7 @@ def _serial_sequence_as(table: str, column: str, type_sql: str) -> str:
 
 def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str, what: str,
                      record: tuple[str, str] | None = None, source: str | None = None,
-                     verb: str = "backfill") -> str:
+                     verb: str = "backfill", quiet: bool = True) -> str:
     """A PL/pgSQL block that walks `table` by primary-key ranges (an index range scan each)
     and updates the rows of each range that match `cond`, committing after every batch (it
     runs outside any transaction) and reporting progress as a NOTICE.
@@ -342,7 +342,8 @@ def _keyset_backfill(table: str, pk: tuple[str, ...], assignment: str, cond: str
     advance = [*[f"{a} := {b};" for a, b in zip(last, hi, strict=True)], "planner_first := false;"]
     declare = [f"{v} {qt(table)}.{q(k)}%TYPE;" for vs in (last, hi) for v, k in zip(vs, pk, strict=True)]
     declare += ["planner_first boolean := true;", "planner_batch integer := least(500, planner_max);"]
-    return _batch_block(declare, [], loop, attempt, advance, "planner_batch", what, verb)
+    return _batch_block(declare, [], loop, attempt, advance, "planner_batch", what, verb,
+                        rewrites=qt(table) if quiet else None)
 
 
 def _indented(lines: list[str]) -> list[str]:
@@ -350,7 +351,7 @@ def _indented(lines: list[str]) -> list[str]:
 
 
 def _batch_block(declare: list[str], before: list[str], head: list[str], attempt: list[str], advance: list[str],
-                 size: str, what: str, verb: str, after: list[str] = ()) -> str:
+                 size: str, what: str, verb: str, after: list[str] = (), rewrites: str | None = None) -> str:
     """The `rt.batched(...)` call of a PL/pgSQL block that runs batches in a loop outside any
     transaction: `head` (in the loop: finds the next batch, EXITs when there is none),
     `attempt` (the batch's UPDATE), then `advance` once it is committed. `size` is the variable
@@ -406,10 +407,13 @@ def _batch_block(declare: list[str], before: list[str], head: list[str], attempt
             "BEGIN",
             *_indented([*before, "LOOP", *_indented(loop), "END LOOP;", *after]),
             "END"]
-    return f"rt.batched({py('DO ' + dollar_quote(chr(10) + chr(10).join(body) + ' '))})"
+    # `rewrites`: the table whose rows the batches rewrite as DDL would, firing none of its
+    # triggers (rt.batched runs them with session_replication_role = replica where it may)
+    tail = f", rewrites={py(rewrites)}" if rewrites else ""
+    return f"rt.batched({py('DO ' + dollar_quote(chr(10) + chr(10).join(body) + ' '))}{tail})"
 
 
-def _page_backfill(table: str, assignment: str, cond: str, what: str) -> str:
+def _page_backfill(table: str, assignment: str, cond: str, what: str, quiet: bool = True) -> str:
     """The batched UPDATE of a table without a primary key: on PostgreSQL 14 and later it walks
     the pages the table had when it started (its largest partition's, when it is partitioned),
     a range of them per batch (`ctid` ranges: a TID range scan each, so the table is read once; the batch is sized in pages, ~50 rows each at
@@ -443,7 +447,7 @@ def _page_backfill(table: str, assignment: str, cond: str, what: str) -> str:
     # planner_max (from batch_rows) counts rows: in pages, ~50 rows a page
     return _batch_block(declare, [*before, "planner_max := greatest(1, planner_max / 50);"], head, attempt,
                         ["planner_page := planner_page + planner_step;"], "planner_step", what, "backfill",
-                        after=["LOOP", *_indented(rest), "END LOOP;"])
+                        after=["LOOP", *_indented(rest), "END LOOP;"], rewrites=qt(table) if quiet else None)
 
 
 #: the column of a backup of NULLs that records what the backfill wrote
@@ -1551,7 +1555,7 @@ class _Builder:
         for v, table, col, pk in held:
             if v in remapped:  # backfill: rows holding v move to the mapped value (backed up first)
                 bk = names[v, table, col.name]
-                self._backfill_step(c, table, col.name, f"{lit(remapped[v])}",
+                self._backfill_step(c, table, col.name, f"{lit(remapped[v])}", fires_triggers=True,
                                     where=f"{q(col.name)}::text = {lit(v)}",
                                     upgrade_first=[self.backup(table, pk, col.name, bk,
                                                                f"{q(col.name)}::text = {lit(v)}", as_text=True)],
@@ -1682,7 +1686,8 @@ class _Builder:
         if col.default is not None:
             self._backfill_step(c, c.table, col.name, col.default, new_waits=False)
         elif c.object in self.backfill_exprs:
-            self._backfill_step(c, c.table, col.name, self.backfill_exprs[c.object], new_waits=False)
+            self._backfill_step(c, c.table, col.name, self.backfill_exprs[c.object], new_waits=False,
+                                fires_triggers=True)
         elif col.autoincrement:
             raise PlanError(f"{c.id}: adding a serial/identity column to an existing table rewrites it; "
                             "add it as a plain column with a sequence default instead")
@@ -1697,21 +1702,25 @@ class _Builder:
                        where: str | None = None, downgrade: list[Block] | None = None,
                        upgrade_first: list[Block] | None = None, upgrade_after: list[Block] | None = None,
                        new_waits: bool | None = None, analyze: bool = True,
-                       record: str | None = None, more: Iterable[tuple[str, str]] = ()) -> None:
+                       record: str | None = None, more: Iterable[tuple[str, str]] = (),
+                       fires_triggers: bool = False) -> None:
         """R12: keyset batches of BATCH_SIZE rows by primary-key range, each committed on its
         own, so the whole backfill reads the table once (linear in its size); ANALYZE after
         (`analyze=False`: a later step analyzes the column before anything reads it).
         `record`: the backup table (quoted) whose FILLED column gets what each row was set to.
-        `more`: (column, expression) set by the same batches (PostgreSQL)."""
+        `more`: (column, expression) set by the same batches (PostgreSQL). `fires_triggers`:
+        the batches stand for the UPDATE a user would write (a stated backfill, a remap), so the
+        table's own triggers fire for them; otherwise they stand for DDL (a conversion, a
+        rename, a default) and fire none where the session may (rt.batched)."""
         cond = where or f"{q(column)} IS NULL"
         self.add(Phase.BACKFILL, f"backfill {table}.{', '.join([column, *(x for x, _ in more)])} in batches",
                  [*(upgrade_first or []), Block(self._batches(table, column, expression, cond, analyze, record,
-                                                              more=more),
+                                                              more=more, quiet=not fires_triggers),
                                                 autocommit=True),
                   *(upgrade_after or [])], downgrade or [], change=c, new_waits=new_waits)
 
     def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True,
-                 record: str | None = None, *, more: Iterable[tuple[str, str]] = ()) -> str:
+                 record: str | None = None, *, more: Iterable[tuple[str, str]] = (), quiet: bool = True) -> str:
         """The code of a batched `SET column = expression WHERE cond` (PostgreSQL: keyset by
         primary key in one PL/pgSQL block, by ctid without one; then ANALYZE). `more`: other
         (column, expression) the same batches set."""
@@ -1720,9 +1729,10 @@ class _Builder:
         assignment = ", ".join(f"{q(x)} = {e}" for x, e in sets)
         what = f"{table}.{', '.join(x for x, _ in sets)}"
         if pk:
-            code = _keyset_backfill(table, pk, assignment, cond, what, record=(record, column) if record else None)
+            code = _keyset_backfill(table, pk, assignment, cond, what, record=(record, column) if record else None,
+                                    quiet=quiet)
         else:  # no key to range over: the row address, a range of pages a batch
-            code = _page_backfill(table, assignment, cond, what)
+            code = _page_backfill(table, assignment, cond, what, quiet=quiet)
         return code + "\n" + execute(f"ANALYZE {qt(table)}") if analyze else code
 
     def _not_null_steps(self, c: Change, table: str, column: str, *, guards: list[Guard],
@@ -2965,7 +2975,7 @@ class _Builder:
             # stays (a snapshot of the rows after the backfill took such a value for the fill).
             # The backup is copied before the trigger's lock is taken; the downgrade drops the
             # trigger before it puts the NULLs back (the trigger would fill them again)
-            self._backfill_step(c, c.table, c.column, expression,
+            self._backfill_step(c, c.table, c.column, expression, fires_triggers=True,
                                 upgrade_first=[self.backup(c.table, pk, c.column, bk, f"{q(c.column)} IS NULL",
                                                            computed=(f"{q(c.column)} AS {q(FILLED)}",)),
                                                self.ddl(fill)],

@@ -1572,11 +1572,68 @@ def keyset(
         )
 
 
-def batched(*parts: str) -> None:
+def _quiet_triggers(table: str) -> bool:
+    """Before batches that rewrite the rows of `table` (quoted) as DDL would (a conversion, a
+    rename, a restore: the plain ALTER fires no trigger), the table's own triggers that fire
+    on UPDATE (an `updated_at` stamp, an audit row per row) must not fire for them: this
+    session then runs with session_replication_role = replica (True: reset it after). Where
+    the role may not set it, stop in one line, unless -x backfill_triggers=fire accepts that
+    they fire."""
+    rows = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT tg.tgname, tg.tgenabled FROM pg_trigger tg "
+                "WHERE (tg.tgrelid = CAST(:t AS regclass) OR tg.tgrelid IN "
+                "(SELECT relid FROM pg_partition_tree(CAST(:t AS regclass)))) "
+                "AND NOT tg.tgisinternal AND tg.tgenabled <> 'D' AND (tg.tgtype & 16) <> 0 "
+                "AND position('__planner_' IN tg.tgname) = 0 ORDER BY 1"
+            ),
+            {"t": table},
+        )
+        .all()
+    )
+    if not rows:
+        return False
+    names = ", ".join(dict.fromkeys(r.tgname for r in rows))
+    always = ", ".join(r.tgname for r in rows if r.tgenabled == "A")
+    if setting("backfill_triggers", "") == "fire":
+        print(
+            f"planner: the triggers of {table} ({names}) fire for each row the batches "
+            "rewrite (-x backfill_triggers=fire)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return False
+    try:  # (outside any transaction: a refusal aborts nothing)
+        sql("SET session_replication_role = replica")
+    except sa.exc.DBAPIError as err:
+        if getattr(getattr(err, "orig", None), "sqlstate", None) != "42501":
+            raise
+        raise CommandError(
+            f"planner: the triggers of {table} ({names}) would fire for each row the batches "
+            "rewrite, where the plain ALTER fires none (an updated_at stamp or an audit row "
+            "per row), and this role may not set session_replication_role to keep them "
+            "quiet; run the migration as a role that may (a superuser; on PostgreSQL 15+ "
+            "GRANT SET ON PARAMETER session_replication_role TO <role>), or accept that "
+            "they fire: -x backfill_triggers=fire"
+        ) from None
+    if always:
+        print(
+            f"planner: triggers of {table} enabled ALWAYS ({always}) fire for the rows the "
+            "batches rewrite even so",
+            file=sys.stderr,
+            flush=True,
+        )
+    return True
+
+
+def batched(*parts: str, rewrites: str | None = None) -> None:
     """Run a statement that batches by itself (a PL/pgSQL block committing after each batch,
     sized by the settings `planner.batch_rows` and `planner.batch_ms` set here from
     -x batch_rows / -x batch_ms; `parts` joined by BATCH_SIZE), outside any transaction. Its
-    progress NOTICEs go to stderr, one every PROGRESS_EVERY seconds and the last."""
+    progress NOTICEs go to stderr, one every PROGRESS_EVERY seconds and the last.
+    `rewrites`: the table (quoted) whose rows it rewrites as DDL would (see _quiet_triggers)."""
     _HELD.clear()  # outside the transaction: what its steps held is released
     most, target = _batch_limits()
     limits = [
@@ -1594,6 +1651,7 @@ def batched(*parts: str) -> None:
     # of its version stamp flushes them all
     for statement in [*limits, "SET synchronous_commit = off"]:
         sql(statement)
+    quiet = bool(rewrites) and _quiet_triggers(rewrites)
     try:
         _notify_batches(parts)
     except sa.exc.DBAPIError as err:
@@ -1602,6 +1660,8 @@ def batched(*parts: str) -> None:
             raise
         raise CommandError(text) from None  # one line: what, and what to do
     finally:
+        if quiet:
+            sql("RESET session_replication_role")
         for statement in (
             "RESET synchronous_commit",
             "RESET planner.batch_rows",

@@ -248,7 +248,7 @@ def expression(node: ast.AST, indent: str, prefix: str = "", suffix: str = "") -
         blocks = sql_parts_blocks(parts, indent + INDENT)
         if blocks is not None:
             return [indent + prefix + flat(node.func) + "(", *[indent + INDENT + b + "," for b in blocks],
-                    indent + ")" + suffix]
+                    *[indent + INDENT + flat(k) + "," for k in node.keywords], indent + ")" + suffix]
     line = indent + prefix + flat(node) + suffix
     if _fits(line):
         return [line]
@@ -439,8 +439,8 @@ def _same(a: ast.AST, b: ast.AST) -> bool:
 
 
 def _sql_parts(node: ast.AST) -> list[str] | None:
-    """The parts of an `rt.batched(...)` call of string literals."""
-    if isinstance(node, ast.Call) and _dotted(node.func) == SQL_PARTS_CALL and not node.keywords \
+    """The parts of an `rt.batched(...)` call of string literals (its keywords follow them)."""
+    if isinstance(node, ast.Call) and _dotted(node.func) == SQL_PARTS_CALL \
             and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args):
         return [a.value for a in node.args]
     return None

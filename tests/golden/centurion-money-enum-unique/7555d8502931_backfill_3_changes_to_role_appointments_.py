@@ -117,6 +117,7 @@ def upgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"users"',
         )
         rt.sql('ANALYZE "users"')
     # backfill users.role__planner_new in batches
@@ -188,6 +189,7 @@ def upgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"users"',
         )
     # build index users_role_idx__planner_new on role__planner_new concurrently (becomes users_role_idx)
     with op.get_context().autocommit_block():
@@ -271,6 +273,7 @@ def upgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"appointments"',
         )
     # backfill invoices.totalAmount__planner_new in batches
     with op.get_context().autocommit_block():
@@ -341,6 +344,7 @@ def upgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"invoices"',
         )
 
     # NOT VALID check users_role__planner_new_not_null
@@ -487,6 +491,7 @@ def downgrade() -> None:
                 END LOOP;
             END $planner$
             """,
+            rewrites='"users"',
         )
         rt.sql("RESET planner.restoring")
     # the backups restored above, once the whole revision is undone

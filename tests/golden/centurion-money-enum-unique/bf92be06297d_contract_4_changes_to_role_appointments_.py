@@ -358,6 +358,7 @@ def downgrade() -> None:
                     END LOOP;
                 END $planner$
                 """,
+                rewrites='"invoices"',
             )
     with op.get_context().autocommit_block():
         if not rt.has_column('"invoices"', "totalAmount__planner_new"):
@@ -428,6 +429,7 @@ def downgrade() -> None:
                     END LOOP;
                 END $planner$
                 """,
+                rewrites='"invoices"',
             )
 
     def _step_2() -> None:
@@ -607,6 +609,7 @@ def downgrade() -> None:
                     END LOOP;
                 END $planner$
                 """,
+                rewrites='"appointments"',
             )
     with op.get_context().autocommit_block():
         if not rt.has_column('"appointments"', "fee__planner_new"):
@@ -677,6 +680,7 @@ def downgrade() -> None:
                     END LOOP;
                 END $planner$
                 """,
+                rewrites='"appointments"',
             )
 
     def _step_6() -> None:
@@ -870,6 +874,7 @@ def downgrade() -> None:
                     END LOOP;
                 END $planner$
                 """,
+                rewrites='"users"',
             )
     with op.get_context().autocommit_block():
         if not rt.has_column('"users"', "role__planner_new"):
@@ -940,6 +945,7 @@ def downgrade() -> None:
                     END LOOP;
                 END $planner$
                 """,
+                rewrites='"users"',
             )
     with op.get_context().autocommit_block():
         if not rt.has_column('"users"', "role__planner_new"):

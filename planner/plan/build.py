@@ -1981,7 +1981,10 @@ class _Builder:
         self.add(Phase.EXPAND, f"add {c.table}.{b} kept in step with {a} both ways by a trigger (rename, R11)",
                  [self.ddl("\n".join([render([ops.AddColumnOp(name, loose, schema=schema)]), sync]))],
                  [self.ddl("\n".join([unsync, render([ops.DropColumnOp(name, b, schema=schema)])]))],
-                 change=c, rank=-1)
+                 change=c, rank=-1,
+                 guards=[self._dependents_guard(c.table, a, "the rename by copy",
+                                                "drop them before and create them again after, or rename in place "
+                                                "(renames_in_place = true in config: every writer switches at once)")])
         self._backfill_step(c, c.table, b, qa, where=f"{qb} IS NULL AND {qa} IS NOT NULL")
         copy_up: list[str] = []
         copy_down: list[str] = []
@@ -2433,12 +2436,12 @@ class _Builder:
                 f"JOIN pg_class x ON x.oid = k.conindid WHERE k.conrelid = {rel} AND k.contype = 'p' AND "
                 "(k.condeferrable OR i.indnkeyatts < i.indnatts OR x.reloptions IS NOT NULL OR x.reltablespace <> 0)",
                 f"the primary key of {c.table} is DEFERRABLE or has INCLUDE columns, storage parameters or a "
-                "tablespace, which the key swap (R8) does not carry over", resolve=by_hand))
+                "tablespace, which the key swap (R8) does not carry over", resolve=by_hand, catalog=True))
             out.append(Guard(
                 f"SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND confrelid = {rel} AND NOT convalidated",
                 f"foreign keys referencing {c.table} are NOT VALID: the key swap adds them again and validates "
                 "them", resolve="validate them first (ALTER TABLE ... VALIDATE CONSTRAINT, after fixing the rows "
-                                f"that break them), or {by_hand}"))
+                                f"that break them), or {by_hand}", catalog=True))
         uniques = [i.name for i in t.indexes if i.constraint and c.column in i.columns and self._rebuildable(c, i)]
         if uniques:
             out.append(Guard(
@@ -2447,15 +2450,27 @@ class _Builder:
                 f"k.conname IN ({', '.join(lit(n or '') for n in uniques)}) AND (k.condeferrable OR "
                 "i.indnkeyatts < i.indnatts OR x.reloptions IS NOT NULL OR x.reltablespace <> 0)",
                 f"a UNIQUE constraint on {c.table}.{c.column} is DEFERRABLE or has INCLUDE columns, storage "
-                "parameters or a tablespace, which R8 does not carry over", resolve=by_hand))
+                "parameters or a tablespace, which R8 does not carry over", resolve=by_hand, catalog=True))
         if names:
             out.append(Guard(
                 f"SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND conrelid = {rel} AND NOT convalidated "
                 f"AND conname IN ({', '.join(lit(n or '') for n in names)})",
                 f"foreign keys on {c.table}.{c.column} are NOT VALID: R8 adds them again on the new column and "
                 "validates them", resolve="validate them first (ALTER TABLE ... VALIDATE CONSTRAINT, after fixing "
-                                          f"the rows that break them), or {by_hand}"))
+                                          f"the rows that break them), or {by_hand}", catalog=True))
+        out.append(self._dependents_guard(c.table, c.column, "R8's swap",
+                                          f"drop them before and create them again after, or {by_hand}"))
         return out
+
+    def _dependents_guard(self, table: str, column: str, how: str, resolve: str) -> Guard:
+        """What the schema model does not hold but hangs on `table.column`, which a route that
+        drops the column (R8's swap, a rename by copy: `how`) would drop with it, or fail on in
+        contract: checked on the server before any DDL (rt.column_dependents says what)."""
+        was = next((x.detail["from"] for x in self.diff.changes if x.kind == Kind.RENAME_TABLE and x.table == table),
+                   None)
+        tail = f", was={py(qt(was))}" if was else ""
+        call = f"rt.column_dependents({py(qt(table))}, {py(column)}, {py(how)}, resolve={py(resolve)}{tail})"
+        return Guard(call, f"{table}.{column} carries nothing {how} would drop", call=True, catalog=True)
 
     def _swap_fks(self, c: Change) -> list[ForeignKey] | str:
         """The foreign keys of the table that R8 adds again on the new column (NOT VALID after

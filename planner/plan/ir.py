@@ -110,10 +110,17 @@ class Guard:
     sample: str | None = None
     #: the setting that resolves a stop (`[tool.planner.backfill] "t.c" = ...`), if one does
     resolve: str | None = None
+    #: it reads the server's catalog, not rows: `planner check` has no query of it to name
+    catalog: bool = False
+    #: `sql` is the whole runtime call that guards (a catalog check the runtime writes)
+    call: bool = False
 
     def code(self, check: str | None = None) -> str:
         """The revision statement; `check`: the `planner check` command a stop names."""
+        if self.call:
+            return self.sql
         first = ", first=False" if self.inline else ""
+        check = None if self.catalog else check
         options = (("check", check), ("resolve", self.resolve))
         if self.raises:
             return f"rt.guard_block({self.sql!r}{first}{''.join(f', {k}={v!r}' for k, v in options if v)})"

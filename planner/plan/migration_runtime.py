@@ -169,6 +169,69 @@ def guard(
         )
 
 
+def column_dependents(
+    table: str, column: str, how: str, resolve: str, was: str | None = None
+) -> None:
+    """PostgreSQL: stop before any DDL where `column` of `table` (quoted) carries what the
+    schema model does not hold and `how` (R8's swap, a rename by copy), which drops the old
+    column, would drop with it, silently, where the plain ALTER keeps it: an EXCLUDE
+    constraint, extended statistics, the replica identity index, the CLUSTER index, an index
+    with storage parameters or a tablespace (built again without them); or that would make
+    the drop fail in contract, after expand and backfill ran: a policy, a trigger's column
+    list. The stop names them (a guard, with `resolve`). `was`: the table's name (quoted)
+    before a rename of the same plan, which it has where this runs before that rename."""
+    rel = f"to_regclass({_literal(table)})"
+    if was:
+        rel = f"coalesce({rel}, to_regclass({_literal(was)}))"
+    att = (
+        f"(SELECT attnum FROM pg_attribute WHERE attrelid = {rel} "
+        f"AND attname = {_literal(column)} AND NOT attisdropped)"
+    )
+    part_0 = (
+        "SELECT 'EXCLUDE constraint' AS what, conname::text AS name FROM pg_constraint "
+        f"WHERE conrelid = {rel} AND contype = 'x' AND {att} = ANY(conkey)"
+    )
+    part_1 = (
+        "SELECT 'extended statistics', stxname::text FROM pg_statistic_ext "
+        f"WHERE stxrelid = {rel} AND {att} = ANY(stxkeys::int2[])"
+    )
+    part_2 = (
+        "SELECT CASE WHEN i.indisreplident THEN 'replica identity index' "
+        "ELSE 'CLUSTER index' END, x.relname::text FROM pg_index i "
+        f"JOIN pg_class x ON x.oid = i.indexrelid WHERE i.indrelid = {rel} "
+        f"AND (i.indisreplident OR i.indisclustered) AND {att} = ANY(i.indkey::int2[])"
+    )
+    part_3 = (
+        "SELECT 'index with storage parameters or a tablespace', x.relname::text "
+        "FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid "
+        f"WHERE i.indrelid = {rel} AND NOT i.indisprimary "
+        f"AND {att} = ANY(i.indkey::int2[]) "
+        "AND (x.reloptions IS NOT NULL OR x.reltablespace <> 0) "
+        "AND NOT EXISTS (SELECT FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+    )
+    part_4 = (
+        "SELECT 'policy', p.polname::text FROM pg_depend d "
+        "JOIN pg_policy p ON p.oid = d.objid WHERE d.classid = 'pg_policy'::regclass "
+        f"AND d.refobjid = {rel} AND d.refobjsubid = {att}"
+    )
+    part_5 = (
+        "SELECT 'trigger', tg.tgname::text FROM pg_depend d "
+        "JOIN pg_trigger tg ON tg.oid = d.objid "
+        f"WHERE d.classid = 'pg_trigger'::regclass AND d.refobjid = {rel} "
+        f"AND d.refobjsubid = {att} AND NOT tg.tgisinternal "
+        "AND position('__planner_' IN tg.tgname) = 0"
+    )
+    kinds = (part_0, part_1, part_2, part_3, part_4, part_5)
+    found = " UNION ALL ".join(kinds)
+    guard(
+        f"SELECT count(*) FROM ({found}) AS planner_d",
+        f"{table}.{column} carries what {how} would drop with the old column (the plain "
+        "ALTER keeps it)",
+        sample=f"SELECT what, name FROM ({found}) AS planner_d ORDER BY 1, 2",
+        resolve=resolve,
+    )
+
+
 def guard_block(
     statement: str,
     first: bool = True,

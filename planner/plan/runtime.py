@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "f35d3da34acd123e598ad7b51f1b8bf08fbf15a6bb1372f116bac8b7f7e11700"
+DIGEST = "41fe0dbe9faab12367d444f61ef9e9b2641ec1e17379e65e44a2fdb1e77efaba"
 
 
 def constant(name: str) -> str:

@@ -40,6 +40,12 @@ def upgrade() -> None:
     rt = load_python_file(context.script.dir, "planner_runtime_v1.py")
     rt.set_timeouts()
     # pre-flight guards: stop before any DDL if existing rows would break a change
+    rt.column_dependents(
+        '"users"',
+        "role",
+        "R8's swap",
+        resolve="drop them before and create them again after, or change the type of users.role by hand (ALTER TABLE ... ALTER COLUMN ... TYPE, a table rewrite under ACCESS EXCLUSIVE)",
+    )
     rt.guard(
         """
         SELECT count(*) AS "count"
@@ -58,6 +64,12 @@ def upgrade() -> None:
         check="planner check sample_schemas/centurion-money-enum-unique/old.prisma sample_schemas/centurion-money-enum-unique/new.prisma --rename Role.COACH=INSTRUCTOR --db URL",
         resolve='set [tool.planner.convert] "appointments.fee" = "<SQL expression>" (or fix those values), then plan again',
     )
+    rt.column_dependents(
+        '"appointments"',
+        "fee",
+        "R8's swap",
+        resolve="drop them before and create them again after, or change the type of appointments.fee by hand (ALTER TABLE ... ALTER COLUMN ... TYPE, a table rewrite under ACCESS EXCLUSIVE)",
+    )
     rt.guard(
         """
         SELECT count(*) AS "count"
@@ -75,6 +87,12 @@ def upgrade() -> None:
         """,
         check="planner check sample_schemas/centurion-money-enum-unique/old.prisma sample_schemas/centurion-money-enum-unique/new.prisma --rename Role.COACH=INSTRUCTOR --db URL",
         resolve='set [tool.planner.convert] "invoices.totalAmount" = "<SQL expression>" (or fix those values), then plan again',
+    )
+    rt.column_dependents(
+        '"invoices"',
+        "totalAmount",
+        "R8's swap",
+        resolve="drop them before and create them again after, or change the type of invoices.totalAmount by hand (ALTER TABLE ... ALTER COLUMN ... TYPE, a table rewrite under ACCESS EXCLUSIVE)",
     )
     # add value 'INSTRUCTOR' to enum Role (renames 'COACH')
     with op.get_context().autocommit_block():

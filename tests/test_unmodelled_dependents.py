@@ -1,0 +1,79 @@
+"""What the schema model does not hold but hangs on a column: R8's swap and the rename by copy
+drop the old column, and it went with it, silently, where the plain ALTER keeps it (an EXCLUDE
+constraint, extended statistics, the replica identity index, the CLUSTER index, an index's
+storage parameters), or the drop failed on it in contract after expand and backfill had run (a
+policy, a trigger's column list). Found by comparing `pg_dump -s` of the plan's result with
+the naive migration's. A guard now stops before any DDL, naming them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from planner.cli import app
+
+pytestmark = pytest.mark.postgres
+
+BASE = "CREATE TABLE t (id int PRIMARY KEY, a int NOT NULL, b text);\n"
+EXTRAS = {
+    "statistics": "CREATE STATISTICS t_ab_stats (ndistinct) ON a, b FROM t;",
+    "replica identity": "CREATE UNIQUE INDEX t_a_uidx ON t (a); ALTER TABLE t REPLICA IDENTITY USING INDEX t_a_uidx;",
+    "cluster": "CREATE INDEX t_a_b ON t (a, b); ALTER TABLE t CLUSTER ON t_a_b;",
+    "fillfactor": "CREATE INDEX t_a_idx ON t (a) WITH (fillfactor = 70);",
+    "policy": "ALTER TABLE t ENABLE ROW LEVEL SECURITY; CREATE POLICY t_pos ON t USING (a >= 0);",
+    "trigger": "CREATE FUNCTION t_f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
+               " CREATE TRIGGER t_tr BEFORE UPDATE OF a ON t FOR EACH ROW EXECUTE FUNCTION t_f();",
+    "exclude": "ALTER TABLE t ADD CONSTRAINT t_a_excl EXCLUDE USING btree (a WITH =);",
+}
+NAMES = {"statistics": "t_ab_stats", "replica identity": "t_a_uidx", "cluster": "t_a_b", "fillfactor": "t_a_idx",
+         "policy": "t_pos", "trigger": "t_tr", "exclude": "t_a_excl"}
+
+
+def _run(tmp_path: Path, url: str, extra: str, new: str, *options: str) -> tuple[subprocess.CompletedProcess, str]:
+    old = BASE
+    indexes = {"fillfactor": "CREATE INDEX t_a_idx ON t (a);\n", "cluster": "CREATE INDEX t_a_b ON t (a, b);\n",
+               "replica identity": "CREATE UNIQUE INDEX t_a_uidx ON t (a);\n"}.get(extra, "")
+    (tmp_path / "old.sql").write_text(old + indexes)
+    (tmp_path / "new.sql").write_text(new + indexes.replace("(a", "(a2" if options else "(a"))
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
+                                 str(tmp_path / "p"), "--rev-id-seed", "t", "-q", *options])
+    assert r.exit_code == 0, r.output
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO t SELECT g, g, 'x' FROM generate_series(1, 100) g")
+        c.exec_driver_sql(EXTRAS[extra])
+        before = c.exec_driver_sql("SELECT string_agg(attname || ':' || atttypid::regtype::text, ',' ORDER BY "
+                                   "attnum) FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 "
+                                   "AND NOT attisdropped").scalar()
+    up = subprocess.run([sys.executable, "-m", "alembic", "-c", str(tmp_path / "p" / "alembic.ini"), "-x",
+                         f"db={url}", "upgrade", "head"], capture_output=True, text=True, timeout=300)
+    with engine.connect() as c:
+        after = c.exec_driver_sql("SELECT string_agg(attname || ':' || atttypid::regtype::text, ',' ORDER BY "
+                                  "attnum) FROM pg_attribute WHERE attrelid = 't'::regclass AND attnum > 0 "
+                                  "AND NOT attisdropped").scalar()
+    engine.dispose()
+    assert after == before, "DDL ran before the guard stopped it"
+    return up, NAMES[extra]
+
+
+@pytest.mark.parametrize("extra", list(EXTRAS))
+def test_a_type_swap_stops_before_losing_what_the_model_does_not_hold(tmp_path: Path, pg_url: str, extra: str):
+    up, name = _run(tmp_path, pg_url, extra, BASE.replace("a int", "a bigint"))
+    assert up.returncode != 0
+    assert "carries what R8's swap would drop with the old column" in up.stderr, up.stderr[-2000:]
+    assert name in up.stderr and "no DDL was run" in up.stderr, up.stderr[-2000:]
+
+
+@pytest.mark.parametrize("extra", ["statistics", "policy", "trigger", "fillfactor"])
+def test_a_rename_by_copy_stops_before_losing_what_the_model_does_not_hold(tmp_path: Path, pg_url: str,
+                                                                           extra: str):
+    up, name = _run(tmp_path, pg_url, extra, BASE.replace("a int", "a2 int"), "--rename", "t.a=a2")
+    assert up.returncode != 0
+    assert "carries what the rename by copy would drop" in up.stderr and name in up.stderr, up.stderr[-2000:]
+    assert "renames_in_place" in up.stderr

@@ -551,3 +551,46 @@ def test_a_materialized_view_on_a_column_converted_in_place_stops_the_first_revi
     finally:
         with engine.connect() as c:
             c.exec_driver_sql("DROP TABLE t CASCADE")
+
+
+GENERATED = "CREATE TABLE t (id int PRIMARY KEY, a int, g {} GENERATED ALWAYS AS (a * 2) STORED);\n"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("old", "new"), [("int", "bigint"), ("bigint", "int"), ("numeric(10,2)", "int"),
+                                         ("int", "numeric(10,2)")])
+def test_a_generated_columns_type_changes_as_the_naive_alter(tmp_path: Path, pg_url: str, old: str, new: str):
+    """A stored generated column takes no USING (`cannot specify USING when altering type of
+    generated column`: the upgrade stopped where the naive ALTER succeeds) and no backup (its
+    values are computed again; the restore's `UPDATE ... SET g` failed: `can only be updated to
+    DEFAULT`)."""
+    report = _verify(tmp_path, GENERATED.format(old), GENERATED.format(new), pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)
+
+
+@pytest.mark.postgres
+def test_an_integer_array_widening_goes_back_and_stops_on_an_element_too_big(tmp_path: Path, pg_url: str):
+    """int[] -> bigint[]: the way back's range guard compared the array with the bounds
+    (`operator does not exist: bigint[] < integer`: no downgrade at all); it tests each element,
+    and stops in one line on one that int cannot hold."""
+    old = "CREATE TABLE t (id int PRIMARY KEY, a int[]);\n"
+    new = "CREATE TABLE t (id int PRIMARY KEY, a bigint[]);\n"
+    report = _verify(tmp_path, old, new, pg_url)
+    assert report.ok, (report.after_upgrade, report.after_downgrade, report.data, report.differential)
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
+                                 str(tmp_path / "p"), "-q"])
+    assert r.exit_code == 0, r.output
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO t VALUES (1, '{1,2}'), (2, NULL)")
+    alembic = [sys.executable, "-m", "alembic", "-c", str(tmp_path / "p" / "alembic.ini"), "-x", f"db={pg_url}"]
+    assert subprocess.run([*alembic, "upgrade", "head"], capture_output=True, text=True).returncode == 0
+    with engine.connect() as c:
+        c.exec_driver_sql("INSERT INTO t VALUES (3, '{1,10000000000}')")
+    down = subprocess.run([*alembic, "downgrade", "base"], capture_output=True, text=True)
+    engine.dispose()
+    assert down.returncode != 0
+    assert "planner guard failed: values of t.a do not fit" in down.stderr, down.stderr[-1500:]

@@ -2102,11 +2102,14 @@ class _Builder:
         up_ops = render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=new_t,
                                            existing_type=old_t, existing_nullable=o.nullable)])
         coercible = binary_coercible(o.type, n.type, "postgresql") and rule is None
-        if not coercible:
+        # a generated column takes no USING (the server computes its values again), as in the
+        # naive ALTER
+        generated = bool(o.generated or n.generated)
+        if not coercible and not generated:
             up_ops = with_kw(up_ops, postgresql_using=self.to_new(c, None, new_sql))
         down_ops = render([ops.AlterColumnOp(name, o.name, schema=schema, modify_type=old_t,
                                              existing_type=new_t, existing_nullable=n.nullable)])
-        if not binary_coercible(n.type, o.type, "postgresql") or rule is not None:
+        if (not binary_coercible(n.type, o.type, "postgresql") or rule is not None) and not generated:
             down_ops = with_kw(down_ops, postgresql_using=self.to_old(c, None, old_sql))
         backup = None
         up: list[Block] = []
@@ -2117,8 +2120,10 @@ class _Builder:
                                                  or ("its conversion rule is lossy" if rule and rule.lossy else None)):
             raise PlanError(f"{c.id}: {c.table} has no primary key, so the values this conversion changes ({why}) "
                             "could not be given back row by row on downgrade; add a primary key first")
-        # (not for a key column: a backup keyed by the values that change could not be matched back)
-        if (lossy(o.type, n.type) or (rule is not None and rule.lossy)) and pk and o.name not in pk:
+        # (not for a key column: a backup keyed by the values that change could not be matched back;
+        # not for a generated one: the ALTER back computes its values again, and none can be written)
+        if (lossy(o.type, n.type) or (rule is not None and rule.lossy)) and pk and o.name not in pk \
+                and not generated:
             bk = self.backup_name(c.table, o.name, "type")
             up.append(self.backup(c.table, pk, o.name, bk))
             backup = f"{BACKUP_SCHEMA}.{bk} ({', '.join(pk)}, {o.name} before the conversion)"
@@ -2894,7 +2899,10 @@ class _Builder:
                 c.table, pk, bk, f"b.{q(m.tmp)} IS NOT DISTINCT FROM {qt(c.table)}.{q(m.col)}")
             bounds = int_bounds(o.type, "postgresql") if exact else None
             if bounds is not None:  # integer widening: one range count instead of a cast per row
-                outside = f"FROM {qt(c.table)} WHERE {q(m.col)} NOT BETWEEN {bounds[0]} AND {bounds[1]}"
+                test = f"NOT BETWEEN {bounds[0]} AND {bounds[1]}"
+                if split_type(o.type)[3]:  # an array: any element outside
+                    test = f"IS NOT NULL AND EXISTS (SELECT FROM unnest({q(m.col)}) AS planner_v(v) WHERE v {test})"
+                outside = f"FROM {qt(c.table)} WHERE {q(m.col)} {test}"
                 back_guards.append(Guard(f"SELECT count(*) {outside}", f"values of {c.table}.{m.col} do not fit "
                                          f"{m.old_sql} (written since the swap; fix them first)",
                                          sample=f"SELECT {', '.join(q(p) for p in (*pk, m.col))} "

@@ -1403,6 +1403,29 @@ class _Builder:
             self.steps[n:] = [dataclasses.replace(s, change_id=c.id) for s in self.steps[n:]]
         return [(sc.table, sc.column) for sc, *_ in todo], inplace
 
+    @staticmethod
+    def _type_like(target: str, source: str) -> str:
+        """PostgreSQL: enum type `target` (a key) takes the owner, privileges and comment of
+        `source`, which it replaces (a recreated type lost them: owned by the migration's role,
+        USAGE for PUBLIC again, no comment). A role that may not give the owner away warns."""
+        t = lit(qt(target))
+        body = (f" DECLARE planner_s oid := to_regtype({lit(qt(source))}); r record; BEGIN "
+                "IF planner_s IS NULL THEN RETURN; END IF; "
+                f"EXECUTE format('COMMENT ON TYPE %s IS %L', {t}, obj_description(planner_s, 'pg_type')); "
+                "IF (SELECT typacl FROM pg_type WHERE oid = planner_s) IS NOT NULL THEN "
+                f"EXECUTE format('REVOKE ALL ON TYPE %s FROM PUBLIC', {t}); "
+                "FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable FROM pg_type p, aclexplode(p.typacl) a "
+                "WHERE p.oid = planner_s LOOP "
+                f"EXECUTE format('GRANT %s ON TYPE %s TO %s%s', r.privilege_type, {t}, CASE WHEN r.grantee = 0 "
+                "THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END, CASE WHEN r.is_grantable "
+                "THEN ' WITH GRANT OPTION' ELSE '' END); END LOOP; END IF; "
+                "BEGIN "
+                f"EXECUTE format('ALTER TYPE %s OWNER TO %I', {t}, "
+                "(SELECT pg_get_userbyid(typowner) FROM pg_type WHERE oid = planner_s)); "
+                "EXCEPTION WHEN insufficient_privilege THEN RAISE WARNING USING MESSAGE = "
+                f"'planner: ' || {t} || ' could not take the owner of the type it replaces: ' || SQLERRM; END; END ")
+        return "DO " + dollar_quote(body)
+
     def _type_back_blocks(self, key: str, target: Enum, columns: list[tuple[str, Column]]) -> list[Block]:
         """The downgrade of a recreation whose columns _swap_enum swapped: the type takes its
         temporary name again, `key` comes back with `target`'s values, and `columns` (those
@@ -1410,7 +1433,8 @@ class _Builder:
         tmp_key = self._enum_tmp(key)
         readers = self._typed_literal_readers(self.old, columns)
         lines = [execute(f"ALTER TYPE {qt(key)} RENAME TO {q(_split(tmp_key)[1])}"),
-                 execute(self._create_enum_sql(target, key)), *(drop for drop, _ in readers)]
+                 execute(self._create_enum_sql(target, key)), execute(self._type_like(key, tmp_key)),
+                 *(drop for drop, _ in readers)]
         for table, col in columns:
             arr = "[]" if col.type.endswith("[]") else ""
             if col.default is not None:
@@ -1459,6 +1483,7 @@ class _Builder:
                          f"(CASE WHEN {value} = {lit(x)} THEN {lit(y)} ELSE {value} END)")
             lines.append(execute(f"ALTER TABLE {qt(table)} ALTER COLUMN {q(col.name)} TYPE {qt(tmp_key)}{arr} "
                                  f"USING {value}::{qt(tmp_key)}{arr}"))
+        lines.append(execute(self._type_like(tmp_key, key)))
         lines.append(execute(f"DROP TYPE {qt(key)}"))
         lines.append(execute(f"ALTER TYPE {qt(tmp_key)} RENAME TO {q(_split(key)[1])}"))
         for table, col in columns:

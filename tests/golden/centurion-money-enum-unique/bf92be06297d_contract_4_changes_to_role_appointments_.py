@@ -182,6 +182,9 @@ def upgrade() -> None:
 
     # recreate enum Role without 'COACH' (renamed to 'INSTRUCTOR'); users.role swapped to it online (R8)
     def _step_4() -> None:
+        rt.sql(
+            "DO $planner$ DECLARE planner_s oid := to_regtype('\"Role\"'); r record; BEGIN IF planner_s IS NULL THEN RETURN; END IF; EXECUTE format('COMMENT ON TYPE %s IS %L', '\"Role__planner_new\"', obj_description(planner_s, 'pg_type')); IF (SELECT typacl FROM pg_type WHERE oid = planner_s) IS NOT NULL THEN EXECUTE format('REVOKE ALL ON TYPE %s FROM PUBLIC', '\"Role__planner_new\"'); FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable FROM pg_type p, aclexplode(p.typacl) a WHERE p.oid = planner_s LOOP EXECUTE format('GRANT %s ON TYPE %s TO %s%s', r.privilege_type, '\"Role__planner_new\"', CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END, CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END); END LOOP; END IF; BEGIN EXECUTE format('ALTER TYPE %s OWNER TO %I', '\"Role__planner_new\"', (SELECT pg_get_userbyid(typowner) FROM pg_type WHERE oid = planner_s)); EXCEPTION WHEN insufficient_privilege THEN RAISE WARNING USING MESSAGE = 'planner: ' || '\"Role__planner_new\"' || ' could not take the owner of the type it replaces: ' || SQLERRM; END; END $planner$"
+        )
         rt.sql('DROP TYPE "Role"')
         rt.sql('ALTER TYPE "Role__planner_new" RENAME TO "Role"')
 
@@ -772,6 +775,9 @@ def downgrade() -> None:
             rt.sql('ALTER TYPE "Role" RENAME TO "Role__planner_new"')
             rt.sql(
                 "CREATE TYPE \"Role\" AS ENUM ('ADMIN', 'INSTRUCTOR', 'COACH', 'CLIENT')"
+            )
+            rt.sql(
+                "DO $planner$ DECLARE planner_s oid := to_regtype('\"Role__planner_new\"'); r record; BEGIN IF planner_s IS NULL THEN RETURN; END IF; EXECUTE format('COMMENT ON TYPE %s IS %L', '\"Role\"', obj_description(planner_s, 'pg_type')); IF (SELECT typacl FROM pg_type WHERE oid = planner_s) IS NOT NULL THEN EXECUTE format('REVOKE ALL ON TYPE %s FROM PUBLIC', '\"Role\"'); FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable FROM pg_type p, aclexplode(p.typacl) a WHERE p.oid = planner_s LOOP EXECUTE format('GRANT %s ON TYPE %s TO %s%s', r.privilege_type, '\"Role\"', CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END, CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END); END LOOP; END IF; BEGIN EXECUTE format('ALTER TYPE %s OWNER TO %I', '\"Role\"', (SELECT pg_get_userbyid(typowner) FROM pg_type WHERE oid = planner_s)); EXCEPTION WHEN insufficient_privilege THEN RAISE WARNING USING MESSAGE = 'planner: ' || '\"Role\"' || ' could not take the owner of the type it replaces: ' || SQLERRM; END; END $planner$"
             )
 
     rt.with_lock_retry(_step_9)

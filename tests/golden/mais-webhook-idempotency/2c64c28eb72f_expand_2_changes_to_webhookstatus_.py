@@ -100,6 +100,9 @@ def downgrade() -> None:
             rt.sql(
                 'ALTER TABLE "WebhookEvent" ALTER COLUMN "status" TYPE "WebhookStatus__planner_new" USING "status"::text::"WebhookStatus__planner_new"'
             )
+            rt.sql(
+                "DO $planner$ DECLARE planner_s oid := to_regtype('\"WebhookStatus\"'); r record; BEGIN IF planner_s IS NULL THEN RETURN; END IF; EXECUTE format('COMMENT ON TYPE %s IS %L', '\"WebhookStatus__planner_new\"', obj_description(planner_s, 'pg_type')); IF (SELECT typacl FROM pg_type WHERE oid = planner_s) IS NOT NULL THEN EXECUTE format('REVOKE ALL ON TYPE %s FROM PUBLIC', '\"WebhookStatus__planner_new\"'); FOR r IN SELECT a.grantee, a.privilege_type, a.is_grantable FROM pg_type p, aclexplode(p.typacl) a WHERE p.oid = planner_s LOOP EXECUTE format('GRANT %s ON TYPE %s TO %s%s', r.privilege_type, '\"WebhookStatus__planner_new\"', CASE WHEN r.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(pg_get_userbyid(r.grantee)) END, CASE WHEN r.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END); END LOOP; END IF; BEGIN EXECUTE format('ALTER TYPE %s OWNER TO %I', '\"WebhookStatus__planner_new\"', (SELECT pg_get_userbyid(typowner) FROM pg_type WHERE oid = planner_s)); EXCEPTION WHEN insufficient_privilege THEN RAISE WARNING USING MESSAGE = 'planner: ' || '\"WebhookStatus__planner_new\"' || ' could not take the owner of the type it replaces: ' || SQLERRM; END; END $planner$"
+            )
             rt.sql('DROP TYPE "WebhookStatus"')
             rt.sql('ALTER TYPE "WebhookStatus__planner_new" RENAME TO "WebhookStatus"')
             rt.sql(

@@ -594,3 +594,27 @@ def test_an_integer_array_widening_goes_back_and_stops_on_an_element_too_big(tmp
     engine.dispose()
     assert down.returncode != 0
     assert "planner guard failed: values of t.a do not fit" in down.stderr, down.stderr[-1500:]
+
+
+@pytest.mark.postgres
+def test_a_remap_that_cannot_move_rows_says_why(tmp_path: Path, pg_url: str):
+    """A configured enum remap moves no row of a table without a primary key (the downgrade
+    could not give them back): the guard said "remap them first" although a remap was
+    configured; it says why that remap does not apply there and what to do."""
+    old = "CREATE TYPE st AS ENUM ('new', 'old', 'done');\nCREATE TABLE logt (s st, note text);\n"
+    new = old.replace("'new', 'old', 'done'", "'new', 'done'")
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    (tmp_path / "planner.toml").write_text('[enum_remap]\n"st.old" = "done"\n')
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
+                                 str(tmp_path / "p"), "-q", "--config", str(tmp_path / "planner.toml")])
+    assert r.exit_code == 0, r.output
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO logt VALUES ('old', 'x')")
+    engine.dispose()
+    up = subprocess.run([sys.executable, "-m", "alembic", "-c", str(tmp_path / "p" / "alembic.ini"), "-x",
+                         f"db={pg_url}", "upgrade", "head"], capture_output=True, text=True)
+    assert up.returncode != 0
+    assert "the configured remap moves no row of logt, which has no primary key" in up.stderr, up.stderr[-1500:]

@@ -1392,7 +1392,7 @@ class _Builder:
         guards = [Guard(f"SELECT count(*) FROM {qt(t)} WHERE " + (f"{lit(v)} = ANY({q(col.name)}::text[])"
                                                                    if col.type.endswith("[]") else
                                                                    f"{q(col.name)}::text = {lit(v)}"),
-                        f"rows of {t}.{col.name} hold {v!r}, which {key} loses: remap them first")
+                        f"rows of {t}.{col.name} hold {v!r}, which {key} loses: {self._unremapped(key, v, t, col)}")
                   for v in removed for t, col in self._enum_columns(self.old, key)]
         self.add(Phase.EXPAND, f"create enum {tmp_key} ({key} as NEW has it; takes its name in contract)",
                  [self.ddl(execute(self._create_enum_sql(target, tmp_key)))],
@@ -1503,9 +1503,21 @@ class _Builder:
                 cond = f"{lit(v)} = ANY({q(col.name)}::text[])" if col.type.endswith("[]") else \
                     f"{q(col.name)}::text = {lit(v)}"
                 sql = f"SELECT count(*) FROM {qt(table)} WHERE {cond}"
-                guards.append(Guard(sql, f"rows of {table}.{col.name} hold {v!r}: remap them first").code())
+                guards.append(Guard(sql, f"rows of {table}.{col.name} hold {v!r}: "
+                                         f"{self._unremapped(key, v, table, col)}").code())
         blocks = [Block("\n".join(guards))] if guards else []
         return [*blocks, self.ddl("\n".join(lines))]
+
+    def _unremapped(self, key: str, v: str, table: str, col: Column) -> str:
+        """What to do about rows of `table.col` still holding removed value `v` of enum `key`:
+        remap them, or, where a remap is configured but cannot move them (an array column, a
+        table without a primary key to give them back by on downgrade), move them by hand."""
+        if f"{key}.{v}" not in self.enum_remap:
+            return f"remap them first ([tool.planner.enum_remap] \"{key}.{v}\" = \"<value>\")"
+        if col.type.endswith("[]"):
+            return "the configured remap moves no array element: replace them by hand first"
+        return (f"the configured remap moves no row of {table}, which has no primary key to give them back by on "
+                "downgrade: move them by hand first, or add a primary key")
 
     def _original_old_md(self) -> sa.MetaData:
         """OLD's metadata under OLD's own table names (self.old_md has NEW's)."""

@@ -88,7 +88,7 @@ def downgrade() -> None:
     # undo: add value 'DUPLICATE' to enum WebhookStatus
     rt.guard(
         'SELECT count(*) FROM "WebhookEvent" WHERE "status"::text = \'DUPLICATE\'',
-        "rows of WebhookEvent.status hold 'DUPLICATE': remap them first",
+        'rows of WebhookEvent.status hold \'DUPLICATE\': remap them first ([tool.planner.enum_remap] "WebhookStatus.DUPLICATE" = "<value>")',
     )
 
     def _step_1() -> None:

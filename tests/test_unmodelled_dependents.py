@@ -77,3 +77,18 @@ def test_a_rename_by_copy_stops_before_losing_what_the_model_does_not_hold(tmp_p
     assert up.returncode != 0
     assert "carries what the rename by copy would drop" in up.stderr and name in up.stderr, up.stderr[-2000:]
     assert "renames_in_place" in up.stderr
+
+
+def test_rows_a_not_valid_check_lets_stand_stop_the_swap_before_any_ddl(tmp_path: Path, pg_url: str):
+    """A NOT VALID CHECK on another column with rows that break it: the backfill's UPDATE of
+    those rows checks it again and failed after expand had run (the plain ALTER does not check
+    it). The guard finds them first."""
+    EXTRAS["not valid"] = "INSERT INTO t VALUES (0, 0, 'bad'); ALTER TABLE t ADD CONSTRAINT t_b_ok " \
+                          "CHECK (b <> 'bad') NOT VALID;"
+    NAMES["not valid"] = "t_b_ok"
+    try:
+        up, name = _run(tmp_path, pg_url, "not valid", BASE.replace("a int", "a bigint"))
+    finally:
+        del EXTRAS["not valid"], NAMES["not valid"]
+    assert up.returncode != 0
+    assert f"break its NOT VALID check {name}" in up.stderr and "no DDL was run" in up.stderr, up.stderr[-2000:]

@@ -29,9 +29,12 @@ EXTRAS = {
     "trigger": "CREATE FUNCTION t_f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;"
                " CREATE TRIGGER t_tr BEFORE UPDATE OF a ON t FOR EACH ROW EXECUTE FUNCTION t_f();",
     "exclude": "ALTER TABLE t ADD CONSTRAINT t_a_excl EXCLUDE USING btree (a WITH =);",
+    "set null columns": "CREATE TABLE p (k int, a int, PRIMARY KEY (k, a)); ALTER TABLE t ADD CONSTRAINT t_p_fk "
+                        "FOREIGN KEY (id, a) REFERENCES p (k, a) ON DELETE SET NULL (a) NOT VALID;",
 }
 NAMES = {"statistics": "t_ab_stats", "replica identity": "t_a_uidx", "cluster": "t_a_b", "fillfactor": "t_a_idx",
-         "policy": "t_pos", "trigger": "t_tr", "exclude": "t_a_excl"}
+         "policy": "t_pos", "trigger": "t_tr", "exclude": "t_a_excl",
+         "set null columns": "t_p_fk"}
 
 
 def _run(tmp_path: Path, url: str, extra: str, new: str, *options: str) -> tuple[subprocess.CompletedProcess, str]:

@@ -178,7 +178,7 @@ def column_dependents(
     constraint, extended statistics, the replica identity index, the CLUSTER index, an index
     with storage parameters or a tablespace (built again without them); or that would make
     the drop fail in contract, after expand and backfill ran: a policy, a trigger's column
-    list. The stop names them (a guard, with `resolve`). `was`: the table's name (quoted)
+    list; a foreign key's ON DELETE SET NULL/DEFAULT column list (built again without it). The stop names them (a guard, with `resolve`). `was`: the table's name (quoted)
     before a rename of the same plan, which it has where this runs before that rename."""
     rel = f"to_regclass({_literal(table)})"
     if was:
@@ -221,7 +221,15 @@ def column_dependents(
         f"AND d.refobjsubid = {att} AND NOT tg.tgisinternal "
         "AND position('__planner_' IN tg.tgname) = 0"
     )
-    kinds = (part_0, part_1, part_2, part_3, part_4, part_5)
+    # (PostgreSQL 15's ON DELETE SET NULL (col): the model keeps no column list; read through
+    # to_jsonb, which older servers answer without the field)
+    part_6 = (
+        "SELECT 'foreign key with ON DELETE SET NULL/DEFAULT (columns)', k.conname::text "
+        f"FROM pg_constraint k WHERE k.conrelid = {rel} AND k.contype = 'f' "
+        f"AND {att} = ANY(k.conkey) "
+        "AND coalesce(jsonb_array_length(to_jsonb(k) -> 'confdelsetcols'), 0) > 0"
+    )
+    kinds = (part_0, part_1, part_2, part_3, part_4, part_5, part_6)
     found = " UNION ALL ".join(kinds)
     actual = None if _offline() else sql(f"SELECT ({rel})::regclass::text", scalar=True)
     if actual:

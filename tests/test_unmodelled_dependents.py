@@ -19,7 +19,9 @@ from planner.cli import app
 
 pytestmark = pytest.mark.postgres
 
-BASE = "CREATE TABLE t (id int PRIMARY KEY, a int NOT NULL, b text);\n"
+# (an ordinary foreign key on the column too: the guard must read its catalog row as well)
+BASE = ("CREATE TABLE o (id int PRIMARY KEY);\n"
+        "CREATE TABLE t (id int PRIMARY KEY, a int NOT NULL REFERENCES o (id), b text);\n")
 EXTRAS = {
     "statistics": "CREATE STATISTICS t_ab_stats (ndistinct) ON a, b FROM t;",
     "replica identity": "CREATE UNIQUE INDEX t_a_uidx ON t (a); ALTER TABLE t REPLICA IDENTITY USING INDEX t_a_uidx;",
@@ -49,6 +51,7 @@ def _run(tmp_path: Path, url: str, extra: str, new: str, *options: str) -> tuple
     engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as c:
         c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO o SELECT g FROM generate_series(0, 100) g")
         c.exec_driver_sql("INSERT INTO t SELECT g, g, 'x' FROM generate_series(1, 100) g")
         c.exec_driver_sql(EXTRAS[extra])
         before = c.exec_driver_sql("SELECT string_agg(attname || ':' || atttypid::regtype::text, ',' ORDER BY "
@@ -95,3 +98,36 @@ def test_rows_a_not_valid_check_lets_stand_stop_the_swap_before_any_ddl(tmp_path
         del EXTRAS["not valid"], NAMES["not valid"]
     assert up.returncode != 0
     assert f"break its NOT VALID check {name}" in up.stderr and "no DDL was run" in up.stderr, up.stderr[-2000:]
+
+
+def test_a_rename_by_copy_carries_the_columns_settings_both_ways(tmp_path: Path, pg_url: str):
+    """The renamed column kept none of the old one's statistics target, n_distinct or column
+    privileges (a plain RENAME keeps them all), nor did the old one on the way back."""
+    old, new = BASE, BASE.replace("a int", "a2 int")
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
+                                 str(tmp_path / "p"), "-q", "--rename", "t.a=a2"])
+    assert r.exit_code == 0, r.output
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    facts = ("SELECT attname, attstattarget, ARRAY(SELECT o FROM unnest(attoptions) o WHERE o ~ '^n_distinct')"
+             "::text, attacl::text FROM pg_attribute "
+             "WHERE attrelid = 't'::regclass AND attname IN ('a', 'a2') AND NOT attisdropped")
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO o SELECT g FROM generate_series(0, 100) g")
+        c.exec_driver_sql("INSERT INTO t SELECT g, g, 'x' FROM generate_series(1, 50) g")
+        c.exec_driver_sql("ALTER TABLE t ALTER COLUMN a SET STATISTICS 500")
+        c.exec_driver_sql("ALTER TABLE t ALTER COLUMN a SET (n_distinct = 40)")
+        c.exec_driver_sql("GRANT SELECT (a) ON t TO PUBLIC")
+        before = c.exec_driver_sql(facts).one()
+    alembic = [sys.executable, "-m", "alembic", "-c", str(tmp_path / "p" / "alembic.ini"), "-x", f"db={pg_url}"]
+    up = subprocess.run([*alembic, "upgrade", "head"], capture_output=True, text=True)
+    assert up.returncode == 0, up.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql(facts).one() == ("a2", *before[1:])
+    down = subprocess.run([*alembic, "downgrade", "base"], capture_output=True, text=True)
+    assert down.returncode == 0, down.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql(facts).one() == before
+    engine.dispose()

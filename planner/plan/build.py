@@ -695,6 +695,14 @@ _RELATIONS_OF = ("SELECT c.relname, c.relkind FROM pg_class c WHERE c.oid IN (SE
                  "AND refobjid = {t}::regclass AND deptype IN ('a', 'i')))")
 
 
+def _rename_relation(table: str, to: str) -> str:
+    """PL/pgSQL: rename the index or sequence `r` (a row of _RELATIONS_OF) of `table` (quoted),
+    in the table's schema, to the text expression `to`."""
+    return ("EXECUTE format('ALTER %s %s RENAME TO %I', CASE r.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, "
+            f"format('%s.%I', (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = {lit(table)}::regclass), "
+            f"r.relname), {to});")
+
+
 def _names_aside(table: str, bk: str) -> str:
     """PostgreSQL: give the indexes and owned sequences of `table` (quoted; renamed to the
     backup name `bk`, about to move into BACKUP_SCHEMA) names of that backup, recording the
@@ -704,9 +712,7 @@ def _names_aside(table: str, bk: str) -> str:
             "original text NOT NULL, PRIMARY KEY (backup, aside)); "
             f"FOR r IN {_RELATIONS_OF.format(t=lit(table))} ORDER BY c.relname LOOP "
             f"planner_aside := left({lit(bk)}, 50) || '_' || left(md5({lit(bk)} || '.' || r.relname), 8); "
-            "EXECUTE format('ALTER %s %s RENAME TO %I', CASE r.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, "
-            f"format('%s.%I', (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = {lit(table)}::regclass),"
-            " r.relname), planner_aside); "
+            f"{_rename_relation(table, 'planner_aside')} "
             f"INSERT INTO {NAMES_ASIDE} VALUES ({lit(bk)}, planner_aside, r.relname) ON CONFLICT (backup, aside) "
             "DO UPDATE SET original = EXCLUDED.original; END LOOP; END ")
     return "DO " + dollar_quote(body)
@@ -718,9 +724,7 @@ def _names_back(table: str, bk: str) -> str:
             f"IF to_regclass({lit(NAMES_ASIDE)}) IS NULL THEN RETURN; END IF; "
             f"FOR r IN SELECT x.relname, x.relkind, n.original FROM ({_RELATIONS_OF.format(t=lit(table))}) x "
             f"JOIN {NAMES_ASIDE} n ON n.backup = {lit(bk)} AND n.aside = x.relname LOOP "
-            "EXECUTE format('ALTER %s %s RENAME TO %I', CASE r.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, "
-            f"format('%s.%I', (SELECT relnamespace::regnamespace::text FROM pg_class WHERE oid = {lit(table)}::regclass),"
-            " r.relname), r.original); END LOOP; "
+            f"{_rename_relation(table, 'r.original')} END LOOP; "
             f"DELETE FROM {NAMES_ASIDE} WHERE backup = {lit(bk)}; END ")
     return "DO " + dollar_quote(body)
 

@@ -20,7 +20,6 @@ NOT VALID + VALIDATE: INPLACE instead of a table copy).
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import sqlalchemy as sa
@@ -30,7 +29,7 @@ from sqlalchemy.schema import AddConstraint, CreateColumn, CreateIndex
 
 from planner.changes import Change, Diff, Kind
 from planner.checks import build_checks
-from planner.config import ConvertRule
+from planner.config import ZONE_OFFSET, ConvertRule
 from planner.model import Column, ForeignKey, Index
 from planner.normalize import quote_ident, quoted_expression
 from planner.plan.build import (
@@ -52,7 +51,7 @@ from planner.plan.build import (
     rule_on,
 )
 from planner.plan.ir import PHASES, Block, Guard, Phase, Plan
-from planner.rules.facts import binary_coercible, lossy, mysql_zone_kind
+from planner.rules.facts import binary_coercible, lossy, mysql_zone_kind, split_type
 
 _MY = quoting_dialect("mysql")
 
@@ -108,7 +107,6 @@ def backup_table(*parts: str) -> str:
 #: and written in on the way back, unless a column's conversion rule states one: UTC, what
 #: Prisma writes (an offset: named zones need the server's time zone tables)
 CONVERSION_ZONE = "+00:00"
-_OFFSET = re.compile(r"[+-]\d{1,2}:\d{2}")
 
 
 def zoned(expr: str, old_type: str, new_type: str, zone: str) -> str:
@@ -121,8 +119,7 @@ def zoned(expr: str, old_type: str, new_type: str, zone: str) -> str:
         return f"CONVERT_TZ({expr}, {lit(zone)}, @@session.time_zone)"
     if src == "instant" and dst == "local":
         out = f"CONVERT_TZ({expr}, @@session.time_zone, {lit(zone)})"
-        return f"CAST({out} AS DATE)" if new_type.strip().lower().startswith("date") \
-            and not new_type.strip().lower().startswith("datetime") else out
+        return f"CAST({out} AS DATE)" if split_type(new_type)[0] == "date" else out
     return expr
 
 
@@ -227,7 +224,7 @@ class MySQLBuilder(_Builder):
         """`column` (and `also`) of `table` by its key `pk` into the backup table `bk`; with
         `converted` (a column definition named CONVERTED, of the new type), also the value the
         in-place conversion makes of it, assigned as the MODIFY assigns it: the downgrade then
-        restores only the rows still holding that (`unchanged_since_conversion`)."""
+        restores only the rows still holding that (restore's `unchanged`)."""
         self.keep(None, bk)
         keys = ", ".join(q(p) for p in pk)
         column_list = "".join(f", {q(x)}" for x in also)
@@ -600,7 +597,7 @@ class MySQLBuilder(_Builder):
         rule's, else UTC; with the guard a named zone needs (CONVERT_TZ gives NULL where the
         server has no time zone tables): it stops before any DDL, saying so."""
         zone = rule.timezone if rule is not None and rule.timezone else CONVERSION_ZONE
-        if _OFFSET.fullmatch(zone):
+        if ZONE_OFFSET.fullmatch(zone):
             return zone, []
         return zone, [Guard(f"SELECT CONVERT_TZ('2000-01-01 00:00:00', {lit(zone)}, '+00:00') IS NULL",
                             f"the server does not know the time zone {zone!r} the conversion of {c.object} reads: "

@@ -1320,3 +1320,59 @@ def test_a_guard_read_behind_a_strong_lock_waits_and_gives_up_in_one_line(tmp_pa
     else:
         assert r.returncode == 0, r.stderr[-2000:]
         assert made == 1
+
+
+def test_an_enum_loses_a_value_online_on_a_table_without_a_key(tmp_path: Path, pg_url: str):
+    """Removing an enum value recreates the type; a table without a primary key used to convert
+    in place (ALTER ... TYPE: a rewrite under ACCESS EXCLUSIVE) because the swap's backup is
+    matched back by key. Without a remap every value goes over as its label and back the same
+    way: no backup is needed, the batches walk the table's pages, writers keep going (values the
+    type keeps, old and new application alike), every row keeps its value, and the downgrade
+    brings the type back with every row."""
+    old = ("CREATE TYPE kind AS ENUM ('a', 'b', 'c');\n"
+           "CREATE TABLE ev (at int, k kind NOT NULL DEFAULT 'a', ks kind[], note text);\n"
+           "CREATE INDEX ev_k ON ev (k);\n")
+    ini = _project(tmp_path, old.replace("'a', 'b', 'c'", "'a', 'c'"), old=old)
+    text = "\n".join(p.read_text() for p in (tmp_path / "p" / "migrations" / "versions").glob("*.py"))
+    assert " in place" not in text and " TYPE \\\"kind__planner_new\\\" USING" not in text, text
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    rows = 30_000
+    values = "SELECT at, k::text, ks::text[], note FROM ev ORDER BY at, note"
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql(f"INSERT INTO ev SELECT g, CASE WHEN mod(g, 3) = 0 THEN 'c' ELSE 'a' END::kind, "
+                          f"CASE WHEN mod(g, 5) = 0 THEN NULL ELSE ARRAY['c', 'a']::kind[] END, 'n' || g "
+                          f"FROM generate_series(1, {rows}) g")
+        filenode = c.exec_driver_sql("SELECT pg_relation_filenode('ev')").scalar()
+    stop, errors = threading.Event(), []
+
+    def writer() -> None:
+        n = rows
+        with engine.connect() as c:
+            while not stop.is_set():
+                n += 1
+                for sql in (f"INSERT INTO ev (at, note) VALUES ({n}, 'w')",
+                            f"INSERT INTO ev (at, k, ks, note) VALUES ({-n}, 'c', '{{a}}', 'w')",
+                            f"UPDATE ev SET k = 'c', ks = '{{c,c}}' WHERE at = {n % rows + 1}"):
+                    try:
+                        c.exec_driver_sql(sql)
+                    except sa.exc.DBAPIError as e:
+                        errors.append(f"{sql}: {str(e.orig).splitlines()[0]}")
+                time.sleep(0.002)
+
+    _upgrade_while(engine, ini, pg_url, writer, stop)
+    assert errors == [], errors[:3]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT pg_relation_filenode('ev')").scalar() == filenode
+        assert c.exec_driver_sql("SELECT enum_range(NULL::kind)::text").scalar() == "{a,c}"
+        assert c.exec_driver_sql("SELECT count(*) FROM ev WHERE ks IS NOT NULL AND k IS NULL").scalar() == 0
+        after = c.exec_driver_sql(values).all()
+        assert c.exec_driver_sql("SELECT indexdef FROM pg_indexes WHERE indexname = 'ev_k'").scalar() \
+            == "CREATE INDEX ev_k ON public.ev USING btree (k)"
+    r = _alembic("downgrade", ini, pg_url)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT enum_range(NULL::kind)::text").scalar() == "{a,b,c}"
+        assert c.exec_driver_sql(values).all() == after
+        assert c.exec_driver_sql("SELECT column_default FROM information_schema.columns WHERE table_name = 'ev' "
+                                 "AND column_name = 'k'").scalar() == "'a'::kind"

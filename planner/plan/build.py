@@ -1395,8 +1395,8 @@ class _Builder:
                     default = f"{lit(mapping.get(v, v))}::{qt(tmp_key)}"
             new_col = dataclasses.replace(col, enum=tmp_key, type=tmp_key + ("[]" if arr else ""), default=default)
             sc = Change(Kind.ALTER_COLUMN_TYPE, table, col.name, detail={"rule": rule}, old=col, new=new_col)
-            if not pk:
-                why = "no primary key to backfill by"
+            if not pk and mapping:  # (without a mapping the values go back as they are: no backup)
+                why = "no primary key to give the remapped values back by"
             touched = [x for x in self.diff.changes if x.table == table and col.name in (x.column, x.detail.get("from"))]
             why = why or (f"{table}.{col.name} changes too ({touched[0].kind.value})" if touched else None)
             # a view's literals of the enum are cast to the type by name: created again at the
@@ -2298,8 +2298,18 @@ class _Builder:
         rule = self.rule(c)
         if binary_coercible(c.old.type, c.new.type, "postgresql") and rule is None:
             return False
-        return bool(self.pk_columns(self.old.table(c.table))) or (
-            rule is None and not c.old.enum and round_trips(c.old.type, c.new.type))
+        return bool(self.pk_columns(self.old.table(c.table))) or self._converts_back(c)
+
+    def _converts_back(self, c: Change) -> bool:
+        """Type change `c` converts every value back to exactly itself, so undoing it needs no
+        backup of the old values (and no key to match one by): no conversion rule, and either
+        round_trips (integer widening ...) or one enum to another (a value goes over as its
+        label, and back the same way; one the old type lacks stops the downgrade's guard)."""
+        if self.rule(c) is not None:
+            return False
+        if c.old.enum or c.new.enum:
+            return bool(c.old.enum and c.new.enum) and split_type(c.old.type)[3] == split_type(c.new.type)[3]
+        return round_trips(c.old.type, c.new.type)
 
     def _swap_group(self, c: Change) -> list[Change]:
         """The type changes R8 swaps together with `c` (PostgreSQL), in plan order: `c` and the
@@ -2456,9 +2466,7 @@ class _Builder:
         for x in self._swap_group(c):
             if x.column not in pkey.columns:
                 continue
-            rule = self.rule(x)
-            if (rule is not None or x.old.enum or not round_trips(x.old.type, x.new.type)
-                    or lossy(x.old.type, x.new.type)):
+            if not self._converts_back(x) or lossy(x.old.type, x.new.type):
                 # the swap's backup and restore go by the key, which is what changes here
                 return "a primary key whose values do not convert back exactly"
         if other := self._retyped_other(c, pkey.columns):
@@ -2948,14 +2956,13 @@ class _Builder:
 
         back_guards, backups, restores, backed = [], [], [], []
         for m in ms:
-            rule = self.rule(m.c)
-            o, n = m.c.old, m.c.new
+            o = m.c.old
             bk = self.backup_name(c.table, m.col, "type")
             # the downgrade converts rows written since the swap back: stop first if some cannot
             # be. A conversion that round-trips exactly (int -> bigint) destroys nothing: the
             # downgrade converts every value back, and a full-table backup copy would only cost
             # time and WAL
-            exact = rule is None and not o.enum and round_trips(o.type, n.type)
+            exact = self._converts_back(m.c)
             # with a backup, rows unchanged since the swap get their old value from it (99.9999
             # -> numeric(6,2) is 100.00, which does not convert back to numeric(6,4)): only the
             # others are converted back, so only they are tested

@@ -100,34 +100,44 @@ def test_rows_a_not_valid_check_lets_stand_stop_the_swap_before_any_ddl(tmp_path
     assert f"break its NOT VALID check {name}" in up.stderr and "no DDL was run" in up.stderr, up.stderr[-2000:]
 
 
-def test_a_rename_by_copy_carries_the_columns_settings_both_ways(tmp_path: Path, pg_url: str):
-    """The renamed column kept none of the old one's statistics target, n_distinct or column
-    privileges (a plain RENAME keeps them all), nor did the old one on the way back."""
-    old, new = BASE, BASE.replace("a int", "a2 int")
+@pytest.mark.parametrize("change", ["rename", "drop"])
+def test_a_renamed_or_dropped_column_keeps_its_settings_both_ways(tmp_path: Path, pg_url: str, change: str):
+    """The renamed column kept none of the old one's statistics target, n_distinct, column
+    privileges, STORAGE or COMPRESSION (a plain RENAME keeps them all), nor did the old one on
+    the way back; a dropped column came back on downgrade without any of them. The backup's
+    column keeps them while the column is gone."""
+    old = BASE
+    new = BASE.replace("b text", "b2 text") if change == "rename" else BASE.replace(", b text", "")
     (tmp_path / "old.sql").write_text(old)
     (tmp_path / "new.sql").write_text(new)
     r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "--init",
-                                 str(tmp_path / "p"), "-q", "--rename", "t.a=a2"])
+                                 str(tmp_path / "p"), "-q", *(["--rename", "t.b=b2"] if change == "rename" else [])])
     assert r.exit_code == 0, r.output
     engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
     facts = ("SELECT attname, attstattarget, ARRAY(SELECT o FROM unnest(attoptions) o WHERE o ~ '^n_distinct')"
-             "::text, attacl::text FROM pg_attribute "
-             "WHERE attrelid = 't'::regclass AND attname IN ('a', 'a2') AND NOT attisdropped")
+             "::text, attacl::text, attstorage, attcompression FROM pg_attribute "
+             "WHERE attrelid = 't'::regclass AND attname IN ('b', 'b2') AND NOT attisdropped")
     with engine.connect() as c:
         c.exec_driver_sql(old)
         c.exec_driver_sql("INSERT INTO o SELECT g FROM generate_series(0, 100) g")
-        c.exec_driver_sql("INSERT INTO t SELECT g, g, 'x' FROM generate_series(1, 50) g")
-        c.exec_driver_sql("ALTER TABLE t ALTER COLUMN a SET STATISTICS 500")
-        c.exec_driver_sql("ALTER TABLE t ALTER COLUMN a SET (n_distinct = 40)")
-        c.exec_driver_sql("GRANT SELECT (a) ON t TO PUBLIC")
+        c.exec_driver_sql("INSERT INTO t SELECT g, g, repeat('x', g) FROM generate_series(1, 50) g")
+        c.exec_driver_sql("ALTER TABLE t ALTER COLUMN b SET STATISTICS 500")
+        c.exec_driver_sql("ALTER TABLE t ALTER COLUMN b SET (n_distinct = 40)")
+        c.exec_driver_sql("ALTER TABLE t ALTER COLUMN b SET STORAGE EXTERNAL")
+        c.exec_driver_sql("ALTER TABLE t ALTER COLUMN b SET COMPRESSION lz4")
+        c.exec_driver_sql("GRANT SELECT (b) ON t TO PUBLIC")
         before = c.exec_driver_sql(facts).one()
+        rows = c.exec_driver_sql("SELECT id, b FROM t ORDER BY id").all()
+    assert before[1:] == (500, "{n_distinct=40}", before[3], "e", "l") and "=r/" in before[3], before
     alembic = [sys.executable, "-m", "alembic", "-c", str(tmp_path / "p" / "alembic.ini"), "-x", f"db={pg_url}"]
     up = subprocess.run([*alembic, "upgrade", "head"], capture_output=True, text=True)
     assert up.returncode == 0, up.stderr[-2000:]
     with engine.connect() as c:
-        assert c.exec_driver_sql(facts).one() == ("a2", *before[1:])
+        after = c.exec_driver_sql(facts).all()
+        assert after == ([("b2", *before[1:])] if change == "rename" else []), after
     down = subprocess.run([*alembic, "downgrade", "base"], capture_output=True, text=True)
     assert down.returncode == 0, down.stderr[-2000:]
     with engine.connect() as c:
         assert c.exec_driver_sql(facts).one() == before
+        assert c.exec_driver_sql("SELECT id, b FROM t ORDER BY id").all() == rows
     engine.dispose()

@@ -208,13 +208,12 @@ class _Swapped:
     back_fn: str
 
 
-def note_kept(table: str, *columns: str) -> str:
-    """PostgreSQL: what a swap of `columns` drops that the model does not hold and the naive
-    ALTER ... TYPE keeps (the comments of the table's indexes and constraints and of the keys
-    that reference it; the column's statistics target, options and privileges), noted for the
-    transaction before the swap's locks and set again after it (restore_kept). Without it an
-    R8 swap lost them."""
-    return f"rt.note_kept({', '.join(py(x) for x in (qt(table), *columns))})"
+def note_kept(table: str) -> str:
+    """PostgreSQL: what a swap of columns of `table` drops that the model does not hold and the
+    naive ALTER ... TYPE keeps (the comments of the table's indexes and constraints and of the
+    keys that reference it), noted for the transaction before the swap's locks and set again
+    after it (restore_kept). Without it an R8 swap lost them."""
+    return f"rt.note_kept({py(qt(table))})"
 
 
 def views_kept(table: str, columns: Iterable[str], code: Iterable[str]) -> str:
@@ -729,24 +728,17 @@ def _names_back(table: str, bk: str) -> str:
     return "DO " + dollar_quote(body)
 
 
-def _column_like(table: str, target: str, source: str) -> str:
-    """PostgreSQL: column `target` of `table` takes the statistics target, n_distinct options
-    and column privileges of column `source` (a rename by copy: what the model does not hold
-    and a plain RENAME keeps)."""
-    t, dst = lit(qt(table)), lit(target)
-    body = (f" DECLARE planner_t regclass := to_regclass({t}); r record; g record; BEGIN "
-            f"FOR r IN SELECT attstattarget, attoptions, attacl FROM pg_attribute WHERE attrelid = planner_t "
-            f"AND attname = {lit(source)} AND NOT attisdropped LOOP "
-            "IF coalesce(r.attstattarget, -1) <> -1 THEN EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET "
-            f"STATISTICS %s', planner_t, {dst}, r.attstattarget); END IF; "
-            "IF EXISTS (SELECT FROM unnest(r.attoptions) o WHERE o ~ '^n_distinct') THEN EXECUTE format("
-            f"'ALTER TABLE %s ALTER COLUMN %I SET (%s)', planner_t, {dst}, array_to_string(ARRAY(SELECT o FROM "
-            "unnest(r.attoptions) o WHERE o ~ '^n_distinct'), ', ')); END IF; "
-            "FOR g IN SELECT * FROM aclexplode(r.attacl) LOOP EXECUTE format('GRANT %s (%I) ON %s TO %s%s', "
-            f"g.privilege_type, {dst}, planner_t, CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE "
-            "quote_ident(pg_get_userbyid(g.grantee)) END, CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' "
-            "ELSE '' END); END LOOP; END LOOP; END ")
-    return execute("DO " + dollar_quote(body))
+def column_like(table: str, target: str, source: str, *, source_table: str | None = None,
+                storage: bool = True) -> str:
+    """PostgreSQL: column `target` of `table` takes the statistics target, n_distinct options,
+    column privileges and (`storage`) STORAGE/COMPRESSION of column `source` of `source_table`
+    (`table` by default): what the model does not hold and a plain RENAME keeps (rt.column_like)."""
+    args = [py(qt(table)), py(target), py(source)]
+    if source_table is not None:
+        args.append(f"source_table={py(qt(source_table))}")
+    if not storage:
+        args.append("storage=False")
+    return f"rt.column_like({', '.join(args)})"
 
 
 def forget_names_aside(backups: list[str]) -> str:
@@ -1859,12 +1851,17 @@ class _Builder:
         # an enum column is backed up as text: a backup of the enum type would keep the type
         # from being recreated or dropped in the same contract
         arr = "[]" if col.type.endswith("[]") else ""
+        # the backup's column takes what the model does not hold of the column (statistics
+        # target, n_distinct, privileges, STORAGE, COMPRESSION), and gives it back on downgrade
+        kept = f"{BACKUP_SCHEMA}.{bk}"
         up = [self.backup(c.table, pk, col.name, bk, as_text=bool(col.enum)),
-              self.ddl(render([ops.DropColumnOp(name, col.name, schema=schema)]))]
+              self.ddl("\n".join([column_like(kept, col.name, col.name, source_table=c.table),
+                                  render([ops.DropColumnOp(name, col.name, schema=schema)])]))]
         # downgrade: the column comes back nullable, gets its values, then its default and NOT NULL
         # (the column is added in its own transaction, IF NOT EXISTS: the values go back in batches
         # outside it, and a re-run after a failed batch goes on from there)
-        down = [self.ddl(render([ops.AddColumnOp(name, loose, schema=schema, if_not_exists=True)])),
+        down = [self.ddl("\n".join([render([ops.AddColumnOp(name, loose, schema=schema, if_not_exists=True)]),
+                                    column_like(c.table, col.name, col.name, source_table=kept)])),
                 self.restore(c.table, pk, col.name, bk, cast=f"{qt(col.enum)}{arr}" if col.enum else None,
                              batched=True)]
         if col.default is not None:
@@ -2104,7 +2101,7 @@ class _Builder:
         # dropping the old column drops its indexes and constraints; the copies take their names;
         # its statistics target, n_distinct and column privileges go to the new one first (the
         # plain RENAME keeps them)
-        up = [_column_like(c.table, b, a), unsync, render([ops.DropColumnOp(name, a, schema=schema)]), *copy_up]
+        up = [column_like(c.table, b, a), unsync, render([ops.DropColumnOp(name, a, schema=schema)]), *copy_up]
         if n.default is not None:
             up.append(self.set_default(c.table, b, new_col.type, n.default))
         arr = "[]" if o.type.endswith("[]") else ""
@@ -2125,7 +2122,7 @@ class _Builder:
         window = (f" BEGIN IF TG_OP = 'INSERT' OR NEW.{qb}::text IS DISTINCT FROM OLD.{qb}::text THEN "
                   f"NEW.{qa} := NEW.{qb}; END IF; RETURN NEW; END ")
         back += [render([ops.AddColumnOp(name, loose_old, schema=schema, if_not_exists=True)]),
-                 _column_like(c.table, a, b), unsync,
+                 column_like(c.table, a, b), unsync,
                  execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS "
                          + dollar_quote(window)), sync_trigger]
         fill = Block(self._batches(c.table, a, qb, f"{qa} IS NULL AND {qb} IS NOT NULL", analyze=False),
@@ -2858,7 +2855,10 @@ class _Builder:
                                "revision again (and check the trigger is there)", inline=True))
         # dropping the old columns drops their indexes; the copies built on the new ones take
         # their names (the comments are read before the step's locks: the read waits for no one)
+        # (the old column's statistics target, n_distinct and privileges go to the new one
+        # first, as the naive ALTER keeps them; not its STORAGE/COMPRESSION, which it resets)
         swap = [*(unsync(m) for m in ms), *drop_refs(), *(x for m in ms for x in release(m)),
+                *(column_like(c.table, m.tmp, m.col, storage=False) for m in ms),
                 *(render([ops.DropColumnOp(name, m.col, schema=schema)]) for m in ms), *renames_up, *fk_renames_up,
                 *(render([ops.AlterColumnOp(name, m.tmp, schema=schema, modify_name=m.col)]) for m in ms)]
         for m in ms:
@@ -2919,7 +2919,8 @@ class _Builder:
                 render([self._fk_op(c.table, fk_copy(fk, back_fk, back_of))])])))
             back_builds.append(online(execute(f"ALTER TABLE {qt(c.table)} VALIDATE CONSTRAINT {q(back_fk)}")))
             back_renames.append(rename_constraint_sql(c.table, back_fk, fk.name or ""))
-        swap_back = [*unback, *drop_refs(), *(x for m in ms for x in release(m))]
+        swap_back = [*unback, *drop_refs(), *(x for m in ms for x in release(m)),
+                     *(column_like(c.table, m.back, m.col, storage=False) for m in ms)]
         if pkey:  # its index goes with it; the backfill revision's copy is built again below
             swap_back.append(render([ops.DropConstraintOp(pkey.name, name, type_="primary", schema=schema)]))
         swap_back += [*(render([ops.AlterColumnOp(name, m.col, schema=schema, modify_name=m.tmp)]) for m in ms),
@@ -3013,14 +3014,14 @@ class _Builder:
                 *not_null_back, online(execute(f"ANALYZE {qt(c.table)} ({', '.join(q(m.back) for m in ms)})")),
                 self._referenced_first_ddl(c.table, [], views_kept(c.table, cols, swap_back), "ACCESS EXCLUSIVE",
                                            also=others,
-                                           before=note_kept(c.table, *cols))]
+                                           before=note_kept(c.table))]
         self.add(Phase.CONTRACT, f"swap {c.table}.{', '.join(m.tmp for m in ms)} in as {', '.join(cols)} "
                                  f"({types}, R8{also})",
                  # dropping the old column drops its foreign keys: ACCESS EXCLUSIVE on what they
                  # reference, and on the tables whose keys reference it
                  [*backups, self._referenced_first_ddl(c.table, list(fks.values()), views_kept(c.table, cols, swap),
                                                        "ACCESS EXCLUSIVE", also=others,
-                                                       before=note_kept(c.table, *cols))],
+                                                       before=note_kept(c.table))],
                  [*map(unless_done, back), *after_back],
                  guards=agree, change=c, rank=(0.5 if fks else 1) if pkey else 0, backup="; ".join(backed) or None)
         for (key, fk), validate in zip(refs, validate_refs, strict=True):

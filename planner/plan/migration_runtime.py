@@ -1327,32 +1327,19 @@ def views_kept(table: str, *columns: str):
             sql(grant)
 
 
-def note_kept(table: str, *columns: str) -> None:
-    """PostgreSQL: note for this transaction, by name, what a swap of `columns` of `table`
+def note_kept(table: str) -> None:
+    """PostgreSQL: note for this transaction, by name, what a swap of columns of `table`
     (quoted) drops that the schema model does not hold and the naive ALTER ... TYPE keeps: the
-    comments of the table's indexes and constraints and of the foreign keys that reference it,
-    and the columns' statistics targets, options (n_distinct) and column privileges. See
-    restore_kept."""
+    comments of the table's indexes and constraints and of the foreign keys that reference it
+    (the copies that take their names are built or added again). See restore_kept; the
+    columns' own settings go over by column_like before the swap drops them."""
     t = _literal(table)
-    att = (
-        f"FROM pg_attribute WHERE attrelid = {t}::regclass AND attname IN "
-        f"({', '.join(_literal(c) for c in columns)})"
-    )
     rows = (
         "SELECT 'c' AS k, conrelid::regclass::text AS t, conname::text AS n, "
         "obj_description(oid, 'pg_constraint') AS d FROM pg_constraint "
         f"WHERE conrelid = {t}::regclass OR confrelid = {t}::regclass UNION ALL "
         "SELECT 'i', indrelid::regclass::text, indexrelid::regclass::text, "
-        f"obj_description(indexrelid, 'pg_class') FROM pg_index WHERE indrelid = {t}::regclass "
-        f"UNION ALL SELECT 's', {t}, attname::text, attstattarget::text {att} "
-        "AND coalesce(attstattarget, -1) <> -1 UNION ALL "
-        f"SELECT 'o', {t}, attname::text, nullif(array_to_string(ARRAY(SELECT o FROM unnest(attoptions) o "
-        f"WHERE o ~ '^n_distinct'), ', '), '') {att} UNION ALL "
-        "SELECT 'g', NULL, NULL, format('GRANT %s (%I) ON %s TO %s%s', p.privilege_type, "
-        f"p.attname, {t}, CASE WHEN p.grantee = 0 THEN 'PUBLIC' ELSE quote_ident(r.rolname) END, "
-        "CASE WHEN p.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END) "
-        f"FROM (SELECT attname, (aclexplode(attacl)).* {att}) p "
-        "LEFT JOIN pg_roles r ON r.oid = p.grantee"
+        f"obj_description(indexrelid, 'pg_class') FROM pg_index WHERE indrelid = {t}::regclass"
     )
     sql(
         "SELECT set_config('planner.swap_kept', coalesce((SELECT json_agg("
@@ -1361,9 +1348,60 @@ def note_kept(table: str, *columns: str) -> None:
     )
 
 
+def column_like(
+    table: str,
+    target: str,
+    source: str,
+    *,
+    source_table: str | None = None,
+    storage: bool = True,
+) -> None:
+    """PostgreSQL: column `target` of `table` (quoted) takes what the schema model does not
+    hold of column `source` of `source_table` (quoted; `table` by default) and a plain RENAME
+    keeps: its statistics target, options (n_distinct) and column privileges, and with
+    `storage` its STORAGE and COMPRESSION where they are not the type's default (ALTER ...
+    TYPE resets those two: a type swap passes storage=False). A rename by copy gives them to
+    the new column, a swap to the column that takes the name, a dropped column to its backup
+    and the backup back to the column the downgrade adds. Nothing when either is gone (a
+    re-run after the backup it reads was removed)."""
+    dst = _literal(target)
+    body = (
+        f" DECLARE planner_s regclass := to_regclass({_literal(source_table or table)}); "
+        f"planner_t regclass := to_regclass({_literal(table)}); r record; g record; "
+        "planner_c text; BEGIN IF planner_s IS NULL OR planner_t IS NULL THEN RETURN; END IF; "
+        "FOR r IN SELECT a.attstattarget, a.attoptions, a.attacl, a.attstorage, t.typstorage "
+        "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid WHERE a.attrelid = planner_s "
+        f"AND a.attname = {_literal(source)} AND NOT a.attisdropped LOOP "
+        "IF coalesce(r.attstattarget, -1) <> -1 THEN EXECUTE format('ALTER TABLE %s ALTER "
+        f"COLUMN %I SET STATISTICS %s', planner_t, {dst}, r.attstattarget); END IF; "
+        "IF EXISTS (SELECT FROM unnest(r.attoptions) o WHERE o ~ '^n_distinct') THEN EXECUTE "
+        f"format('ALTER TABLE %s ALTER COLUMN %I SET (%s)', planner_t, {dst}, "
+        "array_to_string(ARRAY(SELECT o FROM unnest(r.attoptions) o WHERE o ~ '^n_distinct'), "
+        "', ')); END IF; "
+        "FOR g IN SELECT * FROM aclexplode(r.attacl) LOOP EXECUTE format('GRANT %s (%I) ON %s "
+        f"TO %s%s', g.privilege_type, {dst}, planner_t, CASE WHEN g.grantee = 0 THEN 'PUBLIC' "
+        "ELSE quote_ident(pg_get_userbyid(g.grantee)) END, CASE WHEN g.is_grantable THEN "
+        "' WITH GRANT OPTION' ELSE '' END); END LOOP; "
+    )
+    if storage:
+        # (attcompression: PostgreSQL 14 and later, read by a dynamic query)
+        body += (
+            "IF r.attstorage <> r.typstorage THEN EXECUTE format('ALTER TABLE %s ALTER COLUMN "
+            f"%I SET STORAGE %s', planner_t, {dst}, CASE r.attstorage WHEN 'p' THEN 'PLAIN' "
+            "WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END); END IF; "
+            "IF current_setting('server_version_num')::int >= 140000 THEN EXECUTE format("
+            "'SELECT attcompression::text FROM pg_attribute WHERE attrelid = %s AND attname "
+            f"= %L', planner_s::oid, {_literal(source)}) INTO planner_c; "
+            "IF coalesce(planner_c, '') <> '' THEN EXECUTE format('ALTER TABLE %s ALTER COLUMN "
+            f"%I SET COMPRESSION %s', planner_t, {dst}, CASE planner_c WHEN 'p' THEN 'pglz' "
+            "ELSE 'lz4' END); END IF; END IF; "
+        )
+    sql("DO $planner$" + body + "END LOOP; END $planner$")
+
+
 def restore_kept() -> None:
     """PostgreSQL: what note_kept noted, set again on what has those names now (the copies a
-    swap renamed, the keys it added again, the column that took the name)."""
+    swap renamed, the keys it added again)."""
     sql(
         "DO $planner$ DECLARE r json; BEGIN FOR r IN SELECT * FROM json_array_elements("
         "current_setting('planner.swap_kept')::json) LOOP CASE r->>0 "
@@ -1372,11 +1410,7 @@ def restore_kept() -> None:
         "'COMMENT ON CONSTRAINT %I ON %s IS %L', r->>2, r->>1, r->>3); END IF; "
         "WHEN 'i' THEN IF to_regclass(r->>2) IS NOT NULL THEN EXECUTE format("
         "'COMMENT ON INDEX %s IS %L', r->>2, r->>3); END IF; "
-        "WHEN 's' THEN EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET STATISTICS %s', "
-        "r->>1, r->>2, r->>3); "
-        "WHEN 'o' THEN EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET (%s)', "
-        "r->>1, r->>2, r->>3); "
-        "ELSE EXECUTE r->>3; END CASE; END LOOP; END $planner$"
+        "END CASE; END LOOP; END $planner$"
     )
 
 

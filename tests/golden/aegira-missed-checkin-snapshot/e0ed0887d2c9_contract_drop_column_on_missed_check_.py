@@ -185,90 +185,180 @@ def upgrade() -> None:
 
     # drop column missed_check_ins.baseline_completion_rate (backed up)
     def _step_1() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__baseline_completion_rate"',
+            "baseline_completion_rate",
+            "baseline_completion_rate",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("baseline_completion_rate"))
 
     rt.with_lock_retry(_step_1)
 
     # drop column missed_check_ins.check_in_streak_before (backed up)
     def _step_2() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__check_in_streak_before"',
+            "check_in_streak_before",
+            "check_in_streak_before",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("check_in_streak_before"))
 
     rt.with_lock_retry(_step_2)
 
     # drop column missed_check_ins.day_of_week (backed up)
     def _step_3() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__day_of_week"',
+            "day_of_week",
+            "day_of_week",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("day_of_week"))
 
     rt.with_lock_retry(_step_3)
 
     # drop column missed_check_ins.days_since_last_check_in (backed up)
     def _step_4() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__days_since_last_check_in"',
+            "days_since_last_check_in",
+            "days_since_last_check_in",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("days_since_last_check_in"))
 
     rt.with_lock_retry(_step_4)
 
     # drop column missed_check_ins.days_since_last_miss (backed up)
     def _step_5() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__days_since_last_miss"',
+            "days_since_last_miss",
+            "days_since_last_miss",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("days_since_last_miss"))
 
     rt.with_lock_retry(_step_5)
 
     # drop column missed_check_ins.is_first_miss_in_30d (backed up)
     def _step_6() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__is_first_miss_in_30d"',
+            "is_first_miss_in_30d",
+            "is_first_miss_in_30d",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("is_first_miss_in_30d"))
 
     rt.with_lock_retry(_step_6)
 
     # drop column missed_check_ins.is_increasing_frequency (backed up)
     def _step_7() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__is_increasing_frequency"',
+            "is_increasing_frequency",
+            "is_increasing_frequency",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("is_increasing_frequency"))
 
     rt.with_lock_retry(_step_7)
 
     # drop column missed_check_ins.misses_in_last_30d (backed up)
     def _step_8() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__misses_in_last_30d"',
+            "misses_in_last_30d",
+            "misses_in_last_30d",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("misses_in_last_30d"))
 
     rt.with_lock_retry(_step_8)
 
     # drop column missed_check_ins.misses_in_last_60d (backed up)
     def _step_9() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__misses_in_last_60d"',
+            "misses_in_last_60d",
+            "misses_in_last_60d",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("misses_in_last_60d"))
 
     rt.with_lock_retry(_step_9)
 
     # drop column missed_check_ins.misses_in_last_90d (backed up)
     def _step_10() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__misses_in_last_90d"',
+            "misses_in_last_90d",
+            "misses_in_last_90d",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("misses_in_last_90d"))
 
     rt.with_lock_retry(_step_10)
 
     # drop column missed_check_ins.recent_readiness_avg (backed up)
     def _step_11() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__recent_readiness_avg"',
+            "recent_readiness_avg",
+            "recent_readiness_avg",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("recent_readiness_avg"))
 
     rt.with_lock_retry(_step_11)
 
     # drop column missed_check_ins.team_leader_name_at_miss (backed up)
     def _step_12() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__team_leader_name_at_miss"',
+            "team_leader_name_at_miss",
+            "team_leader_name_at_miss",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("team_leader_name_at_miss"))
 
     rt.with_lock_retry(_step_12)
 
     # drop column missed_check_ins.team_name_at_miss (backed up)
     def _step_13() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__team_name_at_miss"',
+            "team_name_at_miss",
+            "team_name_at_miss",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("team_name_at_miss"))
 
     rt.with_lock_retry(_step_13)
 
     # drop column missed_check_ins.week_of_month (backed up)
     def _step_14() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__week_of_month"',
+            "week_of_month",
+            "week_of_month",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("week_of_month"))
 
     rt.with_lock_retry(_step_14)
 
     # drop column missed_check_ins.worker_role_at_miss (backed up)
     def _step_15() -> None:
+        rt.column_like(
+            '"planner_backup"."missed_check_ins__worker_role_at_miss"',
+            "worker_role_at_miss",
+            "worker_role_at_miss",
+            source_table='"missed_check_ins"',
+        )
         op.drop_column(rt.q("missed_check_ins"), rt.q("worker_role_at_miss"))
 
     rt.with_lock_retry(_step_15)
@@ -299,6 +389,12 @@ def downgrade() -> None:
                 nullable=True,
             ),
             if_not_exists=True,
+        )
+        rt.column_like(
+            '"missed_check_ins"',
+            "worker_role_at_miss",
+            "worker_role_at_miss",
+            source_table='"planner_backup"."missed_check_ins__worker_role_at_miss"',
         )
 
     rt.with_lock_retry(_step_1)
@@ -385,6 +481,12 @@ def downgrade() -> None:
             ),
             if_not_exists=True,
         )
+        rt.column_like(
+            '"missed_check_ins"',
+            "week_of_month",
+            "week_of_month",
+            source_table='"planner_backup"."missed_check_ins__week_of_month"',
+        )
 
     rt.with_lock_retry(_step_2)
     with op.get_context().autocommit_block():
@@ -469,6 +571,12 @@ def downgrade() -> None:
                 rt.q("team_name_at_miss"), sa.TEXT(), autoincrement=False, nullable=True
             ),
             if_not_exists=True,
+        )
+        rt.column_like(
+            '"missed_check_ins"',
+            "team_name_at_miss",
+            "team_name_at_miss",
+            source_table='"planner_backup"."missed_check_ins__team_name_at_miss"',
         )
 
     rt.with_lock_retry(_step_3)
@@ -558,6 +666,12 @@ def downgrade() -> None:
             ),
             if_not_exists=True,
         )
+        rt.column_like(
+            '"missed_check_ins"',
+            "team_leader_name_at_miss",
+            "team_leader_name_at_miss",
+            source_table='"planner_backup"."missed_check_ins__team_leader_name_at_miss"',
+        )
 
     rt.with_lock_retry(_step_4)
     with op.get_context().autocommit_block():
@@ -645,6 +759,12 @@ def downgrade() -> None:
                 nullable=True,
             ),
             if_not_exists=True,
+        )
+        rt.column_like(
+            '"missed_check_ins"',
+            "recent_readiness_avg",
+            "recent_readiness_avg",
+            source_table='"planner_backup"."missed_check_ins__recent_readiness_avg"',
         )
 
     rt.with_lock_retry(_step_5)
@@ -734,6 +854,12 @@ def downgrade() -> None:
             ),
             if_not_exists=True,
         )
+        rt.column_like(
+            '"missed_check_ins"',
+            "misses_in_last_90d",
+            "misses_in_last_90d",
+            source_table='"planner_backup"."missed_check_ins__misses_in_last_90d"',
+        )
 
     rt.with_lock_retry(_step_6)
     with op.get_context().autocommit_block():
@@ -821,6 +947,12 @@ def downgrade() -> None:
                 nullable=True,
             ),
             if_not_exists=True,
+        )
+        rt.column_like(
+            '"missed_check_ins"',
+            "misses_in_last_60d",
+            "misses_in_last_60d",
+            source_table='"planner_backup"."missed_check_ins__misses_in_last_60d"',
         )
 
     rt.with_lock_retry(_step_7)
@@ -910,6 +1042,12 @@ def downgrade() -> None:
             ),
             if_not_exists=True,
         )
+        rt.column_like(
+            '"missed_check_ins"',
+            "misses_in_last_30d",
+            "misses_in_last_30d",
+            source_table='"planner_backup"."missed_check_ins__misses_in_last_30d"',
+        )
 
     rt.with_lock_retry(_step_8)
     with op.get_context().autocommit_block():
@@ -997,6 +1135,12 @@ def downgrade() -> None:
                 nullable=True,
             ),
             if_not_exists=True,
+        )
+        rt.column_like(
+            '"missed_check_ins"',
+            "is_increasing_frequency",
+            "is_increasing_frequency",
+            source_table='"planner_backup"."missed_check_ins__is_increasing_frequency"',
         )
 
     rt.with_lock_retry(_step_9)
@@ -1086,6 +1230,12 @@ def downgrade() -> None:
             ),
             if_not_exists=True,
         )
+        rt.column_like(
+            '"missed_check_ins"',
+            "is_first_miss_in_30d",
+            "is_first_miss_in_30d",
+            source_table='"planner_backup"."missed_check_ins__is_first_miss_in_30d"',
+        )
 
     rt.with_lock_retry(_step_10)
     with op.get_context().autocommit_block():
@@ -1173,6 +1323,12 @@ def downgrade() -> None:
                 nullable=True,
             ),
             if_not_exists=True,
+        )
+        rt.column_like(
+            '"missed_check_ins"',
+            "days_since_last_miss",
+            "days_since_last_miss",
+            source_table='"planner_backup"."missed_check_ins__days_since_last_miss"',
         )
 
     rt.with_lock_retry(_step_11)
@@ -1262,6 +1418,12 @@ def downgrade() -> None:
             ),
             if_not_exists=True,
         )
+        rt.column_like(
+            '"missed_check_ins"',
+            "days_since_last_check_in",
+            "days_since_last_check_in",
+            source_table='"planner_backup"."missed_check_ins__days_since_last_check_in"',
+        )
 
     rt.with_lock_retry(_step_12)
     with op.get_context().autocommit_block():
@@ -1346,6 +1508,12 @@ def downgrade() -> None:
                 rt.q("day_of_week"), sa.SMALLINT(), autoincrement=False, nullable=True
             ),
             if_not_exists=True,
+        )
+        rt.column_like(
+            '"missed_check_ins"',
+            "day_of_week",
+            "day_of_week",
+            source_table='"planner_backup"."missed_check_ins__day_of_week"',
         )
 
     rt.with_lock_retry(_step_13)
@@ -1435,6 +1603,12 @@ def downgrade() -> None:
             ),
             if_not_exists=True,
         )
+        rt.column_like(
+            '"missed_check_ins"',
+            "check_in_streak_before",
+            "check_in_streak_before",
+            source_table='"planner_backup"."missed_check_ins__check_in_streak_before"',
+        )
 
     rt.with_lock_retry(_step_14)
     with op.get_context().autocommit_block():
@@ -1522,6 +1696,12 @@ def downgrade() -> None:
                 nullable=True,
             ),
             if_not_exists=True,
+        )
+        rt.column_like(
+            '"missed_check_ins"',
+            "baseline_completion_rate",
+            "baseline_completion_rate",
+            source_table='"planner_backup"."missed_check_ins__baseline_completion_rate"',
         )
 
     rt.with_lock_retry(_step_15)

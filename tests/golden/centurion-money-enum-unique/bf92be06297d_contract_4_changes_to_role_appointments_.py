@@ -153,10 +153,11 @@ def upgrade() -> None:
 
     # swap users.role__planner_new in as role ("Role" -> "Role__planner_new", R8)
     def _step_3() -> None:
-        rt.note_kept('"users"', "role")
+        rt.note_kept('"users"')
         with rt.views_kept('"users"', "role"):
             rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_sync" ON "users"')
             rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_sync"()')
+            rt.column_like('"users"', "role__planner_new", "role", storage=False)
             op.drop_column(rt.q("users"), rt.q("role"))
             rt.sql(
                 'ALTER INDEX "users_role_idx__planner_new" RENAME TO "users_role_idx"'
@@ -208,12 +209,13 @@ def upgrade() -> None:
 
     # swap appointments.fee__planner_new in as fee (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     def _step_6() -> None:
-        rt.note_kept('"appointments"', "fee")
+        rt.note_kept('"appointments"')
         with rt.views_kept('"appointments"', "fee"):
             rt.sql(
                 'DROP TRIGGER IF EXISTS "appointments_fee__planner_sync" ON "appointments"'
             )
             rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_sync"()')
+            rt.column_like('"appointments"', "fee__planner_new", "fee", storage=False)
             op.drop_column(rt.q("appointments"), rt.q("fee"))
             op.alter_column(
                 rt.q("appointments"),
@@ -242,12 +244,15 @@ def upgrade() -> None:
 
     # swap invoices.totalAmount__planner_new in as totalAmount (DOUBLE PRECISION -> NUMERIC(10, 2), R8)
     def _step_8() -> None:
-        rt.note_kept('"invoices"', "totalAmount")
+        rt.note_kept('"invoices"')
         with rt.views_kept('"invoices"', "totalAmount"):
             rt.sql(
                 'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_sync" ON "invoices"'
             )
             rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_sync"()')
+            rt.column_like(
+                '"invoices"', "totalAmount__planner_new", "totalAmount", storage=False
+            )
             op.drop_column(rt.q("invoices"), rt.q("totalAmount"))
             op.alter_column(
                 rt.q("invoices"),
@@ -461,12 +466,18 @@ def downgrade() -> None:
 
     def _step_3() -> None:
         if not rt.has_column('"invoices"', "totalAmount__planner_new"):
-            rt.note_kept('"invoices"', "totalAmount")
+            rt.note_kept('"invoices"')
             with rt.views_kept('"invoices"', "totalAmount"):
                 rt.sql(
                     'DROP TRIGGER IF EXISTS "invoices_totalAmount__planner_back" ON "invoices"'
                 )
                 rt.sql('DROP FUNCTION IF EXISTS "invoices_totalAmount__planner_back"()')
+                rt.column_like(
+                    '"invoices"',
+                    "totalAmount__planner_old",
+                    "totalAmount",
+                    storage=False,
+                )
                 op.alter_column(
                     rt.q("invoices"),
                     rt.q("totalAmount"),
@@ -712,12 +723,15 @@ def downgrade() -> None:
 
     def _step_7() -> None:
         if not rt.has_column('"appointments"', "fee__planner_new"):
-            rt.note_kept('"appointments"', "fee")
+            rt.note_kept('"appointments"')
             with rt.views_kept('"appointments"', "fee"):
                 rt.sql(
                     'DROP TRIGGER IF EXISTS "appointments_fee__planner_back" ON "appointments"'
                 )
                 rt.sql('DROP FUNCTION IF EXISTS "appointments_fee__planner_back"()')
+                rt.column_like(
+                    '"appointments"', "fee__planner_old", "fee", storage=False
+                )
                 op.alter_column(
                     rt.q("appointments"),
                     rt.q("fee"),
@@ -993,10 +1007,11 @@ def downgrade() -> None:
 
     def _step_12() -> None:
         if not rt.has_column('"users"', "role__planner_new"):
-            rt.note_kept('"users"', "role")
+            rt.note_kept('"users"')
             with rt.views_kept('"users"', "role"):
                 rt.sql('DROP TRIGGER IF EXISTS "users_role__planner_back" ON "users"')
                 rt.sql('DROP FUNCTION IF EXISTS "users_role__planner_back"()')
+                rt.column_like('"users"', "role__planner_old", "role", storage=False)
                 op.alter_column(
                     rt.q("users"),
                     rt.q("role"),

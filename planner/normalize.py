@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import re
 from decimal import Decimal
 from functools import lru_cache
@@ -721,15 +722,19 @@ def normalize_default(text: str | None, dialect: str, column_type: str) -> tuple
     if isinstance(node, exp.Null):
         return None, False, False
     # a string literal for a numeric or boolean column ('0', '-1', 'true') is that value
+    # a number is written in one canonical form only where the column stores the same value
+    # however it is written: into a text column `1.0` goes as '1.0' (not '1'), into an
+    # unconstrained PostgreSQL numeric `1.50` keeps its scale; there the literal stays as written
+    by_value = _stores_by_value(base, dialect)
     if isinstance(node, exp.Literal) and node.is_string:
         val = node.this
-        if _is_numeric_type(base, dialect) and _NUMBER.match(val):
+        if by_value and _NUMBER.match(val):
             node = exp.Literal.number(_clean_number(val))
         elif base == "boolean" and val.lower() in ("true", "false", "t", "f", "1", "0", "yes", "no"):
             node = exp.Boolean(this=val.lower() in ("true", "t", "1", "yes"))
-    elif isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal):
+    elif isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and (by_value or _INT.fullmatch(node.this.this)):
         node = exp.Literal.number(_clean_number("-" + node.this.this))
-    elif isinstance(node, exp.Literal):
+    elif isinstance(node, exp.Literal) and (by_value or _INT.fullmatch(node.this)):  # (007 is the integer 7 anywhere)
         node = exp.Literal.number(_clean_number(node.this))
     if dialect == "mysql" and base == "tinyint(1)" and isinstance(node, exp.Boolean):
         node = exp.Literal.number("1" if node.this else "0")
@@ -813,12 +818,28 @@ def _is_numeric_type(base: str, dialect: str) -> bool:
     } or base == "double precision"
 
 
+_INT = re.compile(r"[-+]?\d+")
+
+
+def _stores_by_value(base: str, dialect: str) -> bool:
+    """A number literal default of a column of type `base` stores the same value however it is
+    written (`1`, `1.0`, `1.00`): integers, floats, numerics with a fixed scale. Not a text
+    column (`1.0` is stored as '1.0'), nor PostgreSQL's unconstrained numeric, which keeps the
+    literal's scale (`1.50` reads back as 1.50)."""
+    if not _is_numeric_type(base, dialect):
+        return False
+    word = base.split("(")[0].split()[0]
+    return not (dialect == "postgresql" and word in ("numeric", "decimal") and "(" not in base)
+
+
 def _clean_number(val: str) -> str:
     """`1.50` -> `1.5`, `007` -> `7`, `1.0` -> `1`: numbers compare by value."""
     try:
         if re.fullmatch(r"[-+]?\d+", val):
             return str(int(val))
         f = float(val)
+        if not math.isfinite(f):  # (1e400: the server says whether it fits the column)
+            return val
         if f == int(f) and "e" not in val.lower() and abs(f) < 1e15:
             return str(int(f))
         return repr(f) if "e" not in val.lower() else val

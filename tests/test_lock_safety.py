@@ -1376,3 +1376,56 @@ def test_an_enum_loses_a_value_online_on_a_table_without_a_key(tmp_path: Path, p
         assert c.exec_driver_sql(values).all() == after
         assert c.exec_driver_sql("SELECT column_default FROM information_schema.columns WHERE table_name = 'ev' "
                                  "AND column_name = 'k'").scalar() == "'a'::kind"
+
+
+def test_a_partitioned_tables_trigger_is_dropped_without_waiting_under_its_partitions_locks(tmp_path: Path,
+                                                                                             pg_url: str):
+    """`DROP TRIGGER ... ON parent` of a partitioned table takes ACCESS EXCLUSIVE on each
+    partition first (their clones of the trigger go first), then waits for the parent: behind an
+    application transaction that read the parent, R8's downgrade held every partition for the
+    whole lock timeout (writers of the partitions stalled, one got `deadlock detected`). The
+    parent is locked first now (LOCK TABLE takes it before its partitions)."""
+    old = ("CREATE TABLE items (id int NOT NULL, score int, PRIMARY KEY (id)) PARTITION BY RANGE (id);\n"
+           "CREATE TABLE items_p1 PARTITION OF items FOR VALUES FROM (0) TO (10000);\n"
+           "CREATE TABLE items_p2 PARTITION OF items FOR VALUES FROM (10000) TO (20000);\n")
+    ini = _project(tmp_path, old.replace("score int", "score bigint"), old=old)
+    engine = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.exec_driver_sql(old)
+        c.exec_driver_sql("INSERT INTO items SELECT g, g FROM generate_series(0, 19999) g")
+    r = _upgrade(ini, pg_url)
+    assert r.returncode == 0, r.stderr[-2000:]
+    db = sa.make_url(pg_url).update_query_dict({"application_name": "planner_migration"})
+    alembic = [sys.executable, "-m", "alembic", "-c", str(ini), "-x", f"db={db.render_as_string(hide_password=False)}"]
+    for _ in ("contract", "backfill"):
+        r = subprocess.run([*alembic, "downgrade", "-1"], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr[-2000:]
+    # expand's way back (the trigger and the new column dropped) behind a reader of the parent
+    holder = _hold(engine, "SELECT count(*) FROM ONLY items", 3, threading.Event())
+    with _LockSampler(engine) as sampler:
+        r = subprocess.run([*alembic, "downgrade", "base"], capture_output=True, text=True, timeout=300)
+    holder.join(10)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert sampler.samples > 10
+    assert sampler.longest_wait_holding() < 0.1 + 0.15, sampler.violations[:3]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = "
+                                 "'items'::regclass AND attname = 'score'").scalar() == "integer"
+
+
+def test_a_databases_statement_timeout_does_not_cancel_the_backfill(tmp_path: Path, pg_url: str):
+    """A statement_timeout set for the role or the database (a common safety net) cancelled the
+    batched backfill, one statement that runs as long as the table needs, with a traceback. The
+    migration session sets its own (-x statement_timeout, none by default); strong-lock steps
+    stay bounded by lock_timeout."""
+    ini = _project(tmp_path, OLD.replace("org_id int", "org_id bigint"))
+    engine = _seed(pg_url)
+    name = sa.make_url(pg_url).database
+    with engine.connect() as c:
+        c.exec_driver_sql("INSERT INTO users SELECT g, 'u' || g, 1 FROM generate_series(20001, 150000) g")
+        c.exec_driver_sql(f'ALTER DATABASE "{name}" SET statement_timeout = \'40ms\'')
+    r = _upgrade(ini, pg_url)
+    assert r.returncode == 0, r.stderr[-2000:]
+    with engine.connect() as c:
+        assert c.exec_driver_sql("SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = "
+                                 "'users'::regclass AND attname = 'org_id'").scalar() == "bigint"

@@ -1284,8 +1284,7 @@ class _Builder:
                 execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS " + dollar_quote(body)),
                 execute(f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(table)} FOR EACH ROW "
                         f"EXECUTE FUNCTION {qfn}()")]))
-            unsyncs.append("\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(table)}"),
-                                      execute(f"DROP FUNCTION IF EXISTS {qfn}()")]))
+            unsyncs.append("\n".join([*self.drop_trigger(table, fn), execute(f"DROP FUNCTION IF EXISTS {qfn}()")]))
         if syncs:
             self.add(Phase.EXPAND, f"triggers store writes of {key}.{a} as {b!r} "
                                    f"({', '.join(f'{t}.{col.name}' for t, col in columns)}); from here on OLD "
@@ -2034,8 +2033,7 @@ class _Builder:
         sync_trigger = execute(f"CREATE TRIGGER {q(fn)} BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
                                f"EXECUTE FUNCTION {qfn}()")
         sync = sync_fn + "\n" + sync_trigger
-        unsync = "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(c.table)}"),
-                            execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
+        unsync = "\n".join([*self.drop_trigger(c.table, fn), execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
         self.add(Phase.EXPAND, f"add {c.table}.{b} kept in step with {a} both ways by a trigger (rename, R11)",
                  [self.ddl("\n".join([render([ops.AddColumnOp(name, loose, schema=schema)]), sync]))],
                  [self.ddl("\n".join([unsync, render([ops.DropColumnOp(name, b, schema=schema)])]))],
@@ -2642,8 +2640,7 @@ class _Builder:
                         f"FOR EACH ROW EXECUTE FUNCTION {fn_name(m.fn)}()")])
 
         def unsync(m: _Swapped) -> str:
-            return "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(m.fn)} ON {qt(c.table)}"),
-                              execute(f"DROP FUNCTION IF EXISTS {fn_name(m.fn)}()")])
+            return "\n".join([*self.drop_trigger(c.table, m.fn), execute(f"DROP FUNCTION IF EXISTS {fn_name(m.fn)}()")])
 
         # what the server must not hold (checked before any DDL): once, for every column
         guards = list(dict.fromkeys([*guards, *(g for m in ms for g in self._swap_guards(m.c))]))
@@ -2891,8 +2888,7 @@ class _Builder:
                         + dollar_quote(f" BEGIN NEW.{q(m.back)} := {to_old_new}; RETURN NEW; END ")),
                 _create_trigger_once(c.table, m.back_fn, f"BEFORE INSERT OR UPDATE OF {q(m.col)} ON {qt(c.table)} "
                                                          f"FOR EACH ROW EXECUTE FUNCTION {back_fn}()")])))
-            unback += [execute(f"DROP TRIGGER IF EXISTS {q(m.back_fn)} ON {qt(c.table)}"),
-                       execute(f"DROP FUNCTION IF EXISTS {back_fn}()")]
+            unback += [*self.drop_trigger(c.table, m.back_fn), execute(f"DROP FUNCTION IF EXISTS {back_fn}()")]
             rule = self.rule(m.c)
             inverse = rule is not None and bool(rule.inverse)
             back_todo.append(f"{q(m.back)} IS NULL" + ("" if inverse else f" AND {q(m.col)} IS NOT NULL"))
@@ -3062,8 +3058,7 @@ class _Builder:
                 execute(f"CREATE OR REPLACE FUNCTION {qfn}() RETURNS trigger LANGUAGE plpgsql AS " + dollar_quote(body)),
                 _create_trigger_once(c.table, fn, f"BEFORE INSERT OR UPDATE ON {qt(c.table)} FOR EACH ROW "
                                                   f"WHEN (NEW.{q(c.column)} IS NULL) EXECUTE FUNCTION {qfn}()")])
-            unfill = "\n".join([execute(f"DROP TRIGGER IF EXISTS {q(fn)} ON {qt(c.table)}"),
-                                 execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
+            unfill = "\n".join([*self.drop_trigger(c.table, fn), execute(f"DROP FUNCTION IF EXISTS {qfn}()")])
             # the backup remembers what the backfill wrote (FILLED, recorded by each batch in
             # the statement that writes it): the downgrade puts NULL back only where the row
             # still holds that, so a value the application wrote, during the backfill or after,
@@ -3137,6 +3132,14 @@ class _Builder:
 
     def _is_redefined(self, table: str, name: str | None) -> bool:
         return (table, name) in self.redefined
+
+    def drop_trigger(self, table: str, name: str) -> list[str]:
+        """DROP TRIGGER `name` ON `table` (PostgreSQL). On a partitioned table the parent is
+        locked first: DROP TRIGGER takes ACCESS EXCLUSIVE on each partition (their clones of the
+        trigger go first) and only then waits for the parent, holding the partitions behind a
+        reader of the parent for the whole lock timeout (LOCK TABLE takes the parent first)."""
+        lock = [execute(f"LOCK TABLE {qt(table)} IN ACCESS EXCLUSIVE MODE")] if self.partitioned(table) else []
+        return [*lock, execute(f"DROP TRIGGER IF EXISTS {q(name)} ON {qt(table)}")]
 
     def partitioned(self, table: str) -> bool:
         """PostgreSQL: `table` is a partitioned table (in OLD or NEW): CREATE INDEX CONCURRENTLY,

@@ -371,11 +371,17 @@ def _stop(found: str, first: bool, check: str | None, resolve: str | None) -> st
 
 
 def set_timeouts() -> None:
-    """The strong-lock timeout of this revision (from LOCK_TIMEOUT or -x lock_timeout)."""
+    """The strong-lock timeout of this revision (from LOCK_TIMEOUT or -x lock_timeout). On
+    PostgreSQL also the session's statement_timeout (-x statement_timeout, 0 = none by
+    default): a role's or database's statement_timeout would cancel a batched backfill or a
+    concurrent index build, which run as long as the table needs (each statement of them
+    holds no lock that blocks the application; strong-lock steps are bounded by
+    lock_timeout)."""
     _HELD.clear()
     timeout = setting("lock_timeout", LOCK_TIMEOUT)
     if _dialect() == "postgresql":
         sql(f"SET lock_timeout = {_literal(timeout)}")
+        sql(f"SET statement_timeout = {_literal(setting('statement_timeout', '0'))}")
     elif _dialect() == "mysql":
         seconds = max(1, round(_seconds(timeout)))
         sql(f"SET SESSION lock_wait_timeout = {seconds}")

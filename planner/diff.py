@@ -144,8 +144,11 @@ class _Differ:
                      used_by=used_by, old=objs.get("old"), new=objs.get("new"))
             i = old.index(v)
             if i < len(new) and new[i] in added:
-                self.suggest(Kind.RENAME_ENUM_VALUE, table, f"{key}.{v}", f"{key}.{new[i]}",
-                             f"--rename {key}.{v}={new[i]}",
+                # a column's own ENUM (MySQL) has no type to rename a value of: its rows keep
+                # their data through the remap of the removed value to the added one
+                hint = (f"--rename {key}.{v}={new[i]}" if table is None else
+                        f'[tool.planner.enum_remap] "{key}.{v}" = "{new[i]}"')
+                self.suggest(Kind.RENAME_ENUM_VALUE, table, f"{key}.{v}", f"{key}.{new[i]}", hint,
                              f"value {v!r} was removed and {new[i]!r} added at the same position")
         common_old = [v for v in old if v in new]
         common_new = [v for v in new if v in old]

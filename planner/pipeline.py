@@ -7,6 +7,7 @@ rules can say "will fail" (critical, with the evidence) or "verified clean" (low
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -61,6 +62,13 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
     log.info("diff: %d changes, %d rename suggestions in %.2f s", len(d.changes), len(d.suggestions),
              time.perf_counter() - started)
     config.check_against(d, new.schema)  # backfill/enum_remap keys that match no change: errors
+    # a suggested value rename of a column's own ENUM (MySQL) is confirmed by the enum_remap its
+    # hint names: the rows keep their data through it
+    confirmed = {f"{k}={v}" for k, v in config.enum_remap.items()}
+    if confirmed and any(s.table is not None and f"{s.old}={s.new.rpartition('.')[2]}" in confirmed
+                         for s in d.suggestions):
+        d = dataclasses.replace(d, suggestions=tuple(s for s in d.suggestions if not (
+            s.table is not None and f"{s.old}={s.new.rpartition('.')[2]}" in confirmed)))
     rows = None
     pre = None
     if db:

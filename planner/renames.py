@@ -28,6 +28,8 @@ def shell_hint(hint: str) -> str:
     """A `--rename OLD=NEW` hint as it must be pasted into a shell: the argument through
     `shlex.quote` (unchanged for plain names; a name like `$(cmd)` or `a b` gets quoted, so
     pasting the hint never runs or splits anything)."""
+    if hint.startswith("[tool.planner."):  # a config entry, not a shell argument
+        return hint
     flag, sep, arg = hint.partition(" ")
     if flag.startswith("--") and sep:
         return f"{flag} {shlex.quote(arg)}"

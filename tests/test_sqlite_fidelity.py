@@ -133,3 +133,41 @@ def test_a_rebuild_stops_on_a_view_or_trigger_it_would_leave_broken(tmp_path: Pa
         assert after == before
         assert c.execute("SELECT * FROM t").fetchall() == [(1, "x", "y")]
         c.close()
+
+
+def test_a_plain_dropped_column_takes_sqlites_own_drop_column(tmp_path: Path):
+    """A column in no key, index, foreign key, CHECK or generated expression is dropped by
+    `ALTER TABLE ... DROP COLUMN` (no copy: the table's own SQL, STRICT, rowids and counter
+    stay), and, being OLD's last column, comes back by ADD COLUMN. A view the plan does not
+    know that reads it makes SQLite refuse, as the naive migration does (the rebuild dropped it
+    and left the view broken and the trigger failing every UPDATE)."""
+    old = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, junk TEXT) STRICT;\n"
+    proj = _plan(tmp_path, old, old.replace(", junk TEXT", ""))
+    text = "".join(p.read_text() for p in (proj / "migrations" / "versions").glob("*.py"))
+    assert 'ALTER TABLE "t" DROP COLUMN "junk"' in text and "op.add_column" in text and "batch_alter_table" not in text
+    db = tmp_path / "a.db"
+    url = _db(db, old + "INSERT INTO t VALUES (1, 'x', 'j');\n")
+    assert _alembic(proj, url, "upgrade", "head").returncode == 0
+    c = sqlite3.connect(db)
+    assert c.execute("SELECT sql FROM sqlite_master WHERE name = 't'").fetchone() == (
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT) STRICT",)
+    c.close()
+    assert _alembic(proj, url, "downgrade", "base").returncode == 0
+    c = sqlite3.connect(db)
+    assert c.execute("SELECT * FROM t").fetchall() == [(1, "x", "j")]
+    assert c.execute("SELECT strict FROM pragma_table_list WHERE name = 't'").fetchone() == (1,)
+    c.close()
+    db = tmp_path / "b.db"
+    url = _db(db, old + "INSERT INTO t VALUES (1, 'x', 'j');\nCREATE VIEW tv AS SELECT id, junk FROM t;\n")
+    up = _alembic(proj, url, "upgrade", "head")
+    assert up.returncode != 0 and "error in view tv after drop column: no such column: junk" in up.stderr
+    c = sqlite3.connect(db)
+    assert c.execute("SELECT * FROM tv").fetchall() == [(1, "j")]
+    c.close()
+
+
+def test_a_column_sqlite_cannot_drop_itself_still_takes_the_rebuild(tmp_path: Path):
+    old = "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, junk TEXT);\nCREATE INDEX t_junk ON t (junk);\n"
+    proj = _plan(tmp_path, old, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\n")
+    text = "".join(p.read_text() for p in (proj / "migrations" / "versions").glob("*.py"))
+    assert "DROP COLUMN" not in text and "batch_alter_table" in text

@@ -171,3 +171,25 @@ def test_a_column_sqlite_cannot_drop_itself_still_takes_the_rebuild(tmp_path: Pa
     proj = _plan(tmp_path, old, "CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT);\n")
     text = "".join(p.read_text() for p in (proj / "migrations" / "versions").glob("*.py"))
     assert "DROP COLUMN" not in text and "batch_alter_table" in text
+
+
+def test_a_rebuild_of_a_strict_or_without_rowid_table_is_refused_in_one_line(tmp_path: Path):
+    """The rebuild made the table from planner's model, which has no table options: a STRICT or
+    WITHOUT ROWID table came back without them. Such a rebuild is refused (exit 2), from SQL
+    files and from a live database alike."""
+    from typer.testing import CliRunner
+
+    from planner.cli import app
+
+    for old, what in (("CREATE TABLE t (id INTEGER PRIMARY KEY, a TEXT, b TEXT) STRICT;\n", "STRICT"),
+                      ("CREATE TABLE t (id TEXT PRIMARY KEY, a TEXT, b TEXT) WITHOUT ROWID;\n", "WITHOUT ROWID")):
+        new = old.replace("a TEXT,", "a TEXT NOT NULL DEFAULT '',")
+        (tmp_path / "old.sql").write_text(old)
+        (tmp_path / "new.sql").write_text(new)
+        db = tmp_path / f"{what}.db"
+        for source in (str(tmp_path / "old.sql"), _db(db, old)):
+            result = CliRunner().invoke(app, ["plan", source, str(tmp_path / "new.sql"), "-d", "sqlite", "--init",
+                                              str(tmp_path / f"proj-{len(source)}")])
+            assert result.exit_code == 2, result.output
+            assert f"needs a rebuild of table t, which is {what} (OLD): planner's rebuild would drop that" \
+                in " ".join(result.output.split()), result.output

@@ -596,6 +596,17 @@ class SQLiteBuilder(_Builder):
         return Block(f"_copy_from = {source}\n\n\ndef _rebuild():\n" + textwrap.indent(batch, "    ")
                      + f"\n\n\nrt.sqlite_rebuild({name!r}, _rebuild)")
 
+    def _rebuildable(self, key: str, b: _Batch) -> None:
+        """A rebuild makes the table from planner's model, which has no STRICT or WITHOUT ROWID:
+        such a table is refused in one line rather than silently changed."""
+        for side, schema in (("OLD", self.old), ("NEW", self.new)):
+            t = schema.table(key) if schema is not None else None
+            if t is not None and t.options:
+                what = (b.titles[0] if len(b.titles) == 1 else f"{len(b.titles)} changes").split(" (")[0]
+                raise PlanError(f"{b.change.id if b.change else key}: {what} needs a rebuild of table {key}, which "
+                                f"is {' and '.join(t.options)} ({side}): planner's rebuild would drop that",
+                                hint="write this step by hand (the 12-step rebuild from the table's own SQL)")
+
     def _finish(self, key: str, b: _Batch) -> None:
         new_t = self.table(self.new_md, key)
         old_t = self.table(self.old_md, key) if self.old_md is not None and key in self.old_md.tables else new_t
@@ -624,6 +635,7 @@ class SQLiteBuilder(_Builder):
                 return
         else:
             up = [*b.before, self._rebuild(key, self._state_before(key), b.up, new_t, b.up_unnamed)]
+        self._rebuildable(key, b)
         down = [self._rebuild(key, new_t, list(reversed(b.down)), old_t, b.down_unnamed, order), *b.after_down]
         if b.down2:
             down += [self._rebuild(key, self._state_after_down(key, b.loose), b.down2, old_t, order=order)]

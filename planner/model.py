@@ -152,6 +152,9 @@ class Table:
     #: PostgreSQL: the table is partitioned by this key (`RANGE (at)`); its partitions are not
     #: modelled, but plans build indexes and constraints the way a partitioned table needs
     partition_by: str | None = field(default=None, compare=False)
+    #: SQLite table options (`STRICT`, `WITHOUT ROWID`), as read: not planned, but a plan that
+    #: would rebuild such a table from the model (which would lose them) refuses it instead
+    options: tuple[str, ...] = field(default=(), compare=False)
 
     def column(self, name: str) -> Column | None:
         for c in self.columns:

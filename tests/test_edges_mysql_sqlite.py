@@ -202,7 +202,8 @@ def test_batches_walk_a_composite_primary_key(tmp_path: Path, dialect: str, requ
     4x the rows took 8.9x the time on MariaDB). They walk the primary key now (rt.keyset), a
     composite one too, batch boundaries inside a group of its first column; a `%` in the
     expression and a `?` or `%s` in a key's name reach the server as written; a row written behind the walk (SQLite: by a
-    trigger, when the walk passes a=250) is found at its end and filled too. On MySQL a batch
+    trigger, when the walk passes a=250; it names no dropped column: the rebuild stops on a trigger that no
+    longer compiles) is found at its end and filled too. On MySQL a batch
     behind an application's row lock gives up in one line after -x lock_retries attempts, and a
     re-run finishes."""
     import os
@@ -235,7 +236,7 @@ def test_batches_walk_a_composite_primary_key(tmp_path: Path, dialect: str, requ
                           ", ".join(f"({a}, '{b}', '{n}', {repr(x) if x else 'NULL'})" for a, b, n, x in rows))
         if dialect == "sqlite":
             c.exec_driver_sql("CREATE TRIGGER late AFTER UPDATE OF note ON t WHEN NEW.a = 250 BEGIN "
-                              "INSERT OR IGNORE INTO t (a, `b?%s`, name, note) VALUES (0, 'late', 'l', NULL); END")
+                              "INSERT OR IGNORE INTO t (a, `b?%s`, note) VALUES (0, 'late', NULL); END")
     proj = tmp_path / "proj"
     r = CliRunner().invoke(app, ["plan", str(old), str(new), "--dialect", dialect, "--init", str(proj), "-q",
                                  "--config", str(tmp_path / "planner.toml")])
@@ -281,7 +282,7 @@ def test_batches_walk_a_composite_primary_key(tmp_path: Path, dialect: str, requ
     engine.dispose()
     want = {(a, b): (n, x) for a, b, n, x in rows}
     if dialect == "sqlite":  # written after the backup (no trigger records it): it keeps its fill
-        want[(0, "late")] = ("l", "5%-0-late")
+        want[(0, "late")] = (None, "5%-0-late")
     assert got == want
 
 

@@ -411,12 +411,21 @@ class _Reader:
                                     key=lambda c: _name_key(c.name, c.expression))),
                 comment=parts.comments.get(name),
                 partition_by=self.partition_by(db_schema, name),
+                options=self.options(name),
             ))
         return out
 
     def partition_by(self, db_schema: str | None, name: str) -> str | None:
         """The table's partition key, when it is a partitioned table (PostgreSQL)."""
         return None
+
+    def options(self, name: str) -> tuple[str, ...]:
+        """SQLite's STRICT and WITHOUT ROWID, read from the table's SQL (other dialects: none)."""
+        master = getattr(self, "master", None)
+        sql = (master or {}).get(("table", name), (None, None))[1] or ""
+        tail = sql[sql.rfind(")") + 1:] if ")" in sql else ""
+        return tuple(x for x, pattern in (("STRICT", r"\bSTRICT\b"), ("WITHOUT ROWID", r"\bWITHOUT\s+ROWID\b"))
+                     if re.search(pattern, tail, re.I))
 
     def multi(self, method: str, db_schema: str | None, names: list[str]) -> dict[str, Any]:
         """`Inspector.get_multi_<method>` for the tables `names`, keyed by table name."""

@@ -940,6 +940,8 @@ class _Table:
     fk_index_hints: dict[str, str] = field(default_factory=dict)
     #: PostgreSQL: PARTITION BY's key (RANGE (at))
     partition_by: str | None = None
+    #: SQLite: STRICT, WITHOUT ROWID
+    options: list[str] = field(default_factory=list)
     #: the replayer's name sets, told about every change of a name-bearing attribute
     names: _Names | None = field(default=None, repr=False, compare=False)
 
@@ -1862,7 +1864,7 @@ class Replayer:
             indexes=tuple(sorted(t.indexes, key=lambda i: (i.name or "", [p.label for p in i.parts]))),
             foreign_keys=tuple(sorted(t.foreign_keys, key=lambda f: (f.name or "", f.columns))),
             checks=tuple(sorted(t.checks, key=lambda c: (c.name or "", c.expression))),
-            comment=t.comment, partition_by=t.partition_by,
+            comment=t.comment, partition_by=t.partition_by, options=tuple(t.options),
         )
 
     def _column_default(self, c: _Col) -> str | None:
@@ -1994,8 +1996,11 @@ class Replayer:
             elif cur.accept("PARTITION", "BY") or cur.at("PARTITIONS"):
                 self._warn(f"partitioning of table {label} is not modelled; ignored", at)
                 cur.i = len(cur.toks)
-            elif cur.accept("WITHOUT", "ROWID") or cur.accept("WITHOUT", "OIDS") or cur.accept("WITH", "OIDS") \
-                    or cur.accept("STRICT") or cur.accept_op(","):
+            elif cur.accept("WITHOUT", "ROWID"):
+                table.options.append("WITHOUT ROWID")
+            elif cur.accept("STRICT"):
+                table.options.append("STRICT")
+            elif cur.accept("WITHOUT", "OIDS") or cur.accept("WITH", "OIDS") or cur.accept_op(","):
                 pass
             elif cur.at("WITH") and cur.at_op("(", 1):
                 cur.next()

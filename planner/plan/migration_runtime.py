@@ -1871,7 +1871,18 @@ def _sqlite_rebuild_online(table: str):
             "AND tbl_name = ? COLLATE NOCASE ORDER BY rowid",
             (table,),
         ).fetchall()
-        yield
+        counter = _sqlite_sequence(table)
+        compiled = _sqlite_schema_error(table) is None
+        # the copy keeps every row's rowid (Alembic's INSERT ... SELECT numbers the rows again
+        # where the key is not the rowid itself)
+        copy = _sqlite_rowid_copy(table) if _sqlite_has_rowid(table) else None
+        if copy is not None:
+            sa.event.listen(bind, "before_cursor_execute", copy, retval=True)
+        try:
+            yield
+        finally:
+            if copy is not None:
+                sa.event.remove(bind, "before_cursor_execute", copy)
         for name, text in triggers:
             try:
                 bind.exec_driver_sql(text)
@@ -1881,11 +1892,155 @@ def _sqlite_rebuild_online(table: str):
                     f"rebuild ({' '.join(str(e.orig).split())}); nothing was changed: drop or "
                     "rewrite the trigger first, then run the migration again"
                 ) from None
+        _sqlite_keep_sequence(table, counter)
+        error = _sqlite_schema_error(table) if compiled else None
+        if error is not None:
+            raise CommandError(
+                f"planner: after the rebuild of {table}, {error}; nothing was changed: "
+                "drop or rewrite it first (SQLite's own ALTER refuses the same), then run "
+                "the migration again"
+            )
         sqlite_foreign_key_check()
     except BaseException:
         bind.exec_driver_sql("ROLLBACK")
         raise
     bind.exec_driver_sql("COMMIT")
+
+
+def _sqlite_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sqlite_has_rowid(table: str) -> bool:
+    row = (
+        op.get_bind()
+        .exec_driver_sql(
+            "SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ? "
+            "COLLATE NOCASE",
+            (table,),
+        )
+        .fetchone()
+    )
+    return row is not None and not row[0]
+
+
+def _sqlite_rowid_copy(table: str):
+    """A listener that adds `rowid` to the batch's `INSERT INTO _alembic_tmp_<table> (...)
+    SELECT ...` when the new table has a rowid that is not one of its columns."""
+    head = re.compile(
+        r'(?s)^(INSERT INTO ("?)_alembic_tmp_'
+        + re.escape(table.replace('"', '""'))
+        + r"\2 \()(.*?\) SELECT )(.*)$"
+    )
+
+    def copy(conn, cursor, statement, parameters, context, executemany):
+        found = head.match(statement)
+        if found is None:
+            return statement, parameters
+        tmp = "_alembic_tmp_" + table
+        if not _sqlite_has_rowid(tmp) or _sqlite_alias(tmp):
+            return statement, parameters
+        return found.group(1) + "rowid, " + found.group(3) + "rowid, " + found.group(
+            4
+        ), (parameters)
+
+    return copy
+
+
+def _sqlite_alias(table: str) -> bool:
+    """Whether the rowid of `table` is one of its columns (an INTEGER PRIMARY KEY): a key
+    without the automatic index a key that is not the rowid gets."""
+    bind = op.get_bind()
+    name = _sqlite_ident(table)
+    keyed = any(r[5] for r in bind.exec_driver_sql(f"PRAGMA table_info({name})"))
+    indexed = any(
+        r[3] == "pk" for r in bind.exec_driver_sql(f"PRAGMA index_list({name})")
+    )
+    return keyed and not indexed
+
+
+def _sqlite_sequence(table: str):
+    """The table's AUTOINCREMENT counter (None: none)."""
+    bind = op.get_bind()
+    if not bind.exec_driver_sql(
+        "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
+    ).fetchone():
+        return None
+    return bind.exec_driver_sql(
+        "SELECT seq FROM sqlite_sequence WHERE name = ? COLLATE NOCASE", (table,)
+    ).scalar()
+
+
+def _sqlite_keep_sequence(table: str, counter) -> None:
+    """The counter back where it was (the copy leaves it at the largest key: ids of deleted
+    rows would be given again), if the table is still AUTOINCREMENT."""
+    if counter is None:
+        return
+    bind = op.get_bind()
+    sql_ = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE",
+        (table,),
+    ).scalar()
+    if not re.search(r"(?i)\bAUTOINCREMENT\b", sql_ or ""):
+        return
+    now = _sqlite_sequence(table)
+    if now is None:
+        bind.exec_driver_sql(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, counter)
+        )
+    elif now < counter:
+        bind.exec_driver_sql(
+            "UPDATE sqlite_sequence SET seq = ? WHERE name = ? COLLATE NOCASE",
+            (counter, table),
+        )
+
+
+def _sqlite_schema_error(table: str):
+    """The first view or trigger that no longer compiles (None: all do): the table's triggers
+    by EXPLAINing a statement that fires them, then every view and trigger by renaming a
+    scratch table with legacy_alter_table off (SQLite parses the whole schema again)."""
+    bind = op.get_bind()
+    name = _sqlite_ident(table)
+    columns = [
+        _sqlite_ident(r[1])
+        for r in bind.exec_driver_sql(f"PRAGMA table_xinfo({name})")
+        if r[6] in (0, 1)
+    ]
+    fires = {
+        "INSERT": f"INSERT INTO {name} DEFAULT VALUES",
+        "DELETE": f"DELETE FROM {name}",
+        "UPDATE": f"UPDATE {name} SET " + ", ".join(f"{c} = {c}" for c in columns),
+    }
+    triggers = bind.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+        "AND tbl_name = ? COLLATE NOCASE ORDER BY name",
+        (table,),
+    ).fetchall()
+    for trigger, text in triggers:
+        event = re.search(
+            r"(?is)\bTRIGGER\b.*?\b(DELETE|INSERT|UPDATE)\b(\s+OF\b.*?)?\s+ON\b",
+            text or "",
+        )
+        if event is None or not columns:
+            continue
+        try:
+            bind.exec_driver_sql("EXPLAIN " + fires[event.group(1).upper()]).fetchall()
+        except sa.exc.DBAPIError as e:
+            return f"trigger {trigger} no longer compiles ({' '.join(str(e.orig).split())})"
+    probe = "planner_schema_probe"
+    bind.exec_driver_sql("PRAGMA legacy_alter_table = OFF")
+    try:
+        bind.exec_driver_sql(f"CREATE TABLE {probe} (x)")
+        try:
+            bind.exec_driver_sql(f"ALTER TABLE {probe} RENAME TO {probe}2")
+            probe += "2"
+        except sa.exc.DBAPIError as e:
+            return " ".join(str(e.orig).split())
+        finally:
+            bind.exec_driver_sql(f"DROP TABLE {probe}")
+    finally:
+        bind.exec_driver_sql("PRAGMA legacy_alter_table = ON")
+    return None
 
 
 def sqlite_foreign_key_check() -> None:

@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "e28300db9722010515e540f933f153377492908d83a517038e68794af967c9d6"
+DIGEST = "f77c23421ff33592581acb8995606507d45192f92d48d840ed3aa3f11cd14c6c"
 
 
 def constant(name: str) -> str:

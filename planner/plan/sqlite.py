@@ -84,6 +84,10 @@ class _Batch:
     #: (`copy_from`, which is also what the new table is made of) gets or loses them instead
     up_unnamed: list[tuple[str, Index | Check | ForeignKey]] = field(default_factory=list)
     down_unnamed: list[tuple[str, Index | Check | ForeignKey]] = field(default_factory=list)
+    #: the dropped columns (drop_column), and whether anything else needs the rebuild: a table
+    #: that only loses columns SQLite can drop itself gets `ALTER TABLE ... DROP COLUMN`
+    drops: list[Change] = field(default_factory=list)
+    mixed: bool = False
 
 
 class SQLiteBuilder(_Builder):
@@ -110,7 +114,36 @@ class SQLiteBuilder(_Builder):
     def batch(self, c: Change, title: str) -> _Batch:
         b = self.batches.setdefault(c.table, _Batch(change=c))
         b.titles.append(title)
+        if c.kind == Kind.DROP_COLUMN:
+            b.drops.append(c)
+        else:
+            b.mixed = True
         return b
+
+    def _natively_droppable(self, c: Change) -> bool:
+        """Whether SQLite's own DROP COLUMN (3.35+) takes `c`'s column: not in the primary key,
+        a UNIQUE constraint, an index (its columns, expressions or partial WHERE), a foreign key
+        (either side), a CHECK, a generated column's expression, nor generated itself (SQLite
+        refuses the first ones; it also refuses a column a view or trigger uses, as the naive
+        migration does, which planner may not see)."""
+        name = c.old.name
+        t = self.old.table(c.table)
+        word = re.compile(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])", re.IGNORECASE)
+
+        def uses(text: str | None) -> bool:
+            return bool(text) and word.search(text) is not None
+
+        if c.old.generated or c.old.autoincrement or t.primary_key and name in t.primary_key.columns:
+            return False
+        for ix in t.indexes:
+            if uses(ix.where) or any(p.column == name or uses(p.expression) for p in ix.parts) or name in ix.include:
+                return False
+        if any(name in fk.columns for fk in t.foreign_keys) or any(uses(ch.expression) for ch in t.checks):
+            return False
+        if any(uses(col.generated) for col in t.columns):
+            return False
+        return not any(fk.ref_table == t.name and name in fk.ref_columns
+                       for other in self.old.tables for fk in other.foreign_keys)
 
     # ----------------------------------------------------------------- helpers
     def _batches(self, table: str, column: str, expression: str, cond: str, analyze: bool = True,
@@ -260,6 +293,7 @@ class SQLiteBuilder(_Builder):
             up, down = ops.AlterColumnOp(table, a, modify_name=b_), ops.AlterColumnOp(table, b_, modify_name=a)
             if c.table in self.batches:
                 batch = self.batches[c.table]
+                batch.mixed = True
                 batch.up.insert(0, up)
                 batch.down.insert(0, down)  # reversed when rendered: the rename is undone last
                 batch.titles.insert(0, f"rename column {a} to {b_}")
@@ -562,15 +596,46 @@ class SQLiteBuilder(_Builder):
         return Block(f"_copy_from = {source}\n\n\ndef _rebuild():\n" + textwrap.indent(batch, "    ")
                      + f"\n\n\nrt.sqlite_rebuild({name!r}, _rebuild)")
 
+    def _rebuildable(self, key: str, b: _Batch) -> None:
+        """A rebuild makes the table from planner's model, which has no STRICT or WITHOUT ROWID:
+        such a table is refused in one line rather than silently changed."""
+        for side, schema in (("OLD", self.old), ("NEW", self.new)):
+            t = schema.table(key) if schema is not None else None
+            if t is not None and t.options:
+                what = (b.titles[0] if len(b.titles) == 1 else f"{len(b.titles)} changes").split(" (")[0]
+                raise PlanError(f"{b.change.id if b.change else key}: {what} needs a rebuild of table {key}, which "
+                                f"is {' and '.join(t.options)} ({side}): planner's rebuild would drop that",
+                                hint="write this step by hand (the 12-step rebuild from the table's own SQL)")
+
     def _finish(self, key: str, b: _Batch) -> None:
         new_t = self.table(self.new_md, key)
         old_t = self.table(self.old_md, key) if self.old_md is not None and key in self.old_md.tables else new_t
-        up = [*b.before, self._rebuild(key, self._state_before(key), b.up, new_t, b.up_unnamed)]
         # OLD's columns in OLD's order (the columns expand added stay after them until its downgrade)
         # (a renamed column by the name the table the rebuild copies from has: Alembic keys it so)
         renamed = {c.detail["from"]: c.detail["to"] for c in self.renames if c.table == key}
         order = [renamed.get(c.name, c.name) for c in old_t.columns] \
             if old_t is not new_t and len(old_t.columns) > 1 else None
+        native = not b.mixed and b.drops and all(self._natively_droppable(c) for c in b.drops)
+        if native:  # SQLite's own DROP COLUMN: no copy (rowids, counter, table options, views kept)
+            name = _split(key)[1]
+            up = [*b.before, Block("\n".join(execute(f"ALTER TABLE {qt(key)} DROP COLUMN {q(c.old.name)}")
+                                             for c in b.drops))]
+            dropped = [c.old.name for c in b.drops]
+            # ADD COLUMN puts a column back at the end: only the last columns of OLD, when expand
+            # added none after them, each nullable or with a constant default, come back so
+            if not b.loose and not self.expand_columns.get(key) \
+                    and [c.name for c in old_t.columns][-len(dropped):] == sorted(dropped, key=[
+                        c.name for c in old_t.columns].index) \
+                    and all(c.old.default is None or _constant(c.old.default) for c in b.drops):
+                adds = [ops.AddColumnOp(name, self.sa_column(self.old_md, key, col))
+                        for col in [c.name for c in old_t.columns] if col in dropped]
+                self.add(Phase.CONTRACT, f"table {key}, by SQLite's own DROP COLUMN: " + "; ".join(b.titles), up,
+                         [Block(render(adds, "sqlite")), *b.after_down], guards=b.guards, change=b.change,
+                         backup="; ".join(b.backups) or None)
+                return
+        else:
+            up = [*b.before, self._rebuild(key, self._state_before(key), b.up, new_t, b.up_unnamed)]
+        self._rebuildable(key, b)
         down = [self._rebuild(key, new_t, list(reversed(b.down)), old_t, b.down_unnamed, order), *b.after_down]
         if b.down2:
             down += [self._rebuild(key, self._state_after_down(key, b.loose), b.down2, old_t, order=order)]
@@ -578,7 +643,10 @@ class SQLiteBuilder(_Builder):
         # NOT NULL column without a default (b.loose) refuses NEW's inserts, which leave it out,
         # until the rebuild drops it (SQLite cannot drop the NOT NULL without a rebuild either)
         renames = any(t.startswith("rename column ") for t in b.titles)
-        self.add(Phase.CONTRACT, f"rebuild table {key} (batch mode): " + "; ".join(b.titles), up, down,
+        title = (f"table {key}, by SQLite's own DROP COLUMN (the downgrade rebuilds the table to put "
+                 f"{'them' if len(b.drops) > 1 else 'it'} back in place): " if native
+                 else f"rebuild table {key} (batch mode): ")
+        self.add(Phase.CONTRACT, title + "; ".join(b.titles), up, down,
                  guards=b.guards, change=b.change, backup="; ".join(b.backups) or None,
                  new_waits=renames or bool(b.loose) or None)
 

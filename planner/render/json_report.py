@@ -9,7 +9,7 @@ from typing import Any
 
 from planner import __version__
 from planner.changes import Diff
-from planner.model import Schema
+from planner.model import Schema, Table
 from planner.renames import shell_hint
 from planner.render import LEVELS
 
@@ -106,7 +106,8 @@ def schema_document(schema: Schema, *, source: str, warnings: list[str]) -> dict
         if dataclasses.is_dataclass(obj):
             out = {}
             for f in dataclasses.fields(obj):
-                if f.name in ("doc", "value_origins") or (f.name == "partition_by" and obj.partition_by is None):
+                if f.name in ("doc", "value_origins") or (f.name == "partition_by" and obj.partition_by is None) \
+                        or (f.name == "options" and isinstance(obj, Table) and not obj.options):
                     continue
                 out[f.name] = clean(getattr(obj, f.name))
             return out

@@ -55,7 +55,7 @@ from planner.plan.build import build_plan, derived_name
 from planner.plan.revisions import Revision, init_project, revisions, write_revisions
 from planner.progress import update
 from planner.urls import mask_url, redact
-from planner.verify import oracle, window
+from planner.verify import oracle, sqlite_state, window
 from planner.verify.checksum import compare_checksums, table_checksums
 from planner.verify.metadata import raw, to_metadata
 from planner.verify.seed import seed_database
@@ -415,6 +415,10 @@ def _verify(analysis: Analysis, url: str, *, rows: int, seed: int) -> VerifyRepo
     seeded = seed_database(url, old, rows=rows, seed=seed, choices=choices)
     report.seeded = dict(seeded.rows)
     report.notes.extend(getattr(seeded, "notes", []) or [])
+    sqlite_before = None
+    if old.dialect == "sqlite":  # rowids spread apart, AUTOINCREMENT counters raised (sqlite_state)
+        sqlite_state.spread(url)
+        sqlite_before = sqlite_state.snapshot(url)
     before = table_checksums(url, old)
     revs = revisions(plan, source=f"{mask_url(analysis.old.source)} -> {mask_url(analysis.new.source)}")
     report.revisions = len(revs)
@@ -425,7 +429,8 @@ def _verify(analysis: Analysis, url: str, *, rows: int, seed: int) -> VerifyRepo
             write_revisions(revs, cfg, seed="verify")
             _round_trip(report, cfg, engine, url, old, new, before, len(revs), _backfilled(analysis),
                         analysis.config.convert, revs=revs, window_apps=window.apps(analysis.diff, old, new),
-                        enum_remap=analysis.config.enum_remap, backfill=analysis.config.backfill)
+                        enum_remap=analysis.config.enum_remap, backfill=analysis.config.backfill,
+                        sqlite_before=sqlite_before)
             offline = io.StringIO()
             with contextlib.redirect_stdout(offline):
                 command.upgrade(cfg, "head", sql=True)
@@ -445,7 +450,7 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
                 before: dict[str, str], count: int, backfilled: list[tuple[str, str]],
                 convert: dict | None = None, *, revs: list[Revision] | None = None,
                 window_apps: dict[str, window.App] | None = None, enum_remap: dict[str, str] | None = None,
-                backfill: dict[str, str] | None = None) -> None:
+                backfill: dict[str, str] | None = None, sqlite_before: sqlite_state.State | None = None) -> None:
     # the differential oracle: PostgreSQL (a rolled-back transaction) and MySQL/MariaDB (a
     # sibling database); SQLite keeps the round trip only
     naive_oracle = new.dialect in ("postgresql", "mysql")
@@ -480,7 +485,8 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
                 raise
             report.notes.append(f"the plan stopped at a guard ({e}) where the naive ALTER fails on the seeded "
                                 f"rows too ({'; '.join(refused)}): as it should")
-            _restore(report, cfg, engine, url, old, before, writes + filled, after_upgrade=False)
+            _restore(report, cfg, engine, url, old, before, writes + filled, after_upgrade=False,
+                     sqlite_before=sqlite_before)
             return
         allowed = revs[i].after if revs is not None else ("OLD",)
         if window_apps:  # the versions the docstring allows after it write (window)
@@ -512,6 +518,11 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
         report.notes.append(f"window: no INSERT into {', '.join(sorted(window_skipped))} (none of the sampled rows "
                             "could be deleted to be inserted again: other rows reference them)")
     report.after_upgrade = _changes(load_database(url).schema, new, url)
+    if sqlite_before is not None:  # what the naive migration keeps and no diff shows (sqlite_state)
+        kept = {t.name for t in old.tables} & {t.name for t in new.tables}
+        report.differential.extend(f"after the upgrade, {x}" for x in
+                                   sqlite_state.compare(sqlite_before, sqlite_state.snapshot(url), kept)
+                                   + sqlite_state.schema_errors(url))
     if not applied:  # the plan's rows hold no window write: compare with the naive ALTER of the seed
         naive_all = naive_seed
     window_done = writes if applied else []
@@ -545,7 +556,7 @@ def _round_trip(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, 
     if filled:
         report.notes.append(f"{sum(w.refused is None for w in filled)} of {len(filled)} backfilled rows changed by "
                             "the application after the upgrade")
-    _restore(report, cfg, engine, url, old, before, writes + filled, after_upgrade=True)
+    _restore(report, cfg, engine, url, old, before, writes + filled, after_upgrade=True, sqlite_before=sqlite_before)
 
 
 def _differential(report: VerifyReport, targets: list[oracle.Converted], writes: list[oracle.Write],
@@ -570,13 +581,18 @@ def _differential(report: VerifyReport, targets: list[oracle.Converted], writes:
 
 
 def _restore(report: VerifyReport, cfg: Config, engine: sa.Engine, url: str, old: Schema,
-             before: dict[str, str], writes: list[oracle.Write], *, after_upgrade: bool) -> None:
+             before: dict[str, str], writes: list[oracle.Write], *, after_upgrade: bool,
+             sqlite_before: sqlite_state.State | None = None) -> None:
     """Downgrade to base; the application's writes after the upgrade must survive; then the OLD
     application puts the seeded values back and every row must be as seeded."""
     update("downgrade to base")
     with contextlib.redirect_stdout(io.StringIO()):
         _migrate(command.downgrade, cfg, "base", url)
     report.after_downgrade = _changes(load_database(url).schema, old, url)
+    if sqlite_before is not None:
+        report.data.extend(f"after the downgrade, {x}" for x in
+                           sqlite_state.compare(sqlite_before, sqlite_state.snapshot(url))
+                           + sqlite_state.schema_errors(url))
     if report.after_downgrade:
         return
     with oracle.app_connection(engine) as conn:

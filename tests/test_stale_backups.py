@@ -111,4 +111,6 @@ def test_tables_of_one_name_dropped_from_two_schemas_move_aside_together(tmp_pat
         c.exec_driver_sql("INSERT INTO a.t (email) VALUES ('w')")
         assert c.exec_driver_sql("SELECT id, n FROM a.t WHERE email = 'w'").one() == (3, 3)
         assert c.exec_driver_sql("SELECT email FROM b.t").scalars().all() == ["z"]
+        # the record of the names given back goes once it is empty (it was left behind)
+        assert c.exec_driver_sql("SELECT to_regclass('planner_backup.planner_backup__names')").scalar() is None
     engine.dispose()

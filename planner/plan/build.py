@@ -724,7 +724,9 @@ def _names_back(table: str, bk: str) -> str:
             f"FOR r IN SELECT x.relname, x.relkind, n.original FROM ({_RELATIONS_OF.format(t=lit(table))}) x "
             f"JOIN {NAMES_ASIDE} n ON n.backup = {lit(bk)} AND n.aside = x.relname LOOP "
             f"{_rename_relation(table, 'r.original')} END LOOP; "
-            f"DELETE FROM {NAMES_ASIDE} WHERE backup = {lit(bk)}; END ")
+            f"DELETE FROM {NAMES_ASIDE} WHERE backup = {lit(bk)}; "
+            # (the record goes once no moved table is left in it, as the cleanup's forget does)
+            f"IF NOT EXISTS (SELECT FROM {NAMES_ASIDE}) THEN DROP TABLE {NAMES_ASIDE}; END IF; END ")
     return "DO " + dollar_quote(body)
 
 

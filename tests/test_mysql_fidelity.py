@@ -136,3 +136,88 @@ def test_default_expressions_keep_their_precision(tmp_path: Path, mysql_url: str
                             clean=clean)
     assert not up, up
     assert not down, down
+
+
+_ATTRIBUTES = {
+    "INVISIBLE": "a VARCHAR(3) INVISIBLE",
+    "CHARACTER SET latin1": "a VARCHAR(3) CHARACTER SET latin1",
+    "BINARY": "a CHAR(3) BINARY",
+    "ZEROFILL": "a INT(5) ZEROFILL",
+    "column-level CHECK": "a VARCHAR(3) CHECK (a <> 'x')",
+}
+
+
+def _widened(definition: str) -> str:
+    return definition.replace("VARCHAR(3)", "VARCHAR(5)").replace("CHAR(3)", "CHAR(5)").replace("INT(5)", "BIGINT(5)")
+
+
+@pytest.mark.parametrize("attribute", sorted(_ATTRIBUTES))
+@pytest.mark.parametrize("change", ["modify", "drop", "create"])
+def test_a_column_attribute_the_model_does_not_hold_stops_the_plan(tmp_path: Path, attribute: str, change: str):
+    """A MODIFY (widening), the downgrade of a drop (ADD COLUMN) and a new table restated the
+    column without INVISIBLE, CHARACTER SET latin1 (-> utf8mb4: data converted), BINARY
+    (utf8mb4_bin -> the default collation: uniqueness changes), ZEROFILL, or its column-level
+    CHECK (MariaDB keeps it in the column): now exit 2, one line naming column and attribute."""
+    definition = _ATTRIBUTES[attribute]
+    old = f"CREATE TABLE t (id INT NOT NULL PRIMARY KEY, {definition});\n"
+    new = {"modify": f"CREATE TABLE t (id INT NOT NULL PRIMARY KEY, {_widened(definition)});\n",
+           "drop": "CREATE TABLE t (id INT NOT NULL PRIMARY KEY);\n",
+           "create": old + f"CREATE TABLE u (id INT NOT NULL PRIMARY KEY, {definition});\n"}[change]
+    (tmp_path / "old.sql").write_text(old)
+    (tmp_path / "new.sql").write_text(new)
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "mysql",
+                                 "--no-config", "--init", str(tmp_path / "proj")])
+    assert r.exit_code == 2, r.output
+    table = "u" if change == "create" else "t"
+    assert f"{table}.a: planner cannot restate its {attribute}" in r.output, r.output
+
+
+def test_an_unchanged_column_with_such_an_attribute_plans_as_before(tmp_path: Path):
+    (tmp_path / "old.sql").write_text("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a VARCHAR(3) INVISIBLE, b INT);\n")
+    (tmp_path / "new.sql").write_text("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a VARCHAR(3) INVISIBLE, "
+                                      "b BIGINT);\n")
+    r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "mysql",
+                                 "--no-config", "--init", str(tmp_path / "proj")])
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.mysql
+def test_a_live_database_shows_the_attributes_too(tmp_path: Path, mysql_url: str):
+    """Reflection: INVISIBLE and ZEROFILL (information_schema.COLUMNS), MariaDB's column-level
+    CHECK (CHECK_CONSTRAINTS.LEVEL = 'Column')."""
+    run_sql(mysql_url, "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a VARCHAR(3) INVISIBLE, b INT(5) ZEROFILL, "
+                       "c VARCHAR(3) CHECK (c <> 'x'));\n")
+    (tmp_path / "new.sql").write_text("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a VARCHAR(5) INVISIBLE, "
+                                      "b BIGINT(5) ZEROFILL, c VARCHAR(5) CHECK (c <> 'x'));\n")
+    r = CliRunner().invoke(app, ["plan", mysql_url, str(tmp_path / "new.sql"), "-d", "mysql", "--no-config",
+                                 "--init", str(tmp_path / "proj")])
+    assert r.exit_code == 2, r.output
+    assert "planner cannot restate its" in r.output, r.output
+    from planner.load import load_source
+
+    columns = {c.name: c.unkept for c in load_source(mysql_url, dialect="mysql").schema.tables[0].columns}
+    assert columns == {"id": (), "a": ("INVISIBLE",), "b": ("ZEROFILL",), "c": ("column-level CHECK",)}
+
+
+def test_a_comment_after_an_inline_primary_key_or_unique_is_the_columns():
+    """`id INT ... PRIMARY KEY COMMENT 'pk'`: the index tail took the COMMENT, the column lost it."""
+    from planner.load.ddl import load_sql_text
+
+    schema = load_sql_text("CREATE TABLE t (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY COMMENT 'pk', "
+                           "u VARCHAR(3) UNIQUE COMMENT 'uu');\n", dialect="mysql").schema
+    assert [c.comment for c in schema.tables[0].columns] == ["pk", "uu"]
+
+
+@pytest.mark.mysql
+def test_a_stored_generated_column_stays_stored(tmp_path: Path, mysql_url: str):
+    """`AS (expr) STORED` was read as a generated column without its kind: a new table got a
+    VIRTUAL one, and a comment change of an existing one was refused (1907: a MODIFY cannot
+    turn STORED into VIRTUAL)."""
+    old = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, s INT AS (a * 2) STORED);\n"
+    new = ("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT, s INT AS (a * 2) STORED COMMENT 'twice');\n"
+           "CREATE TABLE u (id INT NOT NULL PRIMARY KEY, a INT, s INT AS (a * 3) STORED, v INT AS (a * 4) VIRTUAL);\n")
+    naive = ("ALTER TABLE t MODIFY s INT AS (a * 2) STORED COMMENT 'twice';\n"
+             "CREATE TABLE u (id INT NOT NULL PRIMARY KEY, a INT, s INT AS (a * 3) STORED, v INT AS (a * 4) VIRTUAL);\n")
+    up, down = differential(tmp_path, mysql_url, old, new, naive, "INSERT INTO t (id, a) VALUES (1, 1);\n")
+    assert not up, up
+    assert not down, down

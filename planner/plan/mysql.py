@@ -127,6 +127,11 @@ def alter(sql: str, *clauses: str) -> str:
     return f"rt.alter({py(sql)}, {', '.join(py(c) for c in clauses)})"
 
 
+#: what to do about a column attribute planner does not model
+_UNKEPT_HINT = ("write it in a form planner keeps (COLLATE x instead of CHARACTER SET x or BINARY, a named "
+                "table CHECK instead of a column-level one), or make this change of the column by hand")
+
+
 class MySQLBuilder(_Builder):
     _backup_table = staticmethod(backup_table)
     DIALECT = "mysql"
@@ -186,6 +191,7 @@ class MySQLBuilder(_Builder):
         """The full column definition (`name TYPE [NOT NULL] [DEFAULT ..] [COMMENT ..] [ON UPDATE ..]`)
         as SQLAlchemy's MySQL dialect compiles it (ON UPDATE: planner's compile hook, so a MODIFY
         keeps it); `default=False` leaves out the default and ON UPDATE."""
+        self._refuse_unkept(md, table, column)
         sat = self.table(md, table)
         col = sat.c[column]
         if name is not None or nullable is not None or not default:
@@ -203,6 +209,17 @@ class MySQLBuilder(_Builder):
                 col.autoincrement = False
             sa.Table(sat.name, sa.MetaData(), col)
         return str(CreateColumn(col).compile(dialect=_MY))
+
+    def _refuse_unkept(self, md: sa.MetaData, table: str, column: str) -> None:
+        """Stop the plan where it would restate a column with attributes the model does not
+        hold (Column.unkept): the statement would drop them silently."""
+        schema = self.old if md is self.old_md else self.new
+        t = schema.table(table)
+        col = t.column(column) if t is not None else None
+        if col is not None and col.unkept:
+            raise PlanError(f"{table}.{column}: planner cannot restate its {', '.join(col.unkept)} (MySQL/MariaDB "
+                            "drop what a MODIFY, ADD or CREATE TABLE leaves out)",
+                            hint=_UNKEPT_HINT)
 
     def keep_on_update(self, table: str, assigned: tuple[str, ...], prefix: str = "", *,
                        moment: str | tuple[str, str] = "expanded") -> str:
@@ -364,6 +381,8 @@ class MySQLBuilder(_Builder):
 
     # ----------------------------------------------------------------- tables
     def add_table(self, c: Change) -> None:
+        for col in self.new.table(c.table).columns:
+            self._refuse_unkept(self.new_md, c.table, col.name)
         sat = self.table(self.new_md, c.table)
         create = ops.CreateTableOp.from_table(sat)
         index_ops = [ops.CreateIndexOp.from_index(i) for i in sorted(sat.indexes, key=lambda i: i.name or "")]
@@ -526,6 +545,8 @@ class MySQLBuilder(_Builder):
         # takes it out again, copy the table (the server says which by refusing the others)
         copies = Kind.ALTER_COLUMN_TYPE in kinds or bool(kinds & {Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
                                                                    Kind.RENAME_ENUM_VALUE, Kind.ADD_ENUM_VALUE})
+        # MariaDB restates a STORED generated column only by a copy (1845), even for its comment
+        copies = copies or bool(o.generated and o.stored) or bool(n.generated and n.stored)
         clauses = (*ONLINE, COPY) if copies else ONLINE
         guards: list[Guard] = []
         for x in group:
@@ -715,6 +736,7 @@ class MySQLBuilder(_Builder):
     def _enum_union(self, table: str, column: str, renames: dict[str, str], *, name: str | None = None) -> str:
         """OLD's column definition (named `name`) with the renamed values appended (an INSTANT
         change)."""
+        self._refuse_unkept(self.old_md, table, column)
         sat = self.table(self.old_md, table)
         col = sat.c[column]._copy()
         if name is not None:

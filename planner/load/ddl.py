@@ -49,6 +49,7 @@ from planner.load.common import (
 from planner.model import (
     DEFAULT_SCHEMA,
     Check,
+    Column,
     Enum,
     ForeignKey,
     Index,

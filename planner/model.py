@@ -45,6 +45,14 @@ class Column:
     origin: str | None = field(default=None, compare=False)
     #: documentation (`///` in Prisma); not stored in the database
     doc: str | None = field(default=None, compare=False)
+    #: MySQL/MariaDB attributes of the column the model does not hold (`INVISIBLE`,
+    #: `CHARACTER SET x` without a collation, `BINARY`, `ZEROFILL`, a column-level CHECK): a
+    #: statement that restates the column (MODIFY, ADD, a restore, R8's swap, CREATE TABLE)
+    #: would drop them, so the MySQL plan stops instead (planner.plan.mysql)
+    unkept: tuple[str, ...] = field(default=(), compare=False)
+    #: MySQL/MariaDB: the generated column is STORED (PERSISTENT), not VIRTUAL (PostgreSQL's
+    #: are stored anyway); what CREATE TABLE, ADD and MODIFY write
+    stored: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

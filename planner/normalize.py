@@ -524,6 +524,14 @@ def _paren_needed(paren: exp.Paren) -> bool:
     return True
 
 
+def _precision(n: exp.Expression) -> exp.Literal | None:
+    """The fractional-second precision of a CURRENT_TIMESTAMP(n) / NOW(n) node (None: none)."""
+    arg = n.this if isinstance(n, exp.CurrentTimestamp) else (n.expressions[0] if n.expressions else None)
+    if isinstance(arg, exp.Literal) and not arg.is_string and arg.this.strip():
+        return exp.Literal.number(str(int(arg.this)) if arg.this.strip().isdigit() else arg.this)
+    return None
+
+
 def _strip(node: exp.Expression) -> exp.Expression:
     """Remove what spelling adds but meaning does not: parentheses and casts of literals."""
 
@@ -556,7 +564,10 @@ def _strip(node: exp.Expression) -> exp.Expression:
         if isinstance(n, exp.CurrentTimestamp) or (
             isinstance(n, exp.Anonymous) and n.name.lower() in ("now", "transaction_timestamp")
         ):
-            return exp.CurrentTimestamp()
+            # one spelling, but the precision kept: MySQL's NOW(3) is CURRENT_TIMESTAMP(3), whose
+            # fractional seconds CURRENT_TIMESTAMP() drops
+            precision = _precision(n)
+            return exp.CurrentTimestamp(this=precision) if precision is not None else exp.CurrentTimestamp()
         return n
 
     node = node.transform(fix)  # on a copy: `node` may be parse_expression's cached tree
@@ -691,6 +702,12 @@ def is_volatile(node: exp.Expression) -> bool:
     return False
 
 
+def _type_precision(column_type: str) -> str | None:
+    """`3` of `datetime(3)` / `timestamp(3)` (None without one)."""
+    m = re.fullmatch(r"\s*\w[\w ]*?\(\s*(\d+)\s*\).*", column_type)
+    return str(int(m.group(1))) if m else None
+
+
 _NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
 _NEXTVAL = re.compile(r"^\s*nextval\(", re.IGNORECASE)
 
@@ -746,7 +763,13 @@ def normalize_default(text: str | None, dialect: str, column_type: str) -> tuple
     node = _canonical_identifiers(node, dialect)
     volatile = is_volatile(node)
     if isinstance(node, exp.CurrentTimestamp):
-        return "CURRENT_TIMESTAMP", False, False
+        # at the column's own precision (the only one MySQL allows there) it is the column's
+        # CURRENT_TIMESTAMP; written at another precision (MariaDB), it stays as written
+        # (PostgreSQL's CURRENT_TIMESTAMP(0) rounds to whole seconds; MySQL's is the plain one)
+        precision = node.this.this if isinstance(node.this, exp.Literal) else None
+        if precision is None or _type_precision(base) == precision or (precision == "0" and dialect != "postgresql"):
+            return "CURRENT_TIMESTAMP", False, False
+        return f"CURRENT_TIMESTAMP({precision})", False, False
     return node.sql(dialect=sqlglot_dialect(dialect)), volatile, False
 
 

@@ -899,6 +899,11 @@ SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM information_schema.COLUMNS
  WHERE TABLE_SCHEMA = DATABASE() AND LOWER(EXTRA) LIKE '%%on update%%'
 """
 _EXTRA_ON_UPDATE = re.compile(r"\bon update (\S+)", re.IGNORECASE)
+#: columns with attributes the model does not hold (Column.unkept): INVISIBLE, ZEROFILL
+_MY_UNKEPT = """
+SELECT TABLE_NAME, COLUMN_NAME, EXTRA, COLUMN_TYPE FROM information_schema.COLUMNS
+ WHERE TABLE_SCHEMA = DATABASE() AND (LOWER(EXTRA) LIKE '%%invisible%%' OR LOWER(COLUMN_TYPE) LIKE '%%zerofill%%')
+"""
 _ZERO_DATE = re.compile(r"^'0000-00-00 00:00:00(\.0+)?'$")
 
 
@@ -922,9 +927,18 @@ class _MySQLReader(_Reader):
         self._raw_checks = self._rows(_MARIADB_CHECKS if self.mariadb else _MYSQL_CHECKS)
         self.on_update = {(r["TABLE_NAME"], r["COLUMN_NAME"]): m.group(1) for r in self._rows(_MY_ON_UPDATE)
                           if (m := _EXTRA_ON_UPDATE.search(r["EXTRA"] or ""))}
+        self.unkept: dict[tuple[str, str], list[str]] = {}
+        for r in self._rows(_MY_UNKEPT):
+            found = self.unkept.setdefault((r["TABLE_NAME"], r["COLUMN_NAME"]), [])
+            if "invisible" in (r["EXTRA"] or "").lower():
+                found.append("INVISIBLE")
+            if "zerofill" in (r["COLUMN_TYPE"] or "").lower():
+                found.append("ZEROFILL")
         for row in self._raw_checks:
             if self.mariadb and row["LEVEL"] == "Column" and _is_json_valid(row["CHECK_CLAUSE"], row["CONSTRAINT_NAME"]):
                 self.json_columns.add((row["TABLE_NAME"], row["CONSTRAINT_NAME"]))
+            elif self.mariadb and row["LEVEL"] == "Column":  # in the column's definition: a MODIFY drops it
+                self.unkept.setdefault((row["TABLE_NAME"], row["CONSTRAINT_NAME"]), []).append("column-level CHECK")
         for row in self._rows(_MY_TRIGGERS):
             self.warn(f"trigger {row['TRIGGER_NAME']} on {row['EVENT_OBJECT_TABLE']} is not modelled")
         for row in self._rows(_MY_PARTITIONED):
@@ -954,6 +968,10 @@ class _MySQLReader(_Reader):
                                                    "on_update": self.on_update.get((table, name))})
         if (table, column.name) in self.json_columns:  # MariaDB: JSON is LONGTEXT + json_valid
             column = dataclasses.replace(column, type="json", collation=None)
+        if column.generated and (col.get("computed") or {}).get("persisted"):
+            column = dataclasses.replace(column, stored=True)
+        if self.unkept.get((table, name)):
+            column = dataclasses.replace(column, unkept=tuple(self.unkept[(table, name)]))
         if self.mariadb and column.on_update and not column.nullable and column.default is not None and \
                 _ZERO_DATE.match(column.default) and column.type.split("(")[0] in ("timestamp", "datetime"):
             # MariaDB gives a NOT NULL TIMESTAMP/DATETIME ... ON UPDATE column declared without a

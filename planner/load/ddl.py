@@ -49,6 +49,7 @@ from planner.load.common import (
 from planner.model import (
     DEFAULT_SCHEMA,
     Check,
+    Column,
     Enum,
     ForeignKey,
     Index,
@@ -685,6 +686,12 @@ class _Col:
     not_null_name: str | None = None
     #: MySQL `ON UPDATE CURRENT_TIMESTAMP[(n)]`
     on_update: str | None = None
+    #: MySQL `CHARACTER SET x` (the model keeps the collation only)
+    charset: str | None = None
+    #: a generated column's STORED / PERSISTENT
+    stored: bool = False
+    #: MySQL attributes the model does not hold (Column.unkept)
+    unkept: list[str] = field(default_factory=list)
 
 
 #: names -> how many objects hold each (a name is in it while one does)
@@ -1122,7 +1129,12 @@ def _clause_default(cur: _Cursor, st: _ColumnState, at: int) -> bool:
 
 
 def _clause_check(cur: _Cursor, st: _ColumnState, at: int) -> bool:
-    st.constraints.append(_parse_check(cur, st.name, at))
+    check = _parse_check(cur, st.name, at)
+    st.constraints.append(check)
+    # MariaDB keeps it in the column's definition, and a MODIFY drops it (not JSON's own
+    # json_valid(col), which MariaDB's JSON type brings back)
+    if cur.dialect == "mysql" and not re.fullmatch(r"[\s(]*json_valid\s*\(.*", check.expression, re.I | re.S):
+        st.col.unkept.append("column-level CHECK")
     return True
 
 
@@ -1131,7 +1143,7 @@ def _clause_unique(cur: _Cursor, st: _ColumnState, at: int) -> bool:
     cur.accept("KEY") or cur.accept("INDEX")
     u = _Unique(st.name, [_Part(column=st.col.name)], at)
     u.nulls_not_distinct = _parse_nulls_distinct(cur)
-    _parse_index_tail(cur, u)
+    _parse_index_tail(cur, u, column=True)
     st.constraints.append(u)
     return True
 
@@ -1141,7 +1153,7 @@ def _clause_primary_key(cur: _Cursor, st: _ColumnState, at: int) -> bool:
         return False
     cur.accept("DESC") or cur.accept("ASC")
     _skip_conflict_clause(cur)
-    _parse_index_tail(cur, _Unique(None, [], at))
+    _parse_index_tail(cur, _Unique(None, [], at), column=True)
     if cur.accept("AUTOINCREMENT"):
         st.col.autoincrement = "autoincrement"
     st.col.nullable = False
@@ -1181,7 +1193,7 @@ def _clause_charset(cur: _Cursor, st: _ColumnState, at: int) -> bool:
     if not (cur.accept("CHARACTER", "SET") or cur.accept("CHARSET")):
         return False
     cur.accept_op("=")
-    cur.next()
+    st.col.charset = cur.next().text.strip("`'\"").lower()
     return True
 
 
@@ -1202,8 +1214,13 @@ def _clause_deferrable(cur: _Cursor, st: _ColumnState, at: int) -> bool:
 
 
 def _clause_flag(cur: _Cursor, st: _ColumnState, at: int) -> bool:
-    """Words planner ignores: VISIBLE, INVISIBLE, ENFORCED, NO INHERIT."""
-    return cur.accept("VISIBLE") or cur.accept("INVISIBLE") or cur.accept("ENFORCED") or cur.accept("NO", "INHERIT")
+    """Words planner ignores: VISIBLE, INVISIBLE (kept as unmodelled: Column.unkept), ENFORCED,
+    NO INHERIT."""
+    if cur.accept("INVISIBLE"):
+        if cur.dialect == "mysql":
+            st.col.unkept.append("INVISIBLE")
+        return True
+    return cur.accept("VISIBLE") or cur.accept("ENFORCED") or cur.accept("NO", "INHERIT")
 
 
 def _clause_option(cur: _Cursor, st: _ColumnState, at: int) -> bool:
@@ -1296,7 +1313,8 @@ def _parse_generated(cur: _Cursor, col: _Col) -> None:
         cur.expect("AS")
     lo, hi = cur.group()
     col.generated = cur.text_of(lo, hi)
-    cur.accept("STORED") or cur.accept("VIRTUAL") or cur.accept("PERSISTENT")
+    col.stored = bool(cur.accept("STORED") or cur.accept("PERSISTENT"))
+    cur.accept("VIRTUAL")
 
 
 def _parse_nulls_distinct(cur: _Cursor) -> bool:
@@ -1306,10 +1324,13 @@ def _parse_nulls_distinct(cur: _Cursor) -> bool:
     return False
 
 
-def _parse_index_tail(cur: _Cursor, target: _Unique) -> None:
+def _parse_index_tail(cur: _Cursor, target: _Unique, *, column: bool = False) -> None:
     """Options after a key's column list: USING, INCLUDE, WITH (...), USING INDEX TABLESPACE,
-    MySQL COMMENT / KEY_BLOCK_SIZE / WITH PARSER / VISIBLE."""
+    MySQL COMMENT / KEY_BLOCK_SIZE / WITH PARSER / VISIBLE. After a column's inline `PRIMARY
+    KEY` / `UNIQUE` (`column`), COMMENT and (IN)VISIBLE are the column's (MySQL's grammar)."""
     while not cur.done:
+        if column and (cur.at("COMMENT") or cur.at("VISIBLE") or cur.at("INVISIBLE")):
+            return
         if cur.accept("USING", "INDEX", "TABLESPACE"):
             cur.name()
         elif cur.accept("USING"):
@@ -1854,10 +1875,10 @@ class Replayer:
 
     def _freeze_table(self, t: _Table) -> Table:
         columns = tuple(
-            build_column(c.name, c.type_text, self.dialect, nullable=c.nullable,
-                         default=self._column_default(c), autoincrement=c.autoincrement,
-                         generated=c.generated, comment=c.comment,
-                         collation=c.collation, on_update=c.on_update)
+            self._unkept(c, build_column(c.name, c.type_text, self.dialect, nullable=c.nullable,
+                                         default=self._column_default(c), autoincrement=c.autoincrement,
+                                         generated=c.generated, comment=c.comment,
+                                         collation=c.collation, on_update=c.on_update))
             for c in t.columns)
         return Table(
             name=t.name, schema=t.schema, columns=columns, primary_key=t.primary_key,
@@ -1866,6 +1887,22 @@ class Replayer:
             checks=tuple(sorted(t.checks, key=lambda c: (c.name or "", c.expression))),
             comment=t.comment, partition_by=t.partition_by, options=tuple(t.options),
         )
+
+    def _unkept(self, c: _Col, column: Column) -> Column:
+        """`column` with the MySQL attributes of `c` the model does not hold (Column.unkept)."""
+        if self.dialect != "mysql":
+            return column
+        if c.stored and c.generated:
+            column = dataclasses.replace(column, stored=True)
+        unkept = list(c.unkept)
+        if c.charset and not c.collation:
+            unkept.append(f"CHARACTER SET {c.charset}")
+        words = re.sub(r"\([^)]*\)", " ", c.type_text).upper().split()
+        if "BINARY" in words[1:]:  # `CHAR(3) BINARY`: the charset's _bin collation
+            unkept.append("BINARY")
+        if "ZEROFILL" in words:
+            unkept.append("ZEROFILL")
+        return dataclasses.replace(column, unkept=tuple(dict.fromkeys(unkept))) if unkept else column
 
     def _column_default(self, c: _Col) -> str | None:
         if c.default is None:

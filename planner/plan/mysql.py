@@ -127,6 +127,11 @@ def alter(sql: str, *clauses: str) -> str:
     return f"rt.alter({py(sql)}, {', '.join(py(c) for c in clauses)})"
 
 
+#: what to do about a column attribute planner does not model
+_UNKEPT_HINT = ("write it in a form planner keeps (COLLATE x instead of CHARACTER SET x or BINARY, a named "
+                "table CHECK instead of a column-level one), or make this change of the column by hand")
+
+
 class MySQLBuilder(_Builder):
     _backup_table = staticmethod(backup_table)
     DIALECT = "mysql"
@@ -186,6 +191,7 @@ class MySQLBuilder(_Builder):
         """The full column definition (`name TYPE [NOT NULL] [DEFAULT ..] [COMMENT ..] [ON UPDATE ..]`)
         as SQLAlchemy's MySQL dialect compiles it (ON UPDATE: planner's compile hook, so a MODIFY
         keeps it); `default=False` leaves out the default and ON UPDATE."""
+        self._refuse_unkept(md, table, column)
         sat = self.table(md, table)
         col = sat.c[column]
         if name is not None or nullable is not None or not default:
@@ -204,20 +210,52 @@ class MySQLBuilder(_Builder):
             sa.Table(sat.name, sa.MetaData(), col)
         return str(CreateColumn(col).compile(dialect=_MY))
 
-    def keep_on_update(self, table: str, assigned: tuple[str, ...], prefix: str = "") -> str:
+    def _refuse_unkept(self, md: sa.MetaData, table: str, column: str) -> None:
+        """Stop the plan where it would restate a column with attributes the model does not
+        hold (Column.unkept): the statement would drop them silently."""
+        schema = self.old if md is self.old_md else self.new
+        t = schema.table(table)
+        col = t.column(column) if t is not None else None
+        if col is not None and col.unkept:
+            raise PlanError(f"{table}.{column}: planner cannot restate its {', '.join(col.unkept)} (MySQL/MariaDB "
+                            "drop what a MODIFY, ADD or CREATE TABLE leaves out)",
+                            hint=_UNKEPT_HINT)
+
+    def keep_on_update(self, table: str, assigned: tuple[str, ...], prefix: str = "", *,
+                       moment: str | tuple[str, str] = "expanded") -> str:
         """`, x = x` for each `ON UPDATE CURRENT_TIMESTAMP` column of `table` an UPDATE of other
         columns would otherwise overwrite with the current time (MySQL/MariaDB do not when the
         statement assigns the column its own value): planner's backfills and restores must not
-        change data the naive migration keeps. Only columns that exist under the same name
-        before, during and after the plan (not added, dropped or renamed by it)."""
+        change data the naive migration keeps. Every such column (ON UPDATE in OLD or NEW) the
+        table has at `moment` (`_columns_at`), under the name it has then: a dropped column
+        the downgrade has brought back already is stamped by the next restore otherwise."""
         o, n = self.old.table(table), self.new.table(table)
         if o is None or n is None:
             return ""
-        renamed = {x.detail.get(k) for x in self.diff.changes if x.kind == Kind.RENAME_COLUMN and x.table == table
-                   for k in ("from", "to")}
-        keep = [c.name for c in o.columns if c.name not in assigned and c.name not in renamed
-                and (nc := n.column(c.name)) is not None and (c.on_update or nc.on_update)]
+        renames = {x.detail["from"]: x.detail["to"] for x in self.diff.changes
+                   if x.kind == Kind.RENAME_COLUMN and x.table == table}
+        stamped = {c.name for c in o.columns if c.on_update} | {c.name for c in n.columns if c.on_update}
+        stamped |= {renames[a] for a in renames if a in stamped} | {a for a, b in renames.items() if b in stamped}
+        keep = [name for name in self._columns_at(table, moment) if name in stamped and name not in assigned]
         return "".join(f", {prefix}{q(k)} = {prefix}{q(k)}" for k in keep)
+
+    def _columns_at(self, table: str, moment: str | tuple[str, str]) -> list[str]:
+        """The columns `table` has, by the names it has them under, when a planned UPDATE runs:
+        `expanded` (backfill, and the downgrades of backfill steps): OLD's columns under OLD's
+        names and the ones the plan adds; `new` (the first contract downgrades: MODIFYs and
+        swaps): NEW's; `("restore", col)`: the downgrade of the drop of OLD's `col`, after the
+        renames are undone and the drops of later columns restored (drops run in column order)."""
+        o, n = self.old.table(table), self.new.table(table)
+        renamed_to = {x.detail["to"] for x in self.diff.changes if x.kind == Kind.RENAME_COLUMN and x.table == table}
+        added = [c.name for c in n.columns if o.column(c.name) is None and c.name not in renamed_to]
+        if moment == "new":
+            return [c.name for c in n.columns]
+        names = [c.name for c in o.columns]
+        if isinstance(moment, tuple):
+            dropped = {x.column for x in self.diff.changes if x.kind == Kind.DROP_COLUMN and x.table == table}
+            at = names.index(moment[1]) if moment[1] in names else len(names)
+            names = [x for i, x in enumerate(names) if not (x in dropped and i < at)]
+        return names + added
 
     def backup(self, table: str, pk: tuple[str, ...], column: str, bk: str, where: str | None = None, *,
                as_text: bool = False, also: tuple[str, ...] = (), converted: str | None = None) -> Block:
@@ -252,10 +290,11 @@ class MySQLBuilder(_Builder):
                                                f"AS {select}", compute)]), autocommit=True)], fill
 
     def restore(self, table: str, pk: tuple[str, ...], column: str, bk: str, *, cast: str | None = None,
-                unchanged: str | None = None, into: str | None = None) -> Block:
+                unchanged: str | None = None, into: str | None = None,
+                moment: str | tuple[str, str] = "expanded") -> Block:
         # in batches by the backup's key, each committed: a batch locks only its own rows
         target = into or column
-        assignment = f"t.{q(target)} = b.{q(column)}{self.keep_on_update(table, (target,), 't.')}"
+        assignment = f"t.{q(target)} = b.{q(column)}{self.keep_on_update(table, (target,), 't.', moment=moment)}"
         walk = keyset_call(qt(table), [q(p) for p in pk], assignment, unchanged or "", source=q(bk),
                            what=f"{table}.{column}", verb="restore")
         # the backup is dropped at the end of the downgrade (`Block.final`): a re-run after a
@@ -282,11 +321,12 @@ class MySQLBuilder(_Builder):
         (rt.write_locked): the application sees them as one."""
         return self.ddl(f"with rt.write_locked({py(table)}):\n" + textwrap.indent("\n".join(codes), "    "))
 
-    def _batched_update(self, table: str, column: str, expression: str, cond: str) -> Block:
+    def _batched_update(self, table: str, column: str, expression: str, cond: str, *,
+                        moment: str | tuple[str, str] = "expanded") -> Block:
         """`SET column = expression WHERE cond` in batches, each committed: by primary-key range
         (rt.keyset: linear, and a batch locks only its own range), else `LIMIT n` repeated."""
         pk = self.pk_columns(self.new.table(table) or self.old.table(table))
-        assignment = f"{q(column)} = {expression}{self.keep_on_update(table, (column,))}"
+        assignment = f"{q(column)} = {expression}{self.keep_on_update(table, (column,), moment=moment)}"
         if pk:
             return Block(keyset_call(qt(table), [q(p) for p in pk], assignment, cond, what=f"{table}.{column}"),
                          autocommit=True)
@@ -341,6 +381,8 @@ class MySQLBuilder(_Builder):
 
     # ----------------------------------------------------------------- tables
     def add_table(self, c: Change) -> None:
+        for col in self.new.table(c.table).columns:
+            self._refuse_unkept(self.new_md, c.table, col.name)
         sat = self.table(self.new_md, c.table)
         create = ops.CreateTableOp.from_table(sat)
         index_ops = [ops.CreateIndexOp.from_index(i) for i in sorted(sat.indexes, key=lambda i: i.name or "")]
@@ -401,7 +443,7 @@ class MySQLBuilder(_Builder):
         loose = self.spec(self.old_md, c.table, col.name, nullable=True, default=False)
         full = self.spec(self.old_md, c.table, col.name)
         down = [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}{where}", *ONLINE)),
-                self.restore(c.table, pk, col.name, bk)]
+                self.restore(c.table, pk, col.name, bk, moment=("restore", col.name))]
         # NEW's inserts leave a dropped column out: a NOT NULL one without a default would refuse
         # them until the contract, so expand drops the NOT NULL and NEW runs from then (as on
         # PostgreSQL); its downgrade makes it NOT NULL again where no row was written without it
@@ -503,6 +545,8 @@ class MySQLBuilder(_Builder):
         # takes it out again, copy the table (the server says which by refusing the others)
         copies = Kind.ALTER_COLUMN_TYPE in kinds or bool(kinds & {Kind.REMOVE_ENUM_VALUE, Kind.REORDER_ENUM_VALUES,
                                                                    Kind.RENAME_ENUM_VALUE, Kind.ADD_ENUM_VALUE})
+        # MariaDB restates a STORED generated column only by a copy (1845), even for its comment
+        copies = copies or bool(o.generated and o.stored) or bool(n.generated and n.stored)
         clauses = (*ONLINE, COPY) if copies else ONLINE
         guards: list[Guard] = []
         for x in group:
@@ -526,7 +570,8 @@ class MySQLBuilder(_Builder):
             # application wrote since keeps its value (verify's MySQL oracle: users.bio)
             after = self.spec(self.new_md, table, column, name=CONVERTED, nullable=True, default=False)
             up.append(self.backup(table, pk, old_name, bk, converted=after))
-            down_tail.append(self.restore(table, pk, name, bk, unchanged=f"t.{q(name)} <=> b.{q(CONVERTED)}"))
+            down_tail.append(self.restore(table, pk, name, bk, unchanged=f"t.{q(name)} <=> b.{q(CONVERTED)}",
+                                          moment="new" if phase == Phase.CONTRACT else "expanded"))
             backups.append(f"{bk} ({', '.join(pk)}, {column} before the conversion)")
         removed = [x.detail["value"] for x in group if x.kind == Kind.REMOVE_ENUM_VALUE]
         renames = {x.detail["from"]: x.detail["to"] for x in group if x.kind == Kind.RENAME_ENUM_VALUE}
@@ -672,8 +717,9 @@ class MySQLBuilder(_Builder):
         swap_back = alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {self.spec(self.new_md, table, col, name=tmp)}, "
                           f"CHANGE COLUMN {q(back_col)} {self.spec(self.old_md, table, col)}{where}", *ONLINE)
         down = [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}", *ONLINE)), back_sync,
-                self.restore(table, pk, col, bk, unchanged=f"t.{q(col)} <=> b.{q(tmp)}", into=back_col),
-                self._batched_update(table, back_col, to_old(q(col)), f"{q(back_col)} IS NULL AND {q(col)} IS NOT NULL")]
+                self.restore(table, pk, col, bk, unchanged=f"t.{q(col)} <=> b.{q(tmp)}", into=back_col, moment="new"),
+                self._batched_update(table, back_col, to_old(q(col)), f"{q(back_col)} IS NULL AND {q(col)} IS NOT NULL",
+                                     moment="new")]
         if full_back != loose:
             down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full_back}", *ONLINE)))
         down += [self._write_locked(t, unback, swap_back, sync.code),
@@ -690,6 +736,7 @@ class MySQLBuilder(_Builder):
     def _enum_union(self, table: str, column: str, renames: dict[str, str], *, name: str | None = None) -> str:
         """OLD's column definition (named `name`) with the renamed values appended (an INSTANT
         change)."""
+        self._refuse_unkept(self.old_md, table, column)
         sat = self.table(self.old_md, table)
         col = sat.c[column]._copy()
         if name is not None:

@@ -107,7 +107,8 @@ def schema_document(schema: Schema, *, source: str, warnings: list[str]) -> dict
             out = {}
             for f in dataclasses.fields(obj):
                 if f.name in ("doc", "value_origins") or (f.name == "partition_by" and obj.partition_by is None) \
-                        or (f.name == "options" and isinstance(obj, Table) and not obj.options):
+                        or (f.name == "options" and isinstance(obj, Table) and not obj.options) \
+                        or (f.name == "unkept" and not obj.unkept) or (f.name == "stored" and not obj.stored):
                     continue
                 out[f.name] = clean(getattr(obj, f.name))
             return out

@@ -346,7 +346,7 @@ def _column(schema: Schema, table: Table, column: Column, enums: dict[str, sa.En
     auto = column.autoincrement
     if column.generated is not None:
         args.append(sa.Computed(sa.text(column.generated),
-                                persisted=True if schema.dialect == "postgresql" else None))
+                                persisted=True if schema.dialect == "postgresql" or column.stored else None))
     elif auto in ("identity", "identity_always"):
         args.append(sa.Identity(always=auto == "identity_always"))
         kwargs["autoincrement"] = "auto"

@@ -77,15 +77,17 @@ def _alembic(project: Path, url: str, *args: str) -> None:
 
 
 def differential(tmp_path: Path, url: str, old: str, new: str, naive: str, seed: str = "",
-                 post: str = "", clean=lambda text: text) -> tuple[str, str]:  # noqa: ANN001
+                 post: str = "", clean=lambda text: text, config: str = "") -> tuple[str, str]:  # noqa: ANN001
     """(upgrade diff, downgrade diff): the plan's upgrade against `naive` on a copy of OLD +
     `seed` (`post` run on both after), then its downgrade against OLD + `seed`; `clean` takes
     noise out of both dumps (times of NOW()). Empty: the same."""
     (tmp_path / "old.sql").write_text(old)
     (tmp_path / "new.sql").write_text(new)
     project = tmp_path / "proj"
+    (tmp_path / "planner.toml").write_text(config)
     r = CliRunner().invoke(app, ["plan", str(tmp_path / "old.sql"), str(tmp_path / "new.sql"), "-d", "mysql",
-                                 "--no-config", "--init", str(project), "--rev-id-seed", "fidelity"])
+                                 *(["--config", str(tmp_path / "planner.toml")] if config else ["--no-config"]),
+                                 "--init", str(project), "--rev-id-seed", "fidelity"])
     assert r.exit_code == 0, r.output
     admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     other = sa.make_url(url).database + "_b"
@@ -221,3 +223,28 @@ def test_a_stored_generated_column_stays_stored(tmp_path: Path, mysql_url: str):
     up, down = differential(tmp_path, mysql_url, old, new, naive, "INSERT INTO t (id, a) VALUES (1, 1);\n")
     assert not up, up
     assert not down, down
+
+
+@pytest.mark.mysql
+@pytest.mark.parametrize("change", ["drop", "not null"])
+def test_a_timestamp_made_not_null_may_copy_where_the_server_requires_it(tmp_path: Path, mysql_url: str,
+                                                                         change: str):
+    """MariaDB refuses `MODIFY ts TIMESTAMP NOT NULL ...` in place (1846 "cannot convert NULL to
+    non-constant DEFAULT. Try ALGORITHM=COPY"), which the naive statement does by a copy: the
+    downgrade of a dropped `TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE ...` column
+    stopped there (left nullable, without its default), and so did a TIMESTAMP made NOT NULL
+    with a stated backfill. The server may copy now, where it says it must."""
+    if change == "drop":
+        old = ("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT NULL, u TIMESTAMP NOT NULL DEFAULT "
+               "CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP);\n")
+        new = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, a INT NULL);\n"
+        naive, seed = "ALTER TABLE t DROP COLUMN u;\n", "INSERT INTO t VALUES (1, 1, '2020-01-01 00:00:00');\n"
+    else:
+        old = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, ts TIMESTAMP NULL DEFAULT NULL);\n"
+        new = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, ts TIMESTAMP NOT NULL DEFAULT '2000-01-01 00:00:00');\n"
+        naive = ("UPDATE t SET ts = '2000-01-01 00:00:00' WHERE ts IS NULL;\n"
+                 "ALTER TABLE t MODIFY ts TIMESTAMP NOT NULL DEFAULT '2000-01-01 00:00:00';\n")
+        seed = "INSERT INTO t VALUES (1, '2020-01-01 00:00:00'), (2, NULL);\n"
+    config = "" if change == "drop" else "[backfill]\n\"t.ts\" = \"'2000-01-01 00:00:00'\"\n"
+    up, down = differential(tmp_path, mysql_url, old, new, naive, seed, config=config)
+    assert up == "" and down == "", up + down

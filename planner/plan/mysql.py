@@ -99,6 +99,19 @@ def lit(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+def _not_null_copies(col: Column) -> bool:
+    """Making `col` NOT NULL may need a table copy: MariaDB refuses it in place for a TIMESTAMP
+    and for a column whose default is not a constant (1846 "cannot convert NULL to non-constant
+    DEFAULT. Try ALGORITHM=COPY"), where the naive MODIFY copies. The server is asked in place
+    first (rt.alter): the copy happens only where it says it must."""
+    if col.nullable:
+        return False
+    if split_type(col.type)[0] == "timestamp":
+        return True
+    default = (col.default or "").strip()
+    return bool(default) and not (default.startswith("'") or default.lstrip("-+").replace(".", "", 1).isdigit())
+
+
 def backup_table(*parts: str) -> str:
     return backup_name(*parts, prefix=BACKUP_TABLE_PREFIX, limit=64)
 
@@ -451,7 +464,8 @@ class MySQLBuilder(_Builder):
         # what the contract's downgrade brings back: the expand's downgrade restores the NOT NULL
         back = self.spec(self.old_md, c.table, col.name, nullable=True) if loosen else full
         if back != loose:
-            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {back}", *ONLINE)))
+            down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {back}", *ONLINE,
+                                       *((COPY,) if _not_null_copies(col) else ()))))
         if loosen:
             nulls = Guard(f"SELECT count(*) FROM {t} WHERE {q(col.name)} IS NULL",
                           f"{c.object} has NULLs (rows written without it since the upgrade): the downgrade "
@@ -460,7 +474,8 @@ class MySQLBuilder(_Builder):
                                    "contract drops it",
                      [self.ddl(alter(f"ALTER TABLE {t} MODIFY {back}", INPLACE))],
                      [Block(f"rt.guard({py(nulls.sql)}, {py(nulls.message)})"),
-                      self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INPLACE))], change=c)
+                      self.ddl(alter(f"ALTER TABLE {t} MODIFY {full}", INPLACE,
+                                     *((COPY,) if _not_null_copies(col) else ())))], change=c)
         self.add(Phase.CONTRACT, f"drop column {c.object} (backed up)",
                  [self.backup(c.table, pk, col.name, bk),
                   self.ddl(alter(f"ALTER TABLE {t} DROP COLUMN {q(col.name)}", *ONLINE))],
@@ -547,6 +562,7 @@ class MySQLBuilder(_Builder):
                                                                    Kind.RENAME_ENUM_VALUE, Kind.ADD_ENUM_VALUE})
         # MariaDB restates a STORED generated column only by a copy (1845), even for its comment
         copies = copies or bool(o.generated and o.stored) or bool(n.generated and n.stored)
+        copies = copies or (Kind.SET_NOT_NULL in kinds and _not_null_copies(n))
         clauses = (*ONLINE, COPY) if copies else ONLINE
         guards: list[Guard] = []
         for x in group:

@@ -160,8 +160,10 @@ class Table:
     #: PostgreSQL: the table is partitioned by this key (`RANGE (at)`); its partitions are not
     #: modelled, but plans build indexes and constraints the way a partitioned table needs
     partition_by: str | None = field(default=None, compare=False)
-    #: SQLite table options (`STRICT`, `WITHOUT ROWID`), as read: not planned, but a plan that
-    #: would rebuild such a table from the model (which would lose them) refuses it instead
+    #: table options as read, not compared. SQLite: `STRICT`, `WITHOUT ROWID` (not planned, but a
+    #: plan that would rebuild such a table from the model, which would lose them, refuses it);
+    #: MySQL: `ENGINE=x`, `DEFAULT CHARSET=x`, `COLLATE=x`, `AUTO_INCREMENT=n`, `ROW_FORMAT=x`,
+    #: which a table the plan creates is created with
     options: tuple[str, ...] = field(default=(), compare=False)
 
     def column(self, name: str) -> Column | None:

@@ -248,3 +248,24 @@ def test_a_timestamp_made_not_null_may_copy_where_the_server_requires_it(tmp_pat
     config = "" if change == "drop" else "[backfill]\n\"t.ts\" = \"'2000-01-01 00:00:00'\"\n"
     up, down = differential(tmp_path, mysql_url, old, new, naive, seed, config=config)
     assert up == "" and down == "", up + down
+
+
+@pytest.mark.mysql
+def test_a_new_table_keeps_its_charset_collation_engine_row_format_and_first_id(tmp_path: Path, mysql_url: str):
+    """A table the plan created took the database's defaults: its `DEFAULT CHARSET`, `COLLATE`
+    (a Prisma table's utf8mb4_unicode_ci became the database's collation: other comparisons and
+    uniqueness), `ROW_FORMAT` and `AUTO_INCREMENT=1000` (the first id was 1) were lost. They are
+    read with the table and given to its CREATE TABLE."""
+    old = "CREATE TABLE a (id INT NOT NULL PRIMARY KEY);\n"
+    table = ("CREATE TABLE nt (id INT NOT NULL AUTO_INCREMENT, name VARCHAR(20) NOT NULL, PRIMARY KEY (id)) "
+             "ENGINE=InnoDB ROW_FORMAT=COMPRESSED AUTO_INCREMENT=1000 DEFAULT CHARSET=latin1 COLLATE=latin1_bin;\n")
+    up, down = differential(tmp_path, mysql_url, old, old + table, table)
+    assert up == "" and down == "", up + down
+
+
+def test_prisma_mysql_tables_are_created_as_prisma_creates_them():
+    from planner.load.prisma import schema_from_prisma
+
+    schema, _ = schema_from_prisma({"schema.prisma": 'datasource db {\n  provider = "mysql"\n  url = env("U")\n}\n'
+                                                     "model User {\n  id Int @id\n}\n"})
+    assert schema.table("User").options == ("DEFAULT CHARSET=utf8mb4", "COLLATE=utf8mb4_unicode_ci")

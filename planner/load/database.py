@@ -894,6 +894,10 @@ _INTRODUCER = re.compile(r"_(?:utf8mb4|utf8mb3|utf8|latin1|binary|ascii)(?=')", 
 #: columns with `ON UPDATE ...` (EXTRA: MySQL 8 `DEFAULT_GENERATED on update CURRENT_TIMESTAMP(3)`,
 #: MariaDB `on update current_timestamp(3)`); SQLAlchemy's reflection keeps the clause inside
 #: the default's text, or loses it after a quoted default
+_MY_TABLE_OPTIONS = ("SELECT t.TABLE_NAME, t.ENGINE, t.TABLE_COLLATION, t.AUTO_INCREMENT, t.CREATE_OPTIONS, "
+                     "c.CHARACTER_SET_NAME AS CHARSET FROM information_schema.TABLES t LEFT JOIN "
+                     "information_schema.COLLATIONS c ON c.COLLATION_NAME = t.TABLE_COLLATION "
+                     "WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE'")
 _MY_ON_UPDATE = """
 SELECT TABLE_NAME, COLUMN_NAME, EXTRA FROM information_schema.COLUMNS
  WHERE TABLE_SCHEMA = DATABASE() AND LOWER(EXTRA) LIKE '%%on update%%'
@@ -939,11 +943,22 @@ class _MySQLReader(_Reader):
                 self.json_columns.add((row["TABLE_NAME"], row["CONSTRAINT_NAME"]))
             elif self.mariadb and row["LEVEL"] == "Column":  # in the column's definition: a MODIFY drops it
                 self.unkept.setdefault((row["TABLE_NAME"], row["CONSTRAINT_NAME"]), []).append("column-level CHECK")
+        # the options a table is created with (load/ddl.py MYSQL_KEPT_OPTIONS), as NAME=value
+        self.table_options: dict[str, tuple[str, ...]] = {}
+        for r in self._rows(_MY_TABLE_OPTIONS):
+            row_format = re.search(r"row_format=(\w+)", r["CREATE_OPTIONS"] or "", re.I)
+            self.table_options[r["TABLE_NAME"]] = tuple(f"{k}={v}" for k, v in (
+                ("ENGINE", r["ENGINE"]), ("DEFAULT CHARSET", r["CHARSET"]), ("COLLATE", r["TABLE_COLLATION"]),
+                ("AUTO_INCREMENT", r["AUTO_INCREMENT"]),
+                ("ROW_FORMAT", row_format.group(1).upper() if row_format else None)) if v is not None)
         for row in self._rows(_MY_TRIGGERS):
             self.warn(f"trigger {row['TRIGGER_NAME']} on {row['EVENT_OBJECT_TABLE']} is not modelled")
         for row in self._rows(_MY_PARTITIONED):
             self.warn(f"table {row['TABLE_NAME']} is partitioned ({row['PARTITION_METHOD']} "
                       f"{row['PARTITION_EXPRESSION']}); planner models it as a plain table")
+
+    def options(self, name: str) -> tuple[str, ...]:
+        return self.table_options.get(name, ())
 
     def _rows(self, sql: str) -> list[dict]:
         result = self.conn.exec_driver_sql(sql)

@@ -2053,6 +2053,9 @@ class Replayer:
             elif cur.at("AS") or cur.at("SELECT") or cur.at("IGNORE") or cur.at("REPLACE"):
                 self._warn(f"CREATE TABLE {label} ... AS SELECT: the query is not replayed", at)
                 cur.i = len(cur.toks)
+            elif self.dialect == "mysql" and (kept := _kept_table_option(cur)) is not None:
+                name, value = kept
+                table.options = [o for o in table.options if not o.startswith(name + "=")] + [f"{name}={value}"]
             elif cur.word() in _MYSQL_TABLE_OPTIONS and self.dialect != "postgresql":
                 _skip_table_option(cur)
             else:
@@ -3304,6 +3307,34 @@ def _default_opclass(method: str, ctype: str) -> str | None:
     if method in ("btree", "hash") and not ctype.endswith("[]"):
         return _BTREE_DEFAULT_OPCLASS.get(ctype.split("(")[0])
     return None
+
+
+#: MySQL table options a new table is created with (`Table.options`, as `NAME=value`): what the
+#: server would otherwise take from the database's defaults (charset and collation: a Prisma
+#: table's `DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci` against a database whose
+#: default differs), the first AUTO_INCREMENT value, the engine and row format
+MYSQL_KEPT_OPTIONS = ("ENGINE", "DEFAULT CHARSET", "COLLATE", "AUTO_INCREMENT", "ROW_FORMAT")
+
+
+def _kept_table_option(cur: _Cursor) -> tuple[str, str] | None:
+    """One of MYSQL_KEPT_OPTIONS at the cursor (consumed), as (name, value); else None."""
+    start = cur.i
+    cur.accept("DEFAULT")
+    if cur.accept("CHARACTER", "SET") or cur.accept("CHARSET"):
+        name = "DEFAULT CHARSET"
+    elif cur.accept("COLLATE"):
+        name = "COLLATE"
+    elif cur.word() in ("ENGINE", "AUTO_INCREMENT", "ROW_FORMAT"):
+        name = cur.next().upper
+    else:
+        cur.i = start
+        return None
+    cur.accept_op("=")
+    if cur.done or cur.at_op(","):
+        cur.i = start
+        return None
+    value = cur.next().text.strip("'\"`")
+    return name, value.upper() if name == "ROW_FORMAT" else value
 
 
 def _skip_table_option(cur: _Cursor) -> None:

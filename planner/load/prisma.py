@@ -439,7 +439,13 @@ def _model(ctx: _Ctx, block: Block) -> Table:
     return Table(
         name=table, schema=_schema_of(ctx, block), columns=tuple(columns), primary_key=pk,
         indexes=tuple(indexes), foreign_keys=tuple(fks), origin=_origin(block), doc=block.doc,
+        options=_PRISMA_MYSQL_OPTIONS if ctx.dialect == "mysql" else (),
     )
+
+
+#: Prisma Migrate creates every MySQL table `DEFAULT CHARACTER SET utf8mb4 COLLATE
+#: utf8mb4_unicode_ci`, whatever the database's defaults: a table planner adds does the same
+_PRISMA_MYSQL_OPTIONS = ("DEFAULT CHARSET=utf8mb4", "COLLATE=utf8mb4_unicode_ci")
 
 
 def _pk_name(ctx: _Ctx, table: str, a: Attribute | None) -> str | None:
@@ -796,7 +802,8 @@ def _join_tables(ctx: _Ctx) -> list[Table]:
                                                                build_part(ctx.dialect, column="B")),
                              unique=True), b_index)
         tables.append(Table(name=table, schema=_schema_of(ctx, a), columns=tuple(cols), primary_key=pk,
-                            indexes=indexes, foreign_keys=tuple(fks)))
+                            indexes=indexes, foreign_keys=tuple(fks),
+                            options=_PRISMA_MYSQL_OPTIONS if ctx.dialect == "mysql" else ()))
     return tables
 
 

@@ -327,6 +327,10 @@ def _table(schema: Schema, table: Table, metadata: sa.MetaData, enums: dict[str,
         kwargs["sqlite_autoincrement"] = True
     if table.partition_by and schema.dialect == "postgresql":
         kwargs["postgresql_partition_by"] = table.partition_by
+    if schema.dialect == "mysql":  # ENGINE, DEFAULT CHARSET, COLLATE, AUTO_INCREMENT, ROW_FORMAT as read
+        for option in table.options:
+            name, _, value = option.partition("=")
+            kwargs["mysql_" + name.lower().replace(" ", "_")] = value
     columns = [_column(schema, table, c, enums) for c in table.columns]
     out = sa.Table(table.name, metadata, *columns, schema=table.schema, comment=table.comment,
                    **kwargs)

@@ -269,3 +269,20 @@ def test_prisma_mysql_tables_are_created_as_prisma_creates_them():
     schema, _ = schema_from_prisma({"schema.prisma": 'datasource db {\n  provider = "mysql"\n  url = env("U")\n}\n'
                                                      "model User {\n  id Int @id\n}\n"})
     assert schema.table("User").options == ("DEFAULT CHARSET=utf8mb4", "COLLATE=utf8mb4_unicode_ci")
+
+
+@pytest.mark.mysql
+def test_added_columns_take_news_positions(tmp_path: Path, mysql_url: str):
+    """Added columns went to the end of the table in name order: NEW `(id, x, j, b, a, m)` became
+    `(id, x, m, a, b, j)` (`SELECT *` and positional INSERTs see the order). They are added in
+    NEW's order, each after its predecessor in NEW (under the name it has then: `y` is renamed
+    to `y2` only in contract)."""
+    old = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, x INT NULL, y INT NULL, m INT NULL);\n"
+    new = ("CREATE TABLE t (id INT NOT NULL PRIMARY KEY, x INT NULL, j INT NULL, b INT NOT NULL DEFAULT 0, "
+           "a VARCHAR(5) NULL, y2 INT NULL, k INT NULL, m INT NULL);\n")
+    naive = ("ALTER TABLE t ADD COLUMN j INT NULL AFTER x, ADD COLUMN b INT NOT NULL DEFAULT 0 AFTER j, "
+             "ADD COLUMN a VARCHAR(5) NULL AFTER b, ADD COLUMN k INT NULL AFTER y;\n"
+             "ALTER TABLE t RENAME COLUMN y TO y2;\n")
+    up, down = differential(tmp_path, mysql_url, old, new, naive, "INSERT INTO t VALUES (1, 2, 3, 4);\n",
+                            config='[renames]\n"t.y" = "y2"\n')
+    assert up == "" and down == "", up + down

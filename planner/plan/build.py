@@ -3555,7 +3555,8 @@ class _Builder:
 
 def _tables_in_dependency_order(changes: tuple[Change, ...], new: Schema) -> list[Change]:
     """The changes, with new tables ordered so that a table comes after the tables its
-    foreign keys reference (the differ sorts them by name)."""
+    foreign keys reference (the differ sorts them by name), and the columns added to a table
+    in NEW's order."""
     added = {c.table: c for c in changes if c.kind == Kind.ADD_TABLE}
     order: list[str] = []
     visiting: set[str] = set()
@@ -3574,7 +3575,20 @@ def _tables_in_dependency_order(changes: tuple[Change, ...], new: Schema) -> lis
     for key in added:
         visit(key)
     queue = iter(order)
-    return [added[next(queue)] if c.kind == Kind.ADD_TABLE else c for c in changes]
+    out = [added[next(queue)] if c.kind == Kind.ADD_TABLE else c for c in changes]
+    # the columns added to a table in NEW's column order (the differ sorts them by name): the
+    # server appends each (PostgreSQL, SQLite) or puts it after its predecessor (MySQL), so
+    # the table ends up with NEW's order, as the naive CREATE would have it
+    columns: dict[str, list[Change]] = {}
+    for c in out:
+        if c.kind == Kind.ADD_COLUMN:
+            columns.setdefault(c.table or "", []).append(c)
+    for key, cs in columns.items():
+        t = new.table(key)
+        names = [col.name for col in t.columns] if t is not None else []
+        cs.sort(key=lambda c: names.index(c.column) if c.column in names else len(names))
+    queues = {key: iter(cs) for key, cs in columns.items()}
+    return [next(queues[c.table or ""]) if c.kind == Kind.ADD_COLUMN else c for c in out]
 
 
 def _enums_not_created(md: sa.MetaData) -> sa.MetaData:

@@ -425,12 +425,19 @@ class MySQLBuilder(_Builder):
         if col.autoincrement and self.old.table(c.table) is not None:
             raise PlanError(f"{c.id}: adding an AUTO_INCREMENT column to an existing table copies it "
                             "(ALGORITHM=INPLACE is refused); add it in a maintenance window by hand")
+        # where NEW has it: after its predecessor in NEW (added before it: the added columns go in
+        # NEW's order), under the name it has when expand runs (a rename comes in contract)
+        names = [x.name for x in self.new.table(c.table).columns]
+        i = names.index(col.name)
+        renamed = {x.detail.get("to"): x.detail.get("from") for x in self.diff.changes
+                   if x.kind == Kind.RENAME_COLUMN and x.table == c.table}
+        where = f" AFTER {q(renamed.get(names[i - 1], names[i - 1]))}" if i else " FIRST"
         if col.nullable or col.default is not None:
-            add = f"ALTER TABLE {t} ADD COLUMN {self.spec(self.new_md, c.table, col.name)}"
+            add = f"ALTER TABLE {t} ADD COLUMN {self.spec(self.new_md, c.table, col.name)}{where}"
             self.add(Phase.EXPAND, f"add column {c.object}", [self.ddl(alter(add, *ONLINE))], drop, change=c)
             return
         # R2: nullable first, backfill in batches, NOT NULL once the code writes it (contract)
-        add = f"ALTER TABLE {t} ADD COLUMN {self.spec(self.new_md, c.table, col.name, nullable=True)}"
+        add = f"ALTER TABLE {t} ADD COLUMN {self.spec(self.new_md, c.table, col.name, nullable=True)}{where}"
         self.add(Phase.EXPAND, f"add column {c.object} (nullable first)", [self.ddl(alter(add, *ONLINE))],
                  drop, change=c)
         if c.object in self.backfill_exprs:

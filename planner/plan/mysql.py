@@ -20,6 +20,7 @@ NOT VALID + VALIDATE: INPLACE instead of a table copy).
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import sqlalchemy as sa
@@ -739,14 +740,28 @@ class MySQLBuilder(_Builder):
         full_back = self.spec(self.old_md, table, col, name=back_col)
         swap_back = alter(f"ALTER TABLE {t} CHANGE COLUMN {q(col)} {self.spec(self.new_md, table, col, name=tmp)}, "
                           f"CHANGE COLUMN {q(back_col)} {self.spec(self.old_md, table, col)}{where}", *ONLINE)
+        keep_tmp = self.ddl(alter(f"ALTER TABLE {t} MODIFY {tmp_spec}", *ONLINE))
+        # a generated column that reads the column follows a rename (MariaDB rewrites its
+        # expression): renamed away, the column would take it along, and the rename is refused in
+        # place anyway (1846 "INPLACE ADD or DROP of virtual columns cannot be combined"). The swap
+        # back then mirrors the swap (drop the column, the old one takes the name: the generated
+        # column reads it), by a copy where the server says it must, as the naive MODIFY back
+        # does; the temporary column comes back empty in the same lock, filled again by the
+        # triggers (its values were converted into the old column already)
+        mentions = re.compile(rf"(?<![\w$])`?{re.escape(col)}`?(?![\w$])", re.I)
+        if any(x.generated and mentions.search(x.generated) for x in self.old.table(table).columns if x.name != col):
+            swap_back = "\n".join([
+                alter(f"ALTER TABLE {t} DROP COLUMN {q(col)}, CHANGE COLUMN {q(back_col)} "
+                      f"{self.spec(self.old_md, table, col)}{where}", *ONLINE, COPY),
+                alter(f"ALTER TABLE {t} ADD COLUMN {tmp_spec}", *ONLINE)])
+            keep_tmp = None
         down = [self.ddl(alter(f"ALTER TABLE {t} ADD COLUMN {loose}", *ONLINE)), back_sync,
                 self.restore(table, pk, col, bk, unchanged=f"t.{q(col)} <=> b.{q(tmp)}", into=back_col, moment="new"),
                 self._batched_update(table, back_col, to_old(q(col)), f"{q(back_col)} IS NULL AND {q(col)} IS NOT NULL",
                                      moment="new")]
         if full_back != loose:
             down.append(self.ddl(alter(f"ALTER TABLE {t} MODIFY {full_back}", *ONLINE)))
-        down += [self._write_locked(t, unback, swap_back, sync.code),
-                 self.ddl(alter(f"ALTER TABLE {t} MODIFY {tmp_spec}", *ONLINE))]
+        down += [self._write_locked(t, unback, swap_back, sync.code), *([keep_tmp] if keep_tmp else [])]
         # the triggers go and the columns swap under one table lock: a write of the column
         # between the two reached only the column dropped (tests/test_plan_mysql_sqlite.py)
         swap = alter(f"ALTER TABLE {t} DROP COLUMN {q(col)}, CHANGE COLUMN {q(tmp)} "

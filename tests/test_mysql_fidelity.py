@@ -298,3 +298,15 @@ def test_r8_comes_back_when_a_virtual_column_reads_the_converted_one(tmp_path: P
     up, down = differential(tmp_path, mysql_url, old, old.replace("b INT NULL", "b BIGINT NULL"),
                             "ALTER TABLE t MODIFY b BIGINT NULL;\n", "INSERT INTO t (id, b, note) VALUES (1, 7, 'x');\n")
     assert up == "" and down == "", up + down
+
+
+@pytest.mark.mysql
+def test_a_column_added_with_an_expression_default_may_copy(tmp_path: Path, mysql_url: str):
+    """`ADD COLUMN y INT DEFAULT (x * 2)` stopped with 1845 (neither INSTANT nor INPLACE: the
+    server computes the default of every row), where the naive ADD copies the table. It may copy
+    now, where the server says it must."""
+    old = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, x INT NULL);\n"
+    new = "CREATE TABLE t (id INT NOT NULL PRIMARY KEY, x INT NULL, y INT NULL DEFAULT (x * 2));\n"
+    up, down = differential(tmp_path, mysql_url, old, new, "ALTER TABLE t ADD COLUMN y INT NULL DEFAULT (x * 2);\n",
+                            "INSERT INTO t VALUES (1, 3), (2, NULL);\n")
+    assert up == "" and down == "", up + down

@@ -107,10 +107,14 @@ def _not_null_copies(col: Column) -> bool:
     first (rt.alter): the copy happens only where it says it must."""
     if col.nullable:
         return False
-    if split_type(col.type)[0] == "timestamp":
-        return True
-    default = (col.default or "").strip()
-    return bool(default) and not (default.startswith("'") or default.lstrip("-+").replace(".", "", 1).isdigit())
+    return split_type(col.type)[0] == "timestamp" or _nonconstant(col.default)
+
+
+def _nonconstant(default: str | None) -> bool:
+    """A default that is not a literal (CURRENT_TIMESTAMP, an expression)."""
+    text = (default or "").strip()
+    return bool(text) and not (text.startswith("'") or text.lstrip("-+").replace(".", "", 1).isdigit()
+                               or text.upper() in ("NULL", "TRUE", "FALSE"))
 
 
 def backup_table(*parts: str) -> str:
@@ -435,7 +439,10 @@ class MySQLBuilder(_Builder):
         where = f" AFTER {q(renamed.get(names[i - 1], names[i - 1]))}" if i else " FIRST"
         if col.nullable or col.default is not None:
             add = f"ALTER TABLE {t} ADD COLUMN {self.spec(self.new_md, c.table, col.name)}{where}"
-            self.add(Phase.EXPAND, f"add column {c.object}", [self.ddl(alter(add, *ONLINE))], drop, change=c)
+            # a default the server computes per row (an expression over other columns) is
+            # refused INSTANT and INPLACE (1845): the naive ADD copies the table, and so may this
+            clauses = (*ONLINE, COPY) if _nonconstant(col.default) else ONLINE
+            self.add(Phase.EXPAND, f"add column {c.object}", [self.ddl(alter(add, *clauses))], drop, change=c)
             return
         # R2: nullable first, backfill in batches, NOT NULL once the code writes it (contract)
         add = f"ALTER TABLE {t} ADD COLUMN {self.spec(self.new_md, c.table, col.name, nullable=True)}{where}"

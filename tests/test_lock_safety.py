@@ -838,7 +838,7 @@ def test_a_serial_primary_key_widens_online(tmp_path: Path, pg_url: str):
                 slowest[0] = max(slowest[0], time.monotonic() - t0)
                 time.sleep(0.005)
 
-    _upgrade_while(engine, ini, pg_url, writer, stop)
+    _upgrade_while(engine, ini, pg_url, writer, stop, second_lock=True)  # (the key and the referencing table)
     assert errors == [] and len(made) > 20 and slowest[0] < 1.0, (errors[:5], len(made), slowest)
     comments = ("SELECT d FROM (SELECT obj_description(oid, 'pg_constraint') AS d FROM pg_constraint UNION ALL "
                 "SELECT obj_description(indexrelid, 'pg_class') FROM pg_index) x WHERE d IS NOT NULL ORDER BY d")

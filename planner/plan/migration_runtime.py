@@ -1402,7 +1402,11 @@ def column_like(
             f"%I SET COMPRESSION %s', planner_t, {dst}, CASE planner_c WHEN 'p' THEN 'pglz' "
             "ELSE 'lz4' END); END IF; END IF; "
         )
-    sql("DO $planner$" + body + "END LOOP; END $planner$")
+    body += "END LOOP; END "
+    tag = _dollar(
+        body
+    )  # (the names are in the body: one holding `$planner$` must not end it)
+    sql(f"DO {tag}{body}{tag}")
 
 
 def restore_kept() -> None:

@@ -1923,7 +1923,7 @@ def _sqlite_has_rowid(table: str) -> bool:
             "COLLATE NOCASE",
             (table,),
         )
-        .fetchone()
+        .first()
     )
     return row is not None and not row[0]
 
@@ -1956,9 +1956,11 @@ def _sqlite_alias(table: str) -> bool:
     without the automatic index a key that is not the rowid gets."""
     bind = op.get_bind()
     name = _sqlite_ident(table)
-    keyed = any(r[5] for r in bind.exec_driver_sql(f"PRAGMA table_info({name})"))
+    # (every row read: a cursor left open keeps the statement active, and SQLite then refuses
+    # the rebuild's DROP TABLE, "database table is locked")
+    keyed = any(r[5] for r in bind.exec_driver_sql(f"PRAGMA table_info({name})").all())
     indexed = any(
-        r[3] == "pk" for r in bind.exec_driver_sql(f"PRAGMA index_list({name})")
+        r[3] == "pk" for r in bind.exec_driver_sql(f"PRAGMA index_list({name})").all()
     )
     return keyed and not indexed
 
@@ -1968,7 +1970,7 @@ def _sqlite_sequence(table: str):
     bind = op.get_bind()
     if not bind.exec_driver_sql(
         "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'"
-    ).fetchone():
+    ).first():
         return None
     return bind.exec_driver_sql(
         "SELECT seq FROM sqlite_sequence WHERE name = ? COLLATE NOCASE", (table,)

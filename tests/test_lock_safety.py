@@ -655,20 +655,10 @@ def test_a_table_without_a_key_widens_a_column_online(tmp_path: Path, pg_url: st
         c.exec_driver_sql(f"INSERT INTO audit SELECT g, g * 3, 'n' FROM generate_series(1, {rows}) g")
         filenode = c.exec_driver_sql("SELECT pg_relation_filenode('audit')").scalar()
     stop, errors = threading.Event(), []
-
-    def writer() -> None:
-        n = rows
-        with engine.connect() as c:
-            while not stop.is_set():
-                n += 1
-                for sql in (f"INSERT INTO audit (at, actor, note) VALUES ({n}, {n * 3}, 'w')",
-                            f"UPDATE audit SET actor = at * 3 WHERE at = {n % rows + 1}",
-                            f"UPDATE audit SET note = 'u{n}' WHERE at = {(n * 7) % rows + 1}"):
-                    try:
-                        c.exec_driver_sql(sql)
-                    except sa.exc.DBAPIError as e:
-                        errors.append(f"{sql}: {str(e.orig).splitlines()[0]}")
-                time.sleep(0.003)
+    writer = _statement_writer(engine, stop, errors, rows, 0.003, lambda n: (
+        f"INSERT INTO audit (at, actor, note) VALUES ({n}, {n * 3}, 'w')",
+        f"UPDATE audit SET actor = at * 3 WHERE at = {n % rows + 1}",
+        f"UPDATE audit SET note = 'u{n}' WHERE at = {(n * 7) % rows + 1}"))
 
     _upgrade_while(engine, ini, pg_url, writer, stop)
     assert errors == [], errors[:5]
@@ -687,6 +677,24 @@ def test_a_table_without_a_key_widens_a_column_online(tmp_path: Path, pg_url: st
                                  "AND column_name = 'actor'").scalar() == "integer"
         assert c.exec_driver_sql("SELECT count(*), count(*) FILTER (WHERE actor = at * 3) FROM audit").one() == \
             (total, total)
+
+
+def _statement_writer(engine: sa.Engine, stop: threading.Event, errors: list[str], start: int, pause: float,
+                      statements):  # noqa: ANN001
+    """An application writer for _upgrade_while: the statements `statements(n)` gives for
+    n = start + 1, start + 2 ... until `stop`, `pause` seconds apart; each failure in `errors`."""
+    def writer() -> None:
+        n = start
+        with engine.connect() as c:
+            while not stop.is_set():
+                n += 1
+                for sql in statements(n):
+                    try:
+                        c.exec_driver_sql(sql)
+                    except sa.exc.DBAPIError as e:
+                        errors.append(f"{sql}: {str(e.orig).splitlines()[0]}")
+                time.sleep(pause)
+    return writer
 
 
 def _upgrade_while(engine: sa.Engine, ini: Path, url: str, writer, stop: threading.Event, *,
@@ -1345,20 +1353,10 @@ def test_an_enum_loses_a_value_online_on_a_table_without_a_key(tmp_path: Path, p
                           f"FROM generate_series(1, {rows}) g")
         filenode = c.exec_driver_sql("SELECT pg_relation_filenode('ev')").scalar()
     stop, errors = threading.Event(), []
-
-    def writer() -> None:
-        n = rows
-        with engine.connect() as c:
-            while not stop.is_set():
-                n += 1
-                for sql in (f"INSERT INTO ev (at, note) VALUES ({n}, 'w')",
-                            f"INSERT INTO ev (at, k, ks, note) VALUES ({-n}, 'c', '{{a}}', 'w')",
-                            f"UPDATE ev SET k = 'c', ks = '{{c,c}}' WHERE at = {n % rows + 1}"):
-                    try:
-                        c.exec_driver_sql(sql)
-                    except sa.exc.DBAPIError as e:
-                        errors.append(f"{sql}: {str(e.orig).splitlines()[0]}")
-                time.sleep(0.002)
+    writer = _statement_writer(engine, stop, errors, rows, 0.002, lambda n: (
+        f"INSERT INTO ev (at, note) VALUES ({n}, 'w')",
+        f"INSERT INTO ev (at, k, ks, note) VALUES ({-n}, 'c', '{{a}}', 'w')",
+        f"UPDATE ev SET k = 'c', ks = '{{c,c}}' WHERE at = {n % rows + 1}"))
 
     _upgrade_while(engine, ini, pg_url, writer, stop)
     assert errors == [], errors[:3]

@@ -16,19 +16,10 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from planner.cli import app
-from planner.config import load_config
-from planner.pipeline import analyze
-from planner.verify.harness import VerifyReport, verify
+from planner.verify.harness import VerifyReport
 
 from .conftest import ROOT, run_sql
-
-
-def _verify(tmp_path: Path, old: str, new: str, url: str, rows: int = 20) -> VerifyReport:
-    (tmp_path / "old.sql").write_text(old)
-    (tmp_path / "new.sql").write_text(new)
-    analysis = analyze(str(tmp_path / "old.sql"), str(tmp_path / "new.sql"),
-                       config=load_config(None, cwd=ROOT), dialect="mysql", renames=[])
-    return verify(analysis, url, rows=rows)
+from .test_verify_oracle_mysql import _verify
 
 
 def _ok(report: VerifyReport) -> None:

@@ -170,9 +170,12 @@ def dollar_quote(body: str) -> str:
     return tag + body + tag
 
 
-def _mentions(column: str) -> re.Pattern[str]:
-    """Where SQL text names `column`: bare (not part of a longer word or quoted name) or quoted."""
-    return re.compile(rf'(?<![\w"]){re.escape(column)}(?![\w"])|"{re.escape(column.replace(chr(34), chr(34) * 2))}"')
+def _mentions(column: str, quote: str = '"') -> re.Pattern[str]:
+    """Where SQL text names `column`: bare (not part of a longer word or quoted name) or quoted
+    (`quote`: MySQL's is the backtick)."""
+    q_ = re.escape(quote)
+    return re.compile(rf"(?<![\w{q_}]){re.escape(column)}(?![\w{q_}])|"
+                      rf"{q_}{re.escape(column.replace(quote, quote * 2))}{q_}")
 
 
 def _own_rows(fills: list[tuple[str, str, str]]) -> list[tuple[str, str]]:

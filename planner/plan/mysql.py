@@ -20,7 +20,6 @@ NOT VALID + VALIDATE: INPLACE instead of a table copy).
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 import sqlalchemy as sa
@@ -38,6 +37,7 @@ from planner.plan.build import (
     FILLED,
     PlanError,
     _Builder,
+    _mentions,
     _split,
     backfill_call,
     backup_name,
@@ -755,7 +755,7 @@ class MySQLBuilder(_Builder):
         # column reads it), by a copy where the server says it must, as the naive MODIFY back
         # does; the temporary column comes back empty in the same lock, filled again by the
         # triggers (its values were converted into the old column already)
-        mentions = re.compile(rf"(?<![\w$])`?{re.escape(col)}`?(?![\w$])", re.I)
+        mentions = _mentions(col, "`")
         if any(x.generated and mentions.search(x.generated) for x in self.old.table(table).columns if x.name != col):
             swap_back = "\n".join([
                 alter(f"ALTER TABLE {t} DROP COLUMN {q(col)}, CHANGE COLUMN {q(back_col)} "
